@@ -1,0 +1,71 @@
+/**
+ * Error types and codes, shaped like Stripe's error object so existing handling code works:
+ * `{ error: { type, code, message, param?, decline_code? } }`.
+ */
+export const ErrorType = {
+  InvalidRequest: 'invalid_request_error',
+  Authentication: 'authentication_error',
+  Card: 'card_error',
+  Idempotency: 'idempotency_error',
+  RateLimit: 'rate_limit_error',
+  Api: 'api_error',
+} as const;
+
+export type ErrorType = (typeof ErrorType)[keyof typeof ErrorType];
+
+export const ErrorCode = {
+  // Request shape
+  ParameterInvalid: 'parameter_invalid',
+  ParameterMissing: 'parameter_missing',
+  ParameterUnknown: 'parameter_unknown',
+  InvalidJson: 'invalid_json',
+  BodyTooLarge: 'body_too_large',
+  UnsupportedMediaType: 'unsupported_media_type',
+  // Auth and lookup
+  InvalidApiKey: 'api_key_invalid',
+  ClientSecretInvalid: 'client_secret_invalid',
+  ResourceMissing: 'resource_missing',
+  RouteNotFound: 'route_not_found',
+  MethodNotAllowed: 'method_not_allowed',
+  OriginNotAllowed: 'origin_not_allowed',
+  // State
+  UnexpectedState: 'payment_intent_unexpected_state',
+  AmountTooLarge: 'amount_too_large',
+  TokenAlreadyUsed: 'token_already_used',
+  TokenExpired: 'token_expired',
+  // Idempotency
+  IdempotencyKeyInUse: 'idempotency_key_in_use',
+  IdempotencyKeyReused: 'idempotency_key_reused',
+  // Card outcomes (card_error)
+  CardDeclined: 'card_declined',
+  InsufficientFunds: 'insufficient_funds',
+  ExpiredCard: 'expired_card',
+  IncorrectCvc: 'incorrect_cvc',
+  IncorrectNumber: 'incorrect_number',
+  ProcessingError: 'processing_error',
+  AuthenticationFailure: 'payment_intent_authentication_failure',
+  // Server
+  ApiError: 'api_error',
+} as const;
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** Reasons an issuer (or the sandbox) gives for refusing a card. */
+export const DeclineCode = {
+  Generic: 'generic_decline',
+  InsufficientFunds: 'insufficient_funds',
+  ExpiredCard: 'expired_card',
+  IncorrectCvc: 'incorrect_cvc',
+  ProcessingError: 'processing_error',
+  AuthenticationFailure: 'authentication_failure',
+} as const;
+
+export type DeclineCode = (typeof DeclineCode)[keyof typeof DeclineCode];
+
+export interface ErrorBody {
+  type: ErrorType;
+  code: ErrorCode;
+  message: string;
+  param?: string;
+  decline_code?: DeclineCode;
+}

@@ -1,0 +1,145 @@
+/**
+ * Wire schemas (zod) for the Kassa HTTP API. Behind the `@kassa/core/wire` subpath so the
+ * browser bundles never pull in zod. Request schemas are `.strict()`: an unknown field is a
+ * 400 with `param` naming it, as Stripe does.
+ */
+import { z } from 'zod';
+import { CURRENCIES, MAX_AMOUNT } from './money.js';
+import { PAYMENT_STATUSES } from './status.js';
+import type { Currency } from './money.js';
+import type { PaymentStatus } from './status.js';
+import type { CardBrand } from './card.js';
+import type { DeclineCode, ErrorCode, ErrorType } from './errors.js';
+
+export const amountSchema = z.number().int().positive().max(MAX_AMOUNT);
+export const currencySchema = z.enum(CURRENCIES as [Currency, ...Currency[]]);
+/** A merchant's own reference for its shopper; never a name or email (no PII needed). */
+export const customerSchema = z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/);
+export const metadataSchema = z
+  .record(z.string().min(1).max(40), z.string().max(500))
+  .refine((m) => Object.keys(m).length <= 50, { message: 'at most 50 metadata keys' });
+
+export const createPaymentIntentSchema = z
+  .object({
+    amount: amountSchema,
+    currency: currencySchema,
+    capture_method: z.enum(['automatic', 'manual']).default('automatic'),
+    customer: customerSchema.optional(),
+    /** With a customer: keep the card for the next purchase ("one-click"). */
+    setup_future_usage: z.enum(['on_session', 'off_session']).optional(),
+    description: z.string().max(1000).optional(),
+    statement_descriptor: z.string().max(22).optional(),
+    metadata: metadataSchema.optional(),
+    /** Confirm at creation with a saved card or token (server-side flow). */
+    payment_method: z.string().max(128).optional(),
+    confirm: z.boolean().optional(),
+  })
+  .strict();
+export type CreatePaymentIntent = z.infer<typeof createPaymentIntentSchema>;
+
+export const confirmPaymentIntentSchema = z
+  .object({
+    /** `tok_…` from the card frame or `pm_…` saved card of the intent's customer. */
+    payment_method: z.string().min(1).max(128),
+    /** The shopper ticked "save card" (only meaningful with a customer). */
+    setup_future_usage: z.enum(['on_session', 'off_session']).optional(),
+    return_url: z.url().max(2048).optional(),
+  })
+  .strict();
+export type ConfirmPaymentIntent = z.infer<typeof confirmPaymentIntentSchema>;
+
+export const capturePaymentIntentSchema = z
+  .object({ amount_to_capture: amountSchema.optional() })
+  .strict();
+export type CapturePaymentIntent = z.infer<typeof capturePaymentIntentSchema>;
+
+export const cancelPaymentIntentSchema = z
+  .object({
+    cancellation_reason: z.enum(['duplicate', 'fraudulent', 'requested_by_customer', 'abandoned']).optional(),
+  })
+  .strict();
+export type CancelPaymentIntent = z.infer<typeof cancelPaymentIntentSchema>;
+
+/** Body the card frame posts to /client/tokens. Strings, because that is what a form holds. */
+export const createTokenSchema = z
+  .object({
+    card: z
+      .object({
+        number: z.string().min(1).max(40),
+        exp_month: z.number().int().min(1).max(12),
+        exp_year: z.number().int().min(2000).max(2100),
+        cvc: z.string().min(1).max(8),
+      })
+      .strict(),
+  })
+  .strict();
+export type CreateToken = z.infer<typeof createTokenSchema>;
+
+export const paymentStatusSchema = z.enum(PAYMENT_STATUSES as [PaymentStatus, ...PaymentStatus[]]);
+
+// ---- Responses (types only: the server builds them, clients read them) ----
+
+export interface CardSummary {
+  brand: CardBrand;
+  last4: string;
+  exp_month: number;
+  exp_year: number;
+}
+
+export interface NextAction {
+  type: 'three_d_secure';
+  three_d_secure: { url: string };
+}
+
+export interface LastPaymentError {
+  type: ErrorType;
+  code: ErrorCode;
+  decline_code?: DeclineCode;
+  message: string;
+}
+
+/** `GET /v1/payment_intents/:id` — the merchant's full view. */
+export interface PaymentIntentObject {
+  id: string;
+  object: 'payment_intent';
+  amount: number;
+  amount_capturable: number;
+  amount_received: number;
+  currency: Currency;
+  status: PaymentStatus;
+  capture_method: 'automatic' | 'manual';
+  client_secret: string;
+  customer: string | null;
+  setup_future_usage: 'on_session' | 'off_session' | null;
+  description: string | null;
+  metadata: Record<string, string>;
+  payment_method: string | null;
+  last_payment_error: LastPaymentError | null;
+  next_action: NextAction | null;
+  cancellation_reason: string | null;
+  canceled_at: number | null;
+  created: number;
+  livemode: false;
+}
+
+/** `GET /client/payment_intents/:id` — what the widget may see; no metadata, no customer id. */
+export interface ClientPaymentIntent {
+  id: string;
+  object: 'payment_intent';
+  amount: number;
+  currency: Currency;
+  status: PaymentStatus;
+  last_payment_error: LastPaymentError | null;
+  next_action: NextAction | null;
+  /** The returning customer's saved card, offered for one-click pay. */
+  saved_payment_method: ({ id: string } & CardSummary) | null;
+  /** Whether the widget should offer "save this card" (intent has a customer). */
+  can_save_card: boolean;
+}
+
+export interface TokenObject {
+  id: string;
+  object: 'token';
+  card: CardSummary;
+  created: number;
+}
