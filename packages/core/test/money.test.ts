@@ -1,0 +1,40 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { formatAmount, isValidAmount, isCurrency, currencyExponent, MAX_AMOUNT, CURRENCIES } from '../src/index.js';
+
+test('formats CNY for English and Chinese shoppers with the yuan sign', () => {
+  assert.equal(formatAmount(12800, 'cny', 'en'), '¥128.00');
+  assert.equal(formatAmount(12800, 'cny', 'zh-CN'), '¥128.00');
+});
+
+test('uses the currency exponent: JPY has none, KWD has three', () => {
+  assert.equal(formatAmount(500, 'jpy', 'en'), '¥500');
+  assert.equal(formatAmount(1234, 'kwd', 'en').replace(/\s/g, ' '), 'KWD 1.234');
+  assert.equal(formatAmount(5, 'usd', 'en-US'), '$0.05');
+  assert.equal(formatAmount(100000000 - 1, 'usd', 'en-US'), '$999,999.99');
+});
+
+test('formatting never shows float error: every minor amount round-trips through the display', () => {
+  fc.assert(
+    fc.property(fc.integer({ min: 1, max: MAX_AMOUNT }), fc.constantFrom(...CURRENCIES), (amount, currency) => {
+      const shown = formatAmount(amount, currency, 'en-US');
+      const digits = shown.replace(/[^0-9]/g, '');
+      assert.equal(Number(digits), amount, `${amount} ${currency} shown as ${shown}`);
+    }),
+  );
+});
+
+test('amounts must be positive safe integers within the limit', () => {
+  assert.ok(isValidAmount(1));
+  assert.ok(isValidAmount(MAX_AMOUNT));
+  for (const bad of [0, -1, 1.5, MAX_AMOUNT + 1, Number.NaN, '100', null]) assert.ok(!isValidAmount(bad), String(bad));
+});
+
+test('currency codes are lower-case ISO 4217 codes Kassa knows', () => {
+  assert.ok(isCurrency('cny'));
+  assert.ok(!isCurrency('CNY'));
+  assert.ok(!isCurrency('xxx'));
+  assert.ok(!isCurrency('toString'));
+  assert.equal(currencyExponent('jpy'), 0);
+});
