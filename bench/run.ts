@@ -1,0 +1,327 @@
+/**
+ * `pnpm bench`: bundle sizes against their budgets, then HTTP throughput and p99 latency of
+ * Kassa's hot paths as ratios to a bare Express 5 "hello" measured in the same run (absolute
+ * figures on shared machines move by up to 40% between runs; ratios move far less).
+ *
+ *   node --import tsx bench/run.ts            # print the results
+ *   node --import tsx bench/run.ts --record   # also rewrite the results block in docs/BENCHMARKS.md
+ *
+ * Every server runs in its own process (bench/server-process.ts) and autocannon runs here, on
+ * loopback. Each measurement is bounded (~10 s). Nothing here is a test: no figure fails a build,
+ * except a bundle over its size budget, which exits non-zero.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { availableParallelism, cpus } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import type autocannonType from 'autocannon';
+
+// bench/ is not a workspace package: autocannon comes from the e2e package that ships it.
+const requireFromE2e = createRequire(new URL('../e2e/package.json', import.meta.url));
+const autocannon = requireFromE2e('autocannon') as typeof autocannonType;
+
+const ROOT = new URL('../', import.meta.url);
+const DURATION_S = Number(process.env.BENCH_DURATION ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
+const KB = 1024;
+
+// ---- bundle sizes ---------------------------------------------------------------------------
+
+interface SizeRow {
+  file: string;
+  raw: number;
+  gzip: number;
+  budget: number;
+}
+
+async function bundleSizes(): Promise<SizeRow[]> {
+  const files = ['packages/widget/dist/kassa.js', 'packages/widget/dist/frame/card.js'];
+  const rows: SizeRow[] = [];
+  for (const file of files) {
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(new URL(file, ROOT));
+    } catch {
+      throw new Error(`${file} is missing: build the widget first (pnpm --filter @kassa/widget build)`);
+    }
+    rows.push({ file, raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length, budget: 12 * KB });
+  }
+  return rows;
+}
+
+// ---- servers under test ---------------------------------------------------------------------
+
+interface Ready {
+  url: string;
+  secretKey?: string;
+}
+
+async function startServer(kind: 'hello' | 'kassa'): Promise<{ ready: Ready; child: ChildProcess }> {
+  const child = fork(fileURLToPath(new URL('server-process.ts', import.meta.url)), [kind], {
+    execArgv: ['--import', 'tsx'],
+    // Request logs would measure the terminal, not the server.
+    env: { ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'warn', KASSA_LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  const ready = await new Promise<Ready>((resolve, reject) => {
+    child.once('message', (m) => resolve(m as Ready));
+    child.once('exit', (code) => reject(new Error(`${kind} server exited early (code ${code})`)));
+  });
+  return { ready, child };
+}
+
+async function stopServer(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.send('exit');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
+}
+
+// ---- load -----------------------------------------------------------------------------------
+
+interface Measurement {
+  name: string;
+  rps: number;
+  p50: number;
+  p99: number;
+  requests: number;
+  ok: number;
+  bad: number;
+  seconds: number;
+}
+
+type Options = autocannonType.Options;
+
+async function load(name: string, options: Options, stopAfterS = DURATION_S): Promise<Measurement> {
+  const instance = autocannon({ connections: CONNECTIONS, duration: DURATION_S, ...options });
+  // `amount` runs ignore `duration`; the timer keeps those bounded too.
+  const timer = setTimeout(() => instance.stop(), (stopAfterS + 2) * 1000);
+  const result = await instance;
+  clearTimeout(timer);
+  const ok = result['2xx'];
+  const bad = result.non2xx + result.errors + result.timeouts;
+  return {
+    name,
+    rps: ok / result.duration,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    requests: result.requests.total,
+    ok,
+    bad,
+    seconds: result.duration,
+  };
+}
+
+async function json(url: string, init: RequestInit & { auth: string }): Promise<Record<string, unknown>> {
+  const res = await fetch(url, {
+    ...init,
+    headers: { authorization: `Bearer ${init.auth}`, 'content-type': 'application/json', ...(init.headers ?? {}) },
+  });
+  const body = (await res.json()) as Record<string, unknown>;
+  if (!res.ok) throw new Error(`${init.method ?? 'GET'} ${url} → ${res.status} ${JSON.stringify(body)}`);
+  return body;
+}
+
+const CUSTOMER = 'bench-shopper';
+const AMOUNT = 100; // ¥1.00: the Visa's 1,000,000.00 balance covers any number of these.
+
+/** Saves a Visa for the bench customer the way a shopper would (token → confirm with save). */
+async function savedCard(kassa: string, secretKey: string): Promise<string> {
+  const pi = await json(`${kassa}/v1/payment_intents`, {
+    method: 'POST',
+    auth: secretKey,
+    body: JSON.stringify({ amount: AMOUNT, currency: 'cny', customer: CUSTOMER, setup_future_usage: 'on_session' }),
+  });
+  const clientSecret = String(pi.client_secret);
+  const token = await json(`${kassa}/client/tokens`, {
+    method: 'POST',
+    auth: clientSecret,
+    body: JSON.stringify({ card: { number: '4242424242424242', exp_month: 12, exp_year: 2034, cvc: '123' } }),
+  });
+  const confirmed = await json(`${kassa}/client/payment_intents/${String(pi.id)}/confirm`, {
+    method: 'POST',
+    auth: clientSecret,
+    headers: { 'idempotency-key': randomUUID() },
+    body: JSON.stringify({ payment_method: token.id, setup_future_usage: 'on_session' }),
+  });
+  if (confirmed.status !== 'succeeded') throw new Error(`saving the card did not succeed: ${JSON.stringify(confirmed)}`);
+  const list = await json(`${kassa}/v1/customers/${CUSTOMER}/payment_methods`, { auth: secretKey });
+  const first = (list.data as Array<{ id: string }> | undefined)?.[0];
+  if (!first) throw new Error('no saved payment method after confirming with setup_future_usage');
+  return first.id;
+}
+
+interface Intent {
+  id: string;
+  secret: string;
+}
+
+async function benchKassa(kassa: string, secretKey: string): Promise<{ rows: Measurement[]; pool: number }> {
+  const pm = await savedCard(kassa, secretKey);
+  const rows: Measurement[] = [];
+
+  // 1. Create: the merchant backend's write path; its responses become the confirm pool.
+  const pool: Intent[] = [];
+  const createBody = JSON.stringify({ amount: AMOUNT, currency: 'cny', customer: CUSTOMER });
+  rows.push(
+    await load('POST /v1/payment_intents (create)', {
+      url: kassa,
+      requests: [
+        {
+          method: 'POST',
+          path: '/v1/payment_intents',
+          setupRequest: (req) => ({
+            ...req,
+            headers: {
+              authorization: `Bearer ${secretKey}`,
+              'content-type': 'application/json',
+              'idempotency-key': randomUUID(),
+            },
+            body: createBody,
+          }),
+          onResponse: (status, body) => {
+            if (status !== 200) return;
+            const pi = JSON.parse(body) as { id: string; client_secret: string };
+            pool.push({ id: pi.id, secret: pi.client_secret });
+          },
+        },
+      ],
+    }),
+  );
+
+  // 2. Confirm: one-click pay with the saved card, each request on its own intent and key.
+  let next = 0;
+  const confirmBody = JSON.stringify({ payment_method: pm });
+  rows.push(
+    await load('POST /client/payment_intents/:id/confirm', {
+      url: kassa,
+      amount: pool.length,
+      requests: [
+        {
+          method: 'POST',
+          setupRequest: (req) => {
+            const intent = pool[next++ % pool.length]!;
+            return {
+              ...req,
+              path: `/client/payment_intents/${intent.id}/confirm`,
+              headers: {
+                authorization: `Bearer ${intent.secret}`,
+                'content-type': 'application/json',
+                'idempotency-key': randomUUID(),
+              },
+              body: confirmBody,
+            };
+          },
+        },
+      ],
+    }),
+  );
+
+  // 3. Read: what the widget fetches on load, rotating over the same intents.
+  let read = 0;
+  rows.push(
+    await load('GET /client/payment_intents/:id (read)', {
+      url: kassa,
+      requests: [
+        {
+          method: 'GET',
+          setupRequest: (req) => {
+            const intent = pool[read++ % pool.length]!;
+            return { ...req, path: `/client/payment_intents/${intent.id}`, headers: { authorization: `Bearer ${intent.secret}` } };
+          },
+        },
+      ],
+    }),
+  );
+  return { rows, pool: pool.length };
+}
+
+// ---- report ---------------------------------------------------------------------------------
+
+function fmtKB(bytes: number): string {
+  return `${(bytes / KB).toFixed(1)} KB`;
+}
+
+function report(sizes: SizeRow[], baseline: Measurement, kassa: Measurement[], pool: number): string {
+  const date = new Date().toISOString().slice(0, 10);
+  const cpu = cpus()[0]?.model.trim() ?? 'unknown CPU';
+  const lines = [
+    `Run on ${date} — ${availableParallelism()} × ${cpu}, Node ${process.version}, ${process.platform}; ` +
+      `autocannon ${CONNECTIONS} connections, ~${DURATION_S} s per row, loopback, servers in their own process.`,
+    '',
+    '| bundle | raw | gzip -9 | budget |',
+    '| --- | ---: | ---: | --- |',
+    ...sizes.map((s) => `| \`${s.file.replace('packages/widget/', '')}\` | ${fmtKB(s.raw)} | ${fmtKB(s.gzip)} | ${fmtKB(s.budget)} ${s.gzip <= s.budget ? '✓' : '**over**'} |`),
+    '',
+    '| endpoint | req/s | p50 ms | p99 ms | × Express req/s | × Express p99 | non-2xx/errors |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...[baseline, ...kassa].map(
+      (m) =>
+        `| ${m.name} | ${Math.round(m.rps).toLocaleString('en')} | ${m.p50} | ${m.p99} | ` +
+        `${(m.rps / baseline.rps).toFixed(3)} | ${(m.p99 / Math.max(baseline.p99, 1)).toFixed(1)} | ${m.bad} |`,
+    ),
+    '',
+    `Confirm pool: ${pool.toLocaleString('en')} intents created in the create row, each confirmed at most once ` +
+      `(saved Visa, fresh idempotency key per request).`,
+  ];
+  return lines.join('\n');
+}
+
+async function record(markdown: string): Promise<void> {
+  const docs = new URL('docs/BENCHMARKS.md', ROOT);
+  const text = await readFile(docs, 'utf8');
+  const start = '<!-- bench:start -->';
+  const end = '<!-- bench:end -->';
+  const a = text.indexOf(start);
+  const b = text.indexOf(end);
+  if (a < 0 || b < a) throw new Error('docs/BENCHMARKS.md has no bench:start/bench:end markers');
+  await writeFile(docs, `${text.slice(0, a + start.length)}\n${markdown}\n${text.slice(b)}`);
+}
+
+async function main(): Promise<void> {
+  const sizes = await bundleSizes();
+  for (const s of sizes) console.log(`${s.file}: ${fmtKB(s.gzip)} gzip (budget ${fmtKB(s.budget)})${s.gzip > s.budget ? '  OVER BUDGET' : ''}`);
+
+  console.log(`\nExpress 5 hello (baseline), ${DURATION_S} s…`);
+  const hello = await startServer('hello');
+  let baseline: Measurement;
+  try {
+    await load('warm-up', { url: hello.ready.url, duration: 2 }, 2);
+    baseline = await load('Express 5 "hello" (baseline)', { url: hello.ready.url });
+  } finally {
+    await stopServer(hello.child);
+  }
+
+  console.log('Kassa: create, confirm, read…');
+  const kassa = await startServer('kassa');
+  let result: { rows: Measurement[]; pool: number };
+  try {
+    result = await benchKassa(kassa.ready.url, kassa.ready.secretKey ?? '');
+  } finally {
+    await stopServer(kassa.child);
+  }
+
+  const markdown = report(sizes, baseline, result.rows, result.pool);
+  console.log(`\n${markdown}`);
+  await mkdir(new URL('bench/results/', ROOT), { recursive: true });
+  await writeFile(
+    new URL(`bench/results/${new Date().toISOString().replace(/[:.]/g, '-')}.json`, ROOT),
+    JSON.stringify({ sizes, baseline, kassa: result.rows, pool: result.pool }, null, 2),
+  );
+  if (process.argv.includes('--record')) {
+    await record(markdown);
+    console.log('\nrecorded in docs/BENCHMARKS.md');
+  }
+  if (sizes.some((s) => s.gzip > s.budget)) process.exitCode = 1;
+  if ([baseline, ...result.rows].some((m) => m.bad > 0)) {
+    console.error('\nsome requests failed (non-2xx or errors): the figures above are not trustworthy');
+    process.exitCode = 1;
+  }
+}
+
+await main();
