@@ -1,0 +1,92 @@
+/**
+ * The two stories the demo backend tells:
+ *  - checkout: price the cart from the catalogue, create a payment intent on Kassa with the
+ *    secret key (idempotently), hand the page only the client secret;
+ *  - order: ask Kassa what happened to a payment. The page's own "succeeded" event is a good
+ *    hint for the UI, but only the server's answer decides whether an order is paid.
+ */
+import { randomUUID } from 'node:crypto';
+import { hasPrefix, type Currency, type PaymentStatus } from '@kassa/core';
+import { parseSummary, priceCart, type CheckoutRequest } from './checkout.js';
+import { DemoError } from './errors.js';
+import type { KassaClient, PaymentIntent } from './kassa.js';
+
+/** The demo's signed-in shopper: a merchant-side reference, never a name or an email. */
+export const DEMO_CUSTOMER = 'demo-shopper-1';
+/** Marks intents this demo created, so the order page shows nothing else of the merchant's. */
+const SOURCE = 'kassa-demo';
+
+export interface CheckoutResult {
+  client_secret: string;
+  payment_intent: { id: string; amount: number; currency: Currency; status: PaymentStatus; customer: string | null };
+  order_url: string;
+}
+
+export async function checkout(kassa: KassaClient, request: CheckoutRequest): Promise<CheckoutResult> {
+  const cart = priceCart(request.items);
+  const intent = await kassa.createPaymentIntent(
+    {
+      amount: cart.amount,
+      currency: cart.currency,
+      description: 'Kassa demo order',
+      metadata: { source: SOURCE, cart: cart.summary },
+      ...(request.signed_in ? { customer: DEMO_CUSTOMER, setup_future_usage: 'on_session' as const } : {}),
+    },
+    `demo-checkout:${request.checkout_id ?? randomUUID()}`,
+  );
+  return {
+    client_secret: intent.client_secret,
+    payment_intent: {
+      id: intent.id,
+      amount: intent.amount,
+      currency: intent.currency,
+      status: intent.status,
+      customer: intent.customer,
+    },
+    order_url: `/order/${intent.id}`,
+  };
+}
+
+export interface Order {
+  id: string;
+  status: PaymentStatus;
+  /** True only when Kassa says the money was taken. */
+  paid: boolean;
+  amount: number;
+  amount_received: number;
+  currency: Currency;
+  customer: string | null;
+  items: Array<{ product: string; quantity: number }>;
+  last_payment_error: { code: string; message: string; decline_code?: string } | null;
+}
+
+export function toOrder(intent: PaymentIntent): Order {
+  return {
+    id: intent.id,
+    status: intent.status,
+    paid: intent.status === 'succeeded',
+    amount: intent.amount,
+    amount_received: intent.amount_received,
+    currency: intent.currency,
+    customer: intent.customer,
+    items: parseSummary(intent.metadata.cart),
+    last_payment_error: intent.last_payment_error
+      ? {
+          code: intent.last_payment_error.code,
+          message: intent.last_payment_error.message,
+          ...(intent.last_payment_error.decline_code ? { decline_code: intent.last_payment_error.decline_code } : {}),
+        }
+      : null,
+  };
+}
+
+const orderMissing = (): DemoError =>
+  new DemoError(404, { type: 'invalid_request_error', code: 'resource_missing', message: 'No such order.' });
+
+/** Looks an order up on Kassa; 404 for anything this demo did not create. */
+export async function findOrder(kassa: KassaClient, id: string): Promise<Order> {
+  if (!hasPrefix(id, 'pi')) throw orderMissing();
+  const intent = await kassa.retrievePaymentIntent(id);
+  if (intent.metadata.source !== SOURCE) throw orderMissing();
+  return toOrder(intent);
+}

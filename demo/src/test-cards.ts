@@ -1,0 +1,100 @@
+/**
+ * The sandbox's magic card numbers, as data, for the /cards page. Mirrors the table in
+ * docs/API.md ("Sandbox test cards"); the sandbox provider in packages/server decides the real
+ * outcomes, so when that table changes, change this one with it.
+ */
+import type { CardBrand } from '@kassa/core';
+
+export interface TestCard {
+  /** Grouped as printed on the card (Amex 4-6-5, others 4-4-4-4). */
+  number: string;
+  brand: CardBrand;
+  /** The decline code (or outcome) QA should see, language-neutral. */
+  code: 'success' | 'insufficient_funds' | 'generic_decline' | 'expired_card' | 'incorrect_cvc' | 'three_d_secure' | 'processing_error';
+  outcome: { en: string; 'zh-CN': string };
+  /** Spending balance per currency in major units, or null when the card never authorizes. */
+  balance: string | null;
+}
+
+export const TEST_CARDS = [
+  {
+    number: '4242 4242 4242 4242',
+    brand: 'visa',
+    code: 'success',
+    outcome: { en: 'Success', 'zh-CN': '支付成功' },
+    balance: '1,000,000.00',
+  },
+  {
+    number: '6200 0000 0000 0005',
+    brand: 'unionpay',
+    code: 'success',
+    outcome: { en: 'Success', 'zh-CN': '支付成功' },
+    balance: '1,000,000.00',
+  },
+  {
+    number: '5555 5555 5555 4444',
+    brand: 'mastercard',
+    code: 'success',
+    outcome: { en: 'Success while funds last', 'zh-CN': '余额充足时成功' },
+    balance: '200.00',
+  },
+  {
+    number: '3782 822463 10005',
+    brand: 'amex',
+    code: 'success',
+    outcome: { en: 'Success', 'zh-CN': '支付成功' },
+    balance: '1,000,000.00',
+  },
+  {
+    number: '3566 0020 2036 0505',
+    brand: 'jcb',
+    code: 'success',
+    outcome: { en: 'Success', 'zh-CN': '支付成功' },
+    balance: '1,000,000.00',
+  },
+  {
+    number: '4000 0000 0000 9995',
+    brand: 'visa',
+    code: 'insufficient_funds',
+    outcome: { en: 'Declined: insufficient funds', 'zh-CN': '拒绝：余额不足' },
+    balance: '0.00',
+  },
+  {
+    number: '4000 0000 0000 0002',
+    brand: 'visa',
+    code: 'generic_decline',
+    outcome: { en: 'Declined (generic)', 'zh-CN': '拒绝（一般拒付）' },
+    balance: null,
+  },
+  {
+    number: '4000 0000 0000 0069',
+    brand: 'visa',
+    code: 'expired_card',
+    outcome: { en: 'Declined: expired card', 'zh-CN': '拒绝：卡已过期' },
+    balance: null,
+  },
+  {
+    number: '4000 0000 0000 0127',
+    brand: 'visa',
+    code: 'incorrect_cvc',
+    outcome: { en: 'Declined: incorrect CVC', 'zh-CN': '拒绝：安全码错误' },
+    balance: null,
+  },
+  {
+    number: '4000 0000 0000 3220',
+    brand: 'visa',
+    code: 'three_d_secure',
+    outcome: {
+      en: '3-D Secure challenge, then success (or failure if you fail it)',
+      'zh-CN': '3-D Secure 验证，通过后成功（未通过则失败）',
+    },
+    balance: '1,000,000.00',
+  },
+  {
+    number: '4000 0000 0000 0119',
+    brand: 'visa',
+    code: 'processing_error',
+    outcome: { en: 'Provider fault (processing_error); nothing charged', 'zh-CN': '服务商故障（processing_error），不扣款' },
+    balance: null,
+  },
+] as const satisfies readonly TestCard[];
