@@ -1,0 +1,42 @@
+/**
+ * `<KassaCheckout>` for React: the `<kassa-checkout>` element wrapped by @lit/react, so props
+ * become element properties and `on…` props become event listeners. Nothing else happens
+ * here; the element owns the payment flow.
+ */
+import * as React from 'react';
+import { createComponent, type EventName } from '@lit/react';
+import {
+  KassaActionRequiredEvent,
+  KassaCheckout as KassaCheckoutElement,
+  KassaError,
+  KassaPaymentFailedEvent,
+  KassaPaymentSucceededEvent,
+} from '@kassa/widget';
+// Registers <kassa-checkout> so that rendering the component is all a page has to do.
+import '@kassa/widget/define';
+
+export const KassaCheckout = createComponent({
+  react: React,
+  tagName: 'kassa-checkout',
+  elementClass: KassaCheckoutElement,
+  displayName: 'KassaCheckout',
+  events: {
+    onPaymentSucceeded: KassaPaymentSucceededEvent.eventName as EventName<KassaPaymentSucceededEvent>,
+    onPaymentFailed: KassaPaymentFailedEvent.eventName as EventName<KassaPaymentFailedEvent>,
+    onActionRequired: KassaActionRequiredEvent.eventName as EventName<KassaActionRequiredEvent>,
+  },
+});
+
+/** Props of `<KassaCheckout>`: `clientSecret`, `locale`, the three `on…` handlers, `ref`, and HTML attributes. */
+export type KassaCheckoutProps = React.ComponentProps<typeof KassaCheckout>;
+
+export { KassaCheckoutElement, KassaActionRequiredEvent, KassaError, KassaPaymentFailedEvent, KassaPaymentSucceededEvent };
+export type {
+  ClientPaymentIntent,
+  KassaActionRequiredDetail,
+  KassaPaymentFailedDetail,
+  KassaPaymentSucceededDetail,
+  Locale,
+  NextAction,
+  PayResult,
+} from '@kassa/widget';
