@@ -1,0 +1,174 @@
+import { expect } from '@open-wc/testing';
+import { createApp, h, nextTick, reactive, ref, type App } from 'vue';
+import type { ClientPaymentIntent } from '@kassa/widget';
+import {
+  KassaActionRequiredEvent,
+  KassaCheckout,
+  KassaCheckoutElement,
+  KassaError,
+  KassaPaymentFailedEvent,
+  KassaPaymentSucceededEvent,
+  type KassaActionRequiredDetail,
+  type KassaCheckoutExposed,
+  type KassaPaymentFailedDetail,
+  type KassaPaymentSucceededDetail,
+} from '../src/index.js';
+
+/** A well-formed client secret that expired long ago: the element rejects it without any network. */
+function expiredClientSecret(sub = 'pi_3Expired0001'): string {
+  const b64 = (value: object) => btoa(JSON.stringify(value)).replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_');
+  return `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ sub, mid: 'acct_test', iss: 'http://127.0.0.1:9', aud: 'kassa:client', exp: 1, jti: 'x' })}.c2ln`;
+}
+
+function intent(overrides: Partial<ClientPaymentIntent> = {}): ClientPaymentIntent {
+  return {
+    id: 'pi_1Test0000001',
+    object: 'payment_intent',
+    amount: 12800,
+    currency: 'cny',
+    status: 'succeeded',
+    last_payment_error: null,
+    next_action: null,
+    saved_payment_method: null,
+    can_save_card: false,
+    ...overrides,
+  };
+}
+
+describe('<KassaCheckout> for Vue', () => {
+  let container: HTMLDivElement;
+  let app: App | undefined;
+
+  beforeEach(() => {
+    container = document.createElement('div');
+    document.body.append(container);
+  });
+
+  afterEach(() => {
+    app?.unmount();
+    app = undefined;
+    container.remove();
+  });
+
+  /** Mounts `render` as the root component; returns the <kassa-checkout> it produced. */
+  function mount(render: () => ReturnType<typeof h>): KassaCheckoutElement {
+    app = createApp({ render });
+    app.mount(container);
+    const element = container.querySelector('kassa-checkout');
+    if (!element) throw new Error('no <kassa-checkout> rendered');
+    return element;
+  }
+
+  it('renders the registered <kassa-checkout> element', () => {
+    const element = mount(() => h(KassaCheckout, { clientSecret: expiredClientSecret() }));
+    expect(customElements.get('kassa-checkout')).to.equal(KassaCheckoutElement);
+    expect(element).to.be.instanceOf(KassaCheckoutElement);
+  });
+
+  it('passes clientSecret and locale to the element as properties, and follows changes', async () => {
+    const state = reactive({ secret: expiredClientSecret('pi_3First00001'), locale: 'zh-CN' as 'en' | 'zh-CN' });
+    const element = mount(() => h(KassaCheckout, { clientSecret: state.secret, locale: state.locale }));
+    expect(element.clientSecret).to.equal(state.secret);
+    expect(element.locale).to.equal('zh-CN');
+
+    state.secret = expiredClientSecret('pi_3Second0001');
+    state.locale = 'en';
+    await nextTick();
+    expect(container.querySelector('kassa-checkout')).to.equal(element, 'the same element is updated, not replaced');
+    expect(element.clientSecret).to.equal(state.secret);
+    expect(element.locale).to.equal('en');
+  });
+
+  it('passes ordinary attributes through to the element', () => {
+    const element = mount(() => h(KassaCheckout, { clientSecret: expiredClientSecret(), id: 'pay', class: 'checkout', 'data-testid': 'kassa' }));
+    expect(element.id).to.equal('pay');
+    expect(element.className).to.equal('checkout');
+    expect(element.dataset.testid).to.equal('kassa');
+  });
+
+  it('emits paymentSucceeded with the event’s typed detail', () => {
+    const calls: KassaPaymentSucceededDetail[] = [];
+    const element = mount(() => h(KassaCheckout, { clientSecret: expiredClientSecret(), onPaymentSucceeded: (d) => calls.push(d) }));
+    const detail = { paymentIntent: intent() };
+    element.dispatchEvent(new KassaPaymentSucceededEvent(detail));
+    expect(calls).to.have.length(1);
+    expect(calls[0]).to.equal(detail);
+    expect(calls[0]?.paymentIntent.amount).to.equal(12800);
+  });
+
+  it('emits paymentFailed with the error and the intent', () => {
+    const calls: KassaPaymentFailedDetail[] = [];
+    // A secret with no `exp` issue would load over the network; dispatch on an element that
+    // has already failed its own load (expired secret), then filter to our event.
+    const element = mount(() => h(KassaCheckout, { clientSecret: expiredClientSecret(), onPaymentFailed: (d) => calls.push(d) }));
+    calls.length = 0;
+    const error = new KassaError({ type: 'card_error', code: 'card_declined', decline_code: 'insufficient_funds', message: 'Not enough money' });
+    element.dispatchEvent(new KassaPaymentFailedEvent({ error, paymentIntent: intent({ status: 'requires_payment_method' }) }));
+    expect(calls).to.have.length(1);
+    expect(calls[0]?.error).to.equal(error);
+    expect(calls[0]?.error.decline_code).to.equal('insufficient_funds');
+    expect(calls[0]?.paymentIntent?.status).to.equal('requires_payment_method');
+  });
+
+  it('emits actionRequired with the action and the intent', () => {
+    const calls: KassaActionRequiredDetail[] = [];
+    const element = mount(() => h(KassaCheckout, { clientSecret: expiredClientSecret(), onActionRequired: (d) => calls.push(d) }));
+    const action = { type: 'three_d_secure', three_d_secure: { url: 'http://127.0.0.1:9/sandbox/3ds/tds_1' } } as const;
+    element.dispatchEvent(new KassaActionRequiredEvent({ action, paymentIntent: intent({ status: 'requires_action', next_action: action }) }));
+    expect(calls).to.have.length(1);
+    expect(calls[0]?.action.type).to.equal('three_d_secure');
+    expect(calls[0]?.paymentIntent.status).to.equal('requires_action');
+  });
+
+  it('re-emits the element’s own failure (an expired client secret) as paymentFailed', async () => {
+    const failed = new Promise<KassaPaymentFailedDetail>((resolve) => {
+      mount(() => h(KassaCheckout, { clientSecret: expiredClientSecret(), onPaymentFailed: resolve }));
+    });
+    const detail = await failed;
+    expect(detail.error).to.be.instanceOf(KassaError);
+    expect(detail.error.code).to.equal('client_secret_expired');
+  });
+
+  it('still lets the page listen to the raw DOM event', async () => {
+    const raw: Event[] = [];
+    const element = mount(() => h(KassaCheckout, { clientSecret: expiredClientSecret(), 'onKassa-payment-succeeded': (e: Event) => raw.push(e) }));
+    // Vue ignores an event stamped no later than the millisecond its listener was attached (a
+    // guard against events fired while patching); real events come long after mounting.
+    await new Promise((resolve) => setTimeout(resolve, 2));
+    const event = new KassaPaymentSucceededEvent({ paymentIntent: intent() });
+    element.dispatchEvent(event);
+    expect(raw).to.deep.equal([event]);
+  });
+
+  it('stops emitting once unmounted', () => {
+    const calls: KassaPaymentSucceededDetail[] = [];
+    const element = mount(() => h(KassaCheckout, { clientSecret: expiredClientSecret(), onPaymentSucceeded: (d) => calls.push(d) }));
+    app?.unmount();
+    app = undefined;
+    element.dispatchEvent(new KassaPaymentSucceededEvent({ paymentIntent: intent() }));
+    expect(calls).to.have.length(0);
+  });
+
+  it('exposes pay() and the element through a template ref', async () => {
+    const checkout = ref<KassaCheckoutExposed | null>(null);
+    const element = mount(() => h(KassaCheckout, { ref: checkout, clientSecret: expiredClientSecret() }));
+    expect(checkout.value?.element).to.equal(element);
+    // The element's own pay(): an expired secret resolves with an error instead of throwing.
+    const result = await checkout.value!.pay();
+    expect(result.error?.code).to.equal('client_secret_expired');
+  });
+});
+
+// Type-level checks (run by vue-tsc): emits carry the widget's typed details.
+export function typeChecks(): void {
+  h(KassaCheckout, {
+    clientSecret: 'x',
+    onPaymentSucceeded: (d) => d.paymentIntent.id.toUpperCase(),
+    onPaymentFailed: (d) => d.error.code.toUpperCase(),
+    onActionRequired: (d) => d.action.three_d_secure.url.toUpperCase(),
+  });
+  // @ts-expect-error: the detail has no such field
+  h(KassaCheckout, { clientSecret: 'x', onPaymentSucceeded: (d) => d.nope });
+  // @ts-expect-error: locale is 'en' | 'zh-CN'
+  h(KassaCheckout, { clientSecret: 'x', locale: 'fr' });
+}
