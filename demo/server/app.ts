@@ -10,7 +10,8 @@ import { Assets } from './assets.js';
 import { checkoutRequestSchema } from './checkout.js';
 import { DemoError, fromZodError } from './errors.js';
 import type { KassaClient } from './kassa.js';
-import { checkout, findOrder, type Order } from './orders.js';
+import type { Order } from '../src/api-types.js';
+import { checkout, findOrder } from './orders.js';
 import { appPage, cardsPage, orderPage, type AppPage } from './pages.js';
 
 export interface AppOptions {

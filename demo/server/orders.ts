@@ -6,7 +6,8 @@
  *    hint for the UI, but only the server's answer decides whether an order is paid.
  */
 import { randomUUID } from 'node:crypto';
-import { hasPrefix, type Currency, type PaymentStatus } from '@kassa/core';
+import { hasPrefix } from '@kassa/core';
+import type { CheckoutResult, Order } from '../src/api-types.js';
 import { parseSummary, priceCart, type CheckoutRequest } from './checkout.js';
 import { DemoError } from './errors.js';
 import type { KassaClient, PaymentIntent } from './kassa.js';
@@ -16,11 +17,6 @@ export const DEMO_CUSTOMER = 'demo-shopper-1';
 /** Marks intents this demo created, so the order page shows nothing else of the merchant's. */
 const SOURCE = 'kassa-demo';
 
-export interface CheckoutResult {
-  client_secret: string;
-  payment_intent: { id: string; amount: number; currency: Currency; status: PaymentStatus; customer: string | null };
-  order_url: string;
-}
 
 export async function checkout(kassa: KassaClient, request: CheckoutRequest): Promise<CheckoutResult> {
   const cart = priceCart(request.items);
@@ -45,19 +41,6 @@ export async function checkout(kassa: KassaClient, request: CheckoutRequest): Pr
     },
     order_url: `/order/${intent.id}`,
   };
-}
-
-export interface Order {
-  id: string;
-  status: PaymentStatus;
-  /** True only when Kassa says the money was taken. */
-  paid: boolean;
-  amount: number;
-  amount_received: number;
-  currency: Currency;
-  customer: string | null;
-  items: Array<{ product: string; quantity: number }>;
-  last_payment_error: { code: string; message: string; decline_code?: string } | null;
 }
 
 export function toOrder(intent: PaymentIntent): Order {

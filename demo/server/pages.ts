@@ -9,7 +9,7 @@ import { MESSAGES, type Locale, type Messages } from '../src/i18n.js';
 import { TEST_CARDS } from '../src/test-cards.js';
 import type { Assets, Entry } from './assets.js';
 import { html, type Html } from './html.js';
-import type { Order } from './orders.js';
+import type { Order } from '../src/api-types.js';
 
 export type AppPage = 'shop' | 'react' | 'vue';
 

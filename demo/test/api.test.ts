@@ -1,0 +1,217 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import type { PaymentIntentObject } from '@kassa/core/wire';
+import type { CheckoutResult, Order } from '../src/api-types.js';
+import { getJson, postJson, startStack, type Stack } from './helpers.js';
+
+let stack: Stack;
+
+before(async () => {
+  stack = await startStack();
+});
+
+after(async () => {
+  await stack?.close();
+});
+
+/** What Kassa itself says about an intent, asked with the merchant's secret key. */
+async function kassaIntent(id: string): Promise<PaymentIntentObject> {
+  const reply = await getJson<PaymentIntentObject>(`${stack.kassa.url}/v1/payment_intents/${id}`, {
+    Authorization: `Bearer ${stack.kassa.secretKey}`,
+  });
+  assert.equal(reply.status, 200);
+  return reply.body;
+}
+
+function checkout(body: unknown) {
+  return postJson<CheckoutResult>(`${stack.demo.url}/api/checkout`, body);
+}
+
+describe('POST /api/checkout', () => {
+  it('creates the intent on Kassa for the amount computed from the catalogue', async () => {
+    const reply = await checkout({ items: [{ product: 'tea', quantity: 2 }, { product: 'baozi', quantity: 3 }] });
+    assert.equal(reply.status, 200);
+    // 2 × ¥128.00 + 3 × ¥12.80, in fen.
+    assert.equal(reply.body.payment_intent.amount, 2 * 12_800 + 3 * 1_280);
+    assert.equal(reply.body.payment_intent.currency, 'cny');
+    assert.equal(reply.body.payment_intent.status, 'requires_payment_method');
+    assert.equal(reply.body.payment_intent.customer, null);
+    assert.match(reply.body.client_secret, /^[\w-]+\.[\w-]+\.[\w-]+$/);
+    assert.equal(reply.body.order_url, `/order/${reply.body.payment_intent.id}`);
+
+    const intent = await kassaIntent(reply.body.payment_intent.id);
+    assert.equal(intent.amount, 29_440);
+    assert.equal(intent.currency, 'cny');
+    assert.equal(intent.customer, null);
+    assert.equal(intent.metadata.cart, 'tea×2, baozi×3');
+  });
+
+  it('prices JPY in whole yen (no minor unit)', async () => {
+    const reply = await checkout({ items: [{ product: 'matcha', quantity: 2 }] });
+    assert.equal(reply.status, 200);
+    const intent = await kassaIntent(reply.body.payment_intent.id);
+    assert.equal(intent.amount, 3_000);
+    assert.equal(intent.currency, 'jpy');
+  });
+
+  it('gives a signed-in shopper a customer and saves the card for one-click pay', async () => {
+    const reply = await checkout({ items: [{ product: 'tea', quantity: 1 }], signed_in: true });
+    assert.equal(reply.status, 200);
+    assert.equal(reply.body.payment_intent.customer, 'demo-shopper-1');
+    const intent = await kassaIntent(reply.body.payment_intent.id);
+    assert.equal(intent.customer, 'demo-shopper-1');
+    assert.equal(intent.setup_future_usage, 'on_session');
+  });
+
+  it('replays the same intent for a repeated checkout id, and refuses that id for another cart', async () => {
+    const checkoutId = randomUUID();
+    const cart = { items: [{ product: 'mooncakes', quantity: 1 }], checkout_id: checkoutId };
+    const first = await checkout(cart);
+    const second = await checkout(cart);
+    assert.equal(first.status, 200);
+    assert.equal(second.status, 200);
+    assert.equal(second.body.payment_intent.id, first.body.payment_intent.id);
+
+    const other = await checkout({ items: [{ product: 'mooncakes', quantity: 2 }], checkout_id: checkoutId });
+    assert.equal(other.status, 422);
+    assert.equal(other.body.error?.type, 'idempotency_error');
+  });
+
+  it('never takes a price or currency from the browser', async () => {
+    const withAmount = await checkout({ items: [{ product: 'tea', quantity: 1 }], amount: 1 });
+    assert.equal(withAmount.status, 400);
+    assert.deepEqual(withAmount.body.error, {
+      type: 'invalid_request_error',
+      code: 'parameter_unknown',
+      message: 'Received unknown parameter: amount',
+      param: 'amount',
+    });
+    const withPrice = await checkout({ items: [{ product: 'tea', quantity: 1, price: 1 }] });
+    assert.equal(withPrice.status, 400);
+    assert.equal(withPrice.body.error?.param, 'items[0].price');
+  });
+
+  const badCarts: Array<[string, unknown, string, string]> = [
+    ['no items', {}, 'parameter_missing', 'items'],
+    ['an empty cart', { items: [] }, 'parameter_invalid', 'items'],
+    ['an unknown product', { items: [{ product: 'caviar', quantity: 1 }] }, 'parameter_invalid', 'items[0].product'],
+    ['a zero quantity', { items: [{ product: 'tea', quantity: 0 }] }, 'parameter_invalid', 'items[0].quantity'],
+    ['a fractional quantity', { items: [{ product: 'tea', quantity: 1.5 }] }, 'parameter_invalid', 'items[0].quantity'],
+    ['a quantity as a string', { items: [{ product: 'tea', quantity: '2' }] }, 'parameter_invalid', 'items[0].quantity'],
+    ['a missing quantity', { items: [{ product: 'tea' }] }, 'parameter_missing', 'items[0].quantity'],
+    ['the same product twice', { items: [{ product: 'tea', quantity: 1 }, { product: 'tea', quantity: 1 }] }, 'parameter_invalid', 'items[1].product'],
+    ['two currencies', { items: [{ product: 'tea', quantity: 1 }, { product: 'matcha', quantity: 1 }] }, 'parameter_invalid', 'items[1].product'],
+    ['a bad checkout id', { items: [{ product: 'tea', quantity: 1 }], checkout_id: 'again' }, 'parameter_invalid', 'checkout_id'],
+    ['signed_in as a string', { items: [{ product: 'tea', quantity: 1 }], signed_in: 'yes' }, 'parameter_invalid', 'signed_in'],
+    ['an array body', [], 'parameter_invalid', ''],
+  ];
+  for (const [name, body, code, param] of badCarts) {
+    it(`answers 400 ${code} for ${name}`, async () => {
+      const reply = await checkout(body);
+      assert.equal(reply.status, 400);
+      assert.equal(reply.body.error?.type, 'invalid_request_error');
+      assert.equal(reply.body.error?.code, code);
+      assert.equal(reply.body.error?.param ?? '', param);
+      assert.ok(reply.body.error?.message);
+    });
+  }
+
+  it('answers 400 for malformed JSON and 415 for another content type', async () => {
+    const malformed = await checkout('{"items": [');
+    assert.equal(malformed.status, 400);
+    assert.equal(malformed.body.error?.code, 'invalid_json');
+
+    const response = await fetch(`${stack.demo.url}/api/checkout`, { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: 'tea' });
+    assert.equal(response.status, 415);
+    assert.equal(((await response.json()) as { error: { code: string } }).error.code, 'unsupported_media_type');
+  });
+
+  it('answers 413 for a body over 16 KB', async () => {
+    const reply = await checkout({ items: [{ product: 'x'.repeat(20_000), quantity: 1 }] });
+    assert.equal(reply.status, 413);
+    assert.equal(reply.body.error?.code, 'body_too_large');
+  });
+
+  it('reads the secret key from Kassa’s keys file', async () => {
+    const demo = await stack.startDemo({ keysFile: stack.kassa.keysFile });
+    const reply = await postJson<CheckoutResult>(`${demo.url}/api/checkout`, { items: [{ product: 'baozi', quantity: 1 }] });
+    assert.equal(reply.status, 200);
+    assert.equal(reply.body.payment_intent.amount, 1_280);
+  });
+
+  it('reports a wrong secret key as a gateway error, not as the shopper’s fault', async () => {
+    const demo = await stack.startDemo({ secretKey: 'sk_test_not_a_real_key' });
+    const reply = await postJson(`${demo.url}/api/checkout`, { items: [{ product: 'baozi', quantity: 1 }] });
+    assert.equal(reply.status, 502);
+    assert.equal(reply.body.error?.type, 'api_error');
+    assert.equal(reply.body.error?.code, 'kassa_error');
+  });
+
+  it('reports a missing keys file clearly', async () => {
+    const demo = await stack.startDemo({ keysFile: '/nonexistent/test-keys.json' });
+    const reply = await postJson(`${demo.url}/api/checkout`, { items: [{ product: 'baozi', quantity: 1 }] });
+    assert.equal(reply.status, 502);
+    assert.equal(reply.body.error?.code, 'kassa_keys_missing');
+  });
+});
+
+describe('GET /api/orders/:id', () => {
+  it('reports an unpaid order as not paid, from Kassa’s own record', async () => {
+    const created = await checkout({ items: [{ product: 'tea', quantity: 1 }] });
+    const reply = await getJson<Order>(`${stack.demo.url}/api/orders/${created.body.payment_intent.id}`);
+    assert.equal(reply.status, 200);
+    assert.equal(reply.body.status, 'requires_payment_method');
+    assert.equal(reply.body.paid, false);
+    assert.equal(reply.body.amount, 12_800);
+    assert.equal(reply.body.amount_received, 0);
+    assert.deepEqual(reply.body.items, [{ product: 'tea', quantity: 1 }]);
+    assert.ok(!('client_secret' in reply.body), 'the order view never carries the client secret');
+  });
+
+  it('answers 404 for unknown ids, malformed ids and intents this shop did not create', async () => {
+    const direct = await postJson<PaymentIntentObject>(
+      `${stack.kassa.url}/v1/payment_intents`,
+      { amount: 100, currency: 'cny' },
+      { Authorization: `Bearer ${stack.kassa.secretKey}` },
+    );
+    assert.equal(direct.status, 200);
+    for (const id of ['pi_doesnotexist0000', 'not-an-id', direct.body.id]) {
+      const reply = await getJson(`${stack.demo.url}/api/orders/${encodeURIComponent(id)}`);
+      assert.equal(reply.status, 404, id);
+      assert.equal(reply.body.error?.code, 'resource_missing');
+    }
+  });
+
+  it('answers unknown API routes with a JSON 404', async () => {
+    const reply = await getJson(`${stack.demo.url}/api/nope`);
+    assert.equal(reply.status, 404);
+    assert.equal(reply.body.error?.code, 'route_not_found');
+  });
+});
+
+describe('pages', () => {
+  it('serves the test-card table in English and Chinese', async () => {
+    const en = await (await fetch(`${stack.demo.url}/cards?locale=en`)).text();
+    assert.match(en, /<html lang="en">/);
+    assert.match(en, /4242 4242 4242 4242/);
+    assert.match(en, /data-outcome="insufficient_funds"/);
+    assert.equal(en.match(/<tr data-card=/g)?.length, 11);
+    const zh = await (await fetch(`${stack.demo.url}/cards?locale=zh-CN`)).text();
+    assert.match(zh, /<html lang="zh-CN">/);
+    assert.match(zh, /拒绝：余额不足/);
+  });
+
+  it('loads the widget by script tag from Kassa on the plain shop page', async () => {
+    const page = await (await fetch(`${stack.demo.url}/`)).text();
+    assert.ok(page.includes(`<script src="${stack.kassa.url}/kassa.js"></script>`));
+    const react = await (await fetch(`${stack.demo.url}/react`)).text();
+    assert.ok(!react.includes('kassa.js'), 'the React page bundles the widget instead');
+  });
+
+  it('shows a missing order as 404', async () => {
+    const response = await fetch(`${stack.demo.url}/order/pi_doesnotexist0000`);
+    assert.equal(response.status, 404);
+    assert.match(await response.text(), /data-status="missing"/);
+  });
+});
