@@ -41,6 +41,7 @@ function layout(o: LayoutOptions): string {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
 <title>${o.title} · ${t.title}</title>
 ${css.map((href) => html`<link rel="stylesheet" href="${href}">\n`)}${(bundle?.preloads ?? []).map((href) => html`<link rel="modulepreload" href="${href}">\n`)}</head>
 <body>
