@@ -1,0 +1,165 @@
+/**
+ * The sandbox issuer's 3-D Secure challenge, as the shopper sees it: a small page framed by
+ * the merchant's page, with "Complete authentication" and "Fail authentication". The choice
+ * is a plain form POST (no script needed); the result page then tells the host page, with
+ * one postMessage to exactly the framing origin, that the challenge is over.
+ *
+ * Kassa decides who may frame the page and settles the payment; this router only asks
+ * (deps), so the adapter never reaches into Kassa's http layer.
+ */
+import { Router } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
+import { z } from 'zod';
+import { formatAmount, hasPrefix, isValidChannel } from '@kassa/core';
+import { FailureKind, KassaError, invalidParam, notFound } from '../../domain/errors.js';
+import type { ChallengeRecord, SandboxProvider } from './provider.js';
+
+export interface ChallengeRouterDeps {
+  sandbox: SandboxProvider;
+  /** Origins allowed to frame this challenge (its merchant's), or null if Kassa does not know it. */
+  framingOrigins(challengeId: string): Promise<string[] | null>;
+  /** The shopper decided: Kassa settles the payment. Resolves to the payment intent id. */
+  onDecided(challengeId: string): Promise<string>;
+  /** Security headers for a page framed by `res.locals.frameOrigin`. */
+  framedPageHeaders: RequestHandler;
+  /** Parses the form POST (size limits and content types are the http layer's). */
+  formParser: RequestHandler[];
+}
+
+const querySchema = z
+  .object({
+    channel: z.string().refine(isValidChannel, 'channel must be 8–64 letters, digits, _ or -'),
+    origin: z.string().min(1).max(255),
+  })
+  .strict();
+
+const choiceSchema = z.object({ result: z.enum(['pass', 'fail']) }).strict();
+
+const CSS = `
+:root { color-scheme: light; font-family: system-ui, -apple-system, "Segoe UI", "PingFang SC", "Microsoft YaHei", sans-serif; }
+body { margin: 0; padding: 24px; background: #f6f7f9; color: #1a1f36; }
+main { max-width: 420px; margin: 0 auto; background: #fff; border-radius: 12px; padding: 24px; box-shadow: 0 1px 3px rgba(0,0,0,.12); }
+h1 { font-size: 1.15rem; margin: 0 0 12px; }
+p { line-height: 1.5; margin: 0 0 16px; }
+.badge { display: inline-block; font-size: .75rem; padding: 2px 8px; border-radius: 999px; background: #fff4d6; color: #8a5a00; margin-bottom: 12px; }
+form { display: flex; flex-direction: column; gap: 10px; }
+button { font: inherit; padding: 12px 16px; border-radius: 8px; border: 1px solid transparent; cursor: pointer; }
+button:focus-visible { outline: 3px solid #635bff; outline-offset: 2px; }
+.pass { background: #0a7d32; color: #fff; }
+.fail { background: #fff; color: #b3261e; border-color: #b3261e; }
+.zh { display: block; font-size: .85em; opacity: .85; }
+`;
+
+// Runs in the result page; reads its data from the page, so the page needs no inline script.
+const COMPLETE_JS = `(() => {
+  const el = document.getElementById('kassa-challenge-result');
+  if (!el || window.parent === window) return;
+  const d = el.dataset;
+  window.parent.postMessage({ kassa: 1, channel: d.channel, type: 'challenge_complete', paymentIntent: d.paymentIntent }, d.origin);
+})();
+`;
+
+const escapeHtml = (s: string): string =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
+
+function page(title: string, body: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)}</title>
+<link rel="stylesheet" href="/sandbox/assets/challenge.css">
+</head>
+<body>
+<main>
+<span class="badge">Sandbox bank · 模拟银行</span>
+${body}
+</main>
+</body>
+</html>
+`;
+}
+
+function challengePage(challenge: ChallengeRecord, action: string): string {
+  const amount = formatAmount(challenge.amount, challenge.currency, 'en');
+  return page(
+    '3-D Secure authentication',
+    `<h1>Confirm this payment <span class="zh" lang="zh-CN">确认这笔付款</span></h1>
+<p>Authenticate the payment of <strong>${escapeHtml(amount)}</strong>. This is a test page: choose the outcome.</p>
+<form method="post" action="${escapeHtml(action)}">
+<button class="pass" type="submit" name="result" value="pass">Complete authentication <span class="zh" lang="zh-CN">完成验证</span></button>
+<button class="fail" type="submit" name="result" value="fail">Fail authentication <span class="zh" lang="zh-CN">验证失败</span></button>
+</form>`,
+  );
+}
+
+function resultPage(challenge: ChallengeRecord, paymentIntent: string, channel: string, origin: string): string {
+  const passed = challenge.status === 'passed' || challenge.status === 'completed';
+  return page(
+    passed ? 'Authentication complete' : 'Authentication failed',
+    `<h1 role="status">${passed ? 'Authentication complete <span class="zh" lang="zh-CN">验证完成</span>' : 'Authentication failed <span class="zh" lang="zh-CN">验证失败</span>'}</h1>
+<p>You can return to the shop.</p>
+<div id="kassa-challenge-result" hidden data-channel="${escapeHtml(channel)}" data-origin="${escapeHtml(origin)}" data-payment-intent="${escapeHtml(paymentIntent)}" data-outcome="${passed ? 'passed' : 'failed'}"></div>
+<script src="/sandbox/assets/challenge-complete.js"></script>`,
+  );
+}
+
+export function createChallengeRouter(deps: ChallengeRouterDeps): Router {
+  const router = Router();
+
+  router.get('/assets/challenge.css', (_req, res) => {
+    res.type('text/css').set('Cache-Control', 'public, max-age=300').send(CSS);
+  });
+  router.get('/assets/challenge-complete.js', (_req, res) => {
+    res.type('text/javascript').set('Cache-Control', 'public, max-age=300').send(COMPLETE_JS);
+  });
+
+  /** Checks the challenge id, channel and framing origin; sets the framing headers. */
+  const guard: RequestHandler = async (req, res, next) => {
+    const id = String(req.params.id);
+    if (!hasPrefix(id, 'tds')) throw notFound('three_d_secure challenge', id);
+    const query = querySchema.safeParse(req.query);
+    if (!query.success) {
+      const param = String(query.error.issues[0]?.path[0] ?? 'channel');
+      throw invalidParam(param, `Invalid or missing ${param}.`);
+    }
+    const challenge = deps.sandbox.challenge(id);
+    const origins = await deps.framingOrigins(id);
+    if (!challenge || !origins) throw notFound('three_d_secure challenge', id);
+    if (!origins.includes(query.data.origin)) {
+      throw new KassaError(FailureKind.InvalidRequest, 'origin_not_allowed', 'This origin may not display the challenge.', { param: 'origin' });
+    }
+    res.locals.frameOrigin = query.data.origin;
+    res.locals.challenge = challenge;
+    res.locals.query = query.data;
+    deps.framedPageHeaders(req, res, next);
+  };
+
+  const send = (res: Response, status: number, html: string) => {
+    res.status(status).type('html').set('Cache-Control', 'no-store').send(html);
+  };
+
+  router.get('/3ds/:id', guard, async (req, res) => {
+    const challenge = res.locals.challenge as ChallengeRecord;
+    const q = res.locals.query as z.infer<typeof querySchema>;
+    if (challenge.status === 'pending') {
+      send(res, 200, challengePage(challenge, req.originalUrl));
+      return;
+    }
+    send(res, 200, resultPage(challenge, challenge.reference, q.channel, q.origin));
+  });
+
+  router.post('/3ds/:id', guard, deps.formParser, async (req: Request, res: Response) => {
+    const q = res.locals.query as z.infer<typeof querySchema>;
+    const choice = choiceSchema.safeParse(req.body ?? {});
+    if (!choice.success) throw invalidParam('result', "result must be 'pass' or 'fail'.");
+    const id = String(req.params.id);
+    const decided = deps.sandbox.decideChallenge(id, choice.data.result === 'pass');
+    if (!decided) throw notFound('three_d_secure challenge', id);
+    const paymentIntent = await deps.onDecided(id);
+    send(res, 200, resultPage(deps.sandbox.challenge(id) ?? decided, paymentIntent, q.channel, q.origin));
+  });
+
+  return router;
+}

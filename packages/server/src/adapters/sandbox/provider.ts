@@ -1,0 +1,274 @@
+/**
+ * The sandbox provider: a simulated issuer with state. It keeps per-card balances (keyed by
+ * a fingerprint, never the number), places holds on authorization, debits on capture,
+ * releases on void, and runs 3-D Secure challenges. Every call is deduplicated by its
+ * idempotency key, as a real provider's API is.
+ */
+import { createHmac } from 'node:crypto';
+import type { Database, Statement } from 'better-sqlite3';
+import { currencyExponent } from '@kassa/core';
+import type { Currency, DeclineCode } from '@kassa/core';
+import type {
+  AuthorizeOutcome,
+  AuthorizeRequest,
+  CancelOutcome,
+  CaptureOutcome,
+  Clock,
+  PaymentProvider,
+  ProviderCapabilities,
+  ProviderOutcome,
+} from '../../domain/ports.js';
+import { newId } from '../../domain/ids.js';
+import { openSqlite } from '../../store/sqlite/open.js';
+import { behaviorFor } from './cards.js';
+import { SANDBOX_MIGRATIONS } from './migrations.js';
+
+export interface ChallengeRecord {
+  id: string;
+  currency: Currency;
+  amount: number;
+  status: 'pending' | 'passed' | 'failed' | 'completed' | 'canceled';
+  reference: string;
+}
+
+interface HoldRow {
+  id: string;
+  fingerprint: string;
+  currency: string;
+  amount: number;
+  status: 'held' | 'captured' | 'released';
+}
+
+interface ChallengeRow {
+  id: string;
+  fingerprint: string;
+  currency: string;
+  amount: number;
+  capture: number;
+  balance_major: number;
+  status: ChallengeRecord['status'];
+  reference: string;
+}
+
+export interface SandboxOptions {
+  /** File of the issuer's own database. */
+  path: string;
+  /** Key for card fingerprints (derived from the server secret). */
+  fingerprintKey: Buffer;
+  /** The server's public URL, for the challenge page address (known only once listening). */
+  publicUrl: () => string;
+  clock: Clock;
+}
+
+export class SandboxProvider implements PaymentProvider {
+  readonly name = 'sandbox';
+  readonly capabilities: ProviderCapabilities = {
+    manualCapture: true,
+    partialCapture: true,
+    threeDSecure: true,
+    cancel: true,
+    lookup: true,
+  };
+
+  readonly #db: Database;
+  readonly #s: ReturnType<typeof prepare>;
+  readonly #options: SandboxOptions;
+
+  constructor(options: SandboxOptions) {
+    this.#options = options;
+    this.#db = openSqlite(options.path, SANDBOX_MIGRATIONS);
+    this.#s = prepare(this.#db);
+  }
+
+  async authorize(request: AuthorizeRequest): Promise<AuthorizeOutcome> {
+    return this.#once(request.idempotencyKey, 'authorize', (): AuthorizeOutcome => {
+      const digits = request.card.number.reveal();
+      const fingerprint = this.#fingerprint(digits);
+      const behavior = behaviorFor(digits);
+      if (isExpired(request.card.expMonth, request.card.expYear, this.#options.clock.now())) return declined('expired_card');
+      switch (behavior.kind) {
+        case 'processing_error':
+          return declined('processing_error');
+        case 'decline':
+          return declined(behavior.declineCode);
+        case 'three_d_secure': {
+          const id = newId('tds');
+          this.#s.insertChallenge.run({
+            id,
+            fingerprint,
+            currency: request.currency,
+            amount: request.amount,
+            capture: request.capture ? 1 : 0,
+            balance_major: behavior.balanceMajor,
+            reference: request.reference,
+            created: this.#options.clock.now(),
+          });
+          return {
+            status: 'requires_action',
+            reference: id,
+            action: { type: 'three_d_secure', url: `${this.#options.publicUrl()}/sandbox/3ds/${id}` },
+          };
+        }
+        case 'approve':
+          return this.#hold(fingerprint, request.currency, request.amount, request.capture, behavior.balanceMajor);
+        default: {
+          const unreachable: never = behavior;
+          throw new Error(`unknown card behaviour ${JSON.stringify(unreachable)}`);
+        }
+      }
+    });
+  }
+
+  async completeAction(request: { idempotencyKey: string; reference: string }): Promise<AuthorizeOutcome> {
+    const challenge = this.#s.getChallenge.get(request.reference) as ChallengeRow | undefined;
+    if (!challenge) throw new Error(`unknown challenge ${request.reference}`);
+    // Not decided yet: nothing to record, the same call may be made again later.
+    if (challenge.status === 'pending') {
+      return {
+        status: 'requires_action',
+        reference: challenge.id,
+        action: { type: 'three_d_secure', url: `${this.#options.publicUrl()}/sandbox/3ds/${challenge.id}` },
+      };
+    }
+    return this.#once(request.idempotencyKey, 'complete_action', (): AuthorizeOutcome => {
+      const current = this.#s.getChallenge.get(request.reference) as ChallengeRow;
+      if (current.status !== 'passed') return declined('authentication_failure');
+      this.#s.setChallengeStatus.run('completed', current.id, 'passed');
+      return this.#hold(current.fingerprint, current.currency as Currency, current.amount, current.capture === 1, current.balance_major);
+    });
+  }
+
+  async capture(request: { idempotencyKey: string; reference: string; amount: number }): Promise<CaptureOutcome> {
+    return this.#once(request.idempotencyKey, 'capture', (): CaptureOutcome => {
+      const hold = this.#s.getHold.get(request.reference) as HoldRow | undefined;
+      if (!hold || hold.status !== 'held' || request.amount > hold.amount || request.amount <= 0) {
+        return { status: 'failed', declineCode: 'processing_error', message: 'No open authorization for this amount.' };
+      }
+      // Debit what is captured; the rest of the hold is released by closing it.
+      this.#s.debit.run(request.amount, hold.fingerprint, hold.currency);
+      this.#s.closeHold.run('captured', request.amount, hold.id);
+      return { status: 'captured', amount: request.amount };
+    });
+  }
+
+  async cancel(request: { idempotencyKey: string; reference: string }): Promise<CancelOutcome> {
+    return this.#once(request.idempotencyKey, 'cancel', (): CancelOutcome => {
+      const hold = this.#s.getHold.get(request.reference) as HoldRow | undefined;
+      if (hold) {
+        if (hold.status === 'captured') return { status: 'failed', declineCode: 'processing_error', message: 'Already captured.' };
+        if (hold.status === 'held') this.#s.closeHold.run('released', 0, hold.id);
+        return { status: 'canceled' };
+      }
+      const challenge = this.#s.getChallenge.get(request.reference) as ChallengeRow | undefined;
+      if (challenge) {
+        if (challenge.status === 'completed') return { status: 'failed', declineCode: 'processing_error', message: 'Already authorized.' };
+        this.#s.cancelChallenge.run(challenge.id);
+        return { status: 'canceled' };
+      }
+      return { status: 'failed', declineCode: 'processing_error', message: 'Unknown authorization.' };
+    });
+  }
+
+  async lookup(idempotencyKey: string): Promise<ProviderOutcome | null> {
+    const row = this.#s.getOperation.get(idempotencyKey) as { operation: string; result: string } | undefined;
+    if (!row) return null;
+    return { operation: row.operation, outcome: JSON.parse(row.result) } as ProviderOutcome;
+  }
+
+  // ---- the challenge, as the shopper sees it ----
+
+  challenge(id: string): ChallengeRecord | null {
+    const row = this.#s.getChallenge.get(id) as ChallengeRow | undefined;
+    if (!row) return null;
+    return { id: row.id, currency: row.currency as Currency, amount: row.amount, status: row.status, reference: row.reference };
+  }
+
+  /** Records the shopper's choice; only a pending challenge can be decided, and only once. */
+  decideChallenge(id: string, passed: boolean): ChallengeRecord | null {
+    this.#s.setChallengeStatus.run(passed ? 'passed' : 'failed', id, 'pending');
+    return this.challenge(id);
+  }
+
+  /** A card's account as the issuer sees it (tests and the demo's QA page). */
+  account(cardNumber: string, currency: Currency): { balance: number; held: number } | null {
+    const fingerprint = this.#fingerprint(cardNumber);
+    const row = this.#s.getAccount.get(fingerprint, currency) as { balance: number } | undefined;
+    if (!row) return null;
+    return { balance: row.balance, held: this.#held(fingerprint, currency) };
+  }
+
+  close(): void {
+    if (this.#db.open) this.#db.close();
+  }
+
+  // ---- internals ----
+
+  #fingerprint(digits: string): string {
+    return createHmac('sha256', this.#options.fingerprintKey).update(digits).digest('base64url');
+  }
+
+  #held(fingerprint: string, currency: string): number {
+    return (this.#s.sumHeld.get(fingerprint, currency) as { held: number }).held;
+  }
+
+  /** Places a hold, or charges at once; refuses when balance − holds cannot cover it. */
+  #hold(fingerprint: string, currency: Currency, amount: number, capture: boolean, balanceMajor: number): AuthorizeOutcome {
+    this.#s.openAccount.run(fingerprint, currency, balanceMajor * 10 ** currencyExponent(currency));
+    const { balance } = this.#s.getAccount.get(fingerprint, currency) as { balance: number };
+    if (balance - this.#held(fingerprint, currency) < amount) return declined('insufficient_funds');
+    const id = newId('auth');
+    const now = this.#options.clock.now();
+    if (capture) {
+      this.#s.debit.run(amount, fingerprint, currency);
+      this.#s.insertHold.run({ id, fingerprint, currency, amount, status: 'captured', captured: amount, created: now });
+      return { status: 'captured', reference: id, amount };
+    }
+    this.#s.insertHold.run({ id, fingerprint, currency, amount, status: 'held', captured: 0, created: now });
+    return { status: 'authorized', reference: id, amount };
+  }
+
+  /** Runs an operation once per idempotency key, atomically with the record of its answer. */
+  #once<T>(key: string, operation: ProviderOutcome['operation'], run: () => T): T {
+    const tx = this.#db.transaction((): T => {
+      const seen = this.#s.getOperation.get(key) as { operation: string; result: string } | undefined;
+      if (seen) {
+        if (seen.operation !== operation) throw new Error(`idempotency key reused for ${operation} after ${seen.operation}`);
+        return JSON.parse(seen.result) as T;
+      }
+      const result = run();
+      this.#s.insertOperation.run(key, operation, JSON.stringify(result), this.#options.clock.now());
+      return result;
+    });
+    return tx.immediate();
+  }
+}
+
+function declined(declineCode: DeclineCode): AuthorizeOutcome {
+  return { status: 'declined', declineCode };
+}
+
+function isExpired(month: number, year: number, now: number): boolean {
+  const d = new Date(now);
+  return year < d.getUTCFullYear() || (year === d.getUTCFullYear() && month < d.getUTCMonth() + 1);
+}
+
+function prepare(db: Database) {
+  const st = (sql: string): Statement => db.prepare(sql);
+  return {
+    getOperation: st('SELECT operation, result FROM operations WHERE idempotency_key = ?'),
+    insertOperation: st('INSERT INTO operations (idempotency_key, operation, result, created) VALUES (?, ?, ?, ?)'),
+    openAccount: st('INSERT INTO accounts (fingerprint, currency, balance) VALUES (?, ?, ?) ON CONFLICT DO NOTHING'),
+    getAccount: st('SELECT balance FROM accounts WHERE fingerprint = ? AND currency = ?'),
+    debit: st('UPDATE accounts SET balance = balance - ? WHERE fingerprint = ? AND currency = ?'),
+    sumHeld: st("SELECT COALESCE(SUM(amount), 0) AS held FROM holds WHERE fingerprint = ? AND currency = ? AND status = 'held'"),
+    insertHold: st(`INSERT INTO holds (id, fingerprint, currency, amount, status, captured, created)
+      VALUES (@id, @fingerprint, @currency, @amount, @status, @captured, @created)`),
+    getHold: st('SELECT * FROM holds WHERE id = ?'),
+    closeHold: st("UPDATE holds SET status = ?, captured = ? WHERE id = ? AND status = 'held'"),
+    insertChallenge: st(`INSERT INTO challenges (id, fingerprint, currency, amount, capture, balance_major, status, reference, created)
+      VALUES (@id, @fingerprint, @currency, @amount, @capture, @balance_major, 'pending', @reference, @created)`),
+    getChallenge: st('SELECT * FROM challenges WHERE id = ?'),
+    setChallengeStatus: st('UPDATE challenges SET status = ? WHERE id = ? AND status = ?'),
+    cancelChallenge: st("UPDATE challenges SET status = 'canceled' WHERE id = ? AND status IN ('pending', 'passed', 'failed')"),
+  };
+}

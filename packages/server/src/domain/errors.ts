@@ -1,0 +1,65 @@
+/**
+ * One error family for everything a request can be refused for. The domain (and adapters)
+ * throw these with a kind and a Stripe error code; http/errors.ts maps kinds to statuses
+ * in exactly one place.
+ */
+import type { DeclineCode, ErrorCode } from '@kassa/core';
+import type { PaymentIntentRecord } from './model.js';
+
+export const FailureKind = {
+  InvalidRequest: 'invalid_request',
+  Unauthorized: 'unauthorized',
+  CardDeclined: 'card_declined',
+  Forbidden: 'forbidden',
+  NotFound: 'not_found',
+  MethodNotAllowed: 'method_not_allowed',
+  InvalidState: 'invalid_state',
+  IdempotencyInFlight: 'idempotency_in_flight',
+  TooLarge: 'too_large',
+  UnsupportedMediaType: 'unsupported_media_type',
+  IdempotencyMismatch: 'idempotency_mismatch',
+  ProviderUnavailable: 'provider_unavailable',
+  Unavailable: 'unavailable',
+} as const;
+export type FailureKind = (typeof FailureKind)[keyof typeof FailureKind];
+
+/** Codes Kassa adds to core's list for server-only situations. */
+export type ServerErrorCode = ErrorCode | 'widget_not_built';
+
+export interface KassaErrorDetails {
+  param?: string | undefined;
+  declineCode?: DeclineCode | undefined;
+  /** The intent as it stands after the failure (card errors carry it, as Stripe's do). */
+  paymentIntent?: PaymentIntentRecord | undefined;
+}
+
+export class KassaError extends Error {
+  constructor(
+    readonly kind: FailureKind,
+    readonly code: ServerErrorCode,
+    message: string,
+    readonly details: KassaErrorDetails = {},
+  ) {
+    super(message);
+    this.name = 'KassaError';
+  }
+}
+
+export const invalidParam = (param: string, message: string, code: ServerErrorCode = 'parameter_invalid') =>
+  new KassaError(FailureKind.InvalidRequest, code, message, { param });
+
+export const missingParam = (param: string, message = `Missing required param: ${param}.`) =>
+  new KassaError(FailureKind.InvalidRequest, 'parameter_missing', message, { param });
+
+export const notFound = (what: string, id: string, param?: string) =>
+  new KassaError(FailureKind.NotFound, 'resource_missing', `No such ${what}: '${id}'`, { param });
+
+export const unexpectedState = (intent: PaymentIntentRecord, action: string) =>
+  new KassaError(
+    FailureKind.InvalidState,
+    'payment_intent_unexpected_state',
+    intent.pendingOperation
+      ? `This PaymentIntent has an operation in progress; ${action} is not possible until it completes.`
+      : `You cannot ${action} this PaymentIntent because it has a status of ${intent.status}.`,
+    { paymentIntent: intent },
+  );

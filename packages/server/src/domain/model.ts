@@ -1,0 +1,170 @@
+/**
+ * What the domain keeps about payments. Plain records: the store persists them, the views
+ * turn them into wire objects. Amounts are integer minor units everywhere.
+ */
+import type { CardBrand, Currency, DeclineCode, ErrorCode, ErrorType, PaymentStatus } from '@kassa/core';
+
+export type CaptureMethod = 'automatic' | 'manual';
+export type FutureUsage = 'on_session' | 'off_session';
+
+export interface LastPaymentErrorRecord {
+  type: ErrorType;
+  code: ErrorCode;
+  decline_code?: DeclineCode;
+  message: string;
+}
+
+export interface NextActionRecord {
+  type: 'three_d_secure';
+  three_d_secure: { url: string };
+}
+
+export interface MerchantRecord {
+  id: string;
+  name: string;
+  allowedOrigins: string[];
+  created: number;
+}
+
+export interface PaymentIntentRecord {
+  id: string;
+  merchantId: string;
+  amount: number;
+  currency: Currency;
+  status: PaymentStatus;
+  captureMethod: CaptureMethod;
+  customer: string | null;
+  setupFutureUsage: FutureUsage | null;
+  description: string | null;
+  statementDescriptor: string | null;
+  metadata: Record<string, string>;
+  /** `tok_…` or `pm_…` used by the latest confirmation (`pm_…` once a card was saved). */
+  paymentMethod: string | null;
+  /** The vaulted card behind paymentMethod, to save it once the payment succeeds (after 3DS too). */
+  vaultCardId: string | null;
+  saveCard: boolean;
+  amountCapturable: number;
+  amountReceived: number;
+  lastPaymentError: LastPaymentErrorRecord | null;
+  nextAction: NextActionRecord | null;
+  /** The provider's reference for a pending customer action (the 3-D Secure challenge id). */
+  actionRef: string | null;
+  provider: string | null;
+  /** The provider's reference for the authorization (hold), used to capture or void it. */
+  providerRef: string | null;
+  cancellationReason: string | null;
+  canceledAt: number | null;
+  /** Attempt id of a provider call in flight; while set, no other operation may start. */
+  pendingOperation: string | null;
+  created: number;
+  updated: number;
+  /** Optimistic concurrency: every change names the version it read. */
+  version: number;
+}
+
+export type AttemptOperation = 'authorize' | 'complete_action' | 'capture' | 'cancel';
+export type AttemptStatus = 'pending' | 'unknown' | 'succeeded' | 'failed' | 'requires_action' | 'abandoned';
+
+/** One call to a provider, committed before it is made (the recovery point) and settled after. */
+export interface AttemptRecord {
+  id: string;
+  intentId: string;
+  merchantId: string;
+  operation: AttemptOperation;
+  /** HMAC(server secret, merchant|key|operation): what the provider deduplicates on. */
+  providerKey: string;
+  status: AttemptStatus;
+  amount: number;
+  /** The intent status to return to if the provider never saw the call. */
+  resumeStatus: PaymentStatus;
+  outcome: string | null;
+  created: number;
+  updated: number;
+}
+
+export interface VaultCardRecord {
+  id: string;
+  merchantId: string;
+  ciphertext: Buffer;
+  iv: Buffer;
+  tag: Buffer;
+  fingerprint: string;
+  brand: CardBrand;
+  last4: string;
+  expMonth: number;
+  expYear: number;
+  created: number;
+}
+
+export interface TokenRecord {
+  id: string;
+  merchantId: string;
+  vaultCardId: string;
+  created: number;
+  expiresAt: number;
+  usedAt: number | null;
+}
+
+export interface PaymentMethodRecord {
+  id: string;
+  merchantId: string;
+  customer: string;
+  vaultCardId: string;
+  fingerprint: string;
+  brand: CardBrand;
+  last4: string;
+  expMonth: number;
+  expYear: number;
+  created: number;
+}
+
+export interface LedgerEntry {
+  account: LedgerAccount;
+  currency: Currency;
+  /** Signed minor units: positive debit, negative credit. Each transaction sums to zero. */
+  amount: number;
+}
+
+export type LedgerKind = 'authorization' | 'capture' | 'release' | 'charge';
+
+export interface LedgerTransaction {
+  id: string;
+  merchantId: string;
+  intentId: string;
+  kind: LedgerKind;
+  created: number;
+  entries: LedgerEntry[];
+}
+
+/**
+ * Accounts, from Kassa's point of view:
+ * - `acquirer_holds` / `merchant_holds`: funds authorized (on hold at the issuer), not yet ours;
+ * - `acquirer_receivable` / `merchant_payable`: captured funds the provider owes us and we owe the merchant.
+ */
+export const LedgerAccount = {
+  AcquirerHolds: 'acquirer_holds',
+  MerchantHolds: 'merchant_holds',
+  AcquirerReceivable: 'acquirer_receivable',
+  MerchantPayable: 'merchant_payable',
+} as const;
+export type LedgerAccount = (typeof LedgerAccount)[keyof typeof LedgerAccount];
+
+export const EventType = {
+  Succeeded: 'payment_intent.succeeded',
+  PaymentFailed: 'payment_intent.payment_failed',
+  Canceled: 'payment_intent.canceled',
+  RequiresAction: 'payment_intent.requires_action',
+  AmountCapturableUpdated: 'payment_intent.amount_capturable_updated',
+  Created: 'payment_intent.created',
+} as const;
+export type EventType = (typeof EventType)[keyof typeof EventType];
+
+export interface OutboxEvent {
+  id: string;
+  merchantId: string;
+  type: EventType;
+  intentId: string;
+  /** The Stripe-shaped event body as it will be delivered. */
+  payload: string;
+  created: number;
+}

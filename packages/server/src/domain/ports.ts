@@ -1,0 +1,122 @@
+/**
+ * The ports the domain talks through. The domain imports these interfaces and nothing
+ * concrete: providers live in adapters/, persistence in store/, the vault in vault/.
+ */
+import { inspect } from 'node:util';
+import type { CardBrand, Currency, DeclineCode } from '@kassa/core';
+
+/**
+ * A secret value (card number, CVC) that cannot be logged or serialized by accident:
+ * JSON, string conversion and util.inspect all print "[redacted]". Call reveal() at the
+ * one place that needs the value.
+ */
+export class Sensitive {
+  readonly #value: string;
+  constructor(value: string) {
+    this.#value = value;
+  }
+  reveal(): string {
+    return this.#value;
+  }
+  toString(): string {
+    return '[redacted]';
+  }
+  toJSON(): string {
+    return '[redacted]';
+  }
+  [inspect.custom](): string {
+    return '[redacted]';
+  }
+}
+
+// ---- Payment provider ----
+
+/** What a provider can do. A flow it does not declare fails loudly at the edge, never silently. */
+export interface ProviderCapabilities {
+  manualCapture: boolean;
+  partialCapture: boolean;
+  threeDSecure: boolean;
+  cancel: boolean;
+  /** Can say what happened to a call by its idempotency key (crash recovery). */
+  lookup: boolean;
+}
+
+export interface ProviderCard {
+  number: Sensitive;
+  /** Absent for a saved card (one-click) or after a restart dropped it from memory. */
+  cvc: Sensitive | undefined;
+  expMonth: number;
+  expYear: number;
+}
+
+export interface AuthorizeRequest {
+  idempotencyKey: string;
+  amount: number;
+  currency: Currency;
+  /** Capture at once (capture_method automatic) or only place a hold. */
+  capture: boolean;
+  card: ProviderCard;
+  /** Kassa's reference (the payment intent id), for the provider's records. */
+  reference: string;
+}
+
+export type AuthorizeOutcome =
+  | { status: 'authorized'; reference: string; amount: number }
+  | { status: 'captured'; reference: string; amount: number }
+  | { status: 'requires_action'; reference: string; action: { type: 'three_d_secure'; url: string } }
+  | { status: 'declined'; declineCode: DeclineCode; message?: string | undefined };
+
+export type CaptureOutcome =
+  | { status: 'captured'; amount: number }
+  | { status: 'failed'; declineCode: DeclineCode; message?: string | undefined };
+
+export type CancelOutcome = { status: 'canceled' } | { status: 'failed'; declineCode: DeclineCode; message?: string | undefined };
+
+export type ProviderOutcome =
+  | { operation: 'authorize' | 'complete_action'; outcome: AuthorizeOutcome }
+  | { operation: 'capture'; outcome: CaptureOutcome }
+  | { operation: 'cancel'; outcome: CancelOutcome };
+
+export interface PaymentProvider {
+  readonly name: string;
+  readonly capabilities: ProviderCapabilities;
+  authorize(request: AuthorizeRequest): Promise<AuthorizeOutcome>;
+  /** After the shopper finished a customer action (3-D Secure): hold or charge, or refuse. */
+  completeAction(request: { idempotencyKey: string; reference: string }): Promise<AuthorizeOutcome>;
+  capture(request: { idempotencyKey: string; reference: string; amount: number }): Promise<CaptureOutcome>;
+  cancel(request: { idempotencyKey: string; reference: string }): Promise<CancelOutcome>;
+  /** What the provider did for this idempotency key, or null if it never saw it. */
+  lookup(idempotencyKey: string): Promise<ProviderOutcome | null>;
+}
+
+// ---- Card vault ----
+
+export interface CardSummaryRecord {
+  brand: CardBrand;
+  last4: string;
+  expMonth: number;
+  expYear: number;
+}
+
+export interface OpenedCard extends CardSummaryRecord {
+  vaultCardId: string;
+  number: Sensitive;
+  fingerprint: string;
+}
+
+export interface CardVault {
+  /** Encrypts and stores a validated card; the CVC is kept in memory for this token only. */
+  tokenize(
+    merchantId: string,
+    card: { digits: string; brand: CardBrand; expMonth: number; expYear: number; cvc: string },
+  ): Promise<{ id: string; created: number; expiresAt: number }>;
+  /** Decrypts the card behind a vault id (a token's or a saved payment method's). */
+  open(vaultCardId: string, merchantId: string): Promise<OpenedCard>;
+  /** Hands out the CVC held for a token and forgets it: a CVC is used at most once. */
+  takeCvc(tokenId: string): Sensitive | undefined;
+}
+
+export interface Clock {
+  /** Milliseconds since the epoch. */
+  now(): number;
+}

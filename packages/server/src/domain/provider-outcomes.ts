@@ -1,0 +1,47 @@
+/**
+ * A provider's answers are untrusted input, like a request body: they are parsed before the
+ * domain acts on them, so a malformed answer is a provider fault, never a wrong charge.
+ */
+import { z } from 'zod';
+import { DeclineCode } from '@kassa/core';
+import { amountSchema } from '@kassa/core/wire';
+import type { AuthorizeOutcome, CancelOutcome, CaptureOutcome } from './ports.js';
+
+const declineCode = z.enum(Object.values(DeclineCode) as [DeclineCode, ...DeclineCode[]]);
+const reference = z.string().min(1).max(255);
+const declined = z.object({ status: z.literal('declined'), declineCode, message: z.string().max(500).optional() }).strict();
+
+const authorizeOutcome = z.discriminatedUnion('status', [
+  z.object({ status: z.literal('authorized'), reference, amount: amountSchema }).strict(),
+  z.object({ status: z.literal('captured'), reference, amount: amountSchema }).strict(),
+  z
+    .object({
+      status: z.literal('requires_action'),
+      reference,
+      action: z.object({ type: z.literal('three_d_secure'), url: z.url({ protocol: /^https?$/ }).max(2048) }).strict(),
+    })
+    .strict(),
+  declined,
+]);
+
+const captureOutcome = z.discriminatedUnion('status', [
+  z.object({ status: z.literal('captured'), amount: amountSchema }).strict(),
+  declined.extend({ status: z.literal('failed') }),
+]);
+
+const cancelOutcome = z.discriminatedUnion('status', [
+  z.object({ status: z.literal('canceled') }).strict(),
+  declined.extend({ status: z.literal('failed') }),
+]);
+
+export class MalformedProviderAnswer extends Error {}
+
+function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+  const result = schema.safeParse(value);
+  if (!result.success) throw new MalformedProviderAnswer(`provider sent a malformed ${what} answer`);
+  return result.data;
+}
+
+export const parseAuthorizeOutcome = (v: unknown): AuthorizeOutcome => parse(authorizeOutcome, v, 'authorize') as AuthorizeOutcome;
+export const parseCaptureOutcome = (v: unknown): CaptureOutcome => parse(captureOutcome, v, 'capture') as CaptureOutcome;
+export const parseCancelOutcome = (v: unknown): CancelOutcome => parse(cancelOutcome, v, 'cancel') as CancelOutcome;

@@ -1,0 +1,79 @@
+/**
+ * The Express app: which routes exist, in what order, under which policies. Everything
+ * it serves is assembled here from parts built elsewhere (use cases, routers, policies).
+ */
+import express from 'express';
+import type { Express, Router } from 'express';
+import type { PaymentIntents } from '../domain/payment-intents.js';
+import type { Merchants } from '../domain/merchants.js';
+import type { CardVault, Clock } from '../domain/ports.js';
+import type { Store } from '../store/port.js';
+import type { Logger } from '../logger.js';
+import { merchantAuth } from './auth.js';
+import type { ClientSecrets } from './auth.js';
+import { bodyParsers } from './body.js';
+import { errorHandler, notFoundHandler } from './errors.js';
+import { Idempotency } from './idempotency.js';
+import { requestLogger } from './logging.js';
+import { apiHeaders } from './security.js';
+import { merchantRouter } from './routes/merchant.js';
+import { clientRouter } from './routes/client.js';
+import { pagesRouter } from './routes/pages.js';
+
+export interface AppDeps {
+  store: Store;
+  payments: PaymentIntents;
+  merchants: Merchants;
+  vault: CardVault;
+  clock: Clock;
+  clientSecrets: ClientSecrets;
+  logger: Logger;
+  widgetDistDir: string;
+  /** The server's own origins (for the same-origin check on card tokenization). */
+  ownOrigins(): readonly string[];
+  /** Extra routers mounted as they are, e.g. the sandbox issuer's 3-D Secure pages. */
+  mounts?: Array<{ path: string; router: Router }>;
+}
+
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false); // API responses are not cacheable; static files set their own ETag.
+  app.set('query parser', 'simple');
+
+  const idempotency = new Idempotency(deps.store, deps.clock);
+
+  app.use(requestLogger(deps.logger));
+
+  app.use(
+    '/v1',
+    apiHeaders,
+    merchantAuth(deps.merchants),
+    ...bodyParsers({ form: true }),
+    merchantRouter({ payments: deps.payments, clientSecrets: deps.clientSecrets, idempotency }),
+  );
+
+  app.use(
+    '/client',
+    clientRouter({
+      payments: deps.payments,
+      vault: deps.vault,
+      clock: deps.clock,
+      clientSecrets: deps.clientSecrets,
+      idempotency,
+      originsForIntent: async (intentId) => {
+        const intent = await deps.store.getIntentAnyMerchant(intentId);
+        return intent ? deps.merchants.originsOf(intent.merchantId) : [];
+      },
+      ownOrigins: deps.ownOrigins,
+    }),
+  );
+
+  app.use(pagesRouter({ widgetDistDir: deps.widgetDistDir, isAllowedOrigin: (origin) => deps.merchants.isKnownOrigin(origin) }));
+
+  for (const mount of deps.mounts ?? []) app.use(mount.path, mount.router);
+
+  app.use(apiHeaders, notFoundHandler());
+  app.use(errorHandler(deps.logger));
+  return app;
+}

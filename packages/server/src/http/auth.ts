@@ -1,0 +1,121 @@
+/**
+ * Who is calling. The merchant API takes a secret key (Bearer, or Basic with the key as
+ * user name, as Stripe accepts); the widget API takes a client secret, a short-lived HS256
+ * JWT naming one payment intent.
+ */
+import { createSecretKey } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+import type { Request, RequestHandler, Response } from 'express';
+import jwt from 'jsonwebtoken';
+import { FailureKind, KassaError } from '../domain/errors.js';
+import type { Merchants } from '../domain/merchants.js';
+import type { Clock } from '../domain/ports.js';
+import { randomBase62 } from '../domain/ids.js';
+
+export const CLIENT_AUDIENCE = 'kassa:client';
+/** Minutes, not hours: a client secret only has to outlive one checkout page. */
+export const CLIENT_SECRET_TTL_SECONDS = 15 * 60;
+
+function credentials(req: Request): string | null {
+  const header = req.headers.authorization;
+  if (!header) return null;
+  const [scheme, value] = header.split(' ', 2);
+  if (!value) return null;
+  if (scheme?.toLowerCase() === 'bearer') return value.trim();
+  if (scheme?.toLowerCase() === 'basic') {
+    const decoded = Buffer.from(value, 'base64').toString('utf8');
+    return decoded.split(':', 1)[0] ?? null;
+  }
+  return null;
+}
+
+const invalidKey = () =>
+  new KassaError(FailureKind.Unauthorized, 'api_key_invalid', 'Invalid API key. Use your secret key: Authorization: Bearer sk_test_…');
+
+export function merchantAuth(merchants: Merchants): RequestHandler {
+  return async (req, res, next) => {
+    const key = credentials(req);
+    if (!key || !/^sk_test_[A-Za-z0-9]{16,64}$/.test(key)) throw invalidKey();
+    const merchantId = await merchants.merchantForSecretKey(key);
+    if (!merchantId) throw invalidKey();
+    res.locals.merchantId = merchantId;
+    next();
+  };
+}
+
+export function merchantOf(res: Response): string {
+  const id = res.locals.merchantId as string | undefined;
+  if (!id) throw new Error('merchantAuth did not run');
+  return id;
+}
+
+export interface ClientClaims {
+  /** The payment intent. */
+  sub: string;
+  /** The merchant. */
+  mid: string;
+}
+
+export class ClientSecrets {
+  readonly #key: KeyObject;
+
+  constructor(
+    key: Buffer,
+    private readonly issuer: () => string,
+    private readonly clock: Clock,
+  ) {
+    // A KeyObject built once: jsonwebtoken re-parses a string or Buffer key on every verify.
+    this.#key = createSecretKey(key);
+  }
+
+  mint(intent: { id: string; merchantId: string }): string {
+    const iat = Math.floor(this.clock.now() / 1000);
+    return jwt.sign({ mid: intent.merchantId, iat, exp: iat + CLIENT_SECRET_TTL_SECONDS }, this.#key, {
+      algorithm: 'HS256',
+      audience: CLIENT_AUDIENCE,
+      issuer: this.issuer(),
+      subject: intent.id,
+      jwtid: randomBase62(16),
+    });
+  }
+
+  /** The claims of a valid client secret, or null (wrong algorithm, audience, issuer, signature, expired, too long-lived). */
+  verify(token: string): ClientClaims | null {
+    try {
+      const nowSeconds = Math.floor(this.clock.now() / 1000);
+      const claims = jwt.verify(token, this.#key, {
+        algorithms: ['HS256'],
+        audience: CLIENT_AUDIENCE,
+        issuer: this.issuer(),
+        clockTimestamp: nowSeconds,
+        maxAge: CLIENT_SECRET_TTL_SECONDS,
+      });
+      if (typeof claims !== 'object' || claims === null) return null;
+      const { sub, mid, exp, iat, jti } = claims as Record<string, unknown>;
+      if (typeof sub !== 'string' || typeof mid !== 'string' || typeof jti !== 'string') return null;
+      // exp is required and short: a secret minted for longer than the TTL is not ours.
+      if (typeof exp !== 'number' || typeof iat !== 'number' || exp - iat > CLIENT_SECRET_TTL_SECONDS) return null;
+      return { sub, mid };
+    } catch {
+      return null;
+    }
+  }
+}
+
+export function clientAuth(secrets: ClientSecrets): RequestHandler {
+  return (req, res, next) => {
+    const token = credentials(req);
+    const claims = token ? secrets.verify(token) : null;
+    if (!claims) {
+      throw new KassaError(FailureKind.Unauthorized, 'client_secret_invalid', 'Invalid or expired client secret.');
+    }
+    res.locals.client = claims;
+    next();
+  };
+}
+
+export function clientOf(res: Response): ClientClaims {
+  const claims = res.locals.client as ClientClaims | undefined;
+  if (!claims) throw new Error('clientAuth did not run');
+  return claims;
+}

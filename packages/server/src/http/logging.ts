@@ -1,0 +1,35 @@
+/**
+ * One log line per request (method, path, status, duration, merchant), a Request-Id header
+ * to quote in support questions. Headers are logged only at debug level, and the logger's
+ * redaction removes Authorization, cookies and idempotency keys from them.
+ */
+import type { RequestHandler } from 'express';
+import type { Logger } from '../logger.js';
+import { newId } from '../domain/ids.js';
+
+export function requestLogger(logger: Logger): RequestHandler {
+  return (req, res, next) => {
+    const id = newId('req');
+    const started = process.hrtime.bigint();
+    res.set('Request-Id', id);
+    res.on('finish', () => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      const entry = {
+        req: {
+          id,
+          method: req.method,
+          // The path only: query strings are for pages, and a page's query holds nothing secret,
+          // but keeping them out keeps the habit.
+          path: req.path,
+          ...(logger.isLevelEnabled('debug') ? { headers: req.headers } : {}),
+        },
+        res: { statusCode: res.statusCode },
+        ms: Math.round(ms * 100) / 100,
+        merchant: res.locals.merchantId ?? (res.locals.client as { mid?: string } | undefined)?.mid,
+      };
+      if (res.statusCode >= 500) logger.error(entry, 'request failed');
+      else logger.info(entry, 'request');
+    });
+    next();
+  };
+}

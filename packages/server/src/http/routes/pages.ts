@@ -1,0 +1,119 @@
+/**
+ * What browsers load from the Kassa origin: kassa.js (for the merchant's <script> tag), the
+ * card-entry page the widget frames, and that page's script — both scripts from the widget
+ * package's build output.
+ */
+import { Router } from 'express';
+import type { Response } from 'express';
+import { z } from 'zod';
+import { isValidChannel } from '@kassa/core';
+import { FailureKind, KassaError } from '../../domain/errors.js';
+import { cardFrameHeaders, frameScriptHeaders, publicScriptHeaders } from '../security.js';
+import { methodNotAllowed } from '../errors.js';
+import { parseQuery } from '../validation.js';
+
+export interface PagesDeps {
+  /** The widget package's dist/ directory. */
+  widgetDistDir: string;
+  /** Whether any merchant allows this origin to frame the card page. */
+  isAllowedOrigin(origin: string): boolean;
+}
+
+const frameQuerySchema = z
+  .object({
+    channel: z.string().refine(isValidChannel, 'channel must be 8–64 letters, digits, _ or -'),
+    origin: z.string().min(1).max(255),
+    locale: z
+      .string()
+      .regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,2}$/)
+      .optional(),
+  })
+  .strict();
+
+const FRAME_CSS = 'html,body{margin:0;padding:0;background:transparent}\n';
+
+const widgetNotBuilt = () =>
+  new KassaError(FailureKind.Unavailable, 'widget_not_built', 'widget not built: run pnpm build');
+
+function frameHtml(locale: string): string {
+  return `<!doctype html>
+<html lang="${locale}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<title>Card details</title>
+<link rel="stylesheet" href="/frame/frame.css">
+<script type="module" src="/frame/card.js"></script>
+</head>
+<body>
+<kassa-card-frame></kassa-card-frame>
+</body>
+</html>
+`;
+}
+
+/** Sends a built file, or a clear 503 if the widget has not been built yet. */
+function sendBuilt(res: Response, root: string, file: string, missing: () => KassaError = widgetNotBuilt): Promise<void> {
+  return new Promise((resolve, reject) => {
+    res.type(file.endsWith('.map') ? 'application/json' : 'text/javascript');
+    res.sendFile(file, { root, dotfiles: 'deny', lastModified: true, etag: true, cacheControl: false }, (err?: Error) => {
+      if (!err) resolve();
+      else if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as { status?: number }).status === 404) {
+        res.removeHeader('Content-Type');
+        reject(missing());
+      } else reject(err);
+    });
+  });
+}
+
+export function pagesRouter(deps: PagesDeps): Router {
+  const router = Router();
+  const frameDir = `${deps.widgetDistDir.replace(/\/$/, '')}/frame`;
+
+  router
+    .route('/kassa.js')
+    .get(publicScriptHeaders, async (_req, res) => {
+      await sendBuilt(res, deps.widgetDistDir, 'kassa.js');
+    })
+    .all(methodNotAllowed('GET'));
+
+  router
+    .route('/frame/card')
+    .get(async (req, res, next) => {
+      const query = parseQuery(frameQuerySchema, req);
+      if (!deps.isAllowedOrigin(query.origin)) {
+        throw new KassaError(FailureKind.InvalidRequest, 'origin_not_allowed', 'This origin may not display the card frame.', {
+          param: 'origin',
+        });
+      }
+      res.locals.frameOrigin = query.origin;
+      cardFrameHeaders(req, res, (err?: unknown) => {
+        if (err) {
+          next(err);
+          return;
+        }
+        res.status(200).type('html').set('Cache-Control', 'no-store').send(frameHtml(query.locale ?? 'en'));
+      });
+    })
+    .all(methodNotAllowed('GET'));
+
+  router.get('/frame/frame.css', (_req, res) => {
+    res.type('text/css').set('Cache-Control', 'public, max-age=300').send(FRAME_CSS);
+  });
+
+  // card.js and whatever chunks or source maps the widget build splits off next to it.
+  router.get('/frame/:file', frameScriptHeaders, async (req, res, next) => {
+    const file = String(req.params.file);
+    if (!/^[A-Za-z0-9][\w.-]*\.js(\.map)?$/.test(file)) {
+      next();
+      return;
+    }
+    // Only the entry point's absence means "not built"; any other missing file is just unknown.
+    await sendBuilt(res, frameDir, file, file === 'card.js' ? widgetNotBuilt : () =>
+      new KassaError(FailureKind.NotFound, 'route_not_found', `Unrecognized request URL (GET ${req.path}).`),
+    );
+  });
+
+  return router;
+}

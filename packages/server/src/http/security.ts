@@ -1,0 +1,126 @@
+/**
+ * Response headers per kind of route, declared once here:
+ * - the JSON API: strict helmet defaults, nothing framable, nothing cached;
+ * - pages framed by a merchant (card frame, 3-D Secure): scripts and styles from this origin
+ *   only, framable by exactly the origin named in the URL (already checked against the
+ *   merchant's allowed origins);
+ * - kassa.js: loadable from any site (CORP cross-origin, ACAO *), briefly cacheable;
+ * - CORS on /client/payment_intents/* for the intent's merchant's origins only.
+ */
+import helmet from 'helmet';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { RequestHandler, Response } from 'express';
+import { FailureKind, KassaError } from '../domain/errors.js';
+
+const frameOrigin = (_req: IncomingMessage, res: ServerResponse): string => {
+  const origin = (res as Response).locals.frameOrigin as string | undefined;
+  // Never reached without a checked origin; 'none' is the safe answer if it were.
+  return origin ?? "'none'";
+};
+
+const apiHelmet = helmet({
+  contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+  crossOriginResourcePolicy: { policy: 'same-origin' },
+});
+
+export const apiHeaders: RequestHandler = (req, res, next) => {
+  res.set('Cache-Control', 'no-store');
+  apiHelmet(req, res, next);
+};
+
+function framedHelmet(formAction: string) {
+  return helmet({
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'none'"],
+        scriptSrc: ["'self'"],
+        connectSrc: ["'self'"],
+        // Lit uses constructable stylesheets, which style-src 'self' allows: no 'unsafe-inline'.
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        frameAncestors: [frameOrigin],
+        baseUri: ["'none'"],
+        formAction: [formAction],
+      },
+    },
+    // frame-ancestors decides who may frame; X-Frame-Options cannot name another origin.
+    xFrameOptions: false,
+    crossOriginResourcePolicy: { policy: 'cross-origin' },
+    referrerPolicy: { policy: 'no-referrer' },
+  });
+}
+
+/** The card-entry page: posts nothing as a form. Reads `res.locals.frameOrigin`. */
+export const cardFrameHeaders: RequestHandler = framedHelmet("'none'");
+/** The 3-D Secure challenge: its buttons post a form to itself. Reads `res.locals.frameOrigin`. */
+export const challengeHeaders: RequestHandler = framedHelmet("'self'");
+
+const publicScriptHelmet = helmet({
+  contentSecurityPolicy: false,
+  crossOriginResourcePolicy: { policy: 'cross-origin' },
+});
+
+export const publicScriptHeaders: RequestHandler = (req, res, next) => {
+  res.set('Access-Control-Allow-Origin', '*');
+  // Unversioned URL: short cache, revalidated by ETag, so a new build reaches shoppers quickly.
+  res.set('Cache-Control', 'public, max-age=300, must-revalidate');
+  publicScriptHelmet(req, res, next);
+};
+
+const frameScriptHelmet = helmet({ contentSecurityPolicy: false, crossOriginResourcePolicy: { policy: 'same-origin' } });
+
+export const frameScriptHeaders: RequestHandler = (req, res, next) => {
+  res.set('Cache-Control', 'no-cache');
+  frameScriptHelmet(req, res, next);
+};
+
+const CORS_METHODS = 'GET, POST';
+const CORS_HEADERS = 'Authorization, Content-Type, Idempotency-Key';
+const CORS_EXPOSE = 'Idempotent-Replayed, Request-Id';
+
+/**
+ * CORS for the widget API. The allowed origins are the merchant's, found from the intent in
+ * the path (a preflight carries no credentials). Requests without an Origin (servers, curl)
+ * are not CORS and pass; a browser request from any other origin is refused before it runs.
+ */
+export function clientCors(originsForIntent: (intentId: string) => Promise<readonly string[]>): RequestHandler {
+  return async (req, res, next) => {
+    res.vary('Origin');
+    const origin = req.headers.origin;
+    if (origin === undefined) {
+      next();
+      return;
+    }
+    const allowed = (await originsForIntent(String(req.params.id))).includes(origin);
+    if (!allowed) {
+      throw new KassaError(FailureKind.Forbidden, 'origin_not_allowed', 'This origin is not allowed for this merchant.');
+    }
+    res.set('Access-Control-Allow-Origin', origin);
+    if (req.method === 'OPTIONS') {
+      res.set('Access-Control-Allow-Methods', CORS_METHODS);
+      res.set('Access-Control-Allow-Headers', CORS_HEADERS);
+      res.set('Access-Control-Max-Age', '600');
+      res.status(204).end();
+      return;
+    }
+    res.set('Access-Control-Expose-Headers', CORS_EXPOSE);
+    next();
+  };
+}
+
+/**
+ * /client/tokens is called by the card frame, which is same-origin with this server. A
+ * browser announces cross-site calls (Sec-Fetch-Site, Origin); those are refused, and no
+ * CORS headers are ever sent, so other pages cannot read a response either.
+ */
+export function sameOriginOnly(ownOrigins: () => readonly string[]): RequestHandler {
+  return (req, _res, next) => {
+    const site = req.headers['sec-fetch-site'];
+    const origin = req.headers.origin;
+    const own = origin !== undefined && (ownOrigins().includes(origin) || origin === `${req.protocol}://${req.get('host') ?? ''}`);
+    const crossSite = (site !== undefined && site !== 'same-origin' && site !== 'none') || (origin !== undefined && !own);
+    if (crossSite) throw new KassaError(FailureKind.Forbidden, 'origin_not_allowed', 'Card details may only be sent from the Kassa card frame.');
+    next();
+  };
+}

@@ -1,0 +1,98 @@
+/**
+ * Input parsing at the edge: zod `.strict()` schemas from @kassa/core/wire, errors named the
+ * Stripe way (`param: "metadata[order]"`). Form bodies (the stripe SDK's encoding) arrive as
+ * strings, so numbers and booleans are coerced there — and only there — guided by the schema.
+ */
+import type { Request, Response } from 'express';
+import type { z } from 'zod';
+import { KassaError, FailureKind } from '../domain/errors.js';
+
+/** Stripe's spelling of a nested field: card[number], metadata[order_id]. */
+export function formatParam(path: readonly PropertyKey[]): string {
+  const [head, ...rest] = path.map(String);
+  return `${head ?? ''}${rest.map((p) => `[${p}]`).join('')}`;
+}
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let cur: unknown = input;
+  for (const key of path) {
+    if (typeof cur !== 'object' || cur === null) return undefined;
+    cur = (cur as Record<PropertyKey, unknown>)[key as string];
+  }
+  return cur;
+}
+
+export function zodError(error: z.ZodError, input: unknown): KassaError {
+  const issue = error.issues[0];
+  if (!issue) return new KassaError(FailureKind.InvalidRequest, 'parameter_invalid', 'Invalid request.');
+  if (issue.code === 'unrecognized_keys') {
+    const param = formatParam([...issue.path, issue.keys[0] ?? '']);
+    return new KassaError(FailureKind.InvalidRequest, 'parameter_unknown', `Received unknown parameter: ${param}`, { param });
+  }
+  const param = formatParam(issue.path);
+  if (issue.path.length === 0) {
+    return new KassaError(FailureKind.InvalidRequest, 'parameter_invalid', 'The request body must be an object.');
+  }
+  if (valueAt(input, issue.path) === undefined) {
+    return new KassaError(FailureKind.InvalidRequest, 'parameter_missing', `Missing required param: ${param}.`, { param });
+  }
+  // zod's messages describe the rule, never the offending value.
+  return new KassaError(FailureKind.InvalidRequest, 'parameter_invalid', `Invalid ${param}: ${issue.message}`, { param });
+}
+
+interface SchemaDef {
+  type: string;
+  innerType?: SchemaLike;
+  shape?: Record<string, SchemaLike>;
+  in?: SchemaLike;
+}
+interface SchemaLike {
+  _zod: { def: SchemaDef };
+}
+
+/** Follows optional/default/nullable wrappers down to the schema that decides the type. */
+function unwrap(schema: SchemaLike): SchemaLike {
+  let s = schema;
+  for (let i = 0; i < 10; i++) {
+    const def = s._zod.def;
+    if (def.innerType) s = def.innerType;
+    else if (def.type === 'pipe' && def.in) s = def.in;
+    else break;
+  }
+  return s;
+}
+
+/** Turns form strings into the numbers and booleans the schema expects; leaves the rest to zod. */
+export function coerceForm(schema: SchemaLike, value: unknown): unknown {
+  const s = unwrap(schema);
+  const def = s._zod.def;
+  if (typeof value === 'string') {
+    if (def.type === 'number' && /^-?\d{1,16}$/.test(value)) return Number(value);
+    if (def.type === 'boolean' && (value === 'true' || value === 'false')) return value === 'true';
+    return value;
+  }
+  if (def.type === 'object' && def.shape && typeof value === 'object' && value !== null && !Array.isArray(value)) {
+    const out: Record<string, unknown> = {};
+    for (const [key, v] of Object.entries(value)) {
+      const field = Object.hasOwn(def.shape, key) ? def.shape[key] : undefined;
+      out[key] = field ? coerceForm(field, v) : v;
+    }
+    return out;
+  }
+  return value;
+}
+
+/** Parses the request body with a strict schema; form bodies are coerced first. */
+export function parseBody<S extends z.ZodType>(schema: S, req: Request, res: Response): z.output<S> {
+  const raw: unknown = req.body ?? {};
+  const input = res.locals.bodyFormat === 'form' ? coerceForm(schema as unknown as SchemaLike, raw) : raw;
+  const result = schema.safeParse(input);
+  if (!result.success) throw zodError(result.error, input);
+  return result.data;
+}
+
+export function parseQuery<S extends z.ZodType>(schema: S, req: Request): z.output<S> {
+  const result = schema.safeParse(req.query);
+  if (!result.success) throw zodError(result.error, req.query);
+  return result.data;
+}

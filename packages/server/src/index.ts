@@ -1,0 +1,193 @@
+/**
+ * `startKassa(options)`: the composition root. Builds the store, vault, provider and use
+ * cases, wires the HTTP app, resumes interrupted payments, and listens.
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createHmac, hkdfSync } from 'node:crypto';
+import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import type { DestinationStream } from 'pino';
+import type { Currency } from '@kassa/core';
+import { ensureDataDir, loadOrCreateSecrets, resolveConfig, writePrivateFile } from './config.js';
+import { createLogger } from './logger.js';
+import type { Logger } from './logger.js';
+import { SqliteStore } from './store/sqlite/sqlite-store.js';
+import { Vault } from './vault/vault.js';
+import { SandboxProvider } from './adapters/sandbox/provider.js';
+import { createChallengeRouter } from './adapters/sandbox/challenge-router.js';
+import { PaymentIntents } from './domain/payment-intents.js';
+import { Merchants } from './domain/merchants.js';
+import type { MerchantKeys } from './domain/merchants.js';
+import type { Clock, PaymentProvider } from './domain/ports.js';
+import { ClientSecrets } from './http/auth.js';
+import { createApp } from './http/app.js';
+import { htmlFormParsers } from './http/body.js';
+import { challengeHeaders } from './http/security.js';
+
+export type { MerchantKeys } from './domain/merchants.js';
+export type { PaymentProvider, ProviderCapabilities } from './domain/ports.js';
+export { createLogger } from './logger.js';
+
+export interface KassaOptions {
+  /** Where the databases, secrets and test keys live. Created if missing. */
+  dataDir: string;
+  /** 0 picks a free port (tests). Default 4242. */
+  port?: number;
+  host?: string;
+  /** The URL browsers use to reach this server (client secret issuer, frame and 3DS URLs). */
+  publicUrl?: string;
+  /** Origins of the default merchant's shop pages (CORS, card frame, 3DS framing). */
+  allowedOrigins?: string[];
+  logLevel?: string;
+  /** A ready logger (its redaction is then the caller's business). */
+  logger?: Logger;
+  /** Where a logger created here writes (default stdout). */
+  logDestination?: DestinationStream;
+  /** 32-byte vault key (hex or base64); generated into dataDir when absent. */
+  vaultKey?: string;
+  /** The widget package's dist/ (default: packages/widget/dist next to this package). */
+  widgetDistDir?: string;
+  /** Test seam: wrap the provider, e.g. to inject a timeout after it acted. */
+  wrapProvider?: (provider: PaymentProvider) => PaymentProvider;
+  /** Test seam: the clock (milliseconds). */
+  now?: () => number;
+}
+
+export interface KassaServer {
+  url: string;
+  port: number;
+  /** Keys of the default merchant when created by this start; null when they already existed. */
+  keys: { merchant: string; secretKey: string; publishableKey: string } | null;
+  keysFile: string;
+  /** The default merchant's id. */
+  merchant: string;
+  /** Creates another merchant with its own keys (multi-merchant tests, the CLI). */
+  createMerchant(options?: { name?: string; allowedOrigins?: string[] }): Promise<MerchantKeys>;
+  /** The sandbox issuer's view of a card account (QA, tests). */
+  sandboxAccount(cardNumber: string, currency: Currency): { balance: number; held: number } | null;
+  /** Settles payments whose provider call was interrupted (also run at start). */
+  recover(): Promise<number>;
+  close(): Promise<void>;
+}
+
+export const KEYS_FILE = 'test-keys.json';
+const VAULT_KEY_CHECK = 'vault_key_check';
+
+export async function startKassa(options: KassaOptions): Promise<KassaServer> {
+  const config = resolveConfig(options);
+  ensureDataDir(config.dataDir);
+  const logger = options.logger ?? createLogger({ level: config.logLevel, ...(options.logDestination ? { destination: options.logDestination } : {}) });
+  const clock: Clock = { now: options.now ?? Date.now };
+  const secrets = loadOrCreateSecrets(config.dataDir, options.vaultKey ?? process.env.KASSA_VAULT_KEY);
+
+  let publicUrl = config.publicUrl ?? '';
+  const store = new SqliteStore(join(config.dataDir, 'kassa.sqlite'));
+  const vault = new Vault(store, secrets.vaultKey, clock);
+  const sandbox = new SandboxProvider({
+    path: join(config.dataDir, 'sandbox.sqlite'),
+    fingerprintKey: Buffer.from(hkdfSync('sha256', secrets.serverSecret, Buffer.alloc(0), 'kassa sandbox issuer fingerprint', 32)),
+    publicUrl: () => publicUrl,
+    clock,
+  });
+  const closeAll = async () => {
+    vault.close();
+    sandbox.close();
+    await store.close();
+  };
+
+  try {
+    // A different vault key would make every stored card unreadable: refuse to start instead.
+    const check = await store.getSetting(VAULT_KEY_CHECK);
+    if (check === null) await store.setSetting(VAULT_KEY_CHECK, vault.keyCheck());
+    else if (check !== vault.keyCheck()) throw new Error('the vault key does not match the one this data directory was created with (KASSA_VAULT_KEY)');
+
+    const provider = options.wrapProvider ? options.wrapProvider(sandbox) : sandbox;
+    const merchants = new Merchants(store, clock);
+    const payments = new PaymentIntents({
+      store,
+      provider,
+      vault,
+      clock,
+      logger,
+      providerKey: (merchantId, key, operation) =>
+        createHmac('sha256', secrets.serverSecret).update(`${merchantId}|${key}|${operation}`).digest('base64url'),
+    });
+    const clientSecrets = new ClientSecrets(secrets.clientSecretKey, () => publicUrl, clock);
+
+    const defaults = await merchants.ensureDefault(config.allowedOrigins);
+    const keysFile = join(config.dataDir, KEYS_FILE);
+    if (defaults.created) {
+      const k = defaults.created;
+      if (!existsSync(keysFile)) {
+        writePrivateFile(keysFile, `${JSON.stringify({ merchant: k.merchant, secret_key: k.secretKey, publishable_key: k.publishableKey }, null, 2)}\n`);
+      }
+    }
+
+    const challengeRouter = createChallengeRouter({
+      sandbox,
+      framingOrigins: async (challengeId) => (await payments.actionContext(challengeId))?.allowedOrigins ?? null,
+      onDecided: async (challengeId) => (await payments.completeAction(challengeId)).id,
+      framedPageHeaders: challengeHeaders,
+      formParser: htmlFormParsers,
+    });
+
+    const app = createApp({
+      store,
+      payments,
+      merchants,
+      vault,
+      clock,
+      clientSecrets,
+      logger,
+      widgetDistDir: config.widgetDistDir,
+      ownOrigins: () => (publicUrl ? [new URL(publicUrl).origin] : []),
+      mounts: [{ path: '/sandbox', router: challengeRouter }],
+    });
+
+    const server = createServer(app);
+    // Slow clients must not hold sockets forever; Node's defaults are generous.
+    server.headersTimeout = 10_000;
+    server.requestTimeout = 30_000;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const port = (server.address() as AddressInfo).port;
+    const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+    const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    publicUrl = config.publicUrl ?? url;
+
+    const recovered = await payments.recoverInterrupted();
+    if (recovered > 0) logger.warn({ recovered }, 'settled interrupted payments');
+    logger.info({ url, publicUrl, dataDir: config.dataDir, allowedOrigins: config.allowedOrigins }, 'kassa listening');
+
+    let closed = false;
+    return {
+      url,
+      port,
+      keys: defaults.created,
+      keysFile,
+      merchant: defaults.merchant,
+      createMerchant: (o = {}) => merchants.create({ allowedOrigins: o.allowedOrigins ?? config.allowedOrigins, ...(o.name ? { name: o.name } : {}) }),
+      sandboxAccount: (cardNumber, currency) => sandbox.account(cardNumber, currency),
+      recover: () => payments.recoverInterrupted(),
+      close: async () => {
+        if (closed) return;
+        closed = true;
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+        await closeAll();
+        logger.flush?.();
+      },
+    };
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+}

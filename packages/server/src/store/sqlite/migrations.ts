@@ -1,0 +1,172 @@
+/**
+ * Schema migrations for the SQLite store, applied in order; `PRAGMA user_version` records
+ * the last one applied. Never edit a shipped migration: add the next one.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'initial schema',
+    sql: /* sql */ `
+      CREATE TABLE settings (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      ) STRICT;
+
+      CREATE TABLE merchants (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        allowed_origins TEXT NOT NULL,
+        created INTEGER NOT NULL
+      ) STRICT;
+
+      -- API keys are stored as SHA-256 hashes; prefix is only for display ("sk_test_AbC…").
+      CREATE TABLE api_keys (
+        hash TEXT PRIMARY KEY,
+        merchant_id TEXT NOT NULL REFERENCES merchants(id),
+        kind TEXT NOT NULL CHECK (kind IN ('secret', 'publishable')),
+        prefix TEXT NOT NULL,
+        created INTEGER NOT NULL
+      ) STRICT;
+
+      -- The vault: card numbers only as AES-256-GCM ciphertext. There is no column for a
+      -- security code, on purpose: it lives in memory for one use.
+      CREATE TABLE vault_cards (
+        id TEXT PRIMARY KEY,
+        merchant_id TEXT NOT NULL REFERENCES merchants(id),
+        ciphertext BLOB NOT NULL,
+        iv BLOB NOT NULL,
+        tag BLOB NOT NULL,
+        fingerprint TEXT NOT NULL,
+        brand TEXT NOT NULL,
+        last4 TEXT NOT NULL CHECK (length(last4) = 4),
+        exp_month INTEGER NOT NULL,
+        exp_year INTEGER NOT NULL,
+        created INTEGER NOT NULL
+      ) STRICT;
+
+      CREATE TABLE tokens (
+        id TEXT PRIMARY KEY,
+        merchant_id TEXT NOT NULL REFERENCES merchants(id),
+        vault_card_id TEXT NOT NULL REFERENCES vault_cards(id),
+        created INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        used_at INTEGER
+      ) STRICT;
+
+      CREATE TABLE payment_methods (
+        id TEXT PRIMARY KEY,
+        merchant_id TEXT NOT NULL REFERENCES merchants(id),
+        customer TEXT NOT NULL,
+        vault_card_id TEXT NOT NULL REFERENCES vault_cards(id),
+        fingerprint TEXT NOT NULL,
+        brand TEXT NOT NULL,
+        last4 TEXT NOT NULL,
+        exp_month INTEGER NOT NULL,
+        exp_year INTEGER NOT NULL,
+        created INTEGER NOT NULL,
+        UNIQUE (merchant_id, customer, fingerprint)
+      ) STRICT;
+      CREATE INDEX payment_methods_customer ON payment_methods (merchant_id, customer, created);
+
+      CREATE TABLE payment_intents (
+        id TEXT PRIMARY KEY,
+        merchant_id TEXT NOT NULL REFERENCES merchants(id),
+        amount INTEGER NOT NULL CHECK (amount > 0),
+        currency TEXT NOT NULL,
+        status TEXT NOT NULL,
+        capture_method TEXT NOT NULL CHECK (capture_method IN ('automatic', 'manual')),
+        customer TEXT,
+        setup_future_usage TEXT,
+        description TEXT,
+        statement_descriptor TEXT,
+        metadata TEXT NOT NULL,
+        payment_method TEXT,
+        vault_card_id TEXT REFERENCES vault_cards(id),
+        save_card INTEGER NOT NULL,
+        amount_capturable INTEGER NOT NULL CHECK (amount_capturable BETWEEN 0 AND amount),
+        amount_received INTEGER NOT NULL CHECK (amount_received BETWEEN 0 AND amount),
+        last_payment_error TEXT,
+        next_action TEXT,
+        action_ref TEXT UNIQUE,
+        provider TEXT,
+        provider_ref TEXT,
+        cancellation_reason TEXT,
+        canceled_at INTEGER,
+        pending_operation TEXT,
+        created INTEGER NOT NULL,
+        updated INTEGER NOT NULL,
+        version INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX payment_intents_merchant ON payment_intents (merchant_id, created);
+      CREATE INDEX payment_intents_pending ON payment_intents (pending_operation) WHERE pending_operation IS NOT NULL;
+
+      -- One row per provider call, written before the call (recovery point) and settled after.
+      CREATE TABLE payment_attempts (
+        id TEXT PRIMARY KEY,
+        payment_intent_id TEXT NOT NULL REFERENCES payment_intents(id),
+        merchant_id TEXT NOT NULL REFERENCES merchants(id),
+        operation TEXT NOT NULL,
+        provider_key TEXT NOT NULL,
+        status TEXT NOT NULL,
+        amount INTEGER NOT NULL,
+        resume_status TEXT NOT NULL,
+        outcome TEXT,
+        created INTEGER NOT NULL,
+        updated INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX payment_attempts_intent ON payment_attempts (payment_intent_id);
+      CREATE INDEX payment_attempts_provider_key ON payment_attempts (provider_key);
+
+      -- Double-entry, append-only: each txn_id sums to zero per currency (checked on insert).
+      CREATE TABLE ledger_entries (
+        id INTEGER PRIMARY KEY,
+        txn_id TEXT NOT NULL,
+        merchant_id TEXT NOT NULL REFERENCES merchants(id),
+        payment_intent_id TEXT NOT NULL REFERENCES payment_intents(id),
+        kind TEXT NOT NULL,
+        account TEXT NOT NULL,
+        currency TEXT NOT NULL,
+        amount INTEGER NOT NULL CHECK (amount <> 0),
+        created INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX ledger_entries_intent ON ledger_entries (payment_intent_id);
+      CREATE INDEX ledger_entries_txn ON ledger_entries (txn_id);
+      CREATE TRIGGER ledger_entries_no_update BEFORE UPDATE ON ledger_entries
+        BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END;
+      CREATE TRIGGER ledger_entries_no_delete BEFORE DELETE ON ledger_entries
+        BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END;
+
+      -- Events written with the state change that caused them; delivery reads from here.
+      CREATE TABLE outbox (
+        seq INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        merchant_id TEXT NOT NULL REFERENCES merchants(id),
+        type TEXT NOT NULL,
+        payment_intent_id TEXT NOT NULL REFERENCES payment_intents(id),
+        payload TEXT NOT NULL,
+        created INTEGER NOT NULL,
+        delivered_at INTEGER
+      ) STRICT;
+      CREATE INDEX outbox_undelivered ON outbox (seq) WHERE delivered_at IS NULL;
+
+      CREATE TABLE idempotency_keys (
+        merchant_id TEXT NOT NULL REFERENCES merchants(id),
+        scope TEXT NOT NULL,
+        key TEXT NOT NULL,
+        request_hash TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('in_flight', 'done')),
+        response_status INTEGER,
+        response_body TEXT,
+        created INTEGER NOT NULL,
+        locked_at INTEGER,
+        PRIMARY KEY (merchant_id, scope, key)
+      ) STRICT;
+    `,
+  },
+];

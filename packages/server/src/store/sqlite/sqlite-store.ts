@@ -1,0 +1,565 @@
+/**
+ * The Store port on SQLite (better-sqlite3). Statements are prepared once; every write runs
+ * in an immediate transaction so two writers never deadlock on a lock upgrade. The methods
+ * are async only to honour the port (PostgreSQL will need it); the work is synchronous.
+ */
+import type { Database, Statement } from 'better-sqlite3';
+import type { Currency, PaymentStatus, CardBrand } from '@kassa/core';
+import type {
+  AttemptRecord,
+  LedgerTransaction,
+  MerchantRecord,
+  OutboxEvent,
+  PaymentIntentRecord,
+  PaymentMethodRecord,
+  TokenRecord,
+  VaultCardRecord,
+  LedgerAccount,
+  LedgerKind,
+  EventType,
+  AttemptOperation,
+  AttemptStatus,
+} from '../../domain/model.js';
+import { StoreConflict } from '../port.js';
+import type { ApiKeyRecord, IdempotencyBegin, IdempotencyKeyRef, IntentChange, Store } from '../port.js';
+import { MIGRATIONS } from './migrations.js';
+import { openSqlite } from './open.js';
+
+type Row = Record<string, unknown>;
+
+interface IntentRow {
+  id: string;
+  merchant_id: string;
+  amount: number;
+  currency: string;
+  status: string;
+  capture_method: string;
+  customer: string | null;
+  setup_future_usage: string | null;
+  description: string | null;
+  statement_descriptor: string | null;
+  metadata: string;
+  payment_method: string | null;
+  vault_card_id: string | null;
+  save_card: number;
+  amount_capturable: number;
+  amount_received: number;
+  last_payment_error: string | null;
+  next_action: string | null;
+  action_ref: string | null;
+  provider: string | null;
+  provider_ref: string | null;
+  cancellation_reason: string | null;
+  canceled_at: number | null;
+  pending_operation: string | null;
+  created: number;
+  updated: number;
+  version: number;
+}
+
+function intentToRow(i: PaymentIntentRecord): IntentRow {
+  return {
+    id: i.id,
+    merchant_id: i.merchantId,
+    amount: i.amount,
+    currency: i.currency,
+    status: i.status,
+    capture_method: i.captureMethod,
+    customer: i.customer,
+    setup_future_usage: i.setupFutureUsage,
+    description: i.description,
+    statement_descriptor: i.statementDescriptor,
+    metadata: JSON.stringify(i.metadata),
+    payment_method: i.paymentMethod,
+    vault_card_id: i.vaultCardId,
+    save_card: i.saveCard ? 1 : 0,
+    amount_capturable: i.amountCapturable,
+    amount_received: i.amountReceived,
+    last_payment_error: i.lastPaymentError ? JSON.stringify(i.lastPaymentError) : null,
+    next_action: i.nextAction ? JSON.stringify(i.nextAction) : null,
+    action_ref: i.actionRef,
+    provider: i.provider,
+    provider_ref: i.providerRef,
+    cancellation_reason: i.cancellationReason,
+    canceled_at: i.canceledAt,
+    pending_operation: i.pendingOperation,
+    created: i.created,
+    updated: i.updated,
+    version: i.version,
+  };
+}
+
+function rowToIntent(r: IntentRow): PaymentIntentRecord {
+  return {
+    id: r.id,
+    merchantId: r.merchant_id,
+    amount: r.amount,
+    currency: r.currency as Currency,
+    status: r.status as PaymentStatus,
+    captureMethod: r.capture_method as PaymentIntentRecord['captureMethod'],
+    customer: r.customer,
+    setupFutureUsage: r.setup_future_usage as PaymentIntentRecord['setupFutureUsage'],
+    description: r.description,
+    statementDescriptor: r.statement_descriptor,
+    metadata: JSON.parse(r.metadata) as Record<string, string>,
+    paymentMethod: r.payment_method,
+    vaultCardId: r.vault_card_id,
+    saveCard: r.save_card === 1,
+    amountCapturable: r.amount_capturable,
+    amountReceived: r.amount_received,
+    lastPaymentError: r.last_payment_error ? (JSON.parse(r.last_payment_error) as PaymentIntentRecord['lastPaymentError']) : null,
+    nextAction: r.next_action ? (JSON.parse(r.next_action) as PaymentIntentRecord['nextAction']) : null,
+    actionRef: r.action_ref,
+    provider: r.provider,
+    providerRef: r.provider_ref,
+    cancellationReason: r.cancellation_reason,
+    canceledAt: r.canceled_at,
+    pendingOperation: r.pending_operation,
+    created: r.created,
+    updated: r.updated,
+    version: r.version,
+  };
+}
+
+function rowToAttempt(r: Row): AttemptRecord {
+  return {
+    id: r.id as string,
+    intentId: r.payment_intent_id as string,
+    merchantId: r.merchant_id as string,
+    operation: r.operation as AttemptOperation,
+    providerKey: r.provider_key as string,
+    status: r.status as AttemptStatus,
+    amount: r.amount as number,
+    resumeStatus: r.resume_status as PaymentStatus,
+    outcome: (r.outcome as string | null) ?? null,
+    created: r.created as number,
+    updated: r.updated as number,
+  };
+}
+
+function rowToPaymentMethod(r: Row): PaymentMethodRecord {
+  return {
+    id: r.id as string,
+    merchantId: r.merchant_id as string,
+    customer: r.customer as string,
+    vaultCardId: r.vault_card_id as string,
+    fingerprint: r.fingerprint as string,
+    brand: r.brand as CardBrand,
+    last4: r.last4 as string,
+    expMonth: r.exp_month as number,
+    expYear: r.exp_year as number,
+    created: r.created as number,
+  };
+}
+
+function rowToMerchant(r: Row): MerchantRecord {
+  return {
+    id: r.id as string,
+    name: r.name as string,
+    allowedOrigins: JSON.parse(r.allowed_origins as string) as string[],
+    created: r.created as number,
+  };
+}
+
+/** Checks the double-entry rule before anything is written: zero per currency, no zero lines. */
+export function assertBalanced(txn: LedgerTransaction): void {
+  if (txn.entries.length < 2) throw new Error(`ledger transaction ${txn.id} needs at least two entries`);
+  const sums = new Map<string, number>();
+  for (const e of txn.entries) {
+    if (!Number.isSafeInteger(e.amount) || e.amount === 0) throw new Error(`ledger entry amount must be a non-zero integer`);
+    sums.set(e.currency, (sums.get(e.currency) ?? 0) + e.amount);
+  }
+  for (const [currency, sum] of sums) {
+    if (sum !== 0) throw new Error(`ledger transaction ${txn.id} does not balance in ${currency} (${sum})`);
+  }
+}
+
+export class SqliteStore implements Store {
+  readonly db: Database;
+  readonly #s: ReturnType<typeof prepare>;
+  readonly #applyIntentChange: (change: IntentChange) => void;
+  readonly #insertIntent: (intent: PaymentIntentRecord, events: OutboxEvent[]) => void;
+  readonly #createMerchant: (merchant: MerchantRecord, keys: ApiKeyRecord[]) => void;
+  readonly #insertVaultCard: (card: VaultCardRecord, token: TokenRecord) => void;
+  readonly #beginIdempotent: (ref: IdempotencyKeyRef, hash: string, now: number, staleAfterMs: number) => IdempotencyBegin;
+
+  constructor(path: string) {
+    this.db = openSqlite(path, MIGRATIONS);
+    const s = prepare(this.db);
+    this.#s = s;
+
+    const insertEvents = (events: OutboxEvent[]) => {
+      for (const e of events) {
+        s.insertEvent.run({
+          id: e.id,
+          merchant_id: e.merchantId,
+          type: e.type,
+          payment_intent_id: e.intentId,
+          payload: e.payload,
+          created: e.created,
+        });
+      }
+    };
+
+    this.#insertIntent = (intent, events) => {
+      const tx = this.db.transaction(() => {
+        s.insertIntent.run(intentToRow(intent));
+        insertEvents(events);
+      });
+      tx.immediate();
+    };
+
+    this.#applyIntentChange = (change) => {
+      if (change.ledger) assertBalanced(change.ledger);
+      const tx = this.db.transaction((c: IntentChange) => {
+        if (c.consumeToken) {
+          const used = s.useToken.run({ id: c.consumeToken.id, merchant_id: c.consumeToken.merchantId, now: c.consumeToken.now });
+          if (used.changes !== 1) throw new StoreConflict('token_unavailable');
+        }
+        if (c.savePaymentMethod) {
+          const pm = c.savePaymentMethod;
+          s.insertPaymentMethod.run({
+            id: pm.id,
+            merchant_id: pm.merchantId,
+            customer: pm.customer,
+            vault_card_id: pm.vaultCardId,
+            fingerprint: pm.fingerprint,
+            brand: pm.brand,
+            last4: pm.last4,
+            exp_month: pm.expMonth,
+            exp_year: pm.expYear,
+            created: pm.created,
+          });
+        }
+        const updated = s.updateIntent.run({ ...intentToRow(c.intent), expected_version: c.expectedVersion });
+        if (updated.changes !== 1) throw new StoreConflict('stale_intent');
+        if (c.attempt) {
+          const a = c.attempt;
+          s.upsertAttempt.run({
+            id: a.id,
+            payment_intent_id: a.intentId,
+            merchant_id: a.merchantId,
+            operation: a.operation,
+            provider_key: a.providerKey,
+            status: a.status,
+            amount: a.amount,
+            resume_status: a.resumeStatus,
+            outcome: a.outcome,
+            created: a.created,
+            updated: a.updated,
+          });
+        }
+        if (c.ledger) {
+          for (const e of c.ledger.entries) {
+            s.insertLedger.run({
+              txn_id: c.ledger.id,
+              merchant_id: c.ledger.merchantId,
+              payment_intent_id: c.ledger.intentId,
+              kind: c.ledger.kind,
+              account: e.account,
+              currency: e.currency,
+              amount: e.amount,
+              created: c.ledger.created,
+            });
+          }
+        }
+        if (c.events) insertEvents(c.events);
+      });
+      tx.immediate(change);
+    };
+
+    this.#createMerchant = (merchant, keys) => {
+      const tx = this.db.transaction(() => {
+        s.insertMerchant.run({
+          id: merchant.id,
+          name: merchant.name,
+          allowed_origins: JSON.stringify(merchant.allowedOrigins),
+          created: merchant.created,
+        });
+        for (const k of keys) {
+          s.insertApiKey.run({ hash: k.hash, merchant_id: k.merchantId, kind: k.kind, prefix: k.prefix, created: k.created });
+        }
+      });
+      tx.immediate();
+    };
+
+    this.#insertVaultCard = (card, token) => {
+      const tx = this.db.transaction(() => {
+        s.insertVaultCard.run({
+          id: card.id,
+          merchant_id: card.merchantId,
+          ciphertext: card.ciphertext,
+          iv: card.iv,
+          tag: card.tag,
+          fingerprint: card.fingerprint,
+          brand: card.brand,
+          last4: card.last4,
+          exp_month: card.expMonth,
+          exp_year: card.expYear,
+          created: card.created,
+        });
+        s.insertToken.run({
+          id: token.id,
+          merchant_id: token.merchantId,
+          vault_card_id: token.vaultCardId,
+          created: token.created,
+          expires_at: token.expiresAt,
+        });
+      });
+      tx.immediate();
+    };
+
+    this.#beginIdempotent = (ref, hash, now, staleAfterMs) => {
+      const tx = this.db.transaction((): IdempotencyBegin => {
+        const row = s.getIdem.get(ref) as Row | undefined;
+        if (!row) {
+          s.insertIdem.run({ ...ref, request_hash: hash, now });
+          return { state: 'started' };
+        }
+        if (row.request_hash !== hash) return { state: 'mismatch' };
+        if (row.status === 'done') {
+          return { state: 'done', status: row.response_status as number, body: row.response_body as string };
+        }
+        // A lock left by a crashed process is taken over; the use cases resume safely.
+        if (now - (row.locked_at as number) > staleAfterMs) {
+          s.relockIdem.run({ ...ref, now });
+          return { state: 'started' };
+        }
+        return { state: 'in_flight' };
+      });
+      return tx.immediate();
+    };
+  }
+
+  async getSetting(key: string): Promise<string | null> {
+    const row = this.#s.getSetting.get(key) as { value: string } | undefined;
+    return row?.value ?? null;
+  }
+
+  async setSetting(key: string, value: string): Promise<void> {
+    this.#s.setSetting.run(key, value);
+  }
+
+  async createMerchant(merchant: MerchantRecord, keys: ApiKeyRecord[]): Promise<void> {
+    this.#createMerchant(merchant, keys);
+  }
+
+  async getMerchant(id: string): Promise<MerchantRecord | null> {
+    const row = this.#s.getMerchant.get(id) as Row | undefined;
+    return row ? rowToMerchant(row) : null;
+  }
+
+  async listMerchants(): Promise<MerchantRecord[]> {
+    return (this.#s.listMerchants.all() as Row[]).map(rowToMerchant);
+  }
+
+  async setAllowedOrigins(merchantId: string, origins: string[]): Promise<void> {
+    this.#s.setOrigins.run(JSON.stringify(origins), merchantId);
+  }
+
+  async merchantForSecretKeyHash(hash: string): Promise<string | null> {
+    const row = this.#s.merchantForKey.get(hash) as { merchant_id: string } | undefined;
+    return row?.merchant_id ?? null;
+  }
+
+  async insertIntent(intent: PaymentIntentRecord, events: OutboxEvent[]): Promise<void> {
+    this.#insertIntent(intent, events);
+  }
+
+  async getIntent(merchantId: string, id: string): Promise<PaymentIntentRecord | null> {
+    const row = this.#s.getIntent.get(id, merchantId) as IntentRow | undefined;
+    return row ? rowToIntent(row) : null;
+  }
+
+  async getIntentAnyMerchant(id: string): Promise<PaymentIntentRecord | null> {
+    const row = this.#s.getIntentAny.get(id) as IntentRow | undefined;
+    return row ? rowToIntent(row) : null;
+  }
+
+  async findIntentByActionRef(actionRef: string): Promise<PaymentIntentRecord | null> {
+    const row = this.#s.getIntentByAction.get(actionRef) as IntentRow | undefined;
+    return row ? rowToIntent(row) : null;
+  }
+
+  async applyIntentChange(change: IntentChange): Promise<void> {
+    this.#applyIntentChange(change);
+  }
+
+  async getAttempt(id: string): Promise<AttemptRecord | null> {
+    const row = this.#s.getAttempt.get(id) as Row | undefined;
+    return row ? rowToAttempt(row) : null;
+  }
+
+  async listInterruptedIntents(): Promise<PaymentIntentRecord[]> {
+    return (this.#s.listInterrupted.all() as IntentRow[]).map(rowToIntent);
+  }
+
+  async insertVaultCard(card: VaultCardRecord, token: TokenRecord): Promise<void> {
+    this.#insertVaultCard(card, token);
+  }
+
+  async getVaultCard(id: string): Promise<VaultCardRecord | null> {
+    const r = this.#s.getVaultCard.get(id) as Row | undefined;
+    if (!r) return null;
+    return {
+      id: r.id as string,
+      merchantId: r.merchant_id as string,
+      ciphertext: r.ciphertext as Buffer,
+      iv: r.iv as Buffer,
+      tag: r.tag as Buffer,
+      fingerprint: r.fingerprint as string,
+      brand: r.brand as CardBrand,
+      last4: r.last4 as string,
+      expMonth: r.exp_month as number,
+      expYear: r.exp_year as number,
+      created: r.created as number,
+    };
+  }
+
+  async getToken(id: string): Promise<TokenRecord | null> {
+    const r = this.#s.getToken.get(id) as Row | undefined;
+    if (!r) return null;
+    return {
+      id: r.id as string,
+      merchantId: r.merchant_id as string,
+      vaultCardId: r.vault_card_id as string,
+      created: r.created as number,
+      expiresAt: r.expires_at as number,
+      usedAt: (r.used_at as number | null) ?? null,
+    };
+  }
+
+  async getPaymentMethod(merchantId: string, id: string): Promise<PaymentMethodRecord | null> {
+    const r = this.#s.getPaymentMethod.get(id, merchantId) as Row | undefined;
+    return r ? rowToPaymentMethod(r) : null;
+  }
+
+  async findPaymentMethod(merchantId: string, customer: string, fingerprint: string): Promise<PaymentMethodRecord | null> {
+    const r = this.#s.findPaymentMethod.get(merchantId, customer, fingerprint) as Row | undefined;
+    return r ? rowToPaymentMethod(r) : null;
+  }
+
+  async listPaymentMethods(merchantId: string, customer: string): Promise<PaymentMethodRecord[]> {
+    return (this.#s.listPaymentMethods.all(merchantId, customer) as Row[]).map(rowToPaymentMethod);
+  }
+
+  async beginIdempotent(ref: IdempotencyKeyRef, requestHash: string, now: number, staleAfterMs: number): Promise<IdempotencyBegin> {
+    return this.#beginIdempotent(ref, requestHash, now, staleAfterMs);
+  }
+
+  async finishIdempotent(ref: IdempotencyKeyRef, status: number, body: string, _now: number): Promise<void> {
+    this.#s.finishIdem.run({ ...ref, status, body });
+  }
+
+  async releaseIdempotent(ref: IdempotencyKeyRef): Promise<void> {
+    this.#s.deleteIdem.run(ref);
+  }
+
+  async ledgerFor(intentId: string): Promise<LedgerTransaction[]> {
+    const rows = this.#s.ledgerFor.all(intentId) as Row[];
+    const byTxn = new Map<string, LedgerTransaction>();
+    for (const r of rows) {
+      const id = r.txn_id as string;
+      let txn = byTxn.get(id);
+      if (!txn) {
+        txn = {
+          id,
+          merchantId: r.merchant_id as string,
+          intentId: r.payment_intent_id as string,
+          kind: r.kind as LedgerKind,
+          created: r.created as number,
+          entries: [],
+        };
+        byTxn.set(id, txn);
+      }
+      txn.entries.push({ account: r.account as LedgerAccount, currency: r.currency as Currency, amount: r.amount as number });
+    }
+    return [...byTxn.values()];
+  }
+
+  async outboxFor(intentId: string): Promise<OutboxEvent[]> {
+    return (this.#s.outboxFor.all(intentId) as Row[]).map((r) => ({
+      id: r.id as string,
+      merchantId: r.merchant_id as string,
+      type: r.type as EventType,
+      intentId: r.payment_intent_id as string,
+      payload: r.payload as string,
+      created: r.created as number,
+    }));
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}
+
+function prepare(db: Database) {
+  const st = (sql: string): Statement => db.prepare(sql);
+  return {
+    getSetting: st('SELECT value FROM settings WHERE key = ?'),
+    setSetting: st('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+    insertMerchant: st('INSERT INTO merchants (id, name, allowed_origins, created) VALUES (@id, @name, @allowed_origins, @created)'),
+    getMerchant: st('SELECT * FROM merchants WHERE id = ?'),
+    listMerchants: st('SELECT * FROM merchants ORDER BY created, id'),
+    setOrigins: st('UPDATE merchants SET allowed_origins = ? WHERE id = ?'),
+    insertApiKey: st('INSERT INTO api_keys (hash, merchant_id, kind, prefix, created) VALUES (@hash, @merchant_id, @kind, @prefix, @created)'),
+    merchantForKey: st("SELECT merchant_id FROM api_keys WHERE hash = ? AND kind = 'secret'"),
+    insertIntent: st(`INSERT INTO payment_intents (
+        id, merchant_id, amount, currency, status, capture_method, customer, setup_future_usage, description,
+        statement_descriptor, metadata, payment_method, vault_card_id, save_card, amount_capturable, amount_received,
+        last_payment_error, next_action, action_ref, provider, provider_ref, cancellation_reason, canceled_at,
+        pending_operation, created, updated, version
+      ) VALUES (
+        @id, @merchant_id, @amount, @currency, @status, @capture_method, @customer, @setup_future_usage, @description,
+        @statement_descriptor, @metadata, @payment_method, @vault_card_id, @save_card, @amount_capturable, @amount_received,
+        @last_payment_error, @next_action, @action_ref, @provider, @provider_ref, @cancellation_reason, @canceled_at,
+        @pending_operation, @created, @updated, @version
+      )`),
+    updateIntent: st(`UPDATE payment_intents SET
+        status = @status, customer = @customer, setup_future_usage = @setup_future_usage, description = @description,
+        metadata = @metadata, payment_method = @payment_method, vault_card_id = @vault_card_id, save_card = @save_card,
+        amount_capturable = @amount_capturable, amount_received = @amount_received,
+        last_payment_error = @last_payment_error, next_action = @next_action, action_ref = @action_ref,
+        provider = @provider, provider_ref = @provider_ref, cancellation_reason = @cancellation_reason,
+        canceled_at = @canceled_at, pending_operation = @pending_operation, updated = @updated, version = @version
+      WHERE id = @id AND merchant_id = @merchant_id AND version = @expected_version`),
+    getIntent: st('SELECT * FROM payment_intents WHERE id = ? AND merchant_id = ?'),
+    getIntentAny: st('SELECT * FROM payment_intents WHERE id = ?'),
+    getIntentByAction: st('SELECT * FROM payment_intents WHERE action_ref = ?'),
+    listInterrupted: st('SELECT * FROM payment_intents WHERE pending_operation IS NOT NULL ORDER BY updated'),
+    upsertAttempt: st(`INSERT INTO payment_attempts (
+        id, payment_intent_id, merchant_id, operation, provider_key, status, amount, resume_status, outcome, created, updated
+      ) VALUES (
+        @id, @payment_intent_id, @merchant_id, @operation, @provider_key, @status, @amount, @resume_status, @outcome, @created, @updated
+      ) ON CONFLICT (id) DO UPDATE SET status = excluded.status, outcome = excluded.outcome, updated = excluded.updated`),
+    getAttempt: st('SELECT * FROM payment_attempts WHERE id = ?'),
+    insertLedger: st(`INSERT INTO ledger_entries (txn_id, merchant_id, payment_intent_id, kind, account, currency, amount, created)
+      VALUES (@txn_id, @merchant_id, @payment_intent_id, @kind, @account, @currency, @amount, @created)`),
+    ledgerFor: st('SELECT * FROM ledger_entries WHERE payment_intent_id = ? ORDER BY id'),
+    insertEvent: st(`INSERT INTO outbox (id, merchant_id, type, payment_intent_id, payload, created)
+      VALUES (@id, @merchant_id, @type, @payment_intent_id, @payload, @created)`),
+    outboxFor: st('SELECT * FROM outbox WHERE payment_intent_id = ? ORDER BY seq'),
+    insertVaultCard: st(`INSERT INTO vault_cards (id, merchant_id, ciphertext, iv, tag, fingerprint, brand, last4, exp_month, exp_year, created)
+      VALUES (@id, @merchant_id, @ciphertext, @iv, @tag, @fingerprint, @brand, @last4, @exp_month, @exp_year, @created)`),
+    getVaultCard: st('SELECT * FROM vault_cards WHERE id = ?'),
+    insertToken: st(`INSERT INTO tokens (id, merchant_id, vault_card_id, created, expires_at)
+      VALUES (@id, @merchant_id, @vault_card_id, @created, @expires_at)`),
+    getToken: st('SELECT * FROM tokens WHERE id = ?'),
+    useToken: st(`UPDATE tokens SET used_at = @now
+      WHERE id = @id AND merchant_id = @merchant_id AND used_at IS NULL AND expires_at > @now`),
+    insertPaymentMethod: st(`INSERT INTO payment_methods (id, merchant_id, customer, vault_card_id, fingerprint, brand, last4, exp_month, exp_year, created)
+      VALUES (@id, @merchant_id, @customer, @vault_card_id, @fingerprint, @brand, @last4, @exp_month, @exp_year, @created)
+      ON CONFLICT (merchant_id, customer, fingerprint) DO NOTHING`),
+    getPaymentMethod: st('SELECT * FROM payment_methods WHERE id = ? AND merchant_id = ?'),
+    findPaymentMethod: st('SELECT * FROM payment_methods WHERE merchant_id = ? AND customer = ? AND fingerprint = ?'),
+    listPaymentMethods: st('SELECT * FROM payment_methods WHERE merchant_id = ? AND customer = ? ORDER BY created DESC, id'),
+    getIdem: st('SELECT * FROM idempotency_keys WHERE merchant_id = @merchantId AND scope = @scope AND key = @key'),
+    insertIdem: st(`INSERT INTO idempotency_keys (merchant_id, scope, key, request_hash, status, created, locked_at)
+      VALUES (@merchantId, @scope, @key, @request_hash, 'in_flight', @now, @now)`),
+    relockIdem: st(`UPDATE idempotency_keys SET locked_at = @now
+      WHERE merchant_id = @merchantId AND scope = @scope AND key = @key`),
+    finishIdem: st(`UPDATE idempotency_keys SET status = 'done', response_status = @status, response_body = @body, locked_at = NULL
+      WHERE merchant_id = @merchantId AND scope = @scope AND key = @key`),
+    deleteIdem: st('DELETE FROM idempotency_keys WHERE merchant_id = @merchantId AND scope = @scope AND key = @key'),
+  };
+}

@@ -1,0 +1,110 @@
+/**
+ * The card vault: card numbers encrypted at rest (AES-256-GCM), security codes only in
+ * memory for one use. A token is single-use and expires; its CVC is dropped when the token
+ * is used or expires, and never written anywhere.
+ */
+import { hkdfSync } from 'node:crypto';
+import type { CardBrand } from '@kassa/core';
+import { Sensitive } from '../domain/ports.js';
+import type { CardVault, OpenedCard } from '../domain/ports.js';
+import type { Store } from '../store/port.js';
+import type { Clock } from '../domain/ports.js';
+import { newId } from '../domain/ids.js';
+import { fingerprint, open, seal } from './cipher.js';
+
+export const TOKEN_TTL_MS = 10 * 60 * 1000;
+
+/** Raised when a ciphertext does not open: wrong KASSA_VAULT_KEY or a tampered row. */
+export class VaultKeyError extends Error {}
+
+export class Vault implements CardVault {
+  readonly #key: Buffer;
+  readonly #fingerprintKey: Buffer;
+  readonly #cvcs = new Map<string, { cvc: Sensitive; expiresAt: number }>();
+  readonly #sweeper: NodeJS.Timeout;
+
+  constructor(
+    private readonly store: Store,
+    key: Buffer,
+    private readonly clock: Clock,
+  ) {
+    this.#key = key;
+    // A separate key for fingerprints, so the encryption key is used for one purpose only.
+    this.#fingerprintKey = Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), 'kassa vault fingerprint', 32));
+    this.#sweeper = setInterval(() => this.sweep(), 30_000);
+    this.#sweeper.unref();
+  }
+
+  async tokenize(
+    merchantId: string,
+    card: { digits: string; brand: CardBrand; expMonth: number; expYear: number; cvc: string },
+  ): Promise<{ id: string; created: number; expiresAt: number }> {
+    const now = this.clock.now();
+    const vaultCardId = newId('card');
+    const sealed = seal(this.#key, card.digits, `${vaultCardId}|${merchantId}`);
+    const token = { id: newId('tok'), merchantId, vaultCardId, created: now, expiresAt: now + TOKEN_TTL_MS, usedAt: null };
+    await this.store.insertVaultCard(
+      {
+        id: vaultCardId,
+        merchantId,
+        ...sealed,
+        fingerprint: fingerprint(this.#fingerprintKey, card.digits),
+        brand: card.brand,
+        last4: card.digits.slice(-4),
+        expMonth: card.expMonth,
+        expYear: card.expYear,
+        created: now,
+      },
+      token,
+    );
+    this.#cvcs.set(token.id, { cvc: new Sensitive(card.cvc), expiresAt: token.expiresAt });
+    return { id: token.id, created: token.created, expiresAt: token.expiresAt };
+  }
+
+  async open(vaultCardId: string, merchantId: string): Promise<OpenedCard> {
+    const row = await this.store.getVaultCard(vaultCardId);
+    if (!row || row.merchantId !== merchantId) throw new Error(`vault card ${vaultCardId} not found`);
+    let digits: string;
+    try {
+      digits = open(this.#key, row, `${row.id}|${row.merchantId}`);
+    } catch {
+      throw new VaultKeyError('vault ciphertext did not authenticate (wrong KASSA_VAULT_KEY?)');
+    }
+    return {
+      vaultCardId: row.id,
+      number: new Sensitive(digits),
+      fingerprint: row.fingerprint,
+      brand: row.brand,
+      last4: row.last4,
+      expMonth: row.expMonth,
+      expYear: row.expYear,
+    };
+  }
+
+  takeCvc(tokenId: string): Sensitive | undefined {
+    const held = this.#cvcs.get(tokenId);
+    this.#cvcs.delete(tokenId);
+    if (!held || held.expiresAt <= this.clock.now()) return undefined;
+    return held.cvc;
+  }
+
+  /** How many CVCs are held right now (tests check that use and expiry empty it). */
+  get heldCvcCount(): number {
+    return this.#cvcs.size;
+  }
+
+  sweep(): void {
+    const now = this.clock.now();
+    for (const [id, held] of this.#cvcs) if (held.expiresAt <= now) this.#cvcs.delete(id);
+  }
+
+  /** Proves at start-up that this key opens what earlier starts sealed. */
+  keyCheck(): string {
+    return fingerprint(this.#fingerprintKey, 'kassa-vault-key-check');
+  }
+
+  close(): void {
+    clearInterval(this.#sweeper);
+    this.#cvcs.clear();
+  }
+}
