@@ -75,7 +75,8 @@ export const KEYS_FILE = 'test-keys.json';
 const VAULT_KEY_CHECK = 'vault_key_check';
 
 export async function startKassa(options: KassaOptions): Promise<KassaServer> {
-  const config = resolveConfig(options);
+  // LOG_LEVEL from the environment when not given (bench and CI quiet the server that way).
+  const config = resolveConfig({ ...options, logLevel: options.logLevel ?? process.env.LOG_LEVEL });
   ensureDataDir(config.dataDir);
   const logger = options.logger ?? createLogger({ level: config.logLevel, ...(options.logDestination ? { destination: options.logDestination } : {}) });
   const clock: Clock = { now: options.now ?? Date.now };

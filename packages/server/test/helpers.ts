@@ -1,0 +1,171 @@
+/**
+ * Test harness: a real Kassa server on port 0 with a fresh data directory, spoken to over
+ * real HTTP with global fetch. Helpers name the steps a merchant and a widget take.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { startKassa } from '../src/index.js';
+import type { KassaOptions, KassaServer } from '../src/index.js';
+
+export const SHOP = 'http://localhost:3000';
+export const FUTURE_YEAR = new Date().getUTCFullYear() + 3;
+
+export const CARDS = {
+  visa: '4242424242424242',
+  unionpay: '6200000000000005',
+  mastercardLimited: '5555555555554444',
+  amex: '378282246310005',
+  jcb: '3566002020360505',
+  insufficientFunds: '4000000000009995',
+  genericDecline: '4000000000000002',
+  expired: '4000000000000069',
+  incorrectCvc: '4000000000000127',
+  threeDS: '4000000000003220',
+  processingError: '4000000000000119',
+} as const;
+
+export interface Reply<T = any> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+export interface RequestOptions {
+  key?: string | null;
+  idem?: string;
+  form?: boolean;
+  headers?: Record<string, string>;
+  /** Raw body, sent as is (with the content type in headers). */
+  raw?: string;
+}
+
+export interface Harness {
+  kassa: KassaServer;
+  url: string;
+  dataDir: string;
+  secretKey: string;
+  v1(method: string, path: string, body?: unknown, options?: RequestOptions): Promise<Reply>;
+  client(method: string, path: string, secret: string | null, body?: unknown, options?: RequestOptions): Promise<Reply>;
+  createIntent(params?: Record<string, unknown>, options?: RequestOptions): Promise<any>;
+  tokenize(secret: string, card?: Partial<{ number: string; exp_month: number; exp_year: number; cvc: string }>): Promise<Reply>;
+  /** Create an intent, tokenize the card, confirm from the widget. */
+  pay(number: string, params?: Record<string, unknown>, confirmExtra?: Record<string, unknown>): Promise<{ intent: any; confirm: Reply }>;
+  /** Opens the Kassa database read-only, as an auditor would. */
+  db(): Database.Database;
+  close(): Promise<void>;
+}
+
+export function formEncode(body: Record<string, unknown>, prefix = ''): string {
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(body)) {
+    const key = prefix ? `${prefix}[${k}]` : k;
+    if (typeof v === 'object' && v !== null) parts.push(formEncode(v as Record<string, unknown>, key));
+    else parts.push(`${encodeURIComponent(key)}=${encodeURIComponent(String(v))}`);
+  }
+  return parts.filter(Boolean).join('&');
+}
+
+export async function request(url: string, method: string, body: unknown, auth: string | null, options: RequestOptions = {}): Promise<Reply> {
+  const headers: Record<string, string> = { ...(options.headers ?? {}) };
+  if (auth) headers.authorization = `Bearer ${auth}`;
+  if (options.idem) headers['idempotency-key'] = options.idem;
+  let payload: string | undefined;
+  if (options.raw !== undefined) payload = options.raw;
+  else if (body !== undefined) {
+    if (options.form) {
+      headers['content-type'] ??= 'application/x-www-form-urlencoded';
+      payload = formEncode(body as Record<string, unknown>);
+    } else {
+      headers['content-type'] ??= 'application/json';
+      payload = JSON.stringify(body);
+    }
+  }
+  const res = await fetch(url, { method, headers, ...(payload !== undefined ? { body: payload } : {}) });
+  const text = await res.text();
+  let parsed: unknown = text;
+  if ((res.headers.get('content-type') ?? '').includes('json') && text) parsed = JSON.parse(text);
+  return { status: res.status, body: parsed, headers: res.headers };
+}
+
+export async function boot(options: Partial<KassaOptions> = {}, dataDir?: string): Promise<Harness> {
+  const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'kassa-test-'));
+  const kassa = await startKassa({
+    dataDir: dir,
+    port: 0,
+    logLevel: 'silent',
+    allowedOrigins: [SHOP],
+    widgetDistDir: join(dir, 'no-widget-here'),
+    ...options,
+  });
+  const keys = JSON.parse(readFileSync(kassa.keysFile, 'utf8')) as { secret_key: string };
+  const secretKey = keys.secret_key;
+  const url = kassa.url;
+  const opened: Database.Database[] = [];
+
+  const h: Harness = {
+    kassa,
+    url,
+    dataDir: dir,
+    secretKey,
+    v1: (method, path, body, o = {}) => request(`${url}/v1${path}`, method, body, o.key === undefined ? secretKey : o.key, o),
+    client: (method, path, secret, body, o = {}) => request(`${url}/client${path}`, method, body, secret, o),
+    async createIntent(params = {}, o = {}) {
+      const r = await h.v1('POST', '/payment_intents', { amount: 12800, currency: 'cny', ...params }, o);
+      if (r.status !== 200) throw new Error(`create failed: ${r.status} ${JSON.stringify(r.body)}`);
+      return r.body;
+    },
+    tokenize: (secret, card = {}) =>
+      h.client('POST', '/tokens', secret, {
+        card: { number: CARDS.visa, exp_month: 12, exp_year: FUTURE_YEAR, cvc: card.number?.startsWith('37') ? '1234' : '123', ...card },
+      }),
+    async pay(number, params = {}, confirmExtra = {}) {
+      const intent = await h.createIntent(params);
+      const token = await h.tokenize(intent.client_secret, { number });
+      if (token.status !== 200) throw new Error(`tokenize failed: ${token.status} ${JSON.stringify(token.body)}`);
+      const confirm = await h.client('POST', `/payment_intents/${intent.id}/confirm`, intent.client_secret, {
+        payment_method: token.body.id,
+        ...confirmExtra,
+      });
+      return { intent, confirm };
+    },
+    db() {
+      const db = new Database(join(dir, 'kassa.sqlite'), { readonly: true, fileMustExist: true });
+      opened.push(db);
+      return db;
+    },
+    async close() {
+      for (const db of opened) if (db.open) db.close();
+      await kassa.close();
+      if (!dataDir) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return h;
+}
+
+/** Sum of ledger entries per (transaction, currency): every one must be zero. */
+export function unbalancedTransactions(db: Database.Database): unknown[] {
+  return db.prepare('SELECT txn_id, currency, SUM(amount) AS total FROM ledger_entries GROUP BY txn_id, currency HAVING total <> 0').all();
+}
+
+/** Balance of a ledger account for one intent (positive = debit). */
+export function accountBalance(db: Database.Database, intentId: string, account: string): number {
+  const row = db
+    .prepare('SELECT COALESCE(SUM(amount), 0) AS total FROM ledger_entries WHERE payment_intent_id = ? AND account = ?')
+    .get(intentId, account) as { total: number };
+  return row.total;
+}
+
+export function outboxTypes(db: Database.Database, intentId: string): string[] {
+  return (db.prepare('SELECT type FROM outbox WHERE payment_intent_id = ? ORDER BY seq').all(intentId) as { type: string }[]).map((r) => r.type);
+}
+
+/** Parameters to frame a 3-D Secure challenge as the widget does. */
+export function challengeUrl(nextActionUrl: string, origin = SHOP, channel = 'chan_12345678'): string {
+  const u = new URL(nextActionUrl);
+  u.searchParams.set('channel', channel);
+  u.searchParams.set('origin', origin);
+  return u.href;
+}
