@@ -1,0 +1,15 @@
+/**
+ * Entry of the card frame page's script (`/frame/card.js`): registers <kassa-card-frame>.
+ * The page served by the Kassa server is just `<kassa-card-frame></kassa-card-frame>` plus this script.
+ */
+import { KassaCardFrame } from './kassa-card-frame.js';
+
+export const KASSA_CARD_FRAME_TAG = 'kassa-card-frame';
+
+if (!customElements.get(KASSA_CARD_FRAME_TAG)) customElements.define(KASSA_CARD_FRAME_TAG, KassaCardFrame);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'kassa-card-frame': KassaCardFrame;
+  }
+}

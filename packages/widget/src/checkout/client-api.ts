@@ -1,0 +1,124 @@
+/**
+ * The two `/client` calls the checkout element makes. Every answer is untrusted input: it is
+ * shape-checked here (without zod, to keep the script-tag bundle small) and turned into an
+ * `ApiResult`, so the element's router only ever sees "an intent" or "an error".
+ */
+import { isCurrency, isPaymentStatus } from '@kassa/core';
+import type { ClientPaymentIntent } from '@kassa/core/wire';
+import { ClientErrorCode, type KassaErrorInit } from '../errors.js';
+
+/** An error as the server (or the network) reported it; the element localizes `message`. */
+export type ApiError = Omit<KassaErrorInit, 'message'> & { message?: string; cause?: unknown };
+
+export type ApiResult =
+  | { intent: ClientPaymentIntent; error?: undefined }
+  | { error: ApiError; intent?: ClientPaymentIntent | undefined };
+
+export interface ConfirmBody {
+  payment_method: string;
+  setup_future_usage?: 'on_session';
+}
+
+export class ClientApi {
+  readonly #server: string;
+  readonly #secret: string;
+
+  /** `server` is the Kassa origin read from the client secret's `iss`. */
+  constructor(server: string, secret: string) {
+    this.#server = server;
+    this.#secret = secret;
+  }
+
+  getIntent(id: string, signal: AbortSignal): Promise<ApiResult> {
+    return this.#request('GET', `/client/payment_intents/${encodeURIComponent(id)}`, signal);
+  }
+
+  confirm(id: string, body: ConfirmBody, idempotencyKey: string, signal: AbortSignal): Promise<ApiResult> {
+    return this.#request('POST', `/client/payment_intents/${encodeURIComponent(id)}/confirm`, signal, body, {
+      'Idempotency-Key': idempotencyKey,
+    });
+  }
+
+  async #request(
+    method: 'GET' | 'POST',
+    path: string,
+    signal: AbortSignal,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<ApiResult> {
+    let response: Response;
+    try {
+      response = await fetch(new URL(path, this.#server), {
+        method,
+        signal,
+        mode: 'cors',
+        // The client secret is the only credential; cookies of the Kassa origin are never sent.
+        credentials: 'omit',
+        headers: {
+          Authorization: `Bearer ${this.#secret}`,
+          ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+          ...headers,
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+    } catch (cause) {
+      return { error: { type: 'api_connection_error', code: ClientErrorCode.NetworkError, cause } };
+    }
+    let json: unknown;
+    try {
+      json = await response.json();
+    } catch (cause) {
+      // A proxy's HTML error page, or the connection dropped mid-body.
+      return { error: unexpected(response.status, cause) };
+    }
+    if (response.ok) {
+      return isClientIntent(json) ? { intent: json } : { error: unexpected(response.status) };
+    }
+    return { error: readError(json, response.status), intent: readErrorIntent(json) };
+  }
+}
+
+function unexpected(status: number, cause?: unknown): ApiError {
+  return {
+    type: status >= 500 || status === 0 ? 'api_error' : 'invalid_request_error',
+    code: ClientErrorCode.Unexpected,
+    cause,
+  };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}
+
+/** Enough to render and route safely: a known status and currency, an integer amount. */
+export function isClientIntent(value: unknown): value is ClientPaymentIntent {
+  if (!isRecord(value)) return false;
+  const saved = value.saved_payment_method;
+  return (
+    typeof value.id === 'string' &&
+    Number.isSafeInteger(value.amount) &&
+    isCurrency(value.currency) &&
+    isPaymentStatus(value.status) &&
+    (!saved || (isRecord(saved) && typeof saved.id === 'string' && typeof saved.last4 === 'string'))
+  );
+}
+
+const str = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+
+function readError(json: unknown, status: number): ApiError {
+  const e = isRecord(json) && isRecord(json.error) ? json.error : null;
+  if (!e || typeof e.code !== 'string') return unexpected(status);
+  return {
+    type: (str(e.type) ?? 'api_error') as ApiError['type'],
+    code: e.code,
+    decline_code: str(e.decline_code),
+    param: str(e.param),
+    message: str(e.message),
+  };
+}
+
+/** A 402 carries the intent (back in `requires_payment_method`) for the failed event. */
+function readErrorIntent(json: unknown): ClientPaymentIntent | undefined {
+  const intent = isRecord(json) && isRecord(json.error) ? json.error.payment_intent : undefined;
+  return isClientIntent(intent) ? intent : undefined;
+}

@@ -1,0 +1,146 @@
+/**
+ * The host side of the postMessage protocol (core's frame-protocol.ts). It owns one channel
+ * per checkout instance and accepts a message only when all four hold: it comes from the Kassa
+ * origin, from the very window of our card (or challenge) iframe, on our channel, and in a
+ * known shape. It sends only with the exact Kassa origin as target. No card data ever passes
+ * through here: the frame answers a tokenize request with a token, a brand and the last 4.
+ */
+import { parseChallengeToHost, parseFrameToHost, type CardBrand, type FrameToHost, type HostToFrame } from '@kassa/core';
+import { ClientErrorCode } from '../errors.js';
+import { abortable } from '../abortable.js';
+import { randomId } from '../random.js';
+import type { ApiError } from './client-api.js';
+
+export interface Tokenized {
+  token: string;
+  brand: CardBrand;
+  last4: string;
+}
+
+export interface BridgeHost {
+  cardFrame(): HTMLIFrameElement | null;
+  challengeFrame(): HTMLIFrameElement | null;
+  /** What to send in `init` whenever a (re)loaded card frame says `ready`. */
+  initData(): { clientSecret: string; locale: string };
+  onFrameResize(height: number): void;
+  onFrameChange(message: Extract<FrameToHost, { type: 'change' }>): void;
+}
+
+// Distributes Omit over the union so each message keeps its own fields.
+type Outgoing = HostToFrame extends infer M ? (M extends HostToFrame ? Omit<M, 'kassa' | 'channel'> : never) : never;
+
+/** Long enough for a slow phone on a bad network, short enough that a blocked frame is reported. */
+const FRAME_TIMEOUT_MS = 30_000;
+
+const UNAVAILABLE = { error: { type: 'api_error', code: ClientErrorCode.FrameUnavailable } } as const;
+
+export class FrameBridge {
+  readonly origin: string;
+  readonly channel = randomId('ch', 12);
+  readonly #host: BridgeHost;
+  /** The card frame window that last said `ready`; a reloaded or replaced iframe must say it again. */
+  #readyWindow: Window | null = null;
+  #readyWaiters = new Set<() => void>();
+  #pending = new Map<string, (result: { tokenized: Tokenized } | { error: ApiError }) => void>();
+  #challengeWaiters = new Map<string, (value: void) => void>();
+
+  constructor(origin: string, host: BridgeHost) {
+    this.origin = origin;
+    this.#host = host;
+  }
+
+  /** The card frame URL: the frame needs our channel, our origin (to post back) and a locale. */
+  frameUrl(pageOrigin: string, locale: string): string {
+    const url = new URL('/frame/card', this.origin);
+    url.searchParams.set('channel', this.channel);
+    url.searchParams.set('origin', pageOrigin);
+    url.searchParams.set('locale', locale);
+    return url.href;
+  }
+
+  /** Window `message` listener. Everything that fails a check is dropped without a word. */
+  handleMessage(event: MessageEvent): void {
+    if (event.origin !== this.origin || event.source === null) return;
+    const card = this.#host.cardFrame()?.contentWindow ?? null;
+    if (card !== null && event.source === card) {
+      const message = parseFrameToHost(event.data, this.channel);
+      if (message) this.#onFrameMessage(message, card);
+      return;
+    }
+    const challenge = this.#host.challengeFrame()?.contentWindow ?? null;
+    if (challenge !== null && event.source === challenge) {
+      const message = parseChallengeToHost(event.data, this.channel);
+      if (message) this.#challengeWaiters.get(message.paymentIntent)?.();
+    }
+  }
+
+  send(message: Outgoing): void {
+    const target = this.#host.cardFrame()?.contentWindow;
+    target?.postMessage({ kassa: 1, channel: this.channel, ...message }, this.origin);
+  }
+
+  /** Asks the frame for a token; resolves with an error (never rejects) on invalid input, timeout or abort. */
+  async tokenize(signal: AbortSignal): Promise<{ tokenized: Tokenized } | { error: ApiError }> {
+    if (!(await this.#whenReady(signal))) return UNAVAILABLE;
+    const requestId = randomId('req', 8);
+    return abortable<{ tokenized: Tokenized } | { error: ApiError }>(signal, FRAME_TIMEOUT_MS, UNAVAILABLE, (settle) => {
+      this.#pending.set(requestId, settle);
+      this.send({ type: 'tokenize', requestId });
+      return () => this.#pending.delete(requestId);
+    });
+  }
+
+  /** Resolves once the challenge page posts `challenge_complete` for this intent (or the run is aborted). */
+  challengeComplete(paymentIntent: string, signal: AbortSignal): Promise<void> {
+    // No time limit: the shopper may be fetching their phone for the bank's code.
+    return abortable<void>(signal, 0, undefined, (settle) => {
+      this.#challengeWaiters.set(paymentIntent, settle);
+      return () => this.#challengeWaiters.delete(paymentIntent);
+    });
+  }
+
+  #onFrameMessage(message: FrameToHost, source: Window): void {
+    switch (message.type) {
+      case 'ready':
+        this.#readyWindow = source;
+        this.send({ type: 'init', ...this.#host.initData() });
+        for (const wake of [...this.#readyWaiters]) wake();
+        return;
+      case 'change':
+        this.#host.onFrameChange(message);
+        return;
+      case 'resize':
+        this.#host.onFrameResize(message.height);
+        return;
+      case 'tokenized':
+        this.#pending.get(message.requestId)?.({
+          tokenized: { token: message.token, brand: message.brand, last4: message.last4 },
+        });
+        return;
+      case 'token_error':
+        this.#pending.get(message.requestId)?.({
+          error: {
+            // A field means the shopper's input is incomplete or wrong: not a payment outcome.
+            type: message.field ? 'validation_error' : 'api_error',
+            code: message.code,
+            message: message.message,
+            param: message.field,
+          },
+        });
+        return;
+    }
+  }
+
+  #whenReady(signal: AbortSignal): Promise<boolean> {
+    const isReady = () => {
+      const current = this.#host.cardFrame()?.contentWindow ?? null;
+      return current !== null && current === this.#readyWindow;
+    };
+    if (isReady()) return Promise.resolve(true);
+    return abortable(signal, FRAME_TIMEOUT_MS, false, (settle) => {
+      const wake = () => settle(isReady());
+      this.#readyWaiters.add(wake);
+      return () => this.#readyWaiters.delete(wake);
+    });
+  }
+}

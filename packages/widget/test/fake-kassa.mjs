@@ -1,0 +1,299 @@
+/**
+ * A fake Kassa server for the widget's browser tests, run as web-test-runner middleware on
+ * the test server itself. It speaks the /client API of docs/API.md closely enough to drive
+ * every widget path (success, each decline, 3-D Secure, saved cards, network failure), and
+ * records what the widget sent so tests can assert on it. The real server is covered by its
+ * own tests and by e2e; this one exists so widget tests need no database and no provider.
+ *
+ * Test-only endpoints live under /__fake/. Card numbers are used to pick the outcome and
+ * then dropped: the log keeps only the last 4 digits and the CVC length.
+ */
+import { randomBytes } from 'node:crypto';
+
+const b64url = (value) => Buffer.from(JSON.stringify(value)).toString('base64url');
+const rand = (n = 12) => randomBytes(n).toString('hex');
+
+/** Outcome per sandbox card (docs/API.md "Sandbox test cards"). */
+const DECLINES = {
+  '4000000000009995': { code: 'card_declined', decline_code: 'insufficient_funds' },
+  '4000000000000002': { code: 'card_declined', decline_code: 'generic_decline' },
+  '4000000000000069': { code: 'expired_card', decline_code: 'expired_card' },
+  '4000000000000127': { code: 'incorrect_cvc', decline_code: 'incorrect_cvc' },
+  '4000000000000119': { code: 'processing_error', decline_code: 'processing_error' },
+};
+const THREE_DS_CARD = '4000000000003220';
+
+function brandOf(number) {
+  if (/^3[47]/.test(number)) return 'amex';
+  if (/^35/.test(number)) return 'jcb';
+  if (/^(62|81)/.test(number)) return 'unionpay';
+  if (/^(5[1-5]|2[2-7])/.test(number)) return 'mastercard';
+  if (/^4/.test(number)) return 'visa';
+  return 'unknown';
+}
+
+export function fakeKassa() {
+  /** @type {Map<string, any>} */
+  const intents = new Map();
+  /** @type {Map<string, { intent: string, number: string, last4: string, brand: string, used: boolean }>} */
+  const tokens = new Map();
+  /** @type {Map<string, { status: number, body: unknown, request: string }>} */
+  const idempotent = new Map();
+
+  const clientView = (pi) => ({
+    id: pi.id,
+    object: 'payment_intent',
+    amount: pi.amount,
+    currency: pi.currency,
+    status: pi.status,
+    last_payment_error: pi.last_payment_error,
+    next_action: pi.next_action,
+    saved_payment_method: pi.saved_payment_method,
+    can_save_card: pi.can_save_card,
+  });
+
+  const intentForSecret = (ctx) => {
+    const auth = ctx.get('authorization');
+    const secret = auth.startsWith('Bearer ') ? auth.slice(7) : '';
+    return [...intents.values()].find((pi) => pi.client_secret === secret);
+  };
+
+  function send(ctx, status, body, headers = {}) {
+    ctx.status = status;
+    for (const [k, v] of Object.entries(headers)) ctx.set(k, v);
+    ctx.set('Cache-Control', 'no-store');
+    ctx.type = 'application/json';
+    ctx.body = JSON.stringify(body);
+  }
+
+  function error(ctx, status, type, code, extra = {}) {
+    send(ctx, status, { error: { type, code, message: `fake: ${code}`, ...extra } }, cors(ctx));
+  }
+
+  function cors(ctx) {
+    const origin = ctx.get('origin');
+    return origin
+      ? {
+          'Access-Control-Allow-Origin': origin,
+          'Access-Control-Allow-Headers': 'Authorization, Content-Type, Idempotency-Key',
+          'Access-Control-Allow-Methods': 'GET, POST',
+          Vary: 'Origin',
+        }
+      : {};
+  }
+
+  async function readJson(ctx) {
+    const chunks = [];
+    for await (const chunk of ctx.req) chunks.push(chunk);
+    const text = Buffer.concat(chunks).toString('utf8');
+    return text ? JSON.parse(text) : {};
+  }
+
+  function log(pi, entry) {
+    pi.log.push(entry);
+  }
+
+  /** What a confirm does to the intent, as the real server would decide it. */
+  function confirm(pi, body) {
+    const method = body.payment_method;
+    let number = null;
+    if (typeof method === 'string' && method.startsWith('pm_')) {
+      if (!pi.saved_payment_method || pi.saved_payment_method.id !== method) {
+        return { status: 400, body: { error: { type: 'invalid_request_error', code: 'resource_missing', message: 'fake: no such pm' } } };
+      }
+      number = pi.saved_number;
+    } else {
+      const token = tokens.get(method);
+      if (!token || token.intent !== pi.id) {
+        return { status: 400, body: { error: { type: 'invalid_request_error', code: 'resource_missing', message: 'fake: no such token' } } };
+      }
+      if (token.used) {
+        return { status: 400, body: { error: { type: 'invalid_request_error', code: 'token_already_used', message: 'fake: used' } } };
+      }
+      token.used = true;
+      number = token.number;
+    }
+    if (!['requires_payment_method', 'requires_confirmation'].includes(pi.status)) {
+      return { status: 409, body: { error: { type: 'invalid_request_error', code: 'payment_intent_unexpected_state', message: 'fake: state' } } };
+    }
+    if (pi.confirm_status) {
+      pi.status = pi.confirm_status;
+      return { status: 200, body: clientView(pi) };
+    }
+    const decline = DECLINES[number];
+    if (decline) {
+      pi.status = 'requires_payment_method';
+      pi.last_payment_error = { type: 'card_error', ...decline, message: `fake: ${decline.decline_code}` };
+      return {
+        status: 402,
+        body: { error: { type: 'card_error', ...decline, message: `fake: ${decline.decline_code}`, payment_intent: clientView(pi) } },
+      };
+    }
+    if (number === THREE_DS_CARD) {
+      pi.status = 'requires_action';
+      const url = new URL(`/__fake/3ds/${pi.id}`, pi.iss);
+      if (pi.auto_3ds) url.searchParams.set('auto', pi.auto_3ds);
+      pi.next_action = { type: 'three_d_secure', three_d_secure: { url: url.href } };
+      return { status: 200, body: clientView(pi) };
+    }
+    pi.status = pi.capture_method === 'manual' ? 'requires_capture' : 'succeeded';
+    pi.last_payment_error = null;
+    return { status: 200, body: clientView(pi) };
+  }
+
+  const routes = [
+    // ---- test control ----
+    ['POST', /^\/__fake\/intents$/, async (ctx) => {
+      const o = await readJson(ctx);
+      const id = `pi_${rand(8)}`;
+      const iss = o.iss ?? `${ctx.protocol}://${ctx.host}`;
+      const exp = Math.floor(Date.now() / 1000) + (o.expired ? -60 : 900);
+      const client_secret = `${b64url({ alg: 'HS256', typ: 'JWT' })}.${b64url({ sub: id, mid: 'acct_fake', iss, aud: 'kassa:client', exp, jti: rand(6) })}.${rand(16)}`;
+      const saved = o.saved_card
+        ? { id: `pm_${rand(8)}`, brand: brandOf(o.saved_card), last4: o.saved_card.slice(-4), exp_month: 12, exp_year: 2034 }
+        : null;
+      intents.set(id, {
+        id,
+        iss,
+        client_secret,
+        amount: o.amount ?? 12800,
+        currency: o.currency ?? 'cny',
+        status: o.status ?? 'requires_payment_method',
+        capture_method: o.capture_method ?? 'automatic',
+        last_payment_error: null,
+        next_action: null,
+        saved_payment_method: saved,
+        saved_number: o.saved_card ?? null,
+        can_save_card: Boolean(o.can_save_card),
+        confirm_status: o.confirm_status ?? null,
+        confirm_network_error: Boolean(o.confirm_network_error),
+        auto_3ds: o.auto_3ds ?? null,
+        log: [],
+      });
+      send(ctx, 200, { id, client_secret });
+    }],
+    ['GET', /^\/__fake\/log\/(pi_\w+)$/, async (ctx, [, id]) => {
+      const pi = intents.get(id);
+      send(ctx, pi ? 200 : 404, pi ? { status: pi.status, log: pi.log } : { error: 'no such intent' });
+    }],
+    ['POST', /^\/__fake\/3ds\/(pi_\w+)\/result$/, async (ctx, [, id]) => {
+      const pi = intents.get(id);
+      const { result } = await readJson(ctx);
+      if (pi && pi.status === 'requires_action') settle3ds(pi, result);
+      send(ctx, 200, { ok: true });
+    }],
+    // The issuer's challenge page: two buttons; after the choice it tells the host.
+    ['GET', /^\/__fake\/3ds\/(pi_\w+)$/, async (ctx, [, id]) => {
+      const pi = intents.get(id);
+      if (pi && ctx.query.auto && pi.status === 'requires_action') settle3ds(pi, ctx.query.auto);
+      ctx.type = 'text/html';
+      ctx.body = `<!doctype html><html lang="en"><title>3-D Secure</title><body>
+        <main><h1>Fake bank</h1>
+        <button id="complete" type="button">Complete</button> <button id="fail" type="button">Fail</button></main>
+        <script>
+          const q = new URLSearchParams(location.search);
+          const tell = () => parent.postMessage({ kassa: 1, channel: q.get('channel'), type: 'challenge_complete', paymentIntent: ${JSON.stringify(id)} }, q.get('origin'));
+          const choose = (result) => fetch(location.pathname + '/result', { method: 'POST', body: JSON.stringify({ result }) }).then(tell);
+          document.getElementById('complete').onclick = () => choose('pass');
+          document.getElementById('fail').onclick = () => choose('fail');
+          if (q.get('auto')) tell();
+        </script></body></html>`;
+    }],
+    // The card frame page, as the real server serves it (same CSP), but with the TS source.
+    ['GET', /^\/frame\/card$/, async (ctx) => {
+      const origin = String(ctx.query.origin ?? '');
+      ctx.type = 'text/html';
+      ctx.set(
+        'Content-Security-Policy',
+        `default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; frame-ancestors ${origin || "'none'"}`,
+      );
+      ctx.body = `<!doctype html><html><head><meta charset="utf-8"><title>Card</title></head><body>
+        <kassa-card-frame></kassa-card-frame>
+        <script type="module" src="/packages/widget/src/card-frame/define.ts"></script></body></html>`;
+    }],
+    // ---- the /client API ----
+    ['OPTIONS', /^\/client\/payment_intents\//, async (ctx) => {
+      ctx.status = 204;
+      for (const [k, v] of Object.entries(cors(ctx))) ctx.set(k, v);
+    }],
+    ['GET', /^\/client\/payment_intents\/(pi_\w+)$/, async (ctx, [, id]) => {
+      const pi = intentForSecret(ctx);
+      if (!pi) return error(ctx, 401, 'authentication_error', 'client_secret_invalid');
+      if (pi.id !== id) return error(ctx, 404, 'invalid_request_error', 'resource_missing');
+      log(pi, { method: 'GET', path: ctx.path, origin: ctx.get('origin') || null });
+      send(ctx, 200, clientView(pi), cors(ctx));
+    }],
+    ['POST', /^\/client\/payment_intents\/(pi_\w+)\/confirm$/, async (ctx, [, id]) => {
+      const pi = intentForSecret(ctx);
+      if (!pi) return error(ctx, 401, 'authentication_error', 'client_secret_invalid');
+      if (pi.id !== id) return error(ctx, 404, 'invalid_request_error', 'resource_missing');
+      const body = await readJson(ctx);
+      const key = ctx.get('idempotency-key');
+      log(pi, { method: 'POST', path: ctx.path, idempotencyKey: key || null, body, origin: ctx.get('origin') || null });
+      if (!key) return error(ctx, 400, 'invalid_request_error', 'parameter_missing', { param: 'Idempotency-Key' });
+      if (pi.confirm_network_error) {
+        // The connection drops before any answer: what a fetch sees on a network failure.
+        ctx.req.socket.destroy();
+        ctx.respond = false;
+        return;
+      }
+      const scoped = `${pi.id}:${key}`;
+      const request = JSON.stringify(body);
+      const stored = idempotent.get(scoped);
+      if (stored) {
+        if (stored.request !== request) return error(ctx, 422, 'idempotency_error', 'idempotency_key_reused');
+        return send(ctx, stored.status, stored.body, { ...cors(ctx), 'Idempotent-Replayed': 'true' });
+      }
+      const result = confirm(pi, body);
+      idempotent.set(scoped, { ...result, request });
+      send(ctx, result.status, result.body, cors(ctx));
+    }],
+    ['POST', /^\/client\/tokens$/, async (ctx) => {
+      // Same-origin only: no CORS headers, so a merchant page could never call this.
+      const pi = intentForSecret(ctx);
+      if (!pi) return send(ctx, 401, { error: { type: 'authentication_error', code: 'client_secret_invalid', message: 'fake' } });
+      const { card } = await readJson(ctx);
+      const number = String(card?.number ?? '');
+      const cvc = String(card?.cvc ?? '');
+      log(pi, {
+        method: 'POST',
+        path: ctx.path,
+        origin: ctx.get('origin') || null,
+        card: {
+          digitsOnly: /^\d+$/.test(number),
+          last4: number.slice(-4),
+          exp_month: card?.exp_month,
+          exp_year: card?.exp_year,
+          cvcLength: cvc.length,
+          cvcDigitsOnly: /^\d+$/.test(cvc),
+        },
+      });
+      const id = `tok_${rand(10)}`;
+      const brand = brandOf(number);
+      tokens.set(id, { intent: pi.id, number, last4: number.slice(-4), brand, used: false });
+      send(ctx, 200, { id, object: 'token', card: { brand, last4: number.slice(-4), exp_month: card.exp_month, exp_year: card.exp_year } });
+    }],
+  ];
+
+  function settle3ds(pi, result) {
+    pi.next_action = null;
+    if (result === 'pass') {
+      pi.status = 'succeeded';
+    } else {
+      pi.status = 'requires_payment_method';
+      pi.last_payment_error = {
+        type: 'card_error',
+        code: 'payment_intent_authentication_failure',
+        message: 'fake: 3ds failed',
+      };
+    }
+  }
+
+  return async function fakeKassaMiddleware(ctx, next) {
+    for (const [method, pattern, handler] of routes) {
+      const match = pattern.exec(ctx.path);
+      if (match && ctx.method === method) return handler(ctx, match);
+    }
+    return next();
+  };
+}

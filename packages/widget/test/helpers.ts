@@ -1,0 +1,117 @@
+/** Shared helpers: talk to the fake Kassa server and drive the card frame like a shopper. */
+import { fixture, html, waitUntil } from '@open-wc/testing';
+import '../src/define.js';
+import type { KassaCheckout } from '../src/index.js';
+
+export interface FakeIntentOptions {
+  amount?: number;
+  currency?: string;
+  saved_card?: string;
+  can_save_card?: boolean;
+  expired?: boolean;
+  iss?: string;
+  status?: string;
+  capture_method?: 'automatic' | 'manual';
+  confirm_status?: string;
+  confirm_network_error?: boolean;
+  auto_3ds?: 'pass' | 'fail';
+}
+
+export interface LogEntry {
+  method: string;
+  path: string;
+  origin: string | null;
+  idempotencyKey?: string | null;
+  body?: { payment_method: string; setup_future_usage?: string };
+  card?: {
+    digitsOnly: boolean;
+    last4: string;
+    exp_month: number;
+    exp_year: number;
+    cvcLength: number;
+    cvcDigitsOnly: boolean;
+  };
+}
+
+export async function createIntent(options: FakeIntentOptions = {}): Promise<{ id: string; client_secret: string }> {
+  const response = await fetch('/__fake/intents', { method: 'POST', body: JSON.stringify(options) });
+  return response.json() as Promise<{ id: string; client_secret: string }>;
+}
+
+export async function fakeLog(id: string): Promise<LogEntry[]> {
+  const response = await fetch(`/__fake/log/${id}`);
+  return ((await response.json()) as { log: LogEntry[] }).log;
+}
+
+export const confirms = (log: LogEntry[]) => log.filter((e) => e.path.endsWith('/confirm'));
+export const tokenRequests = (log: LogEntry[]) => log.filter((e) => e.path === '/client/tokens');
+
+export async function mountCheckout(secret: string, locale?: string): Promise<KassaCheckout> {
+  const el = locale
+    ? await fixture<KassaCheckout>(html`<kassa-checkout client-secret=${secret} locale=${locale}></kassa-checkout>`)
+    : await fixture<KassaCheckout>(html`<kassa-checkout client-secret=${secret}></kassa-checkout>`);
+  return el;
+}
+
+export async function waitForStatus(el: KassaCheckout, status: KassaCheckout['status']): Promise<void> {
+  await waitUntil(() => el.status === status, `status never became ${status} (is ${el.status})`, { timeout: 10000 });
+  await el.updateComplete;
+}
+
+export const shadow = (el: Element): ShadowRoot => {
+  if (!el.shadowRoot) throw new Error(`${el.localName} has no shadow root`);
+  return el.shadowRoot;
+};
+
+export const payButton = (el: KassaCheckout) => shadow(el).querySelector<HTMLButtonElement>('button[part=button]')!;
+export const statusText = (el: KassaCheckout) => shadow(el).querySelector('[role=status]')!.textContent!.trim();
+export const cardIframe = (el: KassaCheckout) => shadow(el).querySelector<HTMLIFrameElement>('iframe[part=frame]');
+
+/** The <kassa-card-frame> inside a same-origin card iframe, once its inputs exist. */
+export async function frameElement(iframe: HTMLIFrameElement): Promise<HTMLElement> {
+  let found: HTMLElement | null = null;
+  await waitUntil(
+    () => {
+      found = iframe.contentDocument?.querySelector('kassa-card-frame') ?? null;
+      return found?.shadowRoot?.querySelector('#number') ?? null;
+    },
+    'card frame never rendered its inputs',
+    { timeout: 10000 },
+  );
+  return found!;
+}
+
+export function frameInput(frame: HTMLElement, field: 'number' | 'expiry' | 'cvc'): HTMLInputElement {
+  return shadow(frame).querySelector<HTMLInputElement>(`#${field}`)!;
+}
+
+/** Types into a frame field the way the browser reports it: value changes, then an input event. */
+export function typeInto(input: HTMLInputElement, value: string, init: InputEventInit = {}): void {
+  const view = input.ownerDocument.defaultView!;
+  input.focus();
+  input.value = value;
+  input.setSelectionRange(value.length, value.length);
+  input.dispatchEvent(new view.InputEvent('input', { bubbles: true, composed: true, inputType: 'insertText', ...init }));
+}
+
+export function blur(input: HTMLInputElement): void {
+  input.blur();
+}
+
+export async function fillCard(
+  el: KassaCheckout,
+  card: { number: string; expiry?: string; cvc?: string },
+): Promise<HTMLElement> {
+  const frame = await frameElement(cardIframe(el)!);
+  typeInto(frameInput(frame, 'number'), card.number);
+  typeInto(frameInput(frame, 'expiry'), card.expiry ?? '12/34');
+  typeInto(frameInput(frame, 'cvc'), card.cvc ?? '123');
+  return frame;
+}
+
+/** Records every event of the given types that reaches `document`. */
+export function recordEvents(...types: string[]): Event[] {
+  const seen: Event[] = [];
+  for (const type of types) document.addEventListener(type, (e) => seen.push(e));
+  return seen;
+}
