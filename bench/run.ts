@@ -98,10 +98,15 @@ interface Measurement {
 type Options = autocannonType.Options;
 
 async function load(name: string, options: Options, stopAfterS = DURATION_S): Promise<Measurement> {
-  const instance = autocannon({ connections: CONNECTIONS, duration: DURATION_S, ...options });
+  let instance: autocannonType.Instance | undefined;
+  const done = new Promise<autocannonType.Result>((resolve, reject) => {
+    instance = autocannon({ connections: CONNECTIONS, duration: DURATION_S, ...options }, (err: unknown, result) =>
+      err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(result),
+    );
+  });
   // `amount` runs ignore `duration`; the timer keeps those bounded too.
-  const timer = setTimeout(() => instance.stop(), (stopAfterS + 2) * 1000);
-  const result = await instance;
+  const timer = setTimeout(() => instance?.stop(), (stopAfterS + 2) * 1000);
+  const result = await done;
   clearTimeout(timer);
   const ok = result['2xx'];
   const bad = result.non2xx + result.errors + result.timeouts;

@@ -1,0 +1,76 @@
+/**
+ * The card frame's isolation from the host page, and the Chinese locale.
+ */
+import assert from 'node:assert/strict';
+import { copyFile } from 'node:fs/promises';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { CARDS, cardFrame, checkout, fillCard, openShop, payButton, SCREENSHOT_DIR, startStack, type Stack } from '../harness.js';
+
+let stack: Stack;
+before(async () => {
+  stack = await startStack();
+});
+after(async () => {
+  await stack?.close();
+});
+
+test('the host page cannot read the card input: the frame is cross-origin', async () => {
+  const page = await stack.newPage();
+  await openShop(stack, page, '/');
+  await fillCard(page, CARDS.visa);
+  // The shopper really typed the number (inside the frame)…
+  assert.equal(await cardFrame(page).locator('input[autocomplete="cc-number"]').inputValue().then((v) => v.replace(/\D/g, '')), CARDS.visa);
+
+  // …and the merchant's own scripts cannot get at it.
+  const seen = await page.evaluate(() => {
+    const host = document.querySelector('kassa-checkout');
+    const iframe = host?.shadowRoot?.querySelector('iframe') ?? document.querySelector('kassa-checkout iframe');
+    if (!(iframe instanceof HTMLIFrameElement)) return { found: false };
+    let windowDocument = 'readable';
+    try {
+      void iframe.contentWindow?.document;
+    } catch (err) {
+      windowDocument = (err as Error).name;
+    }
+    return {
+      found: true,
+      src: iframe.src,
+      contentDocumentIsNull: iframe.contentDocument === null,
+      windowDocument,
+      // The page's own DOM must hold no trace of the number either.
+      pageHasNumber: document.documentElement.outerHTML.includes('4242424242424242') ||
+        (host?.shadowRoot?.innerHTML ?? '').includes('4242'),
+    };
+  });
+  assert.equal(seen.found, true, 'the element renders an iframe');
+  assert.ok(seen.src?.startsWith(`${stack.kassaUrl}/frame/card`), `frame served by Kassa: ${seen.src}`);
+  assert.equal(new URL(seen.src ?? '').origin === stack.demoOrigin, false);
+  assert.equal(seen.contentDocumentIsNull, true);
+  assert.equal(seen.windowDocument, 'SecurityError');
+  assert.equal(seen.pageHasNumber, false);
+});
+
+test('in Chinese the button reads 支付 ¥128.00', async () => {
+  const page = await stack.newPage({ locale: 'zh-CN' });
+  await openShop(stack, page, '/', { locale: 'zh-CN' });
+  const text = (await payButton(page).textContent())?.replace(/\s+/g, ' ').trim();
+  assert.equal(text, '支付 ¥128.00');
+  assert.equal(await checkout(page).getAttribute('locale'), 'zh-CN');
+  await page.screenshot({ path: `${SCREENSHOT_DIR}zh-CN.png` });
+});
+
+test('README screenshot: the checkout with a card typed in, brand recognised in the frame', async () => {
+  const page = await stack.newPage();
+  await openShop(stack, page, '/');
+  await fillCard(page, CARDS.visa);
+  // The brand is detected inside the frame as the shopper types, and shown next to the number.
+  assert.equal((await cardFrame(page).locator('#number-brand').textContent())?.trim(), 'Visa');
+  await page.getByTestId('checkout').scrollIntoViewIfNeeded();
+  const shot = `${SCREENSHOT_DIR}checkout.png`;
+  await page.screenshot({ path: shot });
+  // docs/checkout.png is committed; refresh it only when asked, so test runs leave git clean.
+  if (process.env.KASSA_UPDATE_DOCS_SCREENSHOT === '1') {
+    await copyFile(shot, fileURLToPath(new URL('../../docs/checkout.png', import.meta.url)));
+  }
+});
