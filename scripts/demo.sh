@@ -95,4 +95,5 @@ MSG
 
 # Either process ending on its own ends the demo (and stops the other).
 wait -n "${PIDS[@]}" || true
-kassa_log "a server stopped; shutting down the other"
+kassa_log "a server stopped on its own; shutting down the other"
+exit 1

@@ -57,8 +57,20 @@ kassa_sqlite_ok() {
   (cd "$KASSA_ROOT/packages/server" && node -e "new (require('better-sqlite3'))(':memory:').close()") >/dev/null 2>&1
 }
 
+# node-gyp needs a C++ toolchain and Python to compile better-sqlite3; a minimal Debian
+# image may lack them.
+kassa_ensure_build_tools() {
+  command -v make >/dev/null 2>&1 && command -v g++ >/dev/null 2>&1 && command -v python3 >/dev/null 2>&1 && return 0
+  local sudo=()
+  [[ $(id -u) -ne 0 ]] && sudo=(sudo)
+  kassa_log "installing a C++ toolchain for better-sqlite3 (apt-get install build-essential python3)"
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get update -q >&2 &&
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q build-essential python3 </dev/null >&2
+}
+
 kassa_ensure_deps() {
   if kassa_install_needed; then
+    kassa_ensure_build_tools || return 1
     kassa_log "installing dependencies (pnpm install --frozen-lockfile; compiling better-sqlite3 takes a minute or two)"
     (cd "$KASSA_ROOT" && CI=true pnpm install --frozen-lockfile --config.confirm-modules-purge=false) >&2 || return 1
     touch "$KASSA_ROOT/node_modules/.kassa-installed"
