@@ -73,6 +73,8 @@ export interface Stack {
   /** Merchant API call with the secret key; returns status and parsed JSON. */
   api(method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }>;
   retrieveIntent(id: string): Promise<PaymentIntentView>;
+  /** The sandbox issuer's ledger for a card, in minor units: what the shopper's bank saw. */
+  sandboxAccount(cardNumber: string, currency: 'cny'): { balance: number; held: number } | null;
   close(): Promise<void>;
 }
 
@@ -160,6 +162,7 @@ export async function startStack(): Promise<Stack> {
         if (status !== 200) throw new Error(`GET /v1/payment_intents/${id} → ${status} ${JSON.stringify(body)}`);
         return body as PaymentIntentView;
       },
+      sandboxAccount: (cardNumber, currency) => kassa.sandboxAccount(cardNumber, currency),
       async close() {
         for (const context of contexts) await context.close().catch(() => {});
         await browser.close().catch(() => {});

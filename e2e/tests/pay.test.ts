@@ -83,6 +83,24 @@ describe('paying on the script-tag page', () => {
     assert.ok(!(await events(page)).some((e) => e.type === 'kassa-payment-succeeded'));
   });
 
+  test('after a decline the shopper pays the same order with another card', async () => {
+    const page = await stack.newPage();
+    await openShop(stack, page, '/');
+    const id = await intentIdOnPage(page);
+    await fillCard(page, CARDS.insufficientFunds);
+    await payButton(page).click();
+    await waitForKassaEvent(page, 'kassa-payment-failed');
+
+    // Same element, same intent: a new token and a new idempotency key, no page reload.
+    await fillCard(page, CARDS.visa);
+    await payButton(page).click();
+    const detail = await waitForKassaEvent(page, 'kassa-payment-succeeded');
+    assert.equal(intentIdOf(detail), id);
+    const intent = await stack.retrieveIntent(id);
+    assert.equal(intent.status, 'succeeded');
+    assert.equal(intent.amount_received, 12800, 'charged once, not twice');
+  });
+
   test('the limited-balance Mastercard pays ¥128.00 once, then the second purchase is refused', async () => {
     const first = await stack.newPage();
     await openShop(stack, first, '/');
@@ -90,6 +108,8 @@ describe('paying on the script-tag page', () => {
     await payButton(first).click();
     const ok = await waitForKassaEvent(first, 'kassa-payment-succeeded');
     assert.equal((await stack.retrieveIntent(intentIdOf(ok))).status, 'succeeded');
+    // The issuer's side: ¥200.00 − ¥128.00 captured, nothing left on hold.
+    assert.deepEqual(stack.sandboxAccount(CARDS.limitedMastercard, 'cny'), { balance: 7200, held: 0 });
 
     const second = await stack.newPage();
     await openShop(stack, second, '/');
@@ -104,6 +124,8 @@ describe('paying on the script-tag page', () => {
     const intent = await stack.retrieveIntent(secondId);
     assert.notEqual(intent.status, 'succeeded');
     assert.equal(intent.amount_received, 0);
+    // Nothing charged and nothing held by the refused attempt.
+    assert.deepEqual(stack.sandboxAccount(CARDS.limitedMastercard, 'cny'), { balance: 7200, held: 0 });
   });
 
   test('3-D Secure: the challenge appears, "Complete authentication" completes the payment', async () => {
