@@ -3,8 +3,8 @@
  * card-entry page the widget frames, and that page's script — both scripts from the widget
  * package's build output.
  */
-import { Router } from 'express';
-import type { Response } from 'express';
+import express, { Router } from 'express';
+import type { Express, Response } from 'express';
 import { z } from 'zod';
 import { isValidChannel } from '@kassa/core';
 import { FailureKind, KassaError } from '../../domain/errors.js';
@@ -67,8 +67,14 @@ function sendBuilt(res: Response, root: string, file: string, missing: () => Kas
   });
 }
 
-export function pagesRouter(deps: PagesDeps): Router {
+export function pagesRouter(deps: PagesDeps): Express {
+  // A sub-app of its own so static files get ETags (express wires `send`'s etag option to the
+  // app setting) while the JSON API keeps them off.
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', 'strong');
   const router = Router();
+  app.use(router);
   const frameDir = `${deps.widgetDistDir.replace(/\/$/, '')}/frame`;
 
   router
@@ -115,5 +121,5 @@ export function pagesRouter(deps: PagesDeps): Router {
     );
   });
 
-  return router;
+  return app;
 }

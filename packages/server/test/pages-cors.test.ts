@@ -1,0 +1,214 @@
+/**
+ * What browsers see: CORS on the widget API for the merchant's origins only, no CORS (and
+ * no cross-site calls) for card tokenization, the card frame's CSP, and the served scripts.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SHOP, boot } from './helpers.js';
+import type { Harness } from './helpers.js';
+
+describe('CORS on the widget API', () => {
+  let h: Harness;
+  before(async () => {
+    h = await boot();
+  });
+  after(async () => {
+    await h.close();
+  });
+
+  it("answers a preflight from the merchant's origin with exactly the methods and headers the widget uses", async () => {
+    const intent = await h.createIntent();
+    for (const path of [`/client/payment_intents/${intent.id}`, `/client/payment_intents/${intent.id}/confirm`]) {
+      const res = await fetch(`${h.url}${path}`, {
+        method: 'OPTIONS',
+        headers: { origin: SHOP, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type,idempotency-key' },
+      });
+      assert.equal(res.status, 204);
+      assert.equal(res.headers.get('access-control-allow-origin'), SHOP);
+      assert.equal(res.headers.get('access-control-allow-methods'), 'GET, POST');
+      assert.equal(res.headers.get('access-control-allow-headers'), 'Authorization, Content-Type, Idempotency-Key');
+      assert.match(res.headers.get('vary') ?? '', /Origin/);
+      assert.equal(res.headers.get('access-control-allow-credentials'), null);
+    }
+  });
+
+  it('allows the actual request from that origin and exposes the replay header', async () => {
+    const intent = await h.createIntent();
+    const res = await fetch(`${h.url}/client/payment_intents/${intent.id}`, { headers: { origin: SHOP, authorization: `Bearer ${intent.client_secret}` } });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('access-control-allow-origin'), SHOP);
+    assert.match(res.headers.get('access-control-expose-headers') ?? '', /Idempotent-Replayed/);
+  });
+
+  it('refuses any other origin, preflight or not, without CORS headers and without acting', async () => {
+    const intent = await h.createIntent();
+    const token = await h.tokenize(intent.client_secret);
+    const evil = 'https://evil.example';
+    const preflight = await fetch(`${h.url}/client/payment_intents/${intent.id}/confirm`, {
+      method: 'OPTIONS',
+      headers: { origin: evil, 'access-control-request-method': 'POST' },
+    });
+    assert.equal(preflight.status, 403);
+    assert.equal(preflight.headers.get('access-control-allow-origin'), null);
+    const confirm = await fetch(`${h.url}/client/payment_intents/${intent.id}/confirm`, {
+      method: 'POST',
+      headers: { origin: evil, authorization: `Bearer ${intent.client_secret}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ payment_method: token.body.id }),
+    });
+    assert.equal(confirm.status, 403);
+    assert.equal(confirm.headers.get('access-control-allow-origin'), null);
+    assert.equal(((await confirm.json()) as any).error.code, 'origin_not_allowed');
+    assert.equal((await h.v1('GET', `/payment_intents/${intent.id}`)).body.status, 'requires_payment_method');
+  });
+
+  it("uses the intent's merchant's origins, not another merchant's", async () => {
+    const other = await h.kassa.createMerchant({ allowedOrigins: ['https://other-shop.example'] });
+    const theirs = await h.v1('POST', '/payment_intents', { amount: 100, currency: 'cny' }, { key: other.secretKey });
+    const fromUs = await fetch(`${h.url}/client/payment_intents/${theirs.body.id}`, {
+      method: 'OPTIONS',
+      headers: { origin: SHOP, 'access-control-request-method': 'GET' },
+    });
+    assert.equal(fromUs.status, 403);
+    const fromThem = await fetch(`${h.url}/client/payment_intents/${theirs.body.id}`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://other-shop.example', 'access-control-request-method': 'GET' },
+    });
+    assert.equal(fromThem.headers.get('access-control-allow-origin'), 'https://other-shop.example');
+  });
+
+  it('card tokenization has no CORS and refuses cross-site callers', async () => {
+    const intent = await h.createIntent();
+    const card = JSON.stringify({ card: { number: '4242424242424242', exp_month: 12, exp_year: 2040, cvc: '123' } });
+    const headers = { authorization: `Bearer ${intent.client_secret}`, 'content-type': 'application/json' };
+    const fromShop = await fetch(`${h.url}/client/tokens`, { method: 'POST', headers: { ...headers, origin: SHOP }, body: card });
+    assert.equal(fromShop.status, 403);
+    assert.equal(fromShop.headers.get('access-control-allow-origin'), null);
+    const crossSite = await fetch(`${h.url}/client/tokens`, { method: 'POST', headers: { ...headers, 'sec-fetch-site': 'cross-site' }, body: card });
+    assert.equal(crossSite.status, 403);
+    const preflight = await fetch(`${h.url}/client/tokens`, { method: 'OPTIONS', headers: { origin: SHOP, 'access-control-request-method': 'POST' } });
+    assert.equal(preflight.headers.get('access-control-allow-origin'), null);
+    const sameOrigin = await fetch(`${h.url}/client/tokens`, {
+      method: 'POST',
+      headers: { ...headers, origin: h.url, 'sec-fetch-site': 'same-origin' },
+      body: card,
+    });
+    assert.equal(sameOrigin.status, 200);
+    assert.deepEqual(Object.keys((await sameOrigin.json()) as object).sort(), ['card', 'created', 'id', 'object']);
+  });
+
+  it('API responses carry strict headers and are never cached', async () => {
+    const intent = await h.createIntent();
+    const res = await fetch(`${h.url}/client/payment_intents/${intent.id}`, { headers: { authorization: `Bearer ${intent.client_secret}` } });
+    assert.equal(res.headers.get('cache-control'), 'no-store');
+    assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
+    assert.equal(res.headers.get('x-frame-options'), 'SAMEORIGIN');
+    assert.match(res.headers.get('content-security-policy') ?? '', /default-src 'none';frame-ancestors 'none'/);
+    assert.equal(res.headers.get('cross-origin-resource-policy'), 'same-origin');
+    assert.equal(res.headers.get('x-powered-by'), null);
+    assert.match(res.headers.get('request-id') ?? '', /^req_/);
+  });
+});
+
+describe('card frame page', () => {
+  let h: Harness;
+  before(async () => {
+    h = await boot();
+  });
+  after(async () => {
+    await h.close();
+  });
+
+  it('serves the frame to an allowed origin under a CSP that only that origin may frame', async () => {
+    const res = await fetch(`${h.url}/frame/card?channel=chan_abcdefgh&origin=${encodeURIComponent(SHOP)}&locale=zh-CN`);
+    const html = await res.text();
+    assert.equal(res.status, 200);
+    assert.equal(
+      res.headers.get('content-security-policy'),
+      `default-src 'none';script-src 'self';connect-src 'self';style-src 'self';img-src 'self' data:;frame-ancestors ${SHOP};base-uri 'none';form-action 'none'`,
+    );
+    assert.equal(res.headers.get('x-frame-options'), null);
+    assert.equal(res.headers.get('cache-control'), 'no-store');
+    assert.equal(res.headers.get('referrer-policy'), 'no-referrer');
+    assert.match(html, /<script type="module" src="\/frame\/card\.js"><\/script>/);
+    assert.match(html, /<kassa-card-frame><\/kassa-card-frame>/);
+    assert.match(html, /<html lang="zh-CN">/);
+    assert.doesNotMatch(html, /<script>|style="/);
+    const css = await fetch(`${h.url}/frame/frame.css`);
+    assert.equal(css.status, 200);
+    assert.match(css.headers.get('content-type') ?? '', /text\/css/);
+  });
+
+  it('is 400 for an origin no merchant allows, a bad channel, a bad locale or an extra parameter', async () => {
+    const cases = [
+      `channel=chan_abcdefgh&origin=${encodeURIComponent('https://evil.example')}`,
+      `channel=short&origin=${encodeURIComponent(SHOP)}`,
+      `origin=${encodeURIComponent(SHOP)}`,
+      `channel=chan_abcdefgh`,
+      `channel=chan_abcdefgh&origin=${encodeURIComponent(SHOP)}&locale=${encodeURIComponent('"><script>')}`,
+      `channel=chan_abcdefgh&origin=${encodeURIComponent(SHOP)}&extra=1`,
+      `channel=chan_abcdefgh&channel=chan_other123&origin=${encodeURIComponent(SHOP)}`,
+    ];
+    for (const q of cases) {
+      const res = await fetch(`${h.url}/frame/card?${q}`);
+      assert.equal(res.status, 400, q);
+      const body = (await res.json()) as any;
+      assert.equal(body.error.type, 'invalid_request_error', q);
+      assert.ok(!(res.headers.get('content-security-policy') ?? '').includes('frame-ancestors http'), q);
+    }
+  });
+});
+
+describe('served scripts', () => {
+  it('returns 503 "widget not built" while the widget has no build output', async () => {
+    const h = await boot();
+    try {
+      for (const path of ['/kassa.js', '/frame/card.js']) {
+        const res = await fetch(`${h.url}${path}`);
+        assert.equal(res.status, 503, path);
+        const body = (await res.json()) as any;
+        assert.equal(body.error.code, 'widget_not_built');
+        assert.equal(body.error.message, 'widget not built: run pnpm build');
+      }
+      assert.equal((await fetch(`${h.url}/frame/other-chunk.js`)).status, 404);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('serves kassa.js to any site, cacheable briefly, and the frame script same-origin', async (t) => {
+    const dist = mkdtempSync(join(tmpdir(), 'kassa-widget-dist-'));
+    t.after(() => rmSync(dist, { recursive: true, force: true }));
+    mkdirSync(join(dist, 'frame'), { recursive: true });
+    writeFileSync(join(dist, 'kassa.js'), 'console.log("kassa")\n');
+    writeFileSync(join(dist, 'frame', 'card.js'), 'export {}\n');
+    writeFileSync(join(dist, 'frame', 'chunk-abc.js'), 'export const x = 1\n');
+    const served = await boot({ widgetDistDir: dist });
+    t.after(() => served.close());
+
+    const js = await fetch(`${served.url}/kassa.js`);
+    assert.equal(js.status, 200);
+    assert.equal(await js.text(), 'console.log("kassa")\n');
+    assert.match(js.headers.get('content-type') ?? '', /javascript/);
+    assert.equal(js.headers.get('access-control-allow-origin'), '*');
+    assert.equal(js.headers.get('cross-origin-resource-policy'), 'cross-origin');
+    assert.equal(js.headers.get('cache-control'), 'public, max-age=300, must-revalidate');
+    assert.equal(js.headers.get('x-content-type-options'), 'nosniff');
+    const etag = js.headers.get('etag');
+    assert.ok(etag);
+    // fetch would add "Cache-Control: no-cache" to a conditional request; a browser revalidating sends max-age=0.
+    const revalidated = await fetch(`${served.url}/kassa.js`, { headers: { 'if-none-match': etag, 'cache-control': 'max-age=0' } });
+    assert.equal(revalidated.status, 304);
+
+    const frame = await fetch(`${served.url}/frame/card.js`);
+    assert.equal(frame.status, 200);
+    assert.match(frame.headers.get('content-type') ?? '', /javascript/);
+    assert.equal(frame.headers.get('cross-origin-resource-policy'), 'same-origin');
+    assert.equal((await fetch(`${served.url}/frame/chunk-abc.js`)).status, 200);
+    assert.equal((await fetch(`${served.url}/frame/..%2fkassa.js`)).status, 404);
+    assert.equal((await fetch(`${served.url}/frame/.hidden.js`)).status, 404);
+    assert.equal((await fetch(`${served.url}/kassa.js`, { method: 'POST' })).status, 405);
+  });
+});

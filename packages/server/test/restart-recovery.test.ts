@@ -1,0 +1,252 @@
+/**
+ * What survives a restart (keys, intents, the encrypted vault) and what a crash mid-payment
+ * leaves: a recovery point that is settled at the next start, without charging twice.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { CARDS, accountBalance, boot, outboxTypes, unbalancedTransactions } from './helpers.js';
+import type { PaymentProvider } from '../src/index.js';
+import { startKassa } from '../src/index.js';
+
+function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), 'kassa-restart-'));
+}
+
+/** A provider that does its work, then "times out" before the answer arrives. */
+function timingOutAfterActing(operations: Set<string>) {
+  return (inner: PaymentProvider): PaymentProvider => ({
+    name: inner.name,
+    capabilities: inner.capabilities,
+    lookup: (key) => inner.lookup(key),
+    authorize: async (r) => {
+      await inner.authorize(r);
+      if (operations.has('authorize')) throw new Error('socket hang up');
+      return inner.authorize(r);
+    },
+    completeAction: (r) => inner.completeAction(r),
+    capture: async (r) => {
+      await inner.capture(r);
+      if (operations.has('capture')) throw new Error('ETIMEDOUT');
+      return inner.capture(r);
+    },
+    cancel: (r) => inner.cancel(r),
+  });
+}
+
+/** A provider that is down: the call never reaches it. */
+function unreachable(inner: PaymentProvider): PaymentProvider {
+  return { ...inner, name: inner.name, capabilities: inner.capabilities, lookup: (k) => inner.lookup(k), authorize: async () => Promise.reject(new Error('ECONNREFUSED')), completeAction: (r) => inner.completeAction(r), capture: (r) => inner.capture(r), cancel: (r) => inner.cancel(r) };
+}
+
+describe('restart', () => {
+  it('keeps keys (not shown again), intents, saved cards and the vault across a restart', async () => {
+    const dir = tempDir();
+    try {
+      const first = await boot({}, dir);
+      assert.ok(first.kassa.keys, 'keys shown on first start');
+      const keysFile = readFileSync(first.kassa.keysFile, 'utf8');
+      const paid = await first.pay(CARDS.mastercardLimited, { customer: 'cus_r', setup_future_usage: 'on_session', amount: 5000 });
+      assert.equal(paid.confirm.body.status, 'succeeded');
+      const pending = await first.createIntent({ customer: 'cus_r', amount: 6000 });
+      const unusedToken = await first.tokenize(pending.client_secret, { number: CARDS.visa });
+      await first.close();
+
+      const second = await boot({}, dir);
+      try {
+        assert.equal(second.kassa.keys, null, 'keys are not shown again');
+        assert.equal(readFileSync(second.kassa.keysFile, 'utf8'), keysFile, 'keys file untouched');
+        assert.equal(second.secretKey, first.secretKey);
+        assert.equal(second.kassa.merchant, first.kassa.merchant);
+
+        const again = await second.v1('GET', `/payment_intents/${paid.intent.id}`);
+        assert.equal(again.body.status, 'succeeded');
+        assert.equal(again.body.amount_received, 5000);
+
+        // The saved card decrypts after the restart: one-click pay works, and the issuer's balance
+        // carried over (¥200.00 − ¥50.00 − ¥60.00).
+        const view = await second.v1('GET', `/payment_intents/${pending.id}`);
+        const secret = view.body.client_secret;
+        const client = await second.client('GET', `/payment_intents/${pending.id}`, secret);
+        assert.equal(client.body.saved_payment_method.last4, '4444');
+        const oneClick = await second.client('POST', `/payment_intents/${pending.id}/confirm`, secret, { payment_method: client.body.saved_payment_method.id });
+        assert.equal(oneClick.body.status, 'succeeded');
+        assert.deepEqual(second.kassa.sandboxAccount(CARDS.mastercardLimited, 'cny'), { balance: 20000 - 5000 - 6000, held: 0 });
+
+        // A token made before the restart still works (its CVC was only in memory and is gone; the
+        // sandbox does not need it for this card).
+        const third = await second.createIntent({ amount: 100 });
+        const withOldToken = await second.client('POST', `/payment_intents/${third.id}/confirm`, third.client_secret, { payment_method: unusedToken.body.id });
+        assert.equal(withOldToken.body.status, 'succeeded');
+      } finally {
+        await second.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses to start with a different vault key than the data directory was made with', async () => {
+    const dir = tempDir();
+    try {
+      const key = randomBytes(32).toString('hex');
+      const first = await boot({ vaultKey: key }, dir);
+      const secrets = JSON.parse(readFileSync(join(dir, 'secrets.json'), 'utf8')) as Record<string, unknown>;
+      assert.equal(secrets.vault_key, undefined, 'a configured vault key is not written to disk');
+      await first.close();
+      await assert.rejects(startKassa({ dataDir: dir, port: 0, logLevel: 'silent', vaultKey: randomBytes(32).toString('hex') }), /vault key does not match/);
+      await assert.rejects(startKassa({ dataDir: dir, port: 0, logLevel: 'silent', vaultKey: 'short' }), /32 bytes/);
+      const ok = await boot({ vaultKey: key }, dir);
+      await ok.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('crash recovery', () => {
+  it('when the provider charged but the answer was lost, then the intent is unknown, and the next start settles it as charged — once', async () => {
+    const dir = tempDir();
+    try {
+      const flaky = await boot({ wrapProvider: timingOutAfterActing(new Set(['authorize'])) }, dir);
+      const { intent, confirm } = await flaky.pay(CARDS.mastercardLimited, { amount: 12800 });
+      assert.equal(confirm.status, 502);
+      assert.equal(confirm.body.error.type, 'api_error');
+      assert.equal(confirm.body.error.payment_intent.status, 'unknown');
+      // While the outcome is unknown, nothing else may happen to the intent.
+      const token = await flaky.tokenize(intent.client_secret, { number: CARDS.visa });
+      const retry = await flaky.client('POST', `/payment_intents/${intent.id}/confirm`, intent.client_secret, { payment_method: token.body.id });
+      assert.equal(retry.status, 409);
+      assert.equal((await flaky.v1('POST', `/payment_intents/${intent.id}/cancel`, {})).status, 409);
+      // The issuer did debit.
+      assert.deepEqual(flaky.kassa.sandboxAccount(CARDS.mastercardLimited, 'cny'), { balance: 7200, held: 0 });
+      await flaky.close();
+
+      const restarted = await boot({}, dir);
+      try {
+        const view = await restarted.v1('GET', `/payment_intents/${intent.id}`);
+        assert.equal(view.body.status, 'succeeded');
+        assert.equal(view.body.amount_received, 12800);
+        assert.deepEqual(restarted.kassa.sandboxAccount(CARDS.mastercardLimited, 'cny'), { balance: 7200, held: 0 }, 'not charged twice');
+        const db = restarted.db();
+        assert.equal(accountBalance(db, intent.id, 'acquirer_receivable'), 12800);
+        assert.deepEqual(unbalancedTransactions(db), []);
+        assert.deepEqual(outboxTypes(db, intent.id), ['payment_intent.created', 'payment_intent.succeeded']);
+        assert.equal(await restarted.kassa.recover(), 0, 'nothing left to recover');
+      } finally {
+        await restarted.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('when a capture was made but its answer lost, then recovery records the capture', async () => {
+    const dir = tempDir();
+    try {
+      const flaky = await boot({ wrapProvider: timingOutAfterActing(new Set(['capture'])) }, dir);
+      const { intent } = await flaky.pay(CARDS.visa, { amount: 9000, capture_method: 'manual' });
+      const capture = await flaky.v1('POST', `/payment_intents/${intent.id}/capture`, { amount_to_capture: 4000 });
+      assert.equal(capture.status, 502);
+      await flaky.close();
+      const restarted = await boot({}, dir);
+      try {
+        const view = await restarted.v1('GET', `/payment_intents/${intent.id}`);
+        assert.equal(view.body.status, 'succeeded');
+        assert.equal(view.body.amount_received, 4000);
+        assert.equal(accountBalance(restarted.db(), intent.id, 'acquirer_holds'), 0);
+      } finally {
+        await restarted.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('when the provider never saw the call, then recovery returns the intent to requires_payment_method and nothing is charged', async () => {
+    const dir = tempDir();
+    try {
+      const down = await boot({ wrapProvider: unreachable }, dir);
+      const { intent, confirm } = await down.pay(CARDS.visa, { amount: 1000 });
+      assert.equal(confirm.status, 502);
+      await down.close();
+      const restarted = await boot({}, dir);
+      try {
+        const view = await restarted.v1('GET', `/payment_intents/${intent.id}`);
+        assert.equal(view.body.status, 'requires_payment_method');
+        assert.equal(view.body.last_payment_error.code, 'processing_error');
+        assert.equal(restarted.kassa.sandboxAccount(CARDS.visa, 'cny'), null, 'the issuer never saw the card');
+        // The shopper can pay now.
+        const token = await restarted.tokenize(view.body.client_secret, { number: CARDS.visa });
+        const paid = await restarted.client('POST', `/payment_intents/${intent.id}/confirm`, view.body.client_secret, { payment_method: token.body.id });
+        assert.equal(paid.body.status, 'succeeded');
+      } finally {
+        await restarted.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('tokens', () => {
+  it('are single-use: a second confirm with the same token is refused', async () => {
+    const h = await boot();
+    try {
+      const a = await h.createIntent();
+      const token = await h.tokenize(a.client_secret);
+      assert.equal((await h.client('POST', `/payment_intents/${a.id}/confirm`, a.client_secret, { payment_method: token.body.id })).body.status, 'succeeded');
+      const b = await h.createIntent();
+      const reuse = await h.v1('POST', `/payment_intents/${b.id}/confirm`, { payment_method: token.body.id });
+      assert.equal(reuse.status, 400);
+      assert.equal(reuse.body.error.code, 'token_already_used');
+      assert.equal((await h.v1('GET', `/payment_intents/${b.id}`)).body.status, 'requires_payment_method');
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('expire after 10 minutes, and their CVC is used once and then forgotten', async () => {
+    let now = Date.now();
+    const seen: Array<{ cvc: boolean }> = [];
+    const h = await boot({
+      now: () => now,
+      wrapProvider: (inner) => ({
+        ...inner,
+        name: inner.name,
+        capabilities: inner.capabilities,
+        lookup: (k) => inner.lookup(k),
+        completeAction: (r) => inner.completeAction(r),
+        capture: (r) => inner.capture(r),
+        cancel: (r) => inner.cancel(r),
+        authorize: (r) => {
+          seen.push({ cvc: r.card.cvc !== undefined && /^\d{3}$/.test(r.card.cvc.reveal()) });
+          return inner.authorize(r);
+        },
+      }),
+    });
+    try {
+      const a = await h.createIntent({ customer: 'cus_t', setup_future_usage: 'on_session' });
+      const token = await h.tokenize(a.client_secret);
+      await h.client('POST', `/payment_intents/${a.id}/confirm`, a.client_secret, { payment_method: token.body.id });
+      const b = await h.createIntent({ customer: 'cus_t' });
+      const pm = (await h.v1('GET', '/customers/cus_t/payment_methods')).body.data[0].id;
+      await h.client('POST', `/payment_intents/${b.id}/confirm`, b.client_secret, { payment_method: pm });
+      assert.deepEqual(seen, [{ cvc: true }, { cvc: false }], 'the CVC went to the issuer once; the saved card pays without');
+
+      const c = await h.createIntent();
+      const late = await h.tokenize(c.client_secret);
+      now += 10 * 60 * 1000 + 1;
+      const fresh = await h.v1('GET', `/payment_intents/${c.id}`);
+      const expired = await h.client('POST', `/payment_intents/${c.id}/confirm`, fresh.body.client_secret, { payment_method: late.body.id });
+      assert.equal(expired.status, 400);
+      assert.equal(expired.body.error.code, 'token_expired');
+      assert.equal(seen.length, 2, 'an expired token never reaches the issuer');
+    } finally {
+      await h.close();
+    }
+  });
+});

@@ -1,0 +1,158 @@
+/**
+ * 3-D Secure on the sandbox: the challenge page is framed by the shop, the shopper's choice
+ * is a form POST, and the result page tells the shop with one postMessage to its origin.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { CARDS, SHOP, boot, challengeUrl, outboxTypes } from './helpers.js';
+import type { Harness } from './helpers.js';
+
+async function choose(url: string, result: string, contentType = 'application/x-www-form-urlencoded') {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': contentType }, body: `result=${result}` });
+  return { status: res.status, headers: res.headers, text: await res.text() };
+}
+
+describe('3-D Secure challenge', () => {
+  let h: Harness;
+  before(async () => {
+    h = await boot();
+  });
+  after(async () => {
+    await h.close();
+  });
+
+  async function challenged(params: Record<string, unknown> = {}) {
+    const { intent, confirm } = await h.pay(CARDS.threeDS, params);
+    assert.equal(confirm.body.status, 'requires_action');
+    return { intent, url: challengeUrl(confirm.body.next_action.three_d_secure.url) };
+  }
+
+  it('serves a challenge page framable only by the shop, with the two choices and no inline script', async () => {
+    const { url } = await challenged();
+    const res = await fetch(url);
+    const html = await res.text();
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type') ?? '', /text\/html/);
+    const csp = res.headers.get('content-security-policy') ?? '';
+    assert.match(csp, new RegExp(`frame-ancestors ${SHOP}(;|$)`));
+    assert.match(csp, /default-src 'none'/);
+    assert.match(csp, /script-src 'self'(;|$)/);
+    assert.doesNotMatch(csp, /unsafe-inline/);
+    assert.equal(res.headers.get('x-frame-options'), null);
+    assert.match(html, /<button[^>]*value="pass"[^>]*>Complete authentication/);
+    assert.match(html, /<button[^>]*value="fail"[^>]*>Fail authentication/);
+    assert.match(html, /完成验证/);
+    assert.match(html, /¥128\.00|CN¥128\.00/);
+    assert.doesNotMatch(html, /<script>(?!<\/script>)/, 'no inline script');
+    assert.doesNotMatch(html, /style="/);
+  });
+
+  it('when the shopper completes authentication, then the payment is charged and the result page posts challenge_complete to the shop', async () => {
+    const { intent, url } = await challenged();
+    const before = h.kassa.sandboxAccount(CARDS.threeDS, 'cny')?.balance ?? 100_000_000;
+    const res = await choose(url, 'pass');
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-security-policy') ?? '', new RegExp(`frame-ancestors ${SHOP}`));
+    assert.match(res.text, /Authentication complete/);
+    assert.match(res.text, /data-channel="chan_12345678"/);
+    assert.match(res.text, new RegExp(`data-origin="${SHOP}"`));
+    assert.match(res.text, new RegExp(`data-payment-intent="${intent.id}"`));
+    assert.match(res.text, /<script src="\/sandbox\/assets\/challenge-complete\.js"><\/script>/);
+
+    const view = await h.client('GET', `/payment_intents/${intent.id}`, intent.client_secret);
+    assert.equal(view.body.status, 'succeeded');
+    assert.equal(view.body.next_action, null);
+    assert.equal(h.kassa.sandboxAccount(CARDS.threeDS, 'cny')?.balance, before - 12800);
+    assert.deepEqual(outboxTypes(h.db(), intent.id), ['payment_intent.created', 'payment_intent.requires_action', 'payment_intent.succeeded']);
+
+    // A second POST (double click, reload) changes nothing and charges nothing.
+    const again = await choose(url, 'pass');
+    assert.equal(again.status, 200);
+    assert.equal(h.kassa.sandboxAccount(CARDS.threeDS, 'cny')?.balance, before - 12800);
+    const late = await choose(url, 'fail');
+    assert.equal(late.status, 200);
+    assert.equal((await h.v1('GET', `/payment_intents/${intent.id}`)).body.status, 'succeeded');
+  });
+
+  it('the result script posts exactly the protocol message to exactly the framing origin', async () => {
+    const res = await fetch(`${h.url}/sandbox/assets/challenge-complete.js`);
+    const js = await res.text();
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type') ?? '', /javascript/);
+    assert.match(js, /window\.parent\.postMessage\(\{ kassa: 1, channel: d\.channel, type: 'challenge_complete', paymentIntent: d\.paymentIntent \}, d\.origin\)/);
+  });
+
+  it('with manual capture, a passed challenge leaves the funds on hold', async () => {
+    const { intent, url } = await challenged({ capture_method: 'manual', amount: 4000 });
+    await choose(url, 'pass');
+    const view = await h.v1('GET', `/payment_intents/${intent.id}`);
+    assert.equal(view.body.status, 'requires_capture');
+    assert.equal(view.body.amount_capturable, 4000);
+    assert.ok((h.kassa.sandboxAccount(CARDS.threeDS, 'cny')?.held ?? 0) >= 4000);
+    const captured = await h.v1('POST', `/payment_intents/${intent.id}/capture`, {});
+    assert.equal(captured.body.status, 'succeeded');
+  });
+
+  it('when the shopper fails authentication, then the intent needs another payment method and nothing is charged', async () => {
+    const { intent, url } = await challenged();
+    const before = h.kassa.sandboxAccount(CARDS.threeDS, 'cny') ?? { balance: 100_000_000, held: 0 };
+    const res = await choose(url, 'fail');
+    assert.equal(res.status, 200);
+    assert.match(res.text, /Authentication failed/);
+    assert.match(res.text, new RegExp(`data-payment-intent="${intent.id}"`));
+    const view = await h.client('GET', `/payment_intents/${intent.id}`, intent.client_secret);
+    assert.equal(view.body.status, 'requires_payment_method');
+    assert.equal(view.body.last_payment_error.code, 'payment_intent_authentication_failure');
+    assert.equal(view.body.last_payment_error.type, 'card_error');
+    assert.deepEqual(h.kassa.sandboxAccount(CARDS.threeDS, 'cny') ?? before, before);
+    assert.deepEqual(outboxTypes(h.db(), intent.id).slice(-1), ['payment_intent.payment_failed']);
+
+    // The shopper may then pay with another card.
+    const token = await h.tokenize(intent.client_secret, { number: CARDS.visa });
+    const retry = await h.client('POST', `/payment_intents/${intent.id}/confirm`, intent.client_secret, { payment_method: token.body.id });
+    assert.equal(retry.body.status, 'succeeded');
+  });
+
+  it('when the page is asked for by an origin the merchant does not allow, then 400 and no page', async () => {
+    const { confirm } = await h.pay(CARDS.threeDS);
+    const evil = challengeUrl(confirm.body.next_action.three_d_secure.url, 'https://evil.example');
+    const get = await fetch(evil);
+    assert.equal(get.status, 400);
+    assert.equal(((await get.json()) as any).error.code, 'origin_not_allowed');
+    const post = await choose(evil, 'pass');
+    assert.equal(post.status, 400);
+    const view = await h.v1('GET', `/payment_intents/${confirm.body.id}`);
+    assert.equal(view.body.status, 'requires_action', 'a refused POST decides nothing');
+  });
+
+  it("only the intent's merchant's origins may frame it", async () => {
+    const other = await h.kassa.createMerchant({ allowedOrigins: ['https://other-shop.example'] });
+    const pi = await h.v1('POST', '/payment_intents', { amount: 100, currency: 'cny' }, { key: other.secretKey });
+    const token = await h.tokenize(pi.body.client_secret, { number: CARDS.threeDS });
+    const confirm = await h.client('POST', `/payment_intents/${pi.body.id}/confirm`, pi.body.client_secret, { payment_method: token.body.id });
+    const url = confirm.body.next_action.three_d_secure.url as string;
+    assert.equal((await fetch(challengeUrl(url, SHOP))).status, 400);
+    assert.equal((await fetch(challengeUrl(url, 'https://other-shop.example'))).status, 200);
+  });
+
+  it('bad channel, missing origin, unknown challenge, bad choice and wrong content type are 4xx', async () => {
+    const { url } = await challenged();
+    const u = new URL(url);
+    u.searchParams.set('channel', 'x');
+    assert.equal((await fetch(u)).status, 400);
+    u.searchParams.delete('channel');
+    assert.equal((await fetch(u)).status, 400);
+    const noOrigin = new URL(url);
+    noOrigin.searchParams.delete('origin');
+    assert.equal((await fetch(noOrigin)).status, 400);
+    const extra = new URL(url);
+    extra.searchParams.set('debug', '1');
+    assert.equal((await fetch(extra)).status, 400);
+    assert.equal((await fetch(`${h.url}/sandbox/3ds/tds_doesnotexist00?channel=chan_12345678&origin=${SHOP}`)).status, 404);
+    assert.equal((await fetch(`${h.url}/sandbox/3ds/nope?channel=chan_12345678&origin=${SHOP}`)).status, 404);
+    assert.equal((await choose(url, 'maybe')).status, 400);
+    assert.equal((await choose(url, 'pass', 'text/plain')).status, 415);
+    const big = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `result=pass&x=${'a'.repeat(20_000)}` });
+    assert.equal(big.status, 413);
+  });
+});
