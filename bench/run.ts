@@ -311,6 +311,16 @@ async function main(): Promise<void> {
     await stopServer(kassa.child);
   }
 
+  // The baseline again at the end: if it moved a lot, the machine was busy and the ratios
+  // above are suspect (shared machines drift by tens of percent).
+  console.log('Express 5 hello again (drift check)…');
+  const helloAgain = await startServer('hello');
+  try {
+    result.rows.push(await load('Express 5 "hello" again (drift check)', { url: helloAgain.ready.url }));
+  } finally {
+    await stopServer(helloAgain.child);
+  }
+
   const markdown = report(sizes, baseline, result.rows, result.pool);
   console.log(`\n${markdown}`);
   await mkdir(new URL('bench/results/', ROOT), { recursive: true });
