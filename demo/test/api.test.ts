@@ -169,6 +169,54 @@ describe('GET /api/orders/:id', () => {
     assert.ok(!('client_secret' in reply.body), 'the order view never carries the client secret');
   });
 
+  /** Pays an intent the way the widget would: token from the card, then confirm. */
+  async function pay(created: CheckoutResult, cardNumber: string): Promise<number> {
+    const token = await postJson<{ id: string }>(
+      `${stack.kassa.url}/client/tokens`,
+      { card: { number: cardNumber, exp_month: 12, exp_year: new Date().getFullYear() + 2, cvc: '123' } },
+      { Authorization: `Bearer ${created.client_secret}` },
+    );
+    assert.equal(token.status, 200);
+    const confirmed = await postJson(
+      `${stack.kassa.url}/v1/payment_intents/${created.payment_intent.id}/confirm`,
+      { payment_method: token.body.id },
+      { Authorization: `Bearer ${stack.kassa.secretKey}`, 'Idempotency-Key': randomUUID() },
+    );
+    return confirmed.status;
+  }
+
+  it('reports a paid order as paid, with the amount Kassa received', async () => {
+    const created = await checkout({ items: [{ product: 'mooncakes', quantity: 2 }] });
+    assert.equal(await pay(created.body, '4242424242424242'), 200);
+    const reply = await getJson<Order>(`${stack.demo.url}/api/orders/${created.body.payment_intent.id}`);
+    assert.equal(reply.status, 200);
+    assert.equal(reply.body.status, 'succeeded');
+    assert.equal(reply.body.paid, true);
+    assert.equal(reply.body.amount_received, 11_600);
+
+    const page = await fetch(`${stack.demo.url}/order/${created.body.payment_intent.id}?locale=en`);
+    assert.equal(page.status, 200);
+    const html = await page.text();
+    assert.match(html, /data-testid="order-status" data-status="succeeded"/);
+    assert.match(html, /Order verified by the server/);
+    assert.match(html, /Mooncakes \(box of 4\) × 2/);
+  });
+
+  it('reports a declined order as not paid, with the decline', async () => {
+    const created = await checkout({ items: [{ product: 'tea', quantity: 1 }] });
+    assert.equal(await pay(created.body, '4000000000009995'), 402);
+    const reply = await getJson<Order>(`${stack.demo.url}/api/orders/${created.body.payment_intent.id}`);
+    assert.equal(reply.status, 200);
+    assert.equal(reply.body.paid, false);
+    assert.equal(reply.body.status, 'requires_payment_method');
+    assert.equal(reply.body.amount_received, 0);
+    assert.equal(reply.body.last_payment_error?.decline_code ?? reply.body.last_payment_error?.code, 'insufficient_funds');
+
+    const html = await (await fetch(`${stack.demo.url}/order/${created.body.payment_intent.id}?locale=zh-CN`)).text();
+    assert.match(html, /data-status="requires_payment_method"/);
+    assert.match(html, /服务器显示尚未支付/);
+  });
+
   it('answers 404 for unknown ids, malformed ids and intents this shop did not create', async () => {
     const direct = await postJson<PaymentIntentObject>(
       `${stack.kassa.url}/v1/payment_intents`,

@@ -11,7 +11,7 @@ import type {
 } from '@kassa/widget';
 import type { Order } from '../api-types.js';
 import { findProduct } from '../catalogue.js';
-import { isLocale, type Locale } from '../i18n.js';
+import { isLocale, MESSAGES, type Locale } from '../i18n.js';
 import { ApiError, createCheckout, getOrder } from './api.js';
 import { addToCart, loadCart, removeFromCart, saveCart, type Cart } from './cart.js';
 
@@ -151,7 +151,7 @@ export class Shop {
         },
         payment: { status: 'ready' },
       });
-      this.#log('checkout', `${result.payment_intent.id} created by the shop’s server`);
+      this.#log('checkout', `${result.payment_intent.id} ${MESSAGES[this.#state.locale].intentCreated}`);
     } catch (error) {
       this.#set({ creating: false, checkoutError: error instanceof ApiError ? error.message : String(error) });
     }

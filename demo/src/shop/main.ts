@@ -92,7 +92,8 @@ const orderLine = h('p', { 'data-testid': 'order-status', class: 'status' }, ord
 const eventLog = h('ol', { 'data-testid': 'event-log' });
 const noEvents = h('p', { class: 'empty' }, t.noEvents);
 
-app.append(
+// Replaces the server's placeholder line with the live page.
+app.replaceChildren(
   h('p', { class: 'integration' }, `${t.integration} `, h('code', {}, t.integrationShop)),
   h(
     'div',
