@@ -20,7 +20,9 @@ export default {
   // Several tests wait for iframes to load and post back; the default 2 s is tight on a busy CI box.
   testFramework: { config: { timeout: 15000 } },
   testsFinishTimeout: 300000,
-  concurrency: 2,
+  // One page at a time: a background page gets no focus/blur events and no rendering (so no
+  // ResizeObserver callbacks), and these tests check focus handling and frame resizing.
+  concurrency: 1,
   middleware: [fakeKassa()],
   plugins: [esbuildPlugin({ ts: true, target: 'es2022', tsconfig: here('tsconfig.json') })],
   browsers: [

@@ -9,6 +9,16 @@
  * then dropped: the log keeps only the last 4 digits and the CVC length.
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync, realpathSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** axe-core as @open-wc/testing ships it, so a test can run it inside the card frame's own page. */
+function axeSource() {
+  const testing = dirname(fileURLToPath(import.meta.resolve('@open-wc/testing')));
+  const chaiAxe = realpathSync(join(testing, '../../chai-a11y-axe'));
+  return readFileSync(join(chaiAxe, '../axe-core/axe.min.js'), 'utf8');
+}
 
 const b64url = (value) => Buffer.from(JSON.stringify(value)).toString('base64url');
 const rand = (n = 12) => randomBytes(n).toString('hex');
@@ -143,6 +153,10 @@ export function fakeKassa() {
 
   const routes = [
     // ---- test control ----
+    ['GET', /^\/__fake\/axe\.js$/, async (ctx) => {
+      ctx.type = 'text/javascript';
+      ctx.body = axeSource();
+    }],
     ['POST', /^\/__fake\/intents$/, async (ctx) => {
       const o = await readJson(ctx);
       const id = `pi_${rand(8)}`;
@@ -166,6 +180,9 @@ export function fakeKassa() {
         saved_number: o.saved_card ?? null,
         can_save_card: Boolean(o.can_save_card),
         confirm_status: o.confirm_status ?? null,
+        settle_to: o.settle_to ?? null,
+        hold_confirm: Boolean(o.hold_confirm),
+        release: null,
         confirm_network_error: Boolean(o.confirm_network_error),
         auto_3ds: o.auto_3ds ?? null,
         log: [],
@@ -175,6 +192,13 @@ export function fakeKassa() {
     ['GET', /^\/__fake\/log\/(pi_\w+)$/, async (ctx, [, id]) => {
       const pi = intents.get(id);
       send(ctx, pi ? 200 : 404, pi ? { status: pi.status, log: pi.log } : { error: 'no such intent' });
+    }],
+    ['POST', /^\/__fake\/release\/(pi_\w+)$/, async (ctx, [, id]) => {
+      const pi = intents.get(id);
+      const held = Boolean(pi?.release);
+      pi?.release?.();
+      if (pi) pi.release = null;
+      send(ctx, 200, { released: held });
     }],
     ['POST', /^\/__fake\/3ds\/(pi_\w+)\/result$/, async (ctx, [, id]) => {
       const pi = intents.get(id);
@@ -201,15 +225,30 @@ export function fakeKassa() {
     }],
     // The card frame page, as the real server serves it (same CSP), but with the TS source.
     ['GET', /^\/frame\/card$/, async (ctx) => {
+      // The real server answers 400 to an origin it does not allow; the fake lets the page load
+      // (framed by itself) so tests can check the element's own origin validation too.
       const origin = String(ctx.query.origin ?? '');
+      const ancestor = /^https?:\/\/[\w.-]+(:\d+)?$/.test(origin) ? origin : '';
       ctx.type = 'text/html';
       ctx.set(
         'Content-Security-Policy',
-        `default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; frame-ancestors ${origin || "'none'"}`,
+        `default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; frame-ancestors 'self' ${ancestor}`,
       );
+      // Framed by the script-tag shop page below: use the built frame script, as production does.
+      const built = (ctx.get('referer') || '').includes('/__fake/shop');
+      const script = built ? '/packages/widget/dist/frame/card.js' : '/packages/widget/src/card-frame/define.ts';
       ctx.body = `<!doctype html><html><head><meta charset="utf-8"><title>Card</title></head><body>
         <kassa-card-frame></kassa-card-frame>
-        <script type="module" src="/packages/widget/src/card-frame/define.ts"></script></body></html>`;
+        <script type="module" src="${script}"></script></body></html>`;
+    }],
+    // A merchant page that uses the one-file build exactly as docs say: a <script> tag and the element.
+    ['GET', /^\/__fake\/shop$/, async (ctx) => {
+      const secret = String(ctx.query.secret ?? '').replace(/[^\w.-]/g, '');
+      const locale = String(ctx.query.locale ?? 'en').replace(/[^\w-]/g, '');
+      ctx.type = 'text/html';
+      ctx.body = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Shop</title>
+        <script src="/packages/widget/dist/kassa.js"></script></head><body>
+        <kassa-checkout client-secret="${secret}" locale="${locale}"></kassa-checkout></body></html>`;
     }],
     // ---- the /client API ----
     ['OPTIONS', /^\/client\/payment_intents\//, async (ctx) => {
@@ -221,6 +260,8 @@ export function fakeKassa() {
       if (!pi) return error(ctx, 401, 'authentication_error', 'client_secret_invalid');
       if (pi.id !== id) return error(ctx, 404, 'invalid_request_error', 'resource_missing');
       log(pi, { method: 'GET', path: ctx.path, origin: ctx.get('origin') || null });
+      // A provider that answers late: the first look after confirm finds the final status.
+      if (pi.status === 'processing' && pi.settle_to) pi.status = pi.settle_to;
       send(ctx, 200, clientView(pi), cors(ctx));
     }],
     ['POST', /^\/client\/payment_intents\/(pi_\w+)\/confirm$/, async (ctx, [, id]) => {
@@ -231,12 +272,16 @@ export function fakeKassa() {
       const key = ctx.get('idempotency-key');
       log(pi, { method: 'POST', path: ctx.path, idempotencyKey: key || null, body, origin: ctx.get('origin') || null });
       if (!key) return error(ctx, 400, 'invalid_request_error', 'parameter_missing', { param: 'Idempotency-Key' });
-      if (pi.confirm_network_error) {
-        // The connection drops before any answer: what a fetch sees on a network failure.
-        ctx.req.socket.destroy();
+      // The connection drops before any answer: what a fetch sees on a network failure. Only
+      // for the first attempt's key (Chrome itself retries a dropped request once, same key).
+      if (pi.confirm_network_error && (pi.dropped_key ??= key) === key) {
+        ctx.status = 204; // (only so the runner does not report a 404; nothing is sent)
         ctx.respond = false;
+        ctx.req.socket.destroy();
         return;
       }
+      // Held until the test releases it, so a test can look at the element mid-payment.
+      if (pi.hold_confirm) await new Promise((resolve) => (pi.release = resolve));
       const scoped = `${pi.id}:${key}`;
       const request = JSON.stringify(body);
       const stored = idempotent.get(scoped);

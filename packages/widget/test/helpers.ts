@@ -13,6 +13,8 @@ export interface FakeIntentOptions {
   status?: string;
   capture_method?: 'automatic' | 'manual';
   confirm_status?: string;
+  settle_to?: string;
+  hold_confirm?: boolean;
   confirm_network_error?: boolean;
   auto_3ds?: 'pass' | 'fail';
 }
@@ -107,6 +109,20 @@ export async function fillCard(
   typeInto(frameInput(frame, 'expiry'), card.expiry ?? '12/34');
   typeInto(frameInput(frame, 'cvc'), card.cvc ?? '123');
   return frame;
+}
+
+/** Lets a held confirm (hold_confirm) answer; resolves once one was waiting. */
+export async function releaseConfirm(id: string): Promise<void> {
+  await waitUntil(async () => {
+    const response = await fetch(`/__fake/release/${id}`, { method: 'POST' });
+    return ((await response.json()) as { released: boolean }).released;
+  }, 'no confirm was held');
+}
+
+/** After a failure the element resets the frame by postMessage; wait for that before typing again. */
+export async function frameCleared(el: KassaCheckout): Promise<void> {
+  const frame = await frameElement(cardIframe(el)!);
+  await waitUntil(() => frameInput(frame, 'number').value === '' && frameInput(frame, 'cvc').value === '', 'frame was not reset');
 }
 
 /** Records every event of the given types that reaches `document`. */
