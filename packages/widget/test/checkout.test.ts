@@ -107,6 +107,7 @@ describe('<kassa-checkout>', () => {
       await waitForStatus(el, 'failed');
       expect(statusText(el)).to.equal('This payment session has expired. Please reload the page.');
       expect(await fakeLog(id)).to.deep.equal([]);
+      expect(shadow(el).activeElement, 'a failure on load does not grab focus').to.equal(null);
       const result = await el.pay();
       expect(result.error?.code).to.equal('client_secret_expired');
       expect((failed.at(-1) as KassaPaymentFailedEvent).detail.error.code).to.equal('client_secret_expired');

@@ -90,24 +90,10 @@ const POLL_MS = 1500;
  * @cssproperty --kassa-max-width - Maximum width (default 28rem).
  * @cssproperty --kassa-frame-height - Card frame height until the frame reports its own.
  * @cssproperty --kassa-challenge-height - 3-D Secure frame height.
- *
  */
 export class KassaCheckout extends KassaElement {
   static override styles = styles;
   static observedAttributes = ['client-secret', 'locale'];
-
-  #clientSecret = '';
-  #localeAttr: string | null = null;
-  #state: CheckoutState = { status: 'loading' };
-  /** One controller per run (a load or a pay attempt); starting a run aborts the previous one. */
-  #run: AbortController | undefined;
-  #loaded: Promise<void> = Promise.resolve();
-  #attempt: Promise<PayResult> | undefined;
-  #api: ClientApi | undefined;
-  #bridge: FrameBridge | undefined;
-  #frameSrc = '';
-  #useSavedCard = true;
-  #saveCard = false;
 
   /** The payment intent's client secret (attribute `client-secret`). Setting it (re)loads the intent. */
   get clientSecret(): string {
@@ -132,14 +118,39 @@ export class KassaCheckout extends KassaElement {
     this.#bridge?.send({ type: 'init', ...this.#initData() });
   }
 
-  attributeChangedCallback(name: string, _old: string | null, value: string | null): void {
-    if (name === 'locale') this.locale = value;
-    else this.clientSecret = value;
-  }
-
   /** The shopper-facing state: loading, ready, processing, challenge, succeeded or failed. */
   get status(): CheckoutStatus {
     return this.#state.status;
+  }
+
+  #clientSecret = '';
+  #localeAttr: string | null = null;
+  #state: CheckoutState = { status: 'loading' };
+  /** One controller per run (a load or a pay attempt); starting a run aborts the previous one. */
+  #run: AbortController | undefined;
+  #loaded: Promise<void> = Promise.resolve();
+  #attempt: Promise<PayResult> | undefined;
+  #api: ClientApi | undefined;
+  #bridge: FrameBridge | undefined;
+  #frameSrc = '';
+  #useSavedCard = true;
+  #saveCard = false;
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    window.addEventListener('message', this.#onMessage);
+    // First connection, or reattached after a disconnect aborted the run: (re)load the intent.
+    if (!this.#run || this.#run.signal.aborted) this.#load();
+  }
+
+  override disconnectedCallback(): void {
+    window.removeEventListener('message', this.#onMessage);
+    this.#run?.abort();
+  }
+
+  attributeChangedCallback(name: string, _old: string | null, value: string | null): void {
+    if (name === 'locale') this.locale = value;
+    else this.clientSecret = value;
   }
 
   /**
@@ -158,18 +169,6 @@ export class KassaCheckout extends KassaElement {
     }
     // Failed for good (expired session, canceled intent), or no client secret yet.
     return { error: state.status === 'failed' ? state.error : this.#error({ type: 'invalid_request_error', code: ClientErrorCode.ClientSecretInvalid }) };
-  }
-
-  override connectedCallback(): void {
-    super.connectedCallback();
-    window.addEventListener('message', this.#onMessage);
-    // First connection, or reattached after a disconnect aborted the run: (re)load the intent.
-    if (!this.#run || this.#run.signal.aborted) this.#load();
-  }
-
-  override disconnectedCallback(): void {
-    window.removeEventListener('message', this.#onMessage);
-    this.#run?.abort();
   }
 
   protected override render(): TemplateResult {
@@ -215,12 +214,14 @@ export class KassaCheckout extends KassaElement {
     if (!secret) return;
     const claims = readClientSecret(secret);
     const server = claims ? serverOrigin(claims.iss) : null;
+    // Failures while loading do not move focus: the shopper did nothing yet, and may be elsewhere.
+    const quiet = { moveFocus: false };
     if (!claims || !server) {
-      this.#fail({ type: 'invalid_request_error', code: ClientErrorCode.ClientSecretInvalid });
+      this.#fail({ type: 'invalid_request_error', code: ClientErrorCode.ClientSecretInvalid }, undefined, quiet);
       return;
     }
     if (claims.exp * 1000 <= Date.now()) {
-      this.#fail({ type: 'authentication_error', code: ClientErrorCode.ClientSecretExpired });
+      this.#fail({ type: 'authentication_error', code: ClientErrorCode.ClientSecretExpired }, undefined, quiet);
       return;
     }
     this.#api = new ClientApi(server, secret);
@@ -229,7 +230,7 @@ export class KassaCheckout extends KassaElement {
     const result = await this.#api.getIntent(claims.sub, signal);
     if (signal.aborted) return;
     if (result.error) {
-      this.#fail(result.error, result.intent);
+      this.#fail(result.error, result.intent, quiet);
       return;
     }
     const intent = result.intent;
@@ -340,13 +341,14 @@ export class KassaCheckout extends KassaElement {
     return { paymentIntent: intent };
   }
 
-  #fail(apiError: ApiError, intent?: ClientPaymentIntent): PayResult {
+  #fail(apiError: ApiError, intent?: ClientPaymentIntent, { moveFocus = true } = {}): PayResult {
     const error = this.#error(apiError);
     this.#set({ status: 'failed', error, intent });
     // Nothing stale is reused: the token is spent, so the frame starts empty for the next try.
     this.#bridge?.send({ type: 'reset' });
     this.dispatchEvent(new KassaPaymentFailedEvent(intent ? { error, paymentIntent: intent } : { error }));
-    void this.#focusAfterUpdate(() => this.#focusTarget());
+    // Back to where the shopper can try again (the announcement comes from the live region).
+    if (moveFocus) void this.#focusAfterUpdate(() => this.#focusTarget());
     return { error };
   }
 
