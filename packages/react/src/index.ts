@@ -15,7 +15,7 @@ import {
 // Registers <kassa-checkout> so that rendering the component is all a page has to do.
 import '@kassa/widget/define';
 
-export const KassaCheckout = createComponent({
+const Wrapped = createComponent({
   react: React,
   tagName: 'kassa-checkout',
   elementClass: KassaCheckoutElement,
@@ -28,7 +28,19 @@ export const KassaCheckout = createComponent({
 });
 
 /** Props of `<KassaCheckout>`: `clientSecret`, `locale`, the three `on…` handlers, `ref`, and HTML attributes. */
-export type KassaCheckoutProps = React.ComponentProps<typeof KassaCheckout>;
+export type KassaCheckoutProps = React.ComponentProps<typeof Wrapped>;
+
+/**
+ * @lit/react applies props to the element in the order they are written, and the element
+ * checks a client secret as soon as it is set (an expired one fails at once). Listeners go
+ * first, so that failure always reaches `onPaymentFailed`, however the caller orders its props.
+ */
+export const KassaCheckout = React.forwardRef<KassaCheckoutElement, Omit<KassaCheckoutProps, 'ref'>>(function KassaCheckout(
+  { onPaymentSucceeded, onPaymentFailed, onActionRequired, ...rest },
+  ref,
+) {
+  return React.createElement(Wrapped, { onPaymentSucceeded, onPaymentFailed, onActionRequired, ...rest, ref });
+});
 
 export { KassaCheckoutElement, KassaActionRequiredEvent, KassaError, KassaPaymentFailedEvent, KassaPaymentSucceededEvent };
 export type {

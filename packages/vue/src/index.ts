@@ -52,13 +52,15 @@ export const KassaCheckout = defineComponent({
     return () =>
       h('kassa-checkout', {
         ref: element,
-        // `.` forces a DOM property (not an attribute), whatever Vue guesses.
-        '.clientSecret': props.clientSecret,
-        '.locale': props.locale,
+        // Listeners before properties (Vue applies them in this order): the element checks a
+        // client secret as soon as it is set, and an expired one fails at once.
         // Vue turns `onKassaPaymentSucceeded` into a `kassa-payment-succeeded` listener.
         onKassaPaymentSucceeded: (e: KassaPaymentSucceededEvent) => emit('paymentSucceeded', e.detail),
         onKassaPaymentFailed: (e: KassaPaymentFailedEvent) => emit('paymentFailed', e.detail),
         onKassaActionRequired: (e: KassaActionRequiredEvent) => emit('actionRequired', e.detail),
+        // `.` forces a DOM property (not an attribute), whatever Vue guesses.
+        '.clientSecret': props.clientSecret,
+        '.locale': props.locale,
       });
   },
 });

@@ -20,6 +20,9 @@ function expiredClientSecret(sub = 'pi_3Expired0001'): string {
   return `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ sub, mid: 'acct_test', iss: 'http://127.0.0.1:9', aud: 'kassa:client', exp: 1, jti: 'x' })}.c2ln`;
 }
 
+/** The element waits quietly for a secret, so the only events are the ones a test dispatches. */
+const NO_SECRET_YET = '';
+
 function intent(overrides: Partial<ClientPaymentIntent> = {}): ClientPaymentIntent {
   return {
     id: 'pi_1Test0000001',
@@ -88,7 +91,7 @@ describe('<KassaCheckout> for Vue', () => {
 
   it('emits paymentSucceeded with the event’s typed detail', () => {
     const calls: KassaPaymentSucceededDetail[] = [];
-    const element = mount(() => h(KassaCheckout, { clientSecret: expiredClientSecret(), onPaymentSucceeded: (d) => calls.push(d) }));
+    const element = mount(() => h(KassaCheckout, { clientSecret: NO_SECRET_YET, onPaymentSucceeded: (d) => calls.push(d) }));
     const detail = { paymentIntent: intent() };
     element.dispatchEvent(new KassaPaymentSucceededEvent(detail));
     expect(calls).to.have.length(1);
@@ -98,10 +101,7 @@ describe('<KassaCheckout> for Vue', () => {
 
   it('emits paymentFailed with the error and the intent', () => {
     const calls: KassaPaymentFailedDetail[] = [];
-    // A secret with no `exp` issue would load over the network; dispatch on an element that
-    // has already failed its own load (expired secret), then filter to our event.
-    const element = mount(() => h(KassaCheckout, { clientSecret: expiredClientSecret(), onPaymentFailed: (d) => calls.push(d) }));
-    calls.length = 0;
+    const element = mount(() => h(KassaCheckout, { clientSecret: NO_SECRET_YET, onPaymentFailed: (d) => calls.push(d) }));
     const error = new KassaError({ type: 'card_error', code: 'card_declined', decline_code: 'insufficient_funds', message: 'Not enough money' });
     element.dispatchEvent(new KassaPaymentFailedEvent({ error, paymentIntent: intent({ status: 'requires_payment_method' }) }));
     expect(calls).to.have.length(1);
@@ -112,7 +112,7 @@ describe('<KassaCheckout> for Vue', () => {
 
   it('emits actionRequired with the action and the intent', () => {
     const calls: KassaActionRequiredDetail[] = [];
-    const element = mount(() => h(KassaCheckout, { clientSecret: expiredClientSecret(), onActionRequired: (d) => calls.push(d) }));
+    const element = mount(() => h(KassaCheckout, { clientSecret: NO_SECRET_YET, onActionRequired: (d) => calls.push(d) }));
     const action = { type: 'three_d_secure', three_d_secure: { url: 'http://127.0.0.1:9/sandbox/3ds/tds_1' } } as const;
     element.dispatchEvent(new KassaActionRequiredEvent({ action, paymentIntent: intent({ status: 'requires_action', next_action: action }) }));
     expect(calls).to.have.length(1);
