@@ -137,6 +137,17 @@ describe('<kassa-checkout>', () => {
       await waitForStatus(el, 'ready');
     });
 
+    it('reloads for a new client secret: new intent, new frame channel, stale answers dropped', async () => {
+      const first = await readyCheckout({ amount: 12800 });
+      const channelOf = () => new URL(cardIframe(first.el)!.src).searchParams.get('channel');
+      const before = channelOf();
+      const second = await createIntent({ amount: 5000 });
+      first.el.clientSecret = second.client_secret;
+      await waitForStatus(first.el, 'ready');
+      expect(payButton(first.el).textContent!.trim()).to.equal('Pay ¥50.00');
+      expect(channelOf()).not.to.equal(before);
+    });
+
     it('shows an intent that was already paid as paid, without announcing a new payment', async () => {
       const events = recordEvents(KassaPaymentSucceededEvent.eventName);
       const { client_secret } = await createIntent({ status: 'succeeded' });
@@ -290,6 +301,7 @@ describe('<kassa-checkout>', () => {
       const frame = await frameElement(cardIframe(el)!);
       expect(frameInput(frame, 'expiry').value).to.equal('');
       expect(shadow(el).activeElement, 'focus back in the card frame').to.equal(cardIframe(el));
+      await waitUntil(() => shadow(frame).activeElement?.id === 'number', 'caret not in the card number');
 
       await fillCard(el, { number: '4242424242424242' });
       payButton(el).click();

@@ -356,7 +356,7 @@ export class KassaCheckout extends KassaElement {
   #invalid(apiError: ApiError, intent: ClientPaymentIntent): PayResult {
     const error = this.#error(apiError);
     this.#enterReady(intent, error);
-    void this.#focusAfterUpdate(() => this.#cardFrame());
+    void this.#focusAfterUpdate(() => this.#focusCardFrame());
     return { error };
   }
 
@@ -407,7 +407,7 @@ export class KassaCheckout extends KassaElement {
     // A different payment method is a different attempt: drop any earlier error and key.
     if (state.status === 'failed' && state.intent && CONFIRMABLE.includes(state.intent.status)) this.#enterReady(state.intent);
     else this.requestUpdate();
-    void this.#focusAfterUpdate(() => (this.#useSavedCard ? this.#payButton() : this.#cardFrame()));
+    void this.#focusAfterUpdate(() => (this.#useSavedCard ? this.#payButton() : this.#focusCardFrame()));
   };
 
   #onSaveCardChange = (event: Event): void => {
@@ -468,7 +468,14 @@ export class KassaCheckout extends KassaElement {
   }
 
   #focusTarget(): HTMLElement | null {
-    return this.#cardFrame() ?? this.#payButton() ?? this.#statusRegion();
+    return this.#focusCardFrame() ?? this.#payButton() ?? this.#statusRegion();
+  }
+
+  /** Focuses the card iframe and asks the frame to put the caret in the field that needs it. */
+  #focusCardFrame(): HTMLIFrameElement | null {
+    const frame = this.#cardFrame();
+    if (frame) this.#bridge?.send({ type: 'focus' });
+    return frame;
   }
 
   #cardFrame = () => this.renderRoot.querySelector<HTMLIFrameElement>('.card-frame');
