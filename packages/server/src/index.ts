@@ -93,7 +93,7 @@ export async function startKassa(options: KassaOptions): Promise<KassaServer> {
   });
   const closeAll = async () => {
     vault.close();
-    sandbox.close();
+    await sandbox.close();
     await store.close();
   };
 

@@ -155,7 +155,7 @@ export function createChallengeRouter(deps: ChallengeRouterDeps): Router {
     const choice = choiceSchema.safeParse(req.body ?? {});
     if (!choice.success) throw invalidParam('result', "result must be 'pass' or 'fail'.");
     const id = String(req.params.id);
-    const decided = deps.sandbox.decideChallenge(id, choice.data.result === 'pass');
+    const decided = await deps.sandbox.decideChallenge(id, choice.data.result === 'pass');
     if (!decided) throw notFound('three_d_secure challenge', id);
     const paymentIntent = await deps.onDecided(id);
     send(res, 200, resultPage(deps.sandbox.challenge(id) ?? decided, paymentIntent, q.channel, q.origin));

@@ -19,7 +19,7 @@ import type {
   ProviderOutcome,
 } from '../../domain/ports.js';
 import { newId } from '../../domain/ids.js';
-import { openSqlite } from '../../store/sqlite/open.js';
+import { Checkpointer, GroupCommit, openSqlite } from '../../store/sqlite/open.js';
 import { behaviorFor } from './cards.js';
 import { SANDBOX_MIGRATIONS } from './migrations.js';
 
@@ -73,11 +73,15 @@ export class SandboxProvider implements PaymentProvider {
   readonly #db: Database;
   readonly #s: ReturnType<typeof prepare>;
   readonly #options: SandboxOptions;
+  readonly #writes: GroupCommit;
+  readonly #checkpointer: Checkpointer;
 
   constructor(options: SandboxOptions) {
     this.#options = options;
     this.#db = openSqlite(options.path, SANDBOX_MIGRATIONS);
     this.#s = prepare(this.#db);
+    this.#writes = new GroupCommit(this.#db);
+    this.#checkpointer = new Checkpointer(this.#db);
   }
 
   async authorize(request: AuthorizeRequest): Promise<AuthorizeOutcome> {
@@ -184,8 +188,8 @@ export class SandboxProvider implements PaymentProvider {
   }
 
   /** Records the shopper's choice; only a pending challenge can be decided, and only once. */
-  decideChallenge(id: string, passed: boolean): ChallengeRecord | null {
-    this.#s.setChallengeStatus.run(passed ? 'passed' : 'failed', id, 'pending');
+  async decideChallenge(id: string, passed: boolean): Promise<ChallengeRecord | null> {
+    await this.#writes.run(() => this.#s.setChallengeStatus.run(passed ? 'passed' : 'failed', id, 'pending'));
     return this.challenge(id);
   }
 
@@ -197,7 +201,9 @@ export class SandboxProvider implements PaymentProvider {
     return { balance: row.balance, held: this.#held(fingerprint, currency) };
   }
 
-  close(): void {
+  async close(): Promise<void> {
+    this.#writes.flush();
+    await this.#checkpointer.stop();
     if (this.#db.open) this.#db.close();
   }
 
@@ -228,7 +234,7 @@ export class SandboxProvider implements PaymentProvider {
   }
 
   /** Runs an operation once per idempotency key, atomically with the record of its answer. */
-  #once<T>(key: string, operation: ProviderOutcome['operation'], run: () => T): T {
+  #once<T>(key: string, operation: ProviderOutcome['operation'], run: () => T): Promise<T> {
     const tx = this.#db.transaction((): T => {
       const seen = this.#s.getOperation.get(key) as { operation: string; result: string } | undefined;
       if (seen) {
@@ -239,7 +245,7 @@ export class SandboxProvider implements PaymentProvider {
       this.#s.insertOperation.run(key, operation, JSON.stringify(result), this.#options.clock.now());
       return result;
     });
-    return tx.immediate();
+    return this.#writes.run(() => tx());
   }
 }
 

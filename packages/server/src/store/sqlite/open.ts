@@ -3,8 +3,10 @@
  * committed payment survives a power cut), a busy timeout for the rare second process
  * (the CLI), foreign keys on, and migrations applied in one immediate transaction.
  */
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import type { Database as DatabaseType } from 'better-sqlite3';
+import type { Database as DatabaseType, Transaction } from 'better-sqlite3';
 
 export interface SqlMigration {
   version: number;
@@ -33,4 +35,123 @@ function migrate(db: DatabaseType, migrations: readonly SqlMigration[]): void {
     }
   });
   apply.immediate();
+}
+
+interface QueuedWrite {
+  run: () => unknown;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+  ok?: boolean;
+  value?: unknown;
+  error?: unknown;
+}
+
+/**
+ * Group commit. With synchronous=FULL every COMMIT waits for the disk, and better-sqlite3
+ * waits on the event loop; one commit per write caps throughput at the disk's fsync rate.
+ * Writes queued in the same turn of the event loop therefore share one transaction and one
+ * fsync. Each runs in its own savepoint (better-sqlite3 nests transaction functions), so a
+ * write that fails rolls back alone; every caller's promise settles only once the shared
+ * COMMIT has returned, i.e. once its write is durable.
+ */
+export class GroupCommit {
+  #queue: QueuedWrite[] = [];
+  #scheduled = false;
+  readonly #flushAll: Transaction<(items: QueuedWrite[]) => void>;
+
+  constructor(private readonly db: DatabaseType) {
+    const savepoint = db.transaction((run: () => unknown) => run());
+    this.#flushAll = db.transaction((items: QueuedWrite[]) => {
+      for (const item of items) {
+        try {
+          item.value = savepoint(item.run);
+          item.ok = true;
+        } catch (error) {
+          item.error = error;
+        }
+      }
+    });
+  }
+
+  /** Runs `work` (synchronous SQL) in the next group transaction; resolves once it is committed. */
+  run<T>(work: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.#queue.push({ run: work, resolve: resolve as (value: unknown) => void, reject });
+      if (!this.#scheduled) {
+        this.#scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  /** Commits whatever is queued now (also used before closing the database). */
+  flush(): void {
+    this.#scheduled = false;
+    const items = this.#queue;
+    this.#queue = [];
+    if (items.length === 0 || !this.db.open) {
+      for (const item of items) item.reject(new Error('database closed'));
+      return;
+    }
+    try {
+      this.#flushAll.immediate(items);
+    } catch (error) {
+      for (const item of items) item.reject(error);
+      return;
+    }
+    for (const item of items) {
+      if (item.ok) item.resolve(item.value);
+      else item.reject(item.error);
+    }
+  }
+}
+
+// Runs in a worker thread: its own connection, checkpointing when asked. Plain CommonJS so
+// it needs no TypeScript loader.
+const CHECKPOINTER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.driver);
+const db = new Database(workerData.path, { fileMustExist: true });
+db.pragma('busy_timeout = 1000');
+parentPort.on('message', (message) => {
+  if (message === 'checkpoint') {
+    try { db.pragma('wal_checkpoint(PASSIVE)'); } catch {}
+  } else if (message === 'close') {
+    db.close();
+    parentPort.close();
+  }
+});
+`;
+
+/**
+ * WAL checkpoints off the request path. SQLite's automatic checkpoint runs inside the commit
+ * that crosses the threshold, stalling that request (and, with a synchronous driver, the
+ * whole event loop) for milliseconds. Here a worker thread with its own connection runs
+ * PASSIVE checkpoints on a timer instead; the main connection's automatic checkpoint stays
+ * as a distant backstop in case the worker falls behind.
+ */
+export class Checkpointer {
+  readonly #worker: Worker;
+  readonly #timer: NodeJS.Timeout;
+
+  constructor(db: DatabaseType, intervalMs = 1000) {
+    db.pragma('wal_autocheckpoint = 20000');
+    db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
+    this.#worker = new Worker(CHECKPOINTER_SOURCE, {
+      eval: true,
+      workerData: { driver: createRequire(import.meta.url).resolve('better-sqlite3'), path: db.name },
+    });
+    this.#worker.unref();
+    this.#timer = setInterval(() => this.#worker.postMessage('checkpoint'), intervalMs);
+    this.#timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#timer);
+    const exited = new Promise<void>((resolve) => this.#worker.once('exit', () => resolve()));
+    // Unref'd while running so it never holds the process open; ref'd now so its exit is awaited.
+    this.#worker.ref();
+    this.#worker.postMessage('close');
+    await exited;
+  }
 }

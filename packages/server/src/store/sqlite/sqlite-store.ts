@@ -1,7 +1,8 @@
 /**
- * The Store port on SQLite (better-sqlite3). Statements are prepared once; every write runs
- * in an immediate transaction so two writers never deadlock on a lock upgrade. The methods
- * are async only to honour the port (PostgreSQL will need it); the work is synchronous.
+ * The Store port on SQLite (better-sqlite3). Statements are prepared once. Writes go through
+ * group commit: those issued in the same event-loop turn share one immediate transaction
+ * (each in its own savepoint) and one fsync, and each caller resumes once its write is durable.
+ * Reads run at once against committed data.
  */
 import type { Database, Statement } from 'better-sqlite3';
 import type { Currency, PaymentStatus, CardBrand } from '@kassa/core';
@@ -23,7 +24,7 @@ import type {
 import { StoreConflict } from '../port.js';
 import type { ApiKeyRecord, IdempotencyBegin, IdempotencyKeyRef, IntentChange, Store } from '../port.js';
 import { MIGRATIONS } from './migrations.js';
-import { openSqlite } from './open.js';
+import { Checkpointer, GroupCommit, openSqlite } from './open.js';
 
 type Row = Record<string, unknown>;
 
@@ -177,6 +178,8 @@ export function assertBalanced(txn: LedgerTransaction): void {
 export class SqliteStore implements Store {
   readonly db: Database;
   readonly #s: ReturnType<typeof prepare>;
+  readonly #writes: GroupCommit;
+  readonly #checkpointer: Checkpointer;
   readonly #applyIntentChange: (change: IntentChange) => void;
   readonly #insertIntent: (intent: PaymentIntentRecord, events: OutboxEvent[]) => void;
   readonly #createMerchant: (merchant: MerchantRecord, keys: ApiKeyRecord[]) => void;
@@ -187,6 +190,8 @@ export class SqliteStore implements Store {
     this.db = openSqlite(path, MIGRATIONS);
     const s = prepare(this.db);
     this.#s = s;
+    this.#writes = new GroupCommit(this.db);
+    this.#checkpointer = new Checkpointer(this.db);
 
     const insertEvents = (events: OutboxEvent[]) => {
       for (const e of events) {
@@ -206,7 +211,7 @@ export class SqliteStore implements Store {
         s.insertIntent.run(intentToRow(intent));
         insertEvents(events);
       });
-      tx.immediate();
+      tx();
     };
 
     this.#applyIntentChange = (change) => {
@@ -265,7 +270,7 @@ export class SqliteStore implements Store {
         }
         if (c.events) insertEvents(c.events);
       });
-      tx.immediate(change);
+      tx(change);
     };
 
     this.#createMerchant = (merchant, keys) => {
@@ -280,7 +285,7 @@ export class SqliteStore implements Store {
           s.insertApiKey.run({ hash: k.hash, merchant_id: k.merchantId, kind: k.kind, prefix: k.prefix, created: k.created });
         }
       });
-      tx.immediate();
+      tx();
     };
 
     this.#insertVaultCard = (card, token) => {
@@ -306,7 +311,7 @@ export class SqliteStore implements Store {
           expires_at: token.expiresAt,
         });
       });
-      tx.immediate();
+      tx();
     };
 
     this.#beginIdempotent = (ref, hash, now, staleAfterMs) => {
@@ -327,7 +332,7 @@ export class SqliteStore implements Store {
         }
         return { state: 'in_flight' };
       });
-      return tx.immediate();
+      return tx();
     };
   }
 
@@ -337,11 +342,11 @@ export class SqliteStore implements Store {
   }
 
   async setSetting(key: string, value: string): Promise<void> {
-    this.#s.setSetting.run(key, value);
+    await this.#writes.run(() => this.#s.setSetting.run(key, value));
   }
 
   async createMerchant(merchant: MerchantRecord, keys: ApiKeyRecord[]): Promise<void> {
-    this.#createMerchant(merchant, keys);
+    await this.#writes.run(() => this.#createMerchant(merchant, keys));
   }
 
   async getMerchant(id: string): Promise<MerchantRecord | null> {
@@ -354,7 +359,7 @@ export class SqliteStore implements Store {
   }
 
   async setAllowedOrigins(merchantId: string, origins: string[]): Promise<void> {
-    this.#s.setOrigins.run(JSON.stringify(origins), merchantId);
+    await this.#writes.run(() => this.#s.setOrigins.run(JSON.stringify(origins), merchantId));
   }
 
   async merchantForSecretKeyHash(hash: string): Promise<string | null> {
@@ -363,7 +368,7 @@ export class SqliteStore implements Store {
   }
 
   async insertIntent(intent: PaymentIntentRecord, events: OutboxEvent[]): Promise<void> {
-    this.#insertIntent(intent, events);
+    await this.#writes.run(() => this.#insertIntent(intent, events));
   }
 
   async getIntent(merchantId: string, id: string): Promise<PaymentIntentRecord | null> {
@@ -382,7 +387,7 @@ export class SqliteStore implements Store {
   }
 
   async applyIntentChange(change: IntentChange): Promise<void> {
-    this.#applyIntentChange(change);
+    await this.#writes.run(() => this.#applyIntentChange(change));
   }
 
   async getAttempt(id: string): Promise<AttemptRecord | null> {
@@ -395,7 +400,7 @@ export class SqliteStore implements Store {
   }
 
   async insertVaultCard(card: VaultCardRecord, token: TokenRecord): Promise<void> {
-    this.#insertVaultCard(card, token);
+    await this.#writes.run(() => this.#insertVaultCard(card, token));
   }
 
   async getVaultCard(id: string): Promise<VaultCardRecord | null> {
@@ -444,15 +449,15 @@ export class SqliteStore implements Store {
   }
 
   async beginIdempotent(ref: IdempotencyKeyRef, requestHash: string, now: number, staleAfterMs: number): Promise<IdempotencyBegin> {
-    return this.#beginIdempotent(ref, requestHash, now, staleAfterMs);
+    return this.#writes.run(() => this.#beginIdempotent(ref, requestHash, now, staleAfterMs));
   }
 
   async finishIdempotent(ref: IdempotencyKeyRef, status: number, body: string, _now: number): Promise<void> {
-    this.#s.finishIdem.run({ ...ref, status, body });
+    await this.#writes.run(() => this.#s.finishIdem.run({ ...ref, status, body }));
   }
 
   async releaseIdempotent(ref: IdempotencyKeyRef): Promise<void> {
-    this.#s.deleteIdem.run(ref);
+    await this.#writes.run(() => this.#s.deleteIdem.run(ref));
   }
 
   async ledgerFor(intentId: string): Promise<LedgerTransaction[]> {
@@ -489,6 +494,8 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    this.#writes.flush();
+    await this.#checkpointer.stop();
     if (this.db.open) this.db.close();
   }
 }

@@ -1,0 +1,14 @@
+import { boot } from './test/helpers.ts';
+const h = await boot({ logLevel: 'warn' });
+const N = 300;
+let t = performance.now();
+for (let i = 0; i < N; i++) await h.v1('POST', '/payment_intents', { amount: 100, currency: 'cny' }, { idem: `k${i}` });
+console.log('create seq ms/op', ((performance.now() - t) / N).toFixed(2));
+t = performance.now();
+await Promise.all(Array.from({ length: N }, (_, i) => h.v1('POST', '/payment_intents', { amount: 100, currency: 'cny' }, { idem: `p${i}` })));
+console.log('create par ms/op', ((performance.now() - t) / N).toFixed(2));
+const db = h.db();
+t = performance.now();
+for (let i = 0; i < N; i++) await h.v1('GET', `/customers/c/payment_methods`);
+console.log('get ms/op', ((performance.now() - t) / N).toFixed(2));
+await h.close();
