@@ -69,6 +69,9 @@ export class GroupCommit {
         } catch (error) {
           item.error = error;
         }
+        // Some errors (disk full, I/O) make SQLite roll back the whole transaction; then nothing
+        // of this group is written, and the rest must not run outside a transaction.
+        if (!db.inTransaction) throw item.error ?? new Error('group transaction aborted');
       }
     });
   }
