@@ -66,13 +66,14 @@ export interface KassaServer {
   createMerchant(options?: { name?: string; allowedOrigins?: string[] }): Promise<MerchantKeys>;
   /** The sandbox issuer's view of a card account (QA, tests). */
   sandboxAccount(cardNumber: string, currency: Currency): { balance: number; held: number } | null;
-  /** Settles payments whose provider call was interrupted (also run at start). */
+  /** Asks the provider about calls that failed on our side (intents `unknown`) and settles them; also runs at start and every minute. */
   recover(): Promise<number>;
   close(): Promise<void>;
 }
 
 export const KEYS_FILE = 'test-keys.json';
 const VAULT_KEY_CHECK = 'vault_key_check';
+const RECOVERY_AFTER_MS = 60_000;
 
 export async function startKassa(options: KassaOptions): Promise<KassaServer> {
   // LOG_LEVEL from the environment when not given (bench and CI quiet the server that way).
@@ -164,6 +165,11 @@ export async function startKassa(options: KassaOptions): Promise<KassaServer> {
 
     const recovered = await payments.recoverInterrupted();
     if (recovered > 0) logger.warn({ recovered }, 'settled interrupted payments');
+    // A provider that timed out leaves intents `unknown`; ask it again now and then.
+    const recoveryTimer = setInterval(() => {
+      payments.recoverInterrupted({ unknownOlderThanMs: RECOVERY_AFTER_MS }).catch((err: unknown) => logger.error({ err }, 'recovery failed'));
+    }, RECOVERY_AFTER_MS);
+    recoveryTimer.unref();
     logger.info({ url, publicUrl, dataDir: config.dataDir, allowedOrigins: config.allowedOrigins }, 'kassa listening');
 
     let closed = false;
@@ -175,10 +181,11 @@ export async function startKassa(options: KassaOptions): Promise<KassaServer> {
       merchant: defaults.merchant,
       createMerchant: (o = {}) => merchants.create({ allowedOrigins: o.allowedOrigins ?? config.allowedOrigins, ...(o.name ? { name: o.name } : {}) }),
       sandboxAccount: (cardNumber, currency) => sandbox.account(cardNumber, currency),
-      recover: () => payments.recoverInterrupted(),
+      recover: () => payments.recoverInterrupted({ unknownOlderThanMs: 0 }),
       close: async () => {
         if (closed) return;
         closed = true;
+        clearInterval(recoveryTimer);
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeAllConnections();

@@ -29,7 +29,9 @@ describe('merchant API authentication', () => {
     assert.match(keys.secret_key!, /^sk_test_[A-Za-z0-9]{32}$/);
     assert.match(keys.publishable_key!, /^pk_test_/);
     assert.equal(statSync(h.kassa.keysFile).mode & 0o777, 0o600);
-    assert.equal(statSync(join(h.dataDir, 'secrets.json')).mode & 0o777, 0o600);
+    for (const file of ['secrets.json', 'kassa.sqlite', 'kassa.sqlite-wal', 'sandbox.sqlite', 'sandbox.sqlite-wal']) {
+      assert.equal(statSync(join(h.dataDir, file)).mode & 0o777, 0o600, file);
+    }
     assert.deepEqual(h.kassa.keys, { merchant: keys.merchant, secretKey: keys.secret_key, publishableKey: keys.publishable_key });
     const stored = h.db().prepare('SELECT hash FROM api_keys').all() as { hash: string }[];
     assert.ok(stored.length >= 2);

@@ -144,6 +144,23 @@ describe('crash recovery', () => {
     }
   });
 
+  it('while running, an unknown outcome is settled by asking the provider again', async () => {
+    const lose = new Set(['authorize']);
+    const h = await boot({ wrapProvider: timingOutAfterActing(lose) });
+    try {
+      const { intent, confirm } = await h.pay(CARDS.amex, { amount: 2500 });
+      assert.equal(confirm.status, 502);
+      assert.equal((await h.v1('GET', `/payment_intents/${intent.id}`)).body.status, 'unknown');
+      assert.equal(await h.kassa.recover(), 1);
+      const view = await h.v1('GET', `/payment_intents/${intent.id}`);
+      assert.equal(view.body.status, 'succeeded');
+      assert.deepEqual(h.kassa.sandboxAccount(CARDS.amex, 'cny'), { balance: 100_000_000 - 2500, held: 0 });
+      assert.equal(await h.kassa.recover(), 0);
+    } finally {
+      await h.close();
+    }
+  });
+
   it('when a capture was made but its answer lost, then recovery records the capture', async () => {
     const dir = tempDir();
     try {

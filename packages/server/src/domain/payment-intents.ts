@@ -289,13 +289,20 @@ export class PaymentIntents {
    * Settles intents whose provider call never recorded an outcome (the process died or the
    * provider timed out). The provider is asked by idempotency key: if it acted, its answer
    * is applied; if it never saw the call, the intent returns to where it was. Nothing is
-   * sent twice, so nothing is charged twice.
+   * sent twice, so nothing is charged twice. At start every interrupted call is settled;
+   * while running, pass `unknownOlderThanMs` to settle only calls that failed a while ago.
    */
-  async recoverInterrupted(): Promise<number> {
+  async recoverInterrupted(options: { unknownOlderThanMs?: number } = {}): Promise<number> {
     let recovered = 0;
+    const now = this.d.clock.now();
     for (const intent of await this.d.store.listInterruptedIntents()) {
       const attempt = intent.pendingOperation ? await this.d.store.getAttempt(intent.pendingOperation) : null;
       if (!attempt) continue;
+      // While running, only calls that already failed on our side are settled, and only after a
+      // while: a call still in flight must not be mistaken for one the provider never saw.
+      if (options.unknownOlderThanMs !== undefined && (attempt.status !== 'unknown' || now - attempt.updated < options.unknownOlderThanMs)) {
+        continue;
+      }
       try {
         await this.recoverOne(intent, attempt);
         recovered++;

@@ -3,6 +3,7 @@
  * committed payment survives a power cut), a busy timeout for the rare second process
  * (the CLI), foreign keys on, and migrations applied in one immediate transaction.
  */
+import { chmodSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
@@ -15,6 +16,8 @@ export interface SqlMigration {
 
 export function openSqlite(path: string, migrations: readonly SqlMigration[]): DatabaseType {
   const db = new Database(path);
+  // Owner-only, before the WAL exists: SQLite gives the -wal and -shm files the database's mode.
+  chmodSync(path, 0o600);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   db.pragma('busy_timeout = 5000');
