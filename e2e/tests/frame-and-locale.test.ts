@@ -60,6 +60,20 @@ test('in Chinese the button reads 支付 ¥128.00', async () => {
   await page.screenshot({ path: `${SCREENSHOT_DIR}zh-CN.png` });
 });
 
+test('a typed 16-digit number is fully visible in the frame, next to the brand', async () => {
+  const page = await stack.newPage();
+  await openShop(stack, page, '/');
+  await fillCard(page, CARDS.visa);
+  const number = cardFrame(page).locator('input[autocomplete="cc-number"]');
+  await number.blur();
+  // Shoppers check the last digits they typed; none may be cut off or hidden under the brand.
+  const fit = await number.evaluate((el) => {
+    const input = el as HTMLInputElement;
+    return { clientWidth: input.clientWidth, scrollWidth: input.scrollWidth };
+  });
+  assert.ok(fit.scrollWidth <= fit.clientWidth, `number overflows its field: ${JSON.stringify(fit)}`);
+});
+
 test('README screenshot: the checkout with a card typed in, brand recognised in the frame', async () => {
   const page = await stack.newPage();
   await openShop(stack, page, '/');
