@@ -43,7 +43,8 @@ export const confirmPaymentIntentSchema = z
     payment_method: z.string().min(1).max(128),
     /** The shopper ticked "save card" (only meaningful with a customer). */
     setup_future_usage: z.enum(['on_session', 'off_session']).optional(),
-    return_url: z.url().max(2048).optional(),
+    // Only http(s): a javascript: or data: return URL would run script on the shop page.
+    return_url: z.url({ protocol: /^https?$/ }).max(2048).optional(),
   })
   .strict();
 export type ConfirmPaymentIntent = z.infer<typeof confirmPaymentIntentSchema>;

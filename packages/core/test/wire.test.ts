@@ -24,3 +24,10 @@ test('token body carries the card in a nested strict object', () => {
   assert.equal(createTokenSchema.safeParse({ card: { number: '4242', exp_month: 13, exp_year: 2030, cvc: '123' } }).success, false);
   assert.equal(createTokenSchema.safeParse({ card: { number: '4242', exp_month: 12, exp_year: 2030, cvc: '123', name: 'x' } }).success, false);
 });
+
+test('return_url must be http or https', () => {
+  assert.ok(confirmPaymentIntentSchema.safeParse({ payment_method: 'tok_1', return_url: 'https://shop.example/done' }).success);
+  for (const url of ['javascript:alert(1)', 'data:text/html,x', 'ftp://x.example/']) {
+    assert.equal(confirmPaymentIntentSchema.safeParse({ payment_method: 'tok_1', return_url: url }).success, false, url);
+  }
+});

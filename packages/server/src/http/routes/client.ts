@@ -5,7 +5,6 @@
  */
 import { Router } from 'express';
 import type { Request, RequestHandler, Response } from 'express';
-import { z } from 'zod';
 import { confirmPaymentIntentSchema, createTokenSchema } from '@kassa/core/wire';
 import type { PaymentIntents } from '../../domain/payment-intents.js';
 import { notFound } from '../../domain/errors.js';
@@ -22,13 +21,7 @@ import { apiHeaders, clientCors, sameOriginOnly } from '../security.js';
 import { methodNotAllowed } from '../errors.js';
 import { parseBody } from '../validation.js';
 
-/**
- * A return URL is where a shopper's browser will be sent: http(s) only. (core's schema
- * accepts any scheme, javascript: included; tightened here until core is.)
- */
-const clientConfirmSchema = confirmPaymentIntentSchema.extend({
-  return_url: z.url({ protocol: /^https?$/ }).max(2048).optional(),
-});
+
 
 export interface ClientRouterDeps {
   payments: PaymentIntents;
@@ -77,7 +70,7 @@ export function clientRouter(deps: ClientRouterDeps): Router {
     .post(auth, ownIntent, json, async (req: Request, res: Response) => {
       const { mid } = clientOf(res);
       const id = String(req.params.id);
-      const input = parseBody(clientConfirmSchema, req, res);
+      const input = parseBody(confirmPaymentIntentSchema, req, res);
       await idempotency.respond(req, res, { merchantId: mid, scope: `client:${id}` }, input, async () => ({
         status: 200,
         body: await present(

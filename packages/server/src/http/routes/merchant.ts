@@ -3,7 +3,6 @@
  * parse, call the use case, present; idempotency wraps every POST.
  */
 import { Router } from 'express';
-import { z } from 'zod';
 import { hasPrefix } from '@kassa/core';
 import {
   cancelPaymentIntentSchema,
@@ -24,10 +23,7 @@ import { methodNotAllowed } from '../errors.js';
 import { parseBody } from '../validation.js';
 
 /** Server-side confirm may rely on a payment_method attached at creation. */
-const merchantConfirmSchema = confirmPaymentIntentSchema
-  .extend({ return_url: z.url({ protocol: /^https?$/ }).max(2048).optional() })
-  .partial({ payment_method: true })
-  .strict();
+const merchantConfirmSchema = confirmPaymentIntentSchema.partial({ payment_method: true }).strict();
 
 export function merchantRouter(deps: { payments: PaymentIntents; clientSecrets: ClientSecrets; idempotency: Idempotency }): Router {
   const { payments, clientSecrets, idempotency } = deps;
