@@ -52,10 +52,6 @@ export const styles = css`
     letter-spacing: 0.02em;
   }
 
-  .number input {
-    padding-right: 9rem;
-  }
-
   input:focus-visible {
     outline: 2px solid #0a58ca;
     outline-offset: 1px;
@@ -65,9 +61,16 @@ export const styles = css`
     border-color: #b42318;
   }
 
+  /* The brand sits beside the label, not inside the input, so no width of field or brand
+     name ("American Express") can hide the digits being typed. */
+  .label-row {
+    display: flex;
+    justify-content: space-between;
+    align-items: baseline;
+    gap: 0.5rem;
+  }
+
   .brand {
-    position: absolute;
-    right: 0.75rem;
     font-size: 0.8125rem;
     font-weight: 600;
     color: #344054;

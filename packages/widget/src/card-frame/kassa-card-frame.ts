@@ -80,7 +80,10 @@ export class KassaCardFrame extends KassaElement {
     const shown = (field: CardField) => this.#shownError(field, errors[field]);
     return html`<div class="fields" lang=${this.#locale}>
       <div class="field number">
-        <label for="number">${m.field.number}</label>
+        <div class="label-row">
+          <label for="number">${m.field.number}</label>
+          <span id="number-brand" class="brand">${this.#number ? m.brand[this.#brand] : nothing}</span>
+        </div>
         <div class="control">
           <input
             id="number"
@@ -97,7 +100,6 @@ export class KassaCardFrame extends KassaElement {
             @compositionend=${this.#onNumberInput}
             @blur=${this.#onBlur}
           />
-          <span id="number-brand" class="brand">${this.#number ? m.brand[this.#brand] : nothing}</span>
         </div>
         ${this.#renderError('number', shown('number'), m)}
       </div>
