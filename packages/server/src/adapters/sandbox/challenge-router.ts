@@ -37,13 +37,15 @@ const choiceSchema = z.object({ result: z.enum(['pass', 'fail']) }).strict();
 
 const CSS = `
 :root { color-scheme: light; font-family: system-ui, -apple-system, "Segoe UI", "PingFang SC", "Microsoft YaHei", sans-serif; }
-body { margin: 0; padding: 24px; background: #f6f7f9; color: #1a1f36; }
-main { max-width: 420px; margin: 0 auto; background: #fff; border-radius: 12px; padding: 24px; box-shadow: 0 1px 3px rgba(0,0,0,.12); }
-h1 { font-size: 1.15rem; margin: 0 0 12px; }
-p { line-height: 1.5; margin: 0 0 16px; }
-.badge { display: inline-block; font-size: .75rem; padding: 2px 8px; border-radius: 999px; background: #fff4d6; color: #8a5a00; margin-bottom: 12px; }
-form { display: flex; flex-direction: column; gap: 10px; }
-button { font: inherit; padding: 12px 16px; border-radius: 8px; border: 1px solid transparent; cursor: pointer; }
+body { margin: 0; padding: 8px; background: #f6f7f9; color: #1a1f36; }
+main { max-width: 420px; margin: 0 auto; background: #fff; border-radius: 12px; padding: 16px; box-shadow: 0 1px 3px rgba(0,0,0,.12); }
+h1 { font-size: 1.05rem; margin: 0 0 8px; }
+p { line-height: 1.4; margin: 0 0 12px; }
+.badge { display: inline-block; font-size: .75rem; padding: 2px 8px; border-radius: 999px; background: #fff4d6; color: #8a5a00; margin-bottom: 8px; }
+/* Both choices stay visible inside the widget's challenge frame, even on a narrow checkout. */
+form { display: flex; flex-wrap: wrap; gap: 8px; }
+form button { flex: 1 1 10rem; }
+button { font: inherit; padding: 10px 12px; border-radius: 8px; border: 1px solid transparent; cursor: pointer; }
 button:focus-visible { outline: 3px solid #635bff; outline-offset: 2px; }
 .pass { background: #0a7d32; color: #fff; }
 .fail { background: #fff; color: #b3261e; border-color: #b3261e; }
