@@ -42,7 +42,13 @@ record() { # name passed failed note
 }
 
 finish() {
-  say "summary ($((SECONDS - START)) s; logs in $LOG_DIR)"
+  # Logs are kept only when something failed, to read what went wrong.
+  if [[ $TOTAL_FAILED -eq 0 ]]; then
+    rm -rf "$LOG_DIR"
+    say "summary ($((SECONDS - START)) s)"
+  else
+    say "summary ($((SECONDS - START)) s; logs in $LOG_DIR)"
+  fi
   printf '%-8s %7s %7s  %s\n' suite passed failed note
   local row name passed failed note
   for row in "${ROWS[@]}"; do
