@@ -8,6 +8,7 @@ import { esbuildPlugin } from '@web/dev-server-esbuild';
 import { defaultReporter } from '@web/test-runner';
 import { chromeLauncher } from '@web/test-runner-chrome';
 import { wtrSummaryReporter } from '../../scripts/wtr-summary-reporter.mjs';
+import { chromiumLaunchOptions } from '../../scripts/chromium.mjs';
 import { finalLineReporter } from './test/final-line-reporter.mjs';
 import { fakeKassa } from './test/fake-kassa.mjs';
 
@@ -25,24 +26,7 @@ export default {
   concurrency: 1,
   middleware: [fakeKassa()],
   plugins: [esbuildPlugin({ ts: true, target: 'es2022', tsconfig: here('tsconfig.json') })],
-  browsers: [
-    chromeLauncher({
-      launchOptions: {
-        executablePath: '/usr/bin/chromium',
-        headless: true,
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-quic',
-          '--no-first-run',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-        ],
-      },
-    }),
-  ],
+  browsers: [chromeLauncher({ launchOptions: chromiumLaunchOptions })],
   reporters: [
     defaultReporter(),
     // .wtr-summary.json ({ passed, failed, skipped }) is what scripts/test.sh adds up across suites.
