@@ -5,6 +5,7 @@
  * Error messages are chosen by code (and decline code), never copied from the server, so
  * they are always in the shopper's language.
  */
+import { BRAND_LABELS } from '@kassa/core';
 import type { CardBrand, CardErrorCode } from '@kassa/core';
 
 export const LOCALES = ['en', 'zh-CN'] as const;
@@ -83,14 +84,7 @@ const zhOutcome: Record<OutcomeKey, string> = {
   unexpected: '出现错误，请重试。',
 };
 
-const enBrand: Record<CardBrand, string> = {
-  visa: 'Visa',
-  mastercard: 'Mastercard',
-  amex: 'American Express',
-  unionpay: 'UnionPay',
-  jcb: 'JCB',
-  unknown: 'Card',
-};
+const enBrand: Record<CardBrand, string> = BRAND_LABELS;
 
 const zhBrand: Record<CardBrand, string> = { ...enBrand, unionpay: '银联', unknown: '银行卡' };
 
