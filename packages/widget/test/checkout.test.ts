@@ -113,6 +113,21 @@ describe('<kassa-checkout>', () => {
       expect((failed.at(-1) as KassaPaymentFailedEvent).detail.error.code).to.equal('client_secret_expired');
     });
 
+    it('reports a bad secret to listeners added right after the secret was set', async () => {
+      const el = document.createElement('kassa-checkout');
+      document.body.append(el);
+      el.clientSecret = 'not-a-jwt';
+      // Added after the property, in the same task: what @lit/react and hand-written code do.
+      const heard = new Promise<KassaPaymentFailedEvent>((resolve) =>
+        el.addEventListener(KassaPaymentFailedEvent.eventName, (e) => resolve(e as KassaPaymentFailedEvent), { once: true }),
+      );
+      try {
+        expect((await heard).detail.error.code).to.equal('client_secret_invalid');
+      } finally {
+        el.remove();
+      }
+    });
+
     it('fails on a client secret that is not one', async () => {
       const el = await mountCheckout('not-a-jwt', 'zh-CN');
       await waitForStatus(el, 'failed');

@@ -209,6 +209,11 @@ export class KassaCheckout extends KassaElement {
   }
 
   async #fetchIntent(signal: AbortSignal): Promise<void> {
+    // Report nothing in the same task that set the secret: code that sets `clientSecret` and
+    // then adds its listeners (as @lit/react and hand-written code often do) must still hear
+    // about a malformed or expired secret.
+    await Promise.resolve();
+    if (signal.aborted) return;
     const secret = this.#clientSecret;
     // Frameworks often set the property just after creating the element: wait for it quietly.
     if (!secret) return;
