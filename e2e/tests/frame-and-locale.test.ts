@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { copyFile } from 'node:fs/promises';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import type { Page } from 'playwright-core';
 import { CARDS, cardFrame, checkout, fillCard, openShop, payButton, SCREENSHOT_DIR, startStack, type Stack } from '../harness.js';
 
 let stack: Stack;
@@ -57,6 +58,7 @@ test('in Chinese the button reads 支付 ¥128.00', async () => {
   const text = (await payButton(page).textContent())?.replace(/\s+/g, ' ').trim();
   assert.equal(text, '支付 ¥128.00');
   assert.equal(await checkout(page).getAttribute('locale'), 'zh-CN');
+  await assertFrameShowsWholeForm(page);
   await page.screenshot({ path: `${SCREENSHOT_DIR}zh-CN.png` });
 });
 
@@ -88,3 +90,23 @@ test('README screenshot: the checkout with a card typed in, brand recognised in 
     await copyFile(shot, fileURLToPath(new URL('../../docs/checkout.png', import.meta.url)));
   }
 });
+
+/**
+ * The card frame sizes itself (it posts `resize`); the host must end up showing the whole form,
+ * in every language, or the shopper sees inputs cut off. Waits for the sizes to settle.
+ */
+async function assertFrameShowsWholeForm(page: Page): Promise<void> {
+  let last = { content: 0, shown: 0 };
+  for (let i = 0; i < 50; i++) {
+    const frame = page.frames().find((f) => f.url().includes('/frame/card'));
+    const content = frame ? await frame.evaluate(() => document.querySelector('kassa-card-frame')?.getBoundingClientRect().bottom ?? 0) : 0;
+    const shown = await page.evaluate(() => {
+      const iframe = document.querySelector('kassa-checkout')?.shadowRoot?.querySelector('iframe');
+      return iframe ? iframe.clientHeight : 0;
+    });
+    last = { content, shown };
+    if (content > 0 && shown >= content) return;
+    await page.waitForTimeout(100);
+  }
+  assert.fail(`the card frame shows ${last.shown}px of its ${last.content}px form`);
+}
