@@ -142,6 +142,7 @@ export async function startStack(): Promise<Stack> {
         // Everything here takes well under a second; fail in 10 s rather than Playwright's 30.
         context.setDefaultTimeout(10_000);
         await context.addInitScript(recordKassaEvents);
+        await context.addInitScript(recordCspViolations);
         const page = await context.newPage();
         // Surface page errors in the test output; they usually explain a timeout.
         page.on('pageerror', (err) => console.error(`[page error] ${err.message}`));
@@ -166,6 +167,29 @@ export async function startStack(): Promise<Stack> {
     await rm(dataDir, { recursive: true, force: true });
     throw err;
   }
+}
+
+/**
+ * Runs in every frame before its scripts (the shop page, the card frame, the 3-D Secure page):
+ * records what each document's Content-Security-Policy refused, so tests can prove the
+ * checkout works under strict CSP rather than silently losing a script or a style.
+ */
+function recordCspViolations(): void {
+  const w = window as unknown as { __cspViolations: string[] };
+  w.__cspViolations = [];
+  document.addEventListener('securitypolicyviolation', (e) => {
+    w.__cspViolations.push(`${location.origin}${location.pathname}: ${e.effectiveDirective} blocked ${e.blockedURI || 'inline'}`);
+  });
+}
+
+/** Every CSP violation so far, in the page and all its frames. */
+export async function cspViolations(page: Page): Promise<string[]> {
+  const all: string[] = [];
+  for (const frame of page.frames()) {
+    const found = await frame.evaluate(() => (window as unknown as { __cspViolations?: string[] }).__cspViolations ?? []).catch(() => []);
+    all.push(...found);
+  }
+  return all;
 }
 
 /**

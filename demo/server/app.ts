@@ -46,8 +46,24 @@ export function createApp(options: AppOptions): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  // A strict CSP, as a careful merchant would set: no inline script or style anywhere, and
+  // Kassa's origin allowed only for what the widget needs (kassa.js, its API, its frames).
+  // The e2e suite pays through these pages, so it proves the widget works under it.
+  const kassaOrigin = new URL(options.kassaPublicUrl).origin;
+  const csp = [
+    "default-src 'self'",
+    `script-src 'self' ${kassaOrigin}`,
+    `connect-src 'self' ${kassaOrigin}`,
+    `frame-src ${kassaOrigin}`,
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join('; ');
   app.use((_req, res, next) => {
-    res.set({ 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'same-origin' });
+    res.set({ 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'same-origin', 'Content-Security-Policy': csp });
     next();
   });
 

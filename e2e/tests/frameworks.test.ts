@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { CARDS, fillCard, intentIdOf, openShop, payButton, screenshot, startStack, waitForKassaEvent, type Stack } from '../harness.js';
+import { CARDS, cspViolations, fillCard, intentIdOf, openShop, payButton, screenshot, startStack, waitForKassaEvent, type Stack } from '../harness.js';
 
 let stack: Stack;
 before(async () => {
@@ -32,5 +32,7 @@ for (const [label, path] of [
     assert.equal(intent.status, 'succeeded');
     assert.equal(intent.amount_received, 12800);
     assert.equal(intent.currency, 'cny');
+    // The demo serves a strict CSP (no inline script or style); nothing may have been refused.
+    assert.deepEqual(await cspViolations(page), []);
   });
 }

@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import {
   CARDS,
   cardFrame,
+  cspViolations,
   events,
   fillCard,
   intentIdOf,
@@ -139,12 +140,15 @@ describe('paying on the script-tag page', () => {
     const complete = challengeFrame(page).getByRole('button', { name: 'Complete authentication' });
     await complete.waitFor();
     await screenshot(page, 'pay-3ds-challenge');
+    // The challenge page runs under its own strict CSP, framed by the shop's strict CSP.
+    assert.deepEqual(await cspViolations(page), []);
     await complete.click();
 
     const detail = await waitForKassaEvent(page, 'kassa-payment-succeeded');
     const intent = await stack.retrieveIntent(intentIdOf(detail));
     assert.equal(intent.status, 'succeeded');
     assert.equal(intent.amount_received, 12800);
+    assert.deepEqual(await cspViolations(page), []);
   });
 
   test('3-D Secure: "Fail authentication" shows a failure and charges nothing', async () => {
