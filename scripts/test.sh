@@ -142,6 +142,26 @@ if ! pnpm run build </dev/null 2>&1 | tee "$LOG_DIR/build.log"; then
   record build 0 1 "pnpm run build failed (see $LOG_DIR/build.log)"
 fi
 
+# TypeScript strict mode is part of the contract: each package's typecheck counts as one test.
+run_typecheck() {
+  say "suite: typecheck (pnpm --filter <each package> typecheck)"
+  local log="$LOG_DIR/typecheck.log" passed=0 failed=0 failures=() suite name filter dir
+  : >"$log"
+  for suite in "${SUITES[@]}"; do
+    IFS='|' read -r name filter dir <<<"$suite"
+    if pnpm --filter "$filter" typecheck </dev/null >>"$log" 2>&1; then
+      passed=$((passed + 1))
+    else
+      failed=$((failed + 1))
+      failures+=("$name")
+    fi
+  done
+  (( failed > 0 )) && tail -40 "$log"
+  record typecheck "$passed" "$failed" "tsc${failures:+ failed: ${failures[*]}}"
+}
+
+wanted typecheck && run_typecheck
+
 for suite in "${SUITES[@]}"; do
   IFS='|' read -r name filter dir <<<"$suite"
   wanted "$name" || continue
