@@ -144,6 +144,7 @@ export async function startKassa(options: KassaOptions): Promise<KassaServer> {
       logger,
       widgetDistDir: config.widgetDistDir,
       ownOrigins: () => (publicUrl ? [new URL(publicUrl).origin] : []),
+      publicUrl: () => publicUrl,
       mounts: [{ path: '/sandbox', router: challengeRouter }],
     });
 

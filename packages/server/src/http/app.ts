@@ -31,6 +31,8 @@ export interface AppDeps {
   widgetDistDir: string;
   /** The server's own origins (for the same-origin check on card tokenization). */
   ownOrigins(): readonly string[];
+  /** The URL browsers reach this server at (set once it listens). */
+  publicUrl(): string;
   /** Extra routers mounted as they are, e.g. the sandbox issuer's 3-D Secure pages. */
   mounts?: Array<{ path: string; router: Router }>;
 }
@@ -69,7 +71,13 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
 
-  app.use(pagesRouter({ widgetDistDir: deps.widgetDistDir, isAllowedOrigin: (origin) => deps.merchants.isKnownOrigin(origin) }));
+  app.use(
+    pagesRouter({
+      widgetDistDir: deps.widgetDistDir,
+      isAllowedOrigin: (origin) => deps.merchants.isKnownOrigin(origin),
+      publicUrl: deps.publicUrl,
+    }),
+  );
 
   for (const mount of deps.mounts ?? []) app.use(mount.path, mount.router);
 

@@ -4,7 +4,8 @@
  * - pages framed by a merchant (card frame, 3-D Secure): scripts and styles from this origin
  *   only, framable by exactly the origin named in the URL (already checked against the
  *   merchant's allowed origins);
- * - kassa.js: loadable from any site (CORP cross-origin, ACAO *), briefly cacheable;
+ * - kassa.js: loadable from any site (CORP cross-origin, ACAO *), briefly cacheable; its
+ *   versioned copy cacheable for good; the kassa.json manifest readable from any site;
  * - CORS on /client/payment_intents/* for the intent's merchant's origins only.
  */
 import helmet from 'helmet';
@@ -61,11 +62,33 @@ const publicScriptHelmet = helmet({
   crossOriginResourcePolicy: { policy: 'cross-origin' },
 });
 
-export const publicScriptHeaders: RequestHandler = (req, res, next) => {
+function publicScript(cacheControl: string): RequestHandler {
+  return (req, res, next) => {
+    res.set('Access-Control-Allow-Origin', '*');
+    res.set('Cache-Control', cacheControl);
+    publicScriptHelmet(req, res, next);
+  };
+}
+
+/** Unversioned URL: short cache, revalidated by ETag, so a new build reaches shoppers quickly. */
+export const publicScriptHeaders: RequestHandler = publicScript('public, max-age=300, must-revalidate');
+
+/** The versioned URL (`/kassa@<version>.js`): its bytes never change, so cache it for good. */
+export const pinnedScriptHeaders: RequestHandler = publicScript('public, max-age=31536000, immutable');
+
+const manifestHelmet = helmet({
+  contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+  crossOriginResourcePolicy: { policy: 'cross-origin' },
+});
+
+/**
+ * `/kassa.json`, read by merchant tooling from anywhere (ACAO *). Revalidated every time (it
+ * has an ETag): a stale integrity would make a merchant's pinned tag fail after a rebuild.
+ */
+export const scriptManifestHeaders: RequestHandler = (req, res, next) => {
   res.set('Access-Control-Allow-Origin', '*');
-  // Unversioned URL: short cache, revalidated by ETag, so a new build reaches shoppers quickly.
-  res.set('Cache-Control', 'public, max-age=300, must-revalidate');
-  publicScriptHelmet(req, res, next);
+  res.set('Cache-Control', 'no-cache');
+  manifestHelmet(req, res, next);
 };
 
 const frameScriptHelmet = helmet({ contentSecurityPolicy: false, crossOriginResourcePolicy: { policy: 'same-origin' } });

@@ -1,6 +1,7 @@
 /**
- * What browsers load from the Kassa origin: kassa.js (for the merchant's <script> tag), the
- * card-entry page the widget frames, and that page's script — both scripts from the widget
+ * What browsers load from the Kassa origin: kassa.js (for the merchant's <script> tag, latest
+ * at /kassa.js and pinned at /kassa@<version>.js, described with its integrity by /kassa.json),
+ * the card-entry page the widget frames, and that page's script — both scripts from the widget
  * package's build output.
  */
 import express, { Router } from 'express';
@@ -8,15 +9,20 @@ import type { Express, Response } from 'express';
 import { z } from 'zod';
 import { isValidChannel } from '@kassa/core';
 import { FailureKind, KassaError } from '../../domain/errors.js';
-import { cardFrameHeaders, frameScriptHeaders, publicScriptHeaders } from '../security.js';
+import { cardFrameHeaders, frameScriptHeaders, pinnedScriptHeaders, publicScriptHeaders, scriptManifestHeaders } from '../security.js';
 import { methodNotAllowed } from '../errors.js';
 import { parseQuery } from '../validation.js';
+import { ScriptIntegrity, pinnedScriptName, widgetPackageVersion } from '../pinned-script.js';
 
 export interface PagesDeps {
   /** The widget package's dist/ directory. */
   widgetDistDir: string;
   /** Whether any merchant allows this origin to frame the card page. */
   isAllowedOrigin(origin: string): boolean;
+  /** The URL browsers reach this server at (known once it listens), for /kassa.json. */
+  publicUrl(): string;
+  /** The version kassa.js is pinned under (default: @kassa/widget's package.json version). */
+  widgetVersion?: string;
 }
 
 const frameQuerySchema = z
@@ -61,6 +67,8 @@ function sendBuilt(res: Response, root: string, file: string, missing: () => Kas
       if (!err) resolve();
       else if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as { status?: number }).status === 404) {
         res.removeHeader('Content-Type');
+        // The route's caching headers are for the file: an error must not be cached (for a year).
+        res.set('Cache-Control', 'no-store');
         reject(missing());
       } else reject(err);
     });
@@ -77,10 +85,51 @@ export function pagesRouter(deps: PagesDeps): Express {
   app.use(router);
   const frameDir = `${deps.widgetDistDir.replace(/\/$/, '')}/frame`;
 
+  const version = deps.widgetVersion ?? widgetPackageVersion();
+  const pinnedName = pinnedScriptName(version);
+  const integrity = new ScriptIntegrity(deps.widgetDistDir, 'kassa.js');
+
   router
     .route('/kassa.js')
     .get(publicScriptHeaders, async (_req, res) => {
       await sendBuilt(res, deps.widgetDistDir, 'kassa.js');
+    })
+    .all(methodNotAllowed('GET'));
+
+  // Only the version this server has is served: the same bytes as /kassa.js, cacheable for good.
+  // Any other version is a clear 404 naming the one available, never a silent substitute.
+  router
+    .route(/^\/kassa@([^/]*)\.js$/)
+    .all((req, res, next) => {
+      const asked = String(req.params[0] ?? '');
+      if (asked === version) {
+        next();
+        return;
+      }
+      res.set({ 'Access-Control-Allow-Origin': '*', 'Cache-Control': 'no-store' });
+      const shown = asked.length > 64 ? `${asked.slice(0, 64)}…` : asked;
+      throw new KassaError(
+        FailureKind.NotFound,
+        'resource_missing',
+        `No such kassa.js version: '${shown}'. This server serves version ${version} at /${pinnedName}.`,
+      );
+    })
+    .get(pinnedScriptHeaders, async (_req, res) => {
+      await sendBuilt(res, deps.widgetDistDir, 'kassa.js');
+    })
+    .all(methodNotAllowed('GET'));
+
+  // Where merchant tooling learns the pinned URL and its Subresource Integrity hash.
+  router
+    .route('/kassa.json')
+    .get(scriptManifestHeaders, async (req, res) => {
+      const hash = await integrity.current();
+      if (hash === null) {
+        res.set('Cache-Control', 'no-store');
+        throw widgetNotBuilt();
+      }
+      const base = deps.publicUrl() || `${req.protocol}://${req.get('host') ?? ''}`;
+      res.status(200).json({ version, url: `${base}/${pinnedName}`, integrity: hash });
     })
     .all(methodNotAllowed('GET'));
 
