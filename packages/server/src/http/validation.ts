@@ -27,7 +27,9 @@ export function zodError(error: z.ZodError, input: unknown): KassaError {
   if (!issue) return new KassaError(FailureKind.InvalidRequest, 'parameter_invalid', 'Invalid request.');
   if (issue.code === 'unrecognized_keys') {
     const param = formatParam([...issue.path, issue.keys[0] ?? '']);
-    return new KassaError(FailureKind.InvalidRequest, 'parameter_unknown', `Received unknown parameter: ${param}`, { param });
+    // Stripe code often asks to expand; say why it is refused rather than only that it is.
+    const hint = /^expand(\[|$)/.test(param) ? ' (Kassa does not expand related objects; they are returned as ids)' : '';
+    return new KassaError(FailureKind.InvalidRequest, 'parameter_unknown', `Received unknown parameter: ${param}${hint}`, { param });
   }
   const param = formatParam(issue.path);
   if (issue.path.length === 0) {

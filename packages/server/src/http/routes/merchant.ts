@@ -3,6 +3,7 @@
  * parse, call the use case, present; idempotency wraps every POST.
  */
 import { Router } from 'express';
+import { z } from 'zod';
 import { hasPrefix } from '@kassa/core';
 import {
   cancelPaymentIntentSchema,
@@ -20,10 +21,31 @@ import { merchantOf } from '../auth.js';
 import type { Idempotency } from '../idempotency.js';
 import { idempotencyKeyOf } from '../idempotency.js';
 import { methodNotAllowed } from '../errors.js';
-import { parseBody } from '../validation.js';
+import { parseBody, parseQuery } from '../validation.js';
 
 /** Server-side confirm may rely on a payment_method attached at creation. */
 const merchantConfirmSchema = confirmPaymentIntentSchema.partial({ payment_method: true }).strict();
+
+/**
+ * Stripe's own snippets create intents with `automatic_payment_methods[enabled]=true` or a list
+ * of method types (`payment_method_types[]=card`; `allowed_payment_method_types` since the SDK's
+ * 2026 API version). Kassa takes cards only, so these are accepted when they ask for what Kassa
+ * does anyway, and change nothing; another method type is refused by name.
+ */
+const cardsOnly = z.array(z.literal('card')).min(1).max(8).optional();
+const merchantCreateSchema = createPaymentIntentSchema
+  .extend({
+    automatic_payment_methods: z
+      .object({ enabled: z.boolean(), allow_redirects: z.enum(['always', 'never']).optional() })
+      .strict()
+      .optional(),
+    payment_method_types: cardsOnly,
+    allowed_payment_method_types: cardsOnly,
+  })
+  .strict();
+
+/** Retrieve takes no query parameters: one it does not know (the SDK's `expand[0]`) is refused, not ignored. */
+const noQuerySchema = z.object({}).strict();
 
 export function merchantRouter(deps: { payments: PaymentIntents; clientSecrets: ClientSecrets; idempotency: Idempotency }): Router {
   const { payments, clientSecrets, idempotency } = deps;
@@ -46,8 +68,9 @@ export function merchantRouter(deps: { payments: PaymentIntents; clientSecrets: 
     .route('/payment_intents')
     .post(async (req, res) => {
       const merchantId = merchantOf(res);
-      const input = parseBody(createPaymentIntentSchema, req, res);
-      await idempotency.respond(req, res, { merchantId, scope: 'v1' }, input, async () => ({
+      const body = parseBody(merchantCreateSchema, req, res);
+      const { automatic_payment_methods: _automatic, payment_method_types: _types, allowed_payment_method_types: _allowed, ...input } = body;
+      await idempotency.respond(req, res, { merchantId, scope: 'v1' }, body, async () => ({
         status: 200,
         body: present(await payments.create(merchantId, input, idempotencyKeyOf(req))),
       }));
@@ -57,6 +80,7 @@ export function merchantRouter(deps: { payments: PaymentIntents; clientSecrets: 
   router
     .route('/payment_intents/:id')
     .get(async (req, res) => {
+      parseQuery(noQuerySchema, req);
       res.json(present(await payments.retrieve(merchantOf(res), intentId(req.params.id))));
     })
     .all(methodNotAllowed('GET'));
