@@ -10,6 +10,7 @@ import { Assets } from './assets.js';
 import { checkoutRequestSchema } from './checkout.js';
 import { DemoError, fromZodError } from './errors.js';
 import type { KassaClient } from './kassa.js';
+import type { KassaScript } from './kassa-script.js';
 import type { Order } from '../src/api-types.js';
 import { checkout, findOrder } from './orders.js';
 import { appPage, cardsPage, orderPage, type AppPage } from './pages.js';
@@ -18,6 +19,8 @@ export interface AppOptions {
   kassa: KassaClient;
   /** Where the browser loads kassa.js from (may differ from the URL the backend calls). */
   kassaPublicUrl: string;
+  /** The pinned kassa.js tag for the plain shop page (from Kassa's /kassa.json). */
+  kassaScript: KassaScript;
   distDir: string;
 }
 
@@ -99,8 +102,10 @@ export function createApp(options: AppOptions): express.Express {
   // ---- Pages ----
   const pages: Record<string, AppPage> = { '/': 'shop', '/react': 'react', '/vue': 'vue' };
   for (const [path, page] of Object.entries(pages)) {
-    app.get(path, (req, res) => {
-      const { status, body } = appPage(page, localeOf(req, res), path, assets, options.kassaPublicUrl);
+    app.get(path, async (req, res) => {
+      // Only the plain page loads kassa.js by tag; React and Vue bundle the widget.
+      const script = page === 'shop' ? await options.kassaScript.tag() : null;
+      const { status, body } = appPage(page, localeOf(req, res), path, assets, script);
       sendHtml(res, status, body);
     });
   }

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { createApp } from './app.js';
 import { KassaClient, type SecretKeySource } from './kassa.js';
+import { KassaScript } from './kassa-script.js';
 
 export type StartDemoOptions = {
   /** Port to listen on; 0 picks a free one (tests). Default 3000. */
@@ -19,6 +20,11 @@ export type StartDemoOptions = {
   kassaPublicUrl?: string;
   /** Where the Vite build went; default demo/dist. */
   distDir?: string;
+  /**
+   * After Kassa's /kassa.json could not be fetched, how long pages use the unpinned /kassa.js
+   * before asking again; default 10 s (0: ask on every page view, for tests).
+   */
+  kassaScriptRetryMs?: number;
 } & SecretKeySource;
 
 export interface DemoServer {
@@ -31,9 +37,15 @@ export async function startDemo(options: StartDemoOptions): Promise<DemoServer> 
   const source: SecretKeySource =
     'secretKey' in options && options.secretKey ? { secretKey: options.secretKey } : 'keysFile' in options && options.keysFile ? { keysFile: options.keysFile } : missingKey();
   const kassaUrl = options.kassaUrl.replace(/\/+$/, '');
+  const kassaPublicUrl = (options.kassaPublicUrl ?? kassaUrl).replace(/\/+$/, '');
   const app = createApp({
     kassa: new KassaClient(kassaUrl, source),
-    kassaPublicUrl: (options.kassaPublicUrl ?? kassaUrl).replace(/\/+$/, ''),
+    kassaPublicUrl,
+    kassaScript: new KassaScript({
+      kassaUrl,
+      kassaPublicUrl,
+      ...(options.kassaScriptRetryMs !== undefined ? { retryMs: options.kassaScriptRetryMs } : {}),
+    }),
     distDir: options.distDir ?? fileURLToPath(new URL('../dist', import.meta.url)),
   });
   const host = options.host ?? '127.0.0.1';

@@ -10,6 +10,7 @@ import { TEST_CARDS } from '../src/test-cards.js';
 import type { Assets, Entry } from './assets.js';
 import { html, type Html } from './html.js';
 import type { Order } from '../src/api-types.js';
+import type { KassaScriptTag } from './kassa-script.js';
 
 export type AppPage = 'shop' | 'react' | 'vue';
 
@@ -28,7 +29,7 @@ interface LayoutOptions {
   assets: Assets;
   entry?: Entry;
   /** Extra classic scripts before the bundle (the `<script src=kassa.js>` integration). */
-  scripts?: string[];
+  scripts?: KassaScriptTag[];
   body: Html;
 }
 
@@ -58,11 +59,23 @@ ${css.map((href) => html`<link rel="stylesheet" href="${href}">\n`)}${(bundle?.p
   </nav>
 </header>
 ${o.body}
-${(o.scripts ?? []).map((src) => html`<script src="${src}"></script>\n`)}${(bundle?.scripts ?? []).map((src) => html`<script type="module" src="${src}"></script>\n`)}</body>
+${(o.scripts ?? []).map(classicScript)}${(bundle?.scripts ?? []).map((src) => html`<script type="module" src="${src}"></script>\n`)}</body>
 </html>`}`;
 }
 
-export function appPage(page: AppPage, locale: Locale, path: string, assets: Assets, kassaPublicUrl: string): { status: number; body: string } {
+/**
+ * A pinned tag carries its integrity, and `crossorigin` so the browser fetches it with CORS (SRI
+ * is only checked on CORS responses). The unpinned fallback says in the page why it is one.
+ */
+function classicScript(tag: KassaScriptTag): Html {
+  if (tag.integrity) return html`<script src="${tag.src}" integrity="${tag.integrity}" crossorigin="anonymous"></script>\n`;
+  // The reason is the demo's own wording (no shopper input), and has no "--" to end the comment.
+  const note = tag.unpinned ? html`<!-- kassa.js is not pinned: ${tag.unpinned.replace(/-{2,}/g, '-')}; the demo asks again on a later page view -->\n` : '';
+  return html`${note}<script src="${tag.src}"></script>\n`;
+}
+
+/** `kassaScript`: the kassa.js tag for the plain shop page (React and Vue bundle the widget). */
+export function appPage(page: AppPage, locale: Locale, path: string, assets: Assets, kassaScript: KassaScriptTag | null): { status: number; body: string } {
   const t = MESSAGES[locale];
   const built = assets.entry(page) !== null;
   const integration = page === 'shop' ? t.integrationShop : page === 'react' ? t.integrationReact : t.integrationVue;
@@ -78,7 +91,7 @@ export function appPage(page: AppPage, locale: Locale, path: string, assets: Ass
       assets,
       entry: page,
       // Only the plain page loads the one-file widget by tag; React and Vue bundle it.
-      scripts: page === 'shop' ? [`${kassaPublicUrl}/kassa.js`] : [],
+      scripts: page === 'shop' && kassaScript ? [kassaScript] : [],
       body,
     }),
   };

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { PaymentIntentObject } from '@kassa/core/wire';
 import type { CheckoutResult, Order } from '../src/api-types.js';
@@ -250,11 +250,16 @@ describe('pages', () => {
     assert.match(zh, /拒绝：余额不足/);
   });
 
-  it('loads the widget by script tag from Kassa on the plain shop page', async () => {
+  it('loads the widget by a pinned script tag from Kassa, with the integrity of the bytes Kassa serves', async () => {
     const page = await (await fetch(`${stack.demo.url}/`)).text();
-    assert.ok(page.includes(`<script src="${stack.kassa.url}/kassa.js"></script>`));
+    const manifest = (await getJson<{ version: string; integrity: string }>(`${stack.kassa.url}/kassa.json`)).body;
+    const src = `${stack.kassa.url}/kassa@${manifest.version}.js`;
+    assert.ok(page.includes(`<script src="${src}" integrity="${manifest.integrity}" crossorigin="anonymous"></script>`), page);
+    const served = new Uint8Array(await (await fetch(src)).arrayBuffer());
+    assert.equal(manifest.integrity, `sha384-${createHash('sha384').update(served).digest('base64')}`);
+    assert.ok(!page.includes('not pinned'));
     const react = await (await fetch(`${stack.demo.url}/react`)).text();
-    assert.ok(!react.includes('kassa.js'), 'the React page bundles the widget instead');
+    assert.doesNotMatch(react, /kassa(@[^"]*)?\.js/, 'the React page bundles the widget instead');
   });
 
   it('shows a missing order as 404', async () => {

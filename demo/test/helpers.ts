@@ -1,5 +1,5 @@
 /** Boots a real Kassa server (SQLite in a temp dir, port 0) and the demo in front of it. */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startKassa } from '@kassa/server';
@@ -16,7 +16,11 @@ export interface Stack {
 
 export async function startStack(): Promise<Stack> {
   const dataDir = await mkdtemp(join(tmpdir(), 'kassa-demo-test-'));
-  const kassa = await startKassa({ dataDir, port: 0, logLevel: 'silent' });
+  // A kassa.js of its own, so the pinned script tag does not depend on the widget being built.
+  const widgetDistDir = join(dataDir, 'widget-dist');
+  await mkdir(widgetDistDir);
+  await writeFile(join(widgetDistDir, 'kassa.js'), 'console.log("kassa.js for the demo tests");\n');
+  const kassa = await startKassa({ dataDir, port: 0, logLevel: 'silent', widgetDistDir });
   if (!kassa.keys) throw new Error('a fresh Kassa data dir should create test keys');
   const secretKey = kassa.keys.secretKey;
   const extra: DemoServer[] = [];

@@ -2,14 +2,60 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { startDemo, type DemoServer } from '../server/index.js';
 
 // Pages are rendered by the demo server from Vite's manifest; these tests use a small dist of
-// their own so they do not depend on (or disturb) a real build. No Kassa is needed for pages.
+// their own so they do not depend on (or disturb) a real build. The only thing pages need from
+// Kassa is /kassa.json (for the pinned script tag), which a small stand-in answers here, so what
+// Kassa says can be chosen per test (demo/test/api.test.ts checks it against the real server).
 let dist: string;
 let demo: DemoServer;
 let unbuilt: DemoServer;
+let fakeKassa: FakeKassa;
+
+const INTEGRITY = `sha384-${'A'.repeat(64)}`;
+
+interface FakeKassa {
+  url: string;
+  /** What GET /kassa.json answers next. */
+  reply: { status: number; body: unknown };
+  /** How many times /kassa.json was asked for. */
+  manifestRequests: number;
+  close(): Promise<void>;
+}
+
+async function startFakeKassa(): Promise<FakeKassa> {
+  const fake = {
+    url: '',
+    reply: { status: 200, body: {} as unknown },
+    manifestRequests: 0,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+  const server: Server = createServer((req, res) => {
+    if (req.url !== '/kassa.json') {
+      res.writeHead(404).end();
+      return;
+    }
+    fake.manifestRequests += 1;
+    res.writeHead(fake.reply.status, { 'content-type': 'application/json' }).end(JSON.stringify(fake.reply.body));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  fake.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  fake.reply.body = { version: '0.1.0', url: `${fake.url}/kassa@0.1.0.js`, integrity: INTEGRITY };
+  return fake;
+}
+
+/** A port nothing listens on (bound, then let go). */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
 
 before(async () => {
   dist = await mkdtemp(join(tmpdir(), 'kassa-demo-dist-'));
@@ -26,13 +72,15 @@ before(async () => {
     }),
   );
   await writeFile(join(dist, 'assets', 'react-1.js'), 'console.log("react");\n');
-  demo = await startDemo({ port: 0, kassaUrl: 'http://127.0.0.1:4242/', secretKey: 'sk_test_unused', distDir: dist });
-  unbuilt = await startDemo({ port: 0, kassaUrl: 'http://127.0.0.1:4242', secretKey: 'sk_test_unused', distDir: join(dist, 'missing') });
+  fakeKassa = await startFakeKassa();
+  demo = await startDemo({ port: 0, kassaUrl: `${fakeKassa.url}/`, secretKey: 'sk_test_unused', distDir: dist });
+  unbuilt = await startDemo({ port: 0, kassaUrl: fakeKassa.url, secretKey: 'sk_test_unused', distDir: join(dist, 'missing') });
 });
 
 after(async () => {
   await demo?.close();
   await unbuilt?.close();
+  await fakeKassa?.close();
   await rm(dist, { recursive: true, force: true });
 });
 
@@ -50,7 +98,8 @@ describe('demo pages', () => {
 
     const shop = await (await fetch(`${demo.url}/`)).text();
     // kassa.js (classic script) comes before the page's module, from Kassa's origin.
-    assert.ok(shop.indexOf('<script src="http://127.0.0.1:4242/kassa.js">') < shop.indexOf('/assets/shop-1.js'));
+    const kassaJs = shop.indexOf(`<script src="${fakeKassa.url}/kassa@0.1.0.js"`);
+    assert.ok(kassaJs > 0 && kassaJs < shop.indexOf('/assets/shop-1.js'));
     const vue = await (await fetch(`${demo.url}/vue`)).text();
     assert.ok(vue.includes('/assets/vue-1.js'));
   });
@@ -92,5 +141,63 @@ describe('demo pages', () => {
     assert.match(await response.text(), /pnpm --filter @kassa\/demo build/);
     const cards = await fetch(`${unbuilt.url}/cards`);
     assert.equal(cards.status, 200, 'the card table needs no bundle');
+  });
+});
+
+describe('the pinned kassa.js tag on the plain shop page', () => {
+  it('names the version from Kassa’s /kassa.json with its integrity and crossorigin, asked once and cached', async () => {
+    const asked = fakeKassa.manifestRequests;
+    for (let i = 0; i < 3; i += 1) {
+      const shop = await (await fetch(`${demo.url}/`)).text();
+      assert.ok(shop.includes(`<script src="${fakeKassa.url}/kassa@0.1.0.js" integrity="${INTEGRITY}" crossorigin="anonymous"></script>`), shop);
+      assert.ok(!shop.includes('not pinned'));
+    }
+    assert.ok(fakeKassa.manifestRequests - asked <= 1, 'the manifest is cached, not fetched per page view');
+    // The framework pages bundle the widget: no tag, and no need to ask Kassa.
+    const vue = await (await fetch(`${demo.url}/vue`)).text();
+    assert.doesNotMatch(vue, /kassa(@[^"]*)?\.js/);
+  });
+
+  it('points the tag at the public URL the page’s CSP allows, whatever host the manifest names', async (t) => {
+    const publicUrl = 'http://kassa.test:4242';
+    const elsewhere = await startDemo({ port: 0, kassaUrl: fakeKassa.url, kassaPublicUrl: publicUrl, secretKey: 'sk_test_unused', distDir: dist });
+    t.after(() => elsewhere.close());
+    const response = await fetch(`${elsewhere.url}/`);
+    assert.ok((await response.text()).includes(`<script src="${publicUrl}/kassa@0.1.0.js" integrity="${INTEGRITY}" crossorigin="anonymous">`));
+    assert.match(response.headers.get('content-security-policy') ?? '', new RegExp(`script-src 'self' ${publicUrl}(;|$)`));
+  });
+
+  it('falls back to the unpinned /kassa.js and says why while Kassa cannot tell, then pins once it can', async (t) => {
+    const flaky = await startFakeKassa();
+    t.after(() => flaky.close());
+    // 0: ask again on every page view, so the test needs no clock.
+    const shop = await startDemo({ port: 0, kassaUrl: flaky.url, secretKey: 'sk_test_unused', distDir: dist, kassaScriptRetryMs: 0 });
+    t.after(() => shop.close());
+
+    flaky.reply = { status: 503, body: { error: { type: 'api_error', code: 'widget_not_built', message: 'widget not built: run pnpm build' } } };
+    let page = await (await fetch(`${shop.url}/`)).text();
+    assert.ok(page.includes(`<!-- kassa.js is not pinned: Kassa answered 503 for /kassa.json; the demo asks again on a later page view -->\n<script src="${flaky.url}/kassa.js"></script>`), page);
+    assert.doesNotMatch(page, /integrity=/);
+
+    // Whatever Kassa says is checked before it reaches an attribute.
+    flaky.reply = { status: 200, body: { version: '0.1.0', url: `${flaky.url}/kassa@0.1.0.js`, integrity: 'sha384-"><script>alert(1)</script>' } };
+    page = await (await fetch(`${shop.url}/`)).text();
+    assert.ok(page.includes('kassa.js is not pinned: Kassa answered with an unexpected manifest'), page);
+    assert.ok(!page.includes('alert(1)'));
+
+    flaky.reply = { status: 200, body: { version: '0.2.0', url: `${flaky.url}/kassa@0.2.0.js`, integrity: INTEGRITY } };
+    page = await (await fetch(`${shop.url}/`)).text();
+    assert.ok(page.includes(`<script src="${flaky.url}/kassa@0.2.0.js" integrity="${INTEGRITY}" crossorigin="anonymous"></script>`), page);
+    assert.ok(!page.includes('not pinned'));
+  });
+
+  it('still renders the page, unpinned, when Kassa is not running at all', async (t) => {
+    const kassaUrl = `http://127.0.0.1:${await closedPort()}`;
+    const shop = await startDemo({ port: 0, kassaUrl, secretKey: 'sk_test_unused', distDir: dist });
+    t.after(() => shop.close());
+    const response = await fetch(`${shop.url}/`);
+    assert.equal(response.status, 200);
+    const page = await response.text();
+    assert.ok(page.includes(`<!-- kassa.js is not pinned: Kassa did not answer for /kassa.json; the demo asks again on a later page view -->\n<script src="${kassaUrl}/kassa.js"></script>`), page);
   });
 });
