@@ -208,7 +208,7 @@ describe('client secret (JWT)', () => {
     assert.equal(view.body.status, 'succeeded');
     const token = await h.tokenize(intent.client_secret);
     const again = await h.client('POST', `/payment_intents/${intent.id}/confirm`, intent.client_secret, { payment_method: token.body.id });
-    assert.equal(again.status, 409);
+    assert.equal(again.status, 400);
     assert.equal(again.body.error.code, 'payment_intent_unexpected_state');
     assert.equal(again.body.error.payment_intent.status, 'succeeded');
   });

@@ -87,10 +87,10 @@ describe('property: over any sequence of payments, captures and cancels', () => 
                 const current = await h.v1('GET', `/payment_intents/${target}`);
                 const amount = Math.max(1, Math.floor(current.body.amount_capturable * o.fraction));
                 const r = await h.v1('POST', `/payment_intents/${target}/capture`, { amount_to_capture: amount });
-                assert.ok(r.status === 200 || r.status === 409, `capture answered ${r.status}`);
+                assert.ok(r.status === 200 || (r.status === 400 && r.body.error.code === 'payment_intent_unexpected_state'), `capture answered ${r.status}`);
               } else {
                 const r = await h.v1('POST', `/payment_intents/${target}/cancel`, {});
-                assert.ok(r.status === 200 || r.status === 409, `cancel answered ${r.status}`);
+                assert.ok(r.status === 200 || (r.status === 400 && r.body.error.code === 'payment_intent_unexpected_state'), `cancel answered ${r.status}`);
               }
             }
             const account = h.kassa.sandboxAccount(card, 'cny');

@@ -42,10 +42,10 @@ describe('manual capture and cancel', () => {
 
     // Captured intents cannot be captured or canceled again.
     const again = await h.v1('POST', `/payment_intents/${intent.id}/capture`, {});
-    assert.equal(again.status, 409);
+    assert.equal(again.status, 400);
     assert.equal(again.body.error.code, 'payment_intent_unexpected_state');
     const cancel = await h.v1('POST', `/payment_intents/${intent.id}/cancel`, {});
-    assert.equal(cancel.status, 409);
+    assert.equal(cancel.status, 400);
   });
 
   it('capturing without an amount takes the whole hold (form-encoded, empty body, as stripe-node sends it)', async () => {
@@ -86,9 +86,9 @@ describe('manual capture and cancel', () => {
     assert.deepEqual(outboxTypes(db, intent.id).slice(-1), ['payment_intent.canceled']);
 
     const capture = await h.v1('POST', `/payment_intents/${intent.id}/capture`, {});
-    assert.equal(capture.status, 409);
+    assert.equal(capture.status, 400);
     const confirm = await h.v1('POST', `/payment_intents/${intent.id}/confirm`, { payment_method: 'tok_whatever123' });
-    assert.equal(confirm.status, 409);
+    assert.equal(confirm.status, 400);
   });
 
   it('an intent nobody paid can be canceled; a succeeded one cannot', async () => {
@@ -99,7 +99,7 @@ describe('manual capture and cancel', () => {
 
     const { intent } = await h.pay(CARDS.visa);
     const r = await h.v1('POST', `/payment_intents/${intent.id}/cancel`, {});
-    assert.equal(r.status, 409);
+    assert.equal(r.status, 400);
     assert.equal(r.body.error.code, 'payment_intent_unexpected_state');
     assert.match(r.body.error.message, /succeeded/);
   });
@@ -112,10 +112,10 @@ describe('manual capture and cancel', () => {
     assert.equal(canceled.body.next_action, null);
   });
 
-  it('capture before confirmation is a 409', async () => {
+  it('capture before confirmation is a 400 payment_intent_unexpected_state, as Stripe answers', async () => {
     const intent = await h.createIntent({ capture_method: 'manual' });
     const r = await h.v1('POST', `/payment_intents/${intent.id}/capture`, {});
-    assert.equal(r.status, 409);
+    assert.equal(r.status, 400);
     assert.equal(r.body.error.payment_intent?.id ?? intent.id, intent.id);
   });
 });

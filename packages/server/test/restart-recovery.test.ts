@@ -119,8 +119,9 @@ describe('crash recovery', () => {
       // While the outcome is unknown, nothing else may happen to the intent.
       const token = await flaky.tokenize(intent.client_secret, { number: CARDS.visa });
       const retry = await flaky.client('POST', `/payment_intents/${intent.id}/confirm`, intent.client_secret, { payment_method: token.body.id });
-      assert.equal(retry.status, 409);
-      assert.equal((await flaky.v1('POST', `/payment_intents/${intent.id}/cancel`, {})).status, 409);
+      assert.equal(retry.status, 400);
+      assert.equal(retry.body.error.code, 'payment_intent_unexpected_state');
+      assert.equal((await flaky.v1('POST', `/payment_intents/${intent.id}/cancel`, {})).status, 400);
       // The issuer did debit.
       assert.deepEqual(flaky.kassa.sandboxAccount(CARDS.mastercardLimited, 'cny'), { balance: 7200, held: 0 });
       await flaky.close();

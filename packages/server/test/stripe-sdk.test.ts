@@ -150,7 +150,8 @@ describe('the official stripe SDK against Kassa', () => {
     const err = await rejection(() => stripe.paymentIntents.capture(intent.id));
     assert.equal(err.rawType, 'invalid_request_error');
     assert.equal(err.code, 'payment_intent_unexpected_state');
-    assert.equal(err.statusCode, 409);
+    assert.equal(err.statusCode, 400);
+    assert.ok(err instanceof Stripe.errors.StripeInvalidRequestError, 'the SDK raises the class Stripe would');
     assert.equal(err.payment_intent?.status, 'canceled');
   });
 

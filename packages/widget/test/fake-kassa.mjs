@@ -124,7 +124,7 @@ export function fakeKassa() {
       number = token.number;
     }
     if (!['requires_payment_method', 'requires_confirmation'].includes(pi.status)) {
-      return { status: 409, body: { error: { type: 'invalid_request_error', code: 'payment_intent_unexpected_state', message: 'fake: state' } } };
+      return { status: 400, body: { error: { type: 'invalid_request_error', code: 'payment_intent_unexpected_state', message: 'fake: state' } } };
     }
     if (pi.confirm_status) {
       pi.status = pi.confirm_status;

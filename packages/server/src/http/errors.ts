@@ -17,7 +17,9 @@ const STATUS: Readonly<Record<FailureKind, number>> = {
   forbidden: 403,
   not_found: 404,
   method_not_allowed: 405,
-  invalid_state: 409,
+  // Stripe answers a wrong state with 400 (payment_intent_unexpected_state); 409 would make
+  // stripe-node retry it and throw the wrong error class. 409 stays for "key still in use".
+  invalid_state: 400,
   idempotency_in_flight: 409,
   too_large: 413,
   unsupported_media_type: 415,
