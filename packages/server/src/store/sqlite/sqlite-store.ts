@@ -138,18 +138,25 @@ function rowToAttempt(r: Row): AttemptRecord {
   };
 }
 
-function rowToPaymentMethod(r: Row): PaymentMethodRecord {
+/** The card columns a vault card and a saved payment method share. */
+function cardColumns(r: Row) {
   return {
-    id: r.id as string,
-    merchantId: r.merchant_id as string,
-    customer: r.customer as string,
-    vaultCardId: r.vault_card_id as string,
     fingerprint: r.fingerprint as string,
     brand: r.brand as CardBrand,
     last4: r.last4 as string,
     expMonth: r.exp_month as number,
     expYear: r.exp_year as number,
     created: r.created as number,
+  };
+}
+
+function rowToPaymentMethod(r: Row): PaymentMethodRecord {
+  return {
+    id: r.id as string,
+    merchantId: r.merchant_id as string,
+    customer: r.customer as string,
+    vaultCardId: r.vault_card_id as string,
+    ...cardColumns(r),
   };
 }
 
@@ -412,12 +419,7 @@ export class SqliteStore implements Store {
       ciphertext: r.ciphertext as Buffer,
       iv: r.iv as Buffer,
       tag: r.tag as Buffer,
-      fingerprint: r.fingerprint as string,
-      brand: r.brand as CardBrand,
-      last4: r.last4 as string,
-      expMonth: r.exp_month as number,
-      expYear: r.exp_year as number,
-      created: r.created as number,
+      ...cardColumns(r),
     };
   }
 
