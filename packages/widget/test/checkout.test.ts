@@ -440,6 +440,20 @@ describe('<kassa-checkout>', () => {
       expect(second!.idempotencyKey).not.to.equal(first!.idempotencyKey);
     });
 
+    it('a new client secret during the challenge settles pay() with an error (no rejection) and loads the new intent', async () => {
+      const { el } = await readyCheckout();
+      await fillCard(el, { number: '4000000000003220' });
+      const pending = el.pay();
+      await waitForStatus(el, 'challenge');
+      const next = await createIntent({ amount: 5000 });
+      el.clientSecret = next.client_secret;
+      // The superseded attempt must resolve, not throw from a half-reset element.
+      const result = await pending;
+      expect(result.error).to.be.instanceOf(KassaError);
+      await waitForStatus(el, 'ready');
+      expect(payButton(el).textContent!.trim()).to.equal('Pay ¥50.00');
+    });
+
     it('ignores challenge_complete from the wrong origin, window, channel or shape', async () => {
       const { el, id } = await readyCheckout();
       await fillCard(el, { number: '4000000000003220' });

@@ -300,9 +300,12 @@ export class KassaCheckout extends KassaElement {
       case 'requires_action':
         return this.#route(await this.#challenge(intent, signal), signal, intent, hops + 1);
       case 'processing':
-      case 'unknown':
+      case 'unknown': {
+        // Taken before the wait: a new client secret clears #api while this run sleeps.
+        const api = this.#api!;
         await sleep(POLL_MS, signal);
-        return this.#route(await this.#api!.getIntent(intent.id, signal), signal, intent, hops + 1);
+        return this.#route(await api.getIntent(intent.id, signal), signal, intent, hops + 1);
+      }
       case 'requires_payment_method':
       case 'requires_confirmation':
         // Back to square one: the server says why (a failed 3-D Secure, a decline).
@@ -319,6 +322,8 @@ export class KassaCheckout extends KassaElement {
   /** Shows the action's page, waits for it to report back, then asks the server for the outcome. */
   async #challenge(intent: ClientPaymentIntent, signal: AbortSignal): Promise<ApiResult> {
     const bridge = this.#bridge!;
+    // This run's API, taken now: a new client secret clears #api while the shopper is in the challenge.
+    const api = this.#api!;
     const url = actionUrl(intent.next_action, { server: bridge.origin, channel: bridge.channel, origin: location.origin });
     if (!url || !intent.next_action) {
       return { error: { type: 'api_error', code: ClientErrorCode.UnsupportedAction }, intent };
@@ -327,7 +332,7 @@ export class KassaCheckout extends KassaElement {
     this.dispatchEvent(new KassaActionRequiredEvent({ action: intent.next_action, paymentIntent: intent }));
     void this.#focusAfterUpdate(() => this.#challengeFrame());
     await bridge.challengeComplete(intent.id, signal);
-    return this.#api!.getIntent(intent.id, signal);
+    return api.getIntent(intent.id, signal);
   }
 
   // ---- Outcomes ----
