@@ -146,3 +146,57 @@ describe('idempotency', () => {
     assert.equal(good.headers.get('idempotent-replayed'), null);
   });
 });
+
+describe('idempotency: create with confirm=true when the provider does not answer', () => {
+  it('a retry with the same key does not create (and charge) a second intent: the 502 is kept and replayed', async () => {
+    // The issuer acts, then the answer is lost (a timeout), while `timeOut` is set.
+    let timeOut = false;
+    const h = await boot({
+      wrapProvider: (inner) => ({
+        name: inner.name,
+        capabilities: inner.capabilities,
+        lookup: (key) => inner.lookup(key),
+        authorize: async (r) => {
+          const outcome = await inner.authorize(r);
+          if (timeOut) throw new Error('ETIMEDOUT');
+          return outcome;
+        },
+        completeAction: (r) => inner.completeAction(r),
+        capture: (r) => inner.capture(r),
+        cancel: (r) => inner.cancel(r),
+      }),
+    });
+    try {
+      // A returning customer's saved card: the server-side flow a retry could charge again.
+      const saved = await h.pay(CARDS.mastercardLimited, { customer: 'cus_retry', setup_future_usage: 'on_session', amount: 5000 });
+      assert.equal(saved.confirm.body.status, 'succeeded');
+      const pm = (await h.v1('GET', '/customers/cus_retry/payment_methods')).body.data[0].id as string;
+      const balance = () => h.kassa.sandboxAccount(CARDS.mastercardLimited, 'cny')?.balance;
+      const before = balance();
+
+      timeOut = true;
+      const body = { amount: 3000, currency: 'cny', customer: 'cus_retry', payment_method: pm, confirm: true };
+      const first = await h.v1('POST', '/payment_intents', body, { idem: 'order-77' });
+      assert.equal(first.status, 502, JSON.stringify(first.body));
+      assert.equal(first.body.error.code, 'api_error');
+      const intentId = first.body.error.payment_intent?.id as string;
+      assert.match(intentId, /^pi_/);
+
+      // The SDK (or the merchant) retries with the same key once the provider is back.
+      timeOut = false;
+      const again = await h.v1('POST', '/payment_intents', body, { idem: 'order-77' });
+      assert.equal(again.status, 502);
+      assert.equal(again.headers.get('idempotent-replayed'), 'true');
+      assert.equal(again.body.error.payment_intent.id, intentId);
+      const intents = h.db().prepare("SELECT COUNT(*) AS n FROM payment_intents WHERE amount = 3000").get() as { n: number };
+      assert.equal(intents.n, 1, 'one intent for one key');
+
+      // Recovery learns the outcome of the one authorization: charged exactly once.
+      await h.kassa.recover();
+      assert.equal((await h.v1('GET', `/payment_intents/${intentId}`)).body.status, 'succeeded');
+      assert.equal(balance(), (before ?? 0) - 3000);
+    } finally {
+      await h.close();
+    }
+  });
+});
