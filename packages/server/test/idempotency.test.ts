@@ -199,4 +199,41 @@ describe('idempotency: create with confirm=true when the provider does not answe
       await h.close();
     }
   });
+  it('a widget confirm retried after a 502 replays the 502 (not a 400 for the unknown state), and charges once', async () => {
+    let timeOut = false;
+    const h = await boot({
+      wrapProvider: (inner) => ({
+        name: inner.name,
+        capabilities: inner.capabilities,
+        lookup: (key) => inner.lookup(key),
+        authorize: async (r) => {
+          const outcome = await inner.authorize(r);
+          if (timeOut) throw new Error('ETIMEDOUT');
+          return outcome;
+        },
+        completeAction: (r) => inner.completeAction(r),
+        capture: (r) => inner.capture(r),
+        cancel: (r) => inner.cancel(r),
+      }),
+    });
+    try {
+      const intent = await h.createIntent({ amount: 4100 });
+      const token = await h.tokenize(intent.client_secret, { number: CARDS.unionpay });
+      const before = h.kassa.sandboxAccount(CARDS.unionpay, 'cny')?.balance ?? 100_000_000;
+      const path = `/payment_intents/${intent.id}/confirm`;
+      timeOut = true;
+      const first = await h.client('POST', path, intent.client_secret, { payment_method: token.body.id }, { idem: 'click-1' });
+      assert.equal(first.status, 502);
+      timeOut = false;
+      const again = await h.client('POST', path, intent.client_secret, { payment_method: token.body.id }, { idem: 'click-1' });
+      assert.equal(again.status, 502);
+      assert.equal(again.headers.get('idempotent-replayed'), 'true');
+      assert.equal(again.body.error.payment_intent.status, 'unknown');
+      await h.kassa.recover();
+      assert.equal((await h.v1('GET', `/payment_intents/${intent.id}`)).body.status, 'succeeded');
+      assert.equal(h.kassa.sandboxAccount(CARDS.unionpay, 'cny')?.balance, before - 4100);
+    } finally {
+      await h.close();
+    }
+  });
 });

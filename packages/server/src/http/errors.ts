@@ -96,6 +96,12 @@ export async function errorResult(err: unknown, present?: IntentPresenter): Prom
   return { status: STATUS[known.kind], body: { error } };
 }
 
+/** What a bug answers: a 500 that says nothing about internals. */
+export const UNEXPECTED_ERROR: HttpResult = {
+  status: 500,
+  body: { error: { type: 'api_error', code: 'api_error', message: 'An unexpected error occurred.' } },
+};
+
 export function notFoundHandler(): RequestHandler {
   return (req) => {
     throw new KassaError(FailureKind.NotFound, 'route_not_found', `Unrecognized request URL (${req.method} ${req.path}).`);
@@ -123,7 +129,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     }
     if (!result) {
       logger.error({ err, method: req.method, path: req.path }, 'unhandled error');
-      result = { status: 500, body: { error: { type: 'api_error', code: 'api_error', message: 'An unexpected error occurred.' } } };
+      result = UNEXPECTED_ERROR;
     }
     res.status(result.status).json(result.body);
   };

@@ -2,15 +2,16 @@
  * Idempotent POSTs (docs/API.md, Conventions). With an Idempotency-Key, the first request
  * runs and its response (status and body, errors included) is stored; the same key with the
  * same body replays it; with another body it is a 422; while the first still runs, a 409.
- * A 5xx is not stored: the key is released so a retry runs again, which the use cases make
- * safe (recovery points, derived provider keys).
+ * 5xx answers are stored too (Stripe does the same): a create with confirm=true that got no
+ * answer from the provider must not run again and make a second intent. A crashed request's
+ * key is taken over once its lock is stale.
  */
 import { createHash } from 'node:crypto';
 import type { Request, Response } from 'express';
 import type { Store } from '../store/port.js';
 import type { Clock } from '../domain/ports.js';
 import { FailureKind, KassaError } from '../domain/errors.js';
-import { errorResult, presenterOf } from './errors.js';
+import { errorResult, presenterOf, UNEXPECTED_ERROR } from './errors.js';
 import type { HttpResult } from './errors.js';
 
 /** A lock older than this was left by a crashed process and may be taken over. */
@@ -84,18 +85,22 @@ export class Idempotency {
       case 'started':
         break;
     }
+    // As at Stripe, the first answer is the answer, 5xx included: once the handler ran, a
+    // provider may have acted, and running it again could charge twice (a create with
+    // confirm=true would make a second intent). A replay shows the intent as it was then;
+    // retrieving it shows how it settled.
     let result: HttpResult;
+    let bug: unknown;
     try {
       result = await handler();
     } catch (error) {
       const mapped = await errorResult(error, presenterOf(res)).catch(() => null);
-      if (!mapped || mapped.status >= 500) {
-        await this.store.releaseIdempotent(ref);
-        throw error;
-      }
-      result = mapped;
+      if (!mapped) bug = error;
+      result = mapped ?? UNEXPECTED_ERROR;
     }
     await this.store.finishIdempotent(ref, result.status, JSON.stringify(result.body), this.clock.now());
+    // A bug still goes to the error handler, to be logged; it answers the same 500.
+    if (bug !== undefined) throw bug;
     send(res, result);
   }
 }

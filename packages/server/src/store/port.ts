@@ -95,7 +95,6 @@ export interface Store {
   // idempotency
   beginIdempotent(ref: IdempotencyKeyRef, requestHash: string, now: number, staleAfterMs: number): Promise<IdempotencyBegin>;
   finishIdempotent(ref: IdempotencyKeyRef, status: number, body: string, now: number): Promise<void>;
-  releaseIdempotent(ref: IdempotencyKeyRef): Promise<void>;
 
   // read models (tests, the CLI later)
   ledgerFor(intentId: string): Promise<LedgerTransaction[]>;

@@ -13,14 +13,14 @@ import {
   customerSchema,
 } from '@kassa/core/wire';
 import type { PaymentIntents } from '../../domain/payment-intents.js';
-import { FailureKind, KassaError, notFound } from '../../domain/errors.js';
+import { notFound } from '../../domain/errors.js';
 import { merchantView, paymentMethodView } from '../../domain/views.js';
 import type { PaymentIntentRecord } from '../../domain/model.js';
 import type { ClientSecrets } from '../auth.js';
 import { merchantOf } from '../auth.js';
 import type { Idempotency } from '../idempotency.js';
 import { idempotencyKeyOf } from '../idempotency.js';
-import { errorResult, methodNotAllowed, presenterOf } from '../errors.js';
+import { methodNotAllowed } from '../errors.js';
 import { parseBody, parseQuery } from '../validation.js';
 
 /** Server-side confirm may rely on a payment_method attached at creation. */
@@ -70,20 +70,12 @@ export function merchantRouter(deps: { payments: PaymentIntents; clientSecrets: 
       const merchantId = merchantOf(res);
       const body = parseBody(merchantCreateSchema, req, res);
       const { automatic_payment_methods: _automatic, payment_method_types: _types, allowed_payment_method_types: _allowed, ...input } = body;
-      await idempotency.respond(req, res, { merchantId, scope: 'v1' }, body, async () => {
-        try {
-          return { status: 200, body: present(await payments.create(merchantId, input, idempotencyKeyOf(req))) };
-        } catch (error) {
-          // With confirm=true the intent exists (and may be charged) once the provider was called.
-          // A thrown 5xx releases the key, so a retry (stripe-node retries 5xx by itself) would
-          // create and charge a second intent: keep this 502, naming the intent, as the answer.
-          if (error instanceof KassaError && error.kind === FailureKind.ProviderUnavailable && error.details.paymentIntent) {
-            const result = await errorResult(error, presenterOf(res));
-            if (result) return result;
-          }
-          throw error;
-        }
-      });
+      // A 502 here (confirm=true, provider silent) is kept under the key like any answer, so a
+      // retry replays it instead of creating and charging a second intent.
+      await idempotency.respond(req, res, { merchantId, scope: 'v1' }, body, async () => ({
+        status: 200,
+        body: present(await payments.create(merchantId, input, idempotencyKeyOf(req))),
+      }));
     })
     .all(methodNotAllowed('POST'));
 

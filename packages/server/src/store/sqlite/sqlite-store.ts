@@ -458,10 +458,6 @@ export class SqliteStore implements Store {
     await this.#writes.run(() => this.#s.finishIdem.run({ ...ref, status, body }));
   }
 
-  async releaseIdempotent(ref: IdempotencyKeyRef): Promise<void> {
-    await this.#writes.run(() => this.#s.deleteIdem.run(ref));
-  }
-
   async ledgerFor(intentId: string): Promise<LedgerTransaction[]> {
     const rows = this.#s.ledgerFor.all(intentId) as Row[];
     const byTxn = new Map<string, LedgerTransaction>();
@@ -569,6 +565,5 @@ function prepare(db: Database) {
       WHERE merchant_id = @merchantId AND scope = @scope AND key = @key`),
     finishIdem: st(`UPDATE idempotency_keys SET status = 'done', response_status = @status, response_body = @body, locked_at = NULL
       WHERE merchant_id = @merchantId AND scope = @scope AND key = @key`),
-    deleteIdem: st('DELETE FROM idempotency_keys WHERE merchant_id = @merchantId AND scope = @scope AND key = @key'),
   };
 }
