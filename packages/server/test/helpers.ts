@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { startKassa } from '../src/index.js';
-import type { KassaOptions, KassaServer } from '../src/index.js';
+import type { KassaOptions, KassaServer, PaymentProvider } from '../src/index.js';
 
 export const SHOP = 'http://localhost:3000';
 export const FUTURE_YEAR = new Date().getUTCFullYear() + 3;
@@ -168,4 +168,29 @@ export function challengeUrl(nextActionUrl: string, origin = SHOP, channel = 'ch
   u.searchParams.set('channel', channel);
   u.searchParams.set('origin', origin);
   return u.href;
+}
+
+/**
+ * A provider that does its work, then "times out" before the answer arrives, for the
+ * operations in the set (tests may add and remove them while the server runs). The provider
+ * deduplicates on the derived key, so the second call only reads the outcome back.
+ */
+export function timingOutAfterActing(operations: Set<string>) {
+  return (inner: PaymentProvider): PaymentProvider => ({
+    name: inner.name,
+    capabilities: inner.capabilities,
+    lookup: (key) => inner.lookup(key),
+    authorize: async (r) => {
+      await inner.authorize(r);
+      if (operations.has('authorize')) throw new Error('socket hang up');
+      return inner.authorize(r);
+    },
+    completeAction: (r) => inner.completeAction(r),
+    capture: async (r) => {
+      await inner.capture(r);
+      if (operations.has('capture')) throw new Error('ETIMEDOUT');
+      return inner.capture(r);
+    },
+    cancel: (r) => inner.cancel(r),
+  });
 }

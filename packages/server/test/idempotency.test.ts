@@ -4,7 +4,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { CARDS, boot, outboxTypes } from './helpers.js';
+import { CARDS, boot, outboxTypes, timingOutAfterActing } from './helpers.js';
 import type { Harness } from './helpers.js';
 
 describe('idempotency', () => {
@@ -149,23 +149,9 @@ describe('idempotency', () => {
 
 describe('idempotency: create with confirm=true when the provider does not answer', () => {
   it('a retry with the same key does not create (and charge) a second intent: the 502 is kept and replayed', async () => {
-    // The issuer acts, then the answer is lost (a timeout), while `timeOut` is set.
-    let timeOut = false;
-    const h = await boot({
-      wrapProvider: (inner) => ({
-        name: inner.name,
-        capabilities: inner.capabilities,
-        lookup: (key) => inner.lookup(key),
-        authorize: async (r) => {
-          const outcome = await inner.authorize(r);
-          if (timeOut) throw new Error('ETIMEDOUT');
-          return outcome;
-        },
-        completeAction: (r) => inner.completeAction(r),
-        capture: (r) => inner.capture(r),
-        cancel: (r) => inner.cancel(r),
-      }),
-    });
+    // The issuer acts, then the answer is lost (a timeout), while 'authorize' is in `lose`.
+    const lose = new Set<string>();
+    const h = await boot({ wrapProvider: timingOutAfterActing(lose) });
     try {
       // A returning customer's saved card: the server-side flow a retry could charge again.
       const saved = await h.pay(CARDS.mastercardLimited, { customer: 'cus_retry', setup_future_usage: 'on_session', amount: 5000 });
@@ -174,7 +160,7 @@ describe('idempotency: create with confirm=true when the provider does not answe
       const balance = () => h.kassa.sandboxAccount(CARDS.mastercardLimited, 'cny')?.balance;
       const before = balance();
 
-      timeOut = true;
+      lose.add('authorize');
       const body = { amount: 3000, currency: 'cny', customer: 'cus_retry', payment_method: pm, confirm: true };
       const first = await h.v1('POST', '/payment_intents', body, { idem: 'order-77' });
       assert.equal(first.status, 502, JSON.stringify(first.body));
@@ -183,7 +169,7 @@ describe('idempotency: create with confirm=true when the provider does not answe
       assert.match(intentId, /^pi_/);
 
       // The SDK (or the merchant) retries with the same key once the provider is back.
-      timeOut = false;
+      lose.delete('authorize');
       const again = await h.v1('POST', '/payment_intents', body, { idem: 'order-77' });
       assert.equal(again.status, 502);
       assert.equal(again.headers.get('idempotent-replayed'), 'true');
@@ -200,31 +186,17 @@ describe('idempotency: create with confirm=true when the provider does not answe
     }
   });
   it('a widget confirm retried after a 502 replays the 502 (not a 400 for the unknown state), and charges once', async () => {
-    let timeOut = false;
-    const h = await boot({
-      wrapProvider: (inner) => ({
-        name: inner.name,
-        capabilities: inner.capabilities,
-        lookup: (key) => inner.lookup(key),
-        authorize: async (r) => {
-          const outcome = await inner.authorize(r);
-          if (timeOut) throw new Error('ETIMEDOUT');
-          return outcome;
-        },
-        completeAction: (r) => inner.completeAction(r),
-        capture: (r) => inner.capture(r),
-        cancel: (r) => inner.cancel(r),
-      }),
-    });
+    const lose = new Set<string>();
+    const h = await boot({ wrapProvider: timingOutAfterActing(lose) });
     try {
       const intent = await h.createIntent({ amount: 4100 });
       const token = await h.tokenize(intent.client_secret, { number: CARDS.unionpay });
       const before = h.kassa.sandboxAccount(CARDS.unionpay, 'cny')?.balance ?? 100_000_000;
       const path = `/payment_intents/${intent.id}/confirm`;
-      timeOut = true;
+      lose.add('authorize');
       const first = await h.client('POST', path, intent.client_secret, { payment_method: token.body.id }, { idem: 'click-1' });
       assert.equal(first.status, 502);
-      timeOut = false;
+      lose.delete('authorize');
       const again = await h.client('POST', path, intent.client_secret, { payment_method: token.body.id }, { idem: 'click-1' });
       assert.equal(again.status, 502);
       assert.equal(again.headers.get('idempotent-replayed'), 'true');

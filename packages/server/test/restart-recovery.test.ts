@@ -8,33 +8,12 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { CARDS, accountBalance, boot, outboxTypes, unbalancedTransactions } from './helpers.js';
+import { CARDS, accountBalance, boot, outboxTypes, timingOutAfterActing, unbalancedTransactions } from './helpers.js';
 import type { PaymentProvider } from '../src/index.js';
 import { startKassa } from '../src/index.js';
 
 function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'kassa-restart-'));
-}
-
-/** A provider that does its work, then "times out" before the answer arrives. */
-function timingOutAfterActing(operations: Set<string>) {
-  return (inner: PaymentProvider): PaymentProvider => ({
-    name: inner.name,
-    capabilities: inner.capabilities,
-    lookup: (key) => inner.lookup(key),
-    authorize: async (r) => {
-      await inner.authorize(r);
-      if (operations.has('authorize')) throw new Error('socket hang up');
-      return inner.authorize(r);
-    },
-    completeAction: (r) => inner.completeAction(r),
-    capture: async (r) => {
-      await inner.capture(r);
-      if (operations.has('capture')) throw new Error('ETIMEDOUT');
-      return inner.capture(r);
-    },
-    cancel: (r) => inner.cancel(r),
-  });
 }
 
 /** A provider that is down: the call never reaches it. */
