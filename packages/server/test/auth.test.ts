@@ -181,6 +181,47 @@ describe('client secret (JWT)', () => {
     assert.equal((await h.client('GET', `/payment_intents/${a.id}`, wrongMerchant)).status, 404);
   });
 
+  it('refuses a secret issued in the future (beyond 30 s of clock skew) or not valid yet (nbf)', async () => {
+    const intent = await h.createIntent();
+    const now = Math.floor(Date.now() / 1000);
+    const base = { sub: intent.id, mid: h.kassa.merchant, iss: h.url, aud: 'kassa:client', jti: 'j4' };
+    const cases: Record<string, string> = {
+      // Within the TTL from its own iat, but that iat is an hour away: it would live 75 minutes.
+      'iat an hour ahead': forge({ ...base, iat: now + 3600, exp: now + 3600 + 600 }),
+      'iat 2 minutes ahead': forge({ ...base, iat: now + 120, exp: now + 120 + 600 }),
+      'nbf in 2 minutes': forge({ ...base, iat: now, nbf: now + 120, exp: now + 600 }),
+    };
+    for (const [name, secret] of Object.entries(cases)) {
+      const get = await h.client('GET', `/payment_intents/${intent.id}`, secret);
+      assert.equal(get.status, 401, name);
+      assert.equal(get.body.error.code, 'client_secret_invalid', name);
+      assert.equal((await h.tokenize(secret)).status, 401, name);
+    }
+    // A few seconds of skew between clocks is tolerated, and an nbf already passed is fine.
+    assert.equal((await h.client('GET', `/payment_intents/${intent.id}`, forge({ ...base, iat: now + 10, exp: now + 600 }))).status, 200);
+    assert.equal((await h.client('GET', `/payment_intents/${intent.id}`, forge({ ...base, iat: now, nbf: now - 5, exp: now + 600 }))).status, 200);
+  });
+
+  it('a validly signed secret naming no merchant is 401 client_secret_invalid, never a 500', async () => {
+    const intent = await h.createIntent();
+    const now = Math.floor(Date.now() / 1000);
+    const ghost = forge({ sub: intent.id, mid: 'acct_doesnotexist', iss: h.url, aud: 'kassa:client', jti: 'j5', iat: now, exp: now + 600 });
+    const tok = await h.tokenize(ghost);
+    assert.equal(tok.status, 401, JSON.stringify(tok.body));
+    assert.equal(tok.body.error.type, 'authentication_error');
+    assert.equal(tok.body.error.code, 'client_secret_invalid');
+    const get = await h.client('GET', `/payment_intents/${intent.id}`, ghost);
+    assert.equal(get.status, 401);
+    assert.equal(get.body.error.code, 'client_secret_invalid');
+    const confirm = await h.client('POST', `/payment_intents/${intent.id}/confirm`, ghost, { payment_method: 'tok_abcdefghijklmnop' });
+    assert.equal(confirm.status, 401);
+    assert.equal(confirm.body.error.code, 'client_secret_invalid');
+    // A merchant created after start is known at once.
+    const other = await h.kassa.createMerchant();
+    const pi = await h.v1('POST', '/payment_intents', { amount: 100, currency: 'cny' }, { key: other.secretKey });
+    assert.equal((await h.tokenize(pi.body.client_secret)).status, 200);
+  });
+
   it('a client secret cannot be used as a merchant key, nor a secret key as a client secret', async () => {
     const intent = await h.createIntent();
     assert.equal((await h.v1('GET', `/payment_intents/${intent.id}`, undefined, { key: intent.client_secret })).status, 401);

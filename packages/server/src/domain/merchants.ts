@@ -75,6 +75,11 @@ export class Merchants {
     return this.store.merchantForSecretKeyHash(hashApiKey(key));
   }
 
+  /** Whether the merchant exists (from the in-memory map `load` fills; no store round trip). */
+  exists(merchantId: string): boolean {
+    return this.#origins.has(merchantId);
+  }
+
   originsOf(merchantId: string): readonly string[] {
     return this.#origins.get(merchantId) ?? [];
   }

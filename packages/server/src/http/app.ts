@@ -61,7 +61,7 @@ export function createApp(deps: AppDeps): Express {
       payments: deps.payments,
       vault: deps.vault,
       clock: deps.clock,
-      clientSecrets: deps.clientSecrets,
+      clientSecrets: deps.clientSecrets.forMerchants(deps.merchants),
       idempotency,
       originsForIntent: async (intentId) => {
         const intent = await deps.store.getIntentAnyMerchant(intentId);

@@ -3,8 +3,7 @@
  * user name, as Stripe accepts); the widget API takes a client secret, a short-lived HS256
  * JWT naming one payment intent.
  */
-import { createSecretKey } from 'node:crypto';
-import type { KeyObject } from 'node:crypto';
+import { KeyObject, createSecretKey } from 'node:crypto';
 import type { Request, RequestHandler, Response } from 'express';
 import jwt from 'jsonwebtoken';
 import { FailureKind, KassaError } from '../domain/errors.js';
@@ -15,6 +14,12 @@ import { randomBase62 } from '../domain/ids.js';
 export const CLIENT_AUDIENCE = 'kassa:client';
 /** Minutes, not hours: a client secret only has to outlive one checkout page. */
 export const CLIENT_SECRET_TTL_SECONDS = 15 * 60;
+/**
+ * How far ahead of our clock a client secret's `iat` may lie (clocks of several Kassa processes
+ * drift a little). Anything later is refused: a future `iat` would stretch the lifetime past
+ * the TTL, because `maxAge` is counted from `iat`.
+ */
+export const CLIENT_SECRET_CLOCK_SKEW_SECONDS = 30;
 
 function credentials(req: Request): string | null {
   const header = req.headers.authorization;
@@ -58,14 +63,32 @@ export interface ClientClaims {
 
 export class ClientSecrets {
   readonly #key: KeyObject;
+  readonly #merchantExists: ((merchantId: string) => boolean) | null;
 
   constructor(
-    key: Buffer,
+    key: Buffer | KeyObject,
     private readonly issuer: () => string,
     private readonly clock: Clock,
+    merchantExists: ((merchantId: string) => boolean) | null = null,
   ) {
     // A KeyObject built once: jsonwebtoken re-parses a string or Buffer key on every verify.
-    this.#key = createSecretKey(key);
+    this.#key = key instanceof KeyObject ? key : createSecretKey(key);
+    this.#merchantExists = merchantExists;
+  }
+
+  /**
+   * The same secrets (key, issuer, clock) whose `verify` also requires the `mid` claim to name
+   * an existing merchant. A validly signed secret for a merchant that does not exist (deleted,
+   * or another install's key) is then refused like any invalid one, instead of reaching the
+   * store with a merchant id nothing refers to.
+   */
+  forMerchants(merchants: Pick<Merchants, 'exists'>): ClientSecrets {
+    return new ClientSecrets(this.#key, this.issuer, this.clock, (id) => merchants.exists(id));
+  }
+
+  /** Whether `verify` checks that the merchant exists (`forMerchants`); clientAuth requires it. */
+  get checksMerchants(): boolean {
+    return this.#merchantExists !== null;
   }
 
   mint(intent: { id: string; merchantId: string }): string {
@@ -79,7 +102,10 @@ export class ClientSecrets {
     });
   }
 
-  /** The claims of a valid client secret, or null (wrong algorithm, audience, issuer, signature, expired, too long-lived). */
+  /**
+   * The claims of a valid client secret, or null (wrong algorithm, audience, issuer, signature,
+   * expired, too long-lived, issued in the future, not yet valid, unknown merchant).
+   */
   verify(token: string): ClientClaims | null {
     try {
       const nowSeconds = Math.floor(this.clock.now() / 1000);
@@ -91,10 +117,15 @@ export class ClientSecrets {
         maxAge: CLIENT_SECRET_TTL_SECONDS,
       });
       if (typeof claims !== 'object' || claims === null) return null;
-      const { sub, mid, exp, iat, jti } = claims as Record<string, unknown>;
+      const { sub, mid, exp, iat, nbf, jti } = claims as Record<string, unknown>;
       if (typeof sub !== 'string' || typeof mid !== 'string' || typeof jti !== 'string') return null;
       // exp is required and short: a secret minted for longer than the TTL is not ours.
       if (typeof exp !== 'number' || typeof iat !== 'number' || exp - iat > CLIENT_SECRET_TTL_SECONDS) return null;
+      // Issued in the future: its lifetime, counted from iat, would outlast the TTL from now.
+      if (iat > nowSeconds + CLIENT_SECRET_CLOCK_SKEW_SECONDS) return null;
+      // Not valid yet (jsonwebtoken checks this too; stated here so it does not rest on a default).
+      if (nbf !== undefined && (typeof nbf !== 'number' || nbf > nowSeconds)) return null;
+      if (this.#merchantExists && !this.#merchantExists(mid)) return null;
       return { sub, mid };
     } catch {
       return null;
@@ -103,6 +134,9 @@ export class ClientSecrets {
 }
 
 export function clientAuth(secrets: ClientSecrets): RequestHandler {
+  // Fail at start-up, not open at run time: without the merchant check a signed secret naming
+  // no merchant would get past authentication.
+  if (!secrets.checksMerchants) throw new Error('clientAuth needs ClientSecrets.forMerchants(merchants)');
   return (req, res, next) => {
     const token = credentials(req);
     const claims = token ? secrets.verify(token) : null;
