@@ -15,9 +15,30 @@ export const amountSchema = z.number().int().positive().max(MAX_AMOUNT);
 export const currencySchema = z.enum(CURRENCIES as [Currency, ...Currency[]]);
 /** A merchant's own reference for its shopper; never a name or email (no PII needed). */
 export const customerSchema = z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/);
-export const metadataSchema = z
-  .record(z.string().min(1).max(40), z.string().max(500))
-  .refine((m) => Object.keys(m).length <= 50, { message: 'at most 50 metadata keys' });
+/**
+ * Keys metadata may not use. `__proto__` replaces an object's prototype when assigned, and all
+ * three are what prototype pollution reaches for in the merchant's code that merges our
+ * metadata. Parsers also treat `__proto__` specially (JSON.parse keeps it as an own key, zod's
+ * record and qs drop it without a word), so these keys are refused, never dropped.
+ */
+export const RESERVED_METADATA_KEYS: readonly string[] = ['__proto__', 'constructor', 'prototype'];
+export const isReservedMetadataKey = (key: string): boolean => RESERVED_METADATA_KEYS.includes(key);
+export const RESERVED_METADATA_KEY_MESSAGE = '__proto__, constructor and prototype are reserved and cannot be metadata keys';
+
+export const metadataSchema = z.preprocess(
+  (input, ctx) => {
+    // Checked on the input, before z.record, which skips an own `__proto__` key silently.
+    if (typeof input === 'object' && input !== null) {
+      for (const key of RESERVED_METADATA_KEYS) {
+        if (Object.hasOwn(input, key)) ctx.addIssue({ code: 'custom', path: [key], message: RESERVED_METADATA_KEY_MESSAGE, input });
+      }
+    }
+    return input;
+  },
+  z
+    .record(z.string().min(1).max(40), z.string().max(500))
+    .refine((m) => Object.keys(m).length <= 50, { message: 'at most 50 metadata keys' }),
+);
 
 export const createPaymentIntentSchema = z
   .object({

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createPaymentIntentSchema, confirmPaymentIntentSchema, createTokenSchema, capturePaymentIntentSchema } from '../src/wire.js';
+import { createPaymentIntentSchema, confirmPaymentIntentSchema, createTokenSchema, capturePaymentIntentSchema, metadataSchema } from '../src/wire.js';
 
 test('create intent: integer minor units, known currency, defaults to automatic capture', () => {
   const ok = createPaymentIntentSchema.parse({ amount: 12800, currency: 'cny' });
@@ -30,4 +30,15 @@ test('return_url must be http or https', () => {
   for (const url of ['javascript:alert(1)', 'data:text/html,x', 'ftp://x.example/']) {
     assert.equal(confirmPaymentIntentSchema.safeParse({ payment_method: 'tok_1', return_url: url }).success, false, url);
   }
+});
+
+test('metadata refuses __proto__, constructor and prototype (zod\'s record alone would drop __proto__)', () => {
+  for (const key of ['__proto__', 'constructor', 'prototype']) {
+    for (const value of ['"x"', '{"polluted":"yes"}']) {
+      const r = metadataSchema.safeParse(JSON.parse(`{"order":"1","${key}":${value}}`));
+      assert.equal(r.success, false, `${key}=${value}`);
+      assert.ok(!r.success && r.error.issues.length === 1 && r.error.issues[0]?.path.join('.') === key, `${key}=${value}`);
+    }
+  }
+  assert.deepEqual(metadataSchema.parse({ order: '1', toString: 'x', proto: 'y' }), { order: '1', toString: 'x', proto: 'y' });
 });
