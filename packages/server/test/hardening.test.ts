@@ -4,7 +4,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { boot } from './helpers.js';
+import { SHOP, boot } from './helpers.js';
 import type { Harness, Reply } from './helpers.js';
 
 function assertError(r: Reply, status: number, code: string, param: string, label: string) {
@@ -79,5 +79,42 @@ describe('reserved metadata keys', () => {
     const form = await h.v1('POST', '/payment_intents', { amount: 100, currency: 'cny', metadata: { order: '42', toString: 'a', __proto: 'c' } }, { form: true });
     assert.equal(form.status, 200, JSON.stringify(form.body));
     assert.deepEqual(form.body.metadata, { order: '42', toString: 'a', __proto: 'c' });
+  });
+});
+
+/** A pino destination that keeps the lines it is given. */
+function captureLog() {
+  const lines: string[] = [];
+  return {
+    stream: { write: (line: string) => void lines.push(line) },
+    entries: () => lines.flatMap((l) => l.split('\n')).filter(Boolean).map((l) => JSON.parse(l) as Record<string, any>),
+  };
+}
+
+describe('access log', () => {
+  it('records the full path of every request (mount prefix included, query string left out)', async () => {
+    const log = captureLog();
+    const h = await boot({ logLevel: 'info', logDestination: log.stream });
+    try {
+      const intent = await h.createIntent();
+      const view = await fetch(`${h.url}/client/payment_intents/${intent.id}?utm=1`, { headers: { authorization: `Bearer ${intent.client_secret}` } });
+      assert.equal(view.status, 200);
+      const frame = await fetch(`${h.url}/frame/card?channel=chan_abcdefgh&origin=${encodeURIComponent(SHOP)}`);
+      assert.equal(frame.status, 200);
+      assert.equal((await h.v1('GET', '/nothing-here')).status, 404);
+      // The line is written on 'finish', which may come just after the client has the answer.
+      const wanted = (path: string) => log.entries().find((e) => e.msg === 'request' && e.req?.path === path);
+      for (let i = 0; i < 50 && !wanted('/v1/nothing-here'); i++) await new Promise((r) => setTimeout(r, 20));
+      const requests = log.entries().filter((e) => e.msg === 'request');
+      const paths = requests.map((e) => `${e.req.method} ${e.req.path} ${e.res.statusCode}`);
+      assert.ok(paths.includes('POST /v1/payment_intents 200'), paths.join('\n'));
+      assert.ok(paths.includes(`GET /client/payment_intents/${intent.id} 200`), paths.join('\n'));
+      assert.ok(paths.includes('GET /frame/card 200'), paths.join('\n'));
+      assert.ok(paths.includes('GET /v1/nothing-here 404'), paths.join('\n'));
+      assert.ok(requests.every((e) => !String(e.req.path).includes('?')), 'no query strings');
+      assert.equal(wanted('/v1/payment_intents')?.merchant, h.kassa.merchant);
+    } finally {
+      await h.close();
+    }
   });
 });

@@ -11,6 +11,10 @@ export function requestLogger(logger: Logger): RequestHandler {
   return (req, res, next) => {
     const id = newId('req');
     const started = process.hrtime.bigint();
+    // The full path, read now: by 'finish', req.path is relative to the router that answered
+    // (no /v1 or /client). The query string is left out: query strings are for pages, and a
+    // page's query holds nothing secret, but keeping them out keeps the habit.
+    const path = (req.originalUrl || req.url).split('?', 1)[0] ?? '/';
     res.set('Request-Id', id);
     res.on('finish', () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
@@ -18,9 +22,7 @@ export function requestLogger(logger: Logger): RequestHandler {
         req: {
           id,
           method: req.method,
-          // The path only: query strings are for pages, and a page's query holds nothing secret,
-          // but keeping them out keeps the habit.
-          path: req.path,
+          path,
           ...(logger.isLevelEnabled('debug') ? { headers: req.headers } : {}),
         },
         res: { statusCode: res.statusCode },
