@@ -1,6 +1,7 @@
 /**
  * Three builds from one config, picked by `--mode`:
- *   iife  → dist/kassa.js        one file for a <script> tag, Lit bundled, registers <kassa-checkout>, global `Kassa`
+ *   iife  → dist/kassa.js        one file for a <script> tag, Lit bundled, registers <kassa-checkout>, global `Kassa`,
+ *                                pinned to the origin it is loaded from (src/script-tag.ts)
  *   esm   → dist/kassa.mjs       ES module for bundlers, `lit` left external
  *   frame → dist/frame/card.js   the card frame page's script, Lit bundled, registers <kassa-card-frame>
  * `pnpm build` runs all three (see package.json).
@@ -10,7 +11,7 @@ import { minifyTemplates } from './vite-plugin-minify-templates.js';
 
 const BUILDS: Record<string, UserConfig['build']> = {
   iife: {
-    lib: { entry: 'src/define.ts', name: 'Kassa', formats: ['iife'], fileName: () => 'kassa.js' },
+    lib: { entry: 'src/script-tag.ts', name: 'Kassa', formats: ['iife'], fileName: () => 'kassa.js' },
     emptyOutDir: true,
   },
   esm: {

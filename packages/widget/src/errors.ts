@@ -12,6 +12,10 @@ export const ClientErrorCode = {
   ClientSecretExpired: 'client_secret_expired',
   /** The `client-secret` attribute is missing or not a Kassa client secret. */
   ClientSecretInvalid: 'client_secret_invalid',
+  /** The client secret names another Kassa server (`iss`) than the one this element is pinned to. */
+  ClientSecretIssuerMismatch: 'client_secret_issuer_mismatch',
+  /** No Kassa server to pin to: the ES module build needs `kassa-url` (kassa.js knows its own). */
+  KassaUrlMissing: 'kassa_url_missing',
   /** The server asked for a next action the widget cannot perform. */
   UnsupportedAction: 'unsupported_action',
   /** The card frame did not answer (blocked, failed to load). */

@@ -30,12 +30,16 @@ export type OutcomeKey =
   | 'validation_error'
   | 'unexpected';
 
+/** Outcomes only the checkout element reports (the card frame's bundle does not carry them). */
+export type CheckoutOutcomeKey = 'client_secret_issuer_mismatch' | 'kassa_url_missing';
+
 interface SharedMessages {
   outcome: Record<OutcomeKey, string>;
   brand: Record<CardBrand, string>;
 }
 
 export interface Messages extends SharedMessages {
+  outcome: Record<OutcomeKey | CheckoutOutcomeKey, string>;
   pay: (amount: string) => string;
   payWith: (card: string) => string;
   total: (amount: string) => string;
@@ -84,13 +88,23 @@ const zhOutcome: Record<OutcomeKey, string> = {
   unexpected: '出现错误，请重试。',
 };
 
+const enCheckoutOutcome: Record<CheckoutOutcomeKey, string> = {
+  client_secret_issuer_mismatch: 'This payment could not be loaded: it was issued by another payment server.',
+  kassa_url_missing: 'This payment could not be loaded: the checkout does not know its payment server (kassa-url is not set).',
+};
+
+const zhCheckoutOutcome: Record<CheckoutOutcomeKey, string> = {
+  client_secret_issuer_mismatch: '无法加载此笔付款：它由其他支付服务器签发。',
+  kassa_url_missing: '无法加载此笔付款：收银台未配置支付服务器（未设置 kassa-url）。',
+};
+
 const enBrand: Record<CardBrand, string> = BRAND_LABELS;
 
 const zhBrand: Record<CardBrand, string> = { ...enBrand, unionpay: '银联', unknown: '银行卡' };
 
 const CHECKOUT: Record<Locale, Messages> = {
   en: {
-    outcome: enOutcome,
+    outcome: { ...enOutcome, ...enCheckoutOutcome },
     brand: enBrand,
     pay: (amount) => `Pay ${amount}`,
     payWith: (card) => `Pay with ${card}`,
@@ -108,7 +122,7 @@ const CHECKOUT: Record<Locale, Messages> = {
     },
   },
   'zh-CN': {
-    outcome: zhOutcome,
+    outcome: { ...zhOutcome, ...zhCheckoutOutcome },
     brand: zhBrand,
     pay: (amount) => `支付 ${amount}`,
     payWith: (card) => `使用 ${card} 支付`,

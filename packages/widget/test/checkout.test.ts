@@ -138,13 +138,13 @@ describe('<kassa-checkout>', () => {
     it('fails with the network message when the server cannot be reached', async () => {
       // A well-formed secret whose issuer is a port nobody listens on.
       const { client_secret } = await createIntent({ iss: 'http://127.0.0.1:9' });
-      const el = await mountCheckout(client_secret, 'en');
+      const el = await mountCheckout(client_secret, 'en', 'http://127.0.0.1:9');
       await waitForStatus(el, 'failed');
       expect(statusText(el)).to.equal('Could not reach the payment server. Check your connection and try again.');
     });
 
     it('waits quietly for a client secret set later (as frameworks do), then loads', async () => {
-      const el = await fixture<KassaCheckout>(html`<kassa-checkout locale="en"></kassa-checkout>`);
+      const el = await fixture<KassaCheckout>(html`<kassa-checkout locale="en" kassa-url=${location.origin}></kassa-checkout>`);
       expect(el.status).to.equal('loading');
       expect(statusText(el)).to.equal('Loading payment…');
       const { client_secret } = await createIntent();
@@ -528,6 +528,7 @@ describe('<kassa-checkout>', () => {
     const root = host.attachShadow({ mode: 'open' });
     const el = document.createElement('kassa-checkout');
     el.setAttribute('locale', 'en');
+    el.setAttribute('kassa-url', location.origin);
     el.setAttribute('client-secret', client_secret);
     root.append(el);
     await waitForStatus(el, 'ready');

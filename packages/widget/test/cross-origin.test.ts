@@ -12,7 +12,7 @@ const kassaOrigin = `${location.protocol}//${location.hostname === '127.0.0.1' ?
 describe('cross-origin (shop and Kassa on different sites)', () => {
   it('the card frame is truly cross-origin, and its ready/resize messages are accepted', async () => {
     const { client_secret } = await createIntent({ iss: kassaOrigin });
-    const el = await mountCheckout(client_secret, 'en');
+    const el = await mountCheckout(client_secret, 'en', kassaOrigin);
     await waitForStatus(el, 'ready');
     const iframe = cardIframe(el)!;
     expect(new URL(iframe.src).origin).to.equal(kassaOrigin);
@@ -24,7 +24,7 @@ describe('cross-origin (shop and Kassa on different sites)', () => {
 
   it('pays with a saved card over CORS, sending the page origin and an idempotency key', async () => {
     const { id, client_secret } = await createIntent({ iss: kassaOrigin, saved_card: '6200000000000005' });
-    const el = await mountCheckout(client_secret, 'en');
+    const el = await mountCheckout(client_secret, 'en', kassaOrigin);
     await waitForStatus(el, 'ready');
     payButton(el).click();
     await waitForStatus(el, 'succeeded');
@@ -35,7 +35,7 @@ describe('cross-origin (shop and Kassa on different sites)', () => {
 
   it('completes a 3-D Secure challenge served by the Kassa origin', async () => {
     const { client_secret } = await createIntent({ iss: kassaOrigin, saved_card: '4000000000003220', auto_3ds: 'pass' });
-    const el = await mountCheckout(client_secret, 'en');
+    const el = await mountCheckout(client_secret, 'en', kassaOrigin);
     await waitForStatus(el, 'ready');
     const result = await el.pay();
     expect(result.paymentIntent?.status).to.equal('succeeded');

@@ -245,10 +245,12 @@ export function fakeKassa() {
     ['GET', /^\/__fake\/shop$/, async (ctx) => {
       const secret = String(ctx.query.secret ?? '').replace(/[^\w.-]/g, '');
       const locale = String(ctx.query.locale ?? 'en').replace(/[^\w-]/g, '');
+      // Optional, to check that kassa.js refuses a kassa-url naming another origin than its own.
+      const kassaUrl = String(ctx.query.kassa_url ?? '').replace(/[^\w.:/-]/g, '');
       ctx.type = 'text/html';
       ctx.body = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Shop</title>
         <script src="/packages/widget/dist/kassa.js"></script></head><body>
-        <kassa-checkout client-secret="${secret}" locale="${locale}"></kassa-checkout></body></html>`;
+        <kassa-checkout client-secret="${secret}" locale="${locale}"${kassaUrl ? ` kassa-url="${kassaUrl}"` : ''}></kassa-checkout></body></html>`;
     }],
     // ---- the /client API ----
     ['OPTIONS', /^\/client\/payment_intents\//, async (ctx) => {

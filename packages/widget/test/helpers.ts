@@ -1,5 +1,6 @@
 /** Shared helpers: talk to the fake Kassa server and drive the card frame like a shopper. */
 import { fixture, html, waitUntil } from '@open-wc/testing';
+import { nothing } from 'lit';
 import '../src/define.js';
 import type { KassaCheckout } from '../src/index.js';
 
@@ -48,11 +49,25 @@ export async function fakeLog(id: string): Promise<LogEntry[]> {
 export const confirms = (log: LogEntry[]) => log.filter((e) => e.path.endsWith('/confirm'));
 export const tokenRequests = (log: LogEntry[]) => log.filter((e) => e.path === '/client/tokens');
 
-export async function mountCheckout(secret: string, locale?: string): Promise<KassaCheckout> {
-  const el = locale
-    ? await fixture<KassaCheckout>(html`<kassa-checkout client-secret=${secret} locale=${locale}></kassa-checkout>`)
-    : await fixture<KassaCheckout>(html`<kassa-checkout client-secret=${secret}></kassa-checkout>`);
-  return el;
+/**
+ * Mounts the element from src/ (the ES module build), pinned with `kassa-url` to the fake Kassa
+ * on this test server unless told otherwise (`null`: no kassa-url at all).
+ */
+export async function mountCheckout(secret: string, locale?: string, kassaUrl: string | null = location.origin): Promise<KassaCheckout> {
+  return fixture<KassaCheckout>(
+    html`<kassa-checkout client-secret=${secret} locale=${locale ?? nothing} kassa-url=${kassaUrl ?? nothing}></kassa-checkout>`,
+  );
+}
+
+/** Records the URL of every fetch() the page makes from now on, until `stop()`. */
+export function spyOnFetch(): { urls: string[]; stop(): void } {
+  const original = window.fetch;
+  const urls: string[] = [];
+  window.fetch = (input, init) => {
+    urls.push(input instanceof Request ? input.url : String(input));
+    return original(input, init);
+  };
+  return { urls, stop: () => void (window.fetch = original) };
 }
 
 export async function waitForStatus(el: KassaCheckout, status: KassaCheckout['status']): Promise<void> {

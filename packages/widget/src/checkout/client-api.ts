@@ -23,7 +23,7 @@ export class ClientApi {
   readonly #server: string;
   readonly #secret: string;
 
-  /** `server` is the Kassa origin read from the client secret's `iss`. */
+  /** `server` is the element's pinned Kassa origin (the client secret's `iss` was checked against it). */
   constructor(server: string, secret: string) {
     this.#server = server;
     this.#secret = secret;

@@ -12,6 +12,7 @@ import { randomId } from '../random.js';
 import { actionUrl } from './actions.js';
 import { ClientApi, type ApiError, type ApiResult, type ConfirmBody } from './client-api.js';
 import { FrameBridge, type BridgeHost } from './frame-bridge.js';
+import { pinnedOrigin } from './kassa-origin.js';
 import { styles } from './kassa-checkout.styles.js';
 
 /** The element's UI states. Payment intent statuses (core) are the server's; these are the shopper's. */
@@ -60,11 +61,16 @@ const POLL_MS = 1500;
  * inside the element.
  *
  * @attr client-secret - The payment intent's client secret, minted by the merchant backend. Required.
+ * @attr kassa-url - The Kassa server this element belongs to, e.g. `https://pay.example.com`. Required
+ *   with the ES module build (bundlers, React, Vue); kassa.js is pinned to the server it was loaded
+ *   from, and a `kassa-url` next to it must name that same origin. A client secret issued by any
+ *   other server is refused (`client_secret_issuer_mismatch`) before anything is framed or fetched.
  * @attr locale - `en` or `zh-CN`. Defaults to the page's `<html lang>`, then the browser's language.
  *
  * @event kassa-payment-succeeded - `{ paymentIntent }`: paid (`succeeded`, or `requires_capture` with manual capture).
  * @event kassa-payment-failed - `{ error, paymentIntent? }`: declined, 3-D Secure failed, network error,
- *   or the payment could not be loaded (expired client secret). `error.message` is localized.
+ *   or the payment could not be loaded (expired client secret, secret of another server, no
+ *   `kassa-url`). `error.message` is localized.
  * @event kassa-action-required - `{ action, paymentIntent }`: a 3-D Secure challenge is now shown.
  *
  * @csspart button - The pay button (new card or saved card).
@@ -93,7 +99,7 @@ const POLL_MS = 1500;
  */
 export class KassaCheckout extends KassaElement {
   static override styles = styles;
-  static observedAttributes = ['client-secret', 'locale'];
+  static observedAttributes = ['client-secret', 'kassa-url', 'locale'];
 
   /** The payment intent's client secret (attribute `client-secret`). Setting it (re)loads the intent. */
   get clientSecret(): string {
@@ -103,6 +109,20 @@ export class KassaCheckout extends KassaElement {
   set clientSecret(value: string | null | undefined) {
     if ((value ?? '') === this.#clientSecret) return;
     this.#clientSecret = value ?? '';
+    if (this.isConnected) this.#load();
+  }
+
+  /**
+   * The Kassa server's URL (attribute `kassa-url`); only its origin counts. The client secret's
+   * issuer must be this origin. Setting it reloads the intent.
+   */
+  get kassaUrl(): string {
+    return this.#kassaUrl;
+  }
+
+  set kassaUrl(value: string | null | undefined) {
+    if ((value ?? '') === this.#kassaUrl) return;
+    this.#kassaUrl = value ?? '';
     if (this.isConnected) this.#load();
   }
 
@@ -124,6 +144,7 @@ export class KassaCheckout extends KassaElement {
   }
 
   #clientSecret = '';
+  #kassaUrl = '';
   #localeAttr: string | null = null;
   #state: CheckoutState = { status: 'loading' };
   /** One controller per run (a load or a pay attempt); starting a run aborts the previous one. */
@@ -150,6 +171,7 @@ export class KassaCheckout extends KassaElement {
 
   attributeChangedCallback(name: string, _old: string | null, value: string | null): void {
     if (name === 'locale') this.locale = value;
+    else if (name === 'kassa-url') this.kassaUrl = value;
     else this.clientSecret = value;
   }
 
@@ -218,13 +240,19 @@ export class KassaCheckout extends KassaElement {
     // Frameworks often set the property just after creating the element: wait for it quietly.
     if (!secret) return;
     const claims = readClientSecret(secret);
-    const server = claims ? serverOrigin(claims.iss) : null;
     // Failures while loading do not move focus: the shopper did nothing yet, and may be elsewhere.
     const quiet = { moveFocus: false };
-    if (!claims || !server) {
+    if (!claims) {
       this.#fail({ type: 'invalid_request_error', code: ClientErrorCode.ClientSecretInvalid }, undefined, quiet);
       return;
     }
+    // Before any frame or request: a forged secret must not choose where the card form comes from.
+    const pin = pinnedOrigin(this.#kassaUrl, claims.iss);
+    if (pin.error) {
+      this.#fail(pin.error, undefined, quiet);
+      return;
+    }
+    const server = pin.origin;
     if (claims.exp * 1000 <= Date.now()) {
       this.#fail({ type: 'authentication_error', code: ClientErrorCode.ClientSecretExpired }, undefined, quiet);
       return;
@@ -496,15 +524,6 @@ export class KassaCheckout extends KassaElement {
 
 function isPaid(intent: ClientPaymentIntent): boolean {
   return intent.status === 'succeeded' || intent.status === 'requires_capture';
-}
-
-function serverOrigin(iss: string): string | null {
-  try {
-    const url = new URL(iss);
-    return url.protocol === 'https:' || url.protocol === 'http:' ? url.origin : null;
-  } catch {
-    return null;
-  }
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
