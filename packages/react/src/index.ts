@@ -27,7 +27,11 @@ const Wrapped = createComponent({
   },
 });
 
-/** Props of `<KassaCheckout>`: `clientSecret`, `locale`, the three `on…` handlers, `ref`, and HTML attributes. */
+/**
+ * Props of `<KassaCheckout>`: `clientSecret`, `kassaUrl` (the Kassa server's URL: a bundled app
+ * must give it, and a client secret of any other server is refused), `locale`, the three `on…`
+ * handlers, `ref`, and HTML attributes.
+ */
 export type KassaCheckoutProps = React.ComponentProps<typeof Wrapped>;
 
 /**

@@ -15,10 +15,13 @@ import {
 // React only runs effects synchronously inside act() when it knows it is under test.
 (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
 
+/** Where the test secrets say they come from; nothing listens there. */
+const KASSA_URL = 'http://127.0.0.1:9';
+
 /** A well-formed client secret that expired long ago: the element rejects it without any network. */
-function expiredClientSecret(sub = 'pi_3Expired0001'): string {
+function expiredClientSecret(sub = 'pi_3Expired0001', iss = KASSA_URL): string {
   const b64 = (value: object) => btoa(JSON.stringify(value)).replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_');
-  return `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ sub, mid: 'acct_test', iss: 'http://127.0.0.1:9', aud: 'kassa:client', exp: 1, jti: 'x' })}.c2ln`;
+  return `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ sub, mid: 'acct_test', iss, aud: 'kassa:client', exp: 1, jti: 'x' })}.c2ln`;
 }
 
 function intent(overrides: Partial<ClientPaymentIntent> = {}): ClientPaymentIntent {
@@ -77,6 +80,29 @@ describe('<KassaCheckout> for React', () => {
     expect(element.locale).to.equal('en');
   });
 
+  it('passes kassaUrl to the element as a property, and updates it', () => {
+    const element = render({ kassaUrl: 'https://pay.example.com' });
+    expect(element.kassaUrl).to.equal('https://pay.example.com');
+    expect(element.hasAttribute('kassaurl'), 'a property, not an attribute').to.equal(false);
+    render({ kassaUrl: KASSA_URL });
+    expect(element.kassaUrl).to.equal(KASSA_URL);
+  });
+
+  it('without kassaUrl, onPaymentFailed hears kassa_url_missing (a bundled element never trusts the secret’s iss)', async () => {
+    const event = await new Promise<KassaPaymentFailedEvent>((resolve) => {
+      render({ clientSecret: expiredClientSecret(), onPaymentFailed: resolve });
+    });
+    expect(event.detail.error.code).to.equal('kassa_url_missing');
+  });
+
+  it('with kassaUrl naming another server than the secret’s, onPaymentFailed hears client_secret_issuer_mismatch', async () => {
+    const event = await new Promise<KassaPaymentFailedEvent>((resolve) => {
+      // Written after clientSecret on purpose: props set in one render all count.
+      render({ clientSecret: expiredClientSecret('pi_3Forged00001', 'https://evil.example'), kassaUrl: KASSA_URL, onPaymentFailed: resolve });
+    });
+    expect(event.detail.error.code).to.equal('client_secret_issuer_mismatch');
+  });
+
   it('passes ordinary HTML attributes through', () => {
     const element = render({ id: 'pay', className: 'checkout', 'data-testid': 'kassa' } as KassaCheckoutProps);
     expect(element.id).to.equal('pay');
@@ -119,7 +145,7 @@ describe('<KassaCheckout> for React', () => {
 
   it('delivers the element’s own failure (an expired client secret) to onPaymentFailed', async () => {
     const failed = new Promise<KassaPaymentFailedEvent>((resolve) => {
-      render({ clientSecret: expiredClientSecret(), onPaymentFailed: resolve });
+      render({ clientSecret: expiredClientSecret(), kassaUrl: KASSA_URL, onPaymentFailed: resolve });
     });
     const event = await failed;
     expect(event.detail.error).to.be.instanceOf(KassaError);
@@ -173,4 +199,6 @@ export function typeChecks(): void {
   <KassaCheckout onPaymentSucceeded={(e) => e.detail.nope} />;
   // @ts-expect-error: clientSecret is a string
   <KassaCheckout clientSecret={42} />;
+  // @ts-expect-error: kassaUrl is a string
+  <KassaCheckout kassaUrl={new URL('https://pay.example.com')} />;
 }

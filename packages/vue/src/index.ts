@@ -1,6 +1,6 @@
 /**
- * `<KassaCheckout>` for Vue 3: renders the `<kassa-checkout>` element, passes `clientSecret` and
- * `locale` as DOM properties, and re-emits the element's three events as typed Vue emits
+ * `<KassaCheckout>` for Vue 3: renders the `<kassa-checkout>` element, passes `clientSecret`,
+ * `kassaUrl` and `locale` as DOM properties, and re-emits the element's three events as typed Vue emits
  * carrying the event's `detail`. Nothing else: the element owns the payment flow.
  */
 import { defineComponent, h, shallowRef, type PropType } from 'vue';
@@ -32,6 +32,11 @@ export const KassaCheckout = defineComponent({
   props: {
     /** The payment intent's client secret, from your backend. */
     clientSecret: { type: String, required: true },
+    /**
+     * Your Kassa server's URL, e.g. `https://pay.example.com`. Required: a bundled app cannot tell
+     * the element where it was loaded from, and a client secret of any other server is refused.
+     */
+    kassaUrl: { type: String, required: true },
     /** `en` or `zh-CN`; when omitted the element follows the page's `<html lang>`. */
     locale: { type: String as PropType<Locale>, default: undefined },
   },
@@ -60,6 +65,7 @@ export const KassaCheckout = defineComponent({
         onKassaActionRequired: (e: KassaActionRequiredEvent) => emit('actionRequired', e.detail),
         // `.` forces a DOM property (not an attribute), whatever Vue guesses.
         '.clientSecret': props.clientSecret,
+        '.kassaUrl': props.kassaUrl,
         '.locale': props.locale,
       });
   },

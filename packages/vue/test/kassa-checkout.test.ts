@@ -14,10 +14,13 @@ import {
   type KassaPaymentSucceededDetail,
 } from '../src/index.js';
 
+/** Where the test secrets say they come from; nothing listens there. */
+const KASSA_URL = 'http://127.0.0.1:9';
+
 /** A well-formed client secret that expired long ago: the element rejects it without any network. */
-function expiredClientSecret(sub = 'pi_3Expired0001'): string {
+function expiredClientSecret(sub = 'pi_3Expired0001', iss = KASSA_URL): string {
   const b64 = (value: object) => btoa(JSON.stringify(value)).replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_');
-  return `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ sub, mid: 'acct_test', iss: 'http://127.0.0.1:9', aud: 'kassa:client', exp: 1, jti: 'x' })}.c2ln`;
+  return `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ sub, mid: 'acct_test', iss, aud: 'kassa:client', exp: 1, jti: 'x' })}.c2ln`;
 }
 
 /** The element waits quietly for a secret, so the only events are the ones a test dispatches. */
@@ -63,14 +66,14 @@ describe('<KassaCheckout> for Vue', () => {
   }
 
   it('renders the registered <kassa-checkout> element', () => {
-    const element = mount(() => h(KassaCheckout, { clientSecret: expiredClientSecret() }));
+    const element = mount(() => h(KassaCheckout, { kassaUrl: KASSA_URL, clientSecret: expiredClientSecret() }));
     expect(customElements.get('kassa-checkout')).to.equal(KassaCheckoutElement);
     expect(element).to.be.instanceOf(KassaCheckoutElement);
   });
 
   it('passes clientSecret and locale to the element as properties, and follows changes', async () => {
     const state = reactive({ secret: expiredClientSecret('pi_3First00001'), locale: 'zh-CN' as 'en' | 'zh-CN' });
-    const element = mount(() => h(KassaCheckout, { clientSecret: state.secret, locale: state.locale }));
+    const element = mount(() => h(KassaCheckout, { kassaUrl: KASSA_URL, clientSecret: state.secret, locale: state.locale }));
     expect(element.clientSecret).to.equal(state.secret);
     expect(element.locale).to.equal('zh-CN');
 
@@ -82,8 +85,25 @@ describe('<KassaCheckout> for Vue', () => {
     expect(element.locale).to.equal('en');
   });
 
+  it('passes kassaUrl to the element as a property, and follows changes', async () => {
+    const state = reactive({ kassaUrl: 'https://pay.example.com' });
+    const element = mount(() => h(KassaCheckout, { clientSecret: NO_SECRET_YET, kassaUrl: state.kassaUrl }));
+    expect(element.kassaUrl).to.equal('https://pay.example.com');
+    expect(element.hasAttribute('kassa-url'), 'a property, not an attribute').to.equal(false);
+    state.kassaUrl = KASSA_URL;
+    await nextTick();
+    expect(element.kassaUrl).to.equal(KASSA_URL);
+  });
+
+  it('emits paymentFailed with client_secret_issuer_mismatch for a secret of another server than kassaUrl', async () => {
+    const detail = await new Promise<KassaPaymentFailedDetail>((resolve) => {
+      mount(() => h(KassaCheckout, { kassaUrl: KASSA_URL, clientSecret: expiredClientSecret('pi_3Forged00001', 'https://evil.example'), onPaymentFailed: resolve }));
+    });
+    expect(detail.error.code).to.equal('client_secret_issuer_mismatch');
+  });
+
   it('passes ordinary attributes through to the element', () => {
-    const element = mount(() => h(KassaCheckout, { clientSecret: expiredClientSecret(), id: 'pay', class: 'checkout', 'data-testid': 'kassa' }));
+    const element = mount(() => h(KassaCheckout, { kassaUrl: KASSA_URL, clientSecret: expiredClientSecret(), id: 'pay', class: 'checkout', 'data-testid': 'kassa' }));
     expect(element.id).to.equal('pay');
     expect(element.className).to.equal('checkout');
     expect(element.dataset.testid).to.equal('kassa');
@@ -91,7 +111,7 @@ describe('<KassaCheckout> for Vue', () => {
 
   it('emits paymentSucceeded with the event’s typed detail', () => {
     const calls: KassaPaymentSucceededDetail[] = [];
-    const element = mount(() => h(KassaCheckout, { clientSecret: NO_SECRET_YET, onPaymentSucceeded: (d) => calls.push(d) }));
+    const element = mount(() => h(KassaCheckout, { kassaUrl: KASSA_URL, clientSecret: NO_SECRET_YET, onPaymentSucceeded: (d) => calls.push(d) }));
     const detail = { paymentIntent: intent() };
     element.dispatchEvent(new KassaPaymentSucceededEvent(detail));
     expect(calls).to.have.length(1);
@@ -101,7 +121,7 @@ describe('<KassaCheckout> for Vue', () => {
 
   it('emits paymentFailed with the error and the intent', () => {
     const calls: KassaPaymentFailedDetail[] = [];
-    const element = mount(() => h(KassaCheckout, { clientSecret: NO_SECRET_YET, onPaymentFailed: (d) => calls.push(d) }));
+    const element = mount(() => h(KassaCheckout, { kassaUrl: KASSA_URL, clientSecret: NO_SECRET_YET, onPaymentFailed: (d) => calls.push(d) }));
     const error = new KassaError({ type: 'card_error', code: 'card_declined', decline_code: 'insufficient_funds', message: 'Not enough money' });
     element.dispatchEvent(new KassaPaymentFailedEvent({ error, paymentIntent: intent({ status: 'requires_payment_method' }) }));
     expect(calls).to.have.length(1);
@@ -112,7 +132,7 @@ describe('<KassaCheckout> for Vue', () => {
 
   it('emits actionRequired with the action and the intent', () => {
     const calls: KassaActionRequiredDetail[] = [];
-    const element = mount(() => h(KassaCheckout, { clientSecret: NO_SECRET_YET, onActionRequired: (d) => calls.push(d) }));
+    const element = mount(() => h(KassaCheckout, { kassaUrl: KASSA_URL, clientSecret: NO_SECRET_YET, onActionRequired: (d) => calls.push(d) }));
     const action = { type: 'three_d_secure', three_d_secure: { url: 'http://127.0.0.1:9/sandbox/3ds/tds_1' } } as const;
     element.dispatchEvent(new KassaActionRequiredEvent({ action, paymentIntent: intent({ status: 'requires_action', next_action: action }) }));
     expect(calls).to.have.length(1);
@@ -122,7 +142,7 @@ describe('<KassaCheckout> for Vue', () => {
 
   it('re-emits the element’s own failure (an expired client secret) as paymentFailed', async () => {
     const failed = new Promise<KassaPaymentFailedDetail>((resolve) => {
-      mount(() => h(KassaCheckout, { clientSecret: expiredClientSecret(), onPaymentFailed: resolve }));
+      mount(() => h(KassaCheckout, { kassaUrl: KASSA_URL, clientSecret: expiredClientSecret(), onPaymentFailed: resolve }));
     });
     const detail = await failed;
     expect(detail.error).to.be.instanceOf(KassaError);
@@ -131,7 +151,7 @@ describe('<KassaCheckout> for Vue', () => {
 
   it('still lets the page listen to the raw DOM event', async () => {
     const raw: Event[] = [];
-    const element = mount(() => h(KassaCheckout, { clientSecret: expiredClientSecret(), 'onKassa-payment-succeeded': (e: Event) => raw.push(e) }));
+    const element = mount(() => h(KassaCheckout, { kassaUrl: KASSA_URL, clientSecret: expiredClientSecret(), 'onKassa-payment-succeeded': (e: Event) => raw.push(e) }));
     // Vue ignores an event stamped no later than the millisecond its listener was attached (a
     // guard against events fired while patching); real events come long after mounting.
     await new Promise((resolve) => setTimeout(resolve, 2));
@@ -142,7 +162,7 @@ describe('<KassaCheckout> for Vue', () => {
 
   it('stops emitting once unmounted', () => {
     const calls: KassaPaymentSucceededDetail[] = [];
-    const element = mount(() => h(KassaCheckout, { clientSecret: expiredClientSecret(), onPaymentSucceeded: (d) => calls.push(d) }));
+    const element = mount(() => h(KassaCheckout, { kassaUrl: KASSA_URL, clientSecret: expiredClientSecret(), onPaymentSucceeded: (d) => calls.push(d) }));
     app?.unmount();
     app = undefined;
     element.dispatchEvent(new KassaPaymentSucceededEvent({ paymentIntent: intent() }));
@@ -151,7 +171,7 @@ describe('<KassaCheckout> for Vue', () => {
 
   it('exposes pay() and the element through a template ref', async () => {
     const checkout = ref<KassaCheckoutExposed | null>(null);
-    const element = mount(() => h(KassaCheckout, { ref: checkout, clientSecret: expiredClientSecret() }));
+    const element = mount(() => h(KassaCheckout, { ref: checkout, kassaUrl: KASSA_URL, clientSecret: expiredClientSecret() }));
     expect(checkout.value?.element).to.equal(element);
     // The element's own pay(): an expired secret resolves with an error instead of throwing.
     const result = await checkout.value!.pay();
@@ -163,12 +183,15 @@ describe('<KassaCheckout> for Vue', () => {
 export function typeChecks(): void {
   h(KassaCheckout, {
     clientSecret: 'x',
+    kassaUrl: 'https://pay.example.com',
     onPaymentSucceeded: (d) => d.paymentIntent.id.toUpperCase(),
     onPaymentFailed: (d) => d.error.code.toUpperCase(),
     onActionRequired: (d) => d.action.three_d_secure.url.toUpperCase(),
   });
   // @ts-expect-error: the detail has no such field
-  h(KassaCheckout, { clientSecret: 'x', onPaymentSucceeded: (d) => d.nope });
+  h(KassaCheckout, { kassaUrl: 'https://pay.example.com', clientSecret: 'x', onPaymentSucceeded: (d) => d.nope });
   // @ts-expect-error: locale is 'en' | 'zh-CN'
-  h(KassaCheckout, { clientSecret: 'x', locale: 'fr' });
+  h(KassaCheckout, { kassaUrl: 'https://pay.example.com', clientSecret: 'x', locale: 'fr' });
+  // @ts-expect-error: kassaUrl is required
+  h(KassaCheckout, { clientSecret: 'x' });
 }
