@@ -105,7 +105,7 @@ export function createApp(options: AppOptions): express.Express {
     app.get(path, async (req, res) => {
       // Only the plain page loads kassa.js by tag; React and Vue bundle the widget.
       const script = page === 'shop' ? await options.kassaScript.tag() : null;
-      const { status, body } = appPage(page, localeOf(req, res), path, assets, script);
+      const { status, body } = appPage(page, localeOf(req, res), path, assets, script, options.kassaPublicUrl);
       sendHtml(res, status, body);
     });
   }

@@ -74,13 +74,25 @@ function classicScript(tag: KassaScriptTag): Html {
   return html`${note}<script src="${tag.src}"></script>\n`;
 }
 
-/** `kassaScript`: the kassa.js tag for the plain shop page (React and Vue bundle the widget). */
-export function appPage(page: AppPage, locale: Locale, path: string, assets: Assets, kassaScript: KassaScriptTag | null): { status: number; body: string } {
+/**
+ * `kassaScript`: the kassa.js tag for the plain shop page. React and Vue bundle the widget, which
+ * cannot tell where Kassa is: those pages get `kassaUrl` (as the browser reaches Kassa) in
+ * `#app[data-kassa-url]`, for the element's `kassa-url`.
+ */
+export function appPage(
+  page: AppPage,
+  locale: Locale,
+  path: string,
+  assets: Assets,
+  kassaScript: KassaScriptTag | null,
+  kassaUrl: string,
+): { status: number; body: string } {
   const t = MESSAGES[locale];
   const built = assets.entry(page) !== null;
   const integration = page === 'shop' ? t.integrationShop : page === 'react' ? t.integrationReact : t.integrationVue;
+  const kassaAttr = page === 'shop' ? '' : html` data-kassa-url="${kassaUrl}"`;
   const body = built
-    ? html`<main id="app" data-page="${page}"><p class="integration">${t.integration} <code>${integration}</code></p></main>`
+    ? html`<main id="app" data-page="${page}"${kassaAttr}><p class="integration">${t.integration} <code>${integration}</code></p></main>`
     : html`<main id="app" data-page="${page}"><p class="notice" role="alert">The demo's browser bundles are not built. Run <code>pnpm --filter @kassa/demo build</code> and reload.</p></main>`;
   return {
     status: built ? 200 : 503,

@@ -135,6 +135,14 @@ describe('demo pages', () => {
     }
   });
 
+  it('tells the React and Vue pages where Kassa is, for the bundled widget’s kassa-url; the plain page’s kassa.js knows', async () => {
+    for (const page of ['react', 'vue']) {
+      const body = await (await fetch(`${demo.url}/${page}`)).text();
+      assert.ok(body.includes(`<main id="app" data-page="${page}" data-kassa-url="${fakeKassa.url}">`), body);
+    }
+    assert.doesNotMatch(await (await fetch(`${demo.url}/`)).text(), /data-kassa-url/);
+  });
+
   it('says how to build when the bundles are missing', async () => {
     const response = await fetch(`${unbuilt.url}/vue`);
     assert.equal(response.status, 503);
@@ -165,6 +173,8 @@ describe('the pinned kassa.js tag on the plain shop page', () => {
     const response = await fetch(`${elsewhere.url}/`);
     assert.ok((await response.text()).includes(`<script src="${publicUrl}/kassa@0.1.0.js" integrity="${INTEGRITY}" crossorigin="anonymous">`));
     assert.match(response.headers.get('content-security-policy') ?? '', new RegExp(`script-src 'self' ${publicUrl}(;|$)`));
+    // The framework pages' kassa-url is that same public URL, not the one the backend calls.
+    assert.ok((await (await fetch(`${elsewhere.url}/react`)).text()).includes(`data-kassa-url="${publicUrl}"`));
   });
 
   it('falls back to the unpinned /kassa.js and says why while Kassa cannot tell, then pins once it can', async (t) => {

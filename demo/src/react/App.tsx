@@ -1,6 +1,6 @@
 /**
  * The React page: the same shop, with `<KassaCheckout>` from @kassa/react. Props in
- * (`clientSecret`, `locale`), typed callbacks out (`onPaymentSucceeded`, …).
+ * (`clientSecret`, `kassaUrl`, `locale`), typed callbacks out (`onPaymentSucceeded`, …).
  */
 import { useSyncExternalStore } from 'react';
 import { KassaCheckout } from '@kassa/react';
@@ -113,6 +113,8 @@ export function App({ shop }: { shop: Shop }) {
                   // A new intent is a new element, as on the plain page.
                   key={s.checkout.clientSecret}
                   clientSecret={s.checkout.clientSecret}
+                  // The bundled widget is pinned to the Kassa the server named; it never trusts the secret's iss.
+                  kassaUrl={shop.kassaUrl}
                   locale={locale}
                   onPaymentSucceeded={(e) => shop.paymentSucceeded(e.detail)}
                   onPaymentFailed={(e) => shop.paymentFailed(e.detail)}

@@ -64,8 +64,15 @@ export class Shop {
   #state: ShopState;
   readonly #listeners = new Set<() => void>();
   #seq = 0;
+  /**
+   * Kassa's URL as the browser reaches it, from the server-rendered page. The React and Vue pages
+   * bundle the widget, which must be told where Kassa is (`kassa-url`); the plain page's kassa.js
+   * knows, since it was loaded from there.
+   */
+  readonly kassaUrl: string;
 
-  constructor(locale: Locale) {
+  constructor(locale: Locale, kassaUrl = '') {
+    this.kassaUrl = kassaUrl;
     this.#state = {
       locale,
       cart: loadCart(),
@@ -79,10 +86,10 @@ export class Shop {
     };
   }
 
-  /** The page's language, as the server rendered it into `<html lang>`. */
+  /** The page's language and Kassa's URL, as the server rendered them (`<html lang>`, `#app[data-kassa-url]`). */
   static fromDocument(): Shop {
     const lang = document.documentElement.lang;
-    return new Shop(isLocale(lang) ? lang : 'en');
+    return new Shop(isLocale(lang) ? lang : 'en', document.getElementById('app')?.dataset.kassaUrl ?? '');
   }
 
   get state(): ShopState {
