@@ -159,6 +159,30 @@ describe('card frame page', () => {
       assert.ok(!(res.headers.get('content-security-policy') ?? '').includes('frame-ancestors http'), q);
     }
   });
+
+  it('every answer of /frame/card, errors included, carries the frame headers (framable by nobody until the origin is checked, never cached)', async () => {
+    const ok = `channel=chan_abcdefgh&origin=${encodeURIComponent(SHOP)}`;
+    const cases: Array<[string, RequestInit, string, number]> = [
+      ['origin no merchant allows', {}, `channel=chan_abcdefgh&origin=${encodeURIComponent('https://evil.example')}`, 400],
+      ['bad channel', {}, `channel=short&origin=${encodeURIComponent(SHOP)}`, 400],
+      ['missing origin', {}, 'channel=chan_abcdefgh', 400],
+      ['extra parameter', {}, `${ok}&extra=1`, 400],
+      ['POST', { method: 'POST' }, ok, 405],
+      ['PUT', { method: 'PUT' }, ok, 405],
+    ];
+    for (const [name, init, q, status] of cases) {
+      const res = await fetch(`${h.url}/frame/card?${q}`, init);
+      assert.equal(res.status, status, name);
+      const csp = res.headers.get('content-security-policy') ?? '';
+      assert.match(csp, /default-src 'none'/, name);
+      assert.ok(csp.split(';').includes("frame-ancestors 'none'"), `${name}: ${csp}`);
+      assert.equal(res.headers.get('x-content-type-options'), 'nosniff', name);
+      assert.equal(res.headers.get('cache-control'), 'no-store', name);
+      assert.equal(res.headers.get('referrer-policy'), 'no-referrer', name);
+      assert.ok(res.headers.get('cross-origin-resource-policy'), name);
+      assert.equal(res.headers.get('x-frame-options'), null, name);
+    }
+  });
 });
 
 describe('served scripts', () => {

@@ -135,6 +135,12 @@ export function pagesRouter(deps: PagesDeps): Express {
 
   router
     .route('/frame/card')
+    // Every answer, errors included (bad origin or channel, 405), carries the frame's headers:
+    // framable by nobody until the origin is checked (frameOrigin unset: 'none'), never cached.
+    .all((req, res, next) => {
+      res.set('Cache-Control', 'no-store');
+      cardFrameHeaders(req, res, next);
+    })
     .get(async (req, res, next) => {
       const query = parseQuery(frameQuerySchema, req);
       if (!deps.isAllowedOrigin(query.origin)) {
