@@ -19,14 +19,15 @@ import { createChallengeRouter } from './adapters/sandbox/challenge-router.js';
 import { PaymentIntents } from './domain/payment-intents.js';
 import { Merchants } from './domain/merchants.js';
 import type { MerchantKeys } from './domain/merchants.js';
-import type { Clock, PaymentProvider } from './domain/ports.js';
+import type { Clock, FaultPoints, PaymentProvider } from './domain/ports.js';
+import { InstanceRegistry } from './instances.js';
 import { ClientSecrets } from './http/auth.js';
 import { createApp } from './http/app.js';
 import { htmlFormParsers } from './http/body.js';
 import { challengeHeaders } from './http/security.js';
 
 export type { MerchantKeys } from './domain/merchants.js';
-export type { PaymentProvider, ProviderCapabilities } from './domain/ports.js';
+export type { FaultPoint, FaultPoints, PaymentProvider, ProviderCapabilities } from './domain/ports.js';
 export { createLogger } from './logger.js';
 
 export interface KassaOptions {
@@ -52,6 +53,10 @@ export interface KassaOptions {
   wrapProvider?: (provider: PaymentProvider) => PaymentProvider;
   /** Test seam: the clock (milliseconds). */
   now?: () => number;
+  /** Test seam: crash hooks at every commit and provider call (the fault-injection tests kill the process there). */
+  faults?: FaultPoints;
+  /** How long this instance's lease on its locks lasts without renewal (default 15 s). */
+  leaseMs?: number;
 }
 
 export interface KassaServer {
@@ -62,6 +67,8 @@ export interface KassaServer {
   keysFile: string;
   /** The default merchant's id. */
   merchant: string;
+  /** This process's instance id (the prefix of the work tokens that own its locks). */
+  instanceId: string;
   /** Creates another merchant with its own keys (multi-merchant tests, the CLI). */
   createMerchant(options?: { name?: string; allowedOrigins?: string[] }): Promise<MerchantKeys>;
   /** The sandbox issuer's view of a card account (QA, tests). */
@@ -92,8 +99,10 @@ export async function startKassa(options: KassaOptions): Promise<KassaServer> {
     publicUrl: () => publicUrl,
     clock,
   });
+  let instance: InstanceRegistry | undefined;
   const closeAll = async () => {
     vault.close();
+    await instance?.stop();
     await sandbox.close();
     await store.close();
   };
@@ -104,6 +113,8 @@ export async function startKassa(options: KassaOptions): Promise<KassaServer> {
     if (check === null) await store.setSetting(VAULT_KEY_CHECK, vault.keyCheck());
     else if (check !== vault.keyCheck()) throw new Error('the vault key does not match the one this data directory was created with (KASSA_VAULT_KEY)');
 
+    // Before anything takes a lock: who this process is, and which earlier instances are gone.
+    instance = await InstanceRegistry.start(store, clock, logger, options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {});
     const provider = options.wrapProvider ? options.wrapProvider(sandbox) : sandbox;
     const merchants = new Merchants(store, clock);
     const payments = new PaymentIntents({
@@ -112,6 +123,8 @@ export async function startKassa(options: KassaOptions): Promise<KassaServer> {
       vault,
       clock,
       logger,
+      liveness: instance,
+      ...(options.faults ? { faults: options.faults } : {}),
       providerKey: (merchantId, key, operation) =>
         createHmac('sha256', secrets.serverSecret).update(`${merchantId}|${key}|${operation}`).digest('base64url'),
     });
@@ -132,6 +145,7 @@ export async function startKassa(options: KassaOptions): Promise<KassaServer> {
       onDecided: async (challengeId) => (await payments.completeAction(challengeId)).id,
       framedPageHeaders: challengeHeaders,
       formParser: htmlFormParsers,
+      formTokenKey: Buffer.from(hkdfSync('sha256', secrets.serverSecret, Buffer.alloc(0), 'kassa sandbox 3ds form token', 32)),
     });
 
     const app = createApp({
@@ -140,6 +154,8 @@ export async function startKassa(options: KassaOptions): Promise<KassaServer> {
       merchants,
       vault,
       clock,
+      liveness: instance,
+      ...(options.faults ? { faults: options.faults } : {}),
       clientSecrets,
       logger,
       widgetDistDir: config.widgetDistDir,
@@ -180,6 +196,7 @@ export async function startKassa(options: KassaOptions): Promise<KassaServer> {
       keys: defaults.created,
       keysFile,
       merchant: defaults.merchant,
+      instanceId: instance.instanceId,
       createMerchant: (o = {}) => merchants.create({ allowedOrigins: o.allowedOrigins ?? config.allowedOrigins, ...(o.name ? { name: o.name } : {}) }),
       sandboxAccount: (cardNumber, currency) => sandbox.account(cardNumber, currency),
       recover: () => payments.recoverInterrupted({ unknownOlderThanMs: 0 }),

@@ -172,14 +172,18 @@ export function challengeUrl(nextActionUrl: string, origin = SHOP, channel = 'ch
 
 /**
  * A provider that does its work, then "times out" before the answer arrives, for the
- * operations in the set (tests may add and remove them while the server runs). The provider
- * deduplicates on the derived key, so the second call only reads the outcome back.
+ * operations in the set (tests may add and remove them while the server runs); with 'lookup'
+ * in the set it cannot be asked either. The provider deduplicates on the derived key, so the
+ * second call only reads the outcome back.
  */
 export function timingOutAfterActing(operations: Set<string>) {
   return (inner: PaymentProvider): PaymentProvider => ({
     name: inner.name,
     capabilities: inner.capabilities,
-    lookup: (key) => inner.lookup(key),
+    lookup: async (key) => {
+      if (operations.has('lookup')) throw new Error('ECONNRESET');
+      return inner.lookup(key);
+    },
     authorize: async (r) => {
       await inner.authorize(r);
       if (operations.has('authorize')) throw new Error('socket hang up');

@@ -147,8 +147,8 @@ describe('idempotency', () => {
   });
 });
 
-describe('idempotency: create with confirm=true when the provider does not answer', () => {
-  it('a retry with the same key does not create (and charge) a second intent: the 502 is kept and replayed', async () => {
+describe('idempotency: a retry after the provider did not answer resumes the request', () => {
+  it('create with confirm=true: the retry finishes the one intent the key made (never a second), and the card is charged once', async () => {
     // The issuer acts, then the answer is lost (a timeout), while 'authorize' is in `lose`.
     const lose = new Set<string>();
     const h = await boot({ wrapProvider: timingOutAfterActing(lose) });
@@ -161,31 +161,42 @@ describe('idempotency: create with confirm=true when the provider does not answe
       const before = balance();
 
       lose.add('authorize');
+      lose.add('lookup');
       const body = { amount: 3000, currency: 'cny', customer: 'cus_retry', payment_method: pm, confirm: true };
       const first = await h.v1('POST', '/payment_intents', body, { idem: 'order-77' });
       assert.equal(first.status, 502, JSON.stringify(first.body));
       assert.equal(first.body.error.code, 'api_error');
       const intentId = first.body.error.payment_intent?.id as string;
       assert.match(intentId, /^pi_/);
+      assert.equal(first.body.error.payment_intent.status, 'unknown');
+
+      // Still failing: the retry resumes, asks again, and is told the same (nothing runs twice).
+      const still = await h.v1('POST', '/payment_intents', body, { idem: 'order-77' });
+      assert.equal(still.status, 502);
+      assert.equal(still.body.error.payment_intent.id, intentId);
 
       // The SDK (or the merchant) retries with the same key once the provider is back.
-      lose.delete('authorize');
+      lose.clear();
       const again = await h.v1('POST', '/payment_intents', body, { idem: 'order-77' });
-      assert.equal(again.status, 502);
-      assert.equal(again.headers.get('idempotent-replayed'), 'true');
-      assert.equal(again.body.error.payment_intent.id, intentId);
-      const intents = h.db().prepare("SELECT COUNT(*) AS n FROM payment_intents WHERE amount = 3000").get() as { n: number };
+      assert.equal(again.status, 200, JSON.stringify(again.body));
+      assert.equal(again.headers.get('idempotent-replayed'), null, 'a resumed request is answered, not replayed');
+      assert.equal(again.body.id, intentId);
+      assert.equal(again.body.status, 'succeeded');
+      const intents = h.db().prepare('SELECT COUNT(*) AS n FROM payment_intents WHERE amount = 3000').get() as { n: number };
       assert.equal(intents.n, 1, 'one intent for one key');
+      assert.equal(balance(), (before ?? 0) - 3000, 'charged exactly once');
 
-      // Recovery learns the outcome of the one authorization: charged exactly once.
-      await h.kassa.recover();
-      assert.equal((await h.v1('GET', `/payment_intents/${intentId}`)).body.status, 'succeeded');
-      assert.equal(balance(), (before ?? 0) - 3000);
+      // From now on the answer is stored.
+      const replay = await h.v1('POST', '/payment_intents', body, { idem: 'order-77' });
+      assert.equal(replay.headers.get('idempotent-replayed'), 'true');
+      assert.equal(replay.body.status, 'succeeded');
+      assert.equal(await h.kassa.recover(), 0, 'nothing left for recovery');
     } finally {
       await h.close();
     }
   });
-  it('a widget confirm retried after a 502 replays the 502 (not a 400 for the unknown state), and charges once', async () => {
+
+  it('a widget confirm retried after a 502 gets the outcome (not a 400 for the unknown state), and charges once', async () => {
     const lose = new Set<string>();
     const h = await boot({ wrapProvider: timingOutAfterActing(lose) });
     try {
@@ -198,12 +209,29 @@ describe('idempotency: create with confirm=true when the provider does not answe
       assert.equal(first.status, 502);
       lose.delete('authorize');
       const again = await h.client('POST', path, intent.client_secret, { payment_method: token.body.id }, { idem: 'click-1' });
-      assert.equal(again.status, 502);
-      assert.equal(again.headers.get('idempotent-replayed'), 'true');
-      assert.equal(again.body.error.payment_intent.status, 'unknown');
-      await h.kassa.recover();
-      assert.equal((await h.v1('GET', `/payment_intents/${intent.id}`)).body.status, 'succeeded');
+      assert.equal(again.status, 200, JSON.stringify(again.body));
+      assert.equal(again.body.status, 'succeeded');
       assert.equal(h.kassa.sandboxAccount(CARDS.unionpay, 'cny')?.balance, before - 4100);
+      assert.deepEqual(outboxTypes(h.db(), intent.id), ['payment_intent.created', 'payment_intent.outcome_unknown', 'payment_intent.succeeded']);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('a capture retried after a 502 records the capture the provider made, once', async () => {
+    const lose = new Set<string>();
+    const h = await boot({ wrapProvider: timingOutAfterActing(lose) });
+    try {
+      const { intent } = await h.pay(CARDS.visa, { amount: 7000, capture_method: 'manual' });
+      lose.add('capture');
+      const first = await h.v1('POST', `/payment_intents/${intent.id}/capture`, { amount_to_capture: 6000 }, { idem: 'cap-1' });
+      assert.equal(first.status, 502);
+      lose.delete('capture');
+      const again = await h.v1('POST', `/payment_intents/${intent.id}/capture`, { amount_to_capture: 6000 }, { idem: 'cap-1' });
+      assert.equal(again.status, 200, JSON.stringify(again.body));
+      assert.equal(again.body.status, 'succeeded');
+      assert.equal(again.body.amount_received, 6000);
+      assert.deepEqual(h.kassa.sandboxAccount(CARDS.visa, 'cny'), { balance: 100_000_000 - 6000, held: 0 });
     } finally {
       await h.close();
     }

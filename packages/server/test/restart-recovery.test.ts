@@ -114,7 +114,7 @@ describe('crash recovery', () => {
         const db = restarted.db();
         assert.equal(accountBalance(db, intent.id, 'acquirer_receivable'), 12800);
         assert.deepEqual(unbalancedTransactions(db), []);
-        assert.deepEqual(outboxTypes(db, intent.id), ['payment_intent.created', 'payment_intent.succeeded']);
+        assert.deepEqual(outboxTypes(db, intent.id), ['payment_intent.created', 'payment_intent.outcome_unknown', 'payment_intent.succeeded']);
         assert.equal(await restarted.kassa.recover(), 0, 'nothing left to recover');
       } finally {
         await restarted.close();
@@ -163,28 +163,104 @@ describe('crash recovery', () => {
     }
   });
 
-  it('when the provider never saw the call, then recovery returns the intent to requires_payment_method and nothing is charged', async () => {
+  it('when the provider never saw the call, then recovery makes it under the same key, as the request would have: charged once', async () => {
     const dir = tempDir();
     try {
       const down = await boot({ wrapProvider: unreachable }, dir);
       const { intent, confirm } = await down.pay(CARDS.visa, { amount: 1000 });
       assert.equal(confirm.status, 502);
+      assert.equal(confirm.body.error.payment_intent.status, 'unknown');
       await down.close();
       const restarted = await boot({}, dir);
       try {
         const view = await restarted.v1('GET', `/payment_intents/${intent.id}`);
-        assert.equal(view.body.status, 'requires_payment_method');
-        assert.equal(view.body.last_payment_error.code, 'processing_error');
-        assert.equal(restarted.kassa.sandboxAccount(CARDS.visa, 'cny'), null, 'the issuer never saw the card');
-        // The shopper can pay now.
-        const token = await restarted.tokenize(view.body.client_secret, { number: CARDS.visa });
-        const paid = await restarted.client('POST', `/payment_intents/${intent.id}/confirm`, view.body.client_secret, { payment_method: token.body.id });
-        assert.equal(paid.body.status, 'succeeded');
+        assert.equal(view.body.status, 'succeeded');
+        assert.equal(view.body.last_payment_error, null);
+        assert.deepEqual(restarted.kassa.sandboxAccount(CARDS.visa, 'cny'), { balance: 100_000_000 - 1000, held: 0 });
+        assert.equal(accountBalance(restarted.db(), intent.id, 'acquirer_receivable'), 1000);
+        assert.equal(await restarted.kassa.recover(), 0);
       } finally {
         await restarted.close();
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a provider that cannot be asked is never guessed for: the intent stays unknown (with an event), and a retry with the key settles it', async () => {
+    const dir = tempDir();
+    try {
+      const lose = new Set(['authorize']);
+      // Acts, then times out; and has no way to say what it did for a key.
+      const blind = (inner: PaymentProvider): PaymentProvider => ({ ...timingOutAfterActing(lose)(inner), capabilities: { ...inner.capabilities, lookup: false } });
+      const first = await boot({ wrapProvider: blind }, dir);
+      const intent = await first.createIntent({ amount: 2200 });
+      const token = await first.tokenize(intent.client_secret, { number: CARDS.jcb });
+      const path = `/payment_intents/${intent.id}/confirm`;
+      const confirm = await first.client('POST', path, intent.client_secret, { payment_method: token.body.id }, { idem: 'blind-1' });
+      assert.equal(confirm.status, 502);
+      await first.close();
+
+      const second = await boot({ wrapProvider: blind }, dir);
+      try {
+        // Startup recovery could not ask: unknown, visible, with an event; not payable again.
+        const view = await second.v1('GET', `/payment_intents/${intent.id}`);
+        assert.equal(view.body.status, 'unknown');
+        assert.deepEqual(outboxTypes(second.db(), intent.id), ['payment_intent.created', 'payment_intent.outcome_unknown']);
+        assert.equal(await second.kassa.recover(), 0, 'recovery does not guess');
+        assert.equal((await second.v1('GET', `/payment_intents/${intent.id}`)).body.status, 'unknown');
+        assert.deepEqual(second.kassa.sandboxAccount(CARDS.jcb, 'cny'), { balance: 100_000_000 - 2200, held: 0 });
+
+        // The widget retries with its key: the call is made again under the same provider key,
+        // which the issuer deduplicates — it answers what it did, and moves no money twice.
+        lose.clear();
+        const retry = await second.client('POST', path, view.body.client_secret, { payment_method: token.body.id }, { idem: 'blind-1' });
+        assert.equal(retry.status, 200, JSON.stringify(retry.body));
+        assert.equal(retry.body.status, 'succeeded');
+        assert.deepEqual(second.kassa.sandboxAccount(CARDS.jcb, 'cny'), { balance: 100_000_000 - 2200, held: 0 });
+        assert.equal(accountBalance(second.db(), intent.id, 'acquirer_receivable'), 2200);
+      } finally {
+        await second.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('when the provider settles another amount, a discrepancy is recorded and the intent held as unknown — a 502, never a 500, and never retried', async () => {
+    const short = (inner: PaymentProvider): PaymentProvider => ({
+      ...inner,
+      name: inner.name,
+      capabilities: inner.capabilities,
+      lookup: (k) => inner.lookup(k),
+      completeAction: (r) => inner.completeAction(r),
+      capture: (r) => inner.capture(r),
+      cancel: (r) => inner.cancel(r),
+      authorize: async (r) => {
+        const outcome = await inner.authorize(r);
+        return outcome.status === 'captured' ? { ...outcome, amount: outcome.amount - 1 } : outcome;
+      },
+    });
+    const h = await boot({ wrapProvider: short });
+    try {
+      const intent = await h.createIntent({ amount: 1500 });
+      const token = await h.tokenize(intent.client_secret, { number: CARDS.visa });
+      const path = `/payment_intents/${intent.id}/confirm`;
+      const confirm = await h.client('POST', path, intent.client_secret, { payment_method: token.body.id }, { idem: 'short-1' });
+      assert.equal(confirm.status, 502, JSON.stringify(confirm.body));
+      assert.equal(confirm.body.error.type, 'api_error');
+      assert.equal(confirm.body.error.payment_intent.status, 'unknown');
+      const db = h.db();
+      const rows = db.prepare('SELECT expected, actual, operation FROM discrepancies WHERE payment_intent_id = ?').all(intent.id);
+      assert.deepEqual(rows, [{ expected: 1500, actual: 1499, operation: 'authorize' }]);
+      assert.deepEqual(outboxTypes(db, intent.id), ['payment_intent.created', 'payment_intent.outcome_unknown']);
+      assert.equal(accountBalance(db, intent.id, 'acquirer_receivable'), 0, 'the ledger does not guess');
+      const again = await h.client('POST', path, intent.client_secret, { payment_method: token.body.id }, { idem: 'short-1' });
+      assert.equal(again.status, 502);
+      assert.equal(await h.kassa.recover(), 0, 'a discrepancy is not retried');
+      assert.equal((db.prepare('SELECT COUNT(*) AS n FROM discrepancies').get() as { n: number }).n, 1);
+    } finally {
+      await h.close();
     }
   });
 });

@@ -7,9 +7,30 @@ import assert from 'node:assert/strict';
 import { CARDS, SHOP, boot, challengeUrl, outboxTypes } from './helpers.js';
 import type { Harness } from './helpers.js';
 
-async function choose(url: string, result: string, contentType = 'application/x-www-form-urlencoded') {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': contentType }, body: `result=${result}` });
+/** The per-challenge token the challenge page's form carries (a hidden input). */
+async function pageToken(url: string): Promise<string> {
+  const html = await (await fetch(url)).text();
+  const m = /<input type="hidden" name="token" value="([^"]+)">/.exec(html);
+  if (!m) throw new Error(`no form token in the challenge page: ${html.slice(0, 300)}`);
+  return m[1]!;
+}
+
+/** Posts the page's form as a browser would from the page itself (same-origin). */
+async function choose(url: string, result: string, token: string | null, contentType = 'application/x-www-form-urlencoded', headers: Record<string, string> = {}) {
+  const body = token === null ? `result=${result}` : `result=${result}&token=${encodeURIComponent(token)}`;
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': contentType, 'sec-fetch-site': 'same-origin', origin: new URL(url).origin, ...headers }, body });
   return { status: res.status, headers: res.headers, text: await res.text() };
+}
+
+/** Headers every answer of a framed Kassa page carries, errors included. */
+function assertPageHeaders(res: { headers: Headers }, frameAncestors: string, label: string) {
+  const csp = res.headers.get('content-security-policy') ?? '';
+  assert.match(csp, /default-src 'none'/, label);
+  assert.ok(csp.split(';').includes(`frame-ancestors ${frameAncestors}`), `${label}: ${csp}`);
+  assert.equal(res.headers.get('x-content-type-options'), 'nosniff', label);
+  assert.equal(res.headers.get('cache-control'), 'no-store', label);
+  assert.equal(res.headers.get('referrer-policy'), 'no-referrer', label);
+  assert.ok(res.headers.get('cross-origin-resource-policy'), label);
 }
 
 describe('3-D Secure challenge', () => {
@@ -24,7 +45,8 @@ describe('3-D Secure challenge', () => {
   async function challenged(params: Record<string, unknown> = {}) {
     const { intent, confirm } = await h.pay(CARDS.threeDS, params);
     assert.equal(confirm.body.status, 'requires_action');
-    return { intent, url: challengeUrl(confirm.body.next_action.three_d_secure.url) };
+    const url = challengeUrl(confirm.body.next_action.three_d_secure.url);
+    return { intent, url, token: await pageToken(url) };
   }
 
   it('serves a challenge page framable only by the shop, with the two choices and no inline script', async () => {
@@ -48,9 +70,9 @@ describe('3-D Secure challenge', () => {
   });
 
   it('when the shopper completes authentication, then the payment is charged and the result page posts challenge_complete to the shop', async () => {
-    const { intent, url } = await challenged();
+    const { intent, url, token } = await challenged();
     const before = h.kassa.sandboxAccount(CARDS.threeDS, 'cny')?.balance ?? 100_000_000;
-    const res = await choose(url, 'pass');
+    const res = await choose(url, 'pass', token);
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-security-policy') ?? '', new RegExp(`frame-ancestors ${SHOP}`));
     assert.match(res.text, /Authentication complete/);
@@ -66,10 +88,10 @@ describe('3-D Secure challenge', () => {
     assert.deepEqual(outboxTypes(h.db(), intent.id), ['payment_intent.created', 'payment_intent.requires_action', 'payment_intent.succeeded']);
 
     // A second POST (double click, reload) changes nothing and charges nothing.
-    const again = await choose(url, 'pass');
+    const again = await choose(url, 'pass', token);
     assert.equal(again.status, 200);
     assert.equal(h.kassa.sandboxAccount(CARDS.threeDS, 'cny')?.balance, before - 12800);
-    const late = await choose(url, 'fail');
+    const late = await choose(url, 'fail', token);
     assert.equal(late.status, 200);
     assert.equal((await h.v1('GET', `/payment_intents/${intent.id}`)).body.status, 'succeeded');
   });
@@ -83,8 +105,8 @@ describe('3-D Secure challenge', () => {
   });
 
   it('with manual capture, a passed challenge leaves the funds on hold', async () => {
-    const { intent, url } = await challenged({ capture_method: 'manual', amount: 4000 });
-    await choose(url, 'pass');
+    const { intent, url, token } = await challenged({ capture_method: 'manual', amount: 4000 });
+    await choose(url, 'pass', token);
     const view = await h.v1('GET', `/payment_intents/${intent.id}`);
     assert.equal(view.body.status, 'requires_capture');
     assert.equal(view.body.amount_capturable, 4000);
@@ -94,9 +116,9 @@ describe('3-D Secure challenge', () => {
   });
 
   it('when the shopper fails authentication, then the intent needs another payment method and nothing is charged', async () => {
-    const { intent, url } = await challenged();
+    const { intent, url, token: formToken } = await challenged();
     const before = h.kassa.sandboxAccount(CARDS.threeDS, 'cny') ?? { balance: 100_000_000, held: 0 };
-    const res = await choose(url, 'fail');
+    const res = await choose(url, 'fail', formToken);
     assert.equal(res.status, 200);
     assert.match(res.text, /Authentication failed/);
     assert.match(res.text, new RegExp(`data-payment-intent="${intent.id}"`));
@@ -119,7 +141,7 @@ describe('3-D Secure challenge', () => {
     const get = await fetch(evil);
     assert.equal(get.status, 400);
     assert.equal(((await get.json()) as any).error.code, 'origin_not_allowed');
-    const post = await choose(evil, 'pass');
+    const post = await choose(evil, 'pass', await pageToken(challengeUrl(confirm.body.next_action.three_d_secure.url)));
     assert.equal(post.status, 400);
     const view = await h.v1('GET', `/payment_intents/${confirm.body.id}`);
     assert.equal(view.body.status, 'requires_action', 'a refused POST decides nothing');
@@ -136,7 +158,7 @@ describe('3-D Secure challenge', () => {
   });
 
   it('bad channel, missing origin, unknown challenge, bad choice and wrong content type are 4xx', async () => {
-    const { url } = await challenged();
+    const { url, token } = await challenged();
     const u = new URL(url);
     u.searchParams.set('channel', 'x');
     assert.equal((await fetch(u)).status, 400);
@@ -150,9 +172,102 @@ describe('3-D Secure challenge', () => {
     assert.equal((await fetch(extra)).status, 400);
     assert.equal((await fetch(`${h.url}/sandbox/3ds/tds_doesnotexist00?channel=chan_12345678&origin=${SHOP}`)).status, 404);
     assert.equal((await fetch(`${h.url}/sandbox/3ds/nope?channel=chan_12345678&origin=${SHOP}`)).status, 404);
-    assert.equal((await choose(url, 'maybe')).status, 400);
-    assert.equal((await choose(url, 'pass', 'text/plain')).status, 415);
-    const big = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `result=pass&x=${'a'.repeat(20_000)}` });
+    assert.equal((await choose(url, 'maybe', token)).status, 400);
+    assert.equal((await choose(url, 'pass', token, 'text/plain')).status, 415);
+    const big = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `result=pass&token=${token}&x=${'a'.repeat(20_000)}` });
     assert.equal(big.status, 413);
+  });
+  it('the page form carries a per-challenge token; a POST without it, or with a wrong one, is 403 and decides nothing', async () => {
+    const { intent, url, token } = await challenged();
+    const html = await (await fetch(url)).text();
+    assert.match(html, /<form method="post" action="[^"]+">\n<input type="hidden" name="token" value="[A-Za-z0-9_-]{43}">/);
+    const other = await challenged();
+    assert.notEqual(other.token, token, 'one token per challenge');
+    for (const [name, t] of [
+      ['missing', null],
+      ['empty', ''],
+      ['wrong', 'A'.repeat(43)],
+      ["another challenge's", other.token],
+      ['truncated', token.slice(0, 20)],
+    ] as const) {
+      const res = await choose(url, 'pass', t);
+      assert.equal(res.status, 403, `${name}: ${res.text}`);
+      assert.equal(JSON.parse(res.text).error.code, 'form_token_invalid', name);
+      assertPageHeaders(res, SHOP, name);
+    }
+    // The token in a JSON body is refused too when wrong.
+    const json = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ result: 'pass' }) });
+    assert.equal(json.status, 403);
+    assert.equal((await h.v1('GET', `/payment_intents/${intent.id}`)).body.status, 'requires_action', 'nothing decided');
+    assert.equal(h.kassa.sandboxAccount(CARDS.threeDS, 'cny')?.held ?? 0, h.kassa.sandboxAccount(CARDS.threeDS, 'cny')?.held ?? 0);
+    // The page's own form still works.
+    const ok = await choose(url, 'pass', token);
+    assert.equal(ok.status, 200, ok.text);
+    assert.equal((await h.v1('GET', `/payment_intents/${intent.id}`)).body.status, 'succeeded');
+  });
+
+  it('a cross-site POST (Sec-Fetch-Site or Origin not this server) is 403 origin_not_allowed, even with the token, and decides nothing', async () => {
+    const { intent, url, token } = await challenged();
+    const cases: Array<[string, Record<string, string>]> = [
+      ['cross-site', { 'sec-fetch-site': 'cross-site', origin: 'https://evil.example' }],
+      ['same-site', { 'sec-fetch-site': 'same-site', origin: 'http://sub.localhost:4242' }],
+      ['none', { 'sec-fetch-site': 'none' }],
+      ['evil origin only', { 'sec-fetch-site': '', origin: 'https://evil.example' }],
+      ['the shop itself', { 'sec-fetch-site': 'cross-site', origin: SHOP }],
+      ['null origin', { origin: 'null' }],
+    ];
+    for (const [name, headers] of cases) {
+      const sent = Object.fromEntries(Object.entries(headers).filter(([, v]) => v !== ''));
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', ...sent },
+        body: `result=pass&token=${encodeURIComponent(token)}`,
+      });
+      const text = await res.text();
+      assert.equal(res.status, 403, `${name}: ${text}`);
+      assert.equal(JSON.parse(text).error.code, 'origin_not_allowed', name);
+      assertPageHeaders(res, SHOP, name);
+    }
+    assert.equal((await h.v1('GET', `/payment_intents/${intent.id}`)).body.status, 'requires_action', 'nothing decided');
+    // No Sec-Fetch-Site and no Origin (an old browser, curl) still needs the token, and passes with it.
+    const bare = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `result=fail&token=${encodeURIComponent(token)}` });
+    assert.equal(bare.status, 200);
+    assert.equal((await h.v1('GET', `/payment_intents/${intent.id}`)).body.status, 'requires_payment_method');
+  });
+
+  it('every answer of the challenge route carries the page headers, errors included', async () => {
+    const { url, token } = await challenged();
+    const page = await fetch(url);
+    assertPageHeaders(page, SHOP, 'page');
+    const bad = (mutate: (u: URL) => void) => {
+      const u = new URL(url);
+      mutate(u);
+      return u.href;
+    };
+    const cases: Array<[string, Promise<Response>, number, string]> = [
+      ['bad channel', fetch(bad((u) => u.searchParams.set('channel', 'x'))), 400, "'none'"],
+      ['missing origin', fetch(bad((u) => u.searchParams.delete('origin'))), 400, "'none'"],
+      ['origin not allowed', fetch(bad((u) => u.searchParams.set('origin', 'https://evil.example'))), 400, "'none'"],
+      ['unknown challenge', fetch(`${h.url}/sandbox/3ds/tds_doesnotexist00?channel=chan_12345678&origin=${SHOP}`), 404, "'none'"],
+      ['malformed id', fetch(`${h.url}/sandbox/3ds/nope?channel=chan_12345678&origin=${SHOP}`), 404, "'none'"],
+      ['PUT', fetch(url, { method: 'PUT' }), 405, "'none'"],
+      ['DELETE', fetch(url, { method: 'DELETE' }), 405, "'none'"],
+      ['deeper path', fetch(`${h.url}/sandbox/3ds/tds_x/y`), 404, "'none'"],
+    ];
+    for (const [name, pending, status, ancestors] of cases) {
+      const res = await pending;
+      assert.equal(res.status, status, name);
+      assertPageHeaders(res, ancestors, name);
+      assert.doesNotMatch(res.headers.get('content-security-policy') ?? '', /evil/, name);
+    }
+    assert.equal((await fetch(url, { method: 'PUT' })).headers.get('allow'), 'GET, POST');
+    // After the origin is checked, errors may name it as the framer.
+    for (const [name, res] of [
+      ['bad choice', await choose(url, 'maybe', token)],
+      ['wrong content type', await choose(url, 'pass', token, 'text/plain')],
+    ] as const) {
+      assert.ok(res.status >= 400 && res.status < 500, name);
+      assertPageHeaders(res, SHOP, name);
+    }
   });
 });

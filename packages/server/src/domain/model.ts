@@ -63,7 +63,17 @@ export interface PaymentIntentRecord {
 }
 
 export type AttemptOperation = 'authorize' | 'complete_action' | 'capture' | 'cancel';
-export type AttemptStatus = 'pending' | 'unknown' | 'succeeded' | 'failed' | 'requires_action' | 'abandoned';
+/**
+ * - `pending`: committed, the call is being made (by `owner`) or its maker died;
+ * - `unknown`: the call was made and no answer came (timeout, network, provider down);
+ * - `succeeded` / `failed` / `requires_action`: the provider answered;
+ * - `abandoned`: the provider confirmed it never saw the call and it could not be made again;
+ * - `discrepancy`: the provider settled another amount than asked: held for reconciliation.
+ */
+export type AttemptStatus = 'pending' | 'unknown' | 'succeeded' | 'failed' | 'requires_action' | 'abandoned' | 'discrepancy';
+
+/** Statuses in which the provider's answer is known and recorded: nothing left to settle. */
+export const SETTLED_ATTEMPT: readonly AttemptStatus[] = ['succeeded', 'failed', 'requires_action', 'abandoned', 'discrepancy'];
 
 /** One call to a provider, committed before it is made (the recovery point) and settled after. */
 export interface AttemptRecord {
@@ -78,8 +88,74 @@ export interface AttemptRecord {
   /** The intent status to return to if the provider never saw the call. */
   resumeStatus: PaymentStatus;
   outcome: string | null;
+  /** The work token (instance + request) making the call while `pending`; null once settled or unknown. */
+  owner: string | null;
   created: number;
   updated: number;
+}
+
+/** The provider settled a different amount than Kassa asked for: recorded, never guessed over. */
+export interface DiscrepancyRecord {
+  id: string;
+  merchantId: string;
+  intentId: string;
+  attemptId: string;
+  operation: AttemptOperation;
+  currency: Currency;
+  expected: number;
+  actual: number;
+  created: number;
+}
+
+// ---- Idempotency keys as request journals ----
+
+export interface IdempotencyKeyRef {
+  merchantId: string;
+  /** 'v1' for the merchant API; 'client:<pi>' for a widget call (keys are per intent there). */
+  scope: string;
+  key: string;
+}
+
+/**
+ * How far a request with an Idempotency-Key got, recorded in the same transaction as each of
+ * its local steps (docs/ARCHITECTURE.md, "Exactly once"):
+ * - `started`: the key is taken, nothing committed yet (a retry runs from the start);
+ * - `intent_created`: create made the intent (`intentId`), nothing else yet;
+ * - `attempt_started`: a provider call was committed to (`attemptId`); the attempt row says
+ *   whether it was settled;
+ * - `intent_changed`: a local-only change was committed (a cancel that needed no provider call);
+ * - `finished`: the answer is stored and replayed.
+ */
+export type RecoveryPoint = 'started' | 'intent_created' | 'attempt_started' | 'intent_changed' | 'finished';
+
+/** A request's journal as the use cases read and extend it. */
+export interface Journal {
+  readonly ref: IdempotencyKeyRef;
+  /** The work token holding the key's lock; every journal write is conditional on it. */
+  readonly owner: string;
+  recoveryPoint: RecoveryPoint;
+  intentId: string | null;
+  attemptId: string | null;
+}
+
+/** A journal entry written with a local step, in its transaction. */
+export interface JournalWrite {
+  ref: IdempotencyKeyRef;
+  owner: string;
+  recoveryPoint: RecoveryPoint;
+  intentId: string | null;
+  attemptId: string | null;
+}
+
+/** A running server process: it holds locks under work tokens `<id>.<n>` while its lease is current. */
+export interface InstanceRecord {
+  id: string;
+  host: string;
+  pid: number;
+  started: number;
+  leaseExpires: number;
+  /** Set when it shut down or was found dead; its locks are free from then on. */
+  stopped: number | null;
 }
 
 export interface VaultCardRecord {
@@ -156,6 +232,12 @@ export const EventType = {
   RequiresAction: 'payment_intent.requires_action',
   AmountCapturableUpdated: 'payment_intent.amount_capturable_updated',
   Created: 'payment_intent.created',
+  /**
+   * Kassa's own: the intent became `unknown` — the provider did not answer, could not be asked,
+   * or settled another amount. A later event tells how it settled; without one it waits for
+   * reconciliation.
+   */
+  OutcomeUnknown: 'payment_intent.outcome_unknown',
 } as const;
 export type EventType = (typeof EventType)[keyof typeof EventType];
 

@@ -2,12 +2,22 @@
  * Payment intent use cases. Each reads as the story it tells:
  *
  *   confirm: load the intent, check it may be confirmed, resolve the card, commit a recovery
- *   point (intent → processing, attempt row, token used), call the provider outside any
- *   transaction, then commit the outcome with its ledger entries and outbox event.
+ *   point (intent → processing, attempt row, token used, the request's journal), call the
+ *   provider outside any transaction, then commit the outcome with its ledger entries and
+ *   outbox event.
+ *
+ * Exactly once (docs/ARCHITECTURE.md): a request with an Idempotency-Key carries a journal,
+ * and every local step writes how far it got into it, in the step's own transaction. A retry
+ * of a request whose first run died or lost the provider's answer finds the journal and
+ * *resumes*: the intent it made is not made again, the provider call it committed to is
+ * settled (the provider is asked, or the call is made again under the same provider key,
+ * which the provider deduplicates), and the answer is the one the first run would have given.
+ * Background recovery finishes the same attempts when no one retries.
  *
  * Every status change goes through `advance`, which consults core's transition table.
  */
 import { CANCELABLE, CONFIRMABLE, canTransition, PaymentStatus } from '@kassa/core';
+import type { DeclineCode } from '@kassa/core';
 import type { CreatePaymentIntent } from '@kassa/core/wire';
 import type { Store, IntentChange } from '../store/port.js';
 import { StoreConflict } from '../store/port.js';
@@ -16,14 +26,31 @@ import type {
   AttemptRecord,
   EventType as EventTypeT,
   FutureUsage,
+  Journal,
+  JournalWrite,
   LastPaymentErrorRecord,
   OutboxEvent,
   PaymentIntentRecord,
   PaymentMethodRecord,
+  RecoveryPoint,
   TokenRecord,
 } from './model.js';
-import { EventType } from './model.js';
-import type { AuthorizeOutcome, CancelOutcome, CaptureOutcome, CardVault, Clock, OpenedCard, PaymentProvider } from './ports.js';
+import { EventType, SETTLED_ATTEMPT } from './model.js';
+import { NO_FAULTS } from './ports.js';
+import type {
+  AuthorizeOutcome,
+  CancelOutcome,
+  CaptureOutcome,
+  CardVault,
+  Clock,
+  FaultPoints,
+  FaultStep,
+  Liveness,
+  OpenedCard,
+  PaymentProvider,
+  ProviderOutcome,
+  Sensitive,
+} from './ports.js';
 import { FailureKind, KassaError, invalidParam, missingParam, notFound, unexpectedState } from './errors.js';
 import { cardError } from './declines.js';
 import * as ledger from './ledger.js';
@@ -45,6 +72,10 @@ export interface PaymentDeps {
   /** HMAC(server secret, merchant|key|operation): the key a provider deduplicates on. */
   providerKey(merchantId: string, key: string, operation: AttemptOperation): string;
   logger: DomainLogger;
+  /** Work tokens and who may still be working on an attempt (lock ownership across instances). */
+  liveness: Liveness;
+  /** Crash hooks for fault-injection tests. */
+  faults?: FaultPoints;
 }
 
 /** Where a confirmation's card comes from: a fresh token or a saved payment method. */
@@ -52,20 +83,69 @@ type CardSource =
   | { kind: 'token'; token: TokenRecord; card: OpenedCard }
   | { kind: 'saved'; paymentMethod: PaymentMethodRecord; card: OpenedCard };
 
-/** The result of settling an authorization: the intent, and the card error if it was declined. */
+/** A card ready for the provider: the CVC only on the first run after tokenizing. */
+type ProviderCardInput = OpenedCard & { cvc: Sensitive | undefined };
+
+/** An attempt and its intent, once the provider's answer (or the lack of one) is recorded. */
 interface Settled {
   intent: PaymentIntentRecord;
-  declined?: KassaError;
+  attempt: AttemptRecord;
+}
+
+/** What a new attempt is: the call, the amount, where the intent goes meanwhile and back to. */
+interface AttemptSpec {
+  operation: AttemptOperation;
+  /** The client's Idempotency-Key (or a stable reference), from which the provider key is derived. */
+  key: string | undefined;
+  amount: number;
+  resumeStatus: PaymentStatus;
+  /** The status while the call is made; null keeps the current one (voiding a hold). */
+  to: PaymentStatus | null;
+  patch: Partial<PaymentIntentRecord>;
+  consumeToken?: IntentChange['consumeToken'];
+  /** The card for an authorization, taken once the attempt is committed (the CVC is used once). */
+  card?: () => ProviderCardInput;
 }
 
 const S = PaymentStatus;
 
+/** The journal entry for a step, if the request has a journal (an Idempotency-Key). */
+function journalStep(j: Journal | undefined, point: RecoveryPoint, made: { intentId?: string; attemptId?: string }): JournalWrite | undefined {
+  if (!j) return undefined;
+  return { ref: j.ref, owner: j.owner, recoveryPoint: point, intentId: made.intentId ?? j.intentId, attemptId: made.attemptId ?? j.attemptId };
+}
+
+/** Once the step committed, the in-memory journal says so too. */
+function recorded(j: Journal | undefined, write: JournalWrite | undefined): void {
+  if (!j || !write) return;
+  j.recoveryPoint = write.recoveryPoint;
+  j.intentId = write.intentId;
+  j.attemptId = write.attemptId;
+}
+
+const stillRunning = (intent?: PaymentIntentRecord) =>
+  new KassaError(FailureKind.IdempotencyInFlight, 'idempotency_key_in_use', 'This request is still being completed; retry it in a moment.', {
+    paymentIntent: intent,
+  });
+
+const providerSilent = (intent: PaymentIntentRecord) =>
+  new KassaError(
+    FailureKind.ProviderUnavailable,
+    'api_error',
+    'The payment provider did not answer. Retry with the same Idempotency-Key to learn the outcome (nothing is charged twice), or retrieve the PaymentIntent later.',
+    { paymentIntent: intent },
+  );
+
 export class PaymentIntents {
-  constructor(private readonly d: PaymentDeps) {}
+  readonly #faults: FaultPoints;
+
+  constructor(private readonly d: PaymentDeps) {
+    this.#faults = d.faults ?? NO_FAULTS;
+  }
 
   // ---- create ----
 
-  async create(merchantId: string, input: CreatePaymentIntent, idempotencyKey?: string): Promise<PaymentIntentRecord> {
+  async create(merchantId: string, input: CreatePaymentIntent, j?: Journal): Promise<PaymentIntentRecord> {
     const { provider } = this.d;
     if (input.capture_method === 'manual' && !provider.capabilities.manualCapture) {
       throw invalidParam('capture_method', `The ${provider.name} provider does not support manual capture.`);
@@ -74,6 +154,12 @@ export class PaymentIntents {
       throw missingParam('customer', 'setup_future_usage requires a customer to save the card for.');
     }
     if (input.confirm && !input.payment_method) throw missingParam('payment_method', 'confirm=true requires a payment_method.');
+
+    // Resumed: the first run made the intent; it is never made again.
+    if (j?.intentId) {
+      const made = await this.load(merchantId, j.intentId);
+      return input.confirm ? this.confirm(merchantId, made.id, {}, j) : made;
+    }
 
     const now = this.d.clock.now();
     let intent: PaymentIntentRecord = {
@@ -110,10 +196,18 @@ export class PaymentIntents {
       await this.resolveCard(intent, input.payment_method);
       intent = { ...intent, paymentMethod: input.payment_method, status: S.RequiresConfirmation };
     }
-    await this.d.store.insertIntent(intent, [this.event(intent, EventType.Created, now)]);
+    const write = journalStep(j, 'intent_created', { intentId: intent.id });
+    this.#faults.reach('before:create');
+    try {
+      await this.d.store.insertIntent(intent, [this.event(intent, EventType.Created, now)], write);
+    } catch (error) {
+      throw this.conflict(error);
+    }
+    this.#faults.reach('after:create');
+    recorded(j, write);
     this.d.logger.info({ paymentIntent: intent.id, merchant: merchantId, amount: intent.amount, currency: intent.currency }, 'payment_intent.created');
 
-    if (input.confirm) return this.confirm(merchantId, intent.id, { idempotencyKey });
+    if (input.confirm) return this.confirm(merchantId, intent.id, {}, j);
     return intent;
   }
 
@@ -126,8 +220,12 @@ export class PaymentIntents {
   async confirm(
     merchantId: string,
     intentId: string,
-    input: { paymentMethod?: string | undefined; setupFutureUsage?: FutureUsage | undefined; idempotencyKey?: string | undefined },
+    input: { paymentMethod?: string | undefined; setupFutureUsage?: FutureUsage | undefined },
+    j?: Journal,
   ): Promise<PaymentIntentRecord> {
+    const resumed = await this.resumeJournal(merchantId, j);
+    if (resumed) return resumed;
+
     const intent = await this.load(merchantId, intentId);
     this.assertIdle(intent, 'confirm');
     if (!CONFIRMABLE.includes(intent.status)) throw unexpectedState(intent, 'confirm');
@@ -141,62 +239,59 @@ export class PaymentIntents {
     const futureUsage = input.setupFutureUsage ?? intent.setupFutureUsage;
     const saveCard = source.kind === 'token' && futureUsage !== null && intent.customer !== null;
 
-    // Recovery point: once this commits, a crash anywhere after it is resumed, never repeated.
-    const attempt = this.newAttempt(intent, 'authorize', input.idempotencyKey, intent.amount, S.RequiresPaymentMethod);
-    const processing = this.advance(intent, S.Processing, {
-      paymentMethod,
-      vaultCardId: source.card.vaultCardId,
-      saveCard,
-      setupFutureUsage: futureUsage,
-      lastPaymentError: null,
-      nextAction: null,
-      actionRef: null,
-      provider: this.d.provider.name,
-      providerRef: null,
-      pendingOperation: attempt.id,
-    });
-    await this.commit(intent, processing, {
-      attempt,
-      ...(source.kind === 'token' ? { consumeToken: { id: source.token.id, merchantId, now: this.d.clock.now() } } : {}),
-    });
-
-    const cvc = source.kind === 'token' ? this.d.vault.takeCvc(source.token.id) : undefined;
-    const outcome = await this.callProvider(processing, attempt, async () =>
-      parseAuthorizeOutcome(
-        await this.d.provider.authorize({
-          idempotencyKey: attempt.providerKey,
-          amount: intent.amount,
-          currency: intent.currency,
-          capture: intent.captureMethod === 'automatic',
-          card: { number: source.card.number, cvc, expMonth: source.card.expMonth, expYear: source.card.expYear },
-          reference: intent.id,
-        }),
-      ),
+    const settled = await this.startAttempt(
+      intent,
+      {
+        operation: 'authorize',
+        key: j?.ref.key,
+        amount: intent.amount,
+        resumeStatus: S.RequiresPaymentMethod,
+        to: S.Processing,
+        patch: {
+          paymentMethod,
+          vaultCardId: source.card.vaultCardId,
+          saveCard,
+          setupFutureUsage: futureUsage,
+          lastPaymentError: null,
+          nextAction: null,
+          actionRef: null,
+          provider: this.d.provider.name,
+          providerRef: null,
+        },
+        ...(source.kind === 'token' ? { consumeToken: { id: source.token.id, merchantId, now: this.d.clock.now() } } : {}),
+        card: () => ({ ...source.card, cvc: source.kind === 'token' ? this.d.vault.takeCvc(source.token.id) : undefined }),
+      },
+      j,
     );
-    const settled = await this.settleAuthorization(processing, attempt, outcome);
-    if (settled.declined) throw settled.declined;
-    return settled.intent;
+    return this.answer(settled);
   }
 
   // ---- 3-D Secure ----
 
-  /** The shopper finished the challenge: ask the provider to hold or charge, and settle. */
+  /**
+   * The shopper finished the challenge: ask the provider to hold or charge, and settle. The
+   * attempt is this request's journal: a completion whose first run died (the shopper sends
+   * the page again, or nobody does and recovery runs) is finished, never made twice.
+   */
   async completeAction(actionRef: string): Promise<PaymentIntentRecord> {
     const intent = await this.d.store.findIntentByActionRef(actionRef);
     if (!intent) throw notFound('three_d_secure challenge', actionRef);
+    if (intent.pendingOperation) {
+      const attempt = await this.d.store.getAttempt(intent.pendingOperation);
+      if (attempt?.operation === 'complete_action') return (await this.resumeAttempt(intent.merchantId, attempt.id)).intent;
+      return intent;
+    }
     // Already settled (a second POST, a reload): report where it stands.
-    if (intent.status !== S.RequiresAction || intent.pendingOperation) return intent;
-
-    const attempt = this.newAttempt(intent, 'complete_action', `action:${actionRef}`, intent.amount, S.RequiresAction);
-    const processing = this.advance(intent, S.Processing, { pendingOperation: attempt.id });
-    await this.commit(intent, processing, { attempt });
-
-    const outcome = await this.callProvider(processing, attempt, async () =>
-      parseAuthorizeOutcome(
-        await this.d.provider.completeAction({ idempotencyKey: attempt.providerKey, reference: intent.providerRef ?? actionRef }),
-      ),
-    );
-    return (await this.settleAuthorization(processing, attempt, outcome)).intent;
+    if (intent.status !== S.RequiresAction) return intent;
+    const settled = await this.startAttempt(intent, {
+      operation: 'complete_action',
+      key: `action:${actionRef}`,
+      amount: intent.amount,
+      resumeStatus: S.RequiresAction,
+      to: S.Processing,
+      patch: {},
+    });
+    return settled.intent;
   }
 
   /** Who may frame the challenge page: the intent's merchant's allowed origins. */
@@ -209,14 +304,14 @@ export class PaymentIntents {
 
   // ---- capture ----
 
-  async capture(
-    merchantId: string,
-    intentId: string,
-    input: { amountToCapture?: number | undefined; idempotencyKey?: string | undefined },
-  ): Promise<PaymentIntentRecord> {
+  async capture(merchantId: string, intentId: string, input: { amountToCapture?: number | undefined }, j?: Journal): Promise<PaymentIntentRecord> {
+    const resumed = await this.resumeJournal(merchantId, j);
+    if (resumed) return resumed;
+
     const intent = await this.load(merchantId, intentId);
     this.assertIdle(intent, 'capture');
     if (intent.status !== S.RequiresCapture) throw unexpectedState(intent, 'capture');
+    this.providerRef(intent);
     const amount = input.amountToCapture ?? intent.amountCapturable;
     if (amount > intent.amountCapturable) {
       throw invalidParam(
@@ -228,46 +323,52 @@ export class PaymentIntents {
     if (amount < intent.amountCapturable && !this.d.provider.capabilities.partialCapture) {
       throw invalidParam('amount_to_capture', `The ${this.d.provider.name} provider does not support partial capture.`);
     }
-
-    const attempt = this.newAttempt(intent, 'capture', input.idempotencyKey, amount, S.RequiresCapture);
-    const processing = this.advance(intent, S.Processing, { pendingOperation: attempt.id });
-    await this.commit(intent, processing, { attempt });
-
-    const outcome = await this.callProvider(processing, attempt, async () =>
-      parseCaptureOutcome(
-        await this.d.provider.capture({ idempotencyKey: attempt.providerKey, reference: this.providerRef(intent), amount }),
-      ),
+    const settled = await this.startAttempt(
+      intent,
+      { operation: 'capture', key: j?.ref.key, amount, resumeStatus: S.RequiresCapture, to: S.Processing, patch: {} },
+      j,
     );
-    return this.settleCapture(processing, attempt, outcome);
+    return this.answer(settled);
   }
 
   // ---- cancel ----
 
-  async cancel(
-    merchantId: string,
-    intentId: string,
-    input: { reason?: string | undefined; idempotencyKey?: string | undefined },
-  ): Promise<PaymentIntentRecord> {
+  async cancel(merchantId: string, intentId: string, input: { reason?: string | undefined }, j?: Journal): Promise<PaymentIntentRecord> {
+    const resumed = await this.resumeJournal(merchantId, j);
+    if (resumed) return resumed;
+
     const intent = await this.load(merchantId, intentId);
     this.assertIdle(intent, 'cancel');
     if (!CANCELABLE.includes(intent.status)) throw unexpectedState(intent, 'cancel');
+    const reason = input.reason ?? null;
 
-    // Nothing at the provider yet: cancel locally.
+    // Nothing at the provider yet: cancel locally, one step.
     if (!intent.providerRef || (intent.status !== S.RequiresCapture && intent.status !== S.RequiresAction)) {
-      return this.settleCancel(intent, undefined, { status: 'canceled' }, input.reason ?? null);
+      const now = this.d.clock.now();
+      const next = this.advance(intent, S.Canceled, { canceledAt: now, cancellationReason: reason, amountCapturable: 0, nextAction: null });
+      const write = journalStep(j, 'intent_changed', { intentId: intent.id });
+      const written = await this.commit('outcome', intent, next, { events: [this.event(next, EventType.Canceled, now)], ...(write ? { journal: write } : {}) });
+      recorded(j, write);
+      this.d.logger.info({ paymentIntent: next.id, released: 0 }, 'payment_intent.canceled');
+      return written;
     }
     if (!this.d.provider.capabilities.cancel) {
       throw new KassaError(FailureKind.InvalidRequest, 'parameter_invalid', `The ${this.d.provider.name} provider cannot void an authorization.`);
     }
-    const attempt = this.newAttempt(intent, 'cancel', input.idempotencyKey, Math.max(intent.amountCapturable, intent.amount), intent.status);
     // No status of its own for "voiding": the pending operation blocks anything else meanwhile.
-    const voiding = this.touch(intent, { pendingOperation: attempt.id, cancellationReason: input.reason ?? null });
-    await this.commit(intent, voiding, { attempt });
-
-    const outcome = await this.callProvider(voiding, attempt, async () =>
-      parseCancelOutcome(await this.d.provider.cancel({ idempotencyKey: attempt.providerKey, reference: this.providerRef(intent) })),
+    const settled = await this.startAttempt(
+      intent,
+      {
+        operation: 'cancel',
+        key: j?.ref.key,
+        amount: Math.max(intent.amountCapturable, intent.amount),
+        resumeStatus: intent.status,
+        to: null,
+        patch: { cancellationReason: reason },
+      },
+      j,
     );
-    return this.settleCancel(voiding, attempt, outcome, input.reason ?? null);
+    return this.answer(settled);
   }
 
   // ---- saved cards ----
@@ -286,126 +387,294 @@ export class PaymentIntents {
   // ---- recovery ----
 
   /**
-   * Settles intents whose provider call never recorded an outcome (the process died or the
-   * provider timed out). The provider is asked by idempotency key: if it acted, its answer
-   * is applied; if it never saw the call, the intent returns to where it was. Nothing is
-   * sent twice, so nothing is charged twice. At start every interrupted call is settled;
-   * while running, pass `unknownOlderThanMs` to settle only calls that failed a while ago.
+   * Finishes provider calls whose outcome was never recorded and that nobody is working on
+   * any more (their owner died, or the call failed on our side). A provider that can say what
+   * it did for the attempt's key is asked, and its answer applied; if it never saw the call,
+   * the call is made now under the same key, as the request that committed to it would have.
+   * A provider that cannot be asked is not guessed for: the intent stays `unknown` (with a
+   * `payment_intent.outcome_unknown` event) for reconciliation or for the client's retry,
+   * which makes the call again under the same key. At start every such call is settled;
+   * while running, pass `unknownOlderThanMs` to let a call that failed age first (it may
+   * still be on its way to the provider).
    */
   async recoverInterrupted(options: { unknownOlderThanMs?: number } = {}): Promise<number> {
     let recovered = 0;
     const now = this.d.clock.now();
     for (const intent of await this.d.store.listInterruptedIntents()) {
       const attempt = intent.pendingOperation ? await this.d.store.getAttempt(intent.pendingOperation) : null;
-      if (!attempt) continue;
-      // While running, only calls that already failed on our side are settled, and only after a
-      // while: a call still in flight must not be mistaken for one the provider never saw.
-      if (options.unknownOlderThanMs !== undefined && (attempt.status !== 'unknown' || now - attempt.updated < options.unknownOlderThanMs)) {
+      if (!attempt || SETTLED_ATTEMPT.includes(attempt.status)) {
+        this.d.logger.error({ paymentIntent: intent.id, attempt: intent.pendingOperation }, 'pending operation without an open attempt');
         continue;
       }
+      if (await this.beingWorkedOn(attempt)) continue;
+      if (attempt.status === 'unknown') {
+        if (options.unknownOlderThanMs !== undefined && now - attempt.updated < options.unknownOlderThanMs) continue;
+        // Nothing to ask: it waits for reconciliation, or for a retry that makes the call again.
+        if (!this.d.provider.capabilities.lookup) continue;
+      }
+      const owner = this.d.liveness.begin();
       try {
-        await this.recoverOne(intent, attempt);
-        recovered++;
+        const claimed = await this.claim(intent, attempt, owner);
+        if (!claimed) continue;
+        const settled = await this.drive(claimed.intent, claimed.attempt, { recovering: 'background' });
+        if (SETTLED_ATTEMPT.includes(settled.attempt.status)) recovered++;
       } catch (error) {
-        this.d.logger.error({ paymentIntent: intent.id, attempt: attempt.id, err: error }, 'recovery failed; will retry at next start');
+        this.d.logger.error({ paymentIntent: intent.id, attempt: attempt.id, err: error }, 'recovery of an interrupted provider call failed; it is retried later');
+      } finally {
+        this.d.liveness.end(owner);
       }
     }
     return recovered;
   }
 
-  private async recoverOne(intent: PaymentIntentRecord, attempt: AttemptRecord): Promise<void> {
-    const found = this.d.provider.capabilities.lookup ? await this.d.provider.lookup(attempt.providerKey) : null;
-    this.d.logger.warn({ paymentIntent: intent.id, attempt: attempt.id, operation: attempt.operation, found: found !== null }, 'recovering interrupted provider call');
-    if (!found) {
-      // The provider never saw it: undo the recovery point.
-      const now = this.d.clock.now();
-      const failedAuth = attempt.operation === 'authorize';
-      const back =
-        intent.status === attempt.resumeStatus
-          ? this.touch(intent, { pendingOperation: null })
-          : this.advance(intent, attempt.resumeStatus, {
-              pendingOperation: null,
-              ...(failedAuth ? { lastPaymentError: cardError('processing_error'), saveCard: false } : {}),
-            });
-      await this.commit(intent, back, {
-        attempt: { ...attempt, status: 'abandoned', updated: now },
-        ...(failedAuth ? { events: [this.event(back, EventType.PaymentFailed, now)] } : {}),
-      });
-      return;
+  /** A retry found its journal: the answer of the step it reached, if it reached one. */
+  private async resumeJournal(merchantId: string, j: Journal | undefined): Promise<PaymentIntentRecord | null> {
+    if (!j) return null;
+    if (j.attemptId) return this.answer(await this.resumeAttempt(merchantId, j.attemptId));
+    if (j.recoveryPoint === 'intent_changed' && j.intentId) return this.load(merchantId, j.intentId);
+    return null;
+  }
+
+  /**
+   * Settles an attempt a request committed to and did not finish: already settled, it is read
+   * back; in the hands of a live request, that request is left to it (409); otherwise it is
+   * claimed (a version-checked write, so of two resumers one wins) and driven to its end.
+   */
+  private async resumeAttempt(merchantId: string, attemptId: string): Promise<Settled> {
+    for (let round = 0; round < 5; round++) {
+      const attempt = await this.d.store.getAttempt(attemptId);
+      if (!attempt || attempt.merchantId !== merchantId) throw new Error(`journal names attempt ${attemptId}, which does not exist`);
+      const intent = await this.load(merchantId, attempt.intentId);
+      if (SETTLED_ATTEMPT.includes(attempt.status)) return { intent, attempt };
+      if (await this.beingWorkedOn(attempt)) throw stillRunning(intent);
+      const owner = this.d.liveness.begin();
+      try {
+        const claimed = await this.claim(intent, attempt, owner);
+        if (claimed) return await this.drive(claimed.intent, claimed.attempt, { recovering: 'retry' });
+      } finally {
+        this.d.liveness.end(owner);
+      }
     }
-    switch (found.operation) {
-      case 'authorize':
-      case 'complete_action':
-        await this.settleAuthorization(intent, attempt, parseAuthorizeOutcome(found.outcome));
-        return;
-      case 'capture':
-        await this.settleCapture(intent, attempt, parseCaptureOutcome(found.outcome)).catch((e: unknown) => {
-          if (!(e instanceof KassaError)) throw e;
+    throw stillRunning();
+  }
+
+  private async beingWorkedOn(attempt: AttemptRecord): Promise<boolean> {
+    return attempt.status === 'pending' && attempt.owner !== null && (await this.d.liveness.isWorking(attempt.owner));
+  }
+
+  /** Takes over an unsettled attempt under `owner`; null if another request moved the intent first. */
+  private async claim(intent: PaymentIntentRecord, attempt: AttemptRecord, owner: string): Promise<Settled | null> {
+    if (intent.pendingOperation !== attempt.id) {
+      throw new Error(`attempt ${attempt.id} is open but intent ${intent.id} does not name it`);
+    }
+    const claimed: AttemptRecord = { ...attempt, status: 'pending', owner, updated: this.d.clock.now() };
+    try {
+      const written = await this.commit('claim', intent, this.touch(intent, {}), { attempt: claimed });
+      return { intent: written, attempt: claimed };
+    } catch (error) {
+      if (error instanceof KassaError && error.kind === FailureKind.InvalidState) return null;
+      throw error;
+    }
+  }
+
+  // ---- one provider call: commit, call, settle ----
+
+  /** Commits the recovery point (and the journal step), makes the call, settles its answer. */
+  private async startAttempt(intent: PaymentIntentRecord, spec: AttemptSpec, j?: Journal): Promise<Settled> {
+    // The token is running before the attempt is visible, so recovery never mistakes it for abandoned.
+    const owner = this.d.liveness.begin();
+    try {
+      const attempt = this.newAttempt(intent, spec, owner);
+      const patch = { ...spec.patch, pendingOperation: attempt.id };
+      const next = spec.to ? this.advance(intent, spec.to, patch) : this.touch(intent, patch);
+      const write = journalStep(j, 'attempt_started', { intentId: intent.id, attemptId: attempt.id });
+      const started = await this.commit('attempt', intent, next, {
+        attempt,
+        ...(spec.consumeToken ? { consumeToken: spec.consumeToken } : {}),
+        ...(write ? { journal: write } : {}),
+      });
+      recorded(j, write);
+      return await this.drive(started, attempt, spec.card ? { card: spec.card() } : {});
+    } finally {
+      this.d.liveness.end(owner);
+    }
+  }
+
+  /**
+   * Gets the provider's answer for a committed attempt and records it. A recovering run first
+   * asks the provider what it did under the attempt's key; the call itself is made (again)
+   * only when the provider never saw it, or cannot be asked and a client is retrying.
+   */
+  private async drive(
+    intent: PaymentIntentRecord,
+    attempt: AttemptRecord,
+    how: { card?: ProviderCardInput; recovering?: 'retry' | 'background' },
+  ): Promise<Settled> {
+    let answer: ProviderOutcome | null = null;
+    if (how.recovering) {
+      if (this.d.provider.capabilities.lookup) {
+        answer = await this.callProvider(intent, attempt, null, async () => {
+          const found = await this.d.provider.lookup(attempt.providerKey);
+          if (found && found.operation !== attempt.operation) {
+            throw new Error(`provider reports ${found.operation} for a ${attempt.operation} key`);
+          }
+          return found ? parseOutcome(found) : null;
         });
-        return;
-      case 'cancel':
-        await this.settleCancel(intent, attempt, parseCancelOutcome(found.outcome), intent.cancellationReason).catch((e: unknown) => {
-          if (!(e instanceof KassaError)) throw e;
-        });
-        return;
+        this.d.logger.warn(
+          { paymentIntent: intent.id, attempt: attempt.id, operation: attempt.operation, found: answer !== null, by: how.recovering },
+          'resuming an interrupted provider call',
+        );
+      } else if (how.recovering === 'background') {
+        return this.leaveUnknown(intent, attempt);
+      }
+    }
+    answer ??= await this.execute(intent, attempt, how.card);
+    return this.settle(intent, attempt, answer);
+  }
+
+  /** Makes the attempt's provider call, built from the intent and the attempt alone (so a retry can make it). */
+  private async execute(intent: PaymentIntentRecord, attempt: AttemptRecord, card?: ProviderCardInput): Promise<ProviderOutcome> {
+    const provider = this.d.provider;
+    const idempotencyKey = attempt.providerKey;
+    switch (attempt.operation) {
+      case 'authorize': {
+        // A resumed authorization opens the card again; its CVC was used (or lost) with the first run.
+        const c = card ?? { ...(await this.openCard(intent)), cvc: undefined };
+        return this.callProvider(intent, attempt, 'provider.authorize', async () => ({
+          operation: 'authorize',
+          outcome: parseAuthorizeOutcome(
+            await provider.authorize({
+              idempotencyKey,
+              amount: attempt.amount,
+              currency: intent.currency,
+              capture: intent.captureMethod === 'automatic',
+              card: { number: c.number, cvc: c.cvc, expMonth: c.expMonth, expYear: c.expYear },
+              reference: intent.id,
+            }),
+          ),
+        }));
+      }
+      case 'complete_action': {
+        const reference = intent.providerRef ?? intent.actionRef ?? this.providerRef(intent);
+        return this.callProvider(intent, attempt, 'provider.complete_action', async () => ({
+          operation: 'complete_action',
+          outcome: parseAuthorizeOutcome(await provider.completeAction({ idempotencyKey, reference })),
+        }));
+      }
+      case 'capture': {
+        const reference = this.providerRef(intent);
+        return this.callProvider(intent, attempt, 'provider.capture', async () => ({
+          operation: 'capture',
+          outcome: parseCaptureOutcome(await provider.capture({ idempotencyKey, reference, amount: attempt.amount })),
+        }));
+      }
+      case 'cancel': {
+        const reference = this.providerRef(intent);
+        return this.callProvider(intent, attempt, 'provider.cancel', async () => ({
+          operation: 'cancel',
+          outcome: parseCancelOutcome(await provider.cancel({ idempotencyKey, reference })),
+        }));
+      }
       default: {
-        const unreachable: never = found;
-        throw new Error(`unknown operation ${JSON.stringify(unreachable)}`);
+        const unreachable: never = attempt.operation;
+        throw new Error(`unknown operation ${String(unreachable)}`);
       }
     }
   }
 
+  /**
+   * Calls the provider. If it throws (timeout, network, malformed answer) the outcome is
+   * unknown: the attempt says so and keeps the intent's pending operation until a retry or
+   * recovery learns what happened. The answer to this request is a 502 naming the intent.
+   */
+  private async callProvider<T>(intent: PaymentIntentRecord, attempt: AttemptRecord, step: FaultStep | null, call: () => Promise<T>): Promise<T> {
+    try {
+      if (step) this.#faults.reach(`before:${step}`);
+      const result = await call();
+      if (step) this.#faults.reach(`after:${step}`);
+      return result;
+    } catch (error) {
+      this.d.logger.error({ paymentIntent: intent.id, attempt: attempt.id, operation: attempt.operation, err: error }, 'provider call failed; outcome unknown');
+      const now = this.d.clock.now();
+      const unknown = canTransition(intent.status, S.Unknown) ? this.advance(intent, S.Unknown) : this.touch(intent, {});
+      let written = intent;
+      try {
+        written = await this.commit('outcome', intent, unknown, {
+          attempt: { ...attempt, status: 'unknown', owner: null, updated: now },
+          ...(unknown.status === S.Unknown && intent.status !== S.Unknown ? { events: [this.event(unknown, EventType.OutcomeUnknown, now)] } : {}),
+        });
+      } catch (recordError) {
+        // Not recorded (another request moved the intent, or the disk failed): the attempt stays
+        // pending under a token that ends with this request, so recovery picks it up.
+        this.d.logger.error({ paymentIntent: intent.id, attempt: attempt.id, err: recordError }, 'could not record the unknown outcome');
+      }
+      throw providerSilent(written);
+    }
+  }
+
+  /** No way to ask the provider and nobody retrying: visible as `unknown`, with an event, for reconciliation. */
+  private async leaveUnknown(intent: PaymentIntentRecord, attempt: AttemptRecord): Promise<Settled> {
+    const now = this.d.clock.now();
+    const next = canTransition(intent.status, S.Unknown) ? this.advance(intent, S.Unknown) : this.touch(intent, {});
+    const open: AttemptRecord = { ...attempt, status: 'unknown', owner: null, updated: now };
+    const written = await this.commit('outcome', intent, next, {
+      attempt: open,
+      ...(next.status === S.Unknown && intent.status !== S.Unknown ? { events: [this.event(next, EventType.OutcomeUnknown, now)] } : {}),
+    });
+    this.d.logger.warn(
+      { paymentIntent: intent.id, attempt: attempt.id, provider: this.d.provider.name },
+      'provider cannot be asked what happened; the intent waits as unknown for reconciliation or the client retry',
+    );
+    return { intent: written, attempt: open };
+  }
+
   // ---- settling provider answers ----
+
+  private async settle(intent: PaymentIntentRecord, attempt: AttemptRecord, answer: ProviderOutcome): Promise<Settled> {
+    switch (answer.operation) {
+      case 'authorize':
+      case 'complete_action':
+        return this.settleAuthorization(intent, attempt, answer.outcome);
+      case 'capture':
+        return this.settleCapture(intent, attempt, answer.outcome);
+      case 'cancel':
+        return this.settleCancel(intent, attempt, answer.outcome);
+      default: {
+        const unreachable: never = answer;
+        throw new Error(`unhandled provider answer ${JSON.stringify(unreachable)}`);
+      }
+    }
+  }
+
+  private done(attempt: AttemptRecord, status: AttemptRecord['status'], outcome: unknown): AttemptRecord {
+    return { ...attempt, status, outcome: JSON.stringify(outcome), owner: null, updated: this.d.clock.now() };
+  }
 
   private async settleAuthorization(intent: PaymentIntentRecord, attempt: AttemptRecord, outcome: AuthorizeOutcome): Promise<Settled> {
     const now = this.d.clock.now();
-    const done = (status: AttemptRecord['status']): AttemptRecord => ({
-      ...attempt,
-      status,
-      outcome: JSON.stringify(outcome),
-      updated: now,
-    });
     switch (outcome.status) {
-      case 'captured': {
-        this.assertAmount(intent, outcome.amount, intent.amount);
-        const saved = await this.paymentMethodToSave(intent, now);
-        const next = this.advance(intent, S.Succeeded, {
-          amountReceived: outcome.amount,
-          amountCapturable: 0,
-          providerRef: outcome.reference,
-          pendingOperation: null,
-          nextAction: null,
-          lastPaymentError: null,
-          ...(saved ? { paymentMethod: saved.id } : {}),
-        });
-        await this.commit(intent, next, {
-          attempt: done('succeeded'),
-          ledger: ledger.charge(next, outcome.amount, now),
-          events: [this.event(next, EventType.Succeeded, now)],
-          ...(saved ? { savePaymentMethod: saved } : {}),
-        });
-        this.d.logger.info({ paymentIntent: next.id, amount: outcome.amount }, 'payment_intent.succeeded');
-        return { intent: next };
-      }
+      case 'captured':
       case 'authorized': {
-        this.assertAmount(intent, outcome.amount, intent.amount);
+        if (outcome.amount !== attempt.amount) return this.discrepancy(intent, attempt, outcome, outcome.amount);
+        const captured = outcome.status === 'captured';
         const saved = await this.paymentMethodToSave(intent, now);
-        const next = this.advance(intent, S.RequiresCapture, {
-          amountCapturable: outcome.amount,
+        const next = this.advance(intent, captured ? S.Succeeded : S.RequiresCapture, {
+          ...(captured ? { amountReceived: outcome.amount, amountCapturable: 0 } : { amountCapturable: outcome.amount }),
           providerRef: outcome.reference,
           pendingOperation: null,
           nextAction: null,
           lastPaymentError: null,
           ...(saved ? { paymentMethod: saved.id } : {}),
         });
-        await this.commit(intent, next, {
-          attempt: done('succeeded'),
-          ledger: ledger.authorization(next, outcome.amount, now),
-          events: [this.event(next, EventType.AmountCapturableUpdated, now)],
+        const settled = this.done(attempt, 'succeeded', outcome);
+        const written = await this.commit('outcome', intent, next, {
+          attempt: settled,
+          ledger: captured ? ledger.charge(next, outcome.amount, now) : ledger.authorization(next, outcome.amount, now),
+          events: [this.event(next, captured ? EventType.Succeeded : EventType.AmountCapturableUpdated, now)],
           ...(saved ? { savePaymentMethod: saved } : {}),
         });
-        this.d.logger.info({ paymentIntent: next.id, amount: outcome.amount }, 'payment_intent.requires_capture');
-        return { intent: next };
+        this.d.logger.info({ paymentIntent: next.id, amount: outcome.amount }, captured ? 'payment_intent.succeeded' : 'payment_intent.requires_capture');
+        return { intent: written, attempt: settled };
       }
       case 'requires_action': {
         const next = this.advance(intent, S.RequiresAction, {
@@ -414,22 +683,23 @@ export class PaymentIntents {
           providerRef: outcome.reference,
           pendingOperation: null,
         });
-        await this.commit(intent, next, { attempt: done('requires_action'), events: [this.event(next, EventType.RequiresAction, now)] });
+        const settled = this.done(attempt, 'requires_action', outcome);
+        const written = await this.commit('outcome', intent, next, { attempt: settled, events: [this.event(next, EventType.RequiresAction, now)] });
         this.d.logger.info({ paymentIntent: next.id }, 'payment_intent.requires_action');
-        return { intent: next };
+        return { intent: written, attempt: settled };
       }
       case 'declined': {
-        const error = cardError(outcome.declineCode);
         const next = this.advance(intent, S.RequiresPaymentMethod, {
-          lastPaymentError: error,
+          lastPaymentError: cardError(outcome.declineCode),
           nextAction: null,
           pendingOperation: null,
           amountCapturable: 0,
           saveCard: false,
         });
-        await this.commit(intent, next, { attempt: done('failed'), events: [this.event(next, EventType.PaymentFailed, now)] });
+        const settled = this.done(attempt, 'failed', outcome);
+        const written = await this.commit('outcome', intent, next, { attempt: settled, events: [this.event(next, EventType.PaymentFailed, now)] });
         this.d.logger.info({ paymentIntent: next.id, declineCode: outcome.declineCode }, 'payment_intent.payment_failed');
-        return { intent: next, declined: this.declinedError(error, next) };
+        return { intent: written, attempt: settled };
       }
       default: {
         const unreachable: never = outcome;
@@ -438,28 +708,27 @@ export class PaymentIntents {
     }
   }
 
-  private async settleCapture(intent: PaymentIntentRecord, attempt: AttemptRecord, outcome: CaptureOutcome): Promise<PaymentIntentRecord> {
+  private async settleCapture(intent: PaymentIntentRecord, attempt: AttemptRecord, outcome: CaptureOutcome): Promise<Settled> {
     const now = this.d.clock.now();
-    const done = (status: AttemptRecord['status']): AttemptRecord => ({ ...attempt, status, outcome: JSON.stringify(outcome), updated: now });
     switch (outcome.status) {
       case 'captured': {
-        this.assertAmount(intent, outcome.amount, attempt.amount);
+        if (outcome.amount !== attempt.amount) return this.discrepancy(intent, attempt, outcome, outcome.amount);
         const held = intent.amountCapturable;
         const next = this.advance(intent, S.Succeeded, { amountReceived: outcome.amount, amountCapturable: 0, pendingOperation: null });
-        await this.commit(intent, next, {
-          attempt: done('succeeded'),
+        const settled = this.done(attempt, 'succeeded', outcome);
+        const written = await this.commit('outcome', intent, next, {
+          attempt: settled,
           ledger: ledger.capture(next, held, outcome.amount, now),
           events: [this.event(next, EventType.Succeeded, now)],
         });
         this.d.logger.info({ paymentIntent: next.id, captured: outcome.amount, held }, 'payment_intent.captured');
-        return next;
+        return { intent: written, attempt: settled };
       }
       case 'failed': {
         // The hold stands; the merchant may retry the capture or cancel.
         const back = this.advance(intent, S.RequiresCapture, { pendingOperation: null });
-        await this.commit(intent, back, { attempt: done('failed') });
-        const error = cardError(outcome.declineCode);
-        throw new KassaError(FailureKind.CardDeclined, error.code, error.message, { declineCode: outcome.declineCode, paymentIntent: back });
+        const settled = this.done(attempt, 'failed', outcome);
+        return { intent: await this.commit('outcome', intent, back, { attempt: settled }), attempt: settled };
       }
       default: {
         const unreachable: never = outcome;
@@ -468,39 +737,106 @@ export class PaymentIntents {
     }
   }
 
-  private async settleCancel(
-    intent: PaymentIntentRecord,
-    attempt: AttemptRecord | undefined,
-    outcome: CancelOutcome,
-    reason: string | null,
-  ): Promise<PaymentIntentRecord> {
+  private async settleCancel(intent: PaymentIntentRecord, attempt: AttemptRecord, outcome: CancelOutcome): Promise<Settled> {
     const now = this.d.clock.now();
-    const done = (status: AttemptRecord['status']): AttemptRecord | undefined =>
-      attempt ? { ...attempt, status, outcome: JSON.stringify(outcome), updated: now } : undefined;
     if (outcome.status === 'failed') {
-      const back = this.touch(intent, { pendingOperation: null });
-      const settledAttempt = done('failed');
-      await this.commit(intent, back, settledAttempt ? { attempt: settledAttempt } : {});
-      throw new KassaError(FailureKind.InvalidState, 'payment_intent_unexpected_state', 'The provider refused to void this authorization.', {
-        paymentIntent: back,
-      });
+      const settled = this.done(attempt, 'failed', outcome);
+      return { intent: await this.commit('outcome', intent, this.touch(intent, { pendingOperation: null }), { attempt: settled }), attempt: settled };
     }
-    const held = intent.status === S.RequiresCapture ? intent.amountCapturable : 0;
-    const next = this.advance(intent, S.Canceled, {
-      canceledAt: now,
-      cancellationReason: reason,
-      amountCapturable: 0,
-      nextAction: null,
-      pendingOperation: null,
-    });
-    const settledAttempt = done('succeeded');
-    await this.commit(intent, next, {
-      ...(settledAttempt ? { attempt: settledAttempt } : {}),
+    const held = attempt.resumeStatus === S.RequiresCapture ? intent.amountCapturable : 0;
+    const next = this.advance(intent, S.Canceled, { canceledAt: now, amountCapturable: 0, nextAction: null, pendingOperation: null });
+    const settled = this.done(attempt, 'succeeded', outcome);
+    const written = await this.commit('outcome', intent, next, {
+      attempt: settled,
       ...(held > 0 ? { ledger: ledger.release(next, held, now) } : {}),
       events: [this.event(next, EventType.Canceled, now)],
     });
     this.d.logger.info({ paymentIntent: next.id, released: held }, 'payment_intent.canceled');
-    return next;
+    return { intent: written, attempt: settled };
+  }
+
+  /**
+   * The provider settled another amount than asked: that is recorded (discrepancy row, event,
+   * log) and the intent held as `unknown` for reconciliation. No ledger entry guesses which
+   * side is right, and nothing is retried: the attempt is settled as a discrepancy.
+   */
+  private async discrepancy(intent: PaymentIntentRecord, attempt: AttemptRecord, outcome: unknown, actual: number): Promise<Settled> {
+    const now = this.d.clock.now();
+    const next = canTransition(intent.status, S.Unknown)
+      ? this.advance(intent, S.Unknown, { pendingOperation: null })
+      : this.touch(intent, { pendingOperation: null });
+    const settled = this.done(attempt, 'discrepancy', outcome);
+    const written = await this.commit('outcome', intent, next, {
+      attempt: settled,
+      discrepancy: {
+        id: newId('dsc'),
+        merchantId: intent.merchantId,
+        intentId: intent.id,
+        attemptId: attempt.id,
+        operation: attempt.operation,
+        currency: intent.currency,
+        expected: attempt.amount,
+        actual,
+        created: now,
+      },
+      ...(next.status === S.Unknown && intent.status !== S.Unknown ? { events: [this.event(next, EventType.OutcomeUnknown, now)] } : {}),
+    });
+    this.d.logger.error(
+      { paymentIntent: intent.id, attempt: attempt.id, operation: attempt.operation, expected: attempt.amount, actual },
+      'provider settled a different amount; held for reconciliation',
+    );
+    return { intent: written, attempt: settled };
+  }
+
+  /** The answer a settled attempt gives, the same on the first run and on every resume. */
+  private answer({ intent, attempt }: Settled): PaymentIntentRecord {
+    const failure = this.failureOf(intent, attempt);
+    if (failure) throw failure;
+    return intent;
+  }
+
+  private failureOf(intent: PaymentIntentRecord, attempt: AttemptRecord): KassaError | null {
+    switch (attempt.status) {
+      case 'succeeded':
+      case 'requires_action':
+        return null;
+      case 'failed': {
+        const declineCode = declineCodeOf(attempt);
+        const error = cardError(declineCode);
+        switch (attempt.operation) {
+          case 'authorize':
+          case 'complete_action':
+            return this.declinedError(error, intent);
+          case 'capture':
+            return new KassaError(FailureKind.CardDeclined, error.code, error.message, { declineCode, paymentIntent: intent });
+          case 'cancel':
+            return new KassaError(FailureKind.InvalidState, 'payment_intent_unexpected_state', 'The provider refused to void this authorization.', {
+              paymentIntent: intent,
+            });
+          default: {
+            const unreachable: never = attempt.operation;
+            throw new Error(`unknown operation ${String(unreachable)}`);
+          }
+        }
+      }
+      case 'abandoned':
+        // The provider never processed it and it could not be made again: nothing was charged.
+        return this.declinedError(cardError('processing_error'), intent);
+      case 'discrepancy':
+        return new KassaError(
+          FailureKind.ProviderUnavailable,
+          'api_error',
+          'The payment provider settled a different amount than requested. The PaymentIntent is held as unknown for reconciliation; nothing more will be charged.',
+          { paymentIntent: intent },
+        );
+      case 'pending':
+      case 'unknown':
+        return providerSilent(intent);
+      default: {
+        const unreachable: never = attempt.status;
+        throw new Error(`unknown attempt status ${String(unreachable)}`);
+      }
+    }
   }
 
   // ---- helpers ----
@@ -537,6 +873,16 @@ export class PaymentIntents {
     throw invalidParam('payment_method', "payment_method must be a token ('tok_…') or a saved payment method ('pm_…').");
   }
 
+  /** The card an authorization of this intent used, for a call made again. */
+  private async openCard(intent: PaymentIntentRecord): Promise<OpenedCard> {
+    if (!intent.vaultCardId) {
+      throw new KassaError(FailureKind.InvalidState, 'payment_intent_unexpected_state', `PaymentIntent ${intent.id} has no card to authorize.`, {
+        paymentIntent: intent,
+      });
+    }
+    return this.d.vault.open(intent.vaultCardId, intent.merchantId);
+  }
+
   /** The saved card to record with a successful payment, if the shopper asked to keep it. */
   private async paymentMethodToSave(intent: PaymentIntentRecord, now: number): Promise<PaymentMethodRecord | undefined> {
     if (!intent.saveCard || !intent.customer || !intent.vaultCardId) return undefined;
@@ -558,26 +904,21 @@ export class PaymentIntents {
     };
   }
 
-  private newAttempt(
-    intent: PaymentIntentRecord,
-    operation: AttemptOperation,
-    idempotencyKey: string | undefined,
-    amount: number,
-    resumeStatus: PaymentStatus,
-  ): AttemptRecord {
+  private newAttempt(intent: PaymentIntentRecord, spec: AttemptSpec, owner: string): AttemptRecord {
     const now = this.d.clock.now();
-    // Without a client key, a random one: the call is still deduplicated on retry of *this* attempt.
-    const key = idempotencyKey ? `${intent.id}|${idempotencyKey}` : `${intent.id}|auto:${randomBase62(24)}`;
+    // Without a client key, a random one: the call is still deduplicated when *this* attempt is resumed.
+    const key = spec.key ? `${intent.id}|${spec.key}` : `${intent.id}|auto:${randomBase62(24)}`;
     return {
       id: newId('pa'),
       intentId: intent.id,
       merchantId: intent.merchantId,
-      operation,
-      providerKey: this.d.providerKey(intent.merchantId, key, operation),
+      operation: spec.operation,
+      providerKey: this.d.providerKey(intent.merchantId, key, spec.operation),
       status: 'pending',
-      amount,
-      resumeStatus,
+      amount: spec.amount,
+      resumeStatus: spec.resumeStatus,
       outcome: null,
+      owner,
       created: now,
       updated: now,
     };
@@ -601,52 +942,51 @@ export class PaymentIntents {
     return { ...intent, ...patch, status: intent.status, updated: this.d.clock.now(), version: intent.version + 1 };
   }
 
-  private async commit(before: PaymentIntentRecord, after: PaymentIntentRecord, extra: Omit<IntentChange, 'intent' | 'expectedVersion'>): Promise<void> {
+  /** One atomic step, with crash points around it; resolves to the intent as written. */
+  private async commit(
+    step: 'attempt' | 'claim' | 'outcome',
+    before: PaymentIntentRecord,
+    after: PaymentIntentRecord,
+    extra: Omit<IntentChange, 'intent' | 'expectedVersion'>,
+  ): Promise<PaymentIntentRecord> {
+    this.#faults.reach(`before:${step}`);
+    let written: PaymentIntentRecord;
     try {
-      await this.d.store.applyIntentChange({ intent: after, expectedVersion: before.version, ...extra });
+      written = await this.d.store.applyIntentChange({ intent: after, expectedVersion: before.version, ...extra });
     } catch (error) {
-      if (error instanceof StoreConflict) {
-        if (error.reason === 'token_unavailable') {
-          throw invalidParam('payment_method', 'This token has already been used or has expired; tokenize the card again.', 'token_already_used');
-        }
-        throw new KassaError(
+      throw this.conflict(error);
+    }
+    this.#faults.reach(`after:${step}`);
+    return written;
+  }
+
+  /** A lost race, as the caller should hear it. */
+  private conflict(error: unknown): unknown {
+    if (!(error instanceof StoreConflict)) return error;
+    switch (error.reason) {
+      case 'token_unavailable':
+        return invalidParam('payment_method', 'This token has already been used or has expired; tokenize the card again.', 'token_already_used');
+      case 'lock_lost':
+        return stillRunning();
+      case 'stale_intent':
+        return new KassaError(
           FailureKind.InvalidState,
           'payment_intent_unexpected_state',
           'This PaymentIntent was changed by another request at the same time; retrieve it and try again.',
         );
+      default: {
+        const unreachable: never = error.reason;
+        return new Error(`unknown store conflict ${String(unreachable)}`);
       }
-      throw error;
     }
-  }
-
-  /**
-   * Calls the provider. If it throws (timeout, network, malformed answer) the outcome is
-   * unknown: the intent says so and keeps its pending operation until recovery asks the
-   * provider what happened.
-   */
-  private async callProvider<T>(intent: PaymentIntentRecord, attempt: AttemptRecord, call: () => Promise<T>): Promise<T> {
-    try {
-      return await call();
-    } catch (error) {
-      this.d.logger.error({ paymentIntent: intent.id, attempt: attempt.id, operation: attempt.operation, err: error }, 'provider call failed; outcome unknown');
-      const now = this.d.clock.now();
-      const unknown = canTransition(intent.status, S.Unknown) ? this.advance(intent, S.Unknown) : this.touch(intent, {});
-      await this.commit(intent, unknown, { attempt: { ...attempt, status: 'unknown', updated: now } }).catch(() => undefined);
-      throw new KassaError(
-        FailureKind.ProviderUnavailable,
-        'api_error',
-        'The payment provider did not answer. The outcome will be settled automatically; retrieve the PaymentIntent later.',
-        { paymentIntent: unknown },
-      );
-    }
-  }
-
-  private assertAmount(intent: PaymentIntentRecord, got: number, expected: number): void {
-    if (got !== expected) throw new Error(`provider settled ${got} for ${intent.id}, expected ${expected}`);
   }
 
   private providerRef(intent: PaymentIntentRecord): string {
-    if (!intent.providerRef) throw new Error(`payment intent ${intent.id} has no provider reference`);
+    if (!intent.providerRef) {
+      throw new KassaError(FailureKind.InvalidState, 'payment_intent_unexpected_state', `PaymentIntent ${intent.id} has no authorization at the provider.`, {
+        paymentIntent: intent,
+      });
+    }
     return intent.providerRef;
   }
 
@@ -669,4 +1009,33 @@ export class PaymentIntents {
     };
     return { id, merchantId: intent.merchantId, type, intentId: intent.id, payload: JSON.stringify(payload), created: now };
   }
+}
+
+/** A provider's stored answer, parsed again: it is input like any other. */
+function parseOutcome(found: ProviderOutcome): ProviderOutcome {
+  switch (found.operation) {
+    case 'authorize':
+    case 'complete_action':
+      return { operation: found.operation, outcome: parseAuthorizeOutcome(found.outcome) };
+    case 'capture':
+      return { operation: 'capture', outcome: parseCaptureOutcome(found.outcome) };
+    case 'cancel':
+      return { operation: 'cancel', outcome: parseCancelOutcome(found.outcome) };
+    default: {
+      const unreachable: never = found;
+      throw new Error(`unknown operation ${JSON.stringify(unreachable)}`);
+    }
+  }
+}
+
+/** The decline code of a failed attempt, from the provider answer stored with it. */
+function declineCodeOf(attempt: AttemptRecord): DeclineCode {
+  const stored: unknown = attempt.outcome ? JSON.parse(attempt.outcome) : null;
+  const outcome =
+    attempt.operation === 'capture'
+      ? parseCaptureOutcome(stored)
+      : attempt.operation === 'cancel'
+        ? parseCancelOutcome(stored)
+        : parseAuthorizeOutcome(stored);
+  return 'declineCode' in outcome ? outcome.declineCode : 'processing_error';
 }

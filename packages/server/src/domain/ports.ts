@@ -120,3 +120,46 @@ export interface Clock {
   /** Milliseconds since the epoch. */
   now(): number;
 }
+
+// ---- Who is working on what ----
+
+/**
+ * Work tokens: every request and every recovery run takes one (`<instance id>.<n>`) and
+ * writes it as the owner of the idempotency key or attempt it works on. Another request may
+ * take over that work only once the owner is not working any more: for this instance, when
+ * the token was ended (the request finished or gave up); for another instance, when its
+ * lease ran out or it was found dead at start. A lease, not a timestamp on the lock: a slow
+ * request of a live instance is never taken over.
+ */
+export interface Liveness {
+  /** This process's instance id. */
+  readonly instanceId: string;
+  /** A new token for one unit of work, counted as running until `end`. */
+  begin(): string;
+  end(token: string): void;
+  /** Whether the holder of `token` may still be working (the token is running here, or its instance holds a current lease). */
+  isWorking(token: string): Promise<boolean>;
+}
+
+// ---- Fault injection ----
+
+/** The steps around which a process may die: each commit and each provider call, before and after. */
+export type FaultStep =
+  | 'create'
+  | 'attempt'
+  | 'claim'
+  | 'outcome'
+  | 'response'
+  | `provider.${'authorize' | 'complete_action' | 'capture' | 'cancel'}`;
+export type FaultPoint = `${'before' | 'after'}:${FaultStep}`;
+
+/**
+ * Crash hooks for the fault-injection tests: a test process arms a point and the server
+ * process kills itself there (SIGKILL), exactly as a power cut would stop it. No-ops in
+ * production.
+ */
+export interface FaultPoints {
+  reach(point: FaultPoint): void;
+}
+
+export const NO_FAULTS: FaultPoints = { reach: () => undefined };

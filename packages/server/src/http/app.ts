@@ -6,7 +6,7 @@ import express from 'express';
 import type { Express, Router } from 'express';
 import type { PaymentIntents } from '../domain/payment-intents.js';
 import type { Merchants } from '../domain/merchants.js';
-import type { CardVault, Clock } from '../domain/ports.js';
+import type { CardVault, Clock, FaultPoints, Liveness } from '../domain/ports.js';
 import type { Store } from '../store/port.js';
 import type { Logger } from '../logger.js';
 import { merchantAuth } from './auth.js';
@@ -26,6 +26,10 @@ export interface AppDeps {
   merchants: Merchants;
   vault: CardVault;
   clock: Clock;
+  /** Work tokens: who holds an idempotency key, and whether they still work on it. */
+  liveness: Liveness;
+  /** Crash hooks (fault-injection tests). */
+  faults?: FaultPoints;
   clientSecrets: ClientSecrets;
   logger: Logger;
   widgetDistDir: string;
@@ -43,7 +47,7 @@ export function createApp(deps: AppDeps): Express {
   app.set('etag', false); // API responses are not cacheable; static files set their own ETag.
   app.set('query parser', 'simple');
 
-  const idempotency = new Idempotency(deps.store, deps.clock);
+  const idempotency = new Idempotency(deps.store, deps.clock, deps.liveness, deps.faults);
 
   app.use(requestLogger(deps.logger));
 

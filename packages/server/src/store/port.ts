@@ -6,6 +6,11 @@
  */
 import type {
   AttemptRecord,
+  DiscrepancyRecord,
+  IdempotencyKeyRef,
+  InstanceRecord,
+  JournalWrite,
+  RecoveryPoint,
   LedgerTransaction,
   MerchantRecord,
   OutboxEvent,
@@ -15,9 +20,14 @@ import type {
   VaultCardRecord,
 } from '../domain/model.js';
 
-/** Thrown when a change lost a race: the row moved on since it was read, or a token was used. */
+export type { IdempotencyKeyRef } from '../domain/model.js';
+
+/**
+ * Thrown when a change lost a race: the row moved on since it was read, a token was used,
+ * or the idempotency key's lock is no longer held by the writer (another request took over).
+ */
 export class StoreConflict extends Error {
-  constructor(readonly reason: 'stale_intent' | 'token_unavailable') {
+  constructor(readonly reason: 'stale_intent' | 'token_unavailable' | 'lock_lost') {
     super(`store conflict: ${reason}`);
     this.name = 'StoreConflict';
   }
@@ -34,22 +44,25 @@ export interface IntentChange {
   attempt?: AttemptRecord;
   ledger?: LedgerTransaction;
   events?: OutboxEvent[];
-  /** Saves the card for the customer (kept if the same card is already saved). */
+  /**
+   * Saves the card for the customer. If the same card is already saved (another request saved
+   * it first), the intent is pointed at that row instead: see the returned intent.
+   */
   savePaymentMethod?: PaymentMethodRecord;
+  /** The request's recovery point, written only while its owner still holds the key (else `lock_lost`). */
+  journal?: JournalWrite;
+  /** The provider settled another amount: recorded with the change. */
+  discrepancy?: DiscrepancyRecord;
 }
 
+/** What a request finds when it takes its Idempotency-Key. */
 export type IdempotencyBegin =
+  /** New key: inserted and locked by the caller. */
   | { state: 'started' }
-  | { state: 'in_flight' }
   | { state: 'mismatch' }
-  | { state: 'done'; status: number; body: string };
-
-export interface IdempotencyKeyRef {
-  merchantId: string;
-  /** 'v1' for the merchant API; 'client:<pi>' for a widget call (keys are per intent there). */
-  scope: string;
-  key: string;
-}
+  | { state: 'done'; status: number; body: string }
+  /** An earlier request with this key never stored an answer; `lockedBy` holds it, if anyone. */
+  | { state: 'unfinished'; lockedBy: string | null; recoveryPoint: RecoveryPoint; intentId: string | null; attemptId: string | null };
 
 export interface ApiKeyRecord {
   hash: string;
@@ -72,15 +85,17 @@ export interface Store {
   merchantForSecretKeyHash(hash: string): Promise<string | null>;
 
   // payment intents
-  insertIntent(intent: PaymentIntentRecord, events: OutboxEvent[]): Promise<void>;
+  insertIntent(intent: PaymentIntentRecord, events: OutboxEvent[], journal?: JournalWrite): Promise<void>;
   getIntent(merchantId: string, id: string): Promise<PaymentIntentRecord | null>;
   /** Unscoped lookup: only for routing (CORS preflight, the 3-D Secure page), never for auth. */
   getIntentAnyMerchant(id: string): Promise<PaymentIntentRecord | null>;
   findIntentByActionRef(actionRef: string): Promise<PaymentIntentRecord | null>;
-  applyIntentChange(change: IntentChange): Promise<void>;
+  /** Applies the change atomically; resolves to the intent as written. */
+  applyIntentChange(change: IntentChange): Promise<PaymentIntentRecord>;
   getAttempt(id: string): Promise<AttemptRecord | null>;
   /** Intents with a provider call whose outcome was never recorded (crash, timeout). */
   listInterruptedIntents(): Promise<PaymentIntentRecord[]>;
+  discrepanciesFor(intentId: string): Promise<DiscrepancyRecord[]>;
 
   // vault
   insertVaultCard(card: VaultCardRecord, token: TokenRecord): Promise<void>;
@@ -92,9 +107,24 @@ export interface Store {
   findPaymentMethod(merchantId: string, customer: string, fingerprint: string): Promise<PaymentMethodRecord | null>;
   listPaymentMethods(merchantId: string, customer: string): Promise<PaymentMethodRecord[]>;
 
-  // idempotency
-  beginIdempotent(ref: IdempotencyKeyRef, requestHash: string, now: number, staleAfterMs: number): Promise<IdempotencyBegin>;
-  finishIdempotent(ref: IdempotencyKeyRef, status: number, body: string, now: number): Promise<void>;
+  // idempotency keys (request journals)
+  /** Inserts the key locked by `owner`, or reports what an earlier request left. */
+  beginIdempotent(ref: IdempotencyKeyRef, requestHash: string, owner: string, now: number): Promise<IdempotencyBegin>;
+  /** Moves the lock from `from` (null: free) to `to`; false if someone else moved it first. */
+  takeOverIdempotent(ref: IdempotencyKeyRef, from: string | null, to: string, now: number): Promise<boolean>;
+  /** Stores the answer, if `owner` still holds the key; false otherwise (the other request's answer stands). */
+  finishIdempotent(ref: IdempotencyKeyRef, owner: string, status: number, body: string, now: number): Promise<boolean>;
+  /** Frees the lock and keeps the journal: a retry resumes from the last recovery point. */
+  releaseIdempotent(ref: IdempotencyKeyRef, owner: string, now: number): Promise<void>;
+
+  // server instances (lock ownership)
+  registerInstance(instance: InstanceRecord): Promise<void>;
+  /** Extends the lease; false if this instance was declared stopped (it must not take new work). */
+  renewInstance(id: string, leaseExpires: number): Promise<boolean>;
+  stopInstances(ids: string[], now: number): Promise<void>;
+  /** Instances not known to have stopped (their lease may still have run out). */
+  listRunningInstances(): Promise<InstanceRecord[]>;
+  getInstance(id: string): Promise<InstanceRecord | null>;
 
   // read models (tests, the CLI later)
   ledgerFor(intentId: string): Promise<LedgerTransaction[]>;

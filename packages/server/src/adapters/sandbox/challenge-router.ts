@@ -4,9 +4,14 @@
  * is a plain form POST (no script needed); the result page then tells the host page, with
  * one postMessage to exactly the framing origin, that the challenge is over.
  *
+ * Only the page itself may answer: a POST the browser marks as coming from another site
+ * (Sec-Fetch-Site, Origin) is refused, and the form carries a per-challenge token (an HMAC of
+ * the challenge id) that another site cannot read.
+ *
  * Kassa decides who may frame the page and settles the payment; this router only asks
  * (deps), so the adapter never reaches into Kassa's http layer.
  */
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { Router } from 'express';
 import type { Request, RequestHandler, Response } from 'express';
 import { z } from 'zod';
@@ -24,6 +29,8 @@ export interface ChallengeRouterDeps {
   framedPageHeaders: RequestHandler;
   /** Parses the form POST (size limits and content types are the http layer's). */
   formParser: RequestHandler[];
+  /** Key of the per-challenge form token (HMAC-SHA256 of the challenge id); 32 bytes, secret. */
+  formTokenKey: Buffer;
 }
 
 const querySchema = z
@@ -33,7 +40,8 @@ const querySchema = z
   })
   .strict();
 
-const choiceSchema = z.object({ result: z.enum(['pass', 'fail']) }).strict();
+// The token is checked before this schema runs; it is listed so that it is not an unknown key.
+const choiceSchema = z.object({ result: z.enum(['pass', 'fail']), token: z.string() }).strict();
 
 const CSS = `
 :root { color-scheme: light; font-family: system-ui, -apple-system, "Segoe UI", "PingFang SC", "Microsoft YaHei", sans-serif; }
@@ -83,17 +91,24 @@ ${body}
 `;
 }
 
-function challengePage(challenge: ChallengeRecord, action: string): string {
+function challengePage(challenge: ChallengeRecord, action: string, token: string): string {
   const amount = formatAmount(challenge.amount, challenge.currency, 'en');
   return page(
     '3-D Secure authentication',
     `<h1>Confirm this payment <span class="zh" lang="zh-CN">确认这笔付款</span></h1>
 <p>Authenticate the payment of <strong>${escapeHtml(amount)}</strong>. This is a test page: choose the outcome.</p>
 <form method="post" action="${escapeHtml(action)}">
+<input type="hidden" name="token" value="${escapeHtml(token)}">
 <button class="pass" type="submit" name="result" value="pass">Complete authentication <span class="zh" lang="zh-CN">完成验证</span></button>
 <button class="fail" type="submit" name="result" value="fail">Fail authentication <span class="zh" lang="zh-CN">验证失败</span></button>
 </form>`,
   );
+}
+
+/** What tells the host page the challenge is over (read by challenge-complete.js). */
+function completion(paymentIntent: string, channel: string, origin: string, outcome: 'passed' | 'failed'): string {
+  return `<div id="kassa-challenge-result" hidden data-channel="${escapeHtml(channel)}" data-origin="${escapeHtml(origin)}" data-payment-intent="${escapeHtml(paymentIntent)}" data-outcome="${outcome}"></div>
+<script src="/sandbox/assets/challenge-complete.js"></script>`;
 }
 
 function resultPage(challenge: ChallengeRecord, paymentIntent: string, channel: string, origin: string): string {
@@ -102,19 +117,35 @@ function resultPage(challenge: ChallengeRecord, paymentIntent: string, channel: 
     passed ? 'Authentication complete' : 'Authentication failed',
     `<h1 role="status">${passed ? 'Authentication complete <span class="zh" lang="zh-CN">验证完成</span>' : 'Authentication failed <span class="zh" lang="zh-CN">验证失败</span>'}</h1>
 <p>You can return to the shop.</p>
-<div id="kassa-challenge-result" hidden data-channel="${escapeHtml(channel)}" data-origin="${escapeHtml(origin)}" data-payment-intent="${escapeHtml(paymentIntent)}" data-outcome="${passed ? 'passed' : 'failed'}"></div>
-<script src="/sandbox/assets/challenge-complete.js"></script>`,
+${completion(paymentIntent, channel, origin, passed ? 'passed' : 'failed')}`,
   );
 }
 
 export function createChallengeRouter(deps: ChallengeRouterDeps): Router {
   const router = Router();
 
+  const formToken = (challengeId: string): string =>
+    createHmac('sha256', deps.formTokenKey).update(`kassa sandbox 3ds form|${challengeId}`).digest('base64url');
+  const validToken = (challengeId: string, given: unknown): boolean => {
+    if (typeof given !== 'string') return false;
+    const expected = Buffer.from(formToken(challengeId));
+    const actual = Buffer.from(given);
+    return actual.length === expected.length && timingSafeEqual(actual, expected);
+  };
+
   router.get('/assets/challenge.css', (_req, res) => {
     res.type('text/css').set('Cache-Control', 'public, max-age=300').send(CSS);
   });
   router.get('/assets/challenge-complete.js', (_req, res) => {
     res.type('text/javascript').set('Cache-Control', 'public, max-age=300').send(COMPLETE_JS);
+  });
+
+  // Every answer under /3ds, errors included, carries the page's headers: framable by nobody
+  // ('none', no framing origin known yet) and never cached. `guard` narrows frame-ancestors to
+  // the checked origin.
+  router.use('/3ds', (req, res, next) => {
+    res.set('Cache-Control', 'no-store');
+    deps.framedPageHeaders(req, res, next);
   });
 
   /** Checks the challenge id, channel and framing origin; sets the framing headers. */
@@ -138,30 +169,64 @@ export function createChallengeRouter(deps: ChallengeRouterDeps): Router {
     deps.framedPageHeaders(req, res, next);
   };
 
+  /**
+   * The answer must come from the challenge page, which is this server's origin. A browser says
+   * where a request comes from (Sec-Fetch-Site, Origin); when it says anything but this origin
+   * — another site, the shop that frames the page, `null` — the POST is refused before its body
+   * is read. Without those headers (old browsers, curl) the form token still has to match.
+   */
+  const fromThePage: RequestHandler = (req, _res, next) => {
+    const site = req.headers['sec-fetch-site'];
+    const origin = req.headers.origin;
+    const own = [`${req.protocol}://${req.get('host') ?? ''}`];
+    try {
+      own.push(new URL(deps.sandbox.challengeUrl(String(req.params.id))).origin);
+    } catch {
+      // No public URL yet: the request's own origin is the only one.
+    }
+    if ((site !== undefined && site !== 'same-origin') || (origin !== undefined && !own.includes(origin))) {
+      throw new KassaError(FailureKind.Forbidden, 'origin_not_allowed', 'Only the challenge page itself may answer the challenge.');
+    }
+    next();
+  };
+
+  const tokenChecked: RequestHandler = (req, _res, next) => {
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    if (!validToken(String(req.params.id), body.token)) {
+      throw new KassaError(FailureKind.Forbidden, 'form_token_invalid', 'Answer the challenge from its page: the form token is missing or wrong.');
+    }
+    next();
+  };
+
   const send = (res: Response, status: number, html: string) => {
     res.status(status).type('html').set('Cache-Control', 'no-store').send(html);
   };
 
-  router.get('/3ds/:id', guard, async (req, res) => {
-    const challenge = res.locals.challenge as ChallengeRecord;
-    const q = res.locals.query as z.infer<typeof querySchema>;
-    if (challenge.status === 'pending') {
-      send(res, 200, challengePage(challenge, req.originalUrl));
-      return;
-    }
-    send(res, 200, resultPage(challenge, challenge.reference, q.channel, q.origin));
-  });
-
-  router.post('/3ds/:id', guard, deps.formParser, async (req: Request, res: Response) => {
-    const q = res.locals.query as z.infer<typeof querySchema>;
-    const choice = choiceSchema.safeParse(req.body ?? {});
-    if (!choice.success) throw invalidParam('result', "result must be 'pass' or 'fail'.");
-    const id = String(req.params.id);
-    const decided = await deps.sandbox.decideChallenge(id, choice.data.result === 'pass');
-    if (!decided) throw notFound('three_d_secure challenge', id);
-    const paymentIntent = await deps.onDecided(id);
-    send(res, 200, resultPage(deps.sandbox.challenge(id) ?? decided, paymentIntent, q.channel, q.origin));
-  });
+  router
+    .route('/3ds/:id')
+    .get(guard, async (req, res) => {
+      const challenge = res.locals.challenge as ChallengeRecord;
+      const q = res.locals.query as z.infer<typeof querySchema>;
+      if (challenge.status === 'pending') {
+        send(res, 200, challengePage(challenge, req.originalUrl, formToken(challenge.id)));
+        return;
+      }
+      send(res, 200, resultPage(challenge, challenge.reference, q.channel, q.origin));
+    })
+    .post(guard, fromThePage, deps.formParser, tokenChecked, async (req: Request, res: Response) => {
+      const q = res.locals.query as z.infer<typeof querySchema>;
+      const choice = choiceSchema.safeParse(req.body ?? {});
+      if (!choice.success) throw invalidParam('result', "result must be 'pass' or 'fail'.");
+      const id = String(req.params.id);
+      const decided = await deps.sandbox.decideChallenge(id, choice.data.result === 'pass');
+      if (!decided) throw notFound('three_d_secure challenge', id);
+      const paymentIntent = await deps.onDecided(id);
+      send(res, 200, resultPage(deps.sandbox.challenge(id) ?? decided, paymentIntent, q.channel, q.origin));
+    })
+    .all((req, res) => {
+      res.set('Allow', 'GET, POST');
+      throw new KassaError(FailureKind.MethodNotAllowed, 'method_not_allowed', `${req.method} is not allowed here; use GET or POST.`);
+    });
 
   return router;
 }

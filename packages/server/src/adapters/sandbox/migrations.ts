@@ -48,4 +48,13 @@ export const SANDBOX_MIGRATIONS = [
       ) STRICT;
     `,
   },
+  {
+    version: 2,
+    sql: /* sql */ `
+      -- The merchant's reference for the payment (Kassa's intent id), as a bank keeps it: it lets
+      -- an auditor (and the tests) count what the issuer holds and charged per payment.
+      ALTER TABLE holds ADD COLUMN reference TEXT;
+      CREATE INDEX holds_reference ON holds (reference);
+    `,
+  },
 ] as const;

@@ -110,11 +110,11 @@ export class SandboxProvider implements PaymentProvider {
           return {
             status: 'requires_action',
             reference: id,
-            action: { type: 'three_d_secure', url: `${this.#options.publicUrl()}/sandbox/3ds/${id}` },
+            action: { type: 'three_d_secure', url: this.challengeUrl(id) },
           };
         }
         case 'approve':
-          return this.#hold(fingerprint, request.currency, request.amount, request.capture, behavior.balanceMajor);
+          return this.#hold(fingerprint, request.currency, request.amount, request.capture, behavior.balanceMajor, request.reference);
         default: {
           const unreachable: never = behavior;
           throw new Error(`unknown card behaviour ${JSON.stringify(unreachable)}`);
@@ -131,14 +131,14 @@ export class SandboxProvider implements PaymentProvider {
       return {
         status: 'requires_action',
         reference: challenge.id,
-        action: { type: 'three_d_secure', url: `${this.#options.publicUrl()}/sandbox/3ds/${challenge.id}` },
+        action: { type: 'three_d_secure', url: this.challengeUrl(challenge.id) },
       };
     }
     return this.#once(request.idempotencyKey, 'complete_action', (): AuthorizeOutcome => {
       const current = this.#s.getChallenge.get(request.reference) as ChallengeRow;
       if (current.status !== 'passed') return declined('authentication_failure');
       this.#s.setChallengeStatus.run('completed', current.id, 'passed');
-      return this.#hold(current.fingerprint, current.currency as Currency, current.amount, current.capture === 1, current.balance_major);
+      return this.#hold(current.fingerprint, current.currency as Currency, current.amount, current.capture === 1, current.balance_major, current.reference);
     });
   }
 
@@ -181,6 +181,11 @@ export class SandboxProvider implements PaymentProvider {
 
   // ---- the challenge, as the shopper sees it ----
 
+  /** Where the shopper's browser loads the challenge page (the server's public URL). */
+  challengeUrl(id: string): string {
+    return `${this.#options.publicUrl()}/sandbox/3ds/${id}`;
+  }
+
   challenge(id: string): ChallengeRecord | null {
     const row = this.#s.getChallenge.get(id) as ChallengeRow | undefined;
     if (!row) return null;
@@ -218,7 +223,7 @@ export class SandboxProvider implements PaymentProvider {
   }
 
   /** Places a hold, or charges at once; refuses when balance − holds cannot cover it. */
-  #hold(fingerprint: string, currency: Currency, amount: number, capture: boolean, balanceMajor: number): AuthorizeOutcome {
+  #hold(fingerprint: string, currency: Currency, amount: number, capture: boolean, balanceMajor: number, reference: string): AuthorizeOutcome {
     this.#s.openAccount.run(fingerprint, currency, balanceMajor * 10 ** currencyExponent(currency));
     const { balance } = this.#s.getAccount.get(fingerprint, currency) as { balance: number };
     if (balance - this.#held(fingerprint, currency) < amount) return declined('insufficient_funds');
@@ -226,10 +231,10 @@ export class SandboxProvider implements PaymentProvider {
     const now = this.#options.clock.now();
     if (capture) {
       this.#s.debit.run(amount, fingerprint, currency);
-      this.#s.insertHold.run({ id, fingerprint, currency, amount, status: 'captured', captured: amount, created: now });
+      this.#s.insertHold.run({ id, fingerprint, currency, amount, status: 'captured', captured: amount, reference, created: now });
       return { status: 'captured', reference: id, amount };
     }
-    this.#s.insertHold.run({ id, fingerprint, currency, amount, status: 'held', captured: 0, created: now });
+    this.#s.insertHold.run({ id, fingerprint, currency, amount, status: 'held', captured: 0, reference, created: now });
     return { status: 'authorized', reference: id, amount };
   }
 
@@ -267,8 +272,8 @@ function prepare(db: Database) {
     getAccount: st('SELECT balance FROM accounts WHERE fingerprint = ? AND currency = ?'),
     debit: st('UPDATE accounts SET balance = balance - ? WHERE fingerprint = ? AND currency = ?'),
     sumHeld: st("SELECT COALESCE(SUM(amount), 0) AS held FROM holds WHERE fingerprint = ? AND currency = ? AND status = 'held'"),
-    insertHold: st(`INSERT INTO holds (id, fingerprint, currency, amount, status, captured, created)
-      VALUES (@id, @fingerprint, @currency, @amount, @status, @captured, @created)`),
+    insertHold: st(`INSERT INTO holds (id, fingerprint, currency, amount, status, captured, reference, created)
+      VALUES (@id, @fingerprint, @currency, @amount, @status, @captured, @reference, @created)`),
     getHold: st('SELECT * FROM holds WHERE id = ?'),
     closeHold: st("UPDATE holds SET status = ?, captured = ? WHERE id = ? AND status = 'held'"),
     insertChallenge: st(`INSERT INTO challenges (id, fingerprint, currency, amount, capture, balance_major, status, reference, created)

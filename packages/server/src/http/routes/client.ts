@@ -15,7 +15,6 @@ import type { CardVault, Clock } from '../../domain/ports.js';
 import type { ClientSecrets } from '../auth.js';
 import { clientAuth, clientOf } from '../auth.js';
 import type { Idempotency } from '../idempotency.js';
-import { idempotencyKeyOf } from '../idempotency.js';
 import { bodyParsers } from '../body.js';
 import { apiHeaders, clientCors, sameOriginOnly } from '../security.js';
 import { methodNotAllowed } from '../errors.js';
@@ -71,14 +70,10 @@ export function clientRouter(deps: ClientRouterDeps): Router {
       const { mid } = clientOf(res);
       const id = String(req.params.id);
       const input = parseBody(confirmPaymentIntentSchema, req, res);
-      await idempotency.respond(req, res, { merchantId: mid, scope: `client:${id}` }, input, async () => ({
+      await idempotency.respond(req, res, { merchantId: mid, scope: `client:${id}` }, input, async (journal) => ({
         status: 200,
         body: await present(
-          await payments.confirm(mid, id, {
-            paymentMethod: input.payment_method,
-            setupFutureUsage: input.setup_future_usage,
-            idempotencyKey: idempotencyKeyOf(req),
-          }),
+          await payments.confirm(mid, id, { paymentMethod: input.payment_method, setupFutureUsage: input.setup_future_usage }, journal),
         ),
       }));
     })

@@ -19,7 +19,6 @@ import type { PaymentIntentRecord } from '../../domain/model.js';
 import type { ClientSecrets } from '../auth.js';
 import { merchantOf } from '../auth.js';
 import type { Idempotency } from '../idempotency.js';
-import { idempotencyKeyOf } from '../idempotency.js';
 import { methodNotAllowed } from '../errors.js';
 import { parseBody, parseQuery } from '../validation.js';
 
@@ -70,11 +69,11 @@ export function merchantRouter(deps: { payments: PaymentIntents; clientSecrets: 
       const merchantId = merchantOf(res);
       const body = parseBody(merchantCreateSchema, req, res);
       const { automatic_payment_methods: _automatic, payment_method_types: _types, allowed_payment_method_types: _allowed, ...input } = body;
-      // A 502 here (confirm=true, provider silent) is kept under the key like any answer, so a
-      // retry replays it instead of creating and charging a second intent.
-      await idempotency.respond(req, res, { merchantId, scope: 'v1' }, body, async () => ({
+      // With confirm=true a retry after a crash or a 502 resumes the intent the key made
+      // (its journal names it): it never creates and charges a second one.
+      await idempotency.respond(req, res, { merchantId, scope: 'v1' }, body, async (journal) => ({
         status: 200,
-        body: present(await payments.create(merchantId, input, idempotencyKeyOf(req))),
+        body: present(await payments.create(merchantId, input, journal)),
       }));
     })
     .all(methodNotAllowed('POST'));
@@ -93,14 +92,10 @@ export function merchantRouter(deps: { payments: PaymentIntents; clientSecrets: 
       const merchantId = merchantOf(res);
       const id = intentId(req.params.id);
       const input = parseBody(merchantConfirmSchema, req, res);
-      await idempotency.respond(req, res, { merchantId, scope: 'v1' }, input, async () => ({
+      await idempotency.respond(req, res, { merchantId, scope: 'v1' }, input, async (journal) => ({
         status: 200,
         body: present(
-          await payments.confirm(merchantId, id, {
-            paymentMethod: input.payment_method,
-            setupFutureUsage: input.setup_future_usage,
-            idempotencyKey: idempotencyKeyOf(req),
-          }),
+          await payments.confirm(merchantId, id, { paymentMethod: input.payment_method, setupFutureUsage: input.setup_future_usage }, journal),
         ),
       }));
     })
@@ -112,11 +107,9 @@ export function merchantRouter(deps: { payments: PaymentIntents; clientSecrets: 
       const merchantId = merchantOf(res);
       const id = intentId(req.params.id);
       const input = parseBody(capturePaymentIntentSchema, req, res);
-      await idempotency.respond(req, res, { merchantId, scope: 'v1' }, input, async () => ({
+      await idempotency.respond(req, res, { merchantId, scope: 'v1' }, input, async (journal) => ({
         status: 200,
-        body: present(
-          await payments.capture(merchantId, id, { amountToCapture: input.amount_to_capture, idempotencyKey: idempotencyKeyOf(req) }),
-        ),
+        body: present(await payments.capture(merchantId, id, { amountToCapture: input.amount_to_capture }, journal)),
       }));
     })
     .all(methodNotAllowed('POST'));
@@ -127,11 +120,9 @@ export function merchantRouter(deps: { payments: PaymentIntents; clientSecrets: 
       const merchantId = merchantOf(res);
       const id = intentId(req.params.id);
       const input = parseBody(cancelPaymentIntentSchema, req, res);
-      await idempotency.respond(req, res, { merchantId, scope: 'v1' }, input, async () => ({
+      await idempotency.respond(req, res, { merchantId, scope: 'v1' }, input, async (journal) => ({
         status: 200,
-        body: present(
-          await payments.cancel(merchantId, id, { reason: input.cancellation_reason, idempotencyKey: idempotencyKeyOf(req) }),
-        ),
+        body: present(await payments.cancel(merchantId, id, { reason: input.cancellation_reason }, journal)),
       }));
     })
     .all(methodNotAllowed('POST'));

@@ -169,4 +169,50 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 2,
+    name: 'idempotency keys as request journals; lock owners and instance leases; discrepancies',
+    sql: /* sql */ `
+      -- A running server process. A lock's owner is a work token '<instance id>.<n>'; the lock is
+      -- live while that instance's lease is current and it has not stopped.
+      CREATE TABLE instances (
+        id TEXT PRIMARY KEY,
+        host TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        started INTEGER NOT NULL,
+        lease_expires INTEGER NOT NULL,
+        stopped INTEGER
+      ) STRICT;
+      CREATE INDEX instances_running ON instances (id) WHERE stopped IS NULL;
+
+      -- The key's row is the request's journal: how far it got (recovery_point) and what it
+      -- made (intent_id, attempt_id), written in the same transaction as each local step.
+      -- owner is the work token holding the lock (NULL: free to resume).
+      ALTER TABLE idempotency_keys ADD COLUMN owner TEXT;
+      ALTER TABLE idempotency_keys ADD COLUMN recovery_point TEXT NOT NULL DEFAULT 'started'
+        CHECK (recovery_point IN ('started', 'intent_created', 'attempt_started', 'intent_changed', 'finished'));
+      ALTER TABLE idempotency_keys ADD COLUMN intent_id TEXT REFERENCES payment_intents(id);
+      ALTER TABLE idempotency_keys ADD COLUMN attempt_id TEXT REFERENCES payment_attempts(id);
+      ALTER TABLE idempotency_keys ADD COLUMN updated INTEGER;
+      -- Rows of version 1 locked by a process that is gone: free them (their journal is empty).
+      UPDATE idempotency_keys SET locked_at = NULL WHERE status = 'in_flight';
+
+      -- The work token making a pending call; NULL once it is settled or its outcome unknown.
+      ALTER TABLE payment_attempts ADD COLUMN owner TEXT;
+
+      -- A provider settled another amount than asked for: recorded for reconciliation.
+      CREATE TABLE discrepancies (
+        id TEXT PRIMARY KEY,
+        merchant_id TEXT NOT NULL REFERENCES merchants(id),
+        payment_intent_id TEXT NOT NULL REFERENCES payment_intents(id),
+        attempt_id TEXT NOT NULL REFERENCES payment_attempts(id),
+        operation TEXT NOT NULL,
+        currency TEXT NOT NULL,
+        expected INTEGER NOT NULL,
+        actual INTEGER NOT NULL,
+        created INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX discrepancies_intent ON discrepancies (payment_intent_id);
+    `,
+  },
 ];

@@ -8,6 +8,10 @@ import type { Database, Statement } from 'better-sqlite3';
 import type { Currency, PaymentStatus, CardBrand } from '@kassa/core';
 import type {
   AttemptRecord,
+  DiscrepancyRecord,
+  InstanceRecord,
+  JournalWrite,
+  RecoveryPoint,
   LedgerTransaction,
   MerchantRecord,
   OutboxEvent,
@@ -133,6 +137,7 @@ function rowToAttempt(r: Row): AttemptRecord {
     amount: r.amount as number,
     resumeStatus: r.resume_status as PaymentStatus,
     outcome: (r.outcome as string | null) ?? null,
+    owner: (r.owner as string | null) ?? null,
     created: r.created as number,
     updated: r.updated as number,
   };
@@ -157,6 +162,17 @@ function rowToPaymentMethod(r: Row): PaymentMethodRecord {
     customer: r.customer as string,
     vaultCardId: r.vault_card_id as string,
     ...cardColumns(r),
+  };
+}
+
+function rowToInstance(r: Row): InstanceRecord {
+  return {
+    id: r.id as string,
+    host: r.host as string,
+    pid: r.pid as number,
+    started: r.started as number,
+    leaseExpires: r.lease_expires as number,
+    stopped: (r.stopped as number | null) ?? null,
   };
 }
 
@@ -187,11 +203,11 @@ export class SqliteStore implements Store {
   readonly #s: ReturnType<typeof prepare>;
   readonly #writes: GroupCommit;
   readonly #checkpointer: Checkpointer;
-  readonly #applyIntentChange: (change: IntentChange) => void;
-  readonly #insertIntent: (intent: PaymentIntentRecord, events: OutboxEvent[]) => void;
+  readonly #applyIntentChange: (change: IntentChange) => PaymentIntentRecord;
+  readonly #insertIntent: (intent: PaymentIntentRecord, events: OutboxEvent[], journal: JournalWrite | undefined) => void;
   readonly #createMerchant: (merchant: MerchantRecord, keys: ApiKeyRecord[]) => void;
   readonly #insertVaultCard: (card: VaultCardRecord, token: TokenRecord) => void;
-  readonly #beginIdempotent: (ref: IdempotencyKeyRef, hash: string, now: number, staleAfterMs: number) => IdempotencyBegin;
+  readonly #beginIdempotent: (ref: IdempotencyKeyRef, hash: string, owner: string, now: number) => IdempotencyBegin;
 
   constructor(path: string) {
     this.db = openSqlite(path, MIGRATIONS);
@@ -213,24 +229,42 @@ export class SqliteStore implements Store {
       }
     };
 
-    this.#insertIntent = (intent, events) => {
+    /** The journal entry goes in the step's own transaction, and only while its writer holds the key. */
+    const writeJournal = (j: JournalWrite | undefined, now: number) => {
+      if (!j) return;
+      const written = s.journalIdem.run({
+        merchantId: j.ref.merchantId,
+        scope: j.ref.scope,
+        key: j.ref.key,
+        owner: j.owner,
+        recovery_point: j.recoveryPoint,
+        intent_id: j.intentId,
+        attempt_id: j.attemptId,
+        now,
+      });
+      if (written.changes !== 1) throw new StoreConflict('lock_lost');
+    };
+
+    this.#insertIntent = (intent, events, journal) => {
       const tx = this.db.transaction(() => {
         s.insertIntent.run(intentToRow(intent));
         insertEvents(events);
+        writeJournal(journal, intent.updated);
       });
       tx();
     };
 
     this.#applyIntentChange = (change) => {
       if (change.ledger) assertBalanced(change.ledger);
-      const tx = this.db.transaction((c: IntentChange) => {
+      const tx = this.db.transaction((c: IntentChange): PaymentIntentRecord => {
+        let intent = c.intent;
         if (c.consumeToken) {
           const used = s.useToken.run({ id: c.consumeToken.id, merchant_id: c.consumeToken.merchantId, now: c.consumeToken.now });
           if (used.changes !== 1) throw new StoreConflict('token_unavailable');
         }
         if (c.savePaymentMethod) {
           const pm = c.savePaymentMethod;
-          s.insertPaymentMethod.run({
+          const inserted = s.insertPaymentMethod.run({
             id: pm.id,
             merchant_id: pm.merchantId,
             customer: pm.customer,
@@ -242,8 +276,14 @@ export class SqliteStore implements Store {
             exp_year: pm.expYear,
             created: pm.created,
           });
+          // Another request saved the same card first: point the intent at the row that exists.
+          if (inserted.changes === 0 && intent.paymentMethod === pm.id) {
+            const existing = s.findPaymentMethod.get(pm.merchantId, pm.customer, pm.fingerprint) as Row | undefined;
+            if (!existing) throw new Error('saved payment method vanished inside its transaction');
+            intent = { ...intent, paymentMethod: existing.id as string };
+          }
         }
-        const updated = s.updateIntent.run({ ...intentToRow(c.intent), expected_version: c.expectedVersion });
+        const updated = s.updateIntent.run({ ...intentToRow(intent), expected_version: c.expectedVersion });
         if (updated.changes !== 1) throw new StoreConflict('stale_intent');
         if (c.attempt) {
           const a = c.attempt;
@@ -257,8 +297,24 @@ export class SqliteStore implements Store {
             amount: a.amount,
             resume_status: a.resumeStatus,
             outcome: a.outcome,
+            owner: a.owner,
             created: a.created,
             updated: a.updated,
+          });
+        }
+        writeJournal(c.journal, intent.updated);
+        if (c.discrepancy) {
+          const d = c.discrepancy;
+          s.insertDiscrepancy.run({
+            id: d.id,
+            merchant_id: d.merchantId,
+            payment_intent_id: d.intentId,
+            attempt_id: d.attemptId,
+            operation: d.operation,
+            currency: d.currency,
+            expected: d.expected,
+            actual: d.actual,
+            created: d.created,
           });
         }
         if (c.ledger) {
@@ -276,8 +332,9 @@ export class SqliteStore implements Store {
           }
         }
         if (c.events) insertEvents(c.events);
+        return intent;
       });
-      tx(change);
+      return tx(change);
     };
 
     this.#createMerchant = (merchant, keys) => {
@@ -321,23 +378,25 @@ export class SqliteStore implements Store {
       tx();
     };
 
-    this.#beginIdempotent = (ref, hash, now, staleAfterMs) => {
+    this.#beginIdempotent = (ref, hash, owner, now) => {
       const tx = this.db.transaction((): IdempotencyBegin => {
         const row = s.getIdem.get(ref) as Row | undefined;
         if (!row) {
-          s.insertIdem.run({ ...ref, request_hash: hash, now });
+          s.insertIdem.run({ ...ref, request_hash: hash, owner, now });
           return { state: 'started' };
         }
         if (row.request_hash !== hash) return { state: 'mismatch' };
         if (row.status === 'done') {
           return { state: 'done', status: row.response_status as number, body: row.response_body as string };
         }
-        // A lock left by a crashed process is taken over; the use cases resume safely.
-        if (now - (row.locked_at as number) > staleAfterMs) {
-          s.relockIdem.run({ ...ref, now });
-          return { state: 'started' };
-        }
-        return { state: 'in_flight' };
+        // Whether the holder is still working is the caller's question (leases): only report.
+        return {
+          state: 'unfinished',
+          lockedBy: (row.owner as string | null) ?? null,
+          recoveryPoint: row.recovery_point as RecoveryPoint,
+          intentId: (row.intent_id as string | null) ?? null,
+          attemptId: (row.attempt_id as string | null) ?? null,
+        };
       });
       return tx();
     };
@@ -374,8 +433,8 @@ export class SqliteStore implements Store {
     return row?.merchant_id ?? null;
   }
 
-  async insertIntent(intent: PaymentIntentRecord, events: OutboxEvent[]): Promise<void> {
-    await this.#writes.run(() => this.#insertIntent(intent, events));
+  async insertIntent(intent: PaymentIntentRecord, events: OutboxEvent[], journal?: JournalWrite): Promise<void> {
+    await this.#writes.run(() => this.#insertIntent(intent, events, journal));
   }
 
   async getIntent(merchantId: string, id: string): Promise<PaymentIntentRecord | null> {
@@ -393,8 +452,8 @@ export class SqliteStore implements Store {
     return row ? rowToIntent(row) : null;
   }
 
-  async applyIntentChange(change: IntentChange): Promise<void> {
-    await this.#writes.run(() => this.#applyIntentChange(change));
+  async applyIntentChange(change: IntentChange): Promise<PaymentIntentRecord> {
+    return this.#writes.run(() => this.#applyIntentChange(change));
   }
 
   async getAttempt(id: string): Promise<AttemptRecord | null> {
@@ -404,6 +463,20 @@ export class SqliteStore implements Store {
 
   async listInterruptedIntents(): Promise<PaymentIntentRecord[]> {
     return (this.#s.listInterrupted.all() as IntentRow[]).map(rowToIntent);
+  }
+
+  async discrepanciesFor(intentId: string): Promise<DiscrepancyRecord[]> {
+    return (this.#s.discrepanciesFor.all(intentId) as Row[]).map((r) => ({
+      id: r.id as string,
+      merchantId: r.merchant_id as string,
+      intentId: r.payment_intent_id as string,
+      attemptId: r.attempt_id as string,
+      operation: r.operation as AttemptOperation,
+      currency: r.currency as Currency,
+      expected: r.expected as number,
+      actual: r.actual as number,
+      created: r.created as number,
+    }));
   }
 
   async insertVaultCard(card: VaultCardRecord, token: TokenRecord): Promise<void> {
@@ -450,12 +523,49 @@ export class SqliteStore implements Store {
     return (this.#s.listPaymentMethods.all(merchantId, customer) as Row[]).map(rowToPaymentMethod);
   }
 
-  async beginIdempotent(ref: IdempotencyKeyRef, requestHash: string, now: number, staleAfterMs: number): Promise<IdempotencyBegin> {
-    return this.#writes.run(() => this.#beginIdempotent(ref, requestHash, now, staleAfterMs));
+  async beginIdempotent(ref: IdempotencyKeyRef, requestHash: string, owner: string, now: number): Promise<IdempotencyBegin> {
+    return this.#writes.run(() => this.#beginIdempotent(ref, requestHash, owner, now));
   }
 
-  async finishIdempotent(ref: IdempotencyKeyRef, status: number, body: string, _now: number): Promise<void> {
-    await this.#writes.run(() => this.#s.finishIdem.run({ ...ref, status, body }));
+  async takeOverIdempotent(ref: IdempotencyKeyRef, from: string | null, to: string, now: number): Promise<boolean> {
+    const r = await this.#writes.run(() => this.#s.takeOverIdem.run({ ...ref, from, to, now }));
+    return r.changes === 1;
+  }
+
+  async finishIdempotent(ref: IdempotencyKeyRef, owner: string, status: number, body: string, now: number): Promise<boolean> {
+    const r = await this.#writes.run(() => this.#s.finishIdem.run({ ...ref, owner, status, body, now }));
+    return r.changes === 1;
+  }
+
+  async releaseIdempotent(ref: IdempotencyKeyRef, owner: string, now: number): Promise<void> {
+    await this.#writes.run(() => this.#s.releaseIdem.run({ ...ref, owner, now }));
+  }
+
+  async registerInstance(i: InstanceRecord): Promise<void> {
+    await this.#writes.run(() =>
+      this.#s.insertInstance.run({ id: i.id, host: i.host, pid: i.pid, started: i.started, lease_expires: i.leaseExpires }),
+    );
+  }
+
+  async renewInstance(id: string, leaseExpires: number): Promise<boolean> {
+    const r = await this.#writes.run(() => this.#s.renewInstance.run(leaseExpires, id));
+    return r.changes === 1;
+  }
+
+  async stopInstances(ids: string[], now: number): Promise<void> {
+    if (ids.length === 0) return;
+    await this.#writes.run(() => {
+      for (const id of ids) this.#s.stopInstance.run(now, id);
+    });
+  }
+
+  async listRunningInstances(): Promise<InstanceRecord[]> {
+    return (this.#s.runningInstances.all() as Row[]).map(rowToInstance);
+  }
+
+  async getInstance(id: string): Promise<InstanceRecord | null> {
+    const r = this.#s.getInstance.get(id) as Row | undefined;
+    return r ? rowToInstance(r) : null;
   }
 
   async ledgerFor(intentId: string): Promise<LedgerTransaction[]> {
@@ -533,10 +643,13 @@ function prepare(db: Database) {
     getIntentByAction: st('SELECT * FROM payment_intents WHERE action_ref = ?'),
     listInterrupted: st('SELECT * FROM payment_intents WHERE pending_operation IS NOT NULL ORDER BY updated'),
     upsertAttempt: st(`INSERT INTO payment_attempts (
-        id, payment_intent_id, merchant_id, operation, provider_key, status, amount, resume_status, outcome, created, updated
+        id, payment_intent_id, merchant_id, operation, provider_key, status, amount, resume_status, outcome, owner, created, updated
       ) VALUES (
-        @id, @payment_intent_id, @merchant_id, @operation, @provider_key, @status, @amount, @resume_status, @outcome, @created, @updated
-      ) ON CONFLICT (id) DO UPDATE SET status = excluded.status, outcome = excluded.outcome, updated = excluded.updated`),
+        @id, @payment_intent_id, @merchant_id, @operation, @provider_key, @status, @amount, @resume_status, @outcome, @owner, @created, @updated
+      ) ON CONFLICT (id) DO UPDATE SET status = excluded.status, outcome = excluded.outcome, owner = excluded.owner, updated = excluded.updated`),
+    insertDiscrepancy: st(`INSERT INTO discrepancies (id, merchant_id, payment_intent_id, attempt_id, operation, currency, expected, actual, created)
+      VALUES (@id, @merchant_id, @payment_intent_id, @attempt_id, @operation, @currency, @expected, @actual, @created)`),
+    discrepanciesFor: st('SELECT * FROM discrepancies WHERE payment_intent_id = ? ORDER BY created, id'),
     getAttempt: st('SELECT * FROM payment_attempts WHERE id = ?'),
     insertLedger: st(`INSERT INTO ledger_entries (txn_id, merchant_id, payment_intent_id, kind, account, currency, amount, created)
       VALUES (@txn_id, @merchant_id, @payment_intent_id, @kind, @account, @currency, @amount, @created)`),
@@ -559,11 +672,24 @@ function prepare(db: Database) {
     findPaymentMethod: st('SELECT * FROM payment_methods WHERE merchant_id = ? AND customer = ? AND fingerprint = ?'),
     listPaymentMethods: st('SELECT * FROM payment_methods WHERE merchant_id = ? AND customer = ? ORDER BY created DESC, id'),
     getIdem: st('SELECT * FROM idempotency_keys WHERE merchant_id = @merchantId AND scope = @scope AND key = @key'),
-    insertIdem: st(`INSERT INTO idempotency_keys (merchant_id, scope, key, request_hash, status, created, locked_at)
-      VALUES (@merchantId, @scope, @key, @request_hash, 'in_flight', @now, @now)`),
-    relockIdem: st(`UPDATE idempotency_keys SET locked_at = @now
-      WHERE merchant_id = @merchantId AND scope = @scope AND key = @key`),
-    finishIdem: st(`UPDATE idempotency_keys SET status = 'done', response_status = @status, response_body = @body, locked_at = NULL
-      WHERE merchant_id = @merchantId AND scope = @scope AND key = @key`),
+    insertIdem: st(`INSERT INTO idempotency_keys (merchant_id, scope, key, request_hash, status, created, locked_at, owner, recovery_point, updated)
+      VALUES (@merchantId, @scope, @key, @request_hash, 'in_flight', @now, @now, @owner, 'started', @now)`),
+    // Compare-and-set on the owner: of two requests taking over the same dead lock, one wins.
+    takeOverIdem: st(`UPDATE idempotency_keys SET owner = @to, locked_at = @now, updated = @now
+      WHERE merchant_id = @merchantId AND scope = @scope AND key = @key AND status = 'in_flight' AND owner IS @from`),
+    journalIdem: st(`UPDATE idempotency_keys
+      SET recovery_point = @recovery_point, intent_id = @intent_id, attempt_id = @attempt_id, updated = @now
+      WHERE merchant_id = @merchantId AND scope = @scope AND key = @key AND status = 'in_flight' AND owner = @owner`),
+    finishIdem: st(`UPDATE idempotency_keys
+      SET status = 'done', recovery_point = 'finished', response_status = @status, response_body = @body,
+          owner = NULL, locked_at = NULL, updated = @now
+      WHERE merchant_id = @merchantId AND scope = @scope AND key = @key AND status = 'in_flight' AND owner = @owner`),
+    releaseIdem: st(`UPDATE idempotency_keys SET owner = NULL, locked_at = NULL, updated = @now
+      WHERE merchant_id = @merchantId AND scope = @scope AND key = @key AND status = 'in_flight' AND owner = @owner`),
+    insertInstance: st(`INSERT INTO instances (id, host, pid, started, lease_expires) VALUES (@id, @host, @pid, @started, @lease_expires)`),
+    renewInstance: st('UPDATE instances SET lease_expires = ? WHERE id = ? AND stopped IS NULL'),
+    stopInstance: st('UPDATE instances SET stopped = ? WHERE id = ? AND stopped IS NULL'),
+    runningInstances: st('SELECT * FROM instances WHERE stopped IS NULL ORDER BY started'),
+    getInstance: st('SELECT * FROM instances WHERE id = ?'),
   };
 }
