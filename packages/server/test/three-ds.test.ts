@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { CARDS, SHOP, boot, challengeUrl, outboxTypes } from './helpers.js';
 import type { Harness } from './helpers.js';
+import type { PaymentProvider } from '../src/index.js';
 
 /** The per-challenge token the challenge page's form carries (a hidden input). */
 async function pageToken(url: string): Promise<string> {
@@ -269,5 +270,80 @@ describe('3-D Secure challenge', () => {
       assert.ok(res.status >= 400 && res.status < 500, name);
       assertPageHeaders(res, SHOP, name);
     }
+  });
+});
+
+describe('3-D Secure completion that fails after the shopper chose', () => {
+  let h: Harness;
+  const lines: string[] = [];
+  before(async () => {
+    h = await boot({
+      logLevel: 'info',
+      logDestination: { write: (l: string) => void lines.push(l) },
+      wrapProvider: (inner: PaymentProvider): PaymentProvider => ({
+        name: inner.name,
+        capabilities: inner.capabilities,
+        lookup: (key) => inner.lookup(key),
+        authorize: (r) => inner.authorize(r),
+        completeAction: async () => {
+          throw new Error('connect ECONNREFUSED 10.0.0.7:443 (issuer secret internals)');
+        },
+        capture: (r) => inner.capture(r),
+        cancel: (r) => inner.cancel(r),
+      }),
+    });
+  });
+  after(async () => {
+    await h.close();
+  });
+
+  it('shows a result page (in English and Chinese) that says the payment is not confirmed yet, still tells the shop, and logs the error', async () => {
+    const { intent, confirm } = await h.pay(CARDS.threeDS);
+    assert.equal(confirm.body.status, 'requires_action');
+    const url = challengeUrl(confirm.body.next_action.three_d_secure.url);
+    const res = await choose(url, 'pass', await pageToken(url));
+    // 200: the shopper's choice was recorded; only the settlement is pending (see the router).
+    assert.equal(res.status, 200, res.text);
+    assert.match(res.headers.get('content-type') ?? '', /text\/html/);
+    assertPageHeaders(res, SHOP, 'failure page');
+    assert.match(res.text, /<html lang="en">/);
+    assert.match(res.text, /could not be confirmed yet/i);
+    assert.match(res.text, /return to the shop/i);
+    assert.match(res.text, /lang="zh-CN">[^<]*(暂时无法确认|尚未确认)/);
+    assert.match(res.text, /返回商店/);
+    assert.doesNotMatch(res.text, /ECONNREFUSED|10\.0\.0\.7|internals|"error"|stack|\n\s+at /);
+    assert.match(res.text, /data-channel="chan_12345678"/);
+    assert.match(res.text, new RegExp(`data-origin="${SHOP}"`));
+    assert.match(res.text, new RegExp(`data-payment-intent="${intent.id}"`));
+    assert.match(res.text, /<script src="\/sandbox\/assets\/challenge-complete\.js"><\/script>/);
+    assert.doesNotMatch(res.text, /<script>(?!<\/script>)/, 'no inline script');
+
+    // The line is written on 'finish', which may come just after the client has the answer.
+    // The request's own log line carries the error, at error level, with the request id.
+    const path = new URL(url).pathname;
+    const logged = () =>
+      lines
+        .flatMap((l) => l.split('\n'))
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, any>)
+        .find((e) => e.req?.path === path && e.req?.method === 'POST');
+    for (let i = 0; i < 50 && !logged(); i++) await new Promise((r) => setTimeout(r, 20));
+    const entry = logged();
+    assert.ok(entry, 'the request is logged');
+    assert.equal(entry.level, 'error');
+    assert.equal(entry.msg, 'request failed');
+    assert.equal(typeof entry.err?.message, 'string');
+    assert.equal(typeof entry.err?.stack, 'string');
+    assert.equal(entry.req.id, res.headers.get('request-id'));
+  });
+
+  it('a failed authentication whose completion fails gets the same page', async () => {
+    const { confirm } = await h.pay(CARDS.threeDS);
+    const url = challengeUrl(confirm.body.next_action.three_d_secure.url);
+    const token = await pageToken(url);
+    const res = await choose(url, 'fail', token);
+    assert.equal(res.status, 200);
+    assert.match(res.text, /could not be confirmed yet/i);
+    assert.match(res.text, /kassa-challenge-result/);
   });
 });

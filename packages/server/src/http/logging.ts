@@ -1,5 +1,6 @@
 /**
- * One log line per request (method, path, status, duration, merchant), a Request-Id header
+ * One log line per request (method, path, status, duration, merchant, and the error of a failure
+ * a route answered itself), a Request-Id header
  * to quote in support questions. Headers are logged only at debug level, and the logger's
  * redaction removes Authorization, cookies and idempotency keys from them.
  */
@@ -29,7 +30,11 @@ export function requestLogger(logger: Logger): RequestHandler {
         ms: Math.round(ms * 100) / 100,
         merchant: res.locals.merchantId ?? (res.locals.client as { mid?: string } | undefined)?.mid,
       };
-      if (res.statusCode >= 500) logger.error(entry, 'request failed');
+      // A route that answered a failure with a page of its own (the 3-D Secure frame) leaves
+      // the error in res.locals.error, so it is logged with this request's id.
+      const failure: unknown = res.locals.error;
+      if (failure !== undefined) logger.error({ ...entry, err: failure }, 'request failed');
+      else if (res.statusCode >= 500) logger.error(entry, 'request failed');
       else logger.info(entry, 'request');
     });
     next();

@@ -106,7 +106,7 @@ function challengePage(challenge: ChallengeRecord, action: string, token: string
 }
 
 /** What tells the host page the challenge is over (read by challenge-complete.js). */
-function completion(paymentIntent: string, channel: string, origin: string, outcome: 'passed' | 'failed'): string {
+function completion(paymentIntent: string, channel: string, origin: string, outcome: 'passed' | 'failed' | 'unconfirmed'): string {
   return `<div id="kassa-challenge-result" hidden data-channel="${escapeHtml(channel)}" data-origin="${escapeHtml(origin)}" data-payment-intent="${escapeHtml(paymentIntent)}" data-outcome="${outcome}"></div>
 <script src="/sandbox/assets/challenge-complete.js"></script>`;
 }
@@ -118,6 +118,19 @@ function resultPage(challenge: ChallengeRecord, paymentIntent: string, channel: 
     `<h1 role="status">${passed ? 'Authentication complete <span class="zh" lang="zh-CN">验证完成</span>' : 'Authentication failed <span class="zh" lang="zh-CN">验证失败</span>'}</h1>
 <p>You can return to the shop.</p>
 ${completion(paymentIntent, channel, origin, passed ? 'passed' : 'failed')}`,
+  );
+}
+
+/**
+ * The shopper chose, but Kassa could not settle the payment (provider down, any error). Nothing
+ * about the cause is shown; the host page is still told, so the widget re-reads the intent.
+ */
+function unconfirmedPage(paymentIntent: string, channel: string, origin: string): string {
+  return page(
+    'Payment not confirmed yet',
+    `<h1 role="status">Payment not confirmed yet <span class="zh" lang="zh-CN">付款尚未确认</span></h1>
+<p>Your payment could not be confirmed yet. Please return to the shop, which will show whether it went through. <span class="zh" lang="zh-CN">暂时无法确认您的付款。请返回商店查看付款结果。</span></p>
+${completion(paymentIntent, channel, origin, 'unconfirmed')}`,
   );
 }
 
@@ -220,7 +233,20 @@ export function createChallengeRouter(deps: ChallengeRouterDeps): Router {
       const id = String(req.params.id);
       const decided = await deps.sandbox.decideChallenge(id, choice.data.result === 'pass');
       if (!decided) throw notFound('three_d_secure challenge', id);
-      const paymentIntent = await deps.onDecided(id);
+      let paymentIntent: string;
+      try {
+        paymentIntent = await deps.onDecided(id);
+      } catch (error) {
+        // The shopper's choice is recorded; only settling the payment failed (provider down, or
+        // anything else). The frame shows a page, not the JSON error, and still tells the host
+        // page, whose widget then reads the intent's real status. 200, not 502: this request did
+        // what it is for (record the choice), and a proxy or CDN may swap a 5xx body for its own
+        // page, which would lose the message to the host. The failure is not hidden: the access
+        // log line of this request carries it, at error level (res.locals.error).
+        res.locals.error = error;
+        send(res, 200, unconfirmedPage(decided.reference, q.channel, q.origin));
+        return;
+      }
       send(res, 200, resultPage(deps.sandbox.challenge(id) ?? decided, paymentIntent, q.channel, q.origin));
     })
     .all((req, res) => {
