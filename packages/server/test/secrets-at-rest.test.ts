@@ -58,11 +58,14 @@ async function runFlows(h: Awaited<ReturnType<typeof boot>>) {
   secrets.push(d.client_secret);
   const tokenD = await h.tokenize(d.client_secret, { number: CARDS.threeDS, cvc: CVC });
   const challenged = await h.client('POST', `/payment_intents/${d.id}/confirm`, d.client_secret, { payment_method: tokenD.body.id });
-  await fetch(challengeUrl(challenged.body.next_action.three_d_secure.url, SHOP), {
+  const challengePage = challengeUrl(challenged.body.next_action.three_d_secure.url, SHOP);
+  const formToken = /name="token" value="([^"]+)"/.exec(await (await fetch(challengePage)).text())?.[1] ?? '';
+  const decided = await fetch(challengePage, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: 'result=pass',
+    body: `result=pass&token=${encodeURIComponent(formToken)}`,
   });
+  assert.equal(decided.status, 200);
   const e = await h.createIntent();
   secrets.push(e.client_secret);
   const bad = await h.client('POST', '/tokens', e.client_secret, { card: { number: PAN, exp_month: 11, exp_year: FUTURE_YEAR, cvc: '12' } });
