@@ -16,6 +16,13 @@ export const ClientErrorCode = {
   ClientSecretIssuerMismatch: 'client_secret_issuer_mismatch',
   /** No Kassa server to pin to: the ES module build needs `kassa-url` (kassa.js knows its own). */
   KassaUrlMissing: 'kassa_url_missing',
+  /** The 3-D Secure page did not report back in time, and the bank has not approved the payment. */
+  ChallengeTimeout: 'challenge_timeout',
+  /**
+   * The provider had not settled the payment after the widget's last poll (`processing` or
+   * `unknown`). Not a decline: it may still succeed, and the intent can never be charged twice.
+   */
+  PaymentUnconfirmed: 'payment_unconfirmed',
   /** The server asked for a next action the widget cannot perform. */
   UnsupportedAction: 'unsupported_action',
   /** The card frame did not answer (blocked, failed to load). */

@@ -31,7 +31,7 @@ export type OutcomeKey =
   | 'unexpected';
 
 /** Outcomes only the checkout element reports (the card frame's bundle does not carry them). */
-export type CheckoutOutcomeKey = 'client_secret_issuer_mismatch' | 'kassa_url_missing';
+export type CheckoutOutcomeKey = 'client_secret_issuer_mismatch' | 'kassa_url_missing' | 'challenge_timeout' | 'payment_unconfirmed';
 
 interface SharedMessages {
   outcome: Record<OutcomeKey, string>;
@@ -91,11 +91,17 @@ const zhOutcome: Record<OutcomeKey, string> = {
 const enCheckoutOutcome: Record<CheckoutOutcomeKey, string> = {
   client_secret_issuer_mismatch: 'This payment could not be loaded: it was issued by another payment server.',
   kassa_url_missing: 'This payment could not be loaded: the checkout does not know its payment server (kassa-url is not set).',
+  challenge_timeout: 'Verification with your bank timed out. This payment has not been completed.',
+  // Truthful on purpose: the payment may still go through, so never "failed"; it cannot be charged twice.
+  payment_unconfirmed:
+    'We could not confirm your payment yet. It may still complete, and you will not be charged twice for it. Check your order status or contact the shop before paying again.',
 };
 
 const zhCheckoutOutcome: Record<CheckoutOutcomeKey, string> = {
   client_secret_issuer_mismatch: '无法加载此笔付款：它由其他支付服务器签发。',
   kassa_url_missing: '无法加载此笔付款：收银台未配置支付服务器（未设置 kassa-url）。',
+  challenge_timeout: '发卡行验证超时，此笔付款未完成。',
+  payment_unconfirmed: '暂时无法确认您的付款。付款可能仍会完成，且不会重复扣款。再次付款前，请查看订单状态或联系商家。',
 };
 
 const enBrand: Record<CardBrand, string> = BRAND_LABELS;

@@ -11,7 +11,9 @@ import {
   type KassaCheckout,
 } from '../src/index.js';
 import {
+  answerChallenge,
   cardIframe,
+  challengeIframe,
   confirms,
   createIntent,
   fakeLog,
@@ -29,22 +31,11 @@ import {
   waitForStatus,
 } from './helpers.js';
 
-const challengeIframe = (el: KassaCheckout) => shadow(el).querySelector<HTMLIFrameElement>('iframe[part=challenge]');
-
 async function readyCheckout(options: Parameters<typeof createIntent>[0] = {}, locale = 'en') {
   const intent = await createIntent(options);
   const el = await mountCheckout(intent.client_secret, locale);
   await waitForStatus(el, 'ready');
   return { el, ...intent };
-}
-
-/** Clicks a button inside the (same-origin, fake) 3-D Secure page once it has loaded. */
-async function answerChallenge(el: KassaCheckout, choice: 'complete' | 'fail'): Promise<void> {
-  let button: HTMLButtonElement | null = null;
-  await waitUntil(() => (button = challengeIframe(el)?.contentDocument?.querySelector<HTMLButtonElement>(`#${choice}`) ?? null), 'challenge page not loaded', {
-    timeout: 10000,
-  });
-  button!.click();
 }
 
 describe('<kassa-checkout>', () => {

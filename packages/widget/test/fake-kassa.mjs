@@ -181,6 +181,8 @@ export function fakeKassa() {
         can_save_card: Boolean(o.can_save_card),
         confirm_status: o.confirm_status ?? null,
         settle_to: o.settle_to ?? null,
+        settle_after: o.settle_after ?? 0,
+        after_3ds: o.after_3ds ?? null,
         hold_confirm: Boolean(o.hold_confirm),
         release: null,
         confirm_network_error: Boolean(o.confirm_network_error),
@@ -262,8 +264,12 @@ export function fakeKassa() {
       if (!pi) return error(ctx, 401, 'authentication_error', 'client_secret_invalid');
       if (pi.id !== id) return error(ctx, 404, 'invalid_request_error', 'resource_missing');
       log(pi, { method: 'GET', path: ctx.path, origin: ctx.get('origin') || null });
-      // A provider that answers late: the first look after confirm finds the final status.
-      if (pi.status === 'processing' && pi.settle_to) pi.status = pi.settle_to;
+      // A provider that answers late: the first look after confirm finds the final status (or
+      // the look after `settle_after` more; without `settle_to` it never decides).
+      if ((pi.status === 'processing' || pi.status === 'unknown') && pi.settle_to) {
+        if (pi.settle_after > 0) pi.settle_after -= 1;
+        else pi.status = pi.settle_to;
+      }
       send(ctx, 200, clientView(pi), cors(ctx));
     }],
     ['POST', /^\/client\/payment_intents\/(pi_\w+)\/confirm$/, async (ctx, [, id]) => {
@@ -325,7 +331,9 @@ export function fakeKassa() {
   function settle3ds(pi, result) {
     pi.next_action = null;
     if (result === 'pass') {
-      pi.status = 'succeeded';
+      // `after_3ds`: the bank said yes but the payment is not settled yet (processing, unknown),
+      // as the real result page reports it: challenge_complete all the same.
+      pi.status = pi.after_3ds ?? 'succeeded';
     } else {
       pi.status = 'requires_payment_method';
       pi.last_payment_error = {

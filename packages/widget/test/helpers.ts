@@ -15,6 +15,10 @@ export interface FakeIntentOptions {
   capture_method?: 'automatic' | 'manual';
   confirm_status?: string;
   settle_to?: string;
+  /** How many looks at a processing/unknown intent still find it undecided before `settle_to`. */
+  settle_after?: number;
+  /** The status a passed 3-D Secure challenge leaves (default succeeded). */
+  after_3ds?: 'processing' | 'unknown';
   hold_confirm?: boolean;
   confirm_network_error?: boolean;
   auto_3ds?: 'pass' | 'fail';
@@ -83,6 +87,16 @@ export const shadow = (el: Element): ShadowRoot => {
 export const payButton = (el: KassaCheckout) => shadow(el).querySelector<HTMLButtonElement>('button[part=button]')!;
 export const statusText = (el: KassaCheckout) => shadow(el).querySelector('[role=status]')!.textContent!.trim();
 export const cardIframe = (el: KassaCheckout) => shadow(el).querySelector<HTMLIFrameElement>('iframe[part=frame]');
+export const challengeIframe = (el: KassaCheckout) => shadow(el).querySelector<HTMLIFrameElement>('iframe[part=challenge]');
+
+/** Clicks a button inside the (same-origin, fake) 3-D Secure page once it has loaded. */
+export async function answerChallenge(el: KassaCheckout, choice: 'complete' | 'fail'): Promise<void> {
+  let button: HTMLButtonElement | null = null;
+  await waitUntil(() => (button = challengeIframe(el)?.contentDocument?.querySelector<HTMLButtonElement>(`#${choice}`) ?? null), 'challenge page not loaded', {
+    timeout: 10000,
+  });
+  button!.click();
+}
 
 /** The <kassa-card-frame> inside a same-origin card iframe, once its inputs exist. */
 export async function frameElement(iframe: HTMLIFrameElement): Promise<HTMLElement> {

@@ -42,7 +42,7 @@ export class FrameBridge {
   #readyWindow: Window | null = null;
   #readyWaiters = new Set<() => void>();
   #pending = new Map<string, (result: { tokenized: Tokenized } | { error: ApiError }) => void>();
-  #challengeWaiters = new Map<string, (value: void) => void>();
+  #challengeWaiters = new Map<string, (answered: boolean) => void>();
 
   constructor(origin: string, host: BridgeHost) {
     this.origin = origin;
@@ -70,7 +70,7 @@ export class FrameBridge {
     const challenge = this.#host.challengeFrame()?.contentWindow ?? null;
     if (challenge !== null && event.source === challenge) {
       const message = parseChallengeToHost(event.data, this.channel);
-      if (message) this.#challengeWaiters.get(message.paymentIntent)?.();
+      if (message) this.#challengeWaiters.get(message.paymentIntent)?.(true);
     }
   }
 
@@ -90,10 +90,12 @@ export class FrameBridge {
     });
   }
 
-  /** Resolves once the challenge page posts `challenge_complete` for this intent (or the run is aborted). */
-  challengeComplete(paymentIntent: string, signal: AbortSignal): Promise<void> {
-    // No time limit: the shopper may be fetching their phone for the bank's code.
-    return abortable<void>(signal, 0, undefined, (settle) => {
+  /**
+   * Resolves true once the challenge page posts `challenge_complete` for this intent; false after
+   * `ms` (a generous limit: the shopper may be fetching their phone for the bank's code) or on abort.
+   */
+  challengeComplete(paymentIntent: string, signal: AbortSignal, ms: number): Promise<boolean> {
+    return abortable<boolean>(signal, ms, false, (settle) => {
       this.#challengeWaiters.set(paymentIntent, settle);
       return () => this.#challengeWaiters.delete(paymentIntent);
     });

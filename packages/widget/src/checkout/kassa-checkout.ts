@@ -51,8 +51,16 @@ type CheckoutState =
 
 /** Bounds the follow-ups (3-D Secure, polls, state refreshes) one attempt may chain. */
 const MAX_HOPS = 6;
-/** How long to wait before asking again about an intent the provider is still deciding on. */
+/** The first wait before asking again about an intent the provider is still deciding on; each next one doubles… */
 const POLL_MS = 1500;
+/** …up to this. With MAX_HOPS, an undecided intent gets about half a minute before the widget says so. */
+const MAX_POLL_MS = 8000;
+/**
+ * How long a 3-D Secure challenge may stay open without a word from its page. Generous (a code by
+ * SMS, a banking app on another phone), but a page that never answers must not leave the shopper
+ * looking at "Processing" forever.
+ */
+const CHALLENGE_TIMEOUT_MS = 10 * 60_000;
 
 /**
  * `<kassa-checkout>`: one "Pay ¥128.00" button. A new shopper types a card once in Kassa's
@@ -100,6 +108,12 @@ const POLL_MS = 1500;
 export class KassaCheckout extends KassaElement {
   static override styles = styles;
   static observedAttributes = ['client-secret', 'kassa-url', 'locale'];
+
+  /**
+   * The flow's time limits, read at each wait. For tests only (a test shortens them instead of
+   * waiting ten minutes); pages should leave them alone.
+   */
+  static timing = { challengeMs: CHALLENGE_TIMEOUT_MS, pollMs: POLL_MS, maxPollMs: MAX_POLL_MS };
 
   /** The payment intent's client secret (attribute `client-secret`). Setting it (re)loads the intent. */
   get clientSecret(): string {
@@ -318,20 +332,25 @@ export class KassaCheckout extends KassaElement {
       return this.#fail(error, result.intent ?? current);
     }
     const intent = result.intent;
-    if (hops >= MAX_HOPS && !isPaid(intent)) {
-      return this.#fail({ type: 'api_error', code: ClientErrorCode.Unexpected }, intent);
-    }
     switch (intent.status) {
       case 'succeeded':
       case 'requires_capture':
         return this.#succeed(intent);
       case 'requires_action':
+        if (hops >= MAX_HOPS) return this.#fail({ type: 'api_error', code: ClientErrorCode.Unexpected }, intent);
         return this.#route(await this.#challenge(intent, signal), signal, intent, hops + 1);
       case 'processing':
       case 'unknown': {
+        // The provider has not decided yet (`unknown`: its answer was lost on the way). Once out of
+        // hops, say exactly that rather than guess: the payment may still succeed, and the failed
+        // state offers no retry (this intent cannot be confirmed again, so nothing is charged twice).
+        if (hops >= MAX_HOPS) return this.#fail({ type: 'api_error', code: ClientErrorCode.PaymentUnconfirmed }, intent);
+        // After a challenge the bank's page has done its part: show "Processing" while we wait.
+        if (this.#state.status === 'challenge') this.#set({ status: 'processing', intent });
         // Taken before the wait: a new client secret clears #api while this run sleeps.
         const api = this.#api!;
-        await sleep(POLL_MS, signal);
+        const { pollMs, maxPollMs } = KassaCheckout.timing;
+        await sleep(Math.min(pollMs * 2 ** hops, maxPollMs), signal);
         return this.#route(await api.getIntent(intent.id, signal), signal, intent, hops + 1);
       }
       case 'requires_payment_method':
@@ -347,7 +366,10 @@ export class KassaCheckout extends KassaElement {
     }
   }
 
-  /** Shows the action's page, waits for it to report back, then asks the server for the outcome. */
+  /**
+   * Shows the action's page, waits for it to report back (within the time limit), then asks the
+   * server for the outcome.
+   */
   async #challenge(intent: ClientPaymentIntent, signal: AbortSignal): Promise<ApiResult> {
     const bridge = this.#bridge!;
     // This run's API, taken now: a new client secret clears #api while the shopper is in the challenge.
@@ -359,8 +381,17 @@ export class KassaCheckout extends KassaElement {
     this.#set({ status: 'challenge', intent, url });
     this.dispatchEvent(new KassaActionRequiredEvent({ action: intent.next_action, paymentIntent: intent }));
     void this.#focusAfterUpdate(() => this.#challengeFrame());
-    await bridge.challengeComplete(intent.id, signal);
-    return api.getIntent(intent.id, signal);
+    const answered = await bridge.challengeComplete(intent.id, signal, KassaCheckout.timing.challengeMs);
+    const result = await api.getIntent(intent.id, signal);
+    if (answered || signal.aborted) return result;
+    // No word from the page in time (it hung, or its message was lost): the server knows where the
+    // intent is. Paid, or still settling, goes through the router as usual. Still waiting for the
+    // bank, or payable again, ends this attempt; #fail keeps it retryable only in the second case.
+    const status = result.intent?.status;
+    if (!status || status === 'requires_action' || CONFIRMABLE.includes(status)) {
+      return { error: { type: 'api_error', code: ClientErrorCode.ChallengeTimeout }, intent: result.intent ?? intent };
+    }
+    return result;
   }
 
   // ---- Outcomes ----
