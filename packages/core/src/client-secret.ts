@@ -1,11 +1,13 @@
 /**
- * The widget only needs to *read* a client secret (which intent, which server); the server
- * is the one that verifies it. A client secret is a compact JWS: header.payload.signature.
+ * The widget only needs to *read* a client secret; the server is the one that verifies it. A
+ * client secret is a compact JWS: header.payload.signature. Unverified claims are only hints:
+ * `iss` in particular must never choose the server on its own (the widget checks it against the
+ * Kassa origin it is pinned to).
  */
 export interface ClientSecretClaims {
   /** The payment intent this secret may act on. */
   sub: string;
-  /** The Kassa server's public base URL, e.g. "https://pay.example.com". */
+  /** The issuing Kassa server's public base URL, e.g. "https://pay.example.com". Unverified here. */
   iss: string;
   aud: string;
   exp: number;
