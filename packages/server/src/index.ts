@@ -27,7 +27,7 @@ import { htmlFormParsers } from './http/body.js';
 import { challengeHeaders } from './http/security.js';
 
 export type { MerchantKeys } from './domain/merchants.js';
-export type { FaultPoint, FaultPoints, PaymentProvider, ProviderCapabilities } from './domain/ports.js';
+export type { FaultPoint, FaultPoints, FaultStep, PaymentProvider, ProviderCapabilities } from './domain/ports.js';
 export { createLogger } from './logger.js';
 
 export interface KassaOptions {
@@ -57,6 +57,12 @@ export interface KassaOptions {
   faults?: FaultPoints;
   /** How long this instance's lease on its locks lasts without renewal (default 15 s). */
   leaseMs?: number;
+  /**
+   * Test seam (default true): settle interrupted provider calls at start. Off, they are left to
+   * the clients' retries and the periodic recovery, as another instance sharing the database
+   * would find them.
+   */
+  recoverOnStart?: boolean;
 }
 
 export interface KassaServer {
@@ -180,8 +186,10 @@ export async function startKassa(options: KassaOptions): Promise<KassaServer> {
     const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
     publicUrl = config.publicUrl ?? url;
 
-    const recovered = await payments.recoverInterrupted();
-    if (recovered > 0) logger.warn({ recovered }, 'settled interrupted payments');
+    if (options.recoverOnStart !== false) {
+      const recovered = await payments.recoverInterrupted();
+      if (recovered > 0) logger.warn({ recovered }, 'settled interrupted payments');
+    }
     // A provider that timed out leaves intents `unknown`; ask it again now and then.
     const recoveryTimer = setInterval(() => {
       payments.recoverInterrupted({ unknownOlderThanMs: RECOVERY_AFTER_MS }).catch((err: unknown) => logger.error({ err }, 'recovery failed'));
