@@ -98,7 +98,7 @@ export async function startKassa(options: KassaOptions): Promise<KassaServer> {
 
   let publicUrl = config.publicUrl ?? '';
   const store = new SqliteStore(join(config.dataDir, 'kassa.sqlite'));
-  const vault = new Vault(store, secrets.vaultKey, clock);
+  const vault = new Vault(store, secrets.vaultKey, clock, logger);
   const sandbox = new SandboxProvider({
     path: join(config.dataDir, 'sandbox.sqlite'),
     fingerprintKey: Buffer.from(hkdfSync('sha256', secrets.serverSecret, Buffer.alloc(0), 'kassa sandbox issuer fingerprint', 32)),

@@ -6,12 +6,15 @@
  */
 import { join } from 'node:path';
 import { startKassa } from '../src/index.js';
-import type { FaultPoint } from '../src/index.js';
+import type { FaultPoint, PaymentProvider } from '../src/index.js';
 
 export type ToChild = { type: 'arm'; point: FaultPoint; skip?: number } | { type: 'disarm' };
 export type FromChild = { type: 'ready'; url: string; instanceId: string } | { type: 'armed'; point: FaultPoint | null };
 
 const dataDir = process.env.KASSA_TEST_DATA_DIR;
+const leaseMs = process.env.KASSA_TEST_LEASE_MS ? Number(process.env.KASSA_TEST_LEASE_MS) : undefined;
+/** A provider that takes this long before it authorizes (a slow issuer), to hold a request in flight. */
+const authorizeDelayMs = Number(process.env.KASSA_TEST_AUTHORIZE_DELAY_MS ?? '0');
 const port = Number(process.env.KASSA_TEST_PORT ?? '0');
 if (!dataDir || !process.send) throw new Error('crash-child needs KASSA_TEST_DATA_DIR and an IPC channel');
 const send = (message: FromChild) => process.send?.(message);
@@ -30,6 +33,23 @@ const kassa = await startKassa({
   allowedOrigins: ['http://localhost:3000'],
   widgetDistDir: join(dataDir, 'no-widget-here'),
   recoverOnStart: process.env.KASSA_TEST_RECOVER_ON_START !== '0',
+  ...(leaseMs !== undefined ? { leaseMs } : {}),
+  ...(authorizeDelayMs > 0
+    ? {
+        wrapProvider: (inner: PaymentProvider): PaymentProvider => ({
+          name: inner.name,
+          capabilities: inner.capabilities,
+          lookup: (k) => inner.lookup(k),
+          completeAction: (r) => inner.completeAction(r),
+          capture: (r) => inner.capture(r),
+          cancel: (r) => inner.cancel(r),
+          authorize: async (r) => {
+            await new Promise((resolve) => setTimeout(resolve, authorizeDelayMs));
+            return inner.authorize(r);
+          },
+        }),
+      }
+    : {}),
   faults: {
     reach(point) {
       if (armed?.point !== point) return;

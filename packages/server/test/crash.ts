@@ -45,7 +45,11 @@ export class ChildKassa {
   }
 
   /** `recoverOnStart: false` leaves interrupted calls to the retry alone (as another instance would find them). */
-  static async start(dataDir: string, port: number, options: { recoverOnStart?: boolean } = {}): Promise<ChildKassa> {
+  static async start(
+    dataDir: string,
+    port: number,
+    options: { recoverOnStart?: boolean; leaseMs?: number; authorizeDelayMs?: number } = {},
+  ): Promise<ChildKassa> {
     const child = fork(CHILD, [], {
       execArgv: ['--import', 'tsx'],
       env: {
@@ -53,6 +57,8 @@ export class ChildKassa {
         KASSA_TEST_DATA_DIR: dataDir,
         KASSA_TEST_PORT: String(port),
         KASSA_TEST_RECOVER_ON_START: options.recoverOnStart === false ? '0' : '1',
+        ...(options.leaseMs !== undefined ? { KASSA_TEST_LEASE_MS: String(options.leaseMs) } : {}),
+        ...(options.authorizeDelayMs !== undefined ? { KASSA_TEST_AUTHORIZE_DELAY_MS: String(options.authorizeDelayMs) } : {}),
       },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });

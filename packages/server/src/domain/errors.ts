@@ -24,7 +24,7 @@ export const FailureKind = {
 export type FailureKind = (typeof FailureKind)[keyof typeof FailureKind];
 
 /** Codes Kassa adds to core's list for server-only situations. */
-export type ServerErrorCode = ErrorCode | 'widget_not_built' | 'form_token_invalid';
+export type ServerErrorCode = ErrorCode | 'widget_not_built' | 'form_token_invalid' | 'vault_unavailable';
 
 export interface KassaErrorDetails {
   param?: string | undefined;

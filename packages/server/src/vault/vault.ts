@@ -10,12 +10,18 @@ import type { CardVault, OpenedCard } from '../domain/ports.js';
 import type { Store } from '../store/port.js';
 import type { Clock } from '../domain/ports.js';
 import { newId } from '../domain/ids.js';
+import { FailureKind, KassaError } from '../domain/errors.js';
 import { fingerprint, open, seal } from './cipher.js';
 
 export const TOKEN_TTL_MS = 10 * 60 * 1000;
 
-/** Raised when a ciphertext does not open: wrong KASSA_VAULT_KEY or a tampered row. */
-export class VaultKeyError extends Error {}
+/**
+ * A card the vault cannot give back: its row is gone, or its ciphertext does not open (a wrong
+ * KASSA_VAULT_KEY, a tampered row). The server's fault, not the caller's: a 503 that says the
+ * card cannot be used now, never a 500, and never the reason in detail.
+ */
+export const vaultUnavailable = () =>
+  new KassaError(FailureKind.Unavailable, 'vault_unavailable', 'This card cannot be used right now: the card vault could not read it.');
 
 export class Vault implements CardVault {
   readonly #key: Buffer;
@@ -27,6 +33,7 @@ export class Vault implements CardVault {
     private readonly store: Store,
     key: Buffer,
     private readonly clock: Clock,
+    private readonly logger?: { error(obj: object, msg: string): void },
   ) {
     this.#key = key;
     // A separate key for fingerprints, so the encryption key is used for one purpose only.
@@ -63,12 +70,16 @@ export class Vault implements CardVault {
 
   async open(vaultCardId: string, merchantId: string): Promise<OpenedCard> {
     const row = await this.store.getVaultCard(vaultCardId);
-    if (!row || row.merchantId !== merchantId) throw new Error(`vault card ${vaultCardId} not found`);
+    if (!row || row.merchantId !== merchantId) {
+      this.logger?.error({ vaultCard: vaultCardId }, 'vault card not found for its merchant');
+      throw vaultUnavailable();
+    }
     let digits: string;
     try {
       digits = open(this.#key, row, `${row.id}|${row.merchantId}`);
     } catch {
-      throw new VaultKeyError('vault ciphertext did not authenticate (wrong KASSA_VAULT_KEY?)');
+      this.logger?.error({ vaultCard: vaultCardId }, 'vault ciphertext did not authenticate (wrong KASSA_VAULT_KEY, or a tampered row)');
+      throw vaultUnavailable();
     }
     return {
       vaultCardId: row.id,
