@@ -216,6 +216,7 @@ describe('3-D Secure challenge', () => {
       ['evil origin only', { 'sec-fetch-site': '', origin: 'https://evil.example' }],
       ['the shop itself', { 'sec-fetch-site': 'cross-site', origin: SHOP }],
       ['null origin', { origin: 'null' }],
+      ['null origin, cross-site', { origin: 'null', 'sec-fetch-site': 'cross-site' }],
     ];
     for (const [name, headers] of cases) {
       const sent = Object.fromEntries(Object.entries(headers).filter(([, v]) => v !== ''));
@@ -234,6 +235,17 @@ describe('3-D Secure challenge', () => {
     const bare = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `result=fail&token=${encodeURIComponent(token)}` });
     assert.equal(bare.status, 200);
     assert.equal((await h.v1('GET', `/payment_intents/${intent.id}`)).body.status, 'requires_payment_method');
+  });
+
+  it("the page's own form as Chromium posts it under Referrer-Policy: no-referrer (Origin: null, Sec-Fetch-Site: same-origin) is accepted", async () => {
+    const { intent, url, token } = await challenged();
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'null', 'sec-fetch-site': 'same-origin' },
+      body: `result=pass&token=${encodeURIComponent(token)}`,
+    });
+    assert.equal(res.status, 200, await res.text());
+    assert.equal((await h.v1('GET', `/payment_intents/${intent.id}`)).body.status, 'succeeded');
   });
 
   it('every answer of the challenge route carries the page headers, errors included', async () => {

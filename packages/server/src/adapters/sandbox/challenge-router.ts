@@ -197,7 +197,10 @@ export function createChallengeRouter(deps: ChallengeRouterDeps): Router {
     } catch {
       // No public URL yet: the request's own origin is the only one.
     }
-    if ((site !== undefined && site !== 'same-origin') || (origin !== undefined && !own.includes(origin))) {
+    // The page is served with Referrer-Policy: no-referrer, so a browser posts its form with
+    // `Origin: null`; Sec-Fetch-Site (which no page can forge) then says whose form it was.
+    const opaqueFromItself = origin === 'null' && site === 'same-origin';
+    if ((site !== undefined && site !== 'same-origin') || (origin !== undefined && !opaqueFromItself && !own.includes(origin))) {
       throw new KassaError(FailureKind.Forbidden, 'origin_not_allowed', 'Only the challenge page itself may answer the challenge.');
     }
     next();
