@@ -7,6 +7,7 @@
 import { join } from 'node:path';
 import { startKassa } from '../src/index.js';
 import type { FaultPoint, PaymentProvider } from '../src/index.js';
+import { overriding } from './helpers.js';
 
 export type ToChild = { type: 'arm'; point: FaultPoint; skip?: number } | { type: 'disarm' };
 export type FromChild = { type: 'ready'; url: string; instanceId: string } | { type: 'armed'; point: FaultPoint | null };
@@ -36,18 +37,13 @@ const kassa = await startKassa({
   ...(leaseMs !== undefined ? { leaseMs } : {}),
   ...(authorizeDelayMs > 0
     ? {
-        wrapProvider: (inner: PaymentProvider): PaymentProvider => ({
-          name: inner.name,
-          capabilities: inner.capabilities,
-          lookup: (k) => inner.lookup(k),
-          completeAction: (r) => inner.completeAction(r),
-          capture: (r) => inner.capture(r),
-          cancel: (r) => inner.cancel(r),
-          authorize: async (r) => {
-            await new Promise((resolve) => setTimeout(resolve, authorizeDelayMs));
-            return inner.authorize(r);
-          },
-        }),
+        wrapProvider: (inner: PaymentProvider): PaymentProvider =>
+          overriding(inner, {
+            authorize: async (r) => {
+              await new Promise((resolve) => setTimeout(resolve, authorizeDelayMs));
+              return inner.authorize(r);
+            },
+          }),
       }
     : {}),
   faults: {

@@ -9,7 +9,7 @@ import { Writable } from 'node:stream';
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import type { FaultPoint, PaymentProvider } from '../src/index.js';
-import { CARDS, boot, timingOutAfterActing } from './helpers.js';
+import { CARDS, boot, overriding, timingOutAfterActing } from './helpers.js';
 
 /** A log destination that keeps the lines, to read what the server said. */
 function logLines(): { stream: Writable; lines: Array<Record<string, unknown>> } {
@@ -27,25 +27,19 @@ describe('exactly once: the edges', () => {
   it('two concurrent first saves of the same card: both intents point at the payment method row that exists', async () => {
     // Both authorizations wait for each other, so both payments settle in the same moment.
     let waiting: Array<() => void> = [];
-    const together = (inner: PaymentProvider): PaymentProvider => ({
-      ...inner,
-      name: inner.name,
-      capabilities: inner.capabilities,
-      lookup: (k) => inner.lookup(k),
-      completeAction: (r) => inner.completeAction(r),
-      capture: (r) => inner.capture(r),
-      cancel: (r) => inner.cancel(r),
-      authorize: async (r) => {
-        await new Promise<void>((resolve) => {
-          waiting.push(resolve);
-          if (waiting.length === 2) {
-            for (const go of waiting) go();
-            waiting = [];
-          }
-        });
-        return inner.authorize(r);
-      },
-    });
+    const together = (inner: PaymentProvider): PaymentProvider =>
+      overriding(inner, {
+        authorize: async (r) => {
+          await new Promise<void>((resolve) => {
+            waiting.push(resolve);
+            if (waiting.length === 2) {
+              for (const go of waiting) go();
+              waiting = [];
+            }
+          });
+          return inner.authorize(r);
+        },
+      });
     const h = await boot({ wrapProvider: together });
     try {
       const params = { customer: 'cus_race', setup_future_usage: 'on_session', amount: 1200 };
@@ -134,19 +128,13 @@ describe('exactly once: the edges', () => {
 
   it('a request still running holds its key (409); once it gave up with a 502 the key is released with its journal, for the retry to resume', async () => {
     let release: (() => void) | undefined;
-    const slow = (inner: PaymentProvider): PaymentProvider => ({
-      ...inner,
-      name: inner.name,
-      capabilities: inner.capabilities,
-      lookup: (k) => inner.lookup(k),
-      completeAction: (r) => inner.completeAction(r),
-      capture: (r) => inner.capture(r),
-      cancel: (r) => inner.cancel(r),
-      authorize: async () => {
-        await new Promise<void>((resolve) => (release = resolve));
-        throw new Error('ETIMEDOUT');
-      },
-    });
+    const slow = (inner: PaymentProvider): PaymentProvider =>
+      overriding(inner, {
+        authorize: async () => {
+          await new Promise<void>((resolve) => (release = resolve));
+          throw new Error('ETIMEDOUT');
+        },
+      });
     const h = await boot({ wrapProvider: slow });
     try {
       const intent = await h.createIntent({ amount: 900 });

@@ -171,30 +171,43 @@ export function challengeUrl(nextActionUrl: string, origin = SHOP, channel = 'ch
 }
 
 /**
+ * The provider with some operations replaced, the rest passed through (a class instance's
+ * methods do not survive a spread, so each is delegated by name).
+ */
+export function overriding(inner: PaymentProvider, replaced: Partial<Omit<PaymentProvider, 'name'>>): PaymentProvider {
+  return {
+    name: inner.name,
+    capabilities: replaced.capabilities ?? inner.capabilities,
+    authorize: replaced.authorize ?? ((r) => inner.authorize(r)),
+    completeAction: replaced.completeAction ?? ((r) => inner.completeAction(r)),
+    capture: replaced.capture ?? ((r) => inner.capture(r)),
+    cancel: replaced.cancel ?? ((r) => inner.cancel(r)),
+    lookup: replaced.lookup ?? ((key) => inner.lookup(key)),
+  };
+}
+
+/**
  * A provider that does its work, then "times out" before the answer arrives, for the
  * operations in the set (tests may add and remove them while the server runs); with 'lookup'
  * in the set it cannot be asked either. The provider deduplicates on the derived key, so the
  * second call only reads the outcome back.
  */
 export function timingOutAfterActing(operations: Set<string>) {
-  return (inner: PaymentProvider): PaymentProvider => ({
-    name: inner.name,
-    capabilities: inner.capabilities,
-    lookup: async (key) => {
-      if (operations.has('lookup')) throw new Error('ECONNRESET');
-      return inner.lookup(key);
-    },
-    authorize: async (r) => {
-      await inner.authorize(r);
-      if (operations.has('authorize')) throw new Error('socket hang up');
-      return inner.authorize(r);
-    },
-    completeAction: (r) => inner.completeAction(r),
-    capture: async (r) => {
-      await inner.capture(r);
-      if (operations.has('capture')) throw new Error('ETIMEDOUT');
-      return inner.capture(r);
-    },
-    cancel: (r) => inner.cancel(r),
-  });
+  return (inner: PaymentProvider): PaymentProvider =>
+    overriding(inner, {
+      lookup: async (key) => {
+        if (operations.has('lookup')) throw new Error('ECONNRESET');
+        return inner.lookup(key);
+      },
+      authorize: async (r) => {
+        await inner.authorize(r);
+        if (operations.has('authorize')) throw new Error('socket hang up');
+        return inner.authorize(r);
+      },
+      capture: async (r) => {
+        await inner.capture(r);
+        if (operations.has('capture')) throw new Error('ETIMEDOUT');
+        return inner.capture(r);
+      },
+    });
 }

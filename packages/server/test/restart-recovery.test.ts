@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { CARDS, accountBalance, boot, outboxTypes, timingOutAfterActing, unbalancedTransactions } from './helpers.js';
+import { CARDS, accountBalance, boot, outboxTypes, overriding, timingOutAfterActing, unbalancedTransactions } from './helpers.js';
 import type { PaymentProvider } from '../src/index.js';
 import { startKassa } from '../src/index.js';
 
@@ -18,7 +18,7 @@ function tempDir(): string {
 
 /** A provider that is down: the call never reaches it. */
 function unreachable(inner: PaymentProvider): PaymentProvider {
-  return { ...inner, name: inner.name, capabilities: inner.capabilities, lookup: (k) => inner.lookup(k), authorize: async () => Promise.reject(new Error('ECONNREFUSED')), completeAction: (r) => inner.completeAction(r), capture: (r) => inner.capture(r), cancel: (r) => inner.cancel(r) };
+  return overriding(inner, { authorize: async () => Promise.reject(new Error('ECONNREFUSED')) });
 }
 
 describe('restart', () => {
@@ -192,7 +192,8 @@ describe('crash recovery', () => {
     try {
       const lose = new Set(['authorize']);
       // Acts, then times out; and has no way to say what it did for a key.
-      const blind = (inner: PaymentProvider): PaymentProvider => ({ ...timingOutAfterActing(lose)(inner), capabilities: { ...inner.capabilities, lookup: false } });
+      const blind = (inner: PaymentProvider): PaymentProvider =>
+        overriding(timingOutAfterActing(lose)(inner), { capabilities: { ...inner.capabilities, lookup: false } });
       const first = await boot({ wrapProvider: blind }, dir);
       const intent = await first.createIntent({ amount: 2200 });
       const token = await first.tokenize(intent.client_secret, { number: CARDS.jcb });
@@ -228,19 +229,13 @@ describe('crash recovery', () => {
   });
 
   it('when the provider settles another amount, a discrepancy is recorded and the intent held as unknown — a 502, never a 500, and never retried', async () => {
-    const short = (inner: PaymentProvider): PaymentProvider => ({
-      ...inner,
-      name: inner.name,
-      capabilities: inner.capabilities,
-      lookup: (k) => inner.lookup(k),
-      completeAction: (r) => inner.completeAction(r),
-      capture: (r) => inner.capture(r),
-      cancel: (r) => inner.cancel(r),
-      authorize: async (r) => {
-        const outcome = await inner.authorize(r);
-        return outcome.status === 'captured' ? { ...outcome, amount: outcome.amount - 1 } : outcome;
-      },
-    });
+    const short = (inner: PaymentProvider): PaymentProvider =>
+      overriding(inner, {
+        authorize: async (r) => {
+          const outcome = await inner.authorize(r);
+          return outcome.status === 'captured' ? { ...outcome, amount: outcome.amount - 1 } : outcome;
+        },
+      });
     const h = await boot({ wrapProvider: short });
     try {
       const intent = await h.createIntent({ amount: 1500 });
@@ -287,19 +282,13 @@ describe('tokens', () => {
     const seen: Array<{ cvc: boolean }> = [];
     const h = await boot({
       now: () => now,
-      wrapProvider: (inner) => ({
-        ...inner,
-        name: inner.name,
-        capabilities: inner.capabilities,
-        lookup: (k) => inner.lookup(k),
-        completeAction: (r) => inner.completeAction(r),
-        capture: (r) => inner.capture(r),
-        cancel: (r) => inner.cancel(r),
-        authorize: (r) => {
-          seen.push({ cvc: r.card.cvc !== undefined && /^\d{3}$/.test(r.card.cvc.reveal()) });
-          return inner.authorize(r);
-        },
-      }),
+      wrapProvider: (inner) =>
+        overriding(inner, {
+          authorize: (r) => {
+            seen.push({ cvc: r.card.cvc !== undefined && /^\d{3}$/.test(r.card.cvc.reveal()) });
+            return inner.authorize(r);
+          },
+        }),
     });
     try {
       const a = await h.createIntent({ customer: 'cus_t', setup_future_usage: 'on_session' });

@@ -4,7 +4,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { CARDS, SHOP, boot, challengeUrl, outboxTypes } from './helpers.js';
+import { CARDS, SHOP, boot, challengeUrl, outboxTypes, overriding } from './helpers.js';
 import type { Harness } from './helpers.js';
 import type { PaymentProvider } from '../src/index.js';
 
@@ -292,17 +292,12 @@ describe('3-D Secure completion that fails after the shopper chose', () => {
     h = await boot({
       logLevel: 'info',
       logDestination: { write: (l: string) => void lines.push(l) },
-      wrapProvider: (inner: PaymentProvider): PaymentProvider => ({
-        name: inner.name,
-        capabilities: inner.capabilities,
-        lookup: (key) => inner.lookup(key),
-        authorize: (r) => inner.authorize(r),
-        completeAction: async () => {
-          throw new Error('connect ECONNREFUSED 10.0.0.7:443 (issuer secret internals)');
-        },
-        capture: (r) => inner.capture(r),
-        cancel: (r) => inner.cancel(r),
-      }),
+      wrapProvider: (inner: PaymentProvider): PaymentProvider =>
+        overriding(inner, {
+          completeAction: async () => {
+            throw new Error('connect ECONNREFUSED 10.0.0.7:443 (issuer secret internals)');
+          },
+        }),
     });
   });
   after(async () => {
