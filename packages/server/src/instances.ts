@@ -25,6 +25,8 @@ export interface InstanceLogger {
 }
 
 export const DEFAULT_LEASE_MS = 15_000;
+/** Stopped instances are kept this long (for an operator reading who ran when), then forgotten. */
+export const STOPPED_INSTANCE_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
 
 /** Whether a process with this id exists on this host (EPERM: it exists, owned by someone else). */
 function processExists(pid: number): boolean {
@@ -70,6 +72,8 @@ export class InstanceRegistry implements Liveness {
       dead.map((i) => i.id),
       now,
     );
+    // One row per start would grow for ever; a lock naming a forgotten instance is as dead as before.
+    await store.pruneInstances(now - STOPPED_INSTANCE_RETENTION_MS);
     if (dead.length > 0) {
       logger.warn({ instances: dead.map((i) => i.id) }, 'earlier instances are gone; their requests may be resumed at once');
     }

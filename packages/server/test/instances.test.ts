@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CARDS, FUTURE_YEAR, request } from './helpers.js';
+import { CARDS, FUTURE_YEAR, boot, request } from './helpers.js';
 import type { Reply } from './helpers.js';
 import { ChildKassa, expectedLedger, freePort, issuerView, ledgerView, openReadOnly, secretKeyOf } from './crash.js';
 
@@ -118,6 +118,31 @@ describe('instances: who owns a lock', () => {
     } finally {
       await first.kill();
       await second?.kill();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('an instance that shut down is recorded as stopped, and forgotten a week later', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kassa-instances-'));
+    try {
+      const first = await boot({}, dir);
+      const firstId = first.kassa.instanceId;
+      await first.close();
+      const later = await boot({ now: () => Date.now() + 8 * 24 * 60 * 60 * 1000 }, dir);
+      try {
+        const rows = later.db().prepare('SELECT id, stopped FROM instances').all() as Array<{ id: string; stopped: number | null }>;
+        assert.deepEqual(rows, [{ id: later.kassa.instanceId, stopped: null }], `${firstId} is forgotten`);
+      } finally {
+        await later.close();
+      }
+      const db = openReadOnly(dir, 'kassa.sqlite');
+      try {
+        const stopped = db.prepare('SELECT stopped FROM instances WHERE id = ?').get(later.kassa.instanceId) as { stopped: number | null };
+        assert.notEqual(stopped.stopped, null, 'a clean shutdown records the instance stopped');
+      } finally {
+        db.close();
+      }
+    } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });

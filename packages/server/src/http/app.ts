@@ -47,7 +47,7 @@ export function createApp(deps: AppDeps): Express {
   app.set('etag', false); // API responses are not cacheable; static files set their own ETag.
   app.set('query parser', 'simple');
 
-  const idempotency = new Idempotency(deps.store, deps.clock, deps.liveness, deps.faults);
+  const idempotency = new Idempotency(deps.store, deps.clock, deps.liveness, deps.logger, deps.faults);
 
   app.use(requestLogger(deps.logger));
 

@@ -53,6 +53,7 @@ export class Idempotency {
     private readonly store: Store,
     private readonly clock: Clock,
     private readonly liveness: Liveness,
+    private readonly logger: { error(obj: object, msg: string): void },
     private readonly faults: FaultPoints = NO_FAULTS,
   ) {}
 
@@ -142,7 +143,11 @@ export class Idempotency {
       await this.store.finishIdempotent(journal.ref, journal.owner, result.status, JSON.stringify(result.body), now);
       this.faults.reach('after:response');
     } else {
-      await this.store.releaseIdempotent(journal.ref, journal.owner, now);
+      // If this write fails the key is still free for a retry: its owner token ends with this
+      // request, and a token that is not running is not working. The answer goes out anyway.
+      await this.store.releaseIdempotent(journal.ref, journal.owner, now).catch((err: unknown) => {
+        this.logger.error({ err, scope: journal.ref.scope }, 'could not release an idempotency key; its owner token has ended, so a retry still resumes');
+      });
     }
     // A bug still goes to the error handler, to be logged; it answers the same 500.
     if (bug !== undefined) throw bug;

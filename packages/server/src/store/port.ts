@@ -122,6 +122,8 @@ export interface Store {
   /** Extends the lease; false if this instance was declared stopped (it must not take new work). */
   renewInstance(id: string, leaseExpires: number): Promise<boolean>;
   stopInstances(ids: string[], now: number): Promise<void>;
+  /** Forgets instances stopped before `before` (a lock naming a forgotten instance is dead, as it was). */
+  pruneInstances(before: number): Promise<number>;
   /** Instances not known to have stopped (their lease may still have run out). */
   listRunningInstances(): Promise<InstanceRecord[]>;
   getInstance(id: string): Promise<InstanceRecord | null>;

@@ -559,6 +559,11 @@ export class SqliteStore implements Store {
     });
   }
 
+  async pruneInstances(before: number): Promise<number> {
+    const r = await this.#writes.run(() => this.#s.pruneInstances.run(before));
+    return r.changes;
+  }
+
   async listRunningInstances(): Promise<InstanceRecord[]> {
     return (this.#s.runningInstances.all() as Row[]).map(rowToInstance);
   }
@@ -690,6 +695,7 @@ function prepare(db: Database) {
     renewInstance: st('UPDATE instances SET lease_expires = ? WHERE id = ? AND stopped IS NULL'),
     stopInstance: st('UPDATE instances SET stopped = ? WHERE id = ? AND stopped IS NULL'),
     runningInstances: st('SELECT * FROM instances WHERE stopped IS NULL ORDER BY started'),
+    pruneInstances: st('DELETE FROM instances WHERE stopped IS NOT NULL AND stopped < ?'),
     getInstance: st('SELECT * FROM instances WHERE id = ?'),
   };
 }
