@@ -33,6 +33,8 @@ export const ErrorCode = {
   AmountTooLarge: 'amount_too_large',
   TokenAlreadyUsed: 'token_already_used',
   TokenExpired: 'token_expired',
+  ChargeAlreadyRefunded: 'charge_already_refunded',
+  ChargeNotRefundable: 'charge_not_refundable',
   // Idempotency
   IdempotencyKeyInUse: 'idempotency_key_in_use',
   IdempotencyKeyReused: 'idempotency_key_reused',

@@ -6,6 +6,7 @@ export const IdPrefix = {
   Merchant: 'acct',
   Event: 'evt',
   Charge: 'ch',
+  Refund: 're',
   ThreeDS: 'tds',
 } as const;
 

@@ -138,6 +138,8 @@ export interface PaymentIntentObject {
   payment_method: string | null;
   last_payment_error: LastPaymentError | null;
   next_action: NextAction | null;
+  /** The charge of the latest authorization (`ch_…`), or null before one. */
+  latest_charge: string | null;
   cancellation_reason: string | null;
   canceled_at: number | null;
   created: number;
@@ -164,4 +166,70 @@ export interface TokenObject {
   object: 'token';
   card: CardSummary;
   created: number;
+}
+
+// ---- Refunds and charges ----
+
+export const REFUND_REASONS = ['duplicate', 'fraudulent', 'requested_by_customer'] as const;
+export type RefundReason = (typeof REFUND_REASONS)[number];
+
+/** `POST /v1/refunds`: by payment intent or by charge (one of them), all of it or part. */
+export const createRefundSchema = z
+  .object({
+    payment_intent: z.string().min(1).max(128).optional(),
+    charge: z.string().min(1).max(128).optional(),
+    amount: amountSchema.optional(),
+    reason: z.enum(REFUND_REASONS).optional(),
+    metadata: metadataSchema.optional(),
+  })
+  .strict();
+export type CreateRefund = z.infer<typeof createRefundSchema>;
+
+export type RefundStatus = 'pending' | 'succeeded' | 'failed';
+
+export interface RefundObject {
+  id: string;
+  object: 'refund';
+  amount: number;
+  charge: string;
+  currency: Currency;
+  payment_intent: string;
+  status: RefundStatus;
+  reason: RefundReason | null;
+  failure_reason: string | null;
+  metadata: Record<string, string>;
+  created: number;
+  livemode: false;
+}
+
+export interface ChargeOutcome {
+  type: 'authorized' | 'issuer_declined';
+  network_status: 'approved_by_network' | 'declined_by_network';
+  reason: string | null;
+  risk_level: 'normal';
+  seller_message: string;
+}
+
+export interface ChargeObject {
+  id: string;
+  object: 'charge';
+  amount: number;
+  amount_captured: number;
+  amount_refunded: number;
+  captured: boolean;
+  refunded: boolean;
+  paid: boolean;
+  status: 'succeeded' | 'failed';
+  currency: Currency;
+  customer: string | null;
+  description: string | null;
+  metadata: Record<string, string>;
+  payment_intent: string;
+  payment_method: string | null;
+  payment_method_details: { type: 'card'; card: CardSummary } | null;
+  failure_code: string | null;
+  failure_message: string | null;
+  outcome: ChargeOutcome;
+  created: number;
+  livemode: false;
 }

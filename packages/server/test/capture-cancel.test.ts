@@ -26,7 +26,7 @@ describe('manual capture and cancel', () => {
     assert.deepEqual(h.kassa.sandboxAccount(CARDS.mastercardLimited, 'cny'), { balance: 20000, held: 15000 });
     const db = h.db();
     assert.equal(accountBalance(db, intent.id, 'acquirer_holds'), 15000);
-    assert.deepEqual(outboxTypes(db, intent.id), ['payment_intent.created', 'payment_intent.amount_capturable_updated']);
+    assert.deepEqual(outboxTypes(db, intent.id), ['payment_intent.created', 'charge.succeeded', 'payment_intent.amount_capturable_updated']);
 
     // Partial capture: ¥100.00 of ¥150.00 is taken, the remaining ¥50.00 is released.
     const captured = await h.v1('POST', `/payment_intents/${intent.id}/capture`, { amount_to_capture: 10000 });

@@ -109,13 +109,21 @@ export function secretKeyOf(dataDir: string): string {
   return (JSON.parse(readFileSync(join(dataDir, 'test-keys.json'), 'utf8')) as { secret_key: string }).secret_key;
 }
 
-/** What the issuer holds and charged for one payment, from its own tables. */
-export function issuerView(sandbox: Database.Database, reference: string): Array<{ status: string; amount: number; captured: number }> {
-  return sandbox.prepare('SELECT status, amount, captured FROM holds WHERE reference = ? ORDER BY created, id').all(reference) as Array<{
-    status: string;
-    amount: number;
-    captured: number;
-  }>;
+export interface IssuerHold {
+  status: string;
+  amount: number;
+  captured: number;
+  refunded: number;
+}
+
+/** What the issuer holds, charged and gave back for one payment, from its own tables. */
+export function issuerView(sandbox: Database.Database, reference: string): IssuerHold[] {
+  return sandbox
+    .prepare(
+      `SELECT status, amount, captured, (SELECT COALESCE(SUM(amount), 0) FROM refunds WHERE hold_id = holds.id) AS refunded
+       FROM holds WHERE reference = ? ORDER BY created, id`,
+    )
+    .all(reference) as IssuerHold[];
 }
 
 /** Kassa's ledger for one payment, per account. */
@@ -127,12 +135,12 @@ export function ledgerView(kassa: Database.Database, intentId: string): Record<s
 }
 
 /** The ledger the issuer's view implies: what Kassa must have recorded for this payment. */
-export function expectedLedger(holds: Array<{ status: string; amount: number; captured: number }>): Record<string, number> {
+export function expectedLedger(holds: IssuerHold[]): Record<string, number> {
   let held = 0;
   let captured = 0;
   for (const h of holds) {
     if (h.status === 'held') held += h.amount;
-    if (h.status === 'captured') captured += h.captured;
+    if (h.status === 'captured') captured += h.captured - h.refunded;
   }
   const out: Record<string, number> = {};
   if (held) Object.assign(out, { acquirer_holds: held, merchant_holds: -held });

@@ -27,7 +27,11 @@ import { ChildKassa, expectedLedger, freePort, issuerView, ledgerView, openReadO
 const around = (...steps: FaultStep[]): FaultPoint[] => steps.flatMap((s): FaultPoint[] => [`before:${s}`, `after:${s}`]);
 
 /** What must hold at the issuer for the payment once the retry answered. */
-type Money = { status: 'captured'; captured: number } | { status: 'held'; amount: number } | { status: 'released' } | { status: 'none' };
+type Money =
+  | { status: 'captured'; captured: number; refunded?: number }
+  | { status: 'held'; amount: number }
+  | { status: 'released' }
+  | { status: 'none' };
 
 interface Case {
   /** The request, sent the same way every time (same key, same body), to the server's current URL. */
@@ -96,7 +100,10 @@ describe('fault injection: the process dies at every recovery point, restarts, a
         assert.equal(holds.length, 1, `${label}: exactly one authorization at the issuer (${JSON.stringify(holds)})`);
         const [hold] = holds;
         assert.equal(hold?.status, money.status, label);
-        if (money.status === 'captured') assert.equal(hold?.captured, money.captured, `${label}: captured once, in full`);
+        if (money.status === 'captured') {
+          assert.equal(hold?.captured, money.captured, `${label}: captured once, in full`);
+          assert.equal(hold?.refunded, money.refunded ?? 0, `${label}: refunded once`);
+        }
         if (money.status === 'held') assert.equal(hold?.amount, money.amount, label);
       }
       assert.deepEqual(ledgerView(kassa, intentId), expectedLedger(holds), `${label}: Kassa's ledger matches the issuer`);
@@ -212,6 +219,26 @@ describe('fault injection: the process dies at every recovery point, restarts, a
             return id;
           },
           money: { status: 'released' },
+          replays: true,
+        };
+      },
+    },
+    {
+      name: 'partial refund',
+      points: around('attempt', 'provider.refund', 'outcome', 'response'),
+      recoverOnStart: false,
+      async prepare(n) {
+        const intent = await createIntent({ amount: 9000 + n, customer: 'cus_faults', payment_method: savedCard, confirm: true });
+        assert.equal(intent.status, 'succeeded');
+        return {
+          send: () => v1('POST', '/refunds', { payment_intent: intent.id, amount: 2500 }, `refund-${n}`),
+          answered(reply) {
+            assert.equal(reply.status, 200, JSON.stringify(reply.body));
+            assert.equal(reply.body.status, 'succeeded');
+            assert.equal(reply.body.amount, 2500);
+            return reply.body.payment_intent as string;
+          },
+          money: { status: 'captured', captured: 9000 + n, refunded: 2500 },
           replays: true,
         };
       },

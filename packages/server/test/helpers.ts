@@ -182,6 +182,7 @@ export function overriding(inner: PaymentProvider, replaced: Partial<Omit<Paymen
     completeAction: replaced.completeAction ?? ((r) => inner.completeAction(r)),
     capture: replaced.capture ?? ((r) => inner.capture(r)),
     cancel: replaced.cancel ?? ((r) => inner.cancel(r)),
+    refund: replaced.refund ?? ((r) => inner.refund(r)),
     lookup: replaced.lookup ?? ((key) => inner.lookup(key)),
   };
 }
@@ -208,6 +209,11 @@ export function timingOutAfterActing(operations: Set<string>) {
         await inner.capture(r);
         if (operations.has('capture')) throw new Error('ETIMEDOUT');
         return inner.capture(r);
+      },
+      refund: async (r) => {
+        await inner.refund(r);
+        if (operations.has('refund')) throw new Error('ETIMEDOUT');
+        return inner.refund(r);
       },
     });
 }

@@ -74,7 +74,7 @@ describe('idempotency', () => {
     assert.equal(first.body.status, 'succeeded');
     assert.deepEqual(again.body, first.body);
     assert.equal(h.kassa.sandboxAccount(CARDS.amex, 'cny')?.balance, before - 9900);
-    assert.deepEqual(outboxTypes(h.db(), intent.id), ['payment_intent.created', 'payment_intent.succeeded']);
+    assert.deepEqual(outboxTypes(h.db(), intent.id), ['payment_intent.created', 'charge.succeeded', 'payment_intent.succeeded']);
   });
 
   it('when the same confirm is sent twice at once, then one runs and the other gets 409 in use (or the replay), and the card is charged once', async () => {
@@ -212,7 +212,7 @@ describe('idempotency: a retry after the provider did not answer resumes the req
       assert.equal(again.status, 200, JSON.stringify(again.body));
       assert.equal(again.body.status, 'succeeded');
       assert.equal(h.kassa.sandboxAccount(CARDS.unionpay, 'cny')?.balance, before - 4100);
-      assert.deepEqual(outboxTypes(h.db(), intent.id), ['payment_intent.created', 'payment_intent.outcome_unknown', 'payment_intent.succeeded']);
+      assert.deepEqual(outboxTypes(h.db(), intent.id), ['payment_intent.created', 'payment_intent.outcome_unknown', 'charge.succeeded', 'payment_intent.succeeded']);
     } finally {
       await h.close();
     }

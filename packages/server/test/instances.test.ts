@@ -43,7 +43,7 @@ function assertChargedOnce(dir: string, intentId: string, amount: number): void 
   const sandbox = openReadOnly(dir, 'sandbox.sqlite');
   try {
     const holds = issuerView(sandbox, intentId);
-    assert.deepEqual(holds, [{ status: 'captured', amount, captured: amount }]);
+    assert.deepEqual(holds, [{ status: 'captured', amount, captured: amount, refunded: 0 }]);
     assert.deepEqual(ledgerView(kassa, intentId), expectedLedger(holds));
   } finally {
     kassa.close();

@@ -31,7 +31,7 @@ const CUSTOMERS = 4;
 /** Every card used here starts with 1,000,000.00 per currency at the sandbox issuer. */
 const OPENING_BALANCE = 100_000_000;
 
-type JobKind = 'saved_card' | 'widget' | 'capture' | 'void';
+type JobKind = 'saved_card' | 'widget' | 'capture' | 'void' | 'refund';
 interface Done {
   kind: JobKind;
   order: string;
@@ -91,7 +91,7 @@ describe(`kill -9 loop: ${CYCLES} SIGKILLs under concurrent load, every unanswer
   let jobs = 0;
   async function runJob(worker: number): Promise<void> {
     const n = ++jobs;
-    const kind = (['saved_card', 'widget', 'capture', 'void'] as const)[n % 4] ?? 'saved_card';
+    const kind = (['saved_card', 'widget', 'capture', 'void', 'refund'] as const)[n % 5] ?? 'saved_card';
     const order = `job-${n}`;
     const amount = 100 + n;
     const customer = `cus_kill_${worker % CUSTOMERS}`;
@@ -115,6 +115,16 @@ describe(`kill -9 loop: ${CYCLES} SIGKILLs under concurrent load, every unanswer
           client('POST', `/payment_intents/${created.body.id}/confirm`, secret, { payment_method: token.body.id }, `${order}-pay`),
         );
         done.push({ kind, order, intentId: created.body.id, amount, status: paid.body.status, received: paid.body.amount_received ?? amount });
+        return;
+      }
+      case 'refund': {
+        const body = { amount, currency: 'cny', customer, payment_method: pm, confirm: true, metadata: { order } };
+        const charged = await untilAnswered(`${order} charge`, () => v1('POST', '/payment_intents', body, order));
+        const refunded = await untilAnswered(`${order} refund`, () =>
+          v1('POST', '/refunds', { payment_intent: charged.body.id, amount: 40 }, `${order}-refund`),
+        );
+        if (refunded.body.status !== 'succeeded') unexpected.push(`${order}: refund ${JSON.stringify(refunded.body)}`);
+        done.push({ kind, order, intentId: charged.body.id, amount, status: charged.body.status, received: charged.body.amount_received });
         return;
       }
       case 'capture':
@@ -185,7 +195,8 @@ describe(`kill -9 loop: ${CYCLES} SIGKILLs under concurrent load, every unanswer
       const intentRow = kassa.prepare('SELECT status, amount_received, pending_operation FROM payment_intents WHERE id = ?');
       const byOrder = kassa.prepare("SELECT COUNT(*) AS n FROM payment_intents WHERE json_extract(metadata, '$.order') = ?");
       const holds = sandbox.prepare("SELECT COUNT(*) AS n FROM holds WHERE reference = ? AND status <> 'released'");
-      const expected: Record<JobKind, string> = { saved_card: 'succeeded', widget: 'succeeded', capture: 'succeeded', void: 'canceled' };
+      const expected: Record<JobKind, string> = { saved_card: 'succeeded', widget: 'succeeded', capture: 'succeeded', void: 'canceled', refund: 'succeeded' };
+      const refundsOf = kassa.prepare("SELECT COALESCE(SUM(amount), 0) AS total, COUNT(*) AS n FROM refunds WHERE payment_intent_id = ? AND status = 'succeeded'");
       let doubleCharges = 0;
       for (const job of done) {
         const row = intentRow.get(job.intentId) as { status: string; amount_received: number; pending_operation: string | null } | undefined;
@@ -194,6 +205,7 @@ describe(`kill -9 loop: ${CYCLES} SIGKILLs under concurrent load, every unanswer
         assert.equal(row.status, job.status, `${job.order}: stored as answered`);
         assert.equal(row.pending_operation, null, `${job.order}: settled`);
         if (job.kind === 'capture') assert.equal(row.amount_received, job.amount - 50, `${job.order}: captured what was asked`);
+        if (job.kind === 'refund') assert.deepEqual(refundsOf.get(job.intentId), { total: 40, n: 1 }, `${job.order}: refunded once`);
         assert.equal((byOrder.get(job.order) as { n: number }).n, 1, `${job.order}: one intent for one key`);
         if ((holds.get(job.intentId) as { n: number }).n > 1) doubleCharges++;
       }

@@ -49,7 +49,7 @@ describe('pay path per sandbox card', () => {
       assert.deepEqual(unbalancedTransactions(db), []);
       assert.equal(accountBalance(db, intent.id, 'acquirer_receivable'), 12800);
       assert.equal(accountBalance(db, intent.id, 'merchant_payable'), -12800);
-      assert.deepEqual(outboxTypes(db, intent.id), ['payment_intent.created', 'payment_intent.succeeded']);
+      assert.deepEqual(outboxTypes(db, intent.id), ['payment_intent.created', 'charge.succeeded', 'payment_intent.succeeded']);
     });
   }
 
@@ -82,7 +82,7 @@ describe('pay path per sandbox card', () => {
       if (account) assert.deepEqual(account, { balance: 0, held: 0 });
       const db = h.db();
       assert.equal((db.prepare('SELECT COUNT(*) AS n FROM ledger_entries WHERE payment_intent_id = ?').get(intent.id) as { n: number }).n, 0);
-      assert.deepEqual(outboxTypes(db, intent.id), ['payment_intent.created', 'payment_intent.payment_failed']);
+      assert.deepEqual(outboxTypes(db, intent.id), ['payment_intent.created', 'charge.failed', 'payment_intent.payment_failed']);
     });
   }
 

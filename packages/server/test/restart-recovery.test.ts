@@ -114,7 +114,7 @@ describe('crash recovery', () => {
         const db = restarted.db();
         assert.equal(accountBalance(db, intent.id, 'acquirer_receivable'), 12800);
         assert.deepEqual(unbalancedTransactions(db), []);
-        assert.deepEqual(outboxTypes(db, intent.id), ['payment_intent.created', 'payment_intent.outcome_unknown', 'payment_intent.succeeded']);
+        assert.deepEqual(outboxTypes(db, intent.id), ['payment_intent.created', 'payment_intent.outcome_unknown', 'charge.succeeded', 'payment_intent.succeeded']);
         assert.equal(await restarted.kassa.recover(), 0, 'nothing left to recover');
       } finally {
         await restarted.close();

@@ -86,7 +86,7 @@ describe('3-D Secure challenge', () => {
     assert.equal(view.body.status, 'succeeded');
     assert.equal(view.body.next_action, null);
     assert.equal(h.kassa.sandboxAccount(CARDS.threeDS, 'cny')?.balance, before - 12800);
-    assert.deepEqual(outboxTypes(h.db(), intent.id), ['payment_intent.created', 'payment_intent.requires_action', 'payment_intent.succeeded']);
+    assert.deepEqual(outboxTypes(h.db(), intent.id), ['payment_intent.created', 'payment_intent.requires_action', 'charge.succeeded', 'payment_intent.succeeded']);
 
     // A second POST (double click, reload) changes nothing and charges nothing.
     const again = await choose(url, 'pass', token);

@@ -43,6 +43,15 @@ export function capture(intent: PaymentIntentRecord, held: number, captured: num
   ]);
 }
 
+/** Captured money given back to the card: the provider owes us less, we owe the merchant less. */
+export function refund(intent: PaymentIntentRecord, amount: number, now: number): LedgerTransaction {
+  const c = intent.currency;
+  return txn(intent, 'refund', now, [
+    { account: A.AcquirerReceivable, currency: c, amount: -amount },
+    { account: A.MerchantPayable, currency: c, amount },
+  ]);
+}
+
 /** A hold given back (cancel). */
 export function release(intent: PaymentIntentRecord, held: number, now: number): LedgerTransaction {
   const c = intent.currency;

@@ -3,6 +3,7 @@
  * turn them into wire objects. Amounts are integer minor units everywhere.
  */
 import type { CardBrand, Currency, DeclineCode, ErrorCode, ErrorType, PaymentStatus } from '@kassa/core';
+import type { RefundReason, RefundStatus } from '@kassa/core/wire';
 
 export type CaptureMethod = 'automatic' | 'manual';
 export type FutureUsage = 'on_session' | 'off_session';
@@ -50,8 +51,10 @@ export interface PaymentIntentRecord {
   /** The provider's reference for a pending customer action (the 3-D Secure challenge id). */
   actionRef: string | null;
   provider: string | null;
-  /** The provider's reference for the authorization (hold), used to capture or void it. */
+  /** The provider's reference for the authorization (hold), used to capture, void or refund it. */
   providerRef: string | null;
+  /** The charge of the latest authorization (succeeded or failed), Stripe's `latest_charge`. */
+  latestCharge: string | null;
   cancellationReason: string | null;
   canceledAt: number | null;
   /** Attempt id of a provider call in flight; while set, no other operation may start. */
@@ -62,7 +65,7 @@ export interface PaymentIntentRecord {
   version: number;
 }
 
-export type AttemptOperation = 'authorize' | 'complete_action' | 'capture' | 'cancel';
+export type AttemptOperation = 'authorize' | 'complete_action' | 'capture' | 'cancel' | 'refund';
 /**
  * - `pending`: committed, the call is being made (by `owner`) or its maker died;
  * - `unknown`: the call was made and no answer came (timeout, network, provider down);
@@ -90,6 +93,49 @@ export interface AttemptRecord {
   outcome: string | null;
   /** The work token (instance + request) making the call while `pending`; null once settled or unknown. */
   owner: string | null;
+  created: number;
+  updated: number;
+}
+
+/**
+ * One authorization's money, as Stripe's Charge shows it. `amountRefunded` counts what went back
+ * to the card, including the part of a hold that was never captured (a partial capture releases
+ * the rest, a void releases it all), so `amount - amountRefunded` is what may still be refunded.
+ */
+export interface ChargeRecord {
+  id: string;
+  merchantId: string;
+  intentId: string;
+  /** The authorization attempt that made it. */
+  attemptId: string;
+  amount: number;
+  amountCaptured: number;
+  amountRefunded: number;
+  currency: Currency;
+  status: 'succeeded' | 'failed';
+  captured: boolean;
+  paymentMethod: string | null;
+  card: { brand: CardBrand; last4: string; expMonth: number; expYear: number } | null;
+  failureCode: ErrorCode | null;
+  failureMessage: string | null;
+  declineCode: DeclineCode | null;
+  created: number;
+  updated: number;
+}
+
+export interface RefundRecord {
+  id: string;
+  merchantId: string;
+  intentId: string;
+  chargeId: string;
+  /** The provider call that makes it (its idempotency and recovery are the attempt's). */
+  attemptId: string;
+  amount: number;
+  currency: Currency;
+  status: RefundStatus;
+  reason: RefundReason | null;
+  failureReason: string | null;
+  metadata: Record<string, string>;
   created: number;
   updated: number;
 }
@@ -201,7 +247,7 @@ export interface LedgerEntry {
   amount: number;
 }
 
-export type LedgerKind = 'authorization' | 'capture' | 'release' | 'charge';
+export type LedgerKind = 'authorization' | 'capture' | 'release' | 'charge' | 'refund';
 
 export interface LedgerTransaction {
   id: string;
@@ -232,6 +278,13 @@ export const EventType = {
   RequiresAction: 'payment_intent.requires_action',
   AmountCapturableUpdated: 'payment_intent.amount_capturable_updated',
   Created: 'payment_intent.created',
+  ChargeSucceeded: 'charge.succeeded',
+  ChargeFailed: 'charge.failed',
+  ChargeCaptured: 'charge.captured',
+  ChargeRefunded: 'charge.refunded',
+  RefundCreated: 'refund.created',
+  RefundUpdated: 'refund.updated',
+  RefundFailed: 'refund.failed',
   /**
    * Kassa's own: the intent became `unknown` — the provider did not answer, could not be asked,
    * or settled another amount. A later event tells how it settled; without one it waits for

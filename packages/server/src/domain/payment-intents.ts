@@ -18,12 +18,15 @@
  */
 import { CANCELABLE, CONFIRMABLE, canTransition, PaymentStatus } from '@kassa/core';
 import type { DeclineCode } from '@kassa/core';
-import type { CreatePaymentIntent } from '@kassa/core/wire';
+import { hasPrefix } from '@kassa/core';
+import type { CreatePaymentIntent, CreateRefund } from '@kassa/core/wire';
 import type { Store, IntentChange } from '../store/port.js';
 import { StoreConflict } from '../store/port.js';
 import type {
   AttemptOperation,
   AttemptRecord,
+  ChargeRecord,
+  RefundRecord,
   EventType as EventTypeT,
   FutureUsage,
   Journal,
@@ -49,14 +52,15 @@ import type {
   OpenedCard,
   PaymentProvider,
   ProviderOutcome,
+  RefundOutcome,
   Sensitive,
 } from './ports.js';
 import { FailureKind, KassaError, invalidParam, missingParam, notFound, unexpectedState } from './errors.js';
 import { cardError } from './declines.js';
 import * as ledger from './ledger.js';
 import { newId, randomBase62 } from './ids.js';
-import { eventObject } from './views.js';
-import { parseAuthorizeOutcome, parseCancelOutcome, parseCaptureOutcome } from './provider-outcomes.js';
+import { chargeView, eventObject, refundView } from './views.js';
+import { parseAuthorizeOutcome, parseCancelOutcome, parseCaptureOutcome, parseRefundOutcome } from './provider-outcomes.js';
 
 export interface DomainLogger {
   info(obj: object, msg: string): void;
@@ -105,6 +109,8 @@ interface AttemptSpec {
   consumeToken?: IntentChange['consumeToken'];
   /** The card for an authorization, taken once the attempt is committed (the CVC is used once). */
   card?: () => ProviderCardInput;
+  /** What else the attempt's commit writes, knowing the attempt (a refund row and its event). */
+  with?: (attempt: AttemptRecord) => Pick<IntentChange, 'refund' | 'events'>;
 }
 
 const S = PaymentStatus;
@@ -184,6 +190,7 @@ export class PaymentIntents {
       actionRef: null,
       provider: null,
       providerRef: null,
+      latestCharge: null,
       cancellationReason: null,
       canceledAt: null,
       pendingOperation: null,
@@ -371,6 +378,110 @@ export class PaymentIntents {
     return this.answer(settled);
   }
 
+  // ---- refunds and charges ----
+
+  /**
+   * Gives captured money back: all that is left of the charge, or `amount` of it, as often as
+   * there is some left. One provider call with its recovery point, like a capture; refunds never
+   * exceed what was captured (checked here, and by the database). A provider that refuses makes a
+   * refund with status `failed`, as Stripe reports it; a provider that does not answer is a 502
+   * and the retry resumes.
+   */
+  async refund(merchantId: string, input: CreateRefund, j?: Journal): Promise<RefundRecord> {
+    if (j?.attemptId) return this.refundOf(await this.resumeAttempt(merchantId, j.attemptId));
+    if (input.payment_intent && input.charge) throw invalidParam('charge', 'Give either payment_intent or charge, not both.');
+    if (!input.payment_intent && !input.charge) throw missingParam('payment_intent', 'Give the payment_intent (or the charge) to refund.');
+
+    let intent: PaymentIntentRecord;
+    let charge: ChargeRecord | null;
+    if (input.charge) {
+      charge = hasPrefix(input.charge, 'ch') ? await this.d.store.getCharge(merchantId, input.charge) : null;
+      if (!charge) throw notFound('charge', input.charge, 'charge');
+      intent = await this.load(merchantId, charge.intentId);
+    } else {
+      const id = input.payment_intent ?? '';
+      const found = hasPrefix(id, 'pi') ? await this.d.store.getIntent(merchantId, id) : null;
+      if (!found) throw notFound('payment_intent', id, 'payment_intent');
+      intent = found;
+      charge = await this.latestCharge(intent);
+    }
+    const param = input.charge ? 'charge' : 'payment_intent';
+    if (!charge || charge.status !== 'succeeded' || !charge.captured) {
+      throw new KassaError(
+        FailureKind.InvalidState,
+        'charge_not_refundable',
+        intent.status === S.RequiresCapture
+          ? 'This PaymentIntent is not captured: cancel it to release the authorization instead of refunding it.'
+          : `This ${param === 'charge' ? 'charge' : 'PaymentIntent'} has no captured payment to refund.`,
+        { param, paymentIntent: intent },
+      );
+    }
+    this.assertIdle(intent, 'refund');
+    if (!this.d.provider.capabilities.refund) throw invalidParam(param, `The ${this.d.provider.name} provider cannot refund.`);
+    const left = charge.amount - charge.amountRefunded;
+    if (left === 0) {
+      throw new KassaError(FailureKind.InvalidRequest, 'charge_already_refunded', `Charge ${charge.id} has already been refunded in full.`, { param });
+    }
+    const amount = input.amount ?? left;
+    if (amount > left) {
+      throw invalidParam('amount', `Refund amount (${amount}) is greater than the unrefunded amount on the charge (${left}).`, 'amount_too_large');
+    }
+    const target = charge;
+    const settled = await this.startAttempt(
+      intent,
+      {
+        operation: 'refund',
+        key: j?.ref.key,
+        amount,
+        resumeStatus: intent.status,
+        to: null,
+        patch: {},
+        with: (attempt) => {
+          const now = this.d.clock.now();
+          const refund: RefundRecord = {
+            id: newId('re'),
+            merchantId,
+            intentId: intent.id,
+            chargeId: target.id,
+            attemptId: attempt.id,
+            amount,
+            currency: intent.currency,
+            status: 'pending',
+            reason: input.reason ?? null,
+            failureReason: null,
+            metadata: input.metadata ?? {},
+            created: now,
+            updated: now,
+          };
+          return { refund, events: [this.event(intent, EventType.RefundCreated, now, refundView(refund))] };
+        },
+      },
+      j,
+    );
+    return this.refundOf(settled);
+  }
+
+  async retrieveRefund(merchantId: string, id: string): Promise<RefundRecord> {
+    const refund = hasPrefix(id, 're') ? await this.d.store.getRefund(merchantId, id) : null;
+    if (!refund) throw notFound('refund', id);
+    return refund;
+  }
+
+  /** A charge with the intent it belongs to (the view shows the intent's customer and metadata). */
+  async retrieveCharge(merchantId: string, id: string): Promise<{ charge: ChargeRecord; intent: PaymentIntentRecord }> {
+    const charge = hasPrefix(id, 'ch') ? await this.d.store.getCharge(merchantId, id) : null;
+    if (!charge) throw notFound('charge', id);
+    return { charge, intent: await this.load(merchantId, charge.intentId) };
+  }
+
+  /** The refund a settled refund attempt made (or the error it answers with). */
+  private async refundOf(settled: Settled): Promise<RefundRecord> {
+    this.answer(settled);
+    const refund = await this.d.store.refundForAttempt(settled.attempt.id);
+    if (!refund) throw new Error(`refund attempt ${settled.attempt.id} has no refund`);
+    return refund;
+  }
+
   // ---- saved cards ----
 
   async listPaymentMethods(merchantId: string, customer: string): Promise<PaymentMethodRecord[]> {
@@ -492,6 +603,7 @@ export class PaymentIntents {
         attempt,
         ...(spec.consumeToken ? { consumeToken: spec.consumeToken } : {}),
         ...(write ? { journal: write } : {}),
+        ...(spec.with ? spec.with(attempt) : {}),
       });
       recorded(j, write);
       return await this.drive(started, attempt, spec.card ? { card: spec.card() } : {});
@@ -575,6 +687,13 @@ export class PaymentIntents {
           outcome: parseCancelOutcome(await provider.cancel({ idempotencyKey, reference })),
         }));
       }
+      case 'refund': {
+        const reference = this.providerRef(intent);
+        return this.callProvider(intent, attempt, 'provider.refund', async () => ({
+          operation: 'refund',
+          outcome: parseRefundOutcome(await provider.refund({ idempotencyKey, reference, amount: attempt.amount })),
+        }));
+      }
       default: {
         const unreachable: never = attempt.operation;
         throw new Error(`unknown operation ${String(unreachable)}`);
@@ -639,6 +758,8 @@ export class PaymentIntents {
         return this.settleCapture(intent, attempt, answer.outcome);
       case 'cancel':
         return this.settleCancel(intent, attempt, answer.outcome);
+      case 'refund':
+        return this.settleRefund(intent, attempt, answer.outcome);
       default: {
         const unreachable: never = answer;
         throw new Error(`unhandled provider answer ${JSON.stringify(unreachable)}`);
@@ -658,9 +779,16 @@ export class PaymentIntents {
         if (outcome.amount !== attempt.amount) return this.discrepancy(intent, attempt, outcome, outcome.amount);
         const captured = outcome.status === 'captured';
         const saved = await this.paymentMethodToSave(intent, now);
+        const charge = await this.newCharge(intent, attempt, now, {
+          status: 'succeeded',
+          amountCaptured: captured ? outcome.amount : 0,
+          captured,
+          paymentMethod: saved?.id ?? intent.paymentMethod,
+        });
         const next = this.advance(intent, captured ? S.Succeeded : S.RequiresCapture, {
           ...(captured ? { amountReceived: outcome.amount, amountCapturable: 0 } : { amountCapturable: outcome.amount }),
           providerRef: outcome.reference,
+          latestCharge: charge.id,
           pendingOperation: null,
           nextAction: null,
           lastPaymentError: null,
@@ -669,8 +797,12 @@ export class PaymentIntents {
         const settled = this.done(attempt, 'succeeded', outcome);
         const written = await this.commit('outcome', intent, next, {
           attempt: settled,
+          charge,
           ledger: captured ? ledger.charge(next, outcome.amount, now) : ledger.authorization(next, outcome.amount, now),
-          events: [this.event(next, captured ? EventType.Succeeded : EventType.AmountCapturableUpdated, now)],
+          events: [
+            this.event(next, EventType.ChargeSucceeded, now, chargeView(charge, next)),
+            this.event(next, captured ? EventType.Succeeded : EventType.AmountCapturableUpdated, now),
+          ],
           ...(saved ? { savePaymentMethod: saved } : {}),
         });
         this.d.logger.info({ paymentIntent: next.id, amount: outcome.amount }, captured ? 'payment_intent.succeeded' : 'payment_intent.requires_capture');
@@ -689,15 +821,35 @@ export class PaymentIntents {
         return { intent: written, attempt: settled };
       }
       case 'declined': {
+        const error = cardError(outcome.declineCode);
+        // As at Stripe, an issuer's refusal is a failed charge; a failed authentication never reached the issuer.
+        const charge =
+          outcome.declineCode === 'authentication_failure'
+            ? null
+            : await this.newCharge(intent, attempt, now, {
+                status: 'failed',
+                amountCaptured: 0,
+                captured: false,
+                paymentMethod: intent.paymentMethod,
+                failure: { code: error.code, message: error.message, declineCode: outcome.declineCode },
+              });
         const next = this.advance(intent, S.RequiresPaymentMethod, {
-          lastPaymentError: cardError(outcome.declineCode),
+          lastPaymentError: error,
           nextAction: null,
           pendingOperation: null,
           amountCapturable: 0,
           saveCard: false,
+          ...(charge ? { latestCharge: charge.id } : {}),
         });
         const settled = this.done(attempt, 'failed', outcome);
-        const written = await this.commit('outcome', intent, next, { attempt: settled, events: [this.event(next, EventType.PaymentFailed, now)] });
+        const written = await this.commit('outcome', intent, next, {
+          attempt: settled,
+          ...(charge ? { charge } : {}),
+          events: [
+            ...(charge ? [this.event(next, EventType.ChargeFailed, now, chargeView(charge, next))] : []),
+            this.event(next, EventType.PaymentFailed, now),
+          ],
+        });
         this.d.logger.info({ paymentIntent: next.id, declineCode: outcome.declineCode }, 'payment_intent.payment_failed');
         return { intent: written, attempt: settled };
       }
@@ -716,10 +868,14 @@ export class PaymentIntents {
         const held = intent.amountCapturable;
         const next = this.advance(intent, S.Succeeded, { amountReceived: outcome.amount, amountCapturable: 0, pendingOperation: null });
         const settled = this.done(attempt, 'succeeded', outcome);
+        const before = await this.latestCharge(intent);
+        // The part of the hold not captured goes back to the card: Stripe counts it as refunded.
+        const charge = before && { ...before, amountCaptured: outcome.amount, captured: true, amountRefunded: before.amountRefunded + (held - outcome.amount), updated: now };
         const written = await this.commit('outcome', intent, next, {
           attempt: settled,
+          ...(charge ? { charge } : {}),
           ledger: ledger.capture(next, held, outcome.amount, now),
-          events: [this.event(next, EventType.Succeeded, now)],
+          events: [...(charge ? [this.event(next, EventType.ChargeCaptured, now, chargeView(charge, next))] : []), this.event(next, EventType.Succeeded, now)],
         });
         this.d.logger.info({ paymentIntent: next.id, captured: outcome.amount, held }, 'payment_intent.captured');
         return { intent: written, attempt: settled };
@@ -746,13 +902,88 @@ export class PaymentIntents {
     const held = attempt.resumeStatus === S.RequiresCapture ? intent.amountCapturable : 0;
     const next = this.advance(intent, S.Canceled, { canceledAt: now, amountCapturable: 0, nextAction: null, pendingOperation: null });
     const settled = this.done(attempt, 'succeeded', outcome);
+    const before = held > 0 ? await this.latestCharge(intent) : null;
+    // A voided hold is, in Stripe's terms, a charge refunded in full (nothing was captured).
+    const charge = before && { ...before, amountRefunded: before.amount, updated: now };
     const written = await this.commit('outcome', intent, next, {
       attempt: settled,
+      ...(charge ? { charge } : {}),
       ...(held > 0 ? { ledger: ledger.release(next, held, now) } : {}),
-      events: [this.event(next, EventType.Canceled, now)],
+      events: [...(charge ? [this.event(next, EventType.ChargeRefunded, now, chargeView(charge, next))] : []), this.event(next, EventType.Canceled, now)],
     });
     this.d.logger.info({ paymentIntent: next.id, released: held }, 'payment_intent.canceled');
     return { intent: written, attempt: settled };
+  }
+
+  private async settleRefund(intent: PaymentIntentRecord, attempt: AttemptRecord, outcome: RefundOutcome): Promise<Settled> {
+    const now = this.d.clock.now();
+    const refund = await this.d.store.refundForAttempt(attempt.id);
+    const charge = refund ? await this.d.store.getCharge(intent.merchantId, refund.chargeId) : null;
+    if (!refund || !charge) throw new Error(`refund attempt ${attempt.id} has no refund or charge`);
+    const next = this.touch(intent, { pendingOperation: null });
+    if (outcome.status === 'failed') {
+      const failed: RefundRecord = { ...refund, status: 'failed', failureReason: outcome.message ?? outcome.declineCode, updated: now };
+      const settled = this.done(attempt, 'failed', outcome);
+      const written = await this.commit('outcome', intent, next, {
+        attempt: settled,
+        refund: failed,
+        events: [this.event(next, EventType.RefundFailed, now, refundView(failed))],
+      });
+      this.d.logger.warn({ paymentIntent: intent.id, refund: refund.id, declineCode: outcome.declineCode }, 'refund.failed');
+      return { intent: written, attempt: settled };
+    }
+    if (outcome.amount !== attempt.amount) return this.discrepancy(intent, attempt, outcome, outcome.amount);
+    const succeeded: RefundRecord = { ...refund, status: 'succeeded', updated: now };
+    const refunded: ChargeRecord = { ...charge, amountRefunded: charge.amountRefunded + outcome.amount, updated: now };
+    const settled = this.done(attempt, 'succeeded', outcome);
+    const written = await this.commit('outcome', intent, next, {
+      attempt: settled,
+      refund: succeeded,
+      charge: refunded,
+      ledger: ledger.refund(next, outcome.amount, now),
+      events: [this.event(next, EventType.ChargeRefunded, now, chargeView(refunded, next)), this.event(next, EventType.RefundUpdated, now, refundView(succeeded))],
+    });
+    this.d.logger.info({ paymentIntent: intent.id, refund: refund.id, amount: outcome.amount }, 'refund.succeeded');
+    return { intent: written, attempt: settled };
+  }
+
+  /** The charge an authorization's answer makes (succeeded: a hold or a capture; failed: a decline). */
+  private async newCharge(
+    intent: PaymentIntentRecord,
+    attempt: AttemptRecord,
+    now: number,
+    c: {
+      status: ChargeRecord['status'];
+      amountCaptured: number;
+      captured: boolean;
+      paymentMethod: string | null;
+      failure?: { code: ChargeRecord['failureCode'] & string; message: string; declineCode: DeclineCode };
+    },
+  ): Promise<ChargeRecord> {
+    const card = intent.vaultCardId ? await this.d.store.getVaultCard(intent.vaultCardId) : null;
+    return {
+      id: newId('ch'),
+      merchantId: intent.merchantId,
+      intentId: intent.id,
+      attemptId: attempt.id,
+      amount: attempt.amount,
+      amountCaptured: c.amountCaptured,
+      amountRefunded: 0,
+      currency: intent.currency,
+      status: c.status,
+      captured: c.captured,
+      paymentMethod: c.paymentMethod,
+      card: card ? { brand: card.brand, last4: card.last4, expMonth: card.expMonth, expYear: card.expYear } : null,
+      failureCode: c.failure?.code ?? null,
+      failureMessage: c.failure?.message ?? null,
+      declineCode: c.failure?.declineCode ?? null,
+      created: now,
+      updated: now,
+    };
+  }
+
+  private async latestCharge(intent: PaymentIntentRecord): Promise<ChargeRecord | null> {
+    return intent.latestCharge ? this.d.store.getCharge(intent.merchantId, intent.latestCharge) : null;
   }
 
   /**
@@ -813,6 +1044,9 @@ export class PaymentIntents {
             return new KassaError(FailureKind.InvalidState, 'payment_intent_unexpected_state', 'The provider refused to void this authorization.', {
               paymentIntent: intent,
             });
+          case 'refund':
+            // A refused refund is a refund with status `failed` (its failure_reason says why), as Stripe reports it.
+            return null;
           default: {
             const unreachable: never = attempt.operation;
             throw new Error(`unknown operation ${String(unreachable)}`);
@@ -968,6 +1202,8 @@ export class PaymentIntents {
         return invalidParam('payment_method', 'This token has already been used or has expired; tokenize the card again.', 'token_already_used');
       case 'lock_lost':
         return stillRunning();
+      case 'refund_exceeds_captured':
+        return invalidParam('amount', 'The refunds of this charge would exceed what was captured.', 'amount_too_large');
       case 'stale_intent':
         return new KassaError(
           FailureKind.InvalidState,
@@ -997,7 +1233,8 @@ export class PaymentIntents {
     });
   }
 
-  private event(intent: PaymentIntentRecord, type: EventTypeT, now: number): OutboxEvent {
+  /** An event about the intent, or about one of its charges or refunds (`object`). */
+  private event(intent: PaymentIntentRecord, type: EventTypeT, now: number, object: unknown = eventObject(intent)): OutboxEvent {
     const id = newId('evt');
     const payload = {
       id,
@@ -1005,7 +1242,7 @@ export class PaymentIntents {
       type,
       created: Math.floor(now / 1000),
       livemode: false,
-      data: { object: eventObject(intent) },
+      data: { object },
     };
     return { id, merchantId: intent.merchantId, type, intentId: intent.id, payload: JSON.stringify(payload), created: now };
   }
@@ -1021,6 +1258,8 @@ function parseOutcome(found: ProviderOutcome): ProviderOutcome {
       return { operation: 'capture', outcome: parseCaptureOutcome(found.outcome) };
     case 'cancel':
       return { operation: 'cancel', outcome: parseCancelOutcome(found.outcome) };
+    case 'refund':
+      return { operation: 'refund', outcome: parseRefundOutcome(found.outcome) };
     default: {
       const unreachable: never = found;
       throw new Error(`unknown operation ${JSON.stringify(unreachable)}`);
@@ -1036,6 +1275,8 @@ function declineCodeOf(attempt: AttemptRecord): DeclineCode {
       ? parseCaptureOutcome(stored)
       : attempt.operation === 'cancel'
         ? parseCancelOutcome(stored)
-        : parseAuthorizeOutcome(stored);
+        : attempt.operation === 'refund'
+          ? parseRefundOutcome(stored)
+          : parseAuthorizeOutcome(stored);
   return 'declineCode' in outcome ? outcome.declineCode : 'processing_error';
 }

@@ -37,6 +37,8 @@ export interface ProviderCapabilities {
   partialCapture: boolean;
   threeDSecure: boolean;
   cancel: boolean;
+  /** Can give captured money back, in full or in part, several times. */
+  refund: boolean;
   /** Can say what happened to a call by its idempotency key (crash recovery). */
   lookup: boolean;
 }
@@ -72,10 +74,13 @@ export type CaptureOutcome =
 
 export type CancelOutcome = { status: 'canceled' } | { status: 'failed'; declineCode: DeclineCode; message?: string | undefined };
 
+export type RefundOutcome = { status: 'succeeded'; amount: number } | { status: 'failed'; declineCode: DeclineCode; message?: string | undefined };
+
 export type ProviderOutcome =
   | { operation: 'authorize' | 'complete_action'; outcome: AuthorizeOutcome }
   | { operation: 'capture'; outcome: CaptureOutcome }
-  | { operation: 'cancel'; outcome: CancelOutcome };
+  | { operation: 'cancel'; outcome: CancelOutcome }
+  | { operation: 'refund'; outcome: RefundOutcome };
 
 export interface PaymentProvider {
   readonly name: string;
@@ -85,6 +90,8 @@ export interface PaymentProvider {
   completeAction(request: { idempotencyKey: string; reference: string }): Promise<AuthorizeOutcome>;
   capture(request: { idempotencyKey: string; reference: string; amount: number }): Promise<CaptureOutcome>;
   cancel(request: { idempotencyKey: string; reference: string }): Promise<CancelOutcome>;
+  /** Gives `amount` of a captured authorization back to the card. */
+  refund(request: { idempotencyKey: string; reference: string; amount: number }): Promise<RefundOutcome>;
   /** What the provider did for this idempotency key, or null if it never saw it. */
   lookup(idempotencyKey: string): Promise<ProviderOutcome | null>;
 }
@@ -150,7 +157,7 @@ export type FaultStep =
   | 'claim'
   | 'outcome'
   | 'response'
-  | `provider.${'authorize' | 'complete_action' | 'capture' | 'cancel'}`;
+  | `provider.${'authorize' | 'complete_action' | 'capture' | 'cancel' | 'refund'}`;
 export type FaultPoint = `${'before' | 'after'}:${FaultStep}`;
 
 /**

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { DeclineCode } from '@kassa/core';
 import { amountSchema } from '@kassa/core/wire';
-import type { AuthorizeOutcome, CancelOutcome, CaptureOutcome } from './ports.js';
+import type { AuthorizeOutcome, CancelOutcome, CaptureOutcome, RefundOutcome } from './ports.js';
 
 const declineCode = z.enum(Object.values(DeclineCode) as [DeclineCode, ...DeclineCode[]]);
 const reference = z.string().min(1).max(255);
@@ -29,6 +29,11 @@ const captureOutcome = z.discriminatedUnion('status', [
   declined.extend({ status: z.literal('failed') }),
 ]);
 
+const refundOutcome = z.discriminatedUnion('status', [
+  z.object({ status: z.literal('succeeded'), amount: amountSchema }).strict(),
+  declined.extend({ status: z.literal('failed') }),
+]);
+
 const cancelOutcome = z.discriminatedUnion('status', [
   z.object({ status: z.literal('canceled') }).strict(),
   declined.extend({ status: z.literal('failed') }),
@@ -45,3 +50,4 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
 export const parseAuthorizeOutcome = (v: unknown): AuthorizeOutcome => parse(authorizeOutcome, v, 'authorize') as AuthorizeOutcome;
 export const parseCaptureOutcome = (v: unknown): CaptureOutcome => parse(captureOutcome, v, 'capture') as CaptureOutcome;
 export const parseCancelOutcome = (v: unknown): CancelOutcome => parse(cancelOutcome, v, 'cancel') as CancelOutcome;
+export const parseRefundOutcome = (v: unknown): RefundOutcome => parse(refundOutcome, v, 'refund') as RefundOutcome;

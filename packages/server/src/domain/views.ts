@@ -2,8 +2,8 @@
  * Wire shapes built from records: the merchant's full view, the widget's narrow view and
  * the event body. Timestamps on the wire are Unix seconds, as Stripe's are.
  */
-import type { ClientPaymentIntent, PaymentIntentObject } from '@kassa/core/wire';
-import type { PaymentIntentRecord, PaymentMethodRecord } from './model.js';
+import type { ChargeObject, ClientPaymentIntent, PaymentIntentObject, RefundObject } from '@kassa/core/wire';
+import type { ChargeRecord, PaymentIntentRecord, PaymentMethodRecord, RefundRecord } from './model.js';
 
 export const seconds = (ms: number): number => Math.floor(ms / 1000);
 
@@ -26,9 +26,65 @@ export function eventObject(intent: PaymentIntentRecord): PaymentIntentEventObje
     payment_method: intent.paymentMethod,
     last_payment_error: intent.lastPaymentError,
     next_action: intent.nextAction,
+    latest_charge: intent.latestCharge,
     cancellation_reason: intent.cancellationReason,
     canceled_at: intent.canceledAt === null ? null : seconds(intent.canceledAt),
     created: seconds(intent.created),
+    livemode: false,
+  };
+}
+
+/** Stripe's Charge. Customer, description and metadata are the intent's, as Stripe copies them. */
+export function chargeView(charge: ChargeRecord, intent: PaymentIntentRecord): ChargeObject {
+  const succeeded = charge.status === 'succeeded';
+  return {
+    id: charge.id,
+    object: 'charge',
+    amount: charge.amount,
+    amount_captured: charge.amountCaptured,
+    amount_refunded: charge.amountRefunded,
+    captured: charge.captured,
+    refunded: charge.amountRefunded === charge.amount,
+    paid: succeeded,
+    status: charge.status,
+    currency: charge.currency,
+    customer: intent.customer,
+    description: intent.description,
+    metadata: intent.metadata,
+    payment_intent: charge.intentId,
+    payment_method: charge.paymentMethod,
+    payment_method_details: charge.card
+      ? { type: 'card', card: { brand: charge.card.brand, last4: charge.card.last4, exp_month: charge.card.expMonth, exp_year: charge.card.expYear } }
+      : null,
+    failure_code: charge.failureCode,
+    failure_message: charge.failureMessage,
+    outcome: succeeded
+      ? { type: 'authorized', network_status: 'approved_by_network', reason: null, risk_level: 'normal', seller_message: 'Payment complete.' }
+      : {
+          type: 'issuer_declined',
+          network_status: 'declined_by_network',
+          reason: charge.declineCode,
+          risk_level: 'normal',
+          seller_message: 'The bank did not return any further details with this decline.',
+        },
+    created: seconds(charge.created),
+    livemode: false,
+  };
+}
+
+export function refundView(refund: RefundRecord): RefundObject {
+  return {
+    id: refund.id,
+    object: 'refund',
+    amount: refund.amount,
+    charge: refund.chargeId,
+    currency: refund.currency,
+    payment_intent: refund.intentId,
+    status: refund.status,
+    reason: refund.reason,
+    failure_reason: refund.failureReason,
+    metadata: refund.metadata,
+    created: seconds(refund.created),
     livemode: false,
   };
 }

@@ -6,6 +6,8 @@
  */
 import type {
   AttemptRecord,
+  ChargeRecord,
+  RefundRecord,
   DiscrepancyRecord,
   IdempotencyKeyRef,
   InstanceRecord,
@@ -27,7 +29,7 @@ export type { IdempotencyKeyRef } from '../domain/model.js';
  * or the idempotency key's lock is no longer held by the writer (another request took over).
  */
 export class StoreConflict extends Error {
-  constructor(readonly reason: 'stale_intent' | 'token_unavailable' | 'lock_lost') {
+  constructor(readonly reason: 'stale_intent' | 'token_unavailable' | 'lock_lost' | 'refund_exceeds_captured') {
     super(`store conflict: ${reason}`);
     this.name = 'StoreConflict';
   }
@@ -53,6 +55,10 @@ export interface IntentChange {
   journal?: JournalWrite;
   /** The provider settled another amount: recorded with the change. */
   discrepancy?: DiscrepancyRecord;
+  /** Inserts or updates (by id) the charge of an authorization. */
+  charge?: ChargeRecord;
+  /** Inserts or updates (by id) a refund; fails with `refund_exceeds_captured` past the charge's capture. */
+  refund?: RefundRecord;
 }
 
 /** What a request finds when it takes its Idempotency-Key. */
@@ -96,6 +102,12 @@ export interface Store {
   /** Intents with a provider call whose outcome was never recorded (crash, timeout). */
   listInterruptedIntents(): Promise<PaymentIntentRecord[]>;
   discrepanciesFor(intentId: string): Promise<DiscrepancyRecord[]>;
+
+  // charges and refunds
+  getCharge(merchantId: string, id: string): Promise<ChargeRecord | null>;
+  getRefund(merchantId: string, id: string): Promise<RefundRecord | null>;
+  refundForAttempt(attemptId: string): Promise<RefundRecord | null>;
+  refundsForCharge(chargeId: string): Promise<RefundRecord[]>;
 
   // vault
   insertVaultCard(card: VaultCardRecord, token: TokenRecord): Promise<void>;

@@ -57,4 +57,17 @@ export const SANDBOX_MIGRATIONS = [
       CREATE INDEX holds_reference ON holds (reference);
     `,
   },
+  {
+    version: 3,
+    sql: /* sql */ `
+      -- Money given back to the card from a captured authorization; never more than was captured.
+      CREATE TABLE refunds (
+        id TEXT PRIMARY KEY,
+        hold_id TEXT NOT NULL REFERENCES holds(id),
+        amount INTEGER NOT NULL CHECK (amount > 0),
+        created INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX refunds_hold ON refunds (hold_id);
+    `,
+  },
 ] as const;

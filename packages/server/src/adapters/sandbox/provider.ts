@@ -13,6 +13,7 @@ import type {
   AuthorizeRequest,
   CancelOutcome,
   CaptureOutcome,
+  RefundOutcome,
   Clock,
   PaymentProvider,
   ProviderCapabilities,
@@ -37,6 +38,7 @@ interface HoldRow {
   currency: string;
   amount: number;
   status: 'held' | 'captured' | 'released';
+  captured: number;
 }
 
 interface ChallengeRow {
@@ -67,6 +69,7 @@ export class SandboxProvider implements PaymentProvider {
     partialCapture: true,
     threeDSecure: true,
     cancel: true,
+    refund: true,
     lookup: true,
   };
 
@@ -173,6 +176,22 @@ export class SandboxProvider implements PaymentProvider {
     });
   }
 
+  async refund(request: { idempotencyKey: string; reference: string; amount: number }): Promise<RefundOutcome> {
+    return this.#once(request.idempotencyKey, 'refund', (): RefundOutcome => {
+      const hold = this.#s.getHold.get(request.reference) as HoldRow | undefined;
+      if (!hold || hold.status !== 'captured') {
+        return { status: 'failed', declineCode: 'processing_error', message: 'Nothing captured to refund.' };
+      }
+      const { refunded } = this.#s.sumRefunded.get(hold.id) as { refunded: number };
+      if (request.amount <= 0 || refunded + request.amount > hold.captured) {
+        return { status: 'failed', declineCode: 'processing_error', message: 'The refund exceeds what is left of the charge.' };
+      }
+      this.#s.credit.run(request.amount, hold.fingerprint, hold.currency);
+      this.#s.insertRefund.run(newId('rf'), hold.id, request.amount, this.#options.clock.now());
+      return { status: 'succeeded', amount: request.amount };
+    });
+  }
+
   async lookup(idempotencyKey: string): Promise<ProviderOutcome | null> {
     const row = this.#s.getOperation.get(idempotencyKey) as { operation: string; result: string } | undefined;
     if (!row) return null;
@@ -271,6 +290,9 @@ function prepare(db: Database) {
     openAccount: st('INSERT INTO accounts (fingerprint, currency, balance) VALUES (?, ?, ?) ON CONFLICT DO NOTHING'),
     getAccount: st('SELECT balance FROM accounts WHERE fingerprint = ? AND currency = ?'),
     debit: st('UPDATE accounts SET balance = balance - ? WHERE fingerprint = ? AND currency = ?'),
+    credit: st('UPDATE accounts SET balance = balance + ? WHERE fingerprint = ? AND currency = ?'),
+    sumRefunded: st('SELECT COALESCE(SUM(amount), 0) AS refunded FROM refunds WHERE hold_id = ?'),
+    insertRefund: st('INSERT INTO refunds (id, hold_id, amount, created) VALUES (?, ?, ?, ?)'),
     sumHeld: st("SELECT COALESCE(SUM(amount), 0) AS held FROM holds WHERE fingerprint = ? AND currency = ? AND status = 'held'"),
     insertHold: st(`INSERT INTO holds (id, fingerprint, currency, amount, status, captured, reference, created)
       VALUES (@id, @fingerprint, @currency, @amount, @status, @captured, @reference, @created)`),

@@ -10,11 +10,12 @@ import {
   capturePaymentIntentSchema,
   confirmPaymentIntentSchema,
   createPaymentIntentSchema,
+  createRefundSchema,
   customerSchema,
 } from '@kassa/core/wire';
 import type { PaymentIntents } from '../../domain/payment-intents.js';
 import { notFound } from '../../domain/errors.js';
-import { merchantView, paymentMethodView } from '../../domain/views.js';
+import { chargeView, merchantView, paymentMethodView, refundView } from '../../domain/views.js';
 import type { PaymentIntentRecord } from '../../domain/model.js';
 import type { ClientSecrets } from '../auth.js';
 import { merchantOf } from '../auth.js';
@@ -126,6 +127,35 @@ export function merchantRouter(deps: { payments: PaymentIntents; clientSecrets: 
       }));
     })
     .all(methodNotAllowed('POST'));
+
+  router
+    .route('/refunds')
+    .post(async (req, res) => {
+      const merchantId = merchantOf(res);
+      const input = parseBody(createRefundSchema, req, res);
+      await idempotency.respond(req, res, { merchantId, scope: 'v1' }, input, async (journal) => ({
+        status: 200,
+        body: refundView(await payments.refund(merchantId, input, journal)),
+      }));
+    })
+    .all(methodNotAllowed('POST'));
+
+  router
+    .route('/refunds/:id')
+    .get(async (req, res) => {
+      parseQuery(noQuerySchema, req);
+      res.json(refundView(await payments.retrieveRefund(merchantOf(res), String(req.params.id))));
+    })
+    .all(methodNotAllowed('GET'));
+
+  router
+    .route('/charges/:id')
+    .get(async (req, res) => {
+      parseQuery(noQuerySchema, req);
+      const { charge, intent } = await payments.retrieveCharge(merchantOf(res), String(req.params.id));
+      res.json(chargeView(charge, intent));
+    })
+    .all(methodNotAllowed('GET'));
 
   router
     .route('/customers/:customer/payment_methods')

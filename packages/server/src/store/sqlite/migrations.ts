@@ -215,4 +215,69 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX discrepancies_intent ON discrepancies (payment_intent_id);
     `,
   },
+  {
+    version: 3,
+    name: 'charges and refunds',
+    sql: /* sql */ `
+      ALTER TABLE payment_intents ADD COLUMN latest_charge TEXT;
+
+      -- One authorization's money, as Stripe's Charge shows it. amount_refunded includes the part
+      -- of a hold that was never captured (released by a partial capture or a void).
+      CREATE TABLE charges (
+        id TEXT PRIMARY KEY,
+        merchant_id TEXT NOT NULL REFERENCES merchants(id),
+        payment_intent_id TEXT NOT NULL REFERENCES payment_intents(id),
+        attempt_id TEXT NOT NULL UNIQUE REFERENCES payment_attempts(id),
+        amount INTEGER NOT NULL CHECK (amount > 0),
+        amount_captured INTEGER NOT NULL CHECK (amount_captured BETWEEN 0 AND amount),
+        amount_refunded INTEGER NOT NULL CHECK (amount_refunded BETWEEN 0 AND amount),
+        currency TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('succeeded', 'failed')),
+        captured INTEGER NOT NULL CHECK (captured IN (0, 1)),
+        payment_method TEXT,
+        card_brand TEXT,
+        card_last4 TEXT,
+        card_exp_month INTEGER,
+        card_exp_year INTEGER,
+        failure_code TEXT,
+        failure_message TEXT,
+        decline_code TEXT,
+        created INTEGER NOT NULL,
+        updated INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX charges_intent ON charges (payment_intent_id, created);
+      CREATE INDEX charges_merchant ON charges (merchant_id, created);
+
+      CREATE TABLE refunds (
+        id TEXT PRIMARY KEY,
+        merchant_id TEXT NOT NULL REFERENCES merchants(id),
+        payment_intent_id TEXT NOT NULL REFERENCES payment_intents(id),
+        charge_id TEXT NOT NULL REFERENCES charges(id),
+        attempt_id TEXT NOT NULL UNIQUE REFERENCES payment_attempts(id),
+        amount INTEGER NOT NULL CHECK (amount > 0),
+        currency TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'succeeded', 'failed')),
+        reason TEXT,
+        failure_reason TEXT,
+        metadata TEXT NOT NULL,
+        created INTEGER NOT NULL,
+        updated INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX refunds_charge ON refunds (charge_id);
+      CREATE INDEX refunds_merchant ON refunds (merchant_id, created);
+
+      -- Refunds never exceed what was captured: enforced here as well as in the domain, so no
+      -- race between two refunds of one charge can get past it.
+      CREATE TRIGGER refunds_within_captured BEFORE INSERT ON refunds
+        WHEN NEW.status <> 'failed' AND
+          (SELECT COALESCE(SUM(amount), 0) FROM refunds WHERE charge_id = NEW.charge_id AND status <> 'failed') + NEW.amount >
+          (SELECT amount_captured FROM charges WHERE id = NEW.charge_id)
+        BEGIN SELECT RAISE(ABORT, 'refunds exceed the captured amount'); END;
+      CREATE TRIGGER refunds_stay_within_captured BEFORE UPDATE OF status, amount ON refunds
+        WHEN NEW.status <> 'failed' AND
+          (SELECT COALESCE(SUM(amount), 0) FROM refunds WHERE charge_id = NEW.charge_id AND status <> 'failed' AND id <> OLD.id) + NEW.amount >
+          (SELECT amount_captured FROM charges WHERE id = NEW.charge_id)
+        BEGIN SELECT RAISE(ABORT, 'refunds exceed the captured amount'); END;
+    `,
+  },
 ];

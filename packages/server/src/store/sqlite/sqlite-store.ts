@@ -8,6 +8,8 @@ import type { Database, Statement } from 'better-sqlite3';
 import type { Currency, PaymentStatus, CardBrand } from '@kassa/core';
 import type {
   AttemptRecord,
+  ChargeRecord,
+  RefundRecord,
   DiscrepancyRecord,
   InstanceRecord,
   JournalWrite,
@@ -54,6 +56,7 @@ interface IntentRow {
   action_ref: string | null;
   provider: string | null;
   provider_ref: string | null;
+  latest_charge: string | null;
   cancellation_reason: string | null;
   canceled_at: number | null;
   pending_operation: string | null;
@@ -85,6 +88,7 @@ function intentToRow(i: PaymentIntentRecord): IntentRow {
     action_ref: i.actionRef,
     provider: i.provider,
     provider_ref: i.providerRef,
+    latest_charge: i.latestCharge,
     cancellation_reason: i.cancellationReason,
     canceled_at: i.canceledAt,
     pending_operation: i.pendingOperation,
@@ -117,6 +121,7 @@ function rowToIntent(r: IntentRow): PaymentIntentRecord {
     actionRef: r.action_ref,
     provider: r.provider,
     providerRef: r.provider_ref,
+    latestCharge: r.latest_charge,
     cancellationReason: r.cancellation_reason,
     canceledAt: r.canceled_at,
     pendingOperation: r.pending_operation,
@@ -162,6 +167,79 @@ function rowToPaymentMethod(r: Row): PaymentMethodRecord {
     customer: r.customer as string,
     vaultCardId: r.vault_card_id as string,
     ...cardColumns(r),
+  };
+}
+
+function rowToCharge(r: Row): ChargeRecord {
+  return {
+    id: r.id as string,
+    merchantId: r.merchant_id as string,
+    intentId: r.payment_intent_id as string,
+    attemptId: r.attempt_id as string,
+    amount: r.amount as number,
+    amountCaptured: r.amount_captured as number,
+    amountRefunded: r.amount_refunded as number,
+    currency: r.currency as Currency,
+    status: r.status as ChargeRecord['status'],
+    captured: r.captured === 1,
+    paymentMethod: (r.payment_method as string | null) ?? null,
+    card:
+      r.card_brand === null
+        ? null
+        : {
+            brand: r.card_brand as CardBrand,
+            last4: r.card_last4 as string,
+            expMonth: r.card_exp_month as number,
+            expYear: r.card_exp_year as number,
+          },
+    failureCode: (r.failure_code as ChargeRecord['failureCode']) ?? null,
+    failureMessage: (r.failure_message as string | null) ?? null,
+    declineCode: (r.decline_code as ChargeRecord['declineCode']) ?? null,
+    created: r.created as number,
+    updated: r.updated as number,
+  };
+}
+
+function chargeToRow(c: ChargeRecord) {
+  return {
+    id: c.id,
+    merchant_id: c.merchantId,
+    payment_intent_id: c.intentId,
+    attempt_id: c.attemptId,
+    amount: c.amount,
+    amount_captured: c.amountCaptured,
+    amount_refunded: c.amountRefunded,
+    currency: c.currency,
+    status: c.status,
+    captured: c.captured ? 1 : 0,
+    payment_method: c.paymentMethod,
+    card_brand: c.card?.brand ?? null,
+    card_last4: c.card?.last4 ?? null,
+    card_exp_month: c.card?.expMonth ?? null,
+    card_exp_year: c.card?.expYear ?? null,
+    failure_code: c.failureCode,
+    failure_message: c.failureMessage,
+    decline_code: c.declineCode,
+    created: c.created,
+    updated: c.updated,
+  };
+}
+
+function rowToRefund(r: Row): RefundRecord {
+  return {
+    id: r.id as string,
+    merchantId: r.merchant_id as string,
+    intentId: r.payment_intent_id as string,
+    chargeId: r.charge_id as string,
+    attemptId: r.attempt_id as string,
+    amount: r.amount as number,
+    currency: r.currency as Currency,
+    status: r.status as RefundRecord['status'],
+    reason: (r.reason as RefundRecord['reason']) ?? null,
+    failureReason: (r.failure_reason as string | null) ?? null,
+    metadata: JSON.parse(r.metadata as string) as Record<string, string>,
+    created: r.created as number,
+    updated: r.updated as number,
   };
 }
 
@@ -301,6 +379,32 @@ export class SqliteStore implements Store {
             created: a.created,
             updated: a.updated,
           });
+        }
+        if (c.charge) s.upsertCharge.run(chargeToRow(c.charge));
+        if (c.refund) {
+          const f = c.refund;
+          try {
+            // An update first: an upsert would fire the insert trigger (and count this refund twice).
+            const updated = s.updateRefund.run({ id: f.id, status: f.status, failure_reason: f.failureReason, updated: f.updated });
+            if (updated.changes === 0) s.insertRefund.run({
+              id: f.id,
+              merchant_id: f.merchantId,
+              payment_intent_id: f.intentId,
+              charge_id: f.chargeId,
+              attempt_id: f.attemptId,
+              amount: f.amount,
+              currency: f.currency,
+              status: f.status,
+              reason: f.reason,
+              failure_reason: f.failureReason,
+              metadata: JSON.stringify(f.metadata),
+              created: f.created,
+              updated: f.updated,
+            });
+          } catch (error) {
+            if (error instanceof Error && error.message.includes('refunds exceed the captured amount')) throw new StoreConflict('refund_exceeds_captured');
+            throw error;
+          }
         }
         writeJournal(c.journal, intent.updated);
         if (c.discrepancy) {
@@ -465,6 +569,25 @@ export class SqliteStore implements Store {
     return (this.#s.listInterrupted.all() as IntentRow[]).map(rowToIntent);
   }
 
+  async getCharge(merchantId: string, id: string): Promise<ChargeRecord | null> {
+    const r = this.#s.getCharge.get(id, merchantId) as Row | undefined;
+    return r ? rowToCharge(r) : null;
+  }
+
+  async getRefund(merchantId: string, id: string): Promise<RefundRecord | null> {
+    const r = this.#s.getRefund.get(id, merchantId) as Row | undefined;
+    return r ? rowToRefund(r) : null;
+  }
+
+  async refundForAttempt(attemptId: string): Promise<RefundRecord | null> {
+    const r = this.#s.refundForAttempt.get(attemptId) as Row | undefined;
+    return r ? rowToRefund(r) : null;
+  }
+
+  async refundsForCharge(chargeId: string): Promise<RefundRecord[]> {
+    return (this.#s.refundsForCharge.all(chargeId) as Row[]).map(rowToRefund);
+  }
+
   async discrepanciesFor(intentId: string): Promise<DiscrepancyRecord[]> {
     return (this.#s.discrepanciesFor.all(intentId) as Row[]).map((r) => ({
       id: r.id as string,
@@ -627,12 +750,12 @@ function prepare(db: Database) {
     insertIntent: st(`INSERT INTO payment_intents (
         id, merchant_id, amount, currency, status, capture_method, customer, setup_future_usage, description,
         statement_descriptor, metadata, payment_method, vault_card_id, save_card, amount_capturable, amount_received,
-        last_payment_error, next_action, action_ref, provider, provider_ref, cancellation_reason, canceled_at,
+        last_payment_error, next_action, action_ref, provider, provider_ref, latest_charge, cancellation_reason, canceled_at,
         pending_operation, created, updated, version
       ) VALUES (
         @id, @merchant_id, @amount, @currency, @status, @capture_method, @customer, @setup_future_usage, @description,
         @statement_descriptor, @metadata, @payment_method, @vault_card_id, @save_card, @amount_capturable, @amount_received,
-        @last_payment_error, @next_action, @action_ref, @provider, @provider_ref, @cancellation_reason, @canceled_at,
+        @last_payment_error, @next_action, @action_ref, @provider, @provider_ref, @latest_charge, @cancellation_reason, @canceled_at,
         @pending_operation, @created, @updated, @version
       )`),
     updateIntent: st(`UPDATE payment_intents SET
@@ -640,7 +763,7 @@ function prepare(db: Database) {
         metadata = @metadata, payment_method = @payment_method, vault_card_id = @vault_card_id, save_card = @save_card,
         amount_capturable = @amount_capturable, amount_received = @amount_received,
         last_payment_error = @last_payment_error, next_action = @next_action, action_ref = @action_ref,
-        provider = @provider, provider_ref = @provider_ref, cancellation_reason = @cancellation_reason,
+        provider = @provider, provider_ref = @provider_ref, latest_charge = @latest_charge, cancellation_reason = @cancellation_reason,
         canceled_at = @canceled_at, pending_operation = @pending_operation, updated = @updated, version = @version
       WHERE id = @id AND merchant_id = @merchant_id AND version = @expected_version`),
     getIntent: st('SELECT * FROM payment_intents WHERE id = ? AND merchant_id = ?'),
@@ -655,6 +778,24 @@ function prepare(db: Database) {
     insertDiscrepancy: st(`INSERT INTO discrepancies (id, merchant_id, payment_intent_id, attempt_id, operation, currency, expected, actual, created)
       VALUES (@id, @merchant_id, @payment_intent_id, @attempt_id, @operation, @currency, @expected, @actual, @created)`),
     discrepanciesFor: st('SELECT * FROM discrepancies WHERE payment_intent_id = ? ORDER BY created, id'),
+    upsertCharge: st(`INSERT INTO charges (
+        id, merchant_id, payment_intent_id, attempt_id, amount, amount_captured, amount_refunded, currency, status, captured,
+        payment_method, card_brand, card_last4, card_exp_month, card_exp_year, failure_code, failure_message, decline_code, created, updated
+      ) VALUES (
+        @id, @merchant_id, @payment_intent_id, @attempt_id, @amount, @amount_captured, @amount_refunded, @currency, @status, @captured,
+        @payment_method, @card_brand, @card_last4, @card_exp_month, @card_exp_year, @failure_code, @failure_message, @decline_code, @created, @updated
+      ) ON CONFLICT (id) DO UPDATE SET amount_captured = excluded.amount_captured, amount_refunded = excluded.amount_refunded,
+        status = excluded.status, captured = excluded.captured, payment_method = excluded.payment_method, updated = excluded.updated`),
+    getCharge: st('SELECT * FROM charges WHERE id = ? AND merchant_id = ?'),
+    insertRefund: st(`INSERT INTO refunds (
+        id, merchant_id, payment_intent_id, charge_id, attempt_id, amount, currency, status, reason, failure_reason, metadata, created, updated
+      ) VALUES (
+        @id, @merchant_id, @payment_intent_id, @charge_id, @attempt_id, @amount, @currency, @status, @reason, @failure_reason, @metadata, @created, @updated
+      )`),
+    updateRefund: st('UPDATE refunds SET status = @status, failure_reason = @failure_reason, updated = @updated WHERE id = @id'),
+    getRefund: st('SELECT * FROM refunds WHERE id = ? AND merchant_id = ?'),
+    refundForAttempt: st('SELECT * FROM refunds WHERE attempt_id = ?'),
+    refundsForCharge: st('SELECT * FROM refunds WHERE charge_id = ? ORDER BY created, id'),
     getAttempt: st('SELECT * FROM payment_attempts WHERE id = ?'),
     insertLedger: st(`INSERT INTO ledger_entries (txn_id, merchant_id, payment_intent_id, kind, account, currency, amount, created)
       VALUES (@txn_id, @merchant_id, @payment_intent_id, @kind, @account, @currency, @amount, @created)`),
