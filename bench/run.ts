@@ -132,15 +132,15 @@ async function json(url: string, init: RequestInit & { auth: string }): Promise<
   return body;
 }
 
-const CUSTOMER = 'bench-shopper';
 const AMOUNT = 100; // ¥1.00: the Visa's 1,000,000.00 balance covers any number of these.
 
-/** Saves a Visa for the bench customer the way a shopper would (token → confirm with save). */
-async function savedCard(kassa: string, secretKey: string): Promise<string> {
+/** Makes the bench customer and saves a Visa for it the way a shopper would (token → confirm with save). */
+async function savedCard(kassa: string, secretKey: string): Promise<{ customer: string; pm: string }> {
+  const customer = String((await json(`${kassa}/v1/customers`, { method: 'POST', auth: secretKey, body: JSON.stringify({ name: 'Bench shopper' }) })).id);
   const pi = await json(`${kassa}/v1/payment_intents`, {
     method: 'POST',
     auth: secretKey,
-    body: JSON.stringify({ amount: AMOUNT, currency: 'cny', customer: CUSTOMER, setup_future_usage: 'on_session' }),
+    body: JSON.stringify({ amount: AMOUNT, currency: 'cny', customer, setup_future_usage: 'on_session' }),
   });
   const clientSecret = String(pi.client_secret);
   const token = await json(`${kassa}/client/tokens`, {
@@ -155,10 +155,10 @@ async function savedCard(kassa: string, secretKey: string): Promise<string> {
     body: JSON.stringify({ payment_method: token.id, setup_future_usage: 'on_session' }),
   });
   if (confirmed.status !== 'succeeded') throw new Error(`saving the card did not succeed: ${JSON.stringify(confirmed)}`);
-  const list = await json(`${kassa}/v1/customers/${CUSTOMER}/payment_methods`, { auth: secretKey });
+  const list = await json(`${kassa}/v1/customers/${customer}/payment_methods`, { auth: secretKey });
   const first = (list.data as Array<{ id: string }> | undefined)?.[0];
   if (!first) throw new Error('no saved payment method after confirming with setup_future_usage');
-  return first.id;
+  return { customer, pm: first.id };
 }
 
 interface Intent {
@@ -167,12 +167,12 @@ interface Intent {
 }
 
 async function benchKassa(kassa: string, secretKey: string): Promise<{ rows: Measurement[]; pool: number }> {
-  const pm = await savedCard(kassa, secretKey);
+  const { customer, pm } = await savedCard(kassa, secretKey);
   const rows: Measurement[] = [];
 
   // 1. Create: the merchant backend's write path; its responses become the confirm pool.
   const pool: Intent[] = [];
-  const createBody = JSON.stringify({ amount: AMOUNT, currency: 'cny', customer: CUSTOMER });
+  const createBody = JSON.stringify({ amount: AMOUNT, currency: 'cny', customer });
   rows.push(
     await load('POST /v1/payment_intents (create)', {
       url: kassa,

@@ -24,6 +24,8 @@ const paymentIntentSchema = z.looseObject({
 });
 export type PaymentIntent = z.infer<typeof paymentIntentSchema>;
 
+const customerSchema = z.looseObject({ id: z.string().min(1), object: z.literal('customer') });
+
 const kassaErrorSchema = z.object({
   error: z.looseObject({ type: z.string(), code: z.string().optional(), message: z.string().optional() }),
 });
@@ -52,11 +54,20 @@ export class KassaClient {
   }
 
   createPaymentIntent(params: CreateIntentParams, idempotencyKey: string): Promise<PaymentIntent> {
-    return this.#request('POST', '/v1/payment_intents', params, idempotencyKey);
+    return this.#request(paymentIntentSchema, 'POST', '/v1/payment_intents', params, idempotencyKey);
   }
 
   retrievePaymentIntent(id: string): Promise<PaymentIntent> {
-    return this.#request('GET', `/v1/payment_intents/${encodeURIComponent(id)}`);
+    return this.#request(paymentIntentSchema, 'GET', `/v1/payment_intents/${encodeURIComponent(id)}`);
+  }
+
+  /**
+   * The customer record of a shopper of this shop, made once: the shop's own reference is the
+   * Idempotency-Key, so asking again (after a restart too) gives the same customer.
+   */
+  async customerFor(reference: string, name: string): Promise<string> {
+    const customer = await this.#request(customerSchema, 'POST', '/v1/customers', { name, metadata: { shop_reference: reference } }, `demo-customer:${reference}`);
+    return customer.id;
   }
 
   /**
@@ -85,7 +96,7 @@ export class KassaClient {
     return (this.#secretKey = keys.data.secret_key);
   }
 
-  async #request(method: 'GET' | 'POST', path: string, body?: unknown, idempotencyKey?: string): Promise<PaymentIntent> {
+  async #request<S extends z.ZodType>(schema: S, method: 'GET' | 'POST', path: string, body?: unknown, idempotencyKey?: string): Promise<z.output<S>> {
     const headers: Record<string, string> = { Authorization: `Bearer ${await this.#key()}`, Accept: 'application/json' };
     if (body !== undefined) headers['Content-Type'] = 'application/json';
     if (idempotencyKey) headers['Idempotency-Key'] = idempotencyKey;
@@ -102,9 +113,9 @@ export class KassaClient {
     }
     const json: unknown = await response.json().catch(() => undefined);
     if (response.ok) {
-      const intent = paymentIntentSchema.safeParse(json);
-      if (!intent.success) throw upstream('kassa_bad_response', 'Kassa answered with something that is not a payment intent.');
-      return intent.data;
+      const parsed = schema.safeParse(json);
+      if (!parsed.success) throw upstream('kassa_bad_response', `Kassa answered ${method} ${path} with something unexpected.`);
+      return parsed.data;
     }
     const parsed = kassaErrorSchema.safeParse(json);
     const error = parsed.success ? parsed.data.error : { type: 'api_error', code: undefined, message: undefined };

@@ -12,21 +12,23 @@ import { parseSummary, priceCart, type CheckoutRequest } from './checkout.js';
 import { DemoError } from './errors.js';
 import type { KassaClient, PaymentIntent } from './kassa.js';
 
-/** The demo's signed-in shopper: a merchant-side reference, never a name or an email. */
-export const DEMO_CUSTOMER = 'demo-shopper-1';
+/** The demo's signed-in shopper: the shop's own reference for it, never a name or an email. */
+export const DEMO_SHOPPER = 'demo-shopper-1';
 /** Marks intents this demo created, so the order page shows nothing else of the merchant's. */
 const SOURCE = 'kassa-demo';
 
 
 export async function checkout(kassa: KassaClient, request: CheckoutRequest): Promise<CheckoutResult> {
   const cart = priceCart(request.items);
+  // Kassa keeps the shopper as a customer (cus_…), made the first time they check out signed in.
+  const customer = request.signed_in ? await kassa.customerFor(DEMO_SHOPPER, 'Demo shopper') : null;
   const intent = await kassa.createPaymentIntent(
     {
       amount: cart.amount,
       currency: cart.currency,
       description: 'Kassa demo order',
       metadata: { source: SOURCE, cart: cart.summary },
-      ...(request.signed_in ? { customer: DEMO_CUSTOMER, setup_future_usage: 'on_session' as const } : {}),
+      ...(customer ? { customer, setup_future_usage: 'on_session' as const } : {}),
     },
     `demo-checkout:${request.checkout_id ?? randomUUID()}`,
   );

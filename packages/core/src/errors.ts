@@ -35,6 +35,7 @@ export const ErrorCode = {
   TokenExpired: 'token_expired',
   ChargeAlreadyRefunded: 'charge_already_refunded',
   ChargeNotRefundable: 'charge_not_refundable',
+  PaymentMethodUnexpectedState: 'payment_method_unexpected_state',
   // Idempotency
   IdempotencyKeyInUse: 'idempotency_key_in_use',
   IdempotencyKeyReused: 'idempotency_key_reused',

@@ -233,3 +233,92 @@ export interface ChargeObject {
   created: number;
   livemode: false;
 }
+
+// ---- Customers and payment methods ----
+
+/** Stripe unsets an optional field when it is sent as an empty string. */
+const orUnset = <T extends z.ZodType>(schema: T) => z.union([z.literal(''), schema]);
+
+export const addressSchema = z
+  .object({
+    line1: z.string().max(200).optional(),
+    line2: z.string().max(200).optional(),
+    city: z.string().max(200).optional(),
+    state: z.string().max(200).optional(),
+    postal_code: z.string().max(40).optional(),
+    country: z.string().regex(/^[A-Z]{2}$/, 'a two-letter ISO 3166-1 country code').optional(),
+  })
+  .strict();
+export type AddressInput = z.infer<typeof addressSchema>;
+
+export const shippingSchema = z
+  .object({
+    name: z.string().min(1).max(200),
+    address: addressSchema,
+    phone: z.string().max(40).optional(),
+    carrier: z.string().max(200).optional(),
+    tracking_number: z.string().max(200).optional(),
+  })
+  .strict();
+export type ShippingInput = z.infer<typeof shippingSchema>;
+
+export const customerFieldsSchema = z
+  .object({
+    email: orUnset(z.email().max(512)).optional(),
+    name: orUnset(z.string().max(256)).optional(),
+    description: orUnset(z.string().max(1000)).optional(),
+    phone: orUnset(z.string().max(40)).optional(),
+    metadata: metadataSchema.optional(),
+    address: orUnset(addressSchema).optional(),
+    shipping: orUnset(shippingSchema).optional(),
+    /** A payment method to attach at creation (Stripe's `payment_method`). */
+    payment_method: z.string().min(1).max(128).optional(),
+    invoice_settings: z.object({ default_payment_method: orUnset(z.string().min(1).max(128)).optional() }).strict().optional(),
+  })
+  .strict();
+export type CustomerFields = z.infer<typeof customerFieldsSchema>;
+
+export const attachPaymentMethodSchema = z.object({ customer: z.string().min(1).max(128) }).strict();
+export const updatePaymentMethodSchema = z.object({ metadata: metadataSchema.optional() }).strict();
+
+export interface AddressObject {
+  line1: string | null;
+  line2: string | null;
+  city: string | null;
+  state: string | null;
+  postal_code: string | null;
+  country: string | null;
+}
+
+export interface CustomerObject {
+  id: string;
+  object: 'customer';
+  email: string | null;
+  name: string | null;
+  description: string | null;
+  phone: string | null;
+  metadata: Record<string, string>;
+  address: AddressObject | null;
+  shipping: { name: string; phone: string | null; address: AddressObject } | null;
+  invoice_settings: { default_payment_method: string | null };
+  created: number;
+  livemode: false;
+}
+
+export interface DeletedCustomerObject {
+  id: string;
+  object: 'customer';
+  deleted: true;
+}
+
+export interface PaymentMethodObject {
+  id: string;
+  object: 'payment_method';
+  type: 'card';
+  customer: string | null;
+  card: CardSummary;
+  billing_details: { address: AddressObject | null; email: string | null; name: string | null; phone: string | null };
+  metadata: Record<string, string>;
+  created: number;
+  livemode: false;
+}

@@ -16,8 +16,10 @@ import { SqliteStore } from './store/sqlite/sqlite-store.js';
 import { Vault } from './vault/vault.js';
 import { SandboxProvider } from './adapters/sandbox/provider.js';
 import { createChallengeRouter } from './adapters/sandbox/challenge-router.js';
+import { stripeTestCard } from './adapters/sandbox/cards.js';
 import { PaymentIntents } from './domain/payment-intents.js';
 import { Merchants } from './domain/merchants.js';
+import { Customers } from './domain/customers.js';
 import type { MerchantKeys } from './domain/merchants.js';
 import type { Clock, FaultPoints, PaymentProvider } from './domain/ports.js';
 import { InstanceRegistry } from './instances.js';
@@ -131,9 +133,12 @@ export async function startKassa(options: KassaOptions): Promise<KassaServer> {
       logger,
       liveness: instance,
       ...(options.faults ? { faults: options.faults } : {}),
+      // Test mode is all there is so far: Stripe's test ids always stand for sandbox cards.
+      testCard: stripeTestCard,
       providerKey: (merchantId, key, operation) =>
         createHmac('sha256', secrets.serverSecret).update(`${merchantId}|${key}|${operation}`).digest('base64url'),
     });
+    const customers = new Customers({ store, clock, vault, testCard: stripeTestCard, ...(options.faults ? { faults: options.faults } : {}) });
     const clientSecrets = new ClientSecrets(secrets.clientSecretKey, () => publicUrl, clock);
 
     const defaults = await merchants.ensureDefault(config.allowedOrigins);
@@ -158,6 +163,7 @@ export async function startKassa(options: KassaOptions): Promise<KassaServer> {
       store,
       payments,
       merchants,
+      customers,
       vault,
       clock,
       liveness: instance,

@@ -64,7 +64,7 @@ describe('merchant API authentication', () => {
   }
 
   it('accepts the key as Basic auth user name, as Stripe does', async () => {
-    const res = await fetch(`${h.url}/v1/customers/cus_1/payment_methods`, {
+    const res = await fetch(`${h.url}/v1/customers/${await h.customer()}/payment_methods`, {
       headers: { authorization: `Basic ${Buffer.from(`${h.secretKey}:`).toString('base64')}` },
     });
     assert.equal(res.status, 200);

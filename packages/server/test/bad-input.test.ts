@@ -6,7 +6,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { FUTURE_YEAR, boot, request } from './helpers.js';
+import { CARDS, FUTURE_YEAR, boot, request } from './helpers.js';
 import type { Harness, Reply } from './helpers.js';
 
 function assertError(r: Reply, status: number, code: string, param?: string, label = '') {
@@ -57,6 +57,9 @@ describe('bad input', () => {
     intent = await h.createIntent();
     manual = await h.createIntent({ capture_method: 'manual' });
     token = (await h.tokenize(intent.client_secret)).body.id;
+    const customer = await h.customer({ name: 'Bad input' });
+    await h.pay(CARDS.visa, { customer, setup_future_usage: 'on_session' });
+    const pm = (await h.v1('GET', `/customers/${customer}/payment_methods`)).body.data[0].id as string;
     routes = [
       { name: 'POST /v1/payment_intents', send: (b, o) => h.v1('POST', '/payment_intents', b, o), form: true },
       { name: 'POST /v1/payment_intents/:id/confirm', send: (b, o) => h.v1('POST', `/payment_intents/${intent.id}/confirm`, b, o), form: true },
@@ -68,6 +71,12 @@ describe('bad input', () => {
         form: false,
       },
       { name: 'POST /client/tokens', send: (b, o) => h.client('POST', '/tokens', intent.client_secret, b, o), form: false },
+      { name: 'POST /v1/refunds', send: (b, o) => h.v1('POST', '/refunds', b, o), form: true },
+      { name: 'POST /v1/customers', send: (b, o) => h.v1('POST', '/customers', b, o), form: true },
+      { name: 'POST /v1/customers/:id', send: (b, o) => h.v1('POST', `/customers/${customer}`, b, o), form: true },
+      { name: 'POST /v1/payment_methods/:id', send: (b, o) => h.v1('POST', `/payment_methods/${pm}`, b, o), form: true },
+      { name: 'POST /v1/payment_methods/:id/attach', send: (b, o) => h.v1('POST', `/payment_methods/${pm}/attach`, b, o), form: true },
+      { name: 'POST /v1/payment_methods/:id/detach', send: (b, o) => h.v1('POST', `/payment_methods/${pm}/detach`, b, o), form: true },
     ];
   });
   after(async () => {
@@ -146,6 +155,20 @@ describe('bad input', () => {
       [4, { payment_method: '' }, 'parameter_invalid', 'payment_method'],
       [4, { payment_method: 'tok_doesnotexist0000' }, 'resource_missing', 'payment_method'],
       [4, { payment_method: token, return_url: 'javascript:alert(1)' }, 'parameter_invalid', 'return_url'],
+      // refunds
+      [6, { payment_intent: intent.id, amount: -1 }, 'parameter_invalid', 'amount'],
+      [6, { payment_intent: intent.id, reason: 'meh' }, 'parameter_invalid', 'reason'],
+      [6, { payment_intent: intent.id, refund_application_fee: true }, 'parameter_unknown', 'refund_application_fee'],
+      // customers
+      [7, { email: 'nope' }, 'parameter_invalid', 'email'],
+      [7, { sources: [] }, 'parameter_unknown', 'sources'],
+      [8, { address: { country: 'cn' } }, 'parameter_invalid', 'address[country]'],
+      [8, { invoice_settings: { footer: 'x' } }, 'parameter_unknown', 'invoice_settings[footer]'],
+      // payment methods
+      [9, { card: { exp_month: 1 } }, 'parameter_unknown', 'card'],
+      [10, {}, 'parameter_missing', 'customer'],
+      [10, { customer: 'cus_nobody' }, 'resource_missing', 'customer'],
+      [11, { customer: 'x' }, 'parameter_unknown', 'customer'],
       // tokens
       [5, {}, 'parameter_missing', 'card'],
       [5, { card: { ...card, name: 'Alice' } }, 'parameter_unknown', 'card[name]'],

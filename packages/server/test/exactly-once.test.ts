@@ -42,7 +42,8 @@ describe('exactly once: the edges', () => {
       });
     const h = await boot({ wrapProvider: together });
     try {
-      const params = { customer: 'cus_race', setup_future_usage: 'on_session', amount: 1200 };
+      const race = await h.customer({ name: 'Race' });
+      const params = { customer: race, setup_future_usage: 'on_session', amount: 1200 };
       const [a, b] = await Promise.all([h.createIntent(params), h.createIntent(params)]);
       const [ta, tb] = await Promise.all([h.tokenize(a.client_secret, { number: CARDS.visa }), h.tokenize(b.client_secret, { number: CARDS.visa })]);
       const [ca, cb] = await Promise.all([
@@ -51,7 +52,7 @@ describe('exactly once: the edges', () => {
       ]);
       assert.equal(ca.body.status, 'succeeded');
       assert.equal(cb.body.status, 'succeeded');
-      const saved = (await h.v1('GET', '/customers/cus_race/payment_methods')).body.data as Array<{ id: string }>;
+      const saved = (await h.v1('GET', `/customers/${race}/payment_methods`)).body.data as Array<{ id: string }>;
       assert.equal(saved.length, 1, 'one card, saved once');
       for (const id of [a.id, b.id]) {
         const intent = (await h.v1('GET', `/payment_intents/${id}`)).body;

@@ -36,8 +36,8 @@ type Money =
 interface Case {
   /** The request, sent the same way every time (same key, same body), to the server's current URL. */
   send(): Promise<Reply>;
-  /** Checks the retry's answer; returns the payment intent id. */
-  answered(reply: Reply): string;
+  /** Checks the retry's answer; returns the payment intent id (null when no money is involved). */
+  answered(reply: Reply): string | null;
   money: Money;
   /** Whether a second retry replays the stored answer (false for the 3-D Secure form). */
   replays: boolean;
@@ -56,6 +56,7 @@ describe('fault injection: the process dies at every recovery point, restarts, a
   let server: ChildKassa;
   let sk = '';
   let savedCard = '';
+  let shopper = '';
   let counter = 0;
 
   const v1 = (method: string, path: string, body?: unknown, idem?: string) =>
@@ -143,7 +144,7 @@ describe('fault injection: the process dies at every recovery point, restarts, a
         async prepare(n) {
           const order = `order-${n}`;
           const amount = 1000 + n;
-          const body = { amount, currency: 'cny', customer: 'cus_faults', payment_method: savedCard, confirm: true, metadata: { order } };
+          const body = { amount, currency: 'cny', customer: shopper, payment_method: savedCard, confirm: true, metadata: { order } };
           return {
             send: () => v1('POST', '/payment_intents', body, order),
             answered(reply) {
@@ -162,7 +163,7 @@ describe('fault injection: the process dies at every recovery point, restarts, a
       points: around('attempt', 'provider.authorize', 'outcome', 'response'),
       recoverOnStart: false,
       async prepare(n) {
-        const intent = await createIntent({ amount: 2000 + n, customer: 'cus_faults' });
+        const intent = await createIntent({ amount: 2000 + n, customer: shopper });
         return {
           send: () => v1('POST', `/payment_intents/${intent.id}/confirm`, { payment_method: savedCard }, `confirm-${n}`),
           answered: intentAnswer('succeeded'),
@@ -191,7 +192,7 @@ describe('fault injection: the process dies at every recovery point, restarts, a
       points: around('attempt', 'provider.capture', 'outcome', 'response'),
       recoverOnStart: false,
       async prepare(n) {
-        const intent = await createIntent({ amount: 4000 + n, customer: 'cus_faults', capture_method: 'manual', payment_method: savedCard, confirm: true });
+        const intent = await createIntent({ amount: 4000 + n, customer: shopper, capture_method: 'manual', payment_method: savedCard, confirm: true });
         assert.equal(intent.status, 'requires_capture');
         return {
           send: () => v1('POST', `/payment_intents/${intent.id}/capture`, { amount_to_capture: 1500 }, `capture-${n}`),
@@ -210,7 +211,7 @@ describe('fault injection: the process dies at every recovery point, restarts, a
       points: around('attempt', 'provider.cancel', 'outcome', 'response'),
       recoverOnStart: false,
       async prepare(n) {
-        const intent = await createIntent({ amount: 5000 + n, customer: 'cus_faults', capture_method: 'manual', payment_method: savedCard, confirm: true });
+        const intent = await createIntent({ amount: 5000 + n, customer: shopper, capture_method: 'manual', payment_method: savedCard, confirm: true });
         return {
           send: () => v1('POST', `/payment_intents/${intent.id}/cancel`, { cancellation_reason: 'abandoned' }, `cancel-${n}`),
           answered(reply) {
@@ -228,7 +229,7 @@ describe('fault injection: the process dies at every recovery point, restarts, a
       points: around('attempt', 'provider.refund', 'outcome', 'response'),
       recoverOnStart: false,
       async prepare(n) {
-        const intent = await createIntent({ amount: 9000 + n, customer: 'cus_faults', payment_method: savedCard, confirm: true });
+        const intent = await createIntent({ amount: 9000 + n, customer: shopper, payment_method: savedCard, confirm: true });
         assert.equal(intent.status, 'succeeded');
         return {
           send: () => v1('POST', '/refunds', { payment_intent: intent.id, amount: 2500 }, `refund-${n}`),
@@ -239,6 +240,33 @@ describe('fault injection: the process dies at every recovery point, restarts, a
             return reply.body.payment_intent as string;
           },
           money: { status: 'captured', captured: 9000 + n, refunded: 2500 },
+          replays: true,
+        };
+      },
+    },
+    {
+      name: 'customer create with a test payment method',
+      points: around('object', 'response'),
+      recoverOnStart: false,
+      async prepare(n) {
+        const email = `shopper-${n}@example.com`;
+        const body = { email, payment_method: 'pm_card_visa', invoice_settings: { default_payment_method: 'pm_card_visa' } };
+        return {
+          send: () => v1('POST', '/customers', body, `customer-${n}`),
+          answered(reply) {
+            assert.equal(reply.status, 200, JSON.stringify(reply.body));
+            const kassa = openReadOnly(dir, 'kassa.sqlite');
+            try {
+              const made = kassa.prepare('SELECT id FROM customers WHERE email = ?').all(email) as { id: string }[];
+              assert.deepEqual(made.map((r) => r.id), [reply.body.id], 'one customer for one key');
+              const cards = kassa.prepare('SELECT id FROM payment_methods WHERE customer = ?').all(reply.body.id) as { id: string }[];
+              assert.deepEqual(cards.map((r) => r.id), [reply.body.invoice_settings.default_payment_method], 'its card attached once, as its default');
+            } finally {
+              kassa.close();
+            }
+            return null;
+          },
+          money: { status: 'none' },
           replays: true,
         };
       },
@@ -300,11 +328,12 @@ describe('fault injection: the process dies at every recovery point, restarts, a
     server = await ChildKassa.start(dir, port);
     sk = secretKeyOf(dir);
     // A returning customer's saved card, for the server-side flows.
-    const intent = await createIntent({ amount: 100, customer: 'cus_faults', setup_future_usage: 'off_session' });
+    shopper = (await v1('POST', '/customers', { name: 'Fault Injection' })).body.id as string;
+    const intent = await createIntent({ amount: 100, customer: shopper, setup_future_usage: 'off_session' });
     const token = await tokenize(intent.client_secret, CARDS.visa);
     const paid = await client('POST', `/payment_intents/${intent.id}/confirm`, intent.client_secret, { payment_method: token });
     assert.equal(paid.body.status, 'succeeded');
-    savedCard = (await v1('GET', '/customers/cus_faults/payment_methods')).body.data[0].id as string;
+    savedCard = (await v1('GET', `/customers/${shopper}/payment_methods`)).body.data[0].id as string;
   });
 
   after(async () => {
@@ -321,7 +350,7 @@ describe('fault injection: the process dies at every recovery point, restarts, a
         crashes++;
         const retry = await c.send();
         const intentId = c.answered(retry);
-        checkSettled(intentId, c.money, label);
+        if (intentId) checkSettled(intentId, c.money, label);
         const again = await c.send();
         if (c.replays) {
           assert.equal(again.headers.get('idempotent-replayed'), 'true', `${label}: the answer is stored`);
@@ -329,7 +358,7 @@ describe('fault injection: the process dies at every recovery point, restarts, a
         } else {
           assert.equal(again.status, 200, label);
         }
-        checkSettled(intentId, c.money, `${label} (after a second retry)`);
+        if (intentId) checkSettled(intentId, c.money, `${label} (after a second retry)`);
       }
     });
   }

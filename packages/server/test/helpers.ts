@@ -50,6 +50,8 @@ export interface Harness {
   v1(method: string, path: string, body?: unknown, options?: RequestOptions): Promise<Reply>;
   client(method: string, path: string, secret: string | null, body?: unknown, options?: RequestOptions): Promise<Reply>;
   createIntent(params?: Record<string, unknown>, options?: RequestOptions): Promise<any>;
+  /** Creates a customer (with `fields`, e.g. a name) and returns its id. */
+  customer(fields?: Record<string, unknown>, options?: RequestOptions): Promise<string>;
   tokenize(secret: string, card?: Partial<{ number: string; exp_month: number; exp_year: number; cvc: string }>): Promise<Reply>;
   /** Create an intent, tokenize the card, confirm from the widget. */
   pay(number: string, params?: Record<string, unknown>, confirmExtra?: Record<string, unknown>): Promise<{ intent: any; confirm: Reply }>;
@@ -116,6 +118,11 @@ export async function boot(options: Partial<KassaOptions> = {}, dataDir?: string
       const r = await h.v1('POST', '/payment_intents', { amount: 12800, currency: 'cny', ...params }, o);
       if (r.status !== 200) throw new Error(`create failed: ${r.status} ${JSON.stringify(r.body)}`);
       return r.body;
+    },
+    async customer(fields = {}, o = {}) {
+      const r = await h.v1('POST', '/customers', fields, o);
+      if (r.status !== 200) throw new Error(`customer create failed: ${r.status} ${JSON.stringify(r.body)}`);
+      return r.body.id as string;
     },
     tokenize: (secret, card = {}) =>
       h.client('POST', '/tokens', secret, {

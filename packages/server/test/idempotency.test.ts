@@ -154,15 +154,16 @@ describe('idempotency: a retry after the provider did not answer resumes the req
     const h = await boot({ wrapProvider: timingOutAfterActing(lose) });
     try {
       // A returning customer's saved card: the server-side flow a retry could charge again.
-      const saved = await h.pay(CARDS.mastercardLimited, { customer: 'cus_retry', setup_future_usage: 'on_session', amount: 5000 });
+      const customer = await h.customer();
+      const saved = await h.pay(CARDS.mastercardLimited, { customer, setup_future_usage: 'on_session', amount: 5000 });
       assert.equal(saved.confirm.body.status, 'succeeded');
-      const pm = (await h.v1('GET', '/customers/cus_retry/payment_methods')).body.data[0].id as string;
+      const pm = (await h.v1('GET', `/customers/${customer}/payment_methods`)).body.data[0].id as string;
       const balance = () => h.kassa.sandboxAccount(CARDS.mastercardLimited, 'cny')?.balance;
       const before = balance();
 
       lose.add('authorize');
       lose.add('lookup');
-      const body = { amount: 3000, currency: 'cny', customer: 'cus_retry', payment_method: pm, confirm: true };
+      const body = { amount: 3000, currency: 'cny', customer, payment_method: pm, confirm: true };
       const first = await h.v1('POST', '/payment_intents', body, { idem: 'order-77' });
       assert.equal(first.status, 502, JSON.stringify(first.body));
       assert.equal(first.body.error.code, 'api_error');

@@ -48,7 +48,8 @@ describe(`kill -9 loop: ${CYCLES} SIGKILLs under concurrent load, every unanswer
   let base = '';
   let server: ChildKassa;
   let sk = '';
-  const savedCards = new Map<string, string>();
+  /** [customer, saved payment method] of each returning shopper. */
+  const savedCards: Array<[string, string]> = [];
   const stats = { sent: 0, answered: 0, refused: 0, lost: 0, conflicts: 0, kills: 0 };
   const unexpected: string[] = [];
   const done: Done[] = [];
@@ -94,8 +95,7 @@ describe(`kill -9 loop: ${CYCLES} SIGKILLs under concurrent load, every unanswer
     const kind = (['saved_card', 'widget', 'capture', 'void', 'refund'] as const)[n % 5] ?? 'saved_card';
     const order = `job-${n}`;
     const amount = 100 + n;
-    const customer = `cus_kill_${worker % CUSTOMERS}`;
-    const pm = savedCards.get(customer) ?? '';
+    const [customer, pm] = savedCards[worker % CUSTOMERS] ?? ['', ''];
     switch (kind) {
       case 'saved_card': {
         const body = { amount, currency: 'cny', customer, payment_method: pm, confirm: true, metadata: { order } };
@@ -152,14 +152,14 @@ describe(`kill -9 loop: ${CYCLES} SIGKILLs under concurrent load, every unanswer
     server = await ChildKassa.start(dir, port);
     sk = secretKeyOf(dir);
     for (let c = 0; c < CUSTOMERS; c++) {
-      const customer = `cus_kill_${c}`;
+      const customer = (await v1('POST', '/customers', { name: `Shopper ${c}` })).body.id as string;
       const intent = (await v1('POST', '/payment_intents', { amount: 100, currency: 'cny', customer, setup_future_usage: 'off_session' })).body;
       const token = await client('POST', '/tokens', intent.client_secret, {
         card: { number: [CARDS.visa, CARDS.amex, CARDS.jcb, CARDS.unionpay][c], exp_month: 12, exp_year: FUTURE_YEAR, cvc: c === 1 ? '1234' : '123' },
       });
       const paid = await client('POST', `/payment_intents/${intent.id}/confirm`, intent.client_secret, { payment_method: token.body.id });
       assert.equal(paid.body.status, 'succeeded');
-      savedCards.set(customer, (await v1('GET', `/customers/${customer}/payment_methods`)).body.data[0].id);
+      savedCards.push([customer, (await v1('GET', `/customers/${customer}/payment_methods`)).body.data[0].id]);
     }
   });
 

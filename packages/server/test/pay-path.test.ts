@@ -159,7 +159,7 @@ describe('pay path per sandbox card', () => {
   });
 
   it('the client view shows only what the widget needs', async () => {
-    const intent = await h.createIntent({ metadata: { internal: 'x' }, customer: 'cus_1', description: 'secret-ish' });
+    const intent = await h.createIntent({ metadata: { internal: 'x' }, customer: await h.customer(), description: 'secret-ish' });
     const view = await h.client('GET', `/payment_intents/${intent.id}`, intent.client_secret);
     assert.equal(view.status, 200);
     assert.deepEqual(Object.keys(view.body).sort(), [

@@ -28,9 +28,10 @@ describe('restart', () => {
       const first = await boot({}, dir);
       assert.ok(first.kassa.keys, 'keys shown on first start');
       const keysFile = readFileSync(first.kassa.keysFile, 'utf8');
-      const paid = await first.pay(CARDS.mastercardLimited, { customer: 'cus_r', setup_future_usage: 'on_session', amount: 5000 });
+      const customer = await first.customer();
+      const paid = await first.pay(CARDS.mastercardLimited, { customer, setup_future_usage: 'on_session', amount: 5000 });
       assert.equal(paid.confirm.body.status, 'succeeded');
-      const pending = await first.createIntent({ customer: 'cus_r', amount: 6000 });
+      const pending = await first.createIntent({ customer, amount: 6000 });
       const unusedToken = await first.tokenize(pending.client_secret, { number: CARDS.visa });
       await first.close();
 
@@ -291,11 +292,12 @@ describe('tokens', () => {
         }),
     });
     try {
-      const a = await h.createIntent({ customer: 'cus_t', setup_future_usage: 'on_session' });
+      const customer = await h.customer();
+      const a = await h.createIntent({ customer, setup_future_usage: 'on_session' });
       const token = await h.tokenize(a.client_secret);
       await h.client('POST', `/payment_intents/${a.id}/confirm`, a.client_secret, { payment_method: token.body.id });
-      const b = await h.createIntent({ customer: 'cus_t' });
-      const pm = (await h.v1('GET', '/customers/cus_t/payment_methods')).body.data[0].id;
+      const b = await h.createIntent({ customer });
+      const pm = (await h.v1('GET', `/customers/${customer}/payment_methods`)).body.data[0].id;
       await h.client('POST', `/payment_intents/${b.id}/confirm`, b.client_secret, { payment_method: pm });
       assert.deepEqual(seen, [{ cvc: true }, { cvc: false }], 'the CVC went to the issuer once; the saved card pays without');
 

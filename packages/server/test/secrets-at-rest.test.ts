@@ -35,15 +35,16 @@ class Capture extends Writable {
 async function runFlows(h: Awaited<ReturnType<typeof boot>>) {
   const secrets: string[] = [h.secretKey];
   // A saved card (customer + setup_future_usage), then a one-click payment with it.
-  const a = await h.createIntent({ customer: 'cus_scan', setup_future_usage: 'on_session' }, { idem: 'scan-create' });
+  const customer = await h.customer();
+  const a = await h.createIntent({ customer, setup_future_usage: 'on_session' }, { idem: 'scan-create' });
   secrets.push(a.client_secret);
   const tokenA = await h.client('POST', '/tokens', a.client_secret, { card: { number: PAN, exp_month: 11, exp_year: FUTURE_YEAR, cvc: CVC } });
   assert.equal(tokenA.status, 200);
   const paidA = await h.client('POST', `/payment_intents/${a.id}/confirm`, a.client_secret, { payment_method: tokenA.body.id }, { idem: 'scan-1' });
   assert.equal(paidA.body.status, 'succeeded');
-  const b = await h.createIntent({ customer: 'cus_scan' });
+  const b = await h.createIntent({ customer });
   secrets.push(b.client_secret);
-  const pm = (await h.v1('GET', '/customers/cus_scan/payment_methods')).body.data[0].id;
+  const pm = (await h.v1('GET', `/customers/${customer}/payment_methods`)).body.data[0].id;
   assert.equal((await h.client('POST', `/payment_intents/${b.id}/confirm`, b.client_secret, { payment_method: pm })).body.status, 'succeeded');
 
   // An Amex with a 4-digit CVC, manual capture, then capture.

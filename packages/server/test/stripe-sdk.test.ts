@@ -48,11 +48,12 @@ describe('the official stripe SDK against Kassa', () => {
   });
 
   it('creates an intent with every Stripe-style field and retrieves it as created', async () => {
+    const shopper = await stripe.customers.create({ name: 'Mei Lin', email: 'mei@example.com' });
     const created = await stripe.paymentIntents.create({
       amount: 12800,
       currency: 'cny',
       capture_method: 'manual',
-      customer: 'cus_sdk_create',
+      customer: shopper.id,
       setup_future_usage: 'off_session',
       description: 'Mooncakes ×2',
       metadata: { order_id: 'A-1001', 'shop:channel': 'web' },
@@ -63,7 +64,7 @@ describe('the official stripe SDK against Kassa', () => {
     assert.equal(created.amount, 12800, 'the form string "12800" arrives as a number');
     assert.equal(created.currency, 'cny');
     assert.equal(created.capture_method, 'manual');
-    assert.equal(created.customer, 'cus_sdk_create');
+    assert.equal(created.customer, shopper.id);
     assert.equal(created.setup_future_usage, 'off_session');
     assert.equal(created.description, 'Mooncakes ×2');
     assert.deepEqual(created.metadata, { order_id: 'A-1001', 'shop:channel': 'web' });
@@ -80,7 +81,7 @@ describe('the official stripe SDK against Kassa', () => {
   });
 
   it('confirms server-side with a card token, saves the card, and a partial capture releases the rest', async () => {
-    const customer = 'cus_sdk_partial';
+    const customer = (await stripe.customers.create()).id;
     const intent = await stripe.paymentIntents.create({ amount: 12800, currency: 'cny', capture_method: 'manual', customer, setup_future_usage: 'off_session' });
     const token = await tokenFor(intent, CARDS.mastercardLimited);
     const start = h.kassa.sandboxAccount(CARDS.mastercardLimited, 'cny')?.balance ?? 20000;

@@ -170,9 +170,10 @@ export interface IdempotencyKeyRef {
  * - `attempt_started`: a provider call was committed to (`attemptId`); the attempt row says
  *   whether it was settled;
  * - `intent_changed`: a local-only change was committed (a cancel that needed no provider call);
+ * - `object_written`: another object was made or changed (`objectId`: a customer, a payment method);
  * - `finished`: the answer is stored and replayed.
  */
-export type RecoveryPoint = 'started' | 'intent_created' | 'attempt_started' | 'intent_changed' | 'finished';
+export type RecoveryPoint = 'started' | 'intent_created' | 'attempt_started' | 'intent_changed' | 'object_written' | 'finished';
 
 /** A request's journal as the use cases read and extend it. */
 export interface Journal {
@@ -182,6 +183,7 @@ export interface Journal {
   recoveryPoint: RecoveryPoint;
   intentId: string | null;
   attemptId: string | null;
+  objectId: string | null;
 }
 
 /** A journal entry written with a local step, in its transaction. */
@@ -191,6 +193,7 @@ export interface JournalWrite {
   recoveryPoint: RecoveryPoint;
   intentId: string | null;
   attemptId: string | null;
+  objectId: string | null;
 }
 
 /** A running server process: it holds locks under work tokens `<id>.<n>` while its lease is current. */
@@ -230,14 +233,52 @@ export interface TokenRecord {
 export interface PaymentMethodRecord {
   id: string;
   merchantId: string;
-  customer: string;
+  /** The customer it is attached to; null for a card not (or no longer) saved for anyone. */
+  customer: string | null;
   vaultCardId: string;
   fingerprint: string;
   brand: CardBrand;
   last4: string;
   expMonth: number;
   expYear: number;
+  metadata: Record<string, string>;
+  /** When it was detached from its customer: it can never be used or attached again (Stripe's rule). */
+  detached: number | null;
   created: number;
+}
+
+export interface AddressRecord {
+  line1: string | null;
+  line2: string | null;
+  city: string | null;
+  state: string | null;
+  postal_code: string | null;
+  country: string | null;
+}
+
+export interface ShippingRecord {
+  name: string;
+  phone: string | null;
+  address: AddressRecord;
+  carrier?: string | null;
+  tracking_number?: string | null;
+}
+
+export interface CustomerRecord {
+  id: string;
+  merchantId: string;
+  email: string | null;
+  name: string | null;
+  description: string | null;
+  phone: string | null;
+  metadata: Record<string, string>;
+  address: AddressRecord | null;
+  shipping: ShippingRecord | null;
+  /** `invoice_settings.default_payment_method` at Stripe. */
+  defaultPaymentMethod: string | null;
+  deleted: boolean;
+  created: number;
+  updated: number;
 }
 
 export interface LedgerEntry {

@@ -16,7 +16,7 @@
  *
  * Every status change goes through `advance`, which consults core's transition table.
  */
-import { CANCELABLE, CONFIRMABLE, canTransition, PaymentStatus } from '@kassa/core';
+import { CANCELABLE, CONFIRMABLE, canTransition, detectBrand, PaymentStatus } from '@kassa/core';
 import type { DeclineCode } from '@kassa/core';
 import { hasPrefix } from '@kassa/core';
 import type { CreatePaymentIntent, CreateRefund } from '@kassa/core/wire';
@@ -30,12 +30,10 @@ import type {
   EventType as EventTypeT,
   FutureUsage,
   Journal,
-  JournalWrite,
   LastPaymentErrorRecord,
   OutboxEvent,
   PaymentIntentRecord,
   PaymentMethodRecord,
-  RecoveryPoint,
   TokenRecord,
 } from './model.js';
 import { EventType, SETTLED_ATTEMPT } from './model.js';
@@ -60,6 +58,7 @@ import { cardError } from './declines.js';
 import * as ledger from './ledger.js';
 import { newId, randomBase62 } from './ids.js';
 import { chargeView, eventObject, refundView } from './views.js';
+import { journalStep, recorded } from './journal.js';
 import { parseAuthorizeOutcome, parseCancelOutcome, parseCaptureOutcome, parseRefundOutcome } from './provider-outcomes.js';
 
 export interface DomainLogger {
@@ -80,12 +79,22 @@ export interface PaymentDeps {
   liveness: Liveness;
   /** Crash hooks for fault-injection tests. */
   faults?: FaultPoints;
+  /**
+   * Stripe's test payment methods and tokens (`pm_card_visa`, `tok_visa`, …) in test mode: the
+   * card number each stands for (a sandbox card), or null for any other id.
+   */
+  testCard?: (id: string) => string | null;
 }
 
-/** Where a confirmation's card comes from: a fresh token or a saved payment method. */
+/**
+ * Where a confirmation's card comes from: a token (from the card frame, or a Stripe test token),
+ * a customer's saved payment method, or a payment method made for this payment (a Stripe test
+ * payment method), which may be saved for the customer once the payment succeeds.
+ */
 type CardSource =
-  | { kind: 'token'; token: TokenRecord; card: OpenedCard }
-  | { kind: 'saved'; paymentMethod: PaymentMethodRecord; card: OpenedCard };
+  | { kind: 'token'; id: string; token: TokenRecord; card: OpenedCard }
+  | { kind: 'saved'; id: string; paymentMethod: PaymentMethodRecord; card: OpenedCard }
+  | { kind: 'fresh'; id: string; paymentMethod: PaymentMethodRecord; card: OpenedCard };
 
 /** A card ready for the provider: the CVC only on the first run after tokenizing. */
 type ProviderCardInput = OpenedCard & { cvc: Sensitive | undefined };
@@ -114,20 +123,6 @@ interface AttemptSpec {
 }
 
 const S = PaymentStatus;
-
-/** The journal entry for a step, if the request has a journal (an Idempotency-Key). */
-function journalStep(j: Journal | undefined, point: RecoveryPoint, made: { intentId?: string; attemptId?: string }): JournalWrite | undefined {
-  if (!j) return undefined;
-  return { ref: j.ref, owner: j.owner, recoveryPoint: point, intentId: made.intentId ?? j.intentId, attemptId: made.attemptId ?? j.attemptId };
-}
-
-/** Once the step committed, the in-memory journal says so too. */
-function recorded(j: Journal | undefined, write: JournalWrite | undefined): void {
-  if (!j || !write) return;
-  j.recoveryPoint = write.recoveryPoint;
-  j.intentId = write.intentId;
-  j.attemptId = write.attemptId;
-}
 
 const stillRunning = (intent?: PaymentIntentRecord) =>
   new KassaError(FailureKind.IdempotencyInFlight, 'idempotency_key_in_use', 'This request is still being completed; retry it in a moment.', {
@@ -160,6 +155,7 @@ export class PaymentIntents {
       throw missingParam('customer', 'setup_future_usage requires a customer to save the card for.');
     }
     if (input.confirm && !input.payment_method) throw missingParam('payment_method', 'confirm=true requires a payment_method.');
+    if (input.customer && !j?.intentId) await this.customerOf(merchantId, input.customer);
 
     // Resumed: the first run made the intent; it is never made again.
     if (j?.intentId) {
@@ -199,8 +195,9 @@ export class PaymentIntents {
       version: 1,
     };
     if (input.payment_method) {
-      // Attaching checks the method exists now rather than failing later at confirm.
-      await this.resolveCard(intent, input.payment_method);
+      // Attaching checks the method exists now rather than failing later at confirm (a test
+      // payment method is made into a real one only then, once per payment).
+      if (this.d.testCard?.(input.payment_method) == null) await this.resolveCard(intent, input.payment_method);
       intent = { ...intent, paymentMethod: input.payment_method, status: S.RequiresConfirmation };
     }
     const write = journalStep(j, 'intent_created', { intentId: intent.id });
@@ -244,7 +241,7 @@ export class PaymentIntents {
     }
     const source = await this.resolveCard(intent, paymentMethod);
     const futureUsage = input.setupFutureUsage ?? intent.setupFutureUsage;
-    const saveCard = source.kind === 'token' && futureUsage !== null && intent.customer !== null;
+    const saveCard = source.kind !== 'saved' && futureUsage !== null && intent.customer !== null;
 
     const settled = await this.startAttempt(
       intent,
@@ -255,7 +252,7 @@ export class PaymentIntents {
         resumeStatus: S.RequiresPaymentMethod,
         to: S.Processing,
         patch: {
-          paymentMethod,
+          paymentMethod: source.id,
           vaultCardId: source.card.vaultCardId,
           saveCard,
           setupFutureUsage: futureUsage,
@@ -1085,8 +1082,14 @@ export class PaymentIntents {
     if (intent.pendingOperation) throw unexpectedState(intent, action);
   }
 
-  /** Resolves `tok_…` (fresh, unused, this merchant's) or `pm_…` (this customer's saved card). */
+  /**
+   * Resolves `tok_…` (fresh, unused, this merchant's), `pm_…` (this customer's saved card) or a
+   * Stripe test id (`tok_visa`, `pm_card_visa`), made into a real token or payment method of
+   * this merchant (Stripe makes a new one each time it is used).
+   */
   private async resolveCard(intent: PaymentIntentRecord, paymentMethod: string): Promise<CardSource> {
+    const testNumber = this.d.testCard?.(paymentMethod) ?? null;
+    if (testNumber !== null) return this.testSource(intent, paymentMethod, testNumber);
     if (paymentMethod.startsWith('tok_')) {
       const token = await this.d.store.getToken(paymentMethod);
       if (!token || token.merchantId !== intent.merchantId) throw notFound('token', paymentMethod, 'payment_method');
@@ -1096,15 +1099,42 @@ export class PaymentIntents {
       if (token.expiresAt <= this.d.clock.now()) {
         throw invalidParam('payment_method', 'This token has expired; tokenize the card again.', 'token_expired');
       }
-      return { kind: 'token', token, card: await this.d.vault.open(token.vaultCardId, intent.merchantId) };
+      return { kind: 'token', id: token.id, token, card: await this.d.vault.open(token.vaultCardId, intent.merchantId) };
     }
     if (paymentMethod.startsWith('pm_')) {
       const pm = await this.d.store.getPaymentMethod(intent.merchantId, paymentMethod);
       // Another customer's card is as unknown to this intent as a card that does not exist.
-      if (!pm || pm.customer !== intent.customer) throw notFound('payment_method', paymentMethod, 'payment_method');
-      return { kind: 'saved', paymentMethod: pm, card: await this.d.vault.open(pm.vaultCardId, intent.merchantId) };
+      if (!pm || (pm.customer !== null && pm.customer !== intent.customer)) throw notFound('payment_method', paymentMethod, 'payment_method');
+      if (pm.customer === null) {
+        // Stripe's rule: a payment method used without a customer, or detached from one, is spent.
+        throw invalidParam(
+          'payment_method',
+          'The provided PaymentMethod was previously used without being attached to a customer, or was detached from one. It may not be used again.',
+          'payment_method_unexpected_state',
+        );
+      }
+      return { kind: 'saved', id: pm.id, paymentMethod: pm, card: await this.d.vault.open(pm.vaultCardId, intent.merchantId) };
     }
     throw invalidParam('payment_method', "payment_method must be a token ('tok_…') or a saved payment method ('pm_…').");
+  }
+
+  /** A Stripe test token or payment method, as a real one of this merchant with its sandbox card. */
+  private async testSource(intent: PaymentIntentRecord, id: string, digits: string): Promise<CardSource> {
+    const card = { digits, brand: detectBrand(digits), expMonth: 12, expYear: new Date(this.d.clock.now()).getUTCFullYear() + 5 };
+    if (id.startsWith('tok_')) {
+      const made = await this.d.vault.tokenize(intent.merchantId, { ...card, cvc: card.brand === 'amex' ? '1234' : '123' });
+      const token = await this.d.store.getToken(made.id);
+      if (!token) throw new Error(`token ${made.id} vanished`);
+      return { kind: 'token', id: token.id, token, card: await this.d.vault.open(token.vaultCardId, intent.merchantId) };
+    }
+    const pm = await this.d.vault.createPaymentMethod(intent.merchantId, card);
+    return { kind: 'fresh', id: pm.id, paymentMethod: pm, card: await this.d.vault.open(pm.vaultCardId, intent.merchantId) };
+  }
+
+  /** The customer an intent names: it must exist, and not be deleted. */
+  private async customerOf(merchantId: string, id: string): Promise<void> {
+    const customer = await this.d.store.getCustomer(merchantId, id);
+    if (!customer || customer.deleted) throw notFound('customer', id, 'customer');
   }
 
   /** The card an authorization of this intent used, for a call made again. */
@@ -1124,6 +1154,9 @@ export class PaymentIntents {
     if (!card) return undefined;
     const existing = await this.d.store.findPaymentMethod(intent.merchantId, intent.customer, card.fingerprint);
     if (existing) return existing;
+    // A payment method made for this payment (a test payment method) is the one attached.
+    const made = intent.paymentMethod?.startsWith('pm_') ? await this.d.store.getPaymentMethod(intent.merchantId, intent.paymentMethod) : null;
+    if (made && made.customer === null && made.detached === null && made.vaultCardId === card.id) return { ...made, customer: intent.customer };
     return {
       id: newId('pm'),
       merchantId: intent.merchantId,
@@ -1134,6 +1167,8 @@ export class PaymentIntents {
       last4: card.last4,
       expMonth: card.expMonth,
       expYear: card.expYear,
+      metadata: {},
+      detached: null,
       created: now,
     };
   }
@@ -1204,6 +1239,8 @@ export class PaymentIntents {
         return stillRunning();
       case 'refund_exceeds_captured':
         return invalidParam('amount', 'The refunds of this charge would exceed what was captured.', 'amount_too_large');
+      case 'payment_method_unavailable':
+        return invalidParam('payment_method', 'The payment method cannot be attached.', 'payment_method_unexpected_state');
       case 'stale_intent':
         return new KassaError(
           FailureKind.InvalidState,

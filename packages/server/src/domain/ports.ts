@@ -4,6 +4,7 @@
  */
 import { inspect } from 'node:util';
 import type { CardBrand, Currency, DeclineCode } from '@kassa/core';
+import type { PaymentMethodRecord } from './model.js';
 
 /**
  * A secret value (card number, CVC) that cannot be logged or serialized by accident:
@@ -117,6 +118,11 @@ export interface CardVault {
     merchantId: string,
     card: { digits: string; brand: CardBrand; expMonth: number; expYear: number; cvc: string },
   ): Promise<{ id: string; created: number; expiresAt: number }>;
+  /** Encrypts and stores a card as a payment method of no customer (Stripe's test payment methods). */
+  createPaymentMethod(
+    merchantId: string,
+    card: { digits: string; brand: CardBrand; expMonth: number; expYear: number },
+  ): Promise<PaymentMethodRecord>;
   /** Decrypts the card behind a vault id (a token's or a saved payment method's). */
   open(vaultCardId: string, merchantId: string): Promise<OpenedCard>;
   /** Hands out the CVC held for a token and forgets it: a CVC is used at most once. */
@@ -153,6 +159,7 @@ export interface Liveness {
 /** The steps around which a process may die: each commit and each provider call, before and after. */
 export type FaultStep =
   | 'create'
+  | 'object'
   | 'attempt'
   | 'claim'
   | 'outcome'

@@ -2,8 +2,16 @@
  * Wire shapes built from records: the merchant's full view, the widget's narrow view and
  * the event body. Timestamps on the wire are Unix seconds, as Stripe's are.
  */
-import type { ChargeObject, ClientPaymentIntent, PaymentIntentObject, RefundObject } from '@kassa/core/wire';
-import type { ChargeRecord, PaymentIntentRecord, PaymentMethodRecord, RefundRecord } from './model.js';
+import type {
+  ChargeObject,
+  ClientPaymentIntent,
+  CustomerObject,
+  DeletedCustomerObject,
+  PaymentIntentObject,
+  PaymentMethodObject,
+  RefundObject,
+} from '@kassa/core/wire';
+import type { ChargeRecord, CustomerRecord, PaymentIntentRecord, PaymentMethodRecord, RefundRecord } from './model.js';
 
 export const seconds = (ms: number): number => Math.floor(ms / 1000);
 
@@ -111,13 +119,34 @@ export function clientView(intent: PaymentIntentRecord, saved: PaymentMethodReco
   };
 }
 
-export function paymentMethodView(pm: PaymentMethodRecord) {
+export function paymentMethodView(pm: PaymentMethodRecord): PaymentMethodObject {
   return {
     id: pm.id,
-    object: 'payment_method' as const,
-    type: 'card' as const,
+    object: 'payment_method',
+    type: 'card',
     customer: pm.customer,
     card: { brand: pm.brand, last4: pm.last4, exp_month: pm.expMonth, exp_year: pm.expYear },
+    billing_details: { address: null, email: null, name: null, phone: null },
+    metadata: pm.metadata,
     created: seconds(pm.created),
+    livemode: false,
+  };
+}
+
+export function customerView(c: CustomerRecord): CustomerObject | DeletedCustomerObject {
+  if (c.deleted) return { id: c.id, object: 'customer', deleted: true };
+  return {
+    id: c.id,
+    object: 'customer',
+    email: c.email,
+    name: c.name,
+    description: c.description,
+    phone: c.phone,
+    metadata: c.metadata,
+    address: c.address,
+    shipping: c.shipping ? { name: c.shipping.name, phone: c.shipping.phone, address: c.shipping.address } : null,
+    invoice_settings: { default_payment_method: c.defaultPaymentMethod },
+    created: seconds(c.created),
+    livemode: false,
   };
 }

@@ -6,6 +6,7 @@ import express from 'express';
 import type { Express, Router } from 'express';
 import type { PaymentIntents } from '../domain/payment-intents.js';
 import type { Merchants } from '../domain/merchants.js';
+import type { Customers } from '../domain/customers.js';
 import type { CardVault, Clock, FaultPoints, Liveness } from '../domain/ports.js';
 import type { Store } from '../store/port.js';
 import type { Logger } from '../logger.js';
@@ -17,6 +18,7 @@ import { Idempotency } from './idempotency.js';
 import { requestLogger } from './logging.js';
 import { apiHeaders } from './security.js';
 import { merchantRouter } from './routes/merchant.js';
+import { customersRouter } from './routes/customers.js';
 import { clientRouter } from './routes/client.js';
 import { pagesRouter } from './routes/pages.js';
 
@@ -24,6 +26,7 @@ export interface AppDeps {
   store: Store;
   payments: PaymentIntents;
   merchants: Merchants;
+  customers: Customers;
   vault: CardVault;
   clock: Clock;
   /** Work tokens: who holds an idempotency key, and whether they still work on it. */
@@ -57,6 +60,7 @@ export function createApp(deps: AppDeps): Express {
     merchantAuth(deps.merchants),
     ...bodyParsers({ form: true }),
     merchantRouter({ payments: deps.payments, clientSecrets: deps.clientSecrets, idempotency }),
+    customersRouter({ customers: deps.customers, idempotency }),
   );
 
   app.use(

@@ -96,7 +96,7 @@ export class Idempotency {
       const begun = await this.store.beginIdempotent(ref, hash, owner, this.clock.now());
       switch (begun.state) {
         case 'started':
-          return { journal: { ref, owner, recoveryPoint: 'started', intentId: null, attemptId: null } };
+          return { journal: { ref, owner, recoveryPoint: 'started', intentId: null, attemptId: null, objectId: null } };
         case 'done':
           return { replay: { status: begun.status, body: begun.body } };
         case 'mismatch':
@@ -108,7 +108,9 @@ export class Idempotency {
         case 'unfinished': {
           if (begun.lockedBy !== null && (await this.liveness.isWorking(begun.lockedBy))) throw inFlight();
           if (await this.store.takeOverIdempotent(ref, begun.lockedBy, owner, this.clock.now())) {
-            return { journal: { ref, owner, recoveryPoint: begun.recoveryPoint, intentId: begun.intentId, attemptId: begun.attemptId } };
+            return {
+              journal: { ref, owner, recoveryPoint: begun.recoveryPoint, intentId: begun.intentId, attemptId: begun.attemptId, objectId: begun.objectId },
+            };
           }
           break;
         }

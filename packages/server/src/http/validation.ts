@@ -22,8 +22,27 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
   return cur;
 }
 
+type Issue = z.core.$ZodIssue;
+
+/**
+ * The issue to report. A union (`'' | address`: Stripe's "empty string unsets") fails as a whole;
+ * the branch that got furthest into the input names the real problem (`shipping[name]` missing,
+ * not "shipping is invalid").
+ */
+function specific(issue: Issue): Issue {
+  if (issue.code !== 'invalid_union' || issue.errors.length === 0) return issue;
+  let best: Issue | undefined;
+  for (const branch of issue.errors) {
+    const first = branch[0];
+    if (first && (!best || first.path.length > best.path.length)) best = first;
+  }
+  if (!best || best.path.length === 0) return issue;
+  return specific({ ...best, path: [...issue.path, ...best.path] } as Issue);
+}
+
 export function zodError(error: z.ZodError, input: unknown): KassaError {
-  const issue = error.issues[0];
+  const first = error.issues[0];
+  const issue = first ? specific(first) : undefined;
   if (!issue) return new KassaError(FailureKind.InvalidRequest, 'parameter_invalid', 'Invalid request.');
   if (issue.code === 'unrecognized_keys') {
     const param = formatParam([...issue.path, issue.keys[0] ?? '']);

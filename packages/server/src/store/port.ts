@@ -7,6 +7,7 @@
 import type {
   AttemptRecord,
   ChargeRecord,
+  CustomerRecord,
   RefundRecord,
   DiscrepancyRecord,
   IdempotencyKeyRef,
@@ -29,7 +30,7 @@ export type { IdempotencyKeyRef } from '../domain/model.js';
  * or the idempotency key's lock is no longer held by the writer (another request took over).
  */
 export class StoreConflict extends Error {
-  constructor(readonly reason: 'stale_intent' | 'token_unavailable' | 'lock_lost' | 'refund_exceeds_captured') {
+  constructor(readonly reason: 'stale_intent' | 'token_unavailable' | 'lock_lost' | 'refund_exceeds_captured' | 'payment_method_unavailable') {
     super(`store conflict: ${reason}`);
     this.name = 'StoreConflict';
   }
@@ -47,8 +48,9 @@ export interface IntentChange {
   ledger?: LedgerTransaction;
   events?: OutboxEvent[];
   /**
-   * Saves the card for the customer. If the same card is already saved (another request saved
-   * it first), the intent is pointed at that row instead: see the returned intent.
+   * Saves the card for the customer: inserts the row, or attaches the existing unattached row
+   * with this id. If the same card is already saved for the customer (another request saved it
+   * first), the intent is pointed at that row instead: see the returned intent.
    */
   savePaymentMethod?: PaymentMethodRecord;
   /** The request's recovery point, written only while its owner still holds the key (else `lock_lost`). */
@@ -68,7 +70,14 @@ export type IdempotencyBegin =
   | { state: 'mismatch' }
   | { state: 'done'; status: number; body: string }
   /** An earlier request with this key never stored an answer; `lockedBy` holds it, if anyone. */
-  | { state: 'unfinished'; lockedBy: string | null; recoveryPoint: RecoveryPoint; intentId: string | null; attemptId: string | null };
+  | {
+      state: 'unfinished';
+      lockedBy: string | null;
+      recoveryPoint: RecoveryPoint;
+      intentId: string | null;
+      attemptId: string | null;
+      objectId: string | null;
+    };
 
 export interface ApiKeyRecord {
   hash: string;
@@ -110,7 +119,8 @@ export interface Store {
   refundsForCharge(chargeId: string): Promise<RefundRecord[]>;
 
   // vault
-  insertVaultCard(card: VaultCardRecord, token: TokenRecord): Promise<void>;
+  /** Stores a sealed card with the token that names it, or with a payment method row (test payment methods). */
+  insertVaultCard(card: VaultCardRecord, token: TokenRecord | null, paymentMethod?: PaymentMethodRecord): Promise<void>;
   getVaultCard(id: string): Promise<VaultCardRecord | null>;
   getToken(id: string): Promise<TokenRecord | null>;
 
@@ -118,6 +128,25 @@ export interface Store {
   getPaymentMethod(merchantId: string, id: string): Promise<PaymentMethodRecord | null>;
   findPaymentMethod(merchantId: string, customer: string, fingerprint: string): Promise<PaymentMethodRecord | null>;
   listPaymentMethods(merchantId: string, customer: string): Promise<PaymentMethodRecord[]>;
+  /** Attaches an unattached, never-detached payment method; false (nothing written) if it is attached or was detached. */
+  attachPaymentMethod(merchantId: string, id: string, customer: string, journal?: JournalWrite): Promise<boolean>;
+  /**
+   * Detaches it for good (it cannot be used or attached again) and clears it as its customer's
+   * default; false (nothing written) if it was not attached.
+   */
+  detachPaymentMethod(merchantId: string, id: string, now: number, journal?: JournalWrite): Promise<boolean>;
+  setPaymentMethodMetadata(merchantId: string, id: string, metadata: Record<string, string>, journal?: JournalWrite): Promise<void>;
+
+  // customers
+  /**
+   * Inserts (or updates) the customer and, in the same transaction, attaches `attach` to it;
+   * fails with StoreConflict `payment_method_unavailable` (nothing written) if that cannot be attached.
+   */
+  insertCustomer(customer: CustomerRecord, options?: { attach?: string | undefined; journal?: JournalWrite | undefined }): Promise<void>;
+  getCustomer(merchantId: string, id: string): Promise<CustomerRecord | null>;
+  updateCustomer(customer: CustomerRecord, options?: { attach?: string | undefined; journal?: JournalWrite | undefined }): Promise<void>;
+  /** Marks the customer deleted and detaches its payment methods, in one transaction. */
+  deleteCustomer(merchantId: string, id: string, now: number): Promise<void>;
 
   // idempotency keys (request journals)
   /** Inserts the key locked by `owner`, or reports what an earlier request left. */

@@ -10,6 +10,7 @@ import type { CardVault, OpenedCard } from '../domain/ports.js';
 import type { Store } from '../store/port.js';
 import type { Clock } from '../domain/ports.js';
 import { newId } from '../domain/ids.js';
+import type { PaymentMethodRecord, VaultCardRecord } from '../domain/model.js';
 import { FailureKind, KassaError } from '../domain/errors.js';
 import { fingerprint, open, seal } from './cipher.js';
 
@@ -47,25 +48,50 @@ export class Vault implements CardVault {
     card: { digits: string; brand: CardBrand; expMonth: number; expYear: number; cvc: string },
   ): Promise<{ id: string; created: number; expiresAt: number }> {
     const now = this.clock.now();
-    const vaultCardId = newId('card');
-    const sealed = seal(this.#key, card.digits, `${vaultCardId}|${merchantId}`);
-    const token = { id: newId('tok'), merchantId, vaultCardId, created: now, expiresAt: now + TOKEN_TTL_MS, usedAt: null };
-    await this.store.insertVaultCard(
-      {
-        id: vaultCardId,
-        merchantId,
-        ...sealed,
-        fingerprint: fingerprint(this.#fingerprintKey, card.digits),
-        brand: card.brand,
-        last4: card.digits.slice(-4),
-        expMonth: card.expMonth,
-        expYear: card.expYear,
-        created: now,
-      },
-      token,
-    );
+    const sealed = this.#seal(merchantId, card, now);
+    const token = { id: newId('tok'), merchantId, vaultCardId: sealed.id, created: now, expiresAt: now + TOKEN_TTL_MS, usedAt: null };
+    await this.store.insertVaultCard(sealed, token);
     this.#cvcs.set(token.id, { cvc: new Sensitive(card.cvc), expiresAt: token.expiresAt });
     return { id: token.id, created: token.created, expiresAt: token.expiresAt };
+  }
+
+  async createPaymentMethod(
+    merchantId: string,
+    card: { digits: string; brand: CardBrand; expMonth: number; expYear: number },
+  ): Promise<PaymentMethodRecord> {
+    const now = this.clock.now();
+    const sealed = this.#seal(merchantId, card, now);
+    const pm: PaymentMethodRecord = {
+      id: newId('pm'),
+      merchantId,
+      customer: null,
+      vaultCardId: sealed.id,
+      fingerprint: sealed.fingerprint,
+      brand: sealed.brand,
+      last4: sealed.last4,
+      expMonth: sealed.expMonth,
+      expYear: sealed.expYear,
+      metadata: {},
+      detached: null,
+      created: now,
+    };
+    await this.store.insertVaultCard(sealed, null, pm);
+    return pm;
+  }
+
+  #seal(merchantId: string, card: { digits: string; brand: CardBrand; expMonth: number; expYear: number }, now: number): VaultCardRecord {
+    const id = newId('card');
+    return {
+      id,
+      merchantId,
+      ...seal(this.#key, card.digits, `${id}|${merchantId}`),
+      fingerprint: fingerprint(this.#fingerprintKey, card.digits),
+      brand: card.brand,
+      last4: card.digits.slice(-4),
+      expMonth: card.expMonth,
+      expYear: card.expYear,
+      created: now,
+    };
   }
 
   async open(vaultCardId: string, merchantId: string): Promise<OpenedCard> {

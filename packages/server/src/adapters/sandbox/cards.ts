@@ -32,3 +32,42 @@ export const SANDBOX_CARDS: Readonly<Record<string, CardBehavior>> = {
 export function behaviorFor(digits: string): CardBehavior {
   return SANDBOX_CARDS[digits] ?? { kind: 'approve', balanceMajor: PLENTY };
 }
+
+/**
+ * Stripe's test payment methods and tokens, each standing for a sandbox card, so a merchant's
+ * existing Stripe test suite runs against the sandbox unchanged (test mode only). Stripe's
+ * names; the outcome is the sandbox card's (see SANDBOX_CARDS).
+ */
+export const STRIPE_TEST_IDS: Readonly<Record<string, string>> = {
+  pm_card_visa: '4242424242424242',
+  pm_card_visa_debit: '4000056655665556',
+  pm_card_mastercard: '5200828282828210',
+  pm_card_mastercard_debit: '5200828282828210',
+  pm_card_amex: '378282246310005',
+  pm_card_unionpay: '6200000000000005',
+  pm_card_jcb: '3566002020360505',
+  pm_card_chargeDeclined: '4000000000000002',
+  pm_card_chargeDeclinedInsufficientFunds: '4000000000009995',
+  pm_card_visa_chargeDeclinedInsufficientFunds: '4000000000009995',
+  pm_card_chargeDeclinedExpiredCard: '4000000000000069',
+  pm_card_chargeDeclinedIncorrectCvc: '4000000000000127',
+  pm_card_chargeDeclinedProcessingError: '4000000000000119',
+  pm_card_threeDSecure2Required: '4000000000003220',
+  pm_card_authenticationRequired: '4000000000003220',
+  tok_visa: '4242424242424242',
+  tok_visa_debit: '4000056655665556',
+  tok_mastercard: '5200828282828210',
+  tok_amex: '378282246310005',
+  tok_unionpay: '6200000000000005',
+  tok_jcb: '3566002020360505',
+  tok_chargeDeclined: '4000000000000002',
+  tok_chargeDeclinedInsufficientFunds: '4000000000009995',
+  tok_chargeDeclinedExpiredCard: '4000000000000069',
+  tok_chargeDeclinedIncorrectCvc: '4000000000000127',
+  tok_chargeDeclinedProcessingError: '4000000000000119',
+  tok_threeDSecure2Required: '4000000000003220',
+};
+
+export function stripeTestCard(id: string): string | null {
+  return Object.hasOwn(STRIPE_TEST_IDS, id) ? (STRIPE_TEST_IDS[id] ?? null) : null;
+}

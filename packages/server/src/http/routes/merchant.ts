@@ -11,11 +11,10 @@ import {
   confirmPaymentIntentSchema,
   createPaymentIntentSchema,
   createRefundSchema,
-  customerSchema,
 } from '@kassa/core/wire';
 import type { PaymentIntents } from '../../domain/payment-intents.js';
 import { notFound } from '../../domain/errors.js';
-import { chargeView, merchantView, paymentMethodView, refundView } from '../../domain/views.js';
+import { chargeView, merchantView, refundView } from '../../domain/views.js';
 import type { PaymentIntentRecord } from '../../domain/model.js';
 import type { ClientSecrets } from '../auth.js';
 import { merchantOf } from '../auth.js';
@@ -154,21 +153,6 @@ export function merchantRouter(deps: { payments: PaymentIntents; clientSecrets: 
       parseQuery(noQuerySchema, req);
       const { charge, intent } = await payments.retrieveCharge(merchantOf(res), String(req.params.id));
       res.json(chargeView(charge, intent));
-    })
-    .all(methodNotAllowed('GET'));
-
-  router
-    .route('/customers/:customer/payment_methods')
-    .get(async (req, res) => {
-      const customer = customerSchema.safeParse(req.params.customer);
-      if (!customer.success) throw notFound('customer', String(req.params.customer));
-      const methods = await payments.listPaymentMethods(merchantOf(res), customer.data);
-      res.json({
-        object: 'list',
-        url: `/v1/customers/${customer.data}/payment_methods`,
-        has_more: false,
-        data: methods.map(paymentMethodView),
-      });
     })
     .all(methodNotAllowed('GET'));
 

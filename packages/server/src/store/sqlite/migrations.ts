@@ -280,4 +280,88 @@ export const MIGRATIONS: readonly Migration[] = [
         BEGIN SELECT RAISE(ABORT, 'refunds exceed the captured amount'); END;
     `,
   },
+  {
+    version: 4,
+    name: 'customers; payment methods that can be detached',
+    sql: /* sql */ `
+      CREATE TABLE customers (
+        id TEXT NOT NULL,
+        merchant_id TEXT NOT NULL REFERENCES merchants(id),
+        email TEXT,
+        name TEXT,
+        description TEXT,
+        phone TEXT,
+        metadata TEXT NOT NULL,
+        address TEXT,
+        shipping TEXT,
+        default_payment_method TEXT,
+        deleted INTEGER NOT NULL DEFAULT 0 CHECK (deleted IN (0, 1)),
+        created INTEGER NOT NULL,
+        updated INTEGER NOT NULL,
+        PRIMARY KEY (merchant_id, id)
+      ) STRICT;
+      CREATE INDEX customers_created ON customers (merchant_id, created);
+      CREATE INDEX customers_email ON customers (merchant_id, email) WHERE email IS NOT NULL;
+
+      -- Customers named before they were objects (free-form ids on intents and saved cards) become
+      -- customers, so every reference keeps pointing at something.
+      INSERT INTO customers (id, merchant_id, metadata, created, updated)
+        SELECT customer, merchant_id, '{}', MIN(created), MIN(created) FROM (
+          SELECT customer, merchant_id, created FROM payment_intents WHERE customer IS NOT NULL
+          UNION ALL SELECT customer, merchant_id, created FROM payment_methods
+        ) GROUP BY merchant_id, customer;
+
+      -- A payment method may exist without a customer (a test payment method, a detached card):
+      -- the table is rebuilt with customer nullable and a detached time.
+      CREATE TABLE payment_methods_v4 (
+        id TEXT PRIMARY KEY,
+        merchant_id TEXT NOT NULL REFERENCES merchants(id),
+        customer TEXT,
+        vault_card_id TEXT NOT NULL REFERENCES vault_cards(id),
+        fingerprint TEXT NOT NULL,
+        brand TEXT NOT NULL,
+        last4 TEXT NOT NULL,
+        exp_month INTEGER NOT NULL,
+        exp_year INTEGER NOT NULL,
+        metadata TEXT NOT NULL DEFAULT '{}',
+        detached INTEGER,
+        created INTEGER NOT NULL,
+        UNIQUE (merchant_id, customer, fingerprint),
+        FOREIGN KEY (merchant_id, customer) REFERENCES customers (merchant_id, id)
+      ) STRICT;
+      INSERT INTO payment_methods_v4 (id, merchant_id, customer, vault_card_id, fingerprint, brand, last4, exp_month, exp_year, created)
+        SELECT id, merchant_id, customer, vault_card_id, fingerprint, brand, last4, exp_month, exp_year, created FROM payment_methods;
+      DROP TABLE payment_methods;
+      ALTER TABLE payment_methods_v4 RENAME TO payment_methods;
+      CREATE INDEX payment_methods_customer ON payment_methods (merchant_id, customer, created);
+
+      -- Journals name any object a request made or changed (a customer, a payment method), not
+      -- only intents and attempts: rebuilt for the new column and recovery point.
+      CREATE TABLE idempotency_keys_v4 (
+        merchant_id TEXT NOT NULL REFERENCES merchants(id),
+        scope TEXT NOT NULL,
+        key TEXT NOT NULL,
+        request_hash TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('in_flight', 'done')),
+        response_status INTEGER,
+        response_body TEXT,
+        created INTEGER NOT NULL,
+        locked_at INTEGER,
+        owner TEXT,
+        recovery_point TEXT NOT NULL DEFAULT 'started'
+          CHECK (recovery_point IN ('started', 'intent_created', 'attempt_started', 'intent_changed', 'object_written', 'finished')),
+        intent_id TEXT REFERENCES payment_intents(id),
+        attempt_id TEXT REFERENCES payment_attempts(id),
+        object_id TEXT,
+        updated INTEGER,
+        PRIMARY KEY (merchant_id, scope, key)
+      ) STRICT;
+      INSERT INTO idempotency_keys_v4 (merchant_id, scope, key, request_hash, status, response_status, response_body, created, locked_at,
+          owner, recovery_point, intent_id, attempt_id, updated)
+        SELECT merchant_id, scope, key, request_hash, status, response_status, response_body, created, locked_at,
+          owner, recovery_point, intent_id, attempt_id, updated FROM idempotency_keys;
+      DROP TABLE idempotency_keys;
+      ALTER TABLE idempotency_keys_v4 RENAME TO idempotency_keys;
+    `,
+  },
 ];

@@ -9,6 +9,7 @@ import type { Currency, PaymentStatus, CardBrand } from '@kassa/core';
 import type {
   AttemptRecord,
   ChargeRecord,
+  CustomerRecord,
   RefundRecord,
   DiscrepancyRecord,
   InstanceRecord,
@@ -164,9 +165,65 @@ function rowToPaymentMethod(r: Row): PaymentMethodRecord {
   return {
     id: r.id as string,
     merchantId: r.merchant_id as string,
-    customer: r.customer as string,
+    customer: (r.customer as string | null) ?? null,
     vaultCardId: r.vault_card_id as string,
+    metadata: JSON.parse(r.metadata as string) as Record<string, string>,
+    detached: (r.detached as number | null) ?? null,
     ...cardColumns(r),
+  };
+}
+
+function paymentMethodToRow(pm: PaymentMethodRecord) {
+  return {
+    id: pm.id,
+    merchant_id: pm.merchantId,
+    customer: pm.customer,
+    vault_card_id: pm.vaultCardId,
+    fingerprint: pm.fingerprint,
+    brand: pm.brand,
+    last4: pm.last4,
+    exp_month: pm.expMonth,
+    exp_year: pm.expYear,
+    metadata: JSON.stringify(pm.metadata),
+    created: pm.created,
+  };
+}
+
+const json = <T>(v: unknown): T | null => (v === null || v === undefined ? null : (JSON.parse(v as string) as T));
+
+function rowToCustomer(r: Row): CustomerRecord {
+  return {
+    id: r.id as string,
+    merchantId: r.merchant_id as string,
+    email: (r.email as string | null) ?? null,
+    name: (r.name as string | null) ?? null,
+    description: (r.description as string | null) ?? null,
+    phone: (r.phone as string | null) ?? null,
+    metadata: JSON.parse(r.metadata as string) as Record<string, string>,
+    address: json(r.address),
+    shipping: json(r.shipping),
+    defaultPaymentMethod: (r.default_payment_method as string | null) ?? null,
+    deleted: r.deleted === 1,
+    created: r.created as number,
+    updated: r.updated as number,
+  };
+}
+
+function customerToRow(c: CustomerRecord) {
+  return {
+    id: c.id,
+    merchant_id: c.merchantId,
+    email: c.email,
+    name: c.name,
+    description: c.description,
+    phone: c.phone,
+    metadata: JSON.stringify(c.metadata),
+    address: c.address ? JSON.stringify(c.address) : null,
+    shipping: c.shipping ? JSON.stringify(c.shipping) : null,
+    default_payment_method: c.defaultPaymentMethod,
+    deleted: c.deleted ? 1 : 0,
+    created: c.created,
+    updated: c.updated,
   };
 }
 
@@ -284,8 +341,9 @@ export class SqliteStore implements Store {
   readonly #applyIntentChange: (change: IntentChange) => PaymentIntentRecord;
   readonly #insertIntent: (intent: PaymentIntentRecord, events: OutboxEvent[], journal: JournalWrite | undefined) => void;
   readonly #createMerchant: (merchant: MerchantRecord, keys: ApiKeyRecord[]) => void;
-  readonly #insertVaultCard: (card: VaultCardRecord, token: TokenRecord) => void;
+  readonly #insertVaultCard: (card: VaultCardRecord, token: TokenRecord | null, paymentMethod: PaymentMethodRecord | undefined) => void;
   readonly #beginIdempotent: (ref: IdempotencyKeyRef, hash: string, owner: string, now: number) => IdempotencyBegin;
+  readonly #writeJournal: (j: JournalWrite | undefined, now: number) => void;
 
   constructor(path: string) {
     this.db = openSqlite(path, MIGRATIONS);
@@ -318,10 +376,12 @@ export class SqliteStore implements Store {
         recovery_point: j.recoveryPoint,
         intent_id: j.intentId,
         attempt_id: j.attemptId,
+        object_id: j.objectId,
         now,
       });
       if (written.changes !== 1) throw new StoreConflict('lock_lost');
     };
+    this.#writeJournal = writeJournal;
 
     this.#insertIntent = (intent, events, journal) => {
       const tx = this.db.transaction(() => {
@@ -342,23 +402,14 @@ export class SqliteStore implements Store {
         }
         if (c.savePaymentMethod) {
           const pm = c.savePaymentMethod;
-          const inserted = s.insertPaymentMethod.run({
-            id: pm.id,
-            merchant_id: pm.merchantId,
-            customer: pm.customer,
-            vault_card_id: pm.vaultCardId,
-            fingerprint: pm.fingerprint,
-            brand: pm.brand,
-            last4: pm.last4,
-            exp_month: pm.expMonth,
-            exp_year: pm.expYear,
-            created: pm.created,
-          });
-          // Another request saved the same card first: point the intent at the row that exists.
-          if (inserted.changes === 0 && intent.paymentMethod === pm.id) {
-            const existing = s.findPaymentMethod.get(pm.merchantId, pm.customer, pm.fingerprint) as Row | undefined;
-            if (!existing) throw new Error('saved payment method vanished inside its transaction');
-            intent = { ...intent, paymentMethod: existing.id as string };
+          const saved = s.findPaymentMethod.get(pm.merchantId, pm.customer, pm.fingerprint) as Row | undefined;
+          if (saved && saved.id !== pm.id) {
+            // Another request saved the same card first: point the intent at the row that exists.
+            if (intent.paymentMethod === pm.id) intent = { ...intent, paymentMethod: saved.id as string };
+          } else if (!saved) {
+            // A payment method made for this payment (a test payment method) is attached; else a new row.
+            const attached = pm.customer === null ? { changes: 0 } : s.attachPaymentMethod.run(pm.customer, pm.id, pm.merchantId);
+            if (attached.changes === 0) s.insertPaymentMethod.run(paymentMethodToRow(pm));
           }
         }
         const updated = s.updateIntent.run({ ...intentToRow(intent), expected_version: c.expectedVersion });
@@ -456,7 +507,7 @@ export class SqliteStore implements Store {
       tx();
     };
 
-    this.#insertVaultCard = (card, token) => {
+    this.#insertVaultCard = (card, token, paymentMethod) => {
       const tx = this.db.transaction(() => {
         s.insertVaultCard.run({
           id: card.id,
@@ -471,13 +522,16 @@ export class SqliteStore implements Store {
           exp_year: card.expYear,
           created: card.created,
         });
-        s.insertToken.run({
-          id: token.id,
-          merchant_id: token.merchantId,
-          vault_card_id: token.vaultCardId,
-          created: token.created,
-          expires_at: token.expiresAt,
-        });
+        if (token) {
+          s.insertToken.run({
+            id: token.id,
+            merchant_id: token.merchantId,
+            vault_card_id: token.vaultCardId,
+            created: token.created,
+            expires_at: token.expiresAt,
+          });
+        }
+        if (paymentMethod) s.insertPaymentMethod.run(paymentMethodToRow(paymentMethod));
       });
       tx();
     };
@@ -500,6 +554,7 @@ export class SqliteStore implements Store {
           recoveryPoint: row.recovery_point as RecoveryPoint,
           intentId: (row.intent_id as string | null) ?? null,
           attemptId: (row.attempt_id as string | null) ?? null,
+          objectId: (row.object_id as string | null) ?? null,
         };
       });
       return tx();
@@ -602,8 +657,8 @@ export class SqliteStore implements Store {
     }));
   }
 
-  async insertVaultCard(card: VaultCardRecord, token: TokenRecord): Promise<void> {
-    await this.#writes.run(() => this.#insertVaultCard(card, token));
+  async insertVaultCard(card: VaultCardRecord, token: TokenRecord | null, paymentMethod?: PaymentMethodRecord): Promise<void> {
+    await this.#writes.run(() => this.#insertVaultCard(card, token, paymentMethod));
   }
 
   async getVaultCard(id: string): Promise<VaultCardRecord | null> {
@@ -644,6 +699,74 @@ export class SqliteStore implements Store {
 
   async listPaymentMethods(merchantId: string, customer: string): Promise<PaymentMethodRecord[]> {
     return (this.#s.listPaymentMethods.all(merchantId, customer) as Row[]).map(rowToPaymentMethod);
+  }
+
+  async attachPaymentMethod(merchantId: string, id: string, customer: string, journal?: JournalWrite): Promise<boolean> {
+    const tx = this.db.transaction((): boolean => {
+      if (this.#s.attachPaymentMethod.run(customer, id, merchantId).changes !== 1) return false;
+      this.#writeJournal(journal, Date.now());
+      return true;
+    });
+    return this.#writes.run(() => tx());
+  }
+
+  async detachPaymentMethod(merchantId: string, id: string, now: number, journal?: JournalWrite): Promise<boolean> {
+    const tx = this.db.transaction((): boolean => {
+      const row = this.#s.getPaymentMethod.get(id, merchantId) as Row | undefined;
+      if (!row || row.customer === null) return false;
+      this.#s.detachPaymentMethod.run(now, id, merchantId);
+      this.#s.clearDefaultPaymentMethod.run(now, merchantId, row.customer, id);
+      this.#writeJournal(journal, now);
+      return true;
+    });
+    return this.#writes.run(() => tx());
+  }
+
+  async setPaymentMethodMetadata(merchantId: string, id: string, metadata: Record<string, string>, journal?: JournalWrite): Promise<void> {
+    const tx = this.db.transaction(() => {
+      this.#s.setPaymentMethodMetadata.run(JSON.stringify(metadata), id, merchantId);
+      this.#writeJournal(journal, Date.now());
+    });
+    await this.#writes.run(() => tx());
+  }
+
+  async insertCustomer(customer: CustomerRecord, options: { attach?: string | undefined; journal?: JournalWrite | undefined } = {}): Promise<void> {
+    await this.#writeCustomer(customer, 'insert', options);
+  }
+
+  async updateCustomer(customer: CustomerRecord, options: { attach?: string | undefined; journal?: JournalWrite | undefined } = {}): Promise<void> {
+    await this.#writeCustomer(customer, 'update', options);
+  }
+
+  /** The customer, the payment method attached with it, and the journal, in one transaction. */
+  async #writeCustomer(
+    customer: CustomerRecord,
+    how: 'insert' | 'update',
+    options: { attach?: string | undefined; journal?: JournalWrite | undefined },
+  ): Promise<void> {
+    const tx = this.db.transaction(() => {
+      const row = customerToRow(customer);
+      if (how === 'insert') this.#s.insertCustomer.run(row);
+      else this.#s.updateCustomer.run(row);
+      if (options.attach !== undefined && this.#s.attachPaymentMethod.run(customer.id, options.attach, customer.merchantId).changes !== 1) {
+        throw new StoreConflict('payment_method_unavailable');
+      }
+      this.#writeJournal(options.journal, customer.updated);
+    });
+    await this.#writes.run(() => tx());
+  }
+
+  async getCustomer(merchantId: string, id: string): Promise<CustomerRecord | null> {
+    const r = this.#s.getCustomer.get(merchantId, id) as Row | undefined;
+    return r ? rowToCustomer(r) : null;
+  }
+
+  async deleteCustomer(merchantId: string, id: string, now: number): Promise<void> {
+    const tx = this.db.transaction(() => {
+      this.#s.detachCustomerPaymentMethods.run(now, merchantId, id);
+      this.#s.deleteCustomer.run(now, merchantId, id);
+    });
+    await this.#writes.run(() => tx());
   }
 
   async beginIdempotent(ref: IdempotencyKeyRef, requestHash: string, owner: string, now: number): Promise<IdempotencyBegin> {
@@ -811,9 +934,21 @@ function prepare(db: Database) {
     getToken: st('SELECT * FROM tokens WHERE id = ?'),
     useToken: st(`UPDATE tokens SET used_at = @now
       WHERE id = @id AND merchant_id = @merchant_id AND used_at IS NULL AND expires_at > @now`),
-    insertPaymentMethod: st(`INSERT INTO payment_methods (id, merchant_id, customer, vault_card_id, fingerprint, brand, last4, exp_month, exp_year, created)
-      VALUES (@id, @merchant_id, @customer, @vault_card_id, @fingerprint, @brand, @last4, @exp_month, @exp_year, @created)
-      ON CONFLICT (merchant_id, customer, fingerprint) DO NOTHING`),
+    insertPaymentMethod: st(`INSERT INTO payment_methods (id, merchant_id, customer, vault_card_id, fingerprint, brand, last4, exp_month, exp_year, metadata, created)
+      VALUES (@id, @merchant_id, @customer, @vault_card_id, @fingerprint, @brand, @last4, @exp_month, @exp_year, @metadata, @created)`),
+    attachPaymentMethod: st('UPDATE payment_methods SET customer = ? WHERE id = ? AND merchant_id = ? AND customer IS NULL AND detached IS NULL'),
+    detachPaymentMethod: st('UPDATE payment_methods SET customer = NULL, detached = ? WHERE id = ? AND merchant_id = ? AND customer IS NOT NULL'),
+    detachCustomerPaymentMethods: st('UPDATE payment_methods SET customer = NULL, detached = ? WHERE merchant_id = ? AND customer = ?'),
+    setPaymentMethodMetadata: st('UPDATE payment_methods SET metadata = ? WHERE id = ? AND merchant_id = ?'),
+    insertCustomer: st(`INSERT INTO customers (id, merchant_id, email, name, description, phone, metadata, address, shipping, default_payment_method, deleted, created, updated)
+      VALUES (@id, @merchant_id, @email, @name, @description, @phone, @metadata, @address, @shipping, @default_payment_method, @deleted, @created, @updated)`),
+    getCustomer: st('SELECT * FROM customers WHERE merchant_id = ? AND id = ?'),
+    updateCustomer: st(`UPDATE customers SET email = @email, name = @name, description = @description, phone = @phone, metadata = @metadata,
+      address = @address, shipping = @shipping, default_payment_method = @default_payment_method, updated = @updated
+      WHERE merchant_id = @merchant_id AND id = @id AND deleted = 0`),
+    deleteCustomer: st('UPDATE customers SET deleted = 1, default_payment_method = NULL, updated = ? WHERE merchant_id = ? AND id = ?'),
+    clearDefaultPaymentMethod: st(`UPDATE customers SET default_payment_method = NULL, updated = ?
+      WHERE merchant_id = ? AND id = ? AND default_payment_method = ?`),
     getPaymentMethod: st('SELECT * FROM payment_methods WHERE id = ? AND merchant_id = ?'),
     findPaymentMethod: st('SELECT * FROM payment_methods WHERE merchant_id = ? AND customer = ? AND fingerprint = ?'),
     listPaymentMethods: st('SELECT * FROM payment_methods WHERE merchant_id = ? AND customer = ? ORDER BY created DESC, id'),
@@ -824,7 +959,7 @@ function prepare(db: Database) {
     takeOverIdem: st(`UPDATE idempotency_keys SET owner = @to, locked_at = @now, updated = @now
       WHERE merchant_id = @merchantId AND scope = @scope AND key = @key AND status = 'in_flight' AND owner IS @from`),
     journalIdem: st(`UPDATE idempotency_keys
-      SET recovery_point = @recovery_point, intent_id = @intent_id, attempt_id = @attempt_id, updated = @now
+      SET recovery_point = @recovery_point, intent_id = @intent_id, attempt_id = @attempt_id, object_id = @object_id, updated = @now
       WHERE merchant_id = @merchantId AND scope = @scope AND key = @key AND status = 'in_flight' AND owner = @owner`),
     finishIdem: st(`UPDATE idempotency_keys
       SET status = 'done', recovery_point = 'finished', response_status = @status, response_body = @body,
