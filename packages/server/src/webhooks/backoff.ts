@@ -2,7 +2,8 @@
  * When a failed delivery is tried again: exponential backoff with jitter, for about three days
  * from the event. The n-th retry waits between half and all of min(1 min × 2^(n−1), 8 h), so
  * retries spread out (no thundering herd when a receiver comes back) and slow down to a few
- * a day: about 17 attempts in all. A retry that would fall after the window is not made.
+ * a day: 17 to 26 attempts in all (about 20), the last one 64–72 h after the event. A retry
+ * that would fall after the window is not made.
  */
 
 export const RETRY_BASE_MS = 60_000;
