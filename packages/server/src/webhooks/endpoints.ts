@@ -160,8 +160,12 @@ export class WebhookEndpoints {
     return { endpoint, secret, previousExpires };
   }
 
-  /** A URL Kassa will send to: http(s), no credentials; for a live endpoint, https to a public address. */
-  private async assertTarget(raw: string, livemode: boolean): Promise<void> {
+  /**
+   * A URL Kassa will send to: http(s), no credentials; for a live endpoint, https to a public
+   * address. Routes call it before taking the Idempotency-Key too, so a refused URL is
+   * validation (nothing stored, the key stays free) rather than a stored answer.
+   */
+  async assertTarget(raw: string, livemode: boolean): Promise<void> {
     let url: URL;
     try {
       url = new URL(raw);

@@ -104,6 +104,7 @@ export function webhookEndpointsRouter(deps: { endpoints: WebhookEndpoints; secr
     .post(async (req, res) => {
       const merchantId = merchantOf(res);
       const input = parseBody(createSchema, req, res);
+      await endpoints.assertTarget(input.url, keyLivemode(res));
       await idempotency.respond(
         req,
         res,
@@ -139,6 +140,7 @@ export function webhookEndpointsRouter(deps: { endpoints: WebhookEndpoints; secr
       const merchantId = merchantOf(res);
       const id = endpointId(req.params.id);
       const input = parseBody(updateSchema, req, res);
+      if (input.url !== undefined) await endpoints.assertTarget(input.url, keyLivemode(res));
       await idempotency.respond(req, res, { merchantId, scope: 'v1' }, input, async () => ({
         status: 200,
         body: endpointView(
