@@ -113,18 +113,32 @@ export class WebhookWorker {
     await store.fanOutWebhookEvents(now);
     const due = await store.dueWebhookDeliveries(now, this.#concurrency * 4);
     const objects = new Set<string>();
-    const claimed: Array<{ delivery: DueWebhookDelivery; token: string }> = [];
+    const candidates: DueWebhookDelivery[] = [];
     for (const delivery of due) {
-      if (claimed.length >= this.#concurrency) break;
+      if (candidates.length >= this.#concurrency) break;
       // One delivery per object and endpoint in a round: the earliest, so their order holds.
       const object = `${delivery.endpointId}|${delivery.objectId}`;
       if (objects.has(object)) continue;
       objects.add(object);
       if (delivery.owner !== null && (await liveness.isWorking(delivery.owner))) continue;
-      const token = liveness.begin();
-      if (await store.claimWebhookDelivery(delivery.id, delivery.owner, token, now)) claimed.push({ delivery, token });
-      else liveness.end(token);
+      candidates.push(delivery);
     }
+    // Claimed together: the claims share one group commit (one fsync), not one each.
+    const claims = await Promise.all(
+      candidates.map(async (delivery) => {
+        const token = liveness.begin();
+        // A token that did not get its claim ends here, error or not: a token left running would
+        // keep whatever it holds from ever being taken over in this process.
+        const won = await store.claimWebhookDelivery(delivery.id, delivery.owner, token, now).catch((err: unknown) => {
+          this.#d.logger.error({ err, endpoint: delivery.endpointId, event: delivery.eventId }, 'could not claim a webhook delivery');
+          return false;
+        });
+        if (won) return { delivery, token };
+        liveness.end(token);
+        return null;
+      }),
+    );
+    const claimed = claims.filter((c): c is { delivery: DueWebhookDelivery; token: string } => c !== null);
     const attempts = claimed.map(({ delivery, token }) => {
       const attempt = this.#attempt(delivery, token).finally(() => {
         liveness.end(token);
