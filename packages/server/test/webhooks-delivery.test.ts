@@ -347,6 +347,37 @@ describe('webhook delivery', () => {
     }
   });
 
+  it('a receiver that hangs holds only its own slot: the worker delivers to others meanwhile, and the hung attempt times out and is retried', async () => {
+    const hung = await Receiver.start(() => new Promise<number>(() => undefined));
+    const fast = await Receiver.start();
+    const h = await boot({ webhookPollMs: 20, webhookTimeoutMs: 1500 });
+    try {
+      const slow = await createEndpoint(h, hung.url, ['payment_intent.created']);
+      await createEndpoint(h, fast.url, ['payment_intent.created']);
+      const started = Date.now();
+      await h.createIntent();
+      await hung.waitFor(1);
+      await fast.waitFor(1);
+      await h.createIntent();
+      await fast.waitFor(2);
+      assert.ok(Date.now() - started < 1400, 'both events reached the fast receiver while the slow one was still hanging');
+      for (let i = 0; i < 100; i++) {
+        const [d] = await h.kassa.webhookDeliveries(h.kassa.merchant, slow.id);
+        if ((d?.attempts.length ?? 0) > 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const deliveries = await h.kassa.webhookDeliveries(h.kassa.merchant, slow.id);
+      const timedOut = deliveries.find((d) => d.attempts.length > 0);
+      assert.equal(timedOut?.attempts[0]?.error, 'timed out');
+      assert.equal(timedOut?.attempts[0]?.outcome, 'retrying');
+      assert.ok((timedOut?.attempts[0]?.duration_ms ?? 0) >= 1400);
+    } finally {
+      await h.close();
+      await hung.close();
+      await fast.close();
+    }
+  });
+
   it('pending deliveries survive a restart on the same data directory and are delivered by the next start', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kassa-webhooks-restart-'));
     let status = 500;

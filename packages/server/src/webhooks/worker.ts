@@ -103,11 +103,16 @@ export class WebhookWorker {
   }
 
   /**
-   * One round: fan out, claim what is due, attempt it. Resolves to the number of attempts made
-   * and recorded (one that could not be recorded is due again, but only in a later round).
+   * One round: fan out, claim what is due (as many as there are free slots), attempt it. With
+   * `wait` (drain, tests) it resolves once the attempts are recorded, to the number recorded (one
+   * that could not be recorded is due again, but only in a later round). Without (the worker's
+   * own loop) it resolves to the number started, and the attempts run on: a slow receiver holds
+   * its slot, not the whole worker.
    */
-  async round(): Promise<number> {
+  async round(options: { wait: boolean } = { wait: true }): Promise<number> {
     if (this.#stop.signal.aborted) return 0;
+    const free = this.#concurrency - this.#inFlight.size;
+    if (free <= 0) return 0;
     const { store, liveness, clock } = this.#d;
     const now = clock.now();
     await store.fanOutWebhookEvents(now);
@@ -115,7 +120,7 @@ export class WebhookWorker {
     const objects = new Set<string>();
     const candidates: DueWebhookDelivery[] = [];
     for (const delivery of due) {
-      if (candidates.length >= this.#concurrency) break;
+      if (candidates.length >= free) break;
       // One delivery per object and endpoint in a round: the earliest, so their order holds.
       const object = `${delivery.endpointId}|${delivery.objectId}`;
       if (objects.has(object)) continue;
@@ -143,24 +148,27 @@ export class WebhookWorker {
       const attempt = this.#attempt(delivery, token).finally(() => {
         liveness.end(token);
         this.#inFlight.delete(attempt);
+        // A slot is free: the loop need not sleep out its pause.
+        this.#wake?.();
       });
       this.#inFlight.add(attempt);
       return attempt;
     });
+    if (!options.wait) return claimed.length;
     const recorded = await Promise.all(attempts);
     return recorded.filter(Boolean).length;
   }
 
   async #run(): Promise<void> {
     while (!this.#stop.signal.aborted) {
-      let attempted = 0;
+      let started = 0;
       try {
-        attempted = await this.round();
+        started = await this.round({ wait: false });
       } catch (err) {
         if (this.#stop.signal.aborted) return;
         this.#d.logger.error({ err }, 'webhook delivery round failed');
       }
-      if (attempted === 0) await this.#sleep(this.#pollMs);
+      if (started === 0) await this.#sleep(this.#pollMs);
     }
   }
 
