@@ -27,6 +27,11 @@ import { ClientSecrets } from './http/auth.js';
 import { createApp } from './http/app.js';
 import { htmlFormParsers } from './http/body.js';
 import { challengeHeaders } from './http/security.js';
+import { WebhookSecrets } from './webhooks/secrets.js';
+import { WebhookEndpoints } from './webhooks/endpoints.js';
+import { Events } from './webhooks/events.js';
+import { WebhookWorker } from './webhooks/worker.js';
+import { deliveryView } from './webhooks/views.js';
 
 export type { MerchantKeys } from './domain/merchants.js';
 export type { FaultPoint, FaultPoints, FaultStep, PaymentProvider, ProviderCapabilities } from './domain/ports.js';
@@ -65,6 +70,15 @@ export interface KassaOptions {
    * would find them.
    */
   recoverOnStart?: boolean;
+  /**
+   * How long the webhook worker pauses when nothing is due (default 1 s). 0 (a test seam):
+   * it never runs by itself, and only `deliverWebhooks()` delivers.
+   */
+  webhookPollMs?: number;
+  /** Test seam: the webhook retries' jitter, a number in [0, 1) (default Math.random). */
+  webhookRandom?: () => number;
+  /** Bound on one webhook attempt (default 15 s). */
+  webhookTimeoutMs?: number;
 }
 
 export interface KassaServer {
@@ -83,6 +97,10 @@ export interface KassaServer {
   sandboxAccount(cardNumber: string, currency: Currency): { balance: number; held: number } | null;
   /** Asks the provider about calls that failed on our side (intents `unknown`) and settles them; also runs at start and every minute. */
   recover(): Promise<number>;
+  /** Delivers every webhook due now (fan-out included) and resolves to the number of attempts made. */
+  deliverWebhooks(): Promise<number>;
+  /** The deliveries read model of one endpoint, newest first, with every attempt (a dashboard, tests). */
+  webhookDeliveries(merchantId: string, endpointId: string, limit?: number): Promise<Array<ReturnType<typeof deliveryView>>>;
   close(): Promise<void>;
 }
 
@@ -108,7 +126,10 @@ export async function startKassa(options: KassaOptions): Promise<KassaServer> {
     clock,
   });
   let instance: InstanceRegistry | undefined;
+  let webhookWorker: WebhookWorker | undefined;
   const closeAll = async () => {
+    // First: its attempts in flight give their deliveries back while the store is open.
+    await webhookWorker?.stop();
     vault.close();
     await instance?.stop();
     await sandbox.close();
@@ -140,6 +161,20 @@ export async function startKassa(options: KassaOptions): Promise<KassaServer> {
     });
     const customers = new Customers({ store, clock, vault, testCard: stripeTestCard, ...(options.faults ? { faults: options.faults } : {}) });
     const clientSecrets = new ClientSecrets(secrets.clientSecretKey, () => publicUrl, clock);
+    // Endpoint signing secrets are sealed under a key of their own, derived from the server secret.
+    const webhookSecrets = new WebhookSecrets(
+      Buffer.from(hkdfSync('sha256', secrets.serverSecret, Buffer.alloc(0), 'kassa webhook endpoint secrets', 32)),
+    );
+    const webhookEndpoints = new WebhookEndpoints({ store, clock, secrets: webhookSecrets });
+    const events = new Events(store);
+    webhookWorker = new WebhookWorker(
+      { store, secrets: webhookSecrets, liveness: instance, clock, logger },
+      {
+        ...(options.webhookPollMs !== undefined ? { pollMs: options.webhookPollMs } : {}),
+        ...(options.webhookRandom ? { random: options.webhookRandom } : {}),
+        ...(options.webhookTimeoutMs !== undefined ? { timeoutMs: options.webhookTimeoutMs } : {}),
+      },
+    );
 
     const defaults = await merchants.ensureDefault(config.allowedOrigins);
     const keysFile = join(config.dataDir, KEYS_FILE);
@@ -174,6 +209,7 @@ export async function startKassa(options: KassaOptions): Promise<KassaServer> {
       ownOrigins: () => (publicUrl ? [new URL(publicUrl).origin] : []),
       publicUrl: () => publicUrl,
       mounts: [{ path: '/sandbox', router: challengeRouter }],
+      webhooks: { endpoints: webhookEndpoints, events, secrets: webhookSecrets },
     });
 
     const server = createServer(app);
@@ -201,9 +237,12 @@ export async function startKassa(options: KassaOptions): Promise<KassaServer> {
       payments.recoverInterrupted({ unknownOlderThanMs: RECOVERY_AFTER_MS }).catch((err: unknown) => logger.error({ err }, 'recovery failed'));
     }, RECOVERY_AFTER_MS);
     recoveryTimer.unref();
+    // Deliveries left pending by an earlier run (or a crash) are in the database: this picks them up.
+    webhookWorker.start();
     logger.info({ url, publicUrl, dataDir: config.dataDir, allowedOrigins: config.allowedOrigins }, 'kassa listening');
 
     let closed = false;
+    const worker = webhookWorker;
     return {
       url,
       port,
@@ -214,6 +253,8 @@ export async function startKassa(options: KassaOptions): Promise<KassaServer> {
       createMerchant: (o = {}) => merchants.create({ allowedOrigins: o.allowedOrigins ?? config.allowedOrigins, ...(o.name ? { name: o.name } : {}) }),
       sandboxAccount: (cardNumber, currency) => sandbox.account(cardNumber, currency),
       recover: () => payments.recoverInterrupted({ unknownOlderThanMs: 0 }),
+      deliverWebhooks: () => worker.drain(),
+      webhookDeliveries: async (merchantId, endpointId, limit = 50) => (await store.webhookDeliveries(merchantId, endpointId, limit)).map(deliveryView),
       close: async () => {
         if (closed) return;
         closed = true;

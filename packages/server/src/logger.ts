@@ -45,6 +45,10 @@ export const REDACT_PATHS = [
   '*.serverSecret',
   '*.clientSecretKey',
   '*.vaultKey',
+  // webhook endpoint signing secrets (whsec_…) and the headers signed with them
+  'secret',
+  '*.secret',
+  '*.*.secret',
 ];
 
 export function createLogger(options: { level?: string; destination?: DestinationStream } = {}): Logger {

@@ -24,7 +24,9 @@ export const FailureKind = {
 export type FailureKind = (typeof FailureKind)[keyof typeof FailureKind];
 
 /** Codes Kassa adds to core's list for server-only situations. */
-export type ServerErrorCode = ErrorCode | 'widget_not_built' | 'form_token_invalid' | 'vault_unavailable';
+export type ServerErrorCode = ErrorCode | 'widget_not_built' | 'form_token_invalid' | 'vault_unavailable' | WebhookErrorCode;
+/** Webhook endpoints: a URL Kassa will not send to (Stripe's code), too many endpoints. */
+export type WebhookErrorCode = 'url_invalid' | 'webhook_endpoint_limit';
 
 export interface KassaErrorDetails {
   param?: string | undefined;

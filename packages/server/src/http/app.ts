@@ -21,6 +21,11 @@ import { merchantRouter } from './routes/merchant.js';
 import { customersRouter } from './routes/customers.js';
 import { clientRouter } from './routes/client.js';
 import { pagesRouter } from './routes/pages.js';
+import { webhookEndpointsRouter } from './routes/webhooks.js';
+import { eventsRouter } from './routes/events.js';
+import type { WebhookEndpoints } from '../webhooks/endpoints.js';
+import type { Events } from '../webhooks/events.js';
+import type { WebhookSecrets } from '../webhooks/secrets.js';
 
 export interface AppDeps {
   store: Store;
@@ -42,6 +47,8 @@ export interface AppDeps {
   publicUrl(): string;
   /** Extra routers mounted as they are, e.g. the sandbox issuer's 3-D Secure pages. */
   mounts?: Array<{ path: string; router: Router }>;
+  /** Webhook endpoints and events (/v1/webhook_endpoints, /v1/events). */
+  webhooks: { endpoints: WebhookEndpoints; events: Events; secrets: WebhookSecrets };
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -61,6 +68,8 @@ export function createApp(deps: AppDeps): Express {
     ...bodyParsers({ form: true }),
     merchantRouter({ payments: deps.payments, clientSecrets: deps.clientSecrets, idempotency }),
     customersRouter({ customers: deps.customers, idempotency }),
+    webhookEndpointsRouter({ endpoints: deps.webhooks.endpoints, secrets: deps.webhooks.secrets, idempotency }),
+    eventsRouter({ events: deps.webhooks.events }),
   );
 
   app.use(

@@ -56,6 +56,11 @@ export interface ErrorObject {
 export interface HttpResult {
   status: number;
   body: unknown;
+  /**
+   * What an idempotent request stores for its replays, when that must differ from what is sent:
+   * a secret shown once is stored sealed, and the route's `replay` opens it again.
+   */
+  stored?: unknown;
 }
 
 /** How a route shows a payment intent inside an error (merchant view or widget view). */

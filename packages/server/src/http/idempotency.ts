@@ -60,7 +60,8 @@ export class Idempotency {
   /**
    * Runs `handler` for this request and sends its result; with a key, at most one request
    * runs it at a time and it sees the key's journal. `input` is the parsed request body:
-   * what "same request" means.
+   * what "same request" means. `replay` turns a stored body back into the one to send, for
+   * a handler whose result stores something else (`HttpResult.stored`).
    */
   async respond(
     req: Request,
@@ -68,6 +69,7 @@ export class Idempotency {
     scope: { merchantId: string; scope: string },
     input: unknown,
     handler: (journal: Journal | undefined) => Promise<HttpResult>,
+    replay?: (storedBody: string) => Promise<string>,
   ): Promise<void> {
     const key = idempotencyKeyOf(req);
     if (key === undefined) {
@@ -80,7 +82,8 @@ export class Idempotency {
     try {
       const taken = await this.take(ref, hash, owner);
       if (taken.replay) {
-        res.status(taken.replay.status).set('Idempotent-Replayed', 'true').type('json').send(taken.replay.body);
+        const body = replay ? await replay(taken.replay.body) : taken.replay.body;
+        res.status(taken.replay.status).set('Idempotent-Replayed', 'true').type('json').send(body);
         return;
       }
       await this.run(res, taken.journal, handler);
@@ -142,7 +145,7 @@ export class Idempotency {
     if (final) {
       this.faults.reach('before:response');
       // false: another request took the key over meanwhile (we were thought dead); its answer stands.
-      await this.store.finishIdempotent(journal.ref, journal.owner, result.status, JSON.stringify(result.body), now);
+      await this.store.finishIdempotent(journal.ref, journal.owner, result.status, JSON.stringify(result.stored ?? result.body), now);
       this.faults.reach('after:response');
     } else {
       // If this write fails the key is still free for a retry: its owner token ends with this

@@ -23,7 +23,19 @@ import type {
   VaultCardRecord,
 } from '../domain/model.js';
 
+import type {
+  DueWebhookDelivery,
+  NewWebhookSecret,
+  StoredEvent,
+  WebhookAttemptResult,
+  WebhookDeliveryRecord,
+  WebhookEndpointRecord,
+  WebhookSecretRecord,
+} from '../domain/webhook-model.js';
+import type { Page, PageQuery } from './pages.js';
+
 export type { IdempotencyKeyRef } from '../domain/model.js';
+export type { Page, PageQuery } from './pages.js';
 
 /**
  * Thrown when a change lost a race: the row moved on since it was read, a token was used,
@@ -174,4 +186,45 @@ export interface Store {
   outboxFor(intentId: string): Promise<OutboxEvent[]>;
 
   close(): Promise<void>;
+
+  // webhooks
+  /**
+   * Inserts the endpoint with its first secret; it is fanned events written after this. 'limit'
+   * (nothing written) when the merchant already has `max` endpoints in this mode.
+   */
+  createWebhookEndpoint(endpoint: WebhookEndpointRecord, secret: NewWebhookSecret, creationKey: string | null, max: number): Promise<'created' | 'limit'>;
+  /** The endpoint an Idempotency-Key made (its hash), if its first run got that far. */
+  webhookEndpointByCreationKey(merchantId: string, creationKey: string): Promise<WebhookEndpointRecord | null>;
+  getWebhookEndpoint(merchantId: string, livemode: boolean, id: string): Promise<WebhookEndpointRecord | null>;
+  /** Writes url, events, description, metadata, status; false if the endpoint is gone. */
+  updateWebhookEndpoint(endpoint: WebhookEndpointRecord): Promise<boolean>;
+  /** Deletes the endpoint with its secrets, deliveries and attempts; false if there was none. */
+  deleteWebhookEndpoint(merchantId: string, livemode: boolean, id: string): Promise<boolean>;
+  listWebhookEndpoints(merchantId: string, livemode: boolean, query: PageQuery): Promise<Page<WebhookEndpointRecord>>;
+  /**
+   * Makes `secret` the current one. The previous secrets keep signing until `previousExpires`
+   * (or their own earlier expiry); at most `keep` secrets stay valid, the oldest expiring now.
+   */
+  rollWebhookSecret(endpointId: string, secret: NewWebhookSecret, previousExpires: number, keep: number): Promise<void>;
+  webhookSecretByCreationKey(endpointId: string, creationKey: string): Promise<WebhookSecretRecord | null>;
+  /** The secrets that sign at `now`, newest first. */
+  webhookSecrets(endpointId: string, now: number): Promise<WebhookSecretRecord[]>;
+  getEvent(merchantId: string, livemode: boolean, id: string): Promise<StoredEvent | null>;
+  /** `types`: exact types, or prefixes written `payment_intent.*`. */
+  listEvents(merchantId: string, livemode: boolean, query: PageQuery & { types?: string[] | undefined }): Promise<Page<StoredEvent>>;
+  /** Creates the deliveries for outbox events not yet fanned out to each enabled endpoint; returns how many. */
+  fanOutWebhookEvents(now: number): Promise<number>;
+  /**
+   * Pending deliveries due at `now` on enabled endpoints, oldest due first, leaving out any whose
+   * object has an earlier delivery to the same endpoint not yet attempted or in flight.
+   */
+  dueWebhookDeliveries(now: number, limit: number): Promise<DueWebhookDelivery[]>;
+  /** Moves the delivery's claim from `from` (null: unclaimed) to `to`; false if someone else moved it. */
+  claimWebhookDelivery(id: number, from: string | null, to: string, now: number): Promise<boolean>;
+  /** Gives a claimed delivery back without an attempt (shutdown): due again at once. */
+  releaseWebhookDelivery(id: number, owner: string, now: number): Promise<void>;
+  /** Records the attempt and the delivery's next state (and a 410's disabling) if `owner` still holds it. */
+  recordWebhookAttempt(result: WebhookAttemptResult): Promise<boolean>;
+  /** The read model: an endpoint's deliveries, newest first, with their attempts. */
+  webhookDeliveries(merchantId: string, endpointId: string, limit: number): Promise<WebhookDeliveryRecord[]>;
 }

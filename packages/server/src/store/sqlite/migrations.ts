@@ -364,4 +364,96 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE idempotency_keys_v4 RENAME TO idempotency_keys;
     `,
   },
+  {
+    version: 5,
+    name: 'webhooks',
+    sql: /* sql */ `
+      -- A merchant's receiver of events. seq orders lists (newest first) and is the cursor's
+      -- position; outbox_cursor is the last outbox seq this endpoint has been fanned out through
+      -- (set to the newest event at creation: an endpoint gets the events after it was made).
+      -- creation_key: SHA-256 of the Idempotency-Key that created it, so a retry whose first run
+      -- died after the insert answers with this endpoint instead of making a second one.
+      CREATE TABLE webhook_endpoints (
+        seq INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        merchant_id TEXT NOT NULL REFERENCES merchants(id),
+        livemode INTEGER NOT NULL CHECK (livemode IN (0, 1)),
+        url TEXT NOT NULL,
+        enabled_events TEXT NOT NULL,
+        description TEXT,
+        metadata TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('enabled', 'disabled')),
+        disabled_reason TEXT CHECK (disabled_reason IN ('merchant', 'gone')),
+        outbox_cursor INTEGER NOT NULL,
+        creation_key TEXT,
+        created INTEGER NOT NULL,
+        updated INTEGER NOT NULL,
+        UNIQUE (merchant_id, creation_key)
+      ) STRICT;
+      CREATE INDEX webhook_endpoints_merchant ON webhook_endpoints (merchant_id, livemode, seq);
+
+      -- Signing secrets, AES-256-GCM sealed (key: HKDF of the server secret; AAD: endpoint and
+      -- merchant). expires NULL is the current secret; a rolled one keeps signing until expires.
+      CREATE TABLE webhook_secrets (
+        id INTEGER PRIMARY KEY,
+        endpoint_id TEXT NOT NULL REFERENCES webhook_endpoints(id) ON DELETE CASCADE,
+        ciphertext BLOB NOT NULL,
+        iv BLOB NOT NULL,
+        tag BLOB NOT NULL,
+        creation_key TEXT,
+        created INTEGER NOT NULL,
+        expires INTEGER
+      ) STRICT;
+      CREATE INDEX webhook_secrets_endpoint ON webhook_secrets (endpoint_id, id);
+      CREATE UNIQUE INDEX webhook_secrets_current ON webhook_secrets (endpoint_id) WHERE expires IS NULL;
+      CREATE UNIQUE INDEX webhook_secrets_creation ON webhook_secrets (endpoint_id, creation_key);
+
+      -- One event to one endpoint. owner is the work token making an attempt right now (NULL
+      -- between attempts); a delivery whose owner stopped working is claimed again, so a crash
+      -- mid-attempt ends in a redelivery, never a lost event. object_id (the payment intent)
+      -- keeps one object's events in order.
+      CREATE TABLE webhook_deliveries (
+        id INTEGER PRIMARY KEY,
+        endpoint_id TEXT NOT NULL REFERENCES webhook_endpoints(id) ON DELETE CASCADE,
+        merchant_id TEXT NOT NULL REFERENCES merchants(id),
+        event_seq INTEGER NOT NULL REFERENCES outbox(seq),
+        event_id TEXT NOT NULL,
+        object_id TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'succeeded', 'failed')),
+        attempts INTEGER NOT NULL CHECK (attempts >= 0),
+        next_attempt_at INTEGER,
+        owner TEXT,
+        last_status_code INTEGER,
+        last_error TEXT,
+        created INTEGER NOT NULL,
+        updated INTEGER NOT NULL,
+        finished INTEGER,
+        UNIQUE (endpoint_id, event_seq),
+        CHECK ((status = 'pending') = (next_attempt_at IS NOT NULL))
+      ) STRICT;
+      CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE status = 'pending';
+      CREATE INDEX webhook_deliveries_order ON webhook_deliveries (endpoint_id, object_id, event_seq) WHERE status = 'pending';
+      CREATE INDEX webhook_deliveries_event ON webhook_deliveries (event_id);
+      CREATE INDEX webhook_deliveries_endpoint ON webhook_deliveries (endpoint_id, id);
+
+      -- Every attempt, for the dashboard: when, how long, what came back, what happens next.
+      CREATE TABLE webhook_attempts (
+        id INTEGER PRIMARY KEY,
+        delivery_id INTEGER NOT NULL REFERENCES webhook_deliveries(id) ON DELETE CASCADE,
+        endpoint_id TEXT NOT NULL,
+        event_id TEXT NOT NULL,
+        attempt INTEGER NOT NULL,
+        started INTEGER NOT NULL,
+        duration_ms INTEGER NOT NULL,
+        status_code INTEGER,
+        error TEXT,
+        outcome TEXT NOT NULL CHECK (outcome IN ('succeeded', 'retrying', 'failed', 'endpoint_disabled')),
+        next_retry INTEGER
+      ) STRICT;
+      CREATE INDEX webhook_attempts_delivery ON webhook_attempts (delivery_id, id);
+
+      -- Events by merchant, newest first (/v1/events) and the fan-out's range scans.
+      CREATE INDEX outbox_merchant ON outbox (merchant_id, seq);
+    `,
+  },
 ];

@@ -32,6 +32,19 @@ import { StoreConflict } from '../port.js';
 import type { ApiKeyRecord, IdempotencyBegin, IdempotencyKeyRef, IntentChange, Store } from '../port.js';
 import { MIGRATIONS } from './migrations.js';
 import { Checkpointer, GroupCommit, openSqlite } from './open.js';
+import { Pager } from './pages.js';
+import type { Page, PageQuery } from '../pages.js';
+import type {
+  DueWebhookDelivery,
+  NewWebhookSecret,
+  StoredEvent,
+  WebhookAttemptOutcome,
+  WebhookAttemptResult,
+  WebhookDeliveryRecord,
+  WebhookDisabledReason,
+  WebhookEndpointRecord,
+  WebhookSecretRecord,
+} from '../../domain/webhook-model.js';
 
 type Row = Record<string, unknown>;
 
@@ -857,6 +870,217 @@ export class SqliteStore implements Store {
     await this.#checkpointer.stop();
     if (this.db.open) this.db.close();
   }
+
+  // webhooks
+
+  #webhookStatements: ReturnType<typeof prepareWebhooks> | undefined;
+  #pager: Pager | undefined;
+
+  /** Prepared on first use, so this section stays apart from the constructor. */
+  get #w(): ReturnType<typeof prepareWebhooks> {
+    this.#webhookStatements ??= prepareWebhooks(this.db);
+    return this.#webhookStatements;
+  }
+
+  get #pages(): Pager {
+    this.#pager ??= new Pager(this.db);
+    return this.#pager;
+  }
+
+  async createWebhookEndpoint(e: WebhookEndpointRecord, secret: NewWebhookSecret, creationKey: string | null, max: number): Promise<'created' | 'limit'> {
+    const w = this.#w;
+    return this.#writes.run(() => {
+      const { n } = w.countEndpoints.get(e.merchantId, e.livemode ? 1 : 0) as { n: number };
+      if (n >= max) return 'limit';
+      w.insertEndpoint.run({ ...endpointToRow(e), creation_key: creationKey });
+      w.insertSecret.run({ endpoint_id: e.id, ...secretColumns(secret) });
+      return 'created';
+    });
+  }
+
+  async webhookEndpointByCreationKey(merchantId: string, creationKey: string): Promise<WebhookEndpointRecord | null> {
+    const row = this.#w.endpointByCreationKey.get(merchantId, creationKey) as Row | undefined;
+    return row ? rowToEndpoint(row) : null;
+  }
+
+  async getWebhookEndpoint(merchantId: string, livemode: boolean, id: string): Promise<WebhookEndpointRecord | null> {
+    const row = this.#w.getEndpoint.get(id, merchantId, livemode ? 1 : 0) as Row | undefined;
+    return row ? rowToEndpoint(row) : null;
+  }
+
+  async updateWebhookEndpoint(e: WebhookEndpointRecord): Promise<boolean> {
+    const w = this.#w;
+    const r = await this.#writes.run(() => w.updateEndpoint.run(endpointToRow(e)));
+    return r.changes === 1;
+  }
+
+  async deleteWebhookEndpoint(merchantId: string, livemode: boolean, id: string): Promise<boolean> {
+    const w = this.#w;
+    // Secrets, deliveries and attempts go with it (ON DELETE CASCADE).
+    const r = await this.#writes.run(() => w.deleteEndpoint.run(id, merchantId, livemode ? 1 : 0));
+    return r.changes === 1;
+  }
+
+  async listWebhookEndpoints(merchantId: string, livemode: boolean, query: PageQuery): Promise<Page<WebhookEndpointRecord>> {
+    const page = this.#pages.page<Row>(
+      { from: 'webhook_endpoints', scope: ['merchant_id = @merchantId', 'livemode = @livemode'], params: { merchantId, livemode: livemode ? 1 : 0 } },
+      query,
+    );
+    return page.missingCursor ? page : { data: page.data.map(rowToEndpoint), hasMore: page.hasMore };
+  }
+
+  async rollWebhookSecret(endpointId: string, secret: NewWebhookSecret, previousExpires: number, keep: number): Promise<void> {
+    const w = this.#w;
+    await this.#writes.run(() => {
+      const now = secret.created;
+      w.expireSecrets.run({ endpoint_id: endpointId, expires: previousExpires, now });
+      w.insertSecret.run({ endpoint_id: endpointId, ...secretColumns(secret) });
+      // Beyond `keep` valid secrets, the oldest stop signing now; expired ones are dropped.
+      w.expireBeyond.run({ endpoint_id: endpointId, now, keep });
+      w.dropExpiredSecrets.run({ endpoint_id: endpointId, now });
+    });
+  }
+
+  async webhookSecretByCreationKey(endpointId: string, creationKey: string): Promise<WebhookSecretRecord | null> {
+    const row = this.#w.secretByCreationKey.get(endpointId, creationKey) as Row | undefined;
+    return row ? rowToSecret(row) : null;
+  }
+
+  async webhookSecrets(endpointId: string, now: number): Promise<WebhookSecretRecord[]> {
+    return (this.#w.validSecrets.all({ endpoint_id: endpointId, now }) as Row[]).map(rowToSecret);
+  }
+
+  async getEvent(merchantId: string, livemode: boolean, id: string): Promise<StoredEvent | null> {
+    const row = this.#w.getEvent.get({ id, merchantId, livemode: livemode ? 1 : 0 }) as Row | undefined;
+    return row ? rowToEvent(row) : null;
+  }
+
+  async listEvents(merchantId: string, livemode: boolean, query: PageQuery & { types?: string[] | undefined }): Promise<Page<StoredEvent>> {
+    const params: Record<string, unknown> = { merchantId, livemode: livemode ? 1 : 0 };
+    const filters: string[] = [];
+    if (query.types && query.types.length > 0) {
+      const alternatives = query.types.map((type, i) => {
+        // `payment_intent.*`: a prefix, compared with substr (LIKE would read `_` as a wildcard).
+        if (type.endsWith('.*')) {
+          params[`type${i}`] = type.slice(0, -1);
+          return `substr(type, 1, length(@type${i})) = @type${i}`;
+        }
+        params[`type${i}`] = type;
+        return `type = @type${i}`;
+      });
+      filters.push(`(${alternatives.join(' OR ')})`);
+    }
+    const page = this.#pages.page<Row>(
+      {
+        from: 'outbox',
+        columns: `id, type, created, payload, ${PENDING_WEBHOOKS} AS pending_webhooks`,
+        scope: ['merchant_id = @merchantId', "json_extract(payload, '$.livemode') = @livemode"],
+        filters,
+        params,
+      },
+      query,
+    );
+    return page.missingCursor ? page : { data: page.data.map(rowToEvent), hasMore: page.hasMore };
+  }
+
+  async fanOutWebhookEvents(now: number): Promise<number> {
+    const w = this.#w;
+    // A read first: nothing is written (no transaction, no fsync) while every endpoint is up to date.
+    const { newest, behind } = w.fanOutNeeded.get() as { newest: number | null; behind: number };
+    if (newest === null || behind === 0) return 0;
+    return this.#writes.run(() => {
+      // Read again inside the write: another instance may have fanned out meanwhile.
+      const upto = (w.newestEvent.get() as { seq: number | null }).seq ?? 0;
+      const inserted = w.fanOut.run({ now, upto }).changes;
+      w.advanceCursors.run({ upto });
+      return inserted;
+    });
+  }
+
+  async dueWebhookDeliveries(now: number, limit: number): Promise<DueWebhookDelivery[]> {
+    return (this.#w.dueDeliveries.all({ now, limit }) as Row[]).map((r) => ({
+      id: r.id as number,
+      endpointId: r.endpoint_id as string,
+      merchantId: r.merchant_id as string,
+      eventId: r.event_id as string,
+      eventCreated: r.event_created as number,
+      objectId: r.object_id as string,
+      payload: r.payload as string,
+      attempts: r.attempts as number,
+      owner: (r.owner as string | null) ?? null,
+      url: r.url as string,
+      livemode: r.livemode === 1,
+    }));
+  }
+
+  async claimWebhookDelivery(id: number, from: string | null, to: string, now: number): Promise<boolean> {
+    const w = this.#w;
+    const r = await this.#writes.run(() => w.claimDelivery.run({ id, from, to, now }));
+    return r.changes === 1;
+  }
+
+  async releaseWebhookDelivery(id: number, owner: string, now: number): Promise<void> {
+    const w = this.#w;
+    await this.#writes.run(() => w.releaseDelivery.run({ id, owner, now }));
+  }
+
+  async recordWebhookAttempt(a: WebhookAttemptResult): Promise<boolean> {
+    const w = this.#w;
+    return this.#writes.run(() => {
+      const now = Math.round(a.started + a.durationMs);
+      const status = a.outcome === 'succeeded' ? 'succeeded' : a.outcome === 'retrying' ? 'pending' : 'failed';
+      const moved = w.finishAttempt.run({
+        id: a.deliveryId,
+        owner: a.owner,
+        status,
+        next: a.outcome === 'retrying' ? a.nextRetry : null,
+        code: a.statusCode,
+        error: a.error,
+        now,
+        finished: status === 'pending' ? null : now,
+      });
+      // Not ours any more (taken over as dead, or the endpoint was deleted): the other side's word stands.
+      if (moved.changes !== 1) return false;
+      const { attempts } = w.deliveryAttempts.get(a.deliveryId) as { attempts: number };
+      w.insertAttempt.run({
+        delivery_id: a.deliveryId,
+        endpoint_id: a.endpointId,
+        event_id: a.eventId,
+        attempt: attempts,
+        started: a.started,
+        duration_ms: Math.round(a.durationMs),
+        status_code: a.statusCode,
+        error: a.error,
+        outcome: a.outcome,
+        next_retry: a.nextRetry,
+      });
+      if (a.outcome === 'endpoint_disabled') w.disableGone.run({ id: a.endpointId, now });
+      return true;
+    });
+  }
+
+  async webhookDeliveries(merchantId: string, endpointId: string, limit: number): Promise<WebhookDeliveryRecord[]> {
+    const w = this.#w;
+    return (w.deliveriesOf.all(endpointId, merchantId, limit) as Row[]).map((r) => ({
+      id: r.id as number,
+      endpointId: r.endpoint_id as string,
+      eventId: r.event_id as string,
+      eventType: r.event_type as string,
+      status: r.status as WebhookDeliveryRecord['status'],
+      nextAttemptAt: (r.next_attempt_at as number | null) ?? null,
+      created: r.created as number,
+      finished: (r.finished as number | null) ?? null,
+      attempts: (w.attemptsOf.all(r.id) as Row[]).map((t) => ({
+        attempt: t.attempt as number,
+        started: t.started as number,
+        durationMs: t.duration_ms as number,
+        statusCode: (t.status_code as number | null) ?? null,
+        error: (t.error as string | null) ?? null,
+        outcome: t.outcome as WebhookAttemptOutcome,
+        nextRetry: (t.next_retry as number | null) ?? null,
+      })),
+    }));
+  }
 }
 
 function prepare(db: Database) {
@@ -973,5 +1197,148 @@ function prepare(db: Database) {
     runningInstances: st('SELECT * FROM instances WHERE stopped IS NULL ORDER BY started'),
     pruneInstances: st('DELETE FROM instances WHERE stopped IS NOT NULL AND stopped < ?'),
     getInstance: st('SELECT * FROM instances WHERE id = ?'),
+  };
+}
+
+// ---- webhooks ----
+
+function endpointToRow(e: WebhookEndpointRecord) {
+  return {
+    id: e.id,
+    merchant_id: e.merchantId,
+    livemode: e.livemode ? 1 : 0,
+    url: e.url,
+    enabled_events: JSON.stringify(e.enabledEvents),
+    description: e.description,
+    metadata: JSON.stringify(e.metadata),
+    status: e.status,
+    disabled_reason: e.disabledReason,
+    created: e.created,
+    updated: e.updated,
+  };
+}
+
+function rowToEndpoint(r: Row): WebhookEndpointRecord {
+  return {
+    id: r.id as string,
+    merchantId: r.merchant_id as string,
+    livemode: r.livemode === 1,
+    url: r.url as string,
+    enabledEvents: JSON.parse(r.enabled_events as string) as string[],
+    description: (r.description as string | null) ?? null,
+    metadata: JSON.parse(r.metadata as string) as Record<string, string>,
+    status: r.status as WebhookEndpointRecord['status'],
+    disabledReason: (r.disabled_reason as WebhookDisabledReason | null) ?? null,
+    created: r.created as number,
+    updated: r.updated as number,
+  };
+}
+
+function secretColumns(s: NewWebhookSecret) {
+  return { ciphertext: s.ciphertext, iv: s.iv, tag: s.tag, creation_key: s.creationKey, created: s.created };
+}
+
+function rowToSecret(r: Row): WebhookSecretRecord {
+  return {
+    id: r.id as number,
+    endpointId: r.endpoint_id as string,
+    ciphertext: r.ciphertext as Buffer,
+    iv: r.iv as Buffer,
+    tag: r.tag as Buffer,
+    created: r.created as number,
+    expires: (r.expires as number | null) ?? null,
+  };
+}
+
+function rowToEvent(r: Row): StoredEvent {
+  return {
+    id: r.id as string,
+    type: r.type as string,
+    created: r.created as number,
+    payload: r.payload as string,
+    pendingWebhooks: r.pending_webhooks as number,
+  };
+}
+
+const PENDING_WEBHOOKS = "(SELECT COUNT(*) FROM webhook_deliveries d WHERE d.event_seq = outbox.seq AND d.status = 'pending')";
+
+function prepareWebhooks(db: Database) {
+  const st = (sql: string): Statement => db.prepare(sql);
+  return {
+    countEndpoints: st('SELECT COUNT(*) AS n FROM webhook_endpoints WHERE merchant_id = ? AND livemode = ?'),
+    // The cursor starts at the newest event: an endpoint receives what happens after it exists.
+    insertEndpoint: st(`INSERT INTO webhook_endpoints (
+        id, merchant_id, livemode, url, enabled_events, description, metadata, status, disabled_reason, outbox_cursor, creation_key, created, updated
+      ) VALUES (
+        @id, @merchant_id, @livemode, @url, @enabled_events, @description, @metadata, @status, @disabled_reason,
+        (SELECT COALESCE(MAX(seq), 0) FROM outbox), @creation_key, @created, @updated
+      )`),
+    endpointByCreationKey: st('SELECT * FROM webhook_endpoints WHERE merchant_id = ? AND creation_key = ?'),
+    getEndpoint: st('SELECT * FROM webhook_endpoints WHERE id = ? AND merchant_id = ? AND livemode = ?'),
+    updateEndpoint: st(`UPDATE webhook_endpoints SET url = @url, enabled_events = @enabled_events, description = @description,
+        metadata = @metadata, status = @status, disabled_reason = @disabled_reason, updated = @updated
+      WHERE id = @id AND merchant_id = @merchant_id AND livemode = @livemode`),
+    deleteEndpoint: st('DELETE FROM webhook_endpoints WHERE id = ? AND merchant_id = ? AND livemode = ?'),
+    insertSecret: st(`INSERT INTO webhook_secrets (endpoint_id, ciphertext, iv, tag, creation_key, created, expires)
+      VALUES (@endpoint_id, @ciphertext, @iv, @tag, @creation_key, @created, NULL)`),
+    expireSecrets: st(`UPDATE webhook_secrets SET expires = MIN(COALESCE(expires, @expires), @expires)
+      WHERE endpoint_id = @endpoint_id AND (expires IS NULL OR expires > @now)`),
+    expireBeyond: st(`UPDATE webhook_secrets SET expires = @now
+      WHERE endpoint_id = @endpoint_id AND (expires IS NULL OR expires > @now) AND id NOT IN (
+        SELECT id FROM webhook_secrets WHERE endpoint_id = @endpoint_id AND (expires IS NULL OR expires > @now) ORDER BY id DESC LIMIT @keep
+      )`),
+    dropExpiredSecrets: st('DELETE FROM webhook_secrets WHERE endpoint_id = @endpoint_id AND expires IS NOT NULL AND expires <= @now'),
+    secretByCreationKey: st('SELECT * FROM webhook_secrets WHERE endpoint_id = ? AND creation_key = ?'),
+    validSecrets: st('SELECT * FROM webhook_secrets WHERE endpoint_id = @endpoint_id AND (expires IS NULL OR expires > @now) ORDER BY id DESC'),
+    getEvent: st(`SELECT id, type, created, payload, ${PENDING_WEBHOOKS} AS pending_webhooks FROM outbox
+      WHERE id = @id AND merchant_id = @merchantId AND json_extract(payload, '$.livemode') = @livemode`),
+    newestEvent: st('SELECT MAX(seq) AS seq FROM outbox'),
+    fanOutNeeded: st(`SELECT (SELECT MAX(seq) FROM outbox) AS newest,
+        (SELECT COUNT(*) FROM webhook_endpoints WHERE outbox_cursor < (SELECT COALESCE(MAX(seq), 0) FROM outbox)) AS behind`),
+    // Disabled endpoints are skipped (Stripe sends them nothing) but their cursor moves on too.
+    fanOut: st(`INSERT OR IGNORE INTO webhook_deliveries (
+        endpoint_id, merchant_id, event_seq, event_id, object_id, status, attempts, next_attempt_at, created, updated
+      )
+      SELECT e.id, e.merchant_id, o.seq, o.id, o.payment_intent_id, 'pending', 0, @now, @now, @now
+      FROM webhook_endpoints e JOIN outbox o ON o.merchant_id = e.merchant_id AND o.seq > e.outbox_cursor AND o.seq <= @upto
+      WHERE e.status = 'enabled'
+        AND json_extract(o.payload, '$.livemode') = e.livemode
+        AND EXISTS (SELECT 1 FROM json_each(e.enabled_events) j WHERE j.value = '*' OR j.value = o.type)`),
+    advanceCursors: st('UPDATE webhook_endpoints SET outbox_cursor = @upto WHERE outbox_cursor < @upto'),
+    // An earlier delivery of the same object to the same endpoint that was never attempted, or
+    // is being attempted (owner set), holds the later one back: one object's events go out in
+    // order. Once it failed an attempt it holds nothing back, so one bad event cannot stall
+    // an object's later events for the three days of its retries.
+    dueDeliveries: st(`SELECT d.id, d.endpoint_id, d.merchant_id, d.event_id, d.object_id, d.attempts, d.owner,
+        o.created AS event_created, o.payload, e.url, e.livemode
+      FROM webhook_deliveries d
+      JOIN webhook_endpoints e ON e.id = d.endpoint_id
+      JOIN outbox o ON o.seq = d.event_seq
+      WHERE d.status = 'pending' AND d.next_attempt_at <= @now AND e.status = 'enabled'
+        AND NOT EXISTS (
+          SELECT 1 FROM webhook_deliveries p
+          WHERE p.endpoint_id = d.endpoint_id AND p.object_id = d.object_id AND p.status = 'pending'
+            AND p.event_seq < d.event_seq AND (p.attempts = 0 OR p.owner IS NOT NULL)
+        )
+      ORDER BY d.next_attempt_at, d.event_seq
+      LIMIT @limit`),
+    claimDelivery: st(`UPDATE webhook_deliveries SET owner = @to, updated = @now
+      WHERE id = @id AND status = 'pending' AND owner IS @from`),
+    releaseDelivery: st(`UPDATE webhook_deliveries SET owner = NULL, updated = @now WHERE id = @id AND owner = @owner`),
+    finishAttempt: st(`UPDATE webhook_deliveries SET status = @status, attempts = attempts + 1, next_attempt_at = @next, owner = NULL,
+        last_status_code = @code, last_error = @error, updated = @now, finished = @finished
+      WHERE id = @id AND owner = @owner AND status = 'pending'`),
+    deliveryAttempts: st('SELECT attempts FROM webhook_deliveries WHERE id = ?'),
+    insertAttempt: st(`INSERT INTO webhook_attempts (
+        delivery_id, endpoint_id, event_id, attempt, started, duration_ms, status_code, error, outcome, next_retry
+      ) VALUES (
+        @delivery_id, @endpoint_id, @event_id, @attempt, @started, @duration_ms, @status_code, @error, @outcome, @next_retry
+      )`),
+    disableGone: st(`UPDATE webhook_endpoints SET status = 'disabled', disabled_reason = 'gone', updated = @now
+      WHERE id = @id AND status = 'enabled'`),
+    deliveriesOf: st(`SELECT d.*, o.type AS event_type FROM webhook_deliveries d
+      JOIN webhook_endpoints e ON e.id = d.endpoint_id JOIN outbox o ON o.seq = d.event_seq
+      WHERE d.endpoint_id = ? AND e.merchant_id = ? ORDER BY d.id DESC LIMIT ?`),
+    attemptsOf: st('SELECT * FROM webhook_attempts WHERE delivery_id = ? ORDER BY id'),
   };
 }
