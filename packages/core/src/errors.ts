@@ -47,6 +47,7 @@ export const ErrorCode = {
   IncorrectNumber: 'incorrect_number',
   ProcessingError: 'processing_error',
   AuthenticationFailure: 'payment_intent_authentication_failure',
+  AuthenticationRequired: 'authentication_required',
   // Server
   ApiError: 'api_error',
 } as const;
@@ -61,6 +62,8 @@ export const DeclineCode = {
   IncorrectCvc: 'incorrect_cvc',
   ProcessingError: 'processing_error',
   AuthenticationFailure: 'authentication_failure',
+  /** The bank wants the shopper to authenticate, and the shopper is not there (off-session). */
+  AuthenticationRequired: 'authentication_required',
 } as const;
 
 export type DeclineCode = (typeof DeclineCode)[keyof typeof DeclineCode];

@@ -40,6 +40,47 @@ export const metadataSchema = z.preprocess(
     .refine((m) => Object.keys(m).length <= 50, { message: 'at most 50 metadata keys' }),
 );
 
+// Only http(s): a javascript: or data: return URL would run script on the shop page.
+export const returnUrlSchema = z.url({ protocol: /^https?$/ }).max(2048);
+/** Stripe's `off_session`: true, or the kind of merchant-initiated payment. */
+export const offSessionSchema = z.union([z.boolean(), z.enum(['one_off', 'recurring'])]);
+
+/** What a bank statement can show: no <>\\'" and at least one letter (Stripe's rule). */
+function statementDescriptorSchema(max: number) {
+  return z
+    .string()
+    .min(1)
+    .max(max)
+    .regex(/^[^<>\\'"*]*$/, 'must not contain < > \\ \' " *')
+    .regex(/[A-Za-z]/, 'must contain at least one letter');
+}
+
+/** Stripe unsets an optional field when it is sent as an empty string. */
+const orUnset = <T extends z.ZodType>(schema: T) => z.union([z.literal(''), schema]);
+
+export const addressSchema = z
+  .object({
+    line1: z.string().max(200).optional(),
+    line2: z.string().max(200).optional(),
+    city: z.string().max(200).optional(),
+    state: z.string().max(200).optional(),
+    postal_code: z.string().max(40).optional(),
+    country: z.string().regex(/^[A-Z]{2}$/, 'a two-letter ISO 3166-1 country code').optional(),
+  })
+  .strict();
+export type AddressInput = z.infer<typeof addressSchema>;
+
+export const shippingSchema = z
+  .object({
+    name: z.string().min(1).max(200),
+    address: addressSchema,
+    phone: z.string().max(40).optional(),
+    carrier: z.string().max(200).optional(),
+    tracking_number: z.string().max(200).optional(),
+  })
+  .strict();
+export type ShippingInput = z.infer<typeof shippingSchema>;
+
 export const createPaymentIntentSchema = z
   .object({
     amount: amountSchema,
@@ -49,14 +90,40 @@ export const createPaymentIntentSchema = z
     /** With a customer: keep the card for the next purchase ("one-click"). */
     setup_future_usage: z.enum(['on_session', 'off_session']).optional(),
     description: z.string().max(1000).optional(),
-    statement_descriptor: z.string().max(22).optional(),
+    statement_descriptor: statementDescriptorSchema(22).optional(),
+    statement_descriptor_suffix: statementDescriptorSchema(22).optional(),
+    receipt_email: z.email().max(512).optional(),
+    shipping: shippingSchema.optional(),
     metadata: metadataSchema.optional(),
     /** Confirm at creation with a saved card or token (server-side flow). */
     payment_method: z.string().max(128).optional(),
     confirm: z.boolean().optional(),
+    /** With confirm=true: the shopper is not there (a saved card charged by the merchant). */
+    off_session: offSessionSchema.optional(),
+    /** With confirm=true: where a 3-D Secure redirect returns the shopper to. */
+    return_url: returnUrlSchema.optional(),
   })
   .strict();
 export type CreatePaymentIntent = z.infer<typeof createPaymentIntentSchema>;
+
+/** `POST /v1/payment_intents/:id`: what Stripe lets a merchant change (which, depends on the status). */
+export const updatePaymentIntentSchema = z
+  .object({
+    amount: amountSchema.optional(),
+    currency: currencySchema.optional(),
+    capture_method: z.enum(['automatic', 'manual']).optional(),
+    customer: customerSchema.optional(),
+    setup_future_usage: orUnset(z.enum(['on_session', 'off_session'])).optional(),
+    description: orUnset(z.string().max(1000)).optional(),
+    statement_descriptor: orUnset(statementDescriptorSchema(22)).optional(),
+    statement_descriptor_suffix: orUnset(statementDescriptorSchema(22)).optional(),
+    receipt_email: orUnset(z.email().max(512)).optional(),
+    shipping: orUnset(shippingSchema).optional(),
+    metadata: metadataSchema.optional(),
+    payment_method: z.string().min(1).max(128).optional(),
+  })
+  .strict();
+export type UpdatePaymentIntent = z.infer<typeof updatePaymentIntentSchema>;
 
 export const confirmPaymentIntentSchema = z
   .object({
@@ -64,8 +131,9 @@ export const confirmPaymentIntentSchema = z
     payment_method: z.string().min(1).max(128),
     /** The shopper ticked "save card" (only meaningful with a customer). */
     setup_future_usage: z.enum(['on_session', 'off_session']).optional(),
-    // Only http(s): a javascript: or data: return URL would run script on the shop page.
-    return_url: z.url({ protocol: /^https?$/ }).max(2048).optional(),
+    return_url: returnUrlSchema.optional(),
+    /** Merchant API only: the shopper is not there. */
+    off_session: offSessionSchema.optional(),
   })
   .strict();
 export type ConfirmPaymentIntent = z.infer<typeof confirmPaymentIntentSchema>;
@@ -108,10 +176,13 @@ export interface CardSummary {
   exp_year: number;
 }
 
-export interface NextAction {
-  type: 'three_d_secure';
-  three_d_secure: { url: string };
-}
+/**
+ * What the shopper must do next: a 3-D Secure challenge the widget frames, or (after a
+ * server-side confirm with `return_url`) a page to send the shopper to, which returns them there.
+ */
+export type NextAction =
+  | { type: 'three_d_secure'; three_d_secure: { url: string } }
+  | { type: 'redirect_to_url'; redirect_to_url: { url: string; return_url: string } };
 
 export interface LastPaymentError {
   type: ErrorType;
@@ -134,6 +205,10 @@ export interface PaymentIntentObject {
   customer: string | null;
   setup_future_usage: 'on_session' | 'off_session' | null;
   description: string | null;
+  statement_descriptor: string | null;
+  statement_descriptor_suffix: string | null;
+  receipt_email: string | null;
+  shipping: { name: string; phone: string | null; address: AddressObject; carrier: string | null; tracking_number: string | null } | null;
   metadata: Record<string, string>;
   payment_method: string | null;
   last_payment_error: LastPaymentError | null;
@@ -235,32 +310,6 @@ export interface ChargeObject {
 }
 
 // ---- Customers and payment methods ----
-
-/** Stripe unsets an optional field when it is sent as an empty string. */
-const orUnset = <T extends z.ZodType>(schema: T) => z.union([z.literal(''), schema]);
-
-export const addressSchema = z
-  .object({
-    line1: z.string().max(200).optional(),
-    line2: z.string().max(200).optional(),
-    city: z.string().max(200).optional(),
-    state: z.string().max(200).optional(),
-    postal_code: z.string().max(40).optional(),
-    country: z.string().regex(/^[A-Z]{2}$/, 'a two-letter ISO 3166-1 country code').optional(),
-  })
-  .strict();
-export type AddressInput = z.infer<typeof addressSchema>;
-
-export const shippingSchema = z
-  .object({
-    name: z.string().min(1).max(200),
-    address: addressSchema,
-    phone: z.string().max(40).optional(),
-    carrier: z.string().max(200).optional(),
-    tracking_number: z.string().max(200).optional(),
-  })
-  .strict();
-export type ShippingInput = z.infer<typeof shippingSchema>;
 
 export const customerFieldsSchema = z
   .object({

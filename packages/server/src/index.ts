@@ -192,6 +192,17 @@ export async function startKassa(options: KassaOptions): Promise<KassaServer> {
       framedPageHeaders: challengeHeaders,
       formParser: htmlFormParsers,
       formTokenKey: Buffer.from(hkdfSync('sha256', secrets.serverSecret, Buffer.alloc(0), 'kassa sandbox 3ds form token', 32)),
+      returnTo: async (challengeId) => {
+        const found = await payments.actionContext(challengeId);
+        if (!found || !found.intent.returnUrl) return null;
+        const intent = found.intent;
+        // Stripe's return: the intent, its client secret (to read it from the page) and how it went.
+        const back = new URL(intent.returnUrl ?? '');
+        back.searchParams.set('payment_intent', intent.id);
+        back.searchParams.set('payment_intent_client_secret', clientSecrets.mint(intent));
+        back.searchParams.set('redirect_status', redirectStatus(intent.status));
+        return back.href;
+      },
     });
 
     const app = createApp({
@@ -271,4 +282,11 @@ export async function startKassa(options: KassaOptions): Promise<KassaServer> {
     await closeAll();
     throw error;
   }
+}
+
+/** Stripe's `redirect_status` for a payment the shopper comes back from. */
+function redirectStatus(status: string): 'succeeded' | 'failed' | 'processing' {
+  if (status === 'succeeded' || status === 'requires_capture') return 'succeeded';
+  if (status === 'requires_payment_method' || status === 'canceled') return 'failed';
+  return 'processing';
 }

@@ -154,7 +154,9 @@ describe('bad input', () => {
       [4, { payment_method: token, amount: 1 }, 'parameter_unknown', 'amount'],
       [4, { payment_method: '' }, 'parameter_invalid', 'payment_method'],
       [4, { payment_method: 'tok_doesnotexist0000' }, 'resource_missing', 'payment_method'],
-      [4, { payment_method: token, return_url: 'javascript:alert(1)' }, 'parameter_invalid', 'return_url'],
+      [1, { payment_method: token, return_url: 'javascript:alert(1)' }, 'parameter_invalid', 'return_url'],
+      [4, { payment_method: token, return_url: 'https://shop.example/back' }, 'parameter_unknown', 'return_url'],
+      [4, { payment_method: token, off_session: true }, 'parameter_unknown', 'off_session'],
       // refunds
       [6, { payment_intent: intent.id, amount: -1 }, 'parameter_invalid', 'amount'],
       [6, { payment_intent: intent.id, reason: 'meh' }, 'parameter_invalid', 'reason'],
@@ -239,7 +241,9 @@ describe('bad input', () => {
     assert.equal((await h.v1('GET', '/nope')).body.error.code, 'route_not_found');
     for (const [send, label] of [
       [() => h.v1('DELETE', `/payment_intents/${intent.id}`), 'DELETE /v1/payment_intents/:id'],
-      [() => h.v1('GET', '/payment_intents'), 'GET /v1/payment_intents'],
+      [() => h.v1('PUT', '/payment_intents'), 'PUT /v1/payment_intents'],
+      [() => h.v1('DELETE', '/refunds'), 'DELETE /v1/refunds'],
+      [() => h.v1('POST', '/charges', {}), 'POST /v1/charges'],
       [() => h.v1('GET', `/payment_intents/${intent.id}/confirm`), 'GET confirm'],
       [() => h.v1('PUT', `/payment_intents/${intent.id}/capture`, {}), 'PUT capture'],
       [() => h.v1('GET', `/payment_intents/${intent.id}/cancel`), 'GET cancel'],

@@ -6,37 +6,15 @@
 import type { CustomerFields } from '@kassa/core/wire';
 import type { Store } from '../store/port.js';
 import { StoreConflict } from '../store/port.js';
-import type { AddressRecord, CustomerRecord, Journal, PaymentMethodRecord, ShippingRecord } from './model.js';
+import type { CustomerRecord, Journal, PaymentMethodRecord } from './model.js';
+import { addressRecord, boundedMetadata, mergeMetadata, shippingRecord } from './records.js';
 import type { CardVault, Clock, FaultPoints } from './ports.js';
 import { detectBrand } from '@kassa/core';
 import { NO_FAULTS } from './ports.js';
 import { journalStep, recorded } from './journal.js';
+import type { Page, PageQuery } from '../store/pages.js';
 import { FailureKind, KassaError, invalidParam, notFound } from './errors.js';
 import { newId } from './ids.js';
-
-type AddressInput = Exclude<CustomerFields['address'], '' | undefined>;
-type ShippingInput = Exclude<CustomerFields['shipping'], '' | undefined>;
-
-function address(input: AddressInput): AddressRecord {
-  return {
-    line1: input.line1 ?? null,
-    line2: input.line2 ?? null,
-    city: input.city ?? null,
-    state: input.state ?? null,
-    postal_code: input.postal_code ?? null,
-    country: input.country ?? null,
-  };
-}
-
-function shipping(input: ShippingInput): ShippingRecord {
-  return {
-    name: input.name,
-    phone: input.phone ?? null,
-    address: address(input.address),
-    carrier: input.carrier ?? null,
-    tracking_number: input.tracking_number ?? null,
-  };
-}
 
 /** Stripe's update semantics: absent keeps the value, '' unsets it, anything else replaces it. */
 function patched<T, I>(current: T | null, input: I | '' | undefined, map: (value: I) => T): T | null {
@@ -88,8 +66,8 @@ export class Customers {
       description: patched(null, input.description, same),
       phone: patched(null, input.phone, same),
       metadata: input.metadata ?? {},
-      address: patched(null, input.address, address),
-      shipping: patched(null, input.shipping, shipping),
+      address: patched(null, input.address, addressRecord),
+      shipping: patched(null, input.shipping, shippingRecord),
       defaultPaymentMethod: defaultPm || null,
       deleted: false,
       created: now,
@@ -138,8 +116,8 @@ export class Customers {
       phone: patched(current.phone, input.phone, same),
       // Stripe merges metadata keys; an empty value removes a key.
       metadata: input.metadata ? boundedMetadata(mergeMetadata(current.metadata, input.metadata)) : current.metadata,
-      address: patched(current.address, input.address, address),
-      shipping: patched(current.shipping, input.shipping, shipping),
+      address: patched(current.address, input.address, addressRecord),
+      shipping: patched(current.shipping, input.shipping, shippingRecord),
       defaultPaymentMethod,
       updated: this.clock.now(),
     };
@@ -197,6 +175,15 @@ export class Customers {
     return { ...pm, metadata: merged };
   }
 
+  async list(merchantId: string, filter: { email?: string | undefined }, query: PageQuery): Promise<Page<CustomerRecord>> {
+    return this.store.listCustomers(merchantId, filter, query);
+  }
+
+  async pagePaymentMethods(merchantId: string, customer: string, query: PageQuery): Promise<Page<PaymentMethodRecord>> {
+    await this.existing(merchantId, customer, 'customer');
+    return this.store.listPaymentMethodsPage(merchantId, customer, query);
+  }
+
   async listPaymentMethods(merchantId: string, customer: string): Promise<PaymentMethodRecord[]> {
     await this.existing(merchantId, customer, 'customer');
     return this.store.listPaymentMethods(merchantId, customer);
@@ -244,20 +231,4 @@ export class Customers {
       { param },
     );
   }
-}
-
-/** Merged metadata keeps Stripe's limit of 50 keys. */
-function boundedMetadata(metadata: Record<string, string>): Record<string, string> {
-  if (Object.keys(metadata).length > 50) throw invalidParam('metadata', 'Invalid metadata: at most 50 metadata keys');
-  return metadata;
-}
-
-/** Stripe's metadata update: keys are merged, and a key sent with '' is removed. */
-export function mergeMetadata(current: Record<string, string>, update: Record<string, string>): Record<string, string> {
-  const out: Record<string, string> = { ...current };
-  for (const [k, v] of Object.entries(update)) {
-    if (v === '') delete out[k];
-    else out[k] = v;
-  }
-  return out;
 }

@@ -21,6 +21,8 @@ export function cardError(declineCode: DeclineCode): LastPaymentErrorRecord {
         code: 'payment_intent_authentication_failure',
         message: 'We are unable to authenticate your payment method. Please choose a different payment method and try again.',
       };
+    case 'authentication_required':
+      return { ...base, code: 'authentication_required', message: 'Your card was declined. This transaction requires authentication.' };
     default: {
       const unreachable: never = declineCode;
       throw new Error(`unknown decline code ${String(unreachable)}`);

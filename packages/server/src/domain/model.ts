@@ -15,10 +15,9 @@ export interface LastPaymentErrorRecord {
   message: string;
 }
 
-export interface NextActionRecord {
-  type: 'three_d_secure';
-  three_d_secure: { url: string };
-}
+export type NextActionRecord =
+  | { type: 'three_d_secure'; three_d_secure: { url: string } }
+  | { type: 'redirect_to_url'; redirect_to_url: { url: string; return_url: string } };
 
 export interface MerchantRecord {
   id: string;
@@ -38,6 +37,13 @@ export interface PaymentIntentRecord {
   setupFutureUsage: FutureUsage | null;
   description: string | null;
   statementDescriptor: string | null;
+  statementDescriptorSuffix: string | null;
+  receiptEmail: string | null;
+  shipping: ShippingRecord | null;
+  /** Confirmed by the merchant without the shopper present: a bank challenge is a decline (`authentication_required`). */
+  offSession: boolean;
+  /** Where a server-side 3-D Secure redirect sends the shopper back to. */
+  returnUrl: string | null;
   metadata: Record<string, string>;
   /** `tok_…` or `pm_…` used by the latest confirmation (`pm_…` once a card was saved). */
   paymentMethod: string | null;

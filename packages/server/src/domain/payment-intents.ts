@@ -19,7 +19,7 @@
 import { CANCELABLE, CONFIRMABLE, canTransition, detectBrand, PaymentStatus } from '@kassa/core';
 import type { DeclineCode } from '@kassa/core';
 import { hasPrefix } from '@kassa/core';
-import type { CreatePaymentIntent, CreateRefund } from '@kassa/core/wire';
+import type { CreatePaymentIntent, CreateRefund, UpdatePaymentIntent } from '@kassa/core/wire';
 import type { Store, IntentChange } from '../store/port.js';
 import { StoreConflict } from '../store/port.js';
 import type {
@@ -59,6 +59,9 @@ import * as ledger from './ledger.js';
 import { newId, randomBase62 } from './ids.js';
 import { chargeView, eventObject, refundView } from './views.js';
 import { journalStep, recorded } from './journal.js';
+import { parseSearch } from './search.js';
+import { boundedMetadata, mergeMetadata, shippingRecord } from './records.js';
+import type { Page, PageQuery } from '../store/pages.js';
 import { parseAuthorizeOutcome, parseCancelOutcome, parseCaptureOutcome, parseRefundOutcome } from './provider-outcomes.js';
 
 export interface DomainLogger {
@@ -155,12 +158,15 @@ export class PaymentIntents {
       throw missingParam('customer', 'setup_future_usage requires a customer to save the card for.');
     }
     if (input.confirm && !input.payment_method) throw missingParam('payment_method', 'confirm=true requires a payment_method.');
+    for (const param of ['off_session', 'return_url'] as const) {
+      if (input[param] !== undefined && !input.confirm) throw invalidParam(param, `${param} can only be used with confirm=true.`);
+    }
     if (input.customer && !j?.intentId) await this.customerOf(merchantId, input.customer);
 
     // Resumed: the first run made the intent; it is never made again.
     if (j?.intentId) {
       const made = await this.load(merchantId, j.intentId);
-      return input.confirm ? this.confirm(merchantId, made.id, {}, j) : made;
+      return input.confirm ? this.confirm(merchantId, made.id, { offSession: input.off_session, returnUrl: input.return_url }, j) : made;
     }
 
     const now = this.d.clock.now();
@@ -175,6 +181,11 @@ export class PaymentIntents {
       setupFutureUsage: input.setup_future_usage ?? null,
       description: input.description ?? null,
       statementDescriptor: input.statement_descriptor ?? null,
+      statementDescriptorSuffix: input.statement_descriptor_suffix ?? null,
+      receiptEmail: input.receipt_email ?? null,
+      shipping: input.shipping ? shippingRecord(input.shipping) : null,
+      offSession: false,
+      returnUrl: null,
       metadata: input.metadata ?? {},
       paymentMethod: null,
       vaultCardId: null,
@@ -211,7 +222,7 @@ export class PaymentIntents {
     recorded(j, write);
     this.d.logger.info({ paymentIntent: intent.id, merchant: merchantId, amount: intent.amount, currency: intent.currency }, 'payment_intent.created');
 
-    if (input.confirm) return this.confirm(merchantId, intent.id, {}, j);
+    if (input.confirm) return this.confirm(merchantId, intent.id, { offSession: input.off_session, returnUrl: input.return_url }, j);
     return intent;
   }
 
@@ -219,12 +230,113 @@ export class PaymentIntents {
     return this.load(merchantId, id);
   }
 
+  async list(merchantId: string, filter: { customer?: string | undefined }, query: PageQuery): Promise<Page<PaymentIntentRecord>> {
+    return this.d.store.listIntents(merchantId, filter, query);
+  }
+
+  /**
+   * Stripe's search (`domain/search.ts`), newest first, a page at a time: `page` is the opaque
+   * `next_page` of the page before.
+   */
+  async search(
+    merchantId: string,
+    input: { query: string; limit: number; page?: string | undefined },
+  ): Promise<{ data: PaymentIntentRecord[]; hasMore: boolean; nextPage: string | null }> {
+    const where = parseSearch(input.query);
+    let after: number | null = null;
+    if (input.page !== undefined) {
+      const decoded = /^[A-Za-z0-9_-]{1,40}$/.test(input.page) ? Number(Buffer.from(input.page, 'base64url').toString('utf8').replace(/^s:/, '')) : NaN;
+      if (!Number.isSafeInteger(decoded) || decoded <= 0) throw invalidParam('page', 'Invalid page: use the next_page of the previous answer.');
+      after = decoded;
+    }
+    const found = await this.d.store.searchIntents(merchantId, where, after, input.limit);
+    const last = found.data.at(-1);
+    return {
+      data: found.data,
+      hasMore: found.hasMore,
+      nextPage: found.hasMore && last ? Buffer.from(`s:${last.seq}`).toString('base64url') : null,
+    };
+  }
+
+  // ---- update ----
+
+  /**
+   * Changes what Stripe lets a merchant change: metadata, description and receipt_email at any
+   * time; the amount, currency, customer, payment method and the rest only before confirmation
+   * (`requires_payment_method`, `requires_confirmation`). A new payment method means confirming
+   * again (`requires_confirmation`). Nothing changes while a provider call is in flight.
+   */
+  async update(merchantId: string, id: string, input: UpdatePaymentIntent, j?: Journal): Promise<PaymentIntentRecord> {
+    if (j?.intentId && j.recoveryPoint === 'intent_changed') return this.load(merchantId, j.intentId);
+    const intent = await this.load(merchantId, id);
+    this.assertIdle(intent, 'update');
+    const anytime = new Set(['metadata', 'description', 'receipt_email']);
+    const early = intent.status === S.RequiresPaymentMethod || intent.status === S.RequiresConfirmation;
+    if (!early) {
+      const blocked = Object.keys(input).find((k) => !anytime.has(k));
+      if (blocked) {
+        throw new KassaError(
+          FailureKind.InvalidState,
+          'payment_intent_unexpected_state',
+          `You cannot update ${blocked} of a PaymentIntent with status ${intent.status}; only metadata, description and receipt_email.`,
+          { param: blocked, paymentIntent: intent },
+        );
+      }
+    }
+    if (input.capture_method === 'manual' && !this.d.provider.capabilities.manualCapture) {
+      throw invalidParam('capture_method', `The ${this.d.provider.name} provider does not support manual capture.`);
+    }
+    if (input.customer !== undefined && input.customer !== intent.customer) {
+      // A saved card belongs to its customer: changing the customer drops a saved card attached.
+      await this.customerOf(merchantId, input.customer);
+    }
+    const customer = input.customer ?? intent.customer;
+    const futureUsage = input.setup_future_usage === undefined ? intent.setupFutureUsage : input.setup_future_usage || null;
+    if (futureUsage && !customer) throw missingParam('customer', 'setup_future_usage requires a customer to save the card for.');
+    let paymentMethod = intent.paymentMethod;
+    if (input.payment_method !== undefined) {
+      const probe = { ...intent, customer };
+      if (this.d.testCard?.(input.payment_method) == null) await this.resolveCard(probe, input.payment_method);
+      paymentMethod = input.payment_method;
+    } else if (customer !== intent.customer && paymentMethod?.startsWith('pm_')) {
+      paymentMethod = null;
+    }
+    const unset = <T>(v: T | '' | undefined, current: T | null): T | null => (v === undefined ? current : v === '' ? null : v);
+    const patch: Partial<PaymentIntentRecord> = {
+      amount: input.amount ?? intent.amount,
+      currency: input.currency ?? intent.currency,
+      captureMethod: input.capture_method ?? intent.captureMethod,
+      customer,
+      setupFutureUsage: futureUsage,
+      description: unset(input.description, intent.description),
+      statementDescriptor: unset(input.statement_descriptor, intent.statementDescriptor),
+      statementDescriptorSuffix: unset(input.statement_descriptor_suffix, intent.statementDescriptorSuffix),
+      receiptEmail: unset(input.receipt_email, intent.receiptEmail),
+      shipping: input.shipping === undefined ? intent.shipping : input.shipping === '' ? null : shippingRecord(input.shipping),
+      metadata: input.metadata ? boundedMetadata(mergeMetadata(intent.metadata, input.metadata)) : intent.metadata,
+      paymentMethod,
+    };
+    const status = early ? (paymentMethod ? S.RequiresConfirmation : S.RequiresPaymentMethod) : intent.status;
+    const next = status === intent.status ? this.touch(intent, patch) : this.advance(intent, status, patch);
+    const write = journalStep(j, 'intent_changed', { intentId: intent.id });
+    const written = await this.commit('outcome', intent, next, { ...(write ? { journal: write } : {}) });
+    recorded(j, write);
+    return written;
+  }
+
   // ---- confirm ----
 
   async confirm(
     merchantId: string,
     intentId: string,
-    input: { paymentMethod?: string | undefined; setupFutureUsage?: FutureUsage | undefined },
+    input: {
+      paymentMethod?: string | undefined;
+      setupFutureUsage?: FutureUsage | undefined;
+      /** Merchant API: the shopper is not there (a saved card charged by the merchant). */
+      offSession?: boolean | 'one_off' | 'recurring' | undefined;
+      /** Merchant API: a 3-D Secure challenge becomes a redirect that returns here. */
+      returnUrl?: string | undefined;
+    },
     j?: Journal,
   ): Promise<PaymentIntentRecord> {
     const resumed = await this.resumeJournal(merchantId, j);
@@ -261,6 +373,8 @@ export class PaymentIntents {
           actionRef: null,
           provider: this.d.provider.name,
           providerRef: null,
+          offSession: input.offSession !== undefined && input.offSession !== false,
+          returnUrl: input.returnUrl ?? null,
         },
         ...(source.kind === 'token' ? { consumeToken: { id: source.token.id, merchantId, now: this.d.clock.now() } } : {}),
         card: () => ({ ...source.card, cvc: source.kind === 'token' ? this.d.vault.takeCvc(source.token.id) : undefined }),
@@ -456,6 +570,22 @@ export class PaymentIntents {
       j,
     );
     return this.refundOf(settled);
+  }
+
+  async listRefunds(merchantId: string, filter: { paymentIntent?: string | undefined; charge?: string | undefined }, query: PageQuery): Promise<Page<RefundRecord>> {
+    return this.d.store.listRefunds(merchantId, filter, query);
+  }
+
+  /** Charges, each with its intent (the view shows the intent's customer and metadata). */
+  async listCharges(
+    merchantId: string,
+    filter: { paymentIntent?: string | undefined; customer?: string | undefined },
+    query: PageQuery,
+  ): Promise<Page<{ charge: ChargeRecord; intent: PaymentIntentRecord }>> {
+    const page = await this.d.store.listCharges(merchantId, filter, query);
+    if (page.missingCursor) return page;
+    const data = await Promise.all(page.data.map(async (charge) => ({ charge, intent: await this.load(merchantId, charge.intentId) })));
+    return { data, hasMore: page.hasMore };
   }
 
   async retrieveRefund(merchantId: string, id: string): Promise<RefundRecord> {
@@ -659,6 +789,7 @@ export class PaymentIntents {
               capture: intent.captureMethod === 'automatic',
               card: { number: c.number, cvc: c.cvc, expMonth: c.expMonth, expYear: c.expYear },
               reference: intent.id,
+              offSession: intent.offSession,
             }),
           ),
         }));
@@ -807,7 +938,11 @@ export class PaymentIntents {
       }
       case 'requires_action': {
         const next = this.advance(intent, S.RequiresAction, {
-          nextAction: { type: 'three_d_secure', three_d_secure: { url: outcome.action.url } },
+          // Confirmed server-side with a return_url: a redirect, as Stripe answers; else the widget's framed challenge.
+          nextAction:
+            intent.returnUrl && outcome.action.redirectUrl
+              ? { type: 'redirect_to_url', redirect_to_url: { url: outcome.action.redirectUrl, return_url: intent.returnUrl } }
+              : { type: 'three_d_secure', three_d_secure: { url: outcome.action.url } },
           actionRef: outcome.reference,
           providerRef: outcome.reference,
           pendingOperation: null,

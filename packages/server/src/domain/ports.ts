@@ -61,12 +61,19 @@ export interface AuthorizeRequest {
   card: ProviderCard;
   /** Kassa's reference (the payment intent id), for the provider's records. */
   reference: string;
+  /** The shopper is not there: the provider must not ask for a challenge (it declines `authentication_required`). */
+  offSession: boolean;
 }
 
 export type AuthorizeOutcome =
   | { status: 'authorized'; reference: string; amount: number }
   | { status: 'captured'; reference: string; amount: number }
-  | { status: 'requires_action'; reference: string; action: { type: 'three_d_secure'; url: string } }
+  | {
+      status: 'requires_action';
+      reference: string;
+      /** `url`: the challenge to frame; `redirectUrl`: the same as a whole page that returns to the intent's `return_url`. */
+      action: { type: 'three_d_secure'; url: string; redirectUrl?: string | undefined };
+    }
   | { status: 'declined'; declineCode: DeclineCode; message?: string | undefined };
 
 export type CaptureOutcome =

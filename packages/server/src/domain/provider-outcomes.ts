@@ -18,7 +18,13 @@ const authorizeOutcome = z.discriminatedUnion('status', [
     .object({
       status: z.literal('requires_action'),
       reference,
-      action: z.object({ type: z.literal('three_d_secure'), url: z.url({ protocol: /^https?$/ }).max(2048) }).strict(),
+      action: z
+        .object({
+          type: z.literal('three_d_secure'),
+          url: z.url({ protocol: /^https?$/ }).max(2048),
+          redirectUrl: z.url({ protocol: /^https?$/ }).max(2048).optional(),
+        })
+        .strict(),
     })
     .strict(),
   declined,

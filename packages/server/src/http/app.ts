@@ -66,7 +66,7 @@ export function createApp(deps: AppDeps): Express {
     apiHeaders,
     merchantAuth(deps.merchants),
     ...bodyParsers({ form: true }),
-    merchantRouter({ payments: deps.payments, clientSecrets: deps.clientSecrets, idempotency }),
+    merchantRouter({ payments: deps.payments, customers: deps.customers, clientSecrets: deps.clientSecrets, idempotency }),
     customersRouter({ customers: deps.customers, idempotency }),
     webhookEndpointsRouter({ endpoints: deps.webhooks.endpoints, secrets: deps.webhooks.secrets, idempotency }),
     eventsRouter({ events: deps.webhooks.events }),

@@ -66,6 +66,7 @@ interface SchemaDef {
   innerType?: SchemaLike;
   shape?: Record<string, SchemaLike>;
   in?: SchemaLike;
+  options?: SchemaLike[];
 }
 interface SchemaLike {
   _zod: { def: SchemaDef };
@@ -87,6 +88,14 @@ function unwrap(schema: SchemaLike): SchemaLike {
 export function coerceForm(schema: SchemaLike, value: unknown): unknown {
   const s = unwrap(schema);
   const def = s._zod.def;
+  // A union (`true | 'one_off'`, `'' | address`): the first option that changes the value decides.
+  if (def.type === 'union' && def.options) {
+    for (const option of def.options) {
+      const coerced = coerceForm(option, value);
+      if (coerced !== value) return coerced;
+    }
+    return value;
+  }
   if (typeof value === 'string') {
     if (def.type === 'number' && /^-?\d{1,16}$/.test(value)) return Number(value);
     if (def.type === 'boolean' && (value === 'true' || value === 'false')) return value === 'true';
@@ -112,7 +121,7 @@ export function parseBody<S extends z.ZodType>(schema: S, req: Request, res: Res
   return result.data;
 }
 
-export function parseQuery<S extends z.ZodType>(schema: S, req: Request): z.output<S> {
+export function parseQuery<S extends z.ZodType>(schema: S, req: Pick<Request, 'query'> | { query: unknown }): z.output<S> {
   const result = schema.safeParse(req.query);
   if (!result.success) throw zodError(result.error, req.query);
   return result.data;

@@ -114,6 +114,9 @@ export interface Store {
   // payment intents
   insertIntent(intent: PaymentIntentRecord, events: OutboxEvent[], journal?: JournalWrite): Promise<void>;
   getIntent(merchantId: string, id: string): Promise<PaymentIntentRecord | null>;
+  listIntents(merchantId: string, filter: { customer?: string | undefined }, query: PageQuery): Promise<Page<PaymentIntentRecord>>;
+  /** Intents matching a search (a trusted SQL condition over payment_intents and its parameters). */
+  searchIntents(merchantId: string, where: { sql: string; params: Record<string, unknown> }, after: number | null, limit: number): Promise<{ data: Array<PaymentIntentRecord & { seq: number }>; hasMore: boolean }>;
   /** Unscoped lookup: only for routing (CORS preflight, the 3-D Secure page), never for auth. */
   getIntentAnyMerchant(id: string): Promise<PaymentIntentRecord | null>;
   findIntentByActionRef(actionRef: string): Promise<PaymentIntentRecord | null>;
@@ -129,6 +132,8 @@ export interface Store {
   getRefund(merchantId: string, id: string): Promise<RefundRecord | null>;
   refundForAttempt(attemptId: string): Promise<RefundRecord | null>;
   refundsForCharge(chargeId: string): Promise<RefundRecord[]>;
+  listCharges(merchantId: string, filter: { paymentIntent?: string | undefined; customer?: string | undefined }, query: PageQuery): Promise<Page<ChargeRecord>>;
+  listRefunds(merchantId: string, filter: { paymentIntent?: string | undefined; charge?: string | undefined }, query: PageQuery): Promise<Page<RefundRecord>>;
 
   // vault
   /** Stores a sealed card with the token that names it, or with a payment method row (test payment methods). */
@@ -156,6 +161,9 @@ export interface Store {
    */
   insertCustomer(customer: CustomerRecord, options?: { attach?: string | undefined; journal?: JournalWrite | undefined }): Promise<void>;
   getCustomer(merchantId: string, id: string): Promise<CustomerRecord | null>;
+  /** Customers that are not deleted, newest first. */
+  listCustomers(merchantId: string, filter: { email?: string | undefined }, query: PageQuery): Promise<Page<CustomerRecord>>;
+  listPaymentMethodsPage(merchantId: string, customer: string, query: PageQuery): Promise<Page<PaymentMethodRecord>>;
   updateCustomer(customer: CustomerRecord, options?: { attach?: string | undefined; journal?: JournalWrite | undefined }): Promise<void>;
   /** Marks the customer deleted and detaches its payment methods, in one transaction. */
   deleteCustomer(merchantId: string, id: string, now: number): Promise<void>;

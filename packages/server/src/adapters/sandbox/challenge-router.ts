@@ -31,6 +31,11 @@ export interface ChallengeRouterDeps {
   formParser: RequestHandler[];
   /** Key of the per-challenge form token (HMAC-SHA256 of the challenge id); 32 bytes, secret. */
   formTokenKey: Buffer;
+  /**
+   * For a challenge shown as a whole page (a server-side confirm with `return_url`): where to
+   * send the shopper back once it is over, query included; null if the intent has no return_url.
+   */
+  returnTo(challengeId: string): Promise<string | null>;
 }
 
 const querySchema = z
@@ -217,6 +222,51 @@ export function createChallengeRouter(deps: ChallengeRouterDeps): Router {
   const send = (res: Response, status: number, html: string) => {
     res.status(status).type('html').set('Cache-Control', 'no-store').send(html);
   };
+
+  /** The challenge as a whole page, not framed: its merchant asked for a redirect back (`return_url`). */
+  const pageGuard: RequestHandler = async (req, res, next) => {
+    const id = String(req.params.id);
+    if (!hasPrefix(id, 'tds')) throw notFound('three_d_secure challenge', id);
+    const challenge = deps.sandbox.challenge(id);
+    if (!challenge || (await deps.returnTo(id)) === null) throw notFound('three_d_secure challenge', id);
+    res.locals.challenge = challenge;
+    next();
+  };
+
+  /** Back to the shop, which reads the intent's status (Stripe's redirect shape). */
+  const redirectBack = async (res: Response, id: string) => {
+    const back = await deps.returnTo(id);
+    if (back === null) throw notFound('three_d_secure challenge', id);
+    res.status(303).set('Location', back).set('Cache-Control', 'no-store').end();
+  };
+
+  router
+    .route('/3ds/:id/redirect')
+    .get(pageGuard, async (req, res) => {
+      const challenge = res.locals.challenge as ChallengeRecord;
+      if (challenge.status !== 'pending') {
+        await redirectBack(res, challenge.id);
+        return;
+      }
+      send(res, 200, challengePage(challenge, req.originalUrl, formToken(challenge.id)));
+    })
+    .post(pageGuard, fromThePage, deps.formParser, tokenChecked, async (req: Request, res: Response) => {
+      const choice = choiceSchema.safeParse(req.body ?? {});
+      if (!choice.success) throw invalidParam('result', "result must be 'pass' or 'fail'.");
+      const id = String(req.params.id);
+      if (!(await deps.sandbox.decideChallenge(id, choice.data.result === 'pass'))) throw notFound('three_d_secure challenge', id);
+      try {
+        await deps.onDecided(id);
+      } catch (error) {
+        // As in the framed page: the choice is recorded; the shop learns the status from Kassa.
+        res.locals.error = error;
+      }
+      await redirectBack(res, id);
+    })
+    .all((req, res) => {
+      res.set('Allow', 'GET, POST');
+      throw new KassaError(FailureKind.MethodNotAllowed, 'method_not_allowed', `${req.method} is not allowed here; use GET or POST.`);
+    });
 
   router
     .route('/3ds/:id')

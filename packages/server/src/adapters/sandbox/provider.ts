@@ -99,6 +99,8 @@ export class SandboxProvider implements PaymentProvider {
         case 'decline':
           return declined(behavior.declineCode);
         case 'three_d_secure': {
+          // Nobody to authenticate: the bank declines what it would have challenged.
+          if (request.offSession) return declined('authentication_required');
           const id = newId('tds');
           this.#s.insertChallenge.run({
             id,
@@ -113,7 +115,7 @@ export class SandboxProvider implements PaymentProvider {
           return {
             status: 'requires_action',
             reference: id,
-            action: { type: 'three_d_secure', url: this.challengeUrl(id) },
+            action: { type: 'three_d_secure', url: this.challengeUrl(id), redirectUrl: `${this.challengeUrl(id)}/redirect` },
           };
         }
         case 'approve':
@@ -134,7 +136,7 @@ export class SandboxProvider implements PaymentProvider {
       return {
         status: 'requires_action',
         reference: challenge.id,
-        action: { type: 'three_d_secure', url: this.challengeUrl(challenge.id) },
+        action: { type: 'three_d_secure', url: this.challengeUrl(challenge.id), redirectUrl: `${this.challengeUrl(challenge.id)}/redirect` },
       };
     }
     return this.#once(request.idempotencyKey, 'complete_action', (): AuthorizeOutcome => {

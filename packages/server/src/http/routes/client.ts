@@ -22,6 +22,12 @@ import { parseBody } from '../validation.js';
 
 
 
+/**
+ * The widget confirms with a token or a saved card; return_url and off_session are the merchant
+ * API's (a widget confirm has its shopper, and its own 3-D Secure flow), so here they are unknown.
+ */
+const clientConfirmSchema = confirmPaymentIntentSchema.omit({ return_url: true, off_session: true }).strict();
+
 export interface ClientRouterDeps {
   payments: PaymentIntents;
   vault: CardVault;
@@ -69,7 +75,7 @@ export function clientRouter(deps: ClientRouterDeps): Router {
     .post(auth, ownIntent, json, async (req: Request, res: Response) => {
       const { mid } = clientOf(res);
       const id = String(req.params.id);
-      const input = parseBody(confirmPaymentIntentSchema, req, res);
+      const input = parseBody(clientConfirmSchema, req, res);
       await idempotency.respond(req, res, { merchantId: mid, scope: `client:${id}` }, input, async (journal) => ({
         status: 200,
         body: await present(

@@ -12,11 +12,14 @@ import { merchantOf } from '../auth.js';
 import type { Idempotency } from '../idempotency.js';
 import { methodNotAllowed } from '../errors.js';
 import { parseBody, parseQuery } from '../validation.js';
+import { listBody, listQuerySchema, pageQuery, pagingQuerySchema } from '../lists.js';
 
 const noQuerySchema = z.object({}).strict();
 const emptyBodySchema = z.object({}).strict();
 /** `GET /v1/payment_methods?customer=…&type=card`: Stripe lists a customer's cards this way. */
-const listPaymentMethodsQuery = z.object({ customer: z.string().min(1).max(128), type: z.literal('card').optional() }).strict();
+const listPaymentMethodsQuery = pagingQuerySchema({ customer: z.string().min(1).max(128), type: z.literal('card').optional() });
+const customerPaymentMethodsQuery = pagingQuerySchema({ type: z.literal('card').optional() });
+const customerListSchema = listQuerySchema({ email: z.string().min(1).max(512).optional() });
 
 export function customersRouter(deps: { customers: Customers; idempotency: Idempotency }): Router {
   const { customers, idempotency } = deps;
@@ -37,6 +40,12 @@ export function customersRouter(deps: { customers: Customers; idempotency: Idemp
 
   router
     .route('/customers')
+    .get(async (req, res) => {
+      const params = parseQuery(customerListSchema, req);
+      const query = pageQuery(params);
+      const page = await customers.list(merchantOf(res), { email: params.email }, query);
+      res.json(listBody('/v1/customers', 'customer', query, page, customerView));
+    })
     .post(async (req, res) => {
       const merchantId = merchantOf(res);
       const input = parseBody(customerFieldsSchema, req, res);
@@ -45,7 +54,7 @@ export function customersRouter(deps: { customers: Customers; idempotency: Idemp
         body: customerView(await customers.create(merchantId, input, journal)),
       }));
     })
-    .all(methodNotAllowed('POST'));
+    .all(methodNotAllowed('GET, POST'));
 
   router
     .route('/customers/:id')
@@ -74,19 +83,20 @@ export function customersRouter(deps: { customers: Customers; idempotency: Idemp
   router
     .route('/customers/:id/payment_methods')
     .get(async (req, res) => {
-      parseQuery(z.object({ type: z.literal('card').optional() }).strict(), req);
+      const query = pageQuery(parseQuery(customerPaymentMethodsQuery, req));
       const id = customerId(req.params.id);
-      const methods = await customers.listPaymentMethods(merchantOf(res), id);
-      res.json({ object: 'list', url: `/v1/customers/${id}/payment_methods`, has_more: false, data: methods.map(paymentMethodView) });
+      const page = await customers.pagePaymentMethods(merchantOf(res), id, query);
+      res.json(listBody(`/v1/customers/${id}/payment_methods`, 'payment_method', query, page, paymentMethodView));
     })
     .all(methodNotAllowed('GET'));
 
   router
     .route('/payment_methods')
     .get(async (req, res) => {
-      const query = parseQuery(listPaymentMethodsQuery, req);
-      const methods = await customers.listPaymentMethods(merchantOf(res), query.customer);
-      res.json({ object: 'list', url: '/v1/payment_methods', has_more: false, data: methods.map(paymentMethodView) });
+      const params = parseQuery(listPaymentMethodsQuery, req);
+      const query = pageQuery(params);
+      const page = await customers.pagePaymentMethods(merchantOf(res), params.customer, query);
+      res.json(listBody('/v1/payment_methods', 'payment_method', query, page, paymentMethodView));
     })
     .all(methodNotAllowed('GET'));
 

@@ -1,8 +1,11 @@
 /**
- * The merchant API (/v1), Stripe-shaped and secret-key authenticated. Routes are thin:
- * parse, call the use case, present; idempotency wraps every POST.
+ * The merchant API (/v1) for payment intents, refunds and charges, Stripe-shaped and secret-key
+ * authenticated. Routes are thin: parse, call the use case, present; idempotency wraps every
+ * POST. Lists follow Stripe's paging (http/lists.ts); `expand[]` replaces an intent's
+ * `latest_charge`, `payment_method` or `customer` id by the object (one level, as asked).
  */
 import { Router } from 'express';
+import type { Request } from 'express';
 import { z } from 'zod';
 import { hasPrefix } from '@kassa/core';
 import {
@@ -11,19 +14,28 @@ import {
   confirmPaymentIntentSchema,
   createPaymentIntentSchema,
   createRefundSchema,
+  customerSchema,
+  updatePaymentIntentSchema,
 } from '@kassa/core/wire';
 import type { PaymentIntents } from '../../domain/payment-intents.js';
-import { notFound } from '../../domain/errors.js';
-import { chargeView, merchantView, refundView } from '../../domain/views.js';
+import type { Customers } from '../../domain/customers.js';
+import { invalidParam, notFound } from '../../domain/errors.js';
+import { chargeView, customerView, merchantView, paymentMethodView, refundView } from '../../domain/views.js';
 import type { PaymentIntentRecord } from '../../domain/model.js';
 import type { ClientSecrets } from '../auth.js';
 import { merchantOf } from '../auth.js';
 import type { Idempotency } from '../idempotency.js';
 import { methodNotAllowed } from '../errors.js';
+import { listBody, listQuerySchema, pageQuery } from '../lists.js';
 import { parseBody, parseQuery } from '../validation.js';
 
+const EXPANDABLE = ['latest_charge', 'payment_method', 'customer'] as const;
+type Expandable = (typeof EXPANDABLE)[number];
+const expandSchema = z.array(z.enum(EXPANDABLE)).max(EXPANDABLE.length).optional();
+
+// Every intent POST takes `expand`, as at Stripe.
 /** Server-side confirm may rely on a payment_method attached at creation. */
-const merchantConfirmSchema = confirmPaymentIntentSchema.partial({ payment_method: true }).strict();
+const merchantConfirmSchema = confirmPaymentIntentSchema.partial({ payment_method: true }).extend({ expand: expandSchema }).strict();
 
 /**
  * Stripe's own snippets create intents with `automatic_payment_methods[enabled]=true` or a list
@@ -40,16 +52,73 @@ const merchantCreateSchema = createPaymentIntentSchema
       .optional(),
     payment_method_types: cardsOnly,
     allowed_payment_method_types: cardsOnly,
+    expand: expandSchema,
   })
   .strict();
+const merchantUpdateSchema = updatePaymentIntentSchema.extend({ expand: expandSchema }).strict();
+const merchantCaptureSchema = capturePaymentIntentSchema.extend({ expand: expandSchema }).strict();
+const merchantCancelSchema = cancelPaymentIntentSchema.extend({ expand: expandSchema }).strict();
 
-/** Retrieve takes no query parameters: one it does not know (the SDK's `expand[0]`) is refused, not ignored. */
+/** Retrieve takes no query parameters but `expand`: anything else is refused, not ignored. */
 const noQuerySchema = z.object({}).strict();
+const intentListSchema = listQuerySchema({ customer: customerSchema.optional() });
+const searchSchema = z
+  .object({
+    query: z.string().min(1).max(1000),
+    limit: z.string().regex(/^\d{1,3}$/).transform(Number).pipe(z.number().int().min(1).max(100)).optional(),
+    page: z.string().min(1).max(64).optional(),
+  })
+  .strict();
+const refundListSchema = listQuerySchema({ payment_intent: z.string().max(128).optional(), charge: z.string().max(128).optional() });
+const chargeListSchema = listQuerySchema({ payment_intent: z.string().max(128).optional(), customer: customerSchema.optional() });
 
-export function merchantRouter(deps: { payments: PaymentIntents; clientSecrets: ClientSecrets; idempotency: Idempotency }): Router {
-  const { payments, clientSecrets, idempotency } = deps;
+/**
+ * `expand` from a query string: the app's simple parser keeps `expand[0]` / `expand[]` as flat
+ * keys (the stripe SDK sends `expand[0]=latest_charge`); they are taken out before the rest is
+ * checked strictly.
+ */
+function queryExpand(req: Request): { expand: Expandable[]; rest: Record<string, unknown> } {
+  const expand: Expandable[] = [];
+  const rest: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(req.query)) {
+    if (!/^expand(\[\d{0,2}\])?$/.test(key)) {
+      rest[key] = value;
+      continue;
+    }
+    for (const v of Array.isArray(value) ? value : [value]) {
+      const parsed = z.enum(EXPANDABLE).safeParse(v);
+      if (!parsed.success) throw invalidParam(key, `Invalid ${key}: one of ${EXPANDABLE.join(', ')} (one level)`);
+      expand.push(parsed.data);
+    }
+  }
+  return { expand, rest };
+}
+
+export function merchantRouter(deps: {
+  payments: PaymentIntents;
+  customers: Customers;
+  clientSecrets: ClientSecrets;
+  idempotency: Idempotency;
+}): Router {
+  const { payments, customers, clientSecrets, idempotency } = deps;
   const router = Router();
   const present = (intent: PaymentIntentRecord) => merchantView(intent, clientSecrets.mint(intent));
+
+  /** The intent with the expansions asked for; an id that cannot be expanded (a token) stays an id. */
+  const presentExpanded = async (intent: PaymentIntentRecord, expand: readonly Expandable[] = []) => {
+    const view: Record<string, unknown> = { ...present(intent) };
+    if (expand.includes('latest_charge') && intent.latestCharge) {
+      const { charge } = await payments.retrieveCharge(intent.merchantId, intent.latestCharge);
+      view.latest_charge = chargeView(charge, intent);
+    }
+    if (expand.includes('payment_method') && intent.paymentMethod && /^pm_[A-Za-z0-9]{8,64}$/.test(intent.paymentMethod)) {
+      view.payment_method = paymentMethodView(await customers.paymentMethod(intent.merchantId, intent.paymentMethod));
+    }
+    if (expand.includes('customer') && intent.customer) {
+      view.customer = customerView(await customers.retrieve(intent.merchantId, intent.customer));
+    }
+    return view;
+  };
 
   router.use((_req, res, next) => {
     res.locals.presentIntent = async (intent: PaymentIntentRecord) => present(intent);
@@ -65,26 +134,61 @@ export function merchantRouter(deps: { payments: PaymentIntents; clientSecrets: 
 
   router
     .route('/payment_intents')
+    .get(async (req, res) => {
+      const { expand, rest } = queryExpand(req);
+      const params = parseQuery(intentListSchema, { query: rest });
+      const query = pageQuery(params);
+      const page = await payments.list(merchantOf(res), { customer: params.customer }, query);
+      const body = listBody('/v1/payment_intents', 'payment_intent', query, page, (i) => i);
+      res.json({ ...body, data: await Promise.all(body.data.map((i) => presentExpanded(i, expand))) });
+    })
     .post(async (req, res) => {
       const merchantId = merchantOf(res);
       const body = parseBody(merchantCreateSchema, req, res);
-      const { automatic_payment_methods: _automatic, payment_method_types: _types, allowed_payment_method_types: _allowed, ...input } = body;
+      const { automatic_payment_methods: _automatic, payment_method_types: _types, allowed_payment_method_types: _allowed, expand, ...input } = body;
       // With confirm=true a retry after a crash or a 502 resumes the intent the key made
       // (its journal names it): it never creates and charges a second one.
       await idempotency.respond(req, res, { merchantId, scope: 'v1' }, body, async (journal) => ({
         status: 200,
-        body: present(await payments.create(merchantId, input, journal)),
+        body: await presentExpanded(await payments.create(merchantId, input, journal), expand),
       }));
     })
-    .all(methodNotAllowed('POST'));
+    .all(methodNotAllowed('GET, POST'));
+
+  // Before `/payment_intents/:id`, which would take "search" for an id.
+  router
+    .route('/payment_intents/search')
+    .get(async (req, res) => {
+      const { expand, rest } = queryExpand(req);
+      const params = parseQuery(searchSchema, { query: rest });
+      const found = await payments.search(merchantOf(res), { query: params.query, limit: params.limit ?? 10, page: params.page });
+      res.json({
+        object: 'search_result',
+        url: '/v1/payment_intents/search',
+        has_more: found.hasMore,
+        data: await Promise.all(found.data.map((i) => presentExpanded(i, expand))),
+        next_page: found.nextPage,
+      });
+    })
+    .all(methodNotAllowed('GET'));
 
   router
     .route('/payment_intents/:id')
     .get(async (req, res) => {
-      parseQuery(noQuerySchema, req);
-      res.json(present(await payments.retrieve(merchantOf(res), intentId(req.params.id))));
+      const { expand, rest } = queryExpand(req);
+      parseQuery(noQuerySchema, { query: rest });
+      res.json(await presentExpanded(await payments.retrieve(merchantOf(res), intentId(req.params.id)), expand));
     })
-    .all(methodNotAllowed('GET'));
+    .post(async (req, res) => {
+      const merchantId = merchantOf(res);
+      const id = intentId(req.params.id);
+      const { expand, ...input } = parseBody(merchantUpdateSchema, req, res);
+      await idempotency.respond(req, res, { merchantId, scope: 'v1' }, { ...input, expand }, async (journal) => ({
+        status: 200,
+        body: await presentExpanded(await payments.update(merchantId, id, input, journal), expand),
+      }));
+    })
+    .all(methodNotAllowed('GET, POST'));
 
   router
     .route('/payment_intents/:id/confirm')
@@ -94,8 +198,14 @@ export function merchantRouter(deps: { payments: PaymentIntents; clientSecrets: 
       const input = parseBody(merchantConfirmSchema, req, res);
       await idempotency.respond(req, res, { merchantId, scope: 'v1' }, input, async (journal) => ({
         status: 200,
-        body: present(
-          await payments.confirm(merchantId, id, { paymentMethod: input.payment_method, setupFutureUsage: input.setup_future_usage }, journal),
+        body: await presentExpanded(
+          await payments.confirm(
+            merchantId,
+            id,
+            { paymentMethod: input.payment_method, setupFutureUsage: input.setup_future_usage, offSession: input.off_session, returnUrl: input.return_url },
+            journal,
+          ),
+          input.expand,
         ),
       }));
     })
@@ -106,10 +216,10 @@ export function merchantRouter(deps: { payments: PaymentIntents; clientSecrets: 
     .post(async (req, res) => {
       const merchantId = merchantOf(res);
       const id = intentId(req.params.id);
-      const input = parseBody(capturePaymentIntentSchema, req, res);
+      const input = parseBody(merchantCaptureSchema, req, res);
       await idempotency.respond(req, res, { merchantId, scope: 'v1' }, input, async (journal) => ({
         status: 200,
-        body: present(await payments.capture(merchantId, id, { amountToCapture: input.amount_to_capture }, journal)),
+        body: await presentExpanded(await payments.capture(merchantId, id, { amountToCapture: input.amount_to_capture }, journal), input.expand),
       }));
     })
     .all(methodNotAllowed('POST'));
@@ -119,16 +229,22 @@ export function merchantRouter(deps: { payments: PaymentIntents; clientSecrets: 
     .post(async (req, res) => {
       const merchantId = merchantOf(res);
       const id = intentId(req.params.id);
-      const input = parseBody(cancelPaymentIntentSchema, req, res);
+      const input = parseBody(merchantCancelSchema, req, res);
       await idempotency.respond(req, res, { merchantId, scope: 'v1' }, input, async (journal) => ({
         status: 200,
-        body: present(await payments.cancel(merchantId, id, { reason: input.cancellation_reason }, journal)),
+        body: await presentExpanded(await payments.cancel(merchantId, id, { reason: input.cancellation_reason }, journal), input.expand),
       }));
     })
     .all(methodNotAllowed('POST'));
 
   router
     .route('/refunds')
+    .get(async (req, res) => {
+      const params = parseQuery(refundListSchema, req);
+      const query = pageQuery(params);
+      const page = await payments.listRefunds(merchantOf(res), { paymentIntent: params.payment_intent, charge: params.charge }, query);
+      res.json(listBody('/v1/refunds', 'refund', query, page, refundView));
+    })
     .post(async (req, res) => {
       const merchantId = merchantOf(res);
       const input = parseBody(createRefundSchema, req, res);
@@ -137,13 +253,23 @@ export function merchantRouter(deps: { payments: PaymentIntents; clientSecrets: 
         body: refundView(await payments.refund(merchantId, input, journal)),
       }));
     })
-    .all(methodNotAllowed('POST'));
+    .all(methodNotAllowed('GET, POST'));
 
   router
     .route('/refunds/:id')
     .get(async (req, res) => {
       parseQuery(noQuerySchema, req);
       res.json(refundView(await payments.retrieveRefund(merchantOf(res), String(req.params.id))));
+    })
+    .all(methodNotAllowed('GET'));
+
+  router
+    .route('/charges')
+    .get(async (req, res) => {
+      const params = parseQuery(chargeListSchema, req);
+      const query = pageQuery(params);
+      const page = await payments.listCharges(merchantOf(res), { paymentIntent: params.payment_intent, customer: params.customer }, query);
+      res.json(listBody('/v1/charges', 'charge', query, page, ({ charge, intent }) => chargeView(charge, intent)));
     })
     .all(methodNotAllowed('GET'));
 

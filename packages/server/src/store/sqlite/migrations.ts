@@ -456,4 +456,24 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX outbox_merchant ON outbox (merchant_id, seq);
     `,
   },
+  {
+    version: 6,
+    name: 'the rest of the intent API: lists, Stripe create parameters',
+    sql: /* sql */ `
+      -- Lists page newest first by rowid within a merchant: an index on the merchant alone is
+      -- ordered by (merchant_id, rowid), which is the order of those pages.
+      CREATE INDEX payment_intents_merchant_rowid ON payment_intents (merchant_id);
+      CREATE INDEX payment_intents_customer ON payment_intents (merchant_id, customer) WHERE customer IS NOT NULL;
+      CREATE INDEX customers_merchant_rowid ON customers (merchant_id);
+      CREATE INDEX charges_merchant_rowid ON charges (merchant_id);
+      CREATE INDEX refunds_merchant_rowid ON refunds (merchant_id);
+
+      ALTER TABLE payment_intents ADD COLUMN receipt_email TEXT;
+      ALTER TABLE payment_intents ADD COLUMN statement_descriptor_suffix TEXT;
+      ALTER TABLE payment_intents ADD COLUMN shipping TEXT;
+      -- Confirmed without the shopper (a saved card charged by the merchant): a challenge is a decline.
+      ALTER TABLE payment_intents ADD COLUMN off_session INTEGER NOT NULL DEFAULT 0 CHECK (off_session IN (0, 1));
+      ALTER TABLE payment_intents ADD COLUMN return_url TEXT;
+    `,
+  },
 ];

@@ -1,6 +1,7 @@
 /**
- * Stripe-style pages over a table with `seq INTEGER PRIMARY KEY`, `id` and `created`: newest
- * first by seq (the order rows were written, which is the order of `created`), cursors by id.
+ * Stripe-style pages over a table with `seq INTEGER PRIMARY KEY` (or a table's own `rowid`), `id`
+ * and `created`: newest first by seq (the order rows were written, which is the order of
+ * `created`), cursors by id.
  * Filters vary per request, so statements are prepared per distinct SQL text and kept.
  */
 import type { Database, Statement } from 'better-sqlite3';
@@ -15,6 +16,8 @@ export interface PageSpec {
   scope: string[];
   /** Further filters of this request (type, created): not applied to the cursor. */
   filters?: string[];
+  /** The column that orders rows as they were written: `seq` (default), or `rowid` for tables keyed by id. */
+  seq?: 'seq' | 'rowid';
   params: Record<string, unknown>;
 }
 
@@ -40,20 +43,21 @@ export class Pager {
     let order: 'DESC' | 'ASC' = 'DESC';
     const cursor = query.startingAfter ?? query.endingBefore;
     if (cursor !== undefined) {
-      const found = this.#statement(`SELECT seq FROM ${spec.from} WHERE id = @cursorId AND ${spec.scope.join(' AND ')}`).get({
+      const seq = spec.seq ?? 'seq';
+      const found = this.#statement(`SELECT ${seq} AS seq FROM ${spec.from} WHERE id = @cursorId AND ${spec.scope.join(' AND ')}`).get({
         ...spec.params,
         cursorId: cursor,
       }) as { seq: number } | undefined;
       if (!found) return { missingCursor: query.startingAfter !== undefined ? 'starting_after' : 'ending_before' };
       params.cursorSeq = found.seq;
-      if (query.startingAfter !== undefined) where.push('seq < @cursorSeq');
+      if (query.startingAfter !== undefined) where.push(`${seq} < @cursorSeq`);
       else {
         // Read upwards from the cursor, then turn the page round: still newest first.
-        where.push('seq > @cursorSeq');
+        where.push(`${seq} > @cursorSeq`);
         order = 'ASC';
       }
     }
-    const sql = `SELECT ${spec.columns ?? '*'} FROM ${spec.from} WHERE ${where.join(' AND ')} ORDER BY seq ${order} LIMIT @pageLimit`;
+    const sql = `SELECT ${spec.columns ?? '*'} FROM ${spec.from} WHERE ${where.join(' AND ')} ORDER BY ${spec.seq ?? 'seq'} ${order} LIMIT @pageLimit`;
     const rows = this.#statement(sql).all(params) as R[];
     const hasMore = rows.length > query.limit;
     const data = rows.slice(0, query.limit);

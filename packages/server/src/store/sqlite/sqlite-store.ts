@@ -59,6 +59,11 @@ interface IntentRow {
   setup_future_usage: string | null;
   description: string | null;
   statement_descriptor: string | null;
+  statement_descriptor_suffix: string | null;
+  receipt_email: string | null;
+  shipping: string | null;
+  off_session: number;
+  return_url: string | null;
   metadata: string;
   payment_method: string | null;
   vault_card_id: string | null;
@@ -91,6 +96,11 @@ function intentToRow(i: PaymentIntentRecord): IntentRow {
     setup_future_usage: i.setupFutureUsage,
     description: i.description,
     statement_descriptor: i.statementDescriptor,
+    statement_descriptor_suffix: i.statementDescriptorSuffix,
+    receipt_email: i.receiptEmail,
+    shipping: i.shipping ? JSON.stringify(i.shipping) : null,
+    off_session: i.offSession ? 1 : 0,
+    return_url: i.returnUrl,
     metadata: JSON.stringify(i.metadata),
     payment_method: i.paymentMethod,
     vault_card_id: i.vaultCardId,
@@ -124,6 +134,11 @@ function rowToIntent(r: IntentRow): PaymentIntentRecord {
     setupFutureUsage: r.setup_future_usage as PaymentIntentRecord['setupFutureUsage'],
     description: r.description,
     statementDescriptor: r.statement_descriptor,
+    statementDescriptorSuffix: r.statement_descriptor_suffix,
+    receiptEmail: r.receipt_email,
+    shipping: r.shipping ? (JSON.parse(r.shipping) as PaymentIntentRecord['shipping']) : null,
+    offSession: r.off_session === 1,
+    returnUrl: r.return_url,
     metadata: JSON.parse(r.metadata) as Record<string, string>,
     paymentMethod: r.payment_method,
     vaultCardId: r.vault_card_id,
@@ -887,6 +902,69 @@ export class SqliteStore implements Store {
     return this.#pager;
   }
 
+  // ---- lists of the merchant API (newest first by rowid, cursors by id) ----
+
+  /** One page of `table` for a merchant, with `filters` (column = @param) for the values given. */
+  #list<R>(table: string, merchantId: string, filters: Record<string, unknown>, query: PageQuery, extra: string[] = []): Page<R> {
+    const given = Object.entries(filters).filter(([, v]) => v !== undefined);
+    return this.#pages.page<R>(
+      {
+        from: table,
+        seq: 'rowid',
+        scope: ['merchant_id = @merchantId'],
+        filters: [...given.map(([column]) => `${column} = @${column}`), ...extra],
+        params: { merchantId, ...Object.fromEntries(given) },
+      },
+      query,
+    );
+  }
+
+  async listIntents(merchantId: string, filter: { customer?: string | undefined }, query: PageQuery): Promise<Page<PaymentIntentRecord>> {
+    return mapPage(this.#list<IntentRow>('payment_intents', merchantId, { customer: filter.customer }, query), rowToIntent);
+  }
+
+  async searchIntents(
+    merchantId: string,
+    where: { sql: string; params: Record<string, unknown> },
+    after: number | null,
+    limit: number,
+  ): Promise<{ data: Array<PaymentIntentRecord & { seq: number }>; hasMore: boolean }> {
+    const rows = this.db
+      .prepare(
+        `SELECT rowid AS seq, * FROM payment_intents WHERE merchant_id = @merchantId AND (${where.sql})
+         ${after !== null ? 'AND rowid < @after' : ''} ORDER BY rowid DESC LIMIT @limit`,
+      )
+      .all({ ...where.params, merchantId, ...(after !== null ? { after } : {}), limit: limit + 1 }) as Array<IntentRow & { seq: number }>;
+    return { data: rows.slice(0, limit).map((r) => ({ ...rowToIntent(r), seq: r.seq })), hasMore: rows.length > limit };
+  }
+
+  async listCharges(merchantId: string, filter: { paymentIntent?: string | undefined; customer?: string | undefined }, query: PageQuery): Promise<Page<ChargeRecord>> {
+    const byCustomer = filter.customer !== undefined ? ['payment_intent_id IN (SELECT id FROM payment_intents WHERE merchant_id = @merchantId AND customer = @customer)'] : [];
+    const page = this.#pages.page<Row>(
+      {
+        from: 'charges',
+        seq: 'rowid',
+        scope: ['merchant_id = @merchantId'],
+        filters: [...(filter.paymentIntent !== undefined ? ['payment_intent_id = @paymentIntent'] : []), ...byCustomer],
+        params: { merchantId, ...(filter.paymentIntent !== undefined ? { paymentIntent: filter.paymentIntent } : {}), ...(filter.customer !== undefined ? { customer: filter.customer } : {}) },
+      },
+      query,
+    );
+    return mapPage(page, rowToCharge);
+  }
+
+  async listRefunds(merchantId: string, filter: { paymentIntent?: string | undefined; charge?: string | undefined }, query: PageQuery): Promise<Page<RefundRecord>> {
+    return mapPage(this.#list<Row>('refunds', merchantId, { payment_intent_id: filter.paymentIntent, charge_id: filter.charge }, query), rowToRefund);
+  }
+
+  async listCustomers(merchantId: string, filter: { email?: string | undefined }, query: PageQuery): Promise<Page<CustomerRecord>> {
+    return mapPage(this.#list<Row>('customers', merchantId, { email: filter.email }, query, ['deleted = 0']), rowToCustomer);
+  }
+
+  async listPaymentMethodsPage(merchantId: string, customer: string, query: PageQuery): Promise<Page<PaymentMethodRecord>> {
+    return mapPage(this.#list<Row>('payment_methods', merchantId, { customer }, query), rowToPaymentMethod);
+  }
+
   async createWebhookEndpoint(e: WebhookEndpointRecord, secret: NewWebhookSecret, creationKey: string | null, max: number): Promise<'created' | 'limit'> {
     const w = this.#w;
     return this.#writes.run(() => {
@@ -1096,17 +1174,22 @@ function prepare(db: Database) {
     merchantForKey: st("SELECT merchant_id FROM api_keys WHERE hash = ? AND kind = 'secret'"),
     insertIntent: st(`INSERT INTO payment_intents (
         id, merchant_id, amount, currency, status, capture_method, customer, setup_future_usage, description,
-        statement_descriptor, metadata, payment_method, vault_card_id, save_card, amount_capturable, amount_received,
+        statement_descriptor, statement_descriptor_suffix, receipt_email, shipping, off_session, return_url,
+        metadata, payment_method, vault_card_id, save_card, amount_capturable, amount_received,
         last_payment_error, next_action, action_ref, provider, provider_ref, latest_charge, cancellation_reason, canceled_at,
         pending_operation, created, updated, version
       ) VALUES (
         @id, @merchant_id, @amount, @currency, @status, @capture_method, @customer, @setup_future_usage, @description,
-        @statement_descriptor, @metadata, @payment_method, @vault_card_id, @save_card, @amount_capturable, @amount_received,
+        @statement_descriptor, @statement_descriptor_suffix, @receipt_email, @shipping, @off_session, @return_url,
+        @metadata, @payment_method, @vault_card_id, @save_card, @amount_capturable, @amount_received,
         @last_payment_error, @next_action, @action_ref, @provider, @provider_ref, @latest_charge, @cancellation_reason, @canceled_at,
         @pending_operation, @created, @updated, @version
       )`),
     updateIntent: st(`UPDATE payment_intents SET
         status = @status, customer = @customer, setup_future_usage = @setup_future_usage, description = @description,
+        amount = @amount, currency = @currency, capture_method = @capture_method,
+        statement_descriptor = @statement_descriptor, statement_descriptor_suffix = @statement_descriptor_suffix,
+        receipt_email = @receipt_email, shipping = @shipping, off_session = @off_session, return_url = @return_url,
         metadata = @metadata, payment_method = @payment_method, vault_card_id = @vault_card_id, save_card = @save_card,
         amount_capturable = @amount_capturable, amount_received = @amount_received,
         last_payment_error = @last_payment_error, next_action = @next_action, action_ref = @action_ref,
@@ -1341,4 +1424,8 @@ function prepareWebhooks(db: Database) {
       WHERE d.endpoint_id = ? AND e.merchant_id = ? ORDER BY d.id DESC LIMIT ?`),
     attemptsOf: st('SELECT * FROM webhook_attempts WHERE delivery_id = ? ORDER BY id'),
   };
+}
+
+function mapPage<R, T>(page: Page<R>, map: (row: R) => T): Page<T> {
+  return page.missingCursor ? page : { data: page.data.map(map), hasMore: page.hasMore };
 }
