@@ -218,7 +218,7 @@ export interface PaymentIntentObject {
   cancellation_reason: string | null;
   canceled_at: number | null;
   created: number;
-  livemode: false;
+  livemode: boolean;
 }
 
 /** `GET /client/payment_intents/:id` — what the widget may see; no metadata, no customer id. */
@@ -274,7 +274,7 @@ export interface RefundObject {
   failure_reason: string | null;
   metadata: Record<string, string>;
   created: number;
-  livemode: false;
+  livemode: boolean;
 }
 
 export interface ChargeOutcome {
@@ -306,7 +306,7 @@ export interface ChargeObject {
   failure_message: string | null;
   outcome: ChargeOutcome;
   created: number;
-  livemode: false;
+  livemode: boolean;
 }
 
 // ---- Customers and payment methods ----
@@ -351,7 +351,7 @@ export interface CustomerObject {
   shipping: { name: string; phone: string | null; address: AddressObject } | null;
   invoice_settings: { default_payment_method: string | null };
   created: number;
-  livemode: false;
+  livemode: boolean;
 }
 
 export interface DeletedCustomerObject {
@@ -369,5 +369,5 @@ export interface PaymentMethodObject {
   billing_details: { address: AddressObject | null; email: string | null; name: string | null; phone: string | null };
   metadata: Record<string, string>;
   created: number;
-  livemode: false;
+  livemode: boolean;
 }

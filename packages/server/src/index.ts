@@ -16,7 +16,7 @@ import { SqliteStore } from './store/sqlite/sqlite-store.js';
 import { Vault } from './vault/vault.js';
 import { SandboxProvider } from './adapters/sandbox/provider.js';
 import { createChallengeRouter } from './adapters/sandbox/challenge-router.js';
-import { stripeTestCard } from './adapters/sandbox/cards.js';
+import { isSandboxTestCard, stripeTestCard } from './adapters/sandbox/cards.js';
 import { PaymentIntents } from './domain/payment-intents.js';
 import { Merchants } from './domain/merchants.js';
 import { Customers } from './domain/customers.js';
@@ -87,6 +87,9 @@ export interface KassaServer {
   /** Keys of the default merchant when created by this start; null when they already existed. */
   keys: { merchant: string; secretKey: string; publishableKey: string } | null;
   keysFile: string;
+  /** The operator key when this start created it (it is also written to `operatorKeyFile`); null afterwards. */
+  operatorKey: string | null;
+  operatorKeyFile: string;
   /** The default merchant's id. */
   merchant: string;
   /** This process's instance id (the prefix of the work tokens that own its locks). */
@@ -105,6 +108,7 @@ export interface KassaServer {
 }
 
 export const KEYS_FILE = 'test-keys.json';
+export const OPERATOR_KEY_FILE = 'operator-key.json';
 const VAULT_KEY_CHECK = 'vault_key_check';
 const RECOVERY_AFTER_MS = 60_000;
 
@@ -154,12 +158,20 @@ export async function startKassa(options: KassaOptions): Promise<KassaServer> {
       logger,
       liveness: instance,
       ...(options.faults ? { faults: options.faults } : {}),
-      // Test mode is all there is so far: Stripe's test ids always stand for sandbox cards.
+      // Stripe's test ids stand for sandbox cards, in test mode.
       testCard: stripeTestCard,
+      isLive: (merchantId) => merchants.isLive(merchantId),
       providerKey: (merchantId, key, operation) =>
         createHmac('sha256', secrets.serverSecret).update(`${merchantId}|${key}|${operation}`).digest('base64url'),
     });
-    const customers = new Customers({ store, clock, vault, testCard: stripeTestCard, ...(options.faults ? { faults: options.faults } : {}) });
+    const customers = new Customers({
+      store,
+      clock,
+      vault,
+      testCard: stripeTestCard,
+      isLive: (merchantId) => merchants.isLive(merchantId),
+      ...(options.faults ? { faults: options.faults } : {}),
+    });
     const clientSecrets = new ClientSecrets(secrets.clientSecretKey, () => publicUrl, clock);
     // Endpoint signing secrets are sealed under a key of their own, derived from the server secret.
     const webhookSecrets = new WebhookSecrets(
@@ -184,6 +196,12 @@ export async function startKassa(options: KassaOptions): Promise<KassaServer> {
         writePrivateFile(keysFile, `${JSON.stringify({ merchant: k.merchant, secret_key: k.secretKey, publishable_key: k.publishableKey }, null, 2)}\n`);
       }
     }
+
+    // The operator API's key: made on first start, stored hashed, shown once (and kept in a
+    // 0600 file beside the test keys, which an operator may delete once it is safe elsewhere).
+    const operatorKey = await merchants.ensureOperatorKey();
+    const operatorKeyFile = join(config.dataDir, OPERATOR_KEY_FILE);
+    if (operatorKey && !existsSync(operatorKeyFile)) writePrivateFile(operatorKeyFile, `${JSON.stringify({ operator_key: operatorKey }, null, 2)}\n`);
 
     const challengeRouter = createChallengeRouter({
       sandbox,
@@ -210,6 +228,7 @@ export async function startKassa(options: KassaOptions): Promise<KassaServer> {
       payments,
       merchants,
       customers,
+      isTestCard: isSandboxTestCard,
       vault,
       clock,
       liveness: instance,
@@ -259,6 +278,8 @@ export async function startKassa(options: KassaOptions): Promise<KassaServer> {
       port,
       keys: defaults.created,
       keysFile,
+      operatorKey,
+      operatorKeyFile,
       merchant: defaults.merchant,
       instanceId: instance.instanceId,
       createMerchant: (o = {}) => merchants.create({ allowedOrigins: o.allowedOrigins ?? config.allowedOrigins, ...(o.name ? { name: o.name } : {}) }),

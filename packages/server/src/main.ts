@@ -43,6 +43,16 @@ async function main(): Promise<void> {
       ].join('\n') + '\n',
     );
   }
+  if (kassa.operatorKey) {
+    process.stdout.write(
+      [
+        'Kassa operator key (shown once; registers merchants and activates live mode — keep it off merchant machines):',
+        `  operator key     ${kassa.operatorKey}`,
+        `  key file         ${kassa.operatorKeyFile} (mode 0600; delete it once the key is stored safely)`,
+        '',
+      ].join('\n') + '\n',
+    );
+  }
   process.stdout.write(`Kassa listening on ${kassa.url}\n`);
 
   let stopping = false;

@@ -50,16 +50,19 @@ describe('merchant API authentication', () => {
   ];
 
   for (const [method, path] of routes) {
-    it(`${method} /v1${path} without, with a wrong, or with a publishable key is 401`, async () => {
+    it(`${method} /v1${path} without or with a wrong key is 401; with the publishable key 403`, async () => {
       const keys = JSON.parse(readFileSync(h.kassa.keysFile, 'utf8')) as Record<string, string>;
       const body = method === 'POST' ? {} : undefined;
-      for (const key of [null, 'sk_test_wrongwrongwrongwrongwrongwrong', keys.publishable_key!, 'not-a-key', `${h.secretKey}x`]) {
+      for (const key of [null, 'sk_test_wrongwrongwrongwrongwrongwrong', 'not-a-key', `${h.secretKey}x`, 'op_wrongwrongwrongwrongwrongwrongwrongwrong']) {
         const r = await h.v1(method, path, body, { key });
         assert.equal(r.status, 401, `${key}`);
         assert.equal(r.body.error.type, 'authentication_error');
         assert.equal(r.body.error.code, 'api_key_invalid');
         assert.ok(!JSON.stringify(r.body).includes(h.secretKey));
       }
+      const publishable = await h.v1(method, path, body, { key: keys.publishable_key! });
+      assert.equal(publishable.status, 403);
+      assert.equal(publishable.body.error.code, 'permission_denied');
     });
   }
 

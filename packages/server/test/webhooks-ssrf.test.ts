@@ -124,7 +124,10 @@ describe('webhook target policy (SSRF)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kassa-ssrf-'));
     const store = new SqliteStore(join(dir, 'kassa.sqlite'));
     try {
-      await store.createMerchant({ id: 'acct_livemerchant0001', name: 'live', allowedOrigins: [], created: Date.now() }, []);
+      await store.createMerchant(
+        { id: 'acct_livemerchant0001', accountId: 'acct_livemerchant0001', livemode: true, name: 'live', country: null, defaultCurrency: null, email: null, allowedOrigins: [], status: 'live', created: Date.now() },
+        [],
+      );
       let answer = ['10.20.30.40'];
       const endpoints = new WebhookEndpoints({ store, clock: { now: Date.now }, secrets: new WebhookSecrets(randomBytes(32)), resolve: async () => answer });
       const refusedWith = async (fn: () => Promise<unknown>) => {

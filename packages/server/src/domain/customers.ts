@@ -31,6 +31,7 @@ export interface CustomerDeps {
   vault: CardVault;
   /** Stripe's test payment methods (`pm_card_visa`, …): the sandbox card each stands for, else null. */
   testCard?: (id: string) => string | null;
+  isLive: (merchantId: string) => boolean;
   faults?: FaultPoints;
 }
 
@@ -61,6 +62,7 @@ export class Customers {
     const customer: CustomerRecord = {
       id: newId('cus'),
       merchantId,
+      livemode: this.#d.isLive(merchantId),
       email: patched(null, input.email, same),
       name: patched(null, input.name, same),
       description: patched(null, input.description, same),
@@ -211,10 +213,11 @@ export class Customers {
    * to `alreadyTo`). A Stripe test id (`pm_card_visa`) is made into a new one, as Stripe does.
    */
   private async attachable(merchantId: string, id: string, param: string, alreadyTo?: string): Promise<PaymentMethodRecord> {
-    const digits = this.#d.testCard?.(id) ?? null;
+    // Stripe's test ids stand for sandbox cards: test mode only.
+    const digits = this.#d.isLive(merchantId) ? null : (this.#d.testCard?.(id) ?? null);
     if (digits !== null && id.startsWith('pm_')) {
       const year = new Date(this.clock.now()).getUTCFullYear() + 5;
-      return this.#d.vault.createPaymentMethod(merchantId, { digits, brand: detectBrand(digits), expMonth: 12, expYear: year });
+      return this.#d.vault.createPaymentMethod(merchantId, { digits, brand: detectBrand(digits), expMonth: 12, expYear: year }, false);
     }
     const pm = await this.store.getPaymentMethod(merchantId, id);
     if (!pm) throw notFound('payment_method', id, param);

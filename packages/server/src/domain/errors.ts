@@ -24,7 +24,15 @@ export const FailureKind = {
 export type FailureKind = (typeof FailureKind)[keyof typeof FailureKind];
 
 /** Codes Kassa adds to core's list for server-only situations. */
-export type ServerErrorCode = ErrorCode | 'widget_not_built' | 'form_token_invalid' | 'vault_unavailable' | WebhookErrorCode;
+export type ServerErrorCode = ErrorCode | 'widget_not_built' | 'form_token_invalid' | 'vault_unavailable' | WebhookErrorCode | AccountErrorCode;
+/** Keys, accounts and modes. */
+export type AccountErrorCode =
+  | 'permission_denied'
+  | 'account_already_live'
+  | 'account_not_live'
+  | 'api_key_expired'
+  | 'provider_not_configured'
+  | 'testmode_card_in_livemode';
 /** Webhook endpoints: a URL Kassa will not send to (Stripe's code), too many endpoints. */
 export type WebhookErrorCode = 'url_invalid' | 'webhook_endpoint_limit';
 

@@ -19,16 +19,66 @@ export type NextActionRecord =
   | { type: 'three_d_secure'; three_d_secure: { url: string } }
   | { type: 'redirect_to_url'; redirect_to_url: { url: string; return_url: string } };
 
+/**
+ * One mode of a merchant account: the test scope (its id is the account's id) or the live scope
+ * (an id of its own, made when the operator activates the account). Everything the merchant
+ * owns is stored under a scope id, which is how test and live data stay apart.
+ */
 export interface MerchantRecord {
   id: string;
+  /** The merchant account's id (`acct_…`), the same for both scopes. */
+  accountId: string;
+  livemode: boolean;
+  /** The business name. */
   name: string;
+  country: string | null;
+  defaultCurrency: string | null;
+  email: string | null;
   allowedOrigins: string[];
+  /** On the account: `live` once the operator activated it. */
+  status: 'test' | 'live';
   created: number;
+}
+
+export type ApiKeyKind = 'secret' | 'publishable' | 'restricted';
+export type KeyPermission = 'read' | 'write';
+
+/** The resources a restricted key may be given access to (Stripe's names). */
+export const KEY_RESOURCES = [
+  'payment_intents',
+  'refunds',
+  'charges',
+  'customers',
+  'payment_methods',
+  'webhook_endpoints',
+  'events',
+  'balance',
+] as const;
+export type KeyResource = (typeof KEY_RESOURCES)[number];
+
+/** An API key as stored: the key itself only as a SHA-256 hash; `prefix` is for display. */
+export interface ApiKeyRecord {
+  id: string;
+  hash: string;
+  /** The scope (merchant row) it acts for, which fixes its mode. */
+  merchantId: string;
+  kind: ApiKeyKind;
+  livemode: boolean;
+  prefix: string;
+  name: string | null;
+  permissions: Partial<Record<KeyResource, KeyPermission>> | null;
+  created: number;
+  /** Set when rolled: the old key keeps working until then (the overlap window). */
+  expiresAt: number | null;
+  revokedAt: number | null;
+  lastUsedAt: number | null;
 }
 
 export interface PaymentIntentRecord {
   id: string;
   merchantId: string;
+  /** The mode of its merchant scope (for the wire; the scope is what keeps modes apart). */
+  livemode: boolean;
   amount: number;
   currency: Currency;
   status: PaymentStatus;
@@ -111,6 +161,7 @@ export interface AttemptRecord {
 export interface ChargeRecord {
   id: string;
   merchantId: string;
+  livemode: boolean;
   intentId: string;
   /** The authorization attempt that made it. */
   attemptId: string;
@@ -132,6 +183,7 @@ export interface ChargeRecord {
 export interface RefundRecord {
   id: string;
   merchantId: string;
+  livemode: boolean;
   intentId: string;
   chargeId: string;
   /** The provider call that makes it (its idempotency and recovery are the attempt's). */
@@ -239,6 +291,7 @@ export interface TokenRecord {
 export interface PaymentMethodRecord {
   id: string;
   merchantId: string;
+  livemode: boolean;
   /** The customer it is attached to; null for a card not (or no longer) saved for anyone. */
   customer: string | null;
   vaultCardId: string;
@@ -273,6 +326,7 @@ export interface ShippingRecord {
 export interface CustomerRecord {
   id: string;
   merchantId: string;
+  livemode: boolean;
   email: string | null;
   name: string | null;
   description: string | null;

@@ -87,6 +87,8 @@ export interface PaymentDeps {
    * card number each stands for (a sandbox card), or null for any other id.
    */
   testCard?: (id: string) => string | null;
+  /** Whether a merchant scope is live mode: its objects say so, and test cards and ids do not work there. */
+  isLive: (merchantId: string) => boolean;
 }
 
 /**
@@ -173,6 +175,7 @@ export class PaymentIntents {
     let intent: PaymentIntentRecord = {
       id: newId('pi'),
       merchantId,
+      livemode: this.d.isLive(merchantId),
       amount: input.amount,
       currency: input.currency,
       status: S.RequiresPaymentMethod,
@@ -208,7 +211,7 @@ export class PaymentIntents {
     if (input.payment_method) {
       // Attaching checks the method exists now rather than failing later at confirm (a test
       // payment method is made into a real one only then, once per payment).
-      if (this.d.testCard?.(input.payment_method) == null) await this.resolveCard(intent, input.payment_method);
+      if (intent.livemode || this.d.testCard?.(input.payment_method) == null) await this.resolveCard(intent, input.payment_method);
       intent = { ...intent, paymentMethod: input.payment_method, status: S.RequiresConfirmation };
     }
     const write = journalStep(j, 'intent_created', { intentId: intent.id });
@@ -345,6 +348,15 @@ export class PaymentIntents {
     const intent = await this.load(merchantId, intentId);
     this.assertIdle(intent, 'confirm');
     if (!CONFIRMABLE.includes(intent.status)) throw unexpectedState(intent, 'confirm');
+    if (intent.livemode) {
+      // The sandbox issuer never charges live money, and live providers come with the provider adapters.
+      throw new KassaError(
+        FailureKind.InvalidRequest,
+        'provider_not_configured',
+        'Live mode has no payment provider configured for this account yet: live payments cannot be confirmed.',
+        { paymentIntent: intent },
+      );
+    }
 
     const paymentMethod = input.paymentMethod ?? intent.paymentMethod;
     if (!paymentMethod) throw missingParam('payment_method');
@@ -552,6 +564,7 @@ export class PaymentIntents {
           const refund: RefundRecord = {
             id: newId('re'),
             merchantId,
+            livemode: intent.livemode,
             intentId: intent.id,
             chargeId: target.id,
             attemptId: attempt.id,
@@ -1096,6 +1109,7 @@ export class PaymentIntents {
     return {
       id: newId('ch'),
       merchantId: intent.merchantId,
+      livemode: intent.livemode,
       intentId: intent.id,
       attemptId: attempt.id,
       amount: attempt.amount,
@@ -1223,7 +1237,8 @@ export class PaymentIntents {
    * this merchant (Stripe makes a new one each time it is used).
    */
   private async resolveCard(intent: PaymentIntentRecord, paymentMethod: string): Promise<CardSource> {
-    const testNumber = this.d.testCard?.(paymentMethod) ?? null;
+    // Stripe's test ids stand for sandbox cards: test mode only (in live mode they are unknown ids).
+    const testNumber = intent.livemode ? null : (this.d.testCard?.(paymentMethod) ?? null);
     if (testNumber !== null) return this.testSource(intent, paymentMethod, testNumber);
     if (paymentMethod.startsWith('tok_')) {
       const token = await this.d.store.getToken(paymentMethod);
@@ -1262,7 +1277,7 @@ export class PaymentIntents {
       if (!token) throw new Error(`token ${made.id} vanished`);
       return { kind: 'token', id: token.id, token, card: await this.d.vault.open(token.vaultCardId, intent.merchantId) };
     }
-    const pm = await this.d.vault.createPaymentMethod(intent.merchantId, card);
+    const pm = await this.d.vault.createPaymentMethod(intent.merchantId, card, intent.livemode);
     return { kind: 'fresh', id: pm.id, paymentMethod: pm, card: await this.d.vault.open(pm.vaultCardId, intent.merchantId) };
   }
 
@@ -1295,6 +1310,7 @@ export class PaymentIntents {
     return {
       id: newId('pm'),
       merchantId: intent.merchantId,
+      livemode: intent.livemode,
       customer: intent.customer,
       vaultCardId: card.id,
       fingerprint: card.fingerprint,
@@ -1413,7 +1429,7 @@ export class PaymentIntents {
       object: 'event',
       type,
       created: Math.floor(now / 1000),
-      livemode: false,
+      livemode: intent.livemode,
       data: { object },
     };
     return { id, merchantId: intent.merchantId, type, intentId: intent.id, payload: JSON.stringify(payload), created: now };

@@ -129,6 +129,7 @@ export interface CardVault {
   createPaymentMethod(
     merchantId: string,
     card: { digits: string; brand: CardBrand; expMonth: number; expYear: number },
+    livemode: boolean,
   ): Promise<PaymentMethodRecord>;
   /** Decrypts the card behind a vault id (a token's or a saved payment method's). */
   open(vaultCardId: string, merchantId: string): Promise<OpenedCard>;

@@ -29,7 +29,12 @@ const PARAMS: Record<CardField, (code: CardErrorCode) => string> = {
 };
 
 export async function tokenizeCard(
-  deps: { vault: CardVault; clock: Clock },
+  deps: {
+    vault: CardVault;
+    clock: Clock;
+    /** Whether the merchant scope is live mode, and whether a number is one of the sandbox's test cards. */
+    live?: { isLive(merchantId: string): boolean; isTestCard(digits: string): boolean };
+  },
   merchantId: string,
   input: CreateToken,
 ): Promise<TokenObject> {
@@ -41,6 +46,10 @@ export async function tokenizeCard(
     if (code) throw invalidParam(PARAMS[field](code), MESSAGES[code]);
   }
   if (!check.digits || !check.cvcDigits || !check.exp) throw invalidParam('card', 'The card is incomplete.');
+  // A known test card is refused in live mode, as Stripe refuses one: it would charge nobody.
+  if (deps.live?.isLive(merchantId) && deps.live.isTestCard(check.digits)) {
+    throw invalidParam('card[number]', 'Your request was in live mode, but used a known test card.', 'testmode_card_in_livemode');
+  }
   const token = await deps.vault.tokenize(merchantId, {
     digits: check.digits,
     brand: check.brand,

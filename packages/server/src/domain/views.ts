@@ -42,7 +42,7 @@ export function eventObject(intent: PaymentIntentRecord): PaymentIntentEventObje
     cancellation_reason: intent.cancellationReason,
     canceled_at: intent.canceledAt === null ? null : seconds(intent.canceledAt),
     created: seconds(intent.created),
-    livemode: false,
+    livemode: intent.livemode,
   };
 }
 
@@ -80,7 +80,7 @@ export function chargeView(charge: ChargeRecord, intent: PaymentIntentRecord): C
           seller_message: 'The bank did not return any further details with this decline.',
         },
     created: seconds(charge.created),
-    livemode: false,
+    livemode: charge.livemode,
   };
 }
 
@@ -97,7 +97,7 @@ export function refundView(refund: RefundRecord): RefundObject {
     failure_reason: refund.failureReason,
     metadata: refund.metadata,
     created: seconds(refund.created),
-    livemode: false,
+    livemode: refund.livemode,
   };
 }
 
@@ -133,7 +133,7 @@ export function paymentMethodView(pm: PaymentMethodRecord): PaymentMethodObject 
     billing_details: { address: null, email: null, name: null, phone: null },
     metadata: pm.metadata,
     created: seconds(pm.created),
-    livemode: false,
+    livemode: pm.livemode,
   };
 }
 
@@ -151,6 +151,6 @@ export function customerView(c: CustomerRecord): CustomerObject | DeletedCustome
     shipping: c.shipping ? { name: c.shipping.name, phone: c.shipping.phone, address: c.shipping.address } : null,
     invoice_settings: { default_payment_method: c.defaultPaymentMethod },
     created: seconds(c.created),
-    livemode: false,
+    livemode: c.livemode,
   };
 }

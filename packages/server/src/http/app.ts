@@ -10,7 +10,8 @@ import type { Customers } from '../domain/customers.js';
 import type { CardVault, Clock, FaultPoints, Liveness } from '../domain/ports.js';
 import type { Store } from '../store/port.js';
 import type { Logger } from '../logger.js';
-import { merchantAuth } from './auth.js';
+import { merchantAuth, operatorAuth } from './auth.js';
+import { operatorRouter } from './routes/operator.js';
 import type { ClientSecrets } from './auth.js';
 import { bodyParsers } from './body.js';
 import { errorHandler, notFoundHandler } from './errors.js';
@@ -41,6 +42,8 @@ export interface AppDeps {
   clientSecrets: ClientSecrets;
   logger: Logger;
   widgetDistDir: string;
+  /** Whether a card number is one of the sandbox's test cards (refused in live mode). */
+  isTestCard(digits: string): boolean;
   /** The server's own origins (for the same-origin check on card tokenization). */
   ownOrigins(): readonly string[];
   /** The URL browsers reach this server at (set once it listens). */
@@ -60,6 +63,8 @@ export function createApp(deps: AppDeps): Express {
   const idempotency = new Idempotency(deps.store, deps.clock, deps.liveness, deps.logger, deps.faults);
 
   app.use(requestLogger(deps.logger));
+
+  app.use('/operator', apiHeaders, operatorAuth(deps.merchants), ...bodyParsers({ form: false }), operatorRouter({ merchants: deps.merchants }));
 
   app.use(
     '/v1',
@@ -85,6 +90,7 @@ export function createApp(deps: AppDeps): Express {
         return intent ? deps.merchants.originsOf(intent.merchantId) : [];
       },
       ownOrigins: deps.ownOrigins,
+      live: { isLive: (m) => deps.merchants.isLive(m), isTestCard: deps.isTestCard },
     }),
   );
 

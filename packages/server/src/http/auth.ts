@@ -8,6 +8,8 @@ import type { Request, RequestHandler, Response } from 'express';
 import jwt from 'jsonwebtoken';
 import { FailureKind, KassaError } from '../domain/errors.js';
 import type { Merchants } from '../domain/merchants.js';
+import { KEY_RESOURCES } from '../domain/model.js';
+import type { KeyResource } from '../domain/model.js';
 import type { Clock } from '../domain/ports.js';
 import { randomBase62 } from '../domain/ids.js';
 
@@ -37,13 +39,53 @@ function credentials(req: Request): string | null {
 const invalidKey = () =>
   new KassaError(FailureKind.Unauthorized, 'api_key_invalid', 'Invalid API key. Use your secret key: Authorization: Bearer sk_test_…');
 
+/** The first path segment of a /v1 route names the resource a restricted key must be allowed. */
+function resourceOf(path: string): KeyResource | null {
+  const [first, , third] = path.split('/').filter(Boolean);
+  if (first === 'customers' && third === 'payment_methods') return 'payment_methods';
+  if (first === 'balance_transactions') return 'balance';
+  return (KEY_RESOURCES as readonly string[]).includes(first ?? '') ? (first as KeyResource) : null;
+}
+
+/**
+ * The merchant API's caller: a secret key, or a restricted key allowed this resource (reads
+ * for GET, writes for anything else). A publishable key is for the browser and never reaches
+ * here; an operator key never works on /v1, nor a merchant key on /operator.
+ */
 export function merchantAuth(merchants: Merchants): RequestHandler {
   return async (req, res, next) => {
     const key = credentials(req);
-    if (!key || !/^sk_test_[A-Za-z0-9]{16,64}$/.test(key)) throw invalidKey();
-    const merchantId = await merchants.merchantForSecretKey(key);
-    if (!merchantId) throw invalidKey();
-    res.locals.merchantId = merchantId;
+    const caller = key ? await merchants.caller(key) : null;
+    if (!caller) throw invalidKey();
+    if (caller.kind === 'publishable') {
+      throw new KassaError(FailureKind.Forbidden, 'permission_denied', 'A publishable key cannot call the merchant API; use a secret key on your server.');
+    }
+    if (caller.kind === 'restricted') {
+      const resource = resourceOf(req.path);
+      const needed = req.method === 'GET' || req.method === 'HEAD' ? 'read' : 'write';
+      const granted = resource ? caller.permissions?.[resource] : undefined;
+      if (!granted || (needed === 'write' && granted !== 'write')) {
+        throw new KassaError(
+          FailureKind.Forbidden,
+          'permission_denied',
+          `This restricted key does not have ${needed} access to ${resource ?? 'this endpoint'}.`,
+        );
+      }
+    }
+    res.locals.merchantId = caller.merchantId;
+    res.locals.livemode = caller.livemode;
+    res.locals.caller = caller;
+    next();
+  };
+}
+
+/** The operator API's caller: the operator key only. */
+export function operatorAuth(merchants: Merchants): RequestHandler {
+  return async (req, _res, next) => {
+    const key = credentials(req);
+    if (!key || !(await merchants.isOperatorKey(key))) {
+      throw new KassaError(FailureKind.Unauthorized, 'api_key_invalid', 'Invalid operator key. Use the operator key: Authorization: Bearer op_…');
+    }
     next();
   };
 }

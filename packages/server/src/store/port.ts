@@ -5,6 +5,7 @@
  * is one call.
  */
 import type {
+  ApiKeyRecord,
   AttemptRecord,
   ChargeRecord,
   CustomerRecord,
@@ -91,25 +92,30 @@ export type IdempotencyBegin =
       objectId: string | null;
     };
 
-export interface ApiKeyRecord {
-  hash: string;
-  merchantId: string;
-  kind: 'secret' | 'publishable';
-  prefix: string;
-  created: number;
-}
 
 export interface Store {
   // settings
   getSetting(key: string): Promise<string | null>;
   setSetting(key: string, value: string): Promise<void>;
 
-  // merchants and keys
+  // merchants (one row per mode of an account) and their keys
+  /** Creates a scope (an account's test scope, or its live scope at activation) with its first keys. */
   createMerchant(merchant: MerchantRecord, keys: ApiKeyRecord[]): Promise<void>;
   getMerchant(id: string): Promise<MerchantRecord | null>;
+  /** Every scope of every account. */
   listMerchants(): Promise<MerchantRecord[]>;
+  /** Sets the account's details on both its scopes. */
+  updateAccount(accountId: string, fields: { name: string; email: string | null; allowedOrigins: string[]; status: 'test' | 'live' }): Promise<void>;
   setAllowedOrigins(merchantId: string, origins: string[]): Promise<void>;
-  merchantForSecretKeyHash(hash: string): Promise<string | null>;
+  keyByHash(hash: string): Promise<ApiKeyRecord | null>;
+  getApiKey(id: string): Promise<ApiKeyRecord | null>;
+  /** The keys of an account's scopes, newest first. */
+  listApiKeys(accountId: string): Promise<ApiKeyRecord[]>;
+  insertApiKey(key: ApiKeyRecord): Promise<void>;
+  /** Rotation: inserts the new key and sets the old one's expiry, together. */
+  rollApiKey(oldId: string, expiresAt: number, replacement: ApiKeyRecord): Promise<void>;
+  revokeApiKey(id: string, at: number): Promise<void>;
+  touchApiKey(id: string, at: number): Promise<void>;
 
   // payment intents
   insertIntent(intent: PaymentIntentRecord, events: OutboxEvent[], journal?: JournalWrite): Promise<void>;

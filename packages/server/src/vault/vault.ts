@@ -58,12 +58,14 @@ export class Vault implements CardVault {
   async createPaymentMethod(
     merchantId: string,
     card: { digits: string; brand: CardBrand; expMonth: number; expYear: number },
+    livemode: boolean,
   ): Promise<PaymentMethodRecord> {
     const now = this.clock.now();
     const sealed = this.#seal(merchantId, card, now);
     const pm: PaymentMethodRecord = {
       id: newId('pm'),
       merchantId,
+      livemode,
       customer: null,
       vaultCardId: sealed.id,
       fingerprint: sealed.fingerprint,

@@ -28,6 +28,11 @@ export const SANDBOX_CARDS: Readonly<Record<string, CardBehavior>> = {
   '4000000000000119': { kind: 'processing_error' },
 };
 
+/** Whether a number is one of the sandbox's magic cards, or stands behind a Stripe test id. */
+export function isSandboxTestCard(digits: string): boolean {
+  return Object.hasOwn(SANDBOX_CARDS, digits) || Object.values(STRIPE_TEST_IDS).includes(digits);
+}
+
 /** Any other valid number succeeds with a large balance. */
 export function behaviorFor(digits: string): CardBehavior {
   return SANDBOX_CARDS[digits] ?? { kind: 'approve', balanceMajor: PLENTY };

@@ -38,6 +38,8 @@ export interface ClientRouterDeps {
   originsForIntent(intentId: string): Promise<readonly string[]>;
   /** This server's own origins (public URL), for the same-origin check on tokens. */
   ownOrigins(): readonly string[];
+  /** Live-mode rules for tokens: known test cards are refused there. */
+  live: { isLive(merchantId: string): boolean; isTestCard(digits: string): boolean };
 }
 
 export function clientRouter(deps: ClientRouterDeps): Router {

@@ -476,4 +476,49 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE payment_intents ADD COLUMN return_url TEXT;
     `,
   },
+  {
+    version: 7,
+    name: 'onboarding: merchant accounts with a test and a live scope, keys with modes, permissions, rotation and use',
+    sql: /* sql */ `
+      -- A merchant account has one row per mode: the test scope (id = the account's id) and, once
+      -- the operator activates it, a live scope of its own id. Everything a merchant owns is
+      -- stored under a scope's id, so a key of one mode cannot reach the other mode's objects.
+      ALTER TABLE merchants ADD COLUMN account_id TEXT;
+      ALTER TABLE merchants ADD COLUMN livemode INTEGER NOT NULL DEFAULT 0 CHECK (livemode IN (0, 1));
+      ALTER TABLE merchants ADD COLUMN country TEXT;
+      ALTER TABLE merchants ADD COLUMN default_currency TEXT;
+      ALTER TABLE merchants ADD COLUMN email TEXT;
+      ALTER TABLE merchants ADD COLUMN status TEXT NOT NULL DEFAULT 'test' CHECK (status IN ('test', 'live'));
+      UPDATE merchants SET account_id = id;
+      CREATE UNIQUE INDEX merchants_scope ON merchants (account_id, livemode);
+
+      CREATE TABLE api_keys_v7 (
+        id TEXT PRIMARY KEY,
+        hash TEXT NOT NULL UNIQUE,
+        merchant_id TEXT NOT NULL REFERENCES merchants(id),
+        kind TEXT NOT NULL CHECK (kind IN ('secret', 'publishable', 'restricted')),
+        livemode INTEGER NOT NULL CHECK (livemode IN (0, 1)),
+        prefix TEXT NOT NULL,
+        name TEXT,
+        -- restricted keys only: {"payment_intents": "write", "customers": "read", …}
+        permissions TEXT,
+        created INTEGER NOT NULL,
+        expires_at INTEGER,
+        revoked_at INTEGER,
+        last_used_at INTEGER
+      ) STRICT;
+      INSERT INTO api_keys_v7 (id, hash, merchant_id, kind, livemode, prefix, created)
+        SELECT 'key_' || lower(hex(randomblob(12))), hash, merchant_id, kind, 0, prefix, created FROM api_keys;
+      DROP TABLE api_keys;
+      ALTER TABLE api_keys_v7 RENAME TO api_keys;
+      CREATE INDEX api_keys_merchant ON api_keys (merchant_id, created);
+
+      -- Every object says which mode it belongs to (its scope decides; this is for the wire).
+      ALTER TABLE payment_intents ADD COLUMN livemode INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE charges ADD COLUMN livemode INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE refunds ADD COLUMN livemode INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE customers ADD COLUMN livemode INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE payment_methods ADD COLUMN livemode INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
 ];

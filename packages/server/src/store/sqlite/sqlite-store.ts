@@ -29,7 +29,8 @@ import type {
   AttemptStatus,
 } from '../../domain/model.js';
 import { StoreConflict } from '../port.js';
-import type { ApiKeyRecord, IdempotencyBegin, IdempotencyKeyRef, IntentChange, Store } from '../port.js';
+import type { IdempotencyBegin, IdempotencyKeyRef, IntentChange, Store } from '../port.js';
+import type { ApiKeyRecord } from '../../domain/model.js';
 import { MIGRATIONS } from './migrations.js';
 import { Checkpointer, GroupCommit, openSqlite } from './open.js';
 import { Pager } from './pages.js';
@@ -51,6 +52,7 @@ type Row = Record<string, unknown>;
 interface IntentRow {
   id: string;
   merchant_id: string;
+  livemode: number;
   amount: number;
   currency: string;
   status: string;
@@ -88,6 +90,7 @@ function intentToRow(i: PaymentIntentRecord): IntentRow {
   return {
     id: i.id,
     merchant_id: i.merchantId,
+    livemode: i.livemode ? 1 : 0,
     amount: i.amount,
     currency: i.currency,
     status: i.status,
@@ -126,6 +129,7 @@ function rowToIntent(r: IntentRow): PaymentIntentRecord {
   return {
     id: r.id,
     merchantId: r.merchant_id,
+    livemode: r.livemode === 1,
     amount: r.amount,
     currency: r.currency as Currency,
     status: r.status as PaymentStatus,
@@ -193,6 +197,7 @@ function rowToPaymentMethod(r: Row): PaymentMethodRecord {
   return {
     id: r.id as string,
     merchantId: r.merchant_id as string,
+    livemode: r.livemode === 1,
     customer: (r.customer as string | null) ?? null,
     vaultCardId: r.vault_card_id as string,
     metadata: JSON.parse(r.metadata as string) as Record<string, string>,
@@ -205,6 +210,7 @@ function paymentMethodToRow(pm: PaymentMethodRecord) {
   return {
     id: pm.id,
     merchant_id: pm.merchantId,
+    livemode: pm.livemode ? 1 : 0,
     customer: pm.customer,
     vault_card_id: pm.vaultCardId,
     fingerprint: pm.fingerprint,
@@ -223,6 +229,7 @@ function rowToCustomer(r: Row): CustomerRecord {
   return {
     id: r.id as string,
     merchantId: r.merchant_id as string,
+    livemode: r.livemode === 1,
     email: (r.email as string | null) ?? null,
     name: (r.name as string | null) ?? null,
     description: (r.description as string | null) ?? null,
@@ -241,6 +248,7 @@ function customerToRow(c: CustomerRecord) {
   return {
     id: c.id,
     merchant_id: c.merchantId,
+    livemode: c.livemode ? 1 : 0,
     email: c.email,
     name: c.name,
     description: c.description,
@@ -259,6 +267,7 @@ function rowToCharge(r: Row): ChargeRecord {
   return {
     id: r.id as string,
     merchantId: r.merchant_id as string,
+    livemode: r.livemode === 1,
     intentId: r.payment_intent_id as string,
     attemptId: r.attempt_id as string,
     amount: r.amount as number,
@@ -289,6 +298,7 @@ function chargeToRow(c: ChargeRecord) {
   return {
     id: c.id,
     merchant_id: c.merchantId,
+    livemode: c.livemode ? 1 : 0,
     payment_intent_id: c.intentId,
     attempt_id: c.attemptId,
     amount: c.amount,
@@ -314,6 +324,7 @@ function rowToRefund(r: Row): RefundRecord {
   return {
     id: r.id as string,
     merchantId: r.merchant_id as string,
+    livemode: r.livemode === 1,
     intentId: r.payment_intent_id as string,
     chargeId: r.charge_id as string,
     attemptId: r.attempt_id as string,
@@ -342,9 +353,49 @@ function rowToInstance(r: Row): InstanceRecord {
 function rowToMerchant(r: Row): MerchantRecord {
   return {
     id: r.id as string,
+    accountId: (r.account_id as string | null) ?? (r.id as string),
+    livemode: r.livemode === 1,
     name: r.name as string,
+    country: (r.country as string | null) ?? null,
+    defaultCurrency: (r.default_currency as string | null) ?? null,
+    email: (r.email as string | null) ?? null,
     allowedOrigins: JSON.parse(r.allowed_origins as string) as string[],
+    status: r.status as MerchantRecord['status'],
     created: r.created as number,
+  };
+}
+
+function rowToApiKey(r: Row): ApiKeyRecord {
+  return {
+    id: r.id as string,
+    hash: r.hash as string,
+    merchantId: r.merchant_id as string,
+    kind: r.kind as ApiKeyRecord['kind'],
+    livemode: r.livemode === 1,
+    prefix: r.prefix as string,
+    name: (r.name as string | null) ?? null,
+    permissions: r.permissions ? (JSON.parse(r.permissions as string) as ApiKeyRecord['permissions']) : null,
+    created: r.created as number,
+    expiresAt: (r.expires_at as number | null) ?? null,
+    revokedAt: (r.revoked_at as number | null) ?? null,
+    lastUsedAt: (r.last_used_at as number | null) ?? null,
+  };
+}
+
+function apiKeyToRow(k: ApiKeyRecord) {
+  return {
+    id: k.id,
+    hash: k.hash,
+    merchant_id: k.merchantId,
+    kind: k.kind,
+    livemode: k.livemode ? 1 : 0,
+    prefix: k.prefix,
+    name: k.name,
+    permissions: k.permissions ? JSON.stringify(k.permissions) : null,
+    created: k.created,
+    expires_at: k.expiresAt,
+    revoked_at: k.revokedAt,
+    last_used_at: k.lastUsedAt,
   };
 }
 
@@ -468,6 +519,7 @@ export class SqliteStore implements Store {
             if (updated.changes === 0) s.insertRefund.run({
               id: f.id,
               merchant_id: f.merchantId,
+              livemode: f.livemode ? 1 : 0,
               payment_intent_id: f.intentId,
               charge_id: f.chargeId,
               attempt_id: f.attemptId,
@@ -524,13 +576,17 @@ export class SqliteStore implements Store {
       const tx = this.db.transaction(() => {
         s.insertMerchant.run({
           id: merchant.id,
+          account_id: merchant.accountId,
+          livemode: merchant.livemode ? 1 : 0,
           name: merchant.name,
+          country: merchant.country,
+          default_currency: merchant.defaultCurrency,
+          email: merchant.email,
           allowed_origins: JSON.stringify(merchant.allowedOrigins),
+          status: merchant.status,
           created: merchant.created,
         });
-        for (const k of keys) {
-          s.insertApiKey.run({ hash: k.hash, merchant_id: k.merchantId, kind: k.kind, prefix: k.prefix, created: k.created });
-        }
+        for (const k of keys) s.insertApiKey.run(apiKeyToRow(k));
       });
       tx();
     };
@@ -615,9 +671,44 @@ export class SqliteStore implements Store {
     await this.#writes.run(() => this.#s.setOrigins.run(JSON.stringify(origins), merchantId));
   }
 
-  async merchantForSecretKeyHash(hash: string): Promise<string | null> {
-    const row = this.#s.merchantForKey.get(hash) as { merchant_id: string } | undefined;
-    return row?.merchant_id ?? null;
+  async updateAccount(accountId: string, f: { name: string; email: string | null; allowedOrigins: string[]; status: 'test' | 'live' }): Promise<void> {
+    await this.#writes.run(() =>
+      this.#s.updateAccount.run({ account_id: accountId, name: f.name, email: f.email, allowed_origins: JSON.stringify(f.allowedOrigins), status: f.status }),
+    );
+  }
+
+  async keyByHash(hash: string): Promise<ApiKeyRecord | null> {
+    const r = this.#s.keyByHash.get(hash) as Row | undefined;
+    return r ? rowToApiKey(r) : null;
+  }
+
+  async getApiKey(id: string): Promise<ApiKeyRecord | null> {
+    const r = this.#s.getApiKey.get(id) as Row | undefined;
+    return r ? rowToApiKey(r) : null;
+  }
+
+  async listApiKeys(accountId: string): Promise<ApiKeyRecord[]> {
+    return (this.#s.listApiKeys.all(accountId) as Row[]).map(rowToApiKey);
+  }
+
+  async insertApiKey(key: ApiKeyRecord): Promise<void> {
+    await this.#writes.run(() => this.#s.insertApiKey.run(apiKeyToRow(key)));
+  }
+
+  async rollApiKey(oldId: string, expiresAt: number, replacement: ApiKeyRecord): Promise<void> {
+    const tx = this.db.transaction(() => {
+      this.#s.expireApiKey.run(expiresAt, oldId);
+      this.#s.insertApiKey.run(apiKeyToRow(replacement));
+    });
+    await this.#writes.run(() => tx());
+  }
+
+  async revokeApiKey(id: string, at: number): Promise<void> {
+    await this.#writes.run(() => this.#s.revokeApiKey.run(at, id));
+  }
+
+  async touchApiKey(id: string, at: number): Promise<void> {
+    await this.#writes.run(() => this.#s.touchApiKey.run(at, id));
   }
 
   async insertIntent(intent: PaymentIntentRecord, events: OutboxEvent[], journal?: JournalWrite): Promise<void> {
@@ -1166,20 +1257,29 @@ function prepare(db: Database) {
   return {
     getSetting: st('SELECT value FROM settings WHERE key = ?'),
     setSetting: st('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
-    insertMerchant: st('INSERT INTO merchants (id, name, allowed_origins, created) VALUES (@id, @name, @allowed_origins, @created)'),
+    insertMerchant: st(`INSERT INTO merchants (id, account_id, livemode, name, country, default_currency, email, allowed_origins, status, created)
+      VALUES (@id, @account_id, @livemode, @name, @country, @default_currency, @email, @allowed_origins, @status, @created)`),
+    updateAccount: st(`UPDATE merchants SET name = @name, email = @email, allowed_origins = @allowed_origins, status = @status
+      WHERE account_id = @account_id`),
     getMerchant: st('SELECT * FROM merchants WHERE id = ?'),
-    listMerchants: st('SELECT * FROM merchants ORDER BY created, id'),
+    listMerchants: st('SELECT * FROM merchants ORDER BY created, livemode, id'),
     setOrigins: st('UPDATE merchants SET allowed_origins = ? WHERE id = ?'),
-    insertApiKey: st('INSERT INTO api_keys (hash, merchant_id, kind, prefix, created) VALUES (@hash, @merchant_id, @kind, @prefix, @created)'),
-    merchantForKey: st("SELECT merchant_id FROM api_keys WHERE hash = ? AND kind = 'secret'"),
+    insertApiKey: st(`INSERT INTO api_keys (id, hash, merchant_id, kind, livemode, prefix, name, permissions, created, expires_at, revoked_at, last_used_at)
+      VALUES (@id, @hash, @merchant_id, @kind, @livemode, @prefix, @name, @permissions, @created, @expires_at, @revoked_at, @last_used_at)`),
+    keyByHash: st('SELECT * FROM api_keys WHERE hash = ?'),
+    getApiKey: st('SELECT * FROM api_keys WHERE id = ?'),
+    listApiKeys: st(`SELECT k.* FROM api_keys k JOIN merchants m ON m.id = k.merchant_id WHERE m.account_id = ? ORDER BY k.created DESC, k.id`),
+    expireApiKey: st('UPDATE api_keys SET expires_at = ? WHERE id = ? AND revoked_at IS NULL'),
+    revokeApiKey: st('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'),
+    touchApiKey: st('UPDATE api_keys SET last_used_at = ? WHERE id = ?'),
     insertIntent: st(`INSERT INTO payment_intents (
-        id, merchant_id, amount, currency, status, capture_method, customer, setup_future_usage, description,
+        id, merchant_id, livemode, amount, currency, status, capture_method, customer, setup_future_usage, description,
         statement_descriptor, statement_descriptor_suffix, receipt_email, shipping, off_session, return_url,
         metadata, payment_method, vault_card_id, save_card, amount_capturable, amount_received,
         last_payment_error, next_action, action_ref, provider, provider_ref, latest_charge, cancellation_reason, canceled_at,
         pending_operation, created, updated, version
       ) VALUES (
-        @id, @merchant_id, @amount, @currency, @status, @capture_method, @customer, @setup_future_usage, @description,
+        @id, @merchant_id, @livemode, @amount, @currency, @status, @capture_method, @customer, @setup_future_usage, @description,
         @statement_descriptor, @statement_descriptor_suffix, @receipt_email, @shipping, @off_session, @return_url,
         @metadata, @payment_method, @vault_card_id, @save_card, @amount_capturable, @amount_received,
         @last_payment_error, @next_action, @action_ref, @provider, @provider_ref, @latest_charge, @cancellation_reason, @canceled_at,
@@ -1209,18 +1309,18 @@ function prepare(db: Database) {
       VALUES (@id, @merchant_id, @payment_intent_id, @attempt_id, @operation, @currency, @expected, @actual, @created)`),
     discrepanciesFor: st('SELECT * FROM discrepancies WHERE payment_intent_id = ? ORDER BY created, id'),
     upsertCharge: st(`INSERT INTO charges (
-        id, merchant_id, payment_intent_id, attempt_id, amount, amount_captured, amount_refunded, currency, status, captured,
+        id, merchant_id, livemode, payment_intent_id, attempt_id, amount, amount_captured, amount_refunded, currency, status, captured,
         payment_method, card_brand, card_last4, card_exp_month, card_exp_year, failure_code, failure_message, decline_code, created, updated
       ) VALUES (
-        @id, @merchant_id, @payment_intent_id, @attempt_id, @amount, @amount_captured, @amount_refunded, @currency, @status, @captured,
+        @id, @merchant_id, @livemode, @payment_intent_id, @attempt_id, @amount, @amount_captured, @amount_refunded, @currency, @status, @captured,
         @payment_method, @card_brand, @card_last4, @card_exp_month, @card_exp_year, @failure_code, @failure_message, @decline_code, @created, @updated
       ) ON CONFLICT (id) DO UPDATE SET amount_captured = excluded.amount_captured, amount_refunded = excluded.amount_refunded,
         status = excluded.status, captured = excluded.captured, payment_method = excluded.payment_method, updated = excluded.updated`),
     getCharge: st('SELECT * FROM charges WHERE id = ? AND merchant_id = ?'),
     insertRefund: st(`INSERT INTO refunds (
-        id, merchant_id, payment_intent_id, charge_id, attempt_id, amount, currency, status, reason, failure_reason, metadata, created, updated
+        id, merchant_id, livemode, payment_intent_id, charge_id, attempt_id, amount, currency, status, reason, failure_reason, metadata, created, updated
       ) VALUES (
-        @id, @merchant_id, @payment_intent_id, @charge_id, @attempt_id, @amount, @currency, @status, @reason, @failure_reason, @metadata, @created, @updated
+        @id, @merchant_id, @livemode, @payment_intent_id, @charge_id, @attempt_id, @amount, @currency, @status, @reason, @failure_reason, @metadata, @created, @updated
       )`),
     updateRefund: st('UPDATE refunds SET status = @status, failure_reason = @failure_reason, updated = @updated WHERE id = @id'),
     getRefund: st('SELECT * FROM refunds WHERE id = ? AND merchant_id = ?'),
@@ -1241,14 +1341,14 @@ function prepare(db: Database) {
     getToken: st('SELECT * FROM tokens WHERE id = ?'),
     useToken: st(`UPDATE tokens SET used_at = @now
       WHERE id = @id AND merchant_id = @merchant_id AND used_at IS NULL AND expires_at > @now`),
-    insertPaymentMethod: st(`INSERT INTO payment_methods (id, merchant_id, customer, vault_card_id, fingerprint, brand, last4, exp_month, exp_year, metadata, created)
-      VALUES (@id, @merchant_id, @customer, @vault_card_id, @fingerprint, @brand, @last4, @exp_month, @exp_year, @metadata, @created)`),
+    insertPaymentMethod: st(`INSERT INTO payment_methods (id, merchant_id, livemode, customer, vault_card_id, fingerprint, brand, last4, exp_month, exp_year, metadata, created)
+      VALUES (@id, @merchant_id, @livemode, @customer, @vault_card_id, @fingerprint, @brand, @last4, @exp_month, @exp_year, @metadata, @created)`),
     attachPaymentMethod: st('UPDATE payment_methods SET customer = ? WHERE id = ? AND merchant_id = ? AND customer IS NULL AND detached IS NULL'),
     detachPaymentMethod: st('UPDATE payment_methods SET customer = NULL, detached = ? WHERE id = ? AND merchant_id = ? AND customer IS NOT NULL'),
     detachCustomerPaymentMethods: st('UPDATE payment_methods SET customer = NULL, detached = ? WHERE merchant_id = ? AND customer = ?'),
     setPaymentMethodMetadata: st('UPDATE payment_methods SET metadata = ? WHERE id = ? AND merchant_id = ?'),
-    insertCustomer: st(`INSERT INTO customers (id, merchant_id, email, name, description, phone, metadata, address, shipping, default_payment_method, deleted, created, updated)
-      VALUES (@id, @merchant_id, @email, @name, @description, @phone, @metadata, @address, @shipping, @default_payment_method, @deleted, @created, @updated)`),
+    insertCustomer: st(`INSERT INTO customers (id, merchant_id, livemode, email, name, description, phone, metadata, address, shipping, default_payment_method, deleted, created, updated)
+      VALUES (@id, @merchant_id, @livemode, @email, @name, @description, @phone, @metadata, @address, @shipping, @default_payment_method, @deleted, @created, @updated)`),
     getCustomer: st('SELECT * FROM customers WHERE merchant_id = ? AND id = ?'),
     updateCustomer: st(`UPDATE customers SET email = @email, name = @name, description = @description, phone = @phone, metadata = @metadata,
       address = @address, shipping = @shipping, default_payment_method = @default_payment_method, updated = @updated
