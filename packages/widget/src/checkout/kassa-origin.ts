@@ -23,6 +23,9 @@ export function pinScriptOrigin(script: HTMLOrSVGScriptElement | null): void {
   scriptOrigin = script instanceof HTMLScriptElement ? httpOrigin(script.src) : null;
 }
 
+/** The origin kassa.js was loaded from (null in the ES module). */
+export const kassaScriptOrigin = (): string | null => scriptOrigin;
+
 /** The origin of an http(s) URL, or null for anything else. */
 export function httpOrigin(url: string): string | null {
   try {
