@@ -20,7 +20,7 @@ export type HostToFrame =
        * The merchant's Appearance (theme, variables, rules) as given: plain JSON, never CSS. The
        * frame validates every part against its own whitelist before anything reaches a style.
        */
-      appearance?: Record<string, unknown>;
+      appearance?: object;
       /** The merchant's string overrides for this locale (the frame keeps only keys it knows). */
       messages?: Record<string, string>;
     }

@@ -243,6 +243,13 @@ export function fakeKassa() {
         <kassa-card-frame></kassa-card-frame>
         <script type="module" src="${script}"></script></body></html>`;
     }],
+    // The locale files kassa.js fetches from the origin it was loaded from, as Kassa serves them.
+    ['GET', /^\/kassa@[^/]+\/locales\/([\w-]+)\.json$/, async (ctx, [, locale]) => {
+      const file = new URL(`../dist/locales/${locale}.json`, import.meta.url);
+      ctx.type = 'application/json';
+      ctx.set('Access-Control-Allow-Origin', '*');
+      ctx.body = readFileSync(file, 'utf8');
+    }],
     // A merchant page that uses the one-file build exactly as docs say: a <script> tag and the element.
     ['GET', /^\/__fake\/shop$/, async (ctx) => {
       const secret = String(ctx.query.secret ?? '').replace(/[^\w.-]/g, '');

@@ -16,6 +16,7 @@ import {
   pageLocale,
   translator,
   type MessageOverrides,
+  type Messages,
   type Translate,
 } from '../i18n/index.js';
 import { abortable } from '../abortable.js';
@@ -223,6 +224,8 @@ export class KassaCheckout extends KassaElement {
   #announcedReady = false;
   /** The frame's last word on the form; `pay()` only says "Processing" for a complete one. */
   #complete = false;
+  /** The strings last shown, kept while another locale loads. */
+  #shown: { locale: Locale; table: Messages } | undefined;
   /** The card of the current attempt (from the frame's token, or the saved card). */
   #card: Card | undefined;
   #state: CheckoutState = { status: 'loading' };
@@ -317,12 +320,12 @@ export class KassaCheckout extends KassaElement {
         : state.status === 'ready'
           ? (state.notice?.message ?? '')
           : state.status === 'succeeded' && state.card && intent
-            ? t('succeededWith', { amount: this.#amount(intent), card: this.#cardText(t, state.card, 'cardSpoken') })
+            ? t('succeededWith', { amount: this.#amount(intent), card: this.#cardText(t, state.card) })
             : t(state.status);
     const tone = state.status === 'succeeded' ? 'success' : text && (state.status === 'failed' || state.status === 'ready') ? 'error' : '';
     // One fixed layout for every status, so the card iframe is never re-created (and never
     // loses what the shopper typed) while the status changes around it.
-    return html`<div lang=${this.#locale}>
+    return html`<div lang=${this.#shown?.locale ?? this.#locale}>
       ${form && t ? this.#renderForm(intent, t, busy, challenge) : nothing}
       ${challenge && t
         ? html`<iframe
@@ -359,39 +362,32 @@ export class KassaCheckout extends KassaElement {
     // about a malformed or expired secret.
     await Promise.resolve();
     if (signal.aborted) return;
+    // The shopper's strings load meanwhile; nothing is said (nor any error event sent) before.
+    const strings = loadCatalog(this.#locale);
     const secret = this.#clientSecret;
     // Frameworks often set the property just after creating the element: wait for it quietly.
     if (!secret) return;
     const claims = readClientSecret(secret);
     // Failures while loading do not move focus: the shopper did nothing yet, and may be elsewhere.
-    const quiet = { moveFocus: false };
-    if (!claims) {
-      this.#fail({ type: 'invalid_request_error', code: ClientErrorCode.ClientSecretInvalid }, undefined, quiet);
-      return;
-    }
+    const fail = async (error: ApiError, intent?: ClientPaymentIntent) => {
+      await strings;
+      if (!signal.aborted) this.#fail(error, intent, { moveFocus: false });
+    };
+    if (!claims) return fail({ type: 'invalid_request_error', code: ClientErrorCode.ClientSecretInvalid });
     // Before any frame or request: a forged secret must not choose where the card form comes from.
     const pin = pinnedOrigin(this.#kassaUrl, claims.iss);
-    if (pin.error) {
-      this.#fail(pin.error, undefined, quiet);
-      return;
-    }
+    if (pin.error) return fail(pin.error);
     const server = pin.origin;
-    if (claims.exp * 1000 <= Date.now()) {
-      this.#fail({ type: 'authentication_error', code: ClientErrorCode.ClientSecretExpired }, undefined, quiet);
-      return;
-    }
+    if (claims.exp * 1000 <= Date.now()) return fail({ type: 'authentication_error', code: ClientErrorCode.ClientSecretExpired });
     this.#api = new ClientApi(server, secret);
     this.#bridge = new FrameBridge(server, this.#bridgeHost);
     // The card frame needs nothing from the intent: it starts loading now, in parallel with the
     // intent (rendered hidden until both are here), not after it.
     this.#frameSrc = this.#bridge.frameUrl(location.origin, this.#locale);
     this.requestUpdate();
-    const result = await this.#api.getIntent(claims.sub, signal);
+    const [result] = await Promise.all([this.#api.getIntent(claims.sub, signal), strings]);
     if (signal.aborted) return;
-    if (result.error) {
-      this.#fail(result.error, result.intent, quiet);
-      return;
-    }
+    if (result.error) return fail(result.error, result.intent);
     const intent = result.intent;
     if (CONFIRMABLE.includes(intent.status)) this.#enterReady(intent);
     // Paid earlier (e.g. the page was reloaded): show it, but announce nothing new.
@@ -411,6 +407,8 @@ export class KassaCheckout extends KassaElement {
     if (this.#usesSavedCard(intent) || this.#complete) this.#set({ status: 'processing', intent });
     const method = await this.#paymentMethod(intent, signal);
     if ('error' in method) return this.#route({ error: method.error, intent }, signal, intent, 0);
+    // The form was valid after all (the frame's last change may not have arrived yet).
+    if (this.#state.status === 'ready' && !signal.aborted) this.#set({ status: 'processing', intent });
     const body: ConfirmBody = { payment_method: method.id };
     if (method.fromFrame && this.#saveCard && intent.can_save_card) body.setup_future_usage = 'on_session';
     const result = await this.#api!.confirm(intent.id, body, idempotencyKey, signal);
@@ -541,9 +539,10 @@ export class KassaCheckout extends KassaElement {
   #fail(apiError: ApiError, intent?: ClientPaymentIntent, { moveFocus = true } = {}): PayResult {
     const error = this.#error(apiError);
     this.#set({ status: 'failed', error, intent });
-    // The token is spent (and the frame forgot the CVC with it). Clear what the failure says is
-    // wrong, keep the rest: an incorrect CVC costs the shopper only the CVC.
-    this.#bridge?.send({ type: 'reset', fields: fieldsToClear(error) });
+    // The token is spent, and the frame forgot the CVC with it. Clear what else the failure says
+    // is wrong, keep the rest: an incorrect CVC costs the shopper only the CVC.
+    const fields = fieldsToClear(error);
+    if (fields.length) this.#bridge?.send({ type: 'reset', fields });
     this.dispatchEvent(new KassaPaymentFailedEvent(intent ? { error, paymentIntent: intent } : { error }));
     // Back to where the shopper can try again (the announcement comes from the live region).
     if (moveFocus) void this.#focusAfterUpdate(() => this.#focusTarget());
@@ -575,8 +574,7 @@ export class KassaCheckout extends KassaElement {
     const saved = intent?.saved_payment_method;
     const useSaved = intent !== undefined && this.#usesSavedCard(intent);
     const amount = intent ? this.#amount(intent) : '';
-    const shown = saved ? this.#cardText(t, saved, 'cardShown') : '';
-    const spoken = saved ? this.#cardText(t, saved, 'cardSpoken') : '';
+    const card = saved ? this.#cardText(t, saved) : '';
     const waiting = !intent || useSaved;
     return html`<div ?hidden=${hidden}>
       <iframe part="frame" class=${waiting ? 'card-frame wait' : 'card-frame'} src=${this.#frameSrc} title=${t('cardFrameTitle')}></iframe>
@@ -591,10 +589,9 @@ export class KassaCheckout extends KassaElement {
             part="button"
             class="pay"
             aria-disabled=${busy}
-            aria-label=${useSaved ? t('payWithCard', { amount, card: spoken }) : nothing}
             @click=${this.#onPayClick}
           >
-            ${useSaved ? t('payWithCard', { amount, card: shown }) : t('pay', { amount })}
+            ${useSaved ? t('payWithCard', { amount, card }) : t('pay', { amount })}
           </button>`
         : nothing}
       ${saved
@@ -602,10 +599,9 @@ export class KassaCheckout extends KassaElement {
             part="link"
             class="link"
             ?disabled=${busy}
-            aria-label=${useSaved ? nothing : t('useSavedCard', { card: spoken })}
             @click=${this.#onToggleSavedCard}
           >
-            ${useSaved ? t('useAnotherCard') : t('useSavedCard', { card: shown })}
+            ${useSaved ? t('useAnotherCard') : t('useSavedCard', { card })}
           </button>`
         : nothing}
     </div>`;
@@ -615,9 +611,9 @@ export class KassaCheckout extends KassaElement {
     return formatAmount(intent.amount, intent.currency, this.#locale);
   }
 
-  /** "UnionPay •••• 0005" to see, "UnionPay ending 0005" to hear. Amex is short, so one line fits a phone. */
-  #cardText(t: Translate, card: Card, key: 'cardShown' | 'cardSpoken'): string {
-    return t(key, { brand: card.brand === 'amex' ? 'Amex' : brandName(t, card.brand), last4: card.last4 });
+  /** "UnionPay ending 0005", read the same by eye and by screen reader; "Amex", so one line fits a phone. */
+  #cardText(t: Translate, card: Card): string {
+    return t('cardEnding', { brand: card.brand === 'amex' ? 'Amex' : brandName(t, card.brand), last4: card.last4 });
   }
 
   #usesSavedCard(intent: ClientPaymentIntent): boolean {
@@ -698,11 +694,15 @@ export class KassaCheckout extends KassaElement {
     return this.#localeAttr ? resolveLocale(this.#localeAttr, pageLocale()) : pageLocale();
   }
 
-  /** The translator for the current locale, or null while its strings are still loading. */
+  /**
+   * The translator for the current locale; while a newly chosen locale loads, the previous one's
+   * (nothing goes blank); null only before any strings are here.
+   */
   #t(): Translate | null {
     const locale = this.#locale;
     const table = loadedCatalog(locale);
-    return table ? translator(table, cleanMessages(this.#messages?.[locale])) : null;
+    if (table) this.#shown = { locale, table };
+    return this.#shown ? translator(this.#shown.table, cleanMessages(this.#messages?.[this.#shown.locale])) : null;
   }
 
   #localeChanged(): void {
@@ -768,15 +768,15 @@ export class KassaCheckout extends KassaElement {
 }
 
 /**
- * What a failure makes wrong in the form. The CVC always goes (the frame forgets it with each
- * token); an expired card needs a new date; a wrong number, a new card; a decline or an error
- * keeps the card, which the shopper may still want to pay with.
+ * What else a failure makes wrong in the form (the frame already forgot the CVC with the token):
+ * an expired card needs a new date; a wrong number, a new card; a decline or an error keeps the
+ * card, which the shopper may still want to pay with.
  */
 function fieldsToClear(error: KassaError): CardField[] {
   const code = error.decline_code ?? error.code;
   if (code === 'incorrect_number' || code === 'invalid_number') return ['number', 'expiry', 'cvc'];
   if (code === 'expired_card') return ['expiry', 'cvc'];
-  return ['cvc'];
+  return [];
 }
 
 function isPaid(intent: ClientPaymentIntent): boolean {

@@ -36,10 +36,8 @@ export const checkout = {
     'We could not confirm your payment yet. It may still complete, and you will not be charged twice for it. Check your order status or contact the shop before paying again.',
   pay: 'Pay {amount}',
   payWithCard: 'Pay {amount} with {card}',
-  /** The saved card as shown… */
-  cardShown: '{brand} •••• {last4}',
-  /** …and as read by assistive technology (the bullets would be read one by one). */
-  cardSpoken: '{brand} ending {last4}',
+  /** A saved card, in words (masking bullets are read out one by one by screen readers). */
+  cardEnding: '{brand} ending {last4}',
   useAnotherCard: 'Use another card',
   useSavedCard: 'Use {card}',
   saveCard: 'Save card for next time',
