@@ -195,6 +195,13 @@ export function fakeKassa() {
       const pi = intents.get(id);
       send(ctx, pi ? 200 : 404, pi ? { status: pi.status, log: pi.log } : { error: 'no such intent' });
     }],
+    // The merchant changed the intent (Kassa's update is the merchant's backend's business).
+    ['POST', /^\/__fake\/update\/(pi_\w+)$/, async (ctx, [, id]) => {
+      const pi = intents.get(id);
+      const { amount } = await readJson(ctx);
+      if (pi && Number.isSafeInteger(amount)) pi.amount = amount;
+      send(ctx, pi ? 200 : 404, { ok: Boolean(pi) });
+    }],
     ['POST', /^\/__fake\/release\/(pi_\w+)$/, async (ctx, [, id]) => {
       const pi = intents.get(id);
       const held = Boolean(pi?.release);

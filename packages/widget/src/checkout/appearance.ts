@@ -58,6 +58,12 @@ function luminance(rgb: string): number | null {
   return 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
 }
 
+/** Light text around the element (its parent's colour, which the element's own text inherits). */
+export function onDarkPage(host: HTMLElement): boolean {
+  const around = host.parentElement ?? ((host.getRootNode() as ShadowRoot).host as HTMLElement | undefined) ?? host;
+  return (luminance(getComputedStyle(around).color) ?? 0) > 0.5;
+}
+
 /**
  * What the frame is sent: the merchant's appearance, completed from the page. Tokens fill the
  * variables the merchant left out; the colour behind the element becomes the frame's background
@@ -77,9 +83,8 @@ export function frameAppearance(host: HTMLElement, given: Appearance | undefined
     if (luminance(bg) !== null) background = bg;
   }
   if (background) variables.colorBackground = background;
-  const text = luminance(style.color) ?? 0;
   return {
-    theme: given?.theme ?? (text > 0.5 ? 'dark' : 'light'),
+    theme: given?.theme ?? (onDarkPage(host) ? 'dark' : 'light'),
     variables: { ...variables, ...given?.variables },
     ...(given?.rules ? { rules: given.rules } : {}),
   };

@@ -7,7 +7,15 @@ export const styles = css`
     position: relative;
     max-width: var(--kassa-max-width, 28rem);
     font: var(--kassa-font-size, 1rem) var(--kassa-font-family, system-ui, sans-serif);
-    color: var(--kassa-color-text, #1a1a1a);
+    /* The page's own text colour unless told otherwise, so a dark page needs no setting. */
+    color: var(--kassa-color-text, inherit);
+  }
+  /* Light text around the element (see appearance.ts): colours that read on a dark page. */
+  :host(:state(dark)) {
+    --kassa-color-danger: #ff9c8f;
+    --kassa-color-success: #6ce9a6;
+    --kassa-color-link: #8ab8ff;
+    --kassa-focus-ring: 2px solid #8ab8ff;
   }
   [hidden] {
     display: none !important;
@@ -59,27 +67,18 @@ export const styles = css`
     opacity: 0.7;
     cursor: progress;
   }
-  /* A spinner while paying; still (a dotted ring) for shoppers who ask for less motion. */
-  .pay[aria-disabled='true']::after {
-    content: '';
-    display: inline-block;
-    width: 0.8em;
-    height: 0.8em;
-    margin-inline-start: 0.5em;
-    border: 2px solid;
-    border-right-color: transparent;
-    border-radius: 50%;
-    animation: kassa-spin 0.8s linear infinite;
+  /* A slow pulse while paying; still for shoppers who ask for less motion. */
+  .pay[aria-disabled='true'] {
+    animation: kassa-busy 0.8s ease-in-out infinite alternate;
   }
-  @keyframes kassa-spin {
+  @keyframes kassa-busy {
     to {
-      rotate: 1turn;
+      opacity: 0.45;
     }
   }
   @media (prefers-reduced-motion: reduce) {
-    .pay::after {
+    .pay {
       animation: none !important;
-      border-style: dotted !important;
     }
   }
   label {

@@ -23,7 +23,7 @@ import { abortable } from '../abortable.js';
 import { KassaElement } from '../kassa-element.js';
 import { randomId } from '../random.js';
 import { actionUrl } from './actions.js';
-import { frameAppearance, type Appearance } from './appearance.js';
+import { frameAppearance, onDarkPage, type Appearance } from './appearance.js';
 import { ClientApi, type ApiError, type ApiResult, type ConfirmBody } from './client-api.js';
 import { FrameBridge, type BridgeHost } from './frame-bridge.js';
 import { pinnedOrigin } from './kassa-origin.js';
@@ -115,6 +115,7 @@ const CHALLENGE_TIMEOUT_MS = 10 * 60_000;
  * @cssstate loading - The intent is loading. Likewise `ready`, `processing`, `challenge`,
  *   `succeeded`, `failed` (one at a time, as `status`), e.g. `kassa-checkout:state(succeeded)`.
  * @cssstate complete - The card form is complete (with a saved card: always).
+ * @cssstate dark - Dark colours: `appearance.theme` is `dark`, or (no theme) the text around is light.
  *
  * @cssproperty --kassa-font-family - Font stack.
  * @cssproperty --kassa-font-size - Base size (default 1rem).
@@ -722,6 +723,9 @@ export class KassaCheckout extends KassaElement {
     const intent = 'intent' in this.#state ? this.#state.intent : undefined;
     if (this.#complete || (intent && this.#usesSavedCard(intent))) states.add('complete');
     else states.delete('complete');
+    const dark = this.#appearance?.theme ? this.#appearance.theme === 'dark' : this.isConnected && onDarkPage(this);
+    if (dark) states.add('dark');
+    else states.delete('dark');
   }
 
   #begin(): AbortSignal {
