@@ -84,6 +84,8 @@ const MAX_POLL_MS = 8000;
 const CHALLENGE_TIMEOUT_MS = 10 * 60_000;
 
 /**
+ * @customElement kassa-checkout
+ *
  * `<kassa-checkout>`: one "Pay ¥128.00" button. A new shopper types a card once in Kassa's
  * secure card frame (a cross-origin iframe: this element never sees the number or the CVC);
  * a returning shopper pays in one click with the saved card. 3-D Secure challenges are shown
@@ -112,8 +114,12 @@ const CHALLENGE_TIMEOUT_MS = 10 * 60_000;
  * @csspart link - The "Use another card" / "Use UnionPay •••• 0005" switch.
  * @csspart save - The "Save card for next time" label.
  *
- * @cssstate loading - The intent is loading. Likewise `ready`, `processing`, `challenge`,
- *   `succeeded`, `failed` (one at a time, as `status`), e.g. `kassa-checkout:state(succeeded)`.
+ * @cssstate loading - The intent is loading (one status state at a time, as `status`; e.g. `kassa-checkout:state(succeeded)`).
+ * @cssstate ready - The shopper can pay.
+ * @cssstate processing - A payment is running.
+ * @cssstate challenge - A 3-D Secure challenge is shown.
+ * @cssstate succeeded - Paid.
+ * @cssstate failed - The last attempt failed (the pay button is back if the intent can still be paid).
  * @cssstate complete - The card form is complete (with a saved card: always).
  * @cssstate dark - Dark colours: `appearance.theme` is `dark`, or (no theme) the text around is light.
  *
