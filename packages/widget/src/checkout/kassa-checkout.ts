@@ -497,7 +497,7 @@ export class KassaCheckout extends KassaElement {
     const bridge = this.#bridge!;
     // This run's API, taken now: a new client secret clears #api while the shopper is in the challenge.
     const api = this.#api!;
-    const url = actionUrl(intent.next_action, { server: bridge.origin, channel: bridge.channel, origin: location.origin });
+    const url = actionUrl(intent.next_action, { server: bridge.origin, channel: bridge.channel, origin: location.origin, locale: this.#locale });
     if (!url || !intent.next_action) {
       return { error: { type: 'api_error', code: ClientErrorCode.UnsupportedAction }, intent };
     }

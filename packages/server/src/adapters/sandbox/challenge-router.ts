@@ -186,8 +186,9 @@ button:focus-visible { outline: 3px solid #635bff; outline-offset: 2px; }
 `;
 
 // Runs in every page: keeps the widget's frame as tall as the page (the frame would otherwise
-// cut it off or leave a gap), and puts the keyboard on the first choice once the widget moves
-// focus into the frame (a cross-origin frame may not autofocus on its own).
+// cut it off or leave a gap), and puts the keyboard on the first choice (or the result heading):
+// the widget shows this page right after the shopper pressed Pay, and moves focus into the frame
+// once it has loaded; `autofocus` does not work in a cross-origin frame.
 const PAGE_JS = `(() => {
   const d = document.querySelector('main')?.dataset ?? {};
   if (window.parent === window || !d.channel) return;
@@ -199,9 +200,11 @@ const PAGE_JS = `(() => {
     window.parent.postMessage({ kassa: 1, channel: d.channel, type: 'challenge_resize', height }, d.origin);
   };
   new ResizeObserver(report).observe(document.documentElement);
-  window.addEventListener('focus', () => {
+  const first = () => {
     if (document.activeElement === document.body) document.querySelector('button, h1[tabindex]')?.focus();
-  });
+  };
+  window.addEventListener('focus', first);
+  first();
 })();
 `;
 
