@@ -17,7 +17,8 @@ import { createRequire } from 'node:module';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type * as Playwright from 'playwright-core';
+// Types only (erased): bench/ is not a package, so name the e2e package's copy by path.
+import type * as Playwright from '../e2e/node_modules/playwright-core/index.js';
 import { startKassa } from '../packages/server/src/index.js';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../scripts/chromium.mjs';
 
