@@ -16,8 +16,9 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { availableParallelism, cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { gzipSync } from 'node:zlib';
 import type autocannonType from 'autocannon';
+import { fieldsReady, type FieldsReady } from './fields-ready.js';
+import { bundleSizes as measureBundles, localeChunks } from '../packages/widget/size-budget.mjs';
 
 // bench/ is not a workspace package: autocannon comes from the e2e package that ships it.
 const requireFromE2e = createRequire(new URL('../e2e/package.json', import.meta.url));
@@ -37,19 +38,13 @@ interface SizeRow {
   budget: number;
 }
 
+/** Measured the one way the budgets are (packages/widget/size-budget.mjs: gzip -9, 12 KiB). */
 async function bundleSizes(): Promise<SizeRow[]> {
-  const files = ['packages/widget/dist/kassa.js', 'packages/widget/dist/frame/card.js'];
-  const rows: SizeRow[] = [];
-  for (const file of files) {
-    let bytes: Buffer;
-    try {
-      bytes = await readFile(new URL(file, ROOT));
-    } catch {
-      throw new Error(`${file} is missing: build the widget first (pnpm --filter @kassa/widget build)`);
-    }
-    rows.push({ file, raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length, budget: 12 * KB });
+  try {
+    return measureBundles().map((s) => ({ file: s.name, raw: s.raw, gzip: s.gzip, budget: s.budget }));
+  } catch {
+    throw new Error('the widget is not built: pnpm --filter @kassa/widget build');
   }
-  return rows;
 }
 
 // ---- servers under test ---------------------------------------------------------------------
@@ -252,7 +247,7 @@ function fmtKB(bytes: number): string {
   return `${(bytes / KB).toFixed(1)} KB`;
 }
 
-function report(sizes: SizeRow[], baseline: Measurement, kassa: Measurement[], pool: number): string {
+function report(sizes: SizeRow[], baseline: Measurement, kassa: Measurement[], pool: number, browser: FieldsReady): string {
   const date = new Date().toISOString().slice(0, 10);
   const cpu = cpus()[0]?.model.trim() ?? 'unknown CPU';
   const lines = [
@@ -261,7 +256,18 @@ function report(sizes: SizeRow[], baseline: Measurement, kassa: Measurement[], p
     '',
     '| bundle | raw | gzip -9 | budget |',
     '| --- | ---: | ---: | --- |',
-    ...sizes.map((s) => `| \`${s.file.replace('packages/widget/', '')}\` | ${fmtKB(s.raw)} | ${fmtKB(s.gzip)} | ${fmtKB(s.budget)} ${s.gzip <= s.budget ? '✓' : '**over**'} |`),
+    ...sizes.map((s) => `| ${s.file} | ${fmtKB(s.raw)} | ${fmtKB(s.gzip)} | ${fmtKB(s.budget)} ${s.gzip <= s.budget ? '✓' : '**over**'} |`),
+    '',
+    `Locale chunks of the frame, loaded only for their locale: ${localeChunks()
+      .map((c) => `${c.file.replace('frame/', '')} ${fmtKB(c.gzip)}`)
+      .join(', ')}.`,
+    '',
+    '| navigation → ready, Chromium, cold cache | median ms | runs (ms) |',
+    '| --- | ---: | --- |',
+    `| bare page with one cross-origin iframe (baseline) | ${Math.round(browser.bareMedian)} | ${browser.bareMs.map(Math.round).join(', ')} |`,
+    `| kassa.js + \`<kassa-checkout>\`, fields ready (\`kassa-ready\`) | ${Math.round(browser.kassaMedian)} | ${browser.kassaMs.map(Math.round).join(', ')} |`,
+    '',
+    `Fields ready in **${browser.ratio.toFixed(2)}×** the time of the bare cross-origin iframe (medians of ${browser.runs} alternating runs).`,
     '',
     '| endpoint | req/s | p50 ms | p99 ms | × Express req/s | × Express p99 | non-2xx/errors |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
@@ -292,6 +298,10 @@ async function main(): Promise<void> {
   const sizes = await bundleSizes();
   for (const s of sizes) console.log(`${s.file}: ${fmtKB(s.gzip)} gzip (budget ${fmtKB(s.budget)})${s.gzip > s.budget ? '  OVER BUDGET' : ''}`);
 
+  console.log('\nChromium: navigation → fields ready vs a bare cross-origin iframe…');
+  const browser = await fieldsReady();
+  console.log(`fields ready ${Math.round(browser.kassaMedian)} ms, bare iframe ${Math.round(browser.bareMedian)} ms: ${browser.ratio.toFixed(2)}×`);
+
   console.log(`\nExpress 5 hello (baseline), ${DURATION_S} s…`);
   const hello = await startServer('hello');
   let baseline: Measurement;
@@ -321,12 +331,12 @@ async function main(): Promise<void> {
     await stopServer(helloAgain.child);
   }
 
-  const markdown = report(sizes, baseline, result.rows, result.pool);
+  const markdown = report(sizes, baseline, result.rows, result.pool, browser);
   console.log(`\n${markdown}`);
   await mkdir(new URL('bench/results/', ROOT), { recursive: true });
   await writeFile(
     new URL(`bench/results/${new Date().toISOString().replace(/[:.]/g, '-')}.json`, ROOT),
-    JSON.stringify({ sizes, baseline, kassa: result.rows, pool: result.pool }, null, 2),
+    JSON.stringify({ sizes, browser, baseline, kassa: result.rows, pool: result.pool }, null, 2),
   );
   if (process.argv.includes('--record')) {
     await record(markdown);

@@ -9,12 +9,14 @@
  * Kassa needs the shop's origin before it starts (CORS on /client/*, CSP frame-ancestors on
  * the frame), and the demo needs Kassa's URL and key file, so the demo's port is reserved first.
  */
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type FrameLocator, type Locator, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type ElementHandle, type Frame, type FrameLocator, type JSHandle, type Locator, type Page } from 'playwright-core';
 import { startKassa } from '../packages/server/src/index.js';
 import { startDemo } from '../demo/server/index.js';
 // One place for Debian's Chromium and the flags that work as root (shared with the wtr configs).
@@ -60,7 +62,7 @@ export interface Stack {
   secretKey: string;
   browser: Browser;
   /** A fresh, isolated browser context (own cookies/storage) with the event recorder installed. */
-  newPage(options?: { locale?: string }): Promise<Page>;
+  newPage(options?: { locale?: string; width?: number }): Promise<Page>;
   /** Merchant API call with the secret key; returns status and parsed JSON. */
   api(method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }>;
   retrieveIntent(id: string): Promise<PaymentIntentView>;
@@ -136,14 +138,16 @@ export async function startStack(): Promise<Stack> {
       demoOrigin,
       secretKey: keys.secret_key,
       browser,
-      async newPage({ locale = 'en-US' } = {}) {
-        const context = await browser.newContext({ locale, viewport: { width: 900, height: 900 } });
+      async newPage({ locale = 'en-US', width = 900 } = {}) {
+        const context = await browser.newContext({ locale, viewport: { width, height: 900 } });
         contexts.push(context);
         // Everything here takes well under a second; fail in 10 s rather than Playwright's 30.
         context.setDefaultTimeout(10_000);
         await context.addInitScript(recordKassaEvents);
         await context.addInitScript(recordCspViolations);
         const page = await context.newPage();
+        // The newest page is the focused window (keyboard tests, document.hasFocus()).
+        await page.bringToFront();
         // Surface page errors in the test output; they usually explain a timeout.
         page.on('pageerror', (err) => console.error(`[page error] ${err.message}`));
         return page;
@@ -199,7 +203,7 @@ export async function cspViolations(page: Page): Promise<string[]> {
 function recordKassaEvents(): void {
   const w = window as unknown as { __kassaEvents: KassaEvent[] };
   w.__kassaEvents = [];
-  for (const type of ['kassa-payment-succeeded', 'kassa-payment-failed', 'kassa-action-required']) {
+  for (const type of ['kassa-payment-succeeded', 'kassa-payment-failed', 'kassa-action-required', 'kassa-ready']) {
     window.addEventListener(type, (event) => {
       // Keep a JSON copy: the detail is plain data by contract.
       const detail: unknown = JSON.parse(JSON.stringify((event as CustomEvent).detail ?? null));
@@ -220,9 +224,9 @@ export function cardFrame(page: Page): FrameLocator {
   return page.frameLocator('kassa-checkout iframe[src*="/frame/card"]');
 }
 
-/** The pay button in the element's shadow root, e.g. "Pay ¥128.00" / "支付 ¥128.00". */
+/** The pay button in the element's shadow root, e.g. "Pay CN¥128.00" / "支付 ¥128.00" (any locale). */
 export function payButton(page: Page): Locator {
-  return checkout(page).getByRole('button', { name: /^(Pay\b|支付)/ });
+  return checkout(page).locator('[part=button]');
 }
 
 export interface ShopOptions {
@@ -230,6 +234,8 @@ export interface ShopOptions {
   signedIn?: boolean;
   /** `?locale=` on the demo page, which passes it on to the widget. */
   locale?: 'en' | 'zh-CN';
+  /** Wait for the card fields too (kassa-ready), not only for the pay button. */
+  ready?: boolean;
   /** A catalogue product id; the Longjing tea is ¥128.00. */
   product?: string;
 }
@@ -246,6 +252,7 @@ export async function openShop(stack: Stack, page: Page, path = '/', options: Sh
   if (options.signedIn) await page.getByTestId('signed-in-toggle').check();
   await page.getByTestId('checkout-button').click();
   await payButton(page).waitFor({ state: 'visible' });
+  if (options.ready) await waitForKassaEvent(page, 'kassa-ready');
 }
 
 /** The element's status line (`role=status`, polite live region): what the shopper reads. */
@@ -297,6 +304,75 @@ export async function intentIdOnPage(page: Page): Promise<string> {
   const payload = secret.split('.')[1] ?? '';
   const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { sub: string };
   return claims.sub;
+}
+
+/** axe-core from npm, injected into each frame by evaluate (which no page CSP refuses). */
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/** WCAG 2.0, 2.1 and 2.2, levels A and AA: the rules axe tags with these. */
+export const WCAG_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22a', 'wcag22aa'];
+
+export interface AxeViolation {
+  frame: string;
+  id: string;
+  impact: string | null;
+  help: string;
+  targets: string[];
+}
+
+/**
+ * Runs axe in the page and in every frame (each frame is its own document: the card frame and
+ * the 3-D Secure page run on Kassa's origin, where the page's axe cannot look), and returns all
+ * WCAG 2.2 A/AA violations, labelled by frame URL.
+ */
+export async function axeViolations(page: Page): Promise<AxeViolation[]> {
+  const found: AxeViolation[] = [];
+  for (const frame of page.frames()) {
+    if (frame.url() === 'about:blank' || frame.isDetached()) continue;
+    await frame.evaluate(AXE_SOURCE);
+    const violations = await frame.evaluate(async (tags) => {
+      const axe = (window as unknown as { axe: { run(ctx: Document, options: unknown): Promise<{ violations: { id: string; impact: string | null; help: string; nodes: { target: unknown[] }[] }[] }> } }).axe;
+      const result = await axe.run(document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] });
+      return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.map((n) => JSON.stringify(n.target)) }));
+    }, WCAG_TAGS);
+    const url = new URL(frame.url());
+    for (const v of violations) found.push({ frame: `${url.origin}${url.pathname}`, ...v });
+  }
+  return found;
+}
+
+/** Fails with every violation spelled out. */
+export async function assertAccessible(page: Page, state: string): Promise<void> {
+  const violations = await axeViolations(page);
+  if (violations.length) {
+    throw new Error(`${state}: ${violations.length} axe violation(s):\n${violations.map((v) => `  ${v.frame} ${v.id} (${v.impact}): ${v.help} ${v.targets.join(' ')}`).join('\n')}`);
+  }
+}
+
+/**
+ * Where the keyboard focus is, as a chain from the page down: the focused element of each
+ * document (through shadow roots), and when that is an iframe, on into its frame's document.
+ */
+export async function focused(page: Page): Promise<{ frame: string; tag: string; id: string; text: string }[]> {
+  const chain = [];
+  let frame: Frame | null = page.mainFrame();
+  for (let depth = 0; frame && depth < 4; depth++) {
+    const handle: JSHandle = await frame.evaluateHandle(() => {
+      let el: Element | null = document.activeElement;
+      while (el?.shadowRoot?.activeElement) el = el.shadowRoot.activeElement;
+      return el;
+    });
+    const el: ElementHandle | null = handle.asElement();
+    if (!el) break;
+    const info: { tag: string; id: string; text: string } = await el.evaluate((e: Element) => ({
+      tag: e.localName,
+      id: e.id,
+      text: (e.getAttribute('aria-label') ?? (e.localName === 'body' ? '' : e.textContent) ?? '').trim().replace(/\s+/g, ' '),
+    }));
+    chain.push({ frame: new URL(frame.url()).pathname, ...info });
+    frame = info.tag === 'iframe' ? await el.contentFrame() : null;
+  }
+  return chain;
 }
 
 export async function screenshot(page: Page, name: string): Promise<void> {

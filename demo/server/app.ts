@@ -100,11 +100,11 @@ export function createApp(options: AppOptions): express.Express {
   app.use('/api', api);
 
   // ---- Pages ----
-  const pages: Record<string, AppPage> = { '/': 'shop', '/react': 'react', '/vue': 'vue' };
+  const pages: Record<string, AppPage> = { '/': 'shop', '/react': 'react', '/vue': 'vue', '/theming': 'theming' };
   for (const [path, page] of Object.entries(pages)) {
     app.get(path, async (req, res) => {
-      // Only the plain page loads kassa.js by tag; React and Vue bundle the widget.
-      const script = page === 'shop' ? await options.kassaScript.tag() : null;
+      // Only the plain pages load kassa.js by tag; React and Vue bundle the widget.
+      const script = page === 'shop' || page === 'theming' ? await options.kassaScript.tag() : null;
       const { status, body } = appPage(page, localeOf(req, res), path, assets, script, options.kassaPublicUrl);
       sendHtml(res, status, body);
     });

@@ -13,6 +13,7 @@ export const ENTRIES = {
   shop: 'src/shop/main.ts',
   react: 'src/react/main.tsx',
   vue: 'src/vue/main.ts',
+  theming: 'src/theming/main.ts',
 } as const;
 export type Entry = keyof typeof ENTRIES;
 

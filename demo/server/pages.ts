@@ -12,13 +12,14 @@ import { html, type Html } from './html.js';
 import type { Order } from '../src/api-types.js';
 import type { KassaScriptTag } from './kassa-script.js';
 
-export type AppPage = 'shop' | 'react' | 'vue';
+export type AppPage = 'shop' | 'react' | 'vue' | 'theming';
 
 const NAV = [
   { path: '/', key: 'navShop', testid: 'nav-shop' },
   { path: '/react', key: 'navReact', testid: 'nav-react' },
   { path: '/vue', key: 'navVue', testid: 'nav-vue' },
   { path: '/cards', key: 'navCards', testid: 'nav-cards' },
+  { path: '/theming', key: 'navTheming', testid: 'nav-theming' },
 ] as const satisfies ReadonlyArray<{ path: string; key: keyof Messages; testid: string }>;
 
 interface LayoutOptions {
@@ -89,8 +90,10 @@ export function appPage(
 ): { status: number; body: string } {
   const t = MESSAGES[locale];
   const built = assets.entry(page) !== null;
-  const integration = page === 'shop' ? t.integrationShop : page === 'react' ? t.integrationReact : t.integrationVue;
-  const kassaAttr = page === 'shop' ? '' : html` data-kassa-url="${kassaUrl}"`;
+  const integration = page === 'react' ? t.integrationReact : page === 'vue' ? t.integrationVue : t.integrationShop;
+  // The script-tag pages (shop, theming) need no URL: kassa.js knows where it came from.
+  const byTag = page === 'shop' || page === 'theming';
+  const kassaAttr = byTag ? '' : html` data-kassa-url="${kassaUrl}"`;
   const body = built
     ? html`<main id="app" data-page="${page}"${kassaAttr}><p class="integration">${t.integration} <code>${integration}</code></p></main>`
     : html`<main id="app" data-page="${page}"><p class="notice" role="alert">The demo's browser bundles are not built. Run <code>pnpm --filter @kassa/demo build</code> and reload.</p></main>`;
@@ -99,11 +102,11 @@ export function appPage(
     body: layout({
       locale,
       path,
-      title: page === 'shop' ? t.navShop : page === 'react' ? t.navReact : t.navVue,
+      title: { shop: t.navShop, react: t.navReact, vue: t.navVue, theming: t.navTheming }[page],
       assets,
       entry: page,
-      // Only the plain page loads the one-file widget by tag; React and Vue bundle it.
-      scripts: page === 'shop' && kassaScript ? [kassaScript] : [],
+      // Only the plain pages load the one-file widget by tag; React and Vue bundle it.
+      scripts: byTag && kassaScript ? [kassaScript] : [],
       body,
     }),
   };

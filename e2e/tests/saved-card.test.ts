@@ -39,7 +39,7 @@ test('a saved UnionPay card pays the next purchase in one click', async () => {
 
   const second = await stack.newPage();
   await openShop(stack, second, '/', { signedIn: true });
-  const oneClick = checkout(second).getByRole('button', { name: 'Pay with UnionPay •••• 0005' });
+  const oneClick = checkout(second).getByRole('button', { name: 'Pay CN¥128.00 with UnionPay ending 0005' });
   await oneClick.waitFor();
   await screenshot(second, 'one-click-saved-card');
   await oneClick.click();

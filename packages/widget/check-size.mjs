@@ -1,19 +1,10 @@
-/**
- * Fails the build when a browser bundle outgrows its gzip budget (measured like
- * `gzip -c file | wc -c`: zlib's default level). kassa.js ships on every merchant page; the
- * frame script on every card entry. Both carry Lit.
- */
-import { readFileSync } from 'node:fs';
-import { gzipSync } from 'node:zlib';
-
-const BUDGET_BYTES = 12_000;
-const FILES = ['dist/kassa.js', 'dist/frame/card.js'];
+/** Fails the build when a browser bundle outgrows its budget (measured and budgeted in size-budget.mjs). */
+import { bundleSizes } from './size-budget.mjs';
 
 let over = false;
-for (const file of FILES) {
-  const size = gzipSync(readFileSync(new URL(file, import.meta.url))).length;
-  const ok = size <= BUDGET_BYTES;
+for (const { name, gzip, budget } of bundleSizes()) {
+  const ok = gzip <= budget;
   over ||= !ok;
-  console.log(`${ok ? 'ok  ' : 'OVER'} ${file}: ${size} bytes gzipped (budget ${BUDGET_BYTES})`);
+  console.log(`${ok ? 'ok  ' : 'OVER'} ${name}: ${gzip} bytes gzip -9 (budget ${budget})`);
 }
 if (over) process.exit(1);

@@ -13,6 +13,9 @@ function minifyCss(text: string): string {
     .replace(/\s*([{};,>])\s*/g, '$1')
     .replace(/:\s+/g, ':')
     .replace(/;}/g, '}')
+    // "0.5rem" → ".5rem"; "[a='b']" → "[a=b]" where b is a plain word.
+    .replace(/([^\w.-])0\.(\d)/g, '$1.$2')
+    .replace(/=(['"])([\w-]+)\1\]/g, '=$2]')
     .trim();
 }
 

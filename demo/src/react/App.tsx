@@ -149,7 +149,7 @@ export function App({ shop }: { shop: Shop }) {
             <ol data-testid="event-log">
               {s.events.map((e) => (
                 <li key={e.seq} data-event={e.type}>
-                  <code>{e.type}</code> {e.summary}
+                  <time>+{e.at} ms </time><code>{e.type}</code> {e.summary}
                 </li>
               ))}
             </ol>

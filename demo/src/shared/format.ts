@@ -4,10 +4,9 @@ import type { Messages } from '../i18n.js';
 import type { Locale } from '../i18n.js';
 import type { OrderView, PaymentView } from './shop.js';
 
-/** "¥128.00"; other currencies get their code too, since CNY and JPY share the ¥ sign. */
+/** "CN¥128.00" / "¥128.00" / "JP¥1,500": core's formatting already tells shared signs apart. */
 export function money(amount: number, currency: Currency, locale: Locale): string {
-  const text = formatAmount(amount, currency, locale);
-  return currency === 'cny' ? text : `${text} ${currency.toUpperCase()}`;
+  return formatAmount(amount, currency, locale);
 }
 
 export function paymentText(t: Messages, payment: PaymentView): string {
@@ -16,12 +15,13 @@ export function paymentText(t: Messages, payment: PaymentView): string {
       return t.statusIdle;
     case 'ready':
       return t.statusReady;
+    // What a shopper reads: no codes or ids (those are in the QA panel below).
     case 'action_required':
-      return `${t.statusAction}: ${payment.action}`;
+      return t.statusAction;
     case 'succeeded':
-      return `${t.statusSucceeded} · ${payment.intentId}`;
+      return t.statusSucceeded;
     case 'failed':
-      return `${t.statusFailed}: ${payment.message} (${payment.code})`;
+      return `${t.statusFailed}: ${payment.message}`;
   }
 }
 

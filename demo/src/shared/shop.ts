@@ -5,6 +5,7 @@
  */
 import type { Currency } from '@kassa/core';
 import type {
+  KassaChangeEvent,
   KassaActionRequiredDetail,
   KassaPaymentFailedDetail,
   KassaPaymentSucceededDetail,
@@ -41,6 +42,8 @@ export type OrderView =
 
 export interface LogEntry {
   seq: number;
+  /** Milliseconds since the page started loading. */
+  at: number;
   type: string;
   summary: string;
 }
@@ -89,7 +92,12 @@ export class Shop {
   /** The page's language and Kassa's URL, as the server rendered them (`<html lang>`, `#app[data-kassa-url]`). */
   static fromDocument(): Shop {
     const lang = document.documentElement.lang;
-    return new Shop(isLocale(lang) ? lang : 'en', document.getElementById('app')?.dataset.kassaUrl ?? '');
+    const shop = new Shop(isLocale(lang) ? lang : 'en', document.getElementById('app')?.dataset.kassaUrl ?? '');
+    // Kassa's origin: the bundled pages are told it; the plain page loaded kassa.js from it.
+    const script = document.querySelector<HTMLScriptElement>('script[src*="/kassa"]');
+    const kassa = shop.kassaUrl || script?.src || '';
+    if (kassa) shop.watchDiagnostics(new URL(kassa).origin);
+    return shop;
   }
 
   get state(): ShopState {
@@ -110,7 +118,32 @@ export class Shop {
   }
 
   #log(type: string, summary: string): void {
-    this.#set({ events: [...this.#state.events, { seq: ++this.#seq, type, summary }] });
+    const at = Math.round(performance.now());
+    this.#set({ events: [...this.#state.events, { seq: ++this.#seq, at, type, summary }] });
+  }
+
+  /**
+   * The QA panel's timeline beyond the outcome events: `kassa-ready` and form changes (never a
+   * digit: only complete/brand), the card frame's and the 3-D Secure page's messages to this page
+   * (the handshake and resizes, by type), and every CSP violation of this page.
+   */
+  watchDiagnostics(kassaOrigin: string): void {
+    let lastChange = '';
+    document.addEventListener('kassa-ready', () => this.#log('kassa-ready', 'intent loaded, fields showing'));
+    document.addEventListener('kassa-change', (e) => {
+      const { complete, brand } = (e as KassaChangeEvent).detail;
+      const key = `complete=${complete} brand=${brand}`;
+      if (key !== lastChange) this.#log('kassa-change', (lastChange = key));
+    });
+    window.addEventListener('message', (e: MessageEvent) => {
+      const data: unknown = e.data;
+      if (e.origin !== kassaOrigin || typeof data !== 'object' || data === null) return;
+      const { type, height } = data as { type?: unknown; height?: unknown };
+      if (typeof type !== 'string' || type === 'change') return;
+      const kind = type.startsWith('challenge') ? '3ds' : 'frame';
+      this.#log(kind, `${type}${typeof height === 'number' ? ` ${height}px` : ''} (from ${e.origin})`);
+    });
+    document.addEventListener('securitypolicyviolation', (e) => this.#log('csp', `${e.effectiveDirective} blocked ${e.blockedURI || 'inline'}`));
   }
 
   // ---- cart ----

@@ -182,7 +182,7 @@ function render(): void {
 
   // The log only grows: append what is new instead of rebuilding it.
   for (const entry of s.events.slice(renderedEvents)) {
-    eventLog.append(h('li', { 'data-event': entry.type }, h('code', {}, entry.type), ` ${entry.summary}`));
+    eventLog.append(h('li', { 'data-event': entry.type }, h('time', {}, `+${entry.at} ms `), h('code', {}, entry.type), ` ${entry.summary}`));
   }
   renderedEvents = s.events.length;
   noEvents.hidden = s.events.length > 0;

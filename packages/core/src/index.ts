@@ -5,3 +5,4 @@ export * from './errors.js';
 export * from './ids.js';
 export * from './client-secret.js';
 export * from './frame-protocol.js';
+export * from './locale.js';

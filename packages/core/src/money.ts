@@ -40,8 +40,11 @@ export function isValidAmount(amount: unknown): amount is number {
 }
 
 /**
- * Formats minor units for display ("¥128.00", "US$5.00"). The number is built from the
- * integer with string arithmetic, so 0.1 + 0.2 style float error cannot appear.
+ * Formats minor units for display, never ambiguously: the currency's symbol as the locale writes
+ * it where that symbol is the locale's own ("¥128.00" in zh-CN, "$45.00" in en), and a
+ * distinguishing one where a symbol is shared ("CN¥128.00" and "¥1,500" in en, "JP¥1,500" and
+ * "US$45.00" in zh-CN), which is CLDR's `symbol` display; never the bare narrow sign. The number
+ * is built from the integer with string arithmetic, so 0.1 + 0.2 style float error cannot appear.
  */
 export function formatAmount(amount: number, currency: Currency, locale = 'en'): string {
   const exponent = currencyExponent(currency);
@@ -53,7 +56,7 @@ export function formatAmount(amount: number, currency: Currency, locale = 'en'):
   const format = new Intl.NumberFormat(locale, {
     style: 'currency',
     currency: currency.toUpperCase(),
-    currencyDisplay: 'narrowSymbol',
+    currencyDisplay: 'symbol',
     minimumFractionDigits: exponent,
     maximumFractionDigits: exponent,
   });

@@ -3,13 +3,28 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { formatAmount, isValidAmount, isCurrency, currencyExponent, MAX_AMOUNT, CURRENCIES } from '../src/index.js';
 
-test('formats CNY for English and Chinese shoppers with the yuan sign', () => {
-  assert.equal(formatAmount(12800, 'cny', 'en'), '¥128.00');
+test('formats CNY for Chinese shoppers with the yuan sign, and distinguishes it where ¥ is shared', () => {
   assert.equal(formatAmount(12800, 'cny', 'zh-CN'), '¥128.00');
+  assert.equal(formatAmount(12800, 'cny', 'en'), 'CN¥128.00');
+  assert.equal(formatAmount(12800, 'cny', 'zh-TW'), 'CN¥128.00');
+});
+
+test('never shows a symbol two currencies share in that locale: CN¥ / JP¥ / US$ where needed', () => {
+  assert.equal(formatAmount(1500, 'jpy', 'zh-CN'), 'JP¥1,500');
+  assert.equal(formatAmount(4500, 'usd', 'zh-CN'), 'US$45.00');
+  assert.equal(formatAmount(1500, 'jpy', 'ja'), '￥1,500');
+  assert.equal(formatAmount(4500, 'usd', 'en'), '$45.00');
+  // In each locale, CNY, JPY and USD read differently.
+  for (const locale of ['en', 'zh-CN', 'zh-TW', 'ja', 'es', 'de', 'fr']) {
+    const strip = (s: string) => s.replace(/[\d.,\s\u00a0\u202f]/g, '');
+    const signs = (['cny', 'jpy', 'usd'] as const).map((c) => strip(formatAmount(100, c, locale)));
+    assert.equal(new Set(signs).size, 3, `${locale}: ${signs.join(' ')}`);
+  }
 });
 
 test('uses the currency exponent: JPY has none, KWD has three', () => {
   assert.equal(formatAmount(500, 'jpy', 'en'), '¥500');
+  assert.equal(formatAmount(150000, 'jpy', 'en'), '¥150,000');
   assert.equal(formatAmount(1234, 'kwd', 'en').replace(/\s/g, ' '), 'KWD 1.234');
   assert.equal(formatAmount(5, 'usd', 'en-US'), '$0.05');
   assert.equal(formatAmount(100000000 - 1, 'usd', 'en-US'), '$999,999.99');

@@ -34,6 +34,23 @@ test('host messages and challenge completion are shape-checked', () => {
   assert.equal(parseHostToFrame({ kassa: 1, channel: CH, type: 'eval', code: '1' }, CH), null);
   assert.ok(parseChallengeToHost({ kassa: 1, channel: CH, type: 'challenge_complete', paymentIntent: 'pi_1' }, CH));
   assert.equal(parseChallengeToHost({ kassa: 1, channel: CH, type: 'ready' }, CH), null);
+  assert.ok(parseChallengeToHost({ kassa: 1, channel: CH, type: 'challenge_resize', height: 320 }, CH));
+  assert.equal(parseChallengeToHost({ kassa: 1, channel: CH, type: 'challenge_resize', height: 1e9 }, CH), null);
+});
+
+test('init carries appearance as plain JSON and string overrides only; reset names real fields', () => {
+  const init = { kassa: 1, channel: CH, type: 'init', clientSecret: 'a.b.c', locale: 'ja' };
+  assert.ok(parseHostToFrame({ ...init, appearance: { theme: 'dark', variables: { colorText: '#fff' } }, messages: { number: 'No.' } }, CH));
+  // Not plain objects: arrays, class instances, strings of CSS.
+  assert.equal(parseHostToFrame({ ...init, appearance: 'body{background:url(//x)}' }, CH), null);
+  assert.equal(parseHostToFrame({ ...init, appearance: [1] }, CH), null);
+  assert.equal(parseHostToFrame({ ...init, appearance: new Date() }, CH), null);
+  assert.equal(parseHostToFrame({ ...init, messages: { number: 42 } }, CH), null);
+  assert.equal(parseHostToFrame({ ...init, messages: { number: 'x'.repeat(501) } }, CH), null);
+  assert.ok(parseHostToFrame({ kassa: 1, channel: CH, type: 'reset' }, CH));
+  assert.ok(parseHostToFrame({ kassa: 1, channel: CH, type: 'reset', fields: ['cvc'] }, CH));
+  assert.equal(parseHostToFrame({ kassa: 1, channel: CH, type: 'reset', fields: ['pan'] }, CH), null);
+  assert.ok(parseFrameToHost({ kassa: 1, channel: CH, type: 'submit' }, CH));
 });
 
 test('channels are long random-looking tokens', () => {

@@ -7,30 +7,38 @@ import * as React from 'react';
 import { createComponent, type EventName } from '@lit/react';
 import {
   KassaActionRequiredEvent,
+  KassaChangeEvent,
   KassaCheckout as KassaCheckoutElement,
   KassaError,
   KassaPaymentFailedEvent,
   KassaPaymentSucceededEvent,
+  KassaReadyEvent,
 } from '@kassa/widget';
 // Registers <kassa-checkout> so that rendering the component is all a page has to do.
 import '@kassa/widget/define';
+
+/** The element's events as `on…` props (checked against the widget's custom-elements.json). */
+export const EVENTS = {
+  onPaymentSucceeded: KassaPaymentSucceededEvent.eventName as EventName<KassaPaymentSucceededEvent>,
+  onPaymentFailed: KassaPaymentFailedEvent.eventName as EventName<KassaPaymentFailedEvent>,
+  onActionRequired: KassaActionRequiredEvent.eventName as EventName<KassaActionRequiredEvent>,
+  onReady: KassaReadyEvent.eventName as EventName<KassaReadyEvent>,
+  onChange: KassaChangeEvent.eventName as EventName<KassaChangeEvent>,
+};
 
 const Wrapped = createComponent({
   react: React,
   tagName: 'kassa-checkout',
   elementClass: KassaCheckoutElement,
   displayName: 'KassaCheckout',
-  events: {
-    onPaymentSucceeded: KassaPaymentSucceededEvent.eventName as EventName<KassaPaymentSucceededEvent>,
-    onPaymentFailed: KassaPaymentFailedEvent.eventName as EventName<KassaPaymentFailedEvent>,
-    onActionRequired: KassaActionRequiredEvent.eventName as EventName<KassaActionRequiredEvent>,
-  },
+  events: EVENTS,
 });
 
 /**
  * Props of `<KassaCheckout>`: `clientSecret`, `kassaUrl` (the Kassa server's URL: a bundled app
- * must give it, and a client secret of any other server is refused), `locale`, the three `on…`
- * handlers, `ref`, and HTML attributes.
+ * must give it, and a client secret of any other server is refused), `locale`, `appearance`,
+ * `messages`, the `on…` handlers (`onReady`, `onChange`, `onPaymentSucceeded`, `onPaymentFailed`,
+ * `onActionRequired`), `ref` (the element: `pay()`, `refresh()`), and HTML attributes.
  */
 export type KassaCheckoutProps = React.ComponentProps<typeof Wrapped>;
 
@@ -40,19 +48,31 @@ export type KassaCheckoutProps = React.ComponentProps<typeof Wrapped>;
  * first, so that failure always reaches `onPaymentFailed`, however the caller orders its props.
  */
 export const KassaCheckout = React.forwardRef<KassaCheckoutElement, Omit<KassaCheckoutProps, 'ref'>>(function KassaCheckout(
-  { onPaymentSucceeded, onPaymentFailed, onActionRequired, ...rest },
+  { onPaymentSucceeded, onPaymentFailed, onActionRequired, onReady, onChange, ...rest },
   ref,
 ) {
-  return React.createElement(Wrapped, { onPaymentSucceeded, onPaymentFailed, onActionRequired, ...rest, ref });
+  return React.createElement(Wrapped, { onPaymentSucceeded, onPaymentFailed, onActionRequired, onReady, onChange, ...rest, ref });
 });
 
-export { KassaCheckoutElement, KassaActionRequiredEvent, KassaError, KassaPaymentFailedEvent, KassaPaymentSucceededEvent };
+export {
+  KassaCheckoutElement,
+  KassaActionRequiredEvent,
+  KassaChangeEvent,
+  KassaError,
+  KassaPaymentFailedEvent,
+  KassaPaymentSucceededEvent,
+  KassaReadyEvent,
+};
 export type {
+  Appearance,
   ClientPaymentIntent,
   KassaActionRequiredDetail,
+  KassaChangeDetail,
   KassaPaymentFailedDetail,
   KassaPaymentSucceededDetail,
+  KassaReadyDetail,
   Locale,
+  MessageOverrides,
   NextAction,
   PayResult,
 } from '@kassa/widget';

@@ -1,8 +1,10 @@
 import { expect } from '@open-wc/testing';
+import manifest from '@kassa/widget/custom-elements.json';
 import { act, createRef, useState } from 'react';
 import { createRoot, type Root } from 'react-dom/client';
 import type { ClientPaymentIntent } from '@kassa/widget';
 import {
+  EVENTS,
   KassaActionRequiredEvent,
   KassaCheckout,
   KassaCheckoutElement,
@@ -38,6 +40,36 @@ function intent(overrides: Partial<ClientPaymentIntent> = {}): ClientPaymentInte
     ...overrides,
   };
 }
+
+describe('<KassaCheckout> for React, against the element\'s custom-elements.json', () => {
+  const modules = (manifest as { modules: { declarations?: { tagName?: string; members?: { kind: string; name: string; static?: boolean; readonly?: boolean; privacy?: string }[]; events?: { name?: string }[] }[] }[] }).modules;
+  const element = modules.flatMap((m) => m.declarations ?? []).find((d) => d.tagName === 'kassa-checkout')!;
+
+  it('has an on… prop for every event of the element, and no other', () => {
+    const names = (element.events ?? []).flatMap((e) => (e.name ? [e.name] : [])).sort();
+    expect(Object.values(EVENTS).map(String).sort()).to.deep.equal(names);
+  });
+
+  it('passes every settable property of the element through as a prop', async () => {
+    const fields = (element.members ?? []).filter((m) => m.kind === 'field' && !m.static && !m.readonly && m.privacy !== 'private');
+    expect(fields.map((f) => f.name).sort()).to.deep.equal(['appearance', 'clientSecret', 'kassaUrl', 'locale', 'messages']);
+    const host = document.createElement('div');
+    document.body.append(host);
+    const root = createRoot(host);
+    const values: Record<string, unknown> = {
+      clientSecret: 'not.a.secret',
+      kassaUrl: 'https://pay.example.com',
+      locale: 'ja',
+      appearance: { theme: 'flat' },
+      messages: { en: { pay: 'Buy {amount}' } },
+    };
+    act(() => root.render(<KassaCheckout {...(values as Record<string, string>)} />));
+    const el = host.querySelector('kassa-checkout') as unknown as Record<string, unknown>;
+    for (const f of fields) expect(el[f.name], f.name).to.deep.equal(values[f.name]);
+    act(() => root.unmount());
+    host.remove();
+  });
+});
 
 describe('<KassaCheckout> for React', () => {
   let container: HTMLDivElement;
@@ -193,7 +225,7 @@ export function typeChecks(): void {
   <KassaCheckout
     onPaymentSucceeded={(e) => e.detail.paymentIntent.id.toUpperCase()}
     onPaymentFailed={(e) => e.detail.error.code.toUpperCase()}
-    onActionRequired={(e) => e.detail.action.three_d_secure.url.toUpperCase()}
+    onActionRequired={(e) => (e.detail.action.type === 'three_d_secure' ? e.detail.action.three_d_secure.url : e.detail.action.redirect_to_url.url).toUpperCase()}
   />;
   // @ts-expect-error: the detail has no such field
   <KassaCheckout onPaymentSucceeded={(e) => e.detail.nope} />;

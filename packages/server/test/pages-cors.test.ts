@@ -236,3 +236,84 @@ describe('served scripts', () => {
     assert.equal((await fetch(`${served.url}/kassa.js`, { method: 'POST' })).status, 405);
   });
 });
+
+describe('served scripts, compressed and cacheable', () => {
+  it('sends brotli or gzip as the browser accepts, with an ETag per encoding, and 304 on revalidation', async (t) => {
+    const dist = mkdtempSync(join(tmpdir(), 'kassa-widget-dist-'));
+    t.after(() => rmSync(dist, { recursive: true, force: true }));
+    mkdirSync(join(dist, 'frame'), { recursive: true });
+    const source = `console.log(${JSON.stringify('kassa '.repeat(2000))});\n`;
+    writeFileSync(join(dist, 'kassa.js'), source);
+    const served = await boot({ widgetDistDir: dist });
+    t.after(() => served.close());
+    const { request } = await import('node:http');
+    // node's fetch decodes bodies; read the wire bytes with http.request instead.
+    const raw = (path: string, headers: Record<string, string>) =>
+      new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }>((resolve, reject) => {
+        const req = request(`${served.url}${path}`, { headers }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    const { brotliDecompressSync, gunzipSync } = await import('node:zlib');
+    const br = await raw('/kassa.js', { 'accept-encoding': 'gzip, deflate, br' });
+    assert.equal(br.status, 200);
+    assert.equal(br.headers['content-encoding'], 'br');
+    assert.match(String(br.headers.vary), /Accept-Encoding/);
+    assert.equal(brotliDecompressSync(br.body).toString(), source);
+    assert.ok(br.body.length < source.length / 10, `compressed: ${br.body.length} of ${source.length}`);
+    const gz = await raw('/kassa.js', { 'accept-encoding': 'gzip' });
+    assert.equal(gz.headers['content-encoding'], 'gzip');
+    assert.equal(gunzipSync(gz.body).toString(), source);
+    const plain = await raw('/kassa.js', { 'accept-encoding': 'identity' });
+    assert.equal(plain.headers['content-encoding'], undefined);
+    assert.equal(plain.body.toString(), source);
+    const noBr = await raw('/kassa.js', { 'accept-encoding': 'br;q=0, gzip' });
+    assert.equal(noBr.headers['content-encoding'], 'gzip');
+    // Each encoding has its own strong ETag; revalidating one gives 304 with no body.
+    const etags = new Set([br.headers.etag, gz.headers.etag, plain.headers.etag]);
+    assert.equal(etags.size, 3);
+    const again = await raw('/kassa.js', { 'accept-encoding': 'br', 'if-none-match': String(br.headers.etag) });
+    assert.equal(again.status, 304);
+    assert.equal(again.body.length, 0);
+  });
+
+  it('serves the frame script from a content-addressed URL, cached for good, which the frame page links', async (t) => {
+    const dist = mkdtempSync(join(tmpdir(), 'kassa-widget-dist-'));
+    t.after(() => rmSync(dist, { recursive: true, force: true }));
+    mkdirSync(join(dist, 'frame'), { recursive: true });
+    mkdirSync(join(dist, 'locales'), { recursive: true });
+    writeFileSync(join(dist, 'frame', 'card.js'), 'import("./ja-AbCd1234.js");\n');
+    writeFileSync(join(dist, 'frame', 'ja-AbCd1234.js'), 'export default {};\n');
+    writeFileSync(join(dist, 'frame', 'manifest.json'), JSON.stringify({ 'src/i18n/locales/ja.ts': { file: 'frame/ja-AbCd1234.js' } }));
+    writeFileSync(join(dist, 'locales', 'ja.json'), JSON.stringify({ frameTitle: 'カード情報' }));
+    const served = await boot({ widgetDistDir: dist });
+    t.after(() => served.close());
+    const page = await (await fetch(`${served.url}/frame/card?channel=chan_abcdefgh&origin=${encodeURIComponent(SHOP)}&locale=ja-JP`)).text();
+    const src = /<script type="module" src="(\/frame\/card\.[0-9a-f]{16}\.js)"><\/script>/.exec(page)?.[1];
+    assert.ok(src, page);
+    assert.match(page, /<html lang="ja">/);
+    assert.match(page, /<title>カード情報<\/title>/);
+    assert.match(page, /<link rel="modulepreload" href="\/frame\/ja-AbCd1234\.js">/);
+    const script = await fetch(`${served.url}${src}`);
+    assert.equal(script.status, 200);
+    assert.equal(script.headers.get('cache-control'), 'public, max-age=31536000, immutable');
+    assert.equal(await script.text(), 'import("./ja-AbCd1234.js");\n');
+    const chunk = await fetch(`${served.url}/frame/ja-AbCd1234.js`);
+    assert.equal(chunk.headers.get('cache-control'), 'public, max-age=31536000, immutable');
+    assert.equal(chunk.headers.get('cross-origin-resource-policy'), 'same-origin');
+    // The plain name is revalidated; a hash of another build is unknown, never a substitute.
+    assert.equal((await fetch(`${served.url}/frame/card.js`)).headers.get('cache-control'), 'no-cache');
+    assert.equal((await fetch(`${served.url}/frame/card.0123456789abcdef.js`)).status, 404);
+    // After a rebuild the page links the new hash.
+    writeFileSync(join(dist, 'frame', 'card.js'), 'import("./ja-AbCd1234.js"); // v2\n');
+    const later = await (await fetch(`${served.url}/frame/card?channel=chan_abcdefgh&origin=${encodeURIComponent(SHOP)}`)).text();
+    assert.notEqual(/src="(\/frame\/card\.[0-9a-f]{16}\.js)"/.exec(later)?.[1], src);
+    assert.match(later, /<html lang="en">/);
+    assert.doesNotMatch(later, /modulepreload/);
+    assert.equal((await fetch(`${served.url}${src}`)).status, 404);
+  });
+});

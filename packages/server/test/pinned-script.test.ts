@@ -143,3 +143,28 @@ describe('/kassa.json with a configured public URL', () => {
     assert.equal(manifest.integrity, sri('console.log("kassa")\n'));
   });
 });
+
+describe('locale files for kassa.js', () => {
+  it("serves each locale of this version to any site, cacheable for good; other versions and locales are 404", async (t) => {
+    const dist = mkdtempSync(join(tmpdir(), 'kassa-widget-dist-'));
+    t.after(() => rmSync(dist, { recursive: true, force: true }));
+    mkdirSync(join(dist, 'locales'), { recursive: true });
+    writeFileSync(join(dist, 'locales', 'zh-TW.json'), '{"pay":"支付 {amount}"}');
+    const h = await boot({ widgetDistDir: dist });
+    t.after(() => h.close());
+    const res = await fetch(`${h.url}/kassa@${VERSION}/locales/zh-TW.json`, { headers: { origin: 'https://merchant.example' } });
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type') ?? '', /^application\/json/);
+    assert.equal(res.headers.get('access-control-allow-origin'), '*');
+    assert.equal(res.headers.get('cross-origin-resource-policy'), 'cross-origin');
+    assert.equal(res.headers.get('cache-control'), 'public, max-age=31536000, immutable');
+    assert.deepEqual(await res.json(), { pay: '支付 {amount}' });
+    for (const path of [`/kassa@0.0.1/locales/zh-TW.json`, `/kassa@${VERSION}/locales/pt-BR.json`, `/kassa@${VERSION}/locales/__proto__.json`]) {
+      const other = await fetch(`${h.url}${path}`);
+      assert.equal(other.status, 404, path);
+      assert.equal(other.headers.get('cache-control'), 'no-store', path);
+    }
+    // A supported locale that is not built is the usual 503.
+    assert.equal((await fetch(`${h.url}/kassa@${VERSION}/locales/ja.json`)).status, 503);
+  });
+});

@@ -1,19 +1,26 @@
 /**
  * `<KassaCheckout>` for Vue 3: renders the `<kassa-checkout>` element, passes `clientSecret`,
- * `kassaUrl` and `locale` as DOM properties, and re-emits the element's three events as typed Vue emits
- * carrying the event's `detail`. Nothing else: the element owns the payment flow.
+ * `kassaUrl`, `locale`, `appearance` and `messages` as DOM properties, and re-emits the element's
+ * events as typed Vue emits carrying the event's `detail`. Nothing else: the element owns the
+ * payment flow.
  */
 import { defineComponent, h, shallowRef, type PropType } from 'vue';
 import {
   KassaActionRequiredEvent,
+  KassaChangeEvent,
   KassaCheckout as KassaCheckoutElement,
   KassaError,
   KassaPaymentFailedEvent,
   KassaPaymentSucceededEvent,
+  KassaReadyEvent,
+  type Appearance,
   type KassaActionRequiredDetail,
+  type KassaChangeDetail,
   type KassaPaymentFailedDetail,
   type KassaPaymentSucceededDetail,
+  type KassaReadyDetail,
   type Locale,
+  type MessageOverrides,
   type PayResult,
 } from '@kassa/widget';
 // Registers <kassa-checkout> so that rendering the component is all a page has to do.
@@ -23,6 +30,8 @@ import '@kassa/widget/define';
 export interface KassaCheckoutExposed {
   /** The element's own `pay()`: resolves `{ paymentIntent }` or `{ error }`, never rejects for a card outcome. */
   pay(): Promise<PayResult>;
+  /** The element's own `refresh()`: shows the intent's new amount without reloading the card frame. */
+  refresh(): Promise<void>;
   /** The `<kassa-checkout>` element, once mounted. */
   readonly element: KassaCheckoutElement | null;
 }
@@ -37,18 +46,25 @@ export const KassaCheckout = defineComponent({
      * the element where it was loaded from, and a client secret of any other server is refused.
      */
     kassaUrl: { type: String, required: true },
-    /** `en` or `zh-CN`; when omitted the element follows the page's `<html lang>`. */
-    locale: { type: String as PropType<Locale>, default: undefined },
+    /** Any BCP 47 tag (`en`, `zh-CN`, `ja`…); when omitted the element follows the page's `<html lang>`. */
+    locale: { type: String as PropType<Locale | string>, default: undefined },
+    /** The card fields' look: `{ theme, variables, rules }` (validated inside the frame). */
+    appearance: { type: Object as PropType<Appearance>, default: undefined },
+    /** Your own words per locale: `{ 'zh-CN': { pay: '立即支付 {amount}' } }`. */
+    messages: { type: Object as PropType<MessageOverrides>, default: undefined },
   },
   emits: {
     paymentSucceeded: (detail: KassaPaymentSucceededDetail) => detail !== undefined,
     paymentFailed: (detail: KassaPaymentFailedDetail) => detail !== undefined,
     actionRequired: (detail: KassaActionRequiredDetail) => detail !== undefined,
+    ready: (detail: KassaReadyDetail) => detail !== undefined,
+    change: (detail: KassaChangeDetail) => detail !== undefined,
   },
   setup(props, { emit, expose }) {
     const element = shallowRef<KassaCheckoutElement | null>(null);
     const exposed: KassaCheckoutExposed = {
       pay: () => (element.value ? element.value.pay() : Promise.reject(new Error('<KassaCheckout> is not mounted'))),
+      refresh: () => (element.value ? element.value.refresh() : Promise.reject(new Error('<KassaCheckout> is not mounted'))),
       get element() {
         return element.value;
       },
@@ -63,21 +79,37 @@ export const KassaCheckout = defineComponent({
         onKassaPaymentSucceeded: (e: KassaPaymentSucceededEvent) => emit('paymentSucceeded', e.detail),
         onKassaPaymentFailed: (e: KassaPaymentFailedEvent) => emit('paymentFailed', e.detail),
         onKassaActionRequired: (e: KassaActionRequiredEvent) => emit('actionRequired', e.detail),
+        onKassaReady: (e: KassaReadyEvent) => emit('ready', e.detail),
+        onKassaChange: (e: KassaChangeEvent) => emit('change', e.detail),
         // `.` forces a DOM property (not an attribute), whatever Vue guesses.
         '.clientSecret': props.clientSecret,
         '.kassaUrl': props.kassaUrl,
         '.locale': props.locale,
+        '.appearance': props.appearance,
+        '.messages': props.messages,
       });
   },
 });
 
-export { KassaCheckoutElement, KassaActionRequiredEvent, KassaError, KassaPaymentFailedEvent, KassaPaymentSucceededEvent };
+export {
+  KassaCheckoutElement,
+  KassaActionRequiredEvent,
+  KassaChangeEvent,
+  KassaError,
+  KassaPaymentFailedEvent,
+  KassaPaymentSucceededEvent,
+  KassaReadyEvent,
+};
 export type {
+  Appearance,
   ClientPaymentIntent,
   KassaActionRequiredDetail,
+  KassaChangeDetail,
   KassaPaymentFailedDetail,
   KassaPaymentSucceededDetail,
+  KassaReadyDetail,
   Locale,
+  MessageOverrides,
   NextAction,
   PayResult,
 } from '@kassa/widget';

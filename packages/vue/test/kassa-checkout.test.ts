@@ -1,3 +1,4 @@
+import manifest from '@kassa/widget/custom-elements.json';
 import { expect } from '@open-wc/testing';
 import { createApp, h, nextTick, reactive, ref, type App } from 'vue';
 import type { ClientPaymentIntent } from '@kassa/widget';
@@ -179,6 +180,19 @@ describe('<KassaCheckout> for Vue', () => {
   });
 });
 
+describe('<KassaCheckout> for Vue, against the element\'s custom-elements.json', () => {
+  const element = manifestElement();
+  it('has a prop for every settable property of the element, and no prop the element lacks', () => {
+    const props = Object.keys(KassaCheckout.props as unknown as Record<string, unknown>).sort();
+    expect(props).to.deep.equal(element.properties.sort());
+  });
+  it('emits every event of the element (kassa-payment-succeeded → paymentSucceeded), and no other', () => {
+    const emits = Object.keys(KassaCheckout.emits as unknown as Record<string, unknown>).sort();
+    const expected = element.events.map((name) => name.replace(/^kassa-/, '').replace(/-(\w)/g, (_, c: string) => c.toUpperCase())).sort();
+    expect(emits).to.deep.equal(expected);
+  });
+});
+
 // Type-level checks (run by vue-tsc): emits carry the widget's typed details.
 export function typeChecks(): void {
   h(KassaCheckout, {
@@ -186,12 +200,33 @@ export function typeChecks(): void {
     kassaUrl: 'https://pay.example.com',
     onPaymentSucceeded: (d) => d.paymentIntent.id.toUpperCase(),
     onPaymentFailed: (d) => d.error.code.toUpperCase(),
-    onActionRequired: (d) => d.action.three_d_secure.url.toUpperCase(),
+    onActionRequired: (d) => (d.action.type === 'three_d_secure' ? d.action.three_d_secure.url : d.action.redirect_to_url.url).toUpperCase(),
   });
   // @ts-expect-error: the detail has no such field
   h(KassaCheckout, { kassaUrl: 'https://pay.example.com', clientSecret: 'x', onPaymentSucceeded: (d) => d.nope });
-  // @ts-expect-error: locale is 'en' | 'zh-CN'
-  h(KassaCheckout, { kassaUrl: 'https://pay.example.com', clientSecret: 'x', locale: 'fr' });
+  // @ts-expect-error: no such theme
+  h(KassaCheckout, { kassaUrl: 'https://pay.example.com', clientSecret: 'x', appearance: { theme: 'neon' } });
   // @ts-expect-error: kassaUrl is required
   h(KassaCheckout, { clientSecret: 'x' });
+}
+
+interface ManifestMember {
+  kind: string;
+  name: string;
+  static?: boolean;
+  readonly?: boolean;
+  privacy?: string;
+}
+
+/** The element's public settable properties and its named events, as the analyzer read them. */
+function manifestElement(): { properties: string[]; events: string[] } {
+  const modules = (manifest as { modules: { declarations?: { tagName?: string; members?: ManifestMember[]; events?: { name?: string }[] }[] }[] }).modules;
+  const declaration = modules.flatMap((m) => m.declarations ?? []).find((d) => d.tagName === 'kassa-checkout');
+  if (!declaration) throw new Error('custom-elements.json has no kassa-checkout');
+  return {
+    properties: (declaration.members ?? [])
+      .filter((m) => m.kind === 'field' && !m.static && !m.readonly && m.privacy !== 'private' && m.privacy !== 'protected')
+      .map((m) => m.name),
+    events: (declaration.events ?? []).flatMap((e) => (e.name ? [e.name] : [])),
+  };
 }

@@ -14,7 +14,13 @@ export const css = (strings: TemplateStringsArray): string => strings.join('');
 
 const sheets = new WeakMap<object, CSSStyleSheet>();
 
-export abstract class KassaElement extends HTMLElement {
+/**
+ * In Node (server-side rendering: Next.js, Nuxt) there is no HTMLElement; the classes must still
+ * be importable there, so they extend an empty class instead. Nothing is ever constructed there.
+ */
+const Base = (globalThis.HTMLElement ?? class {}) as typeof HTMLElement;
+
+export abstract class KassaElement extends Base {
   /** The element's CSS; adopted (not inlined), which a `style-src 'self'` CSP allows. */
   static styles = '';
 

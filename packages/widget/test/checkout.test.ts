@@ -42,7 +42,7 @@ describe('<kassa-checkout>', () => {
   describe('loading', () => {
     it('reads the client secret, fetches the intent with it and shows "Pay ¥128.00"', async () => {
       const { el, id } = await readyCheckout({ amount: 12800, currency: 'cny' });
-      expect(payButton(el).textContent!.trim()).to.equal('Pay ¥128.00');
+      expect(payButton(el).textContent!.trim()).to.equal('Pay CN¥128.00');
       const [get] = await fakeLog(id);
       expect(get).to.include({ method: 'GET', path: `/client/payment_intents/${id}` });
       expect(statusText(el)).to.equal('');
@@ -66,7 +66,7 @@ describe('<kassa-checkout>', () => {
         expect(payButton(el).textContent!.trim()).to.equal('支付 ¥128.00');
         el.setAttribute('locale', 'en');
         await el.updateComplete;
-        expect(payButton(el).textContent!.trim()).to.equal('Pay ¥128.00');
+        expect(payButton(el).textContent!.trim()).to.equal('Pay CN¥128.00');
       } finally {
         document.documentElement.lang = 'en';
       }
@@ -150,7 +150,7 @@ describe('<kassa-checkout>', () => {
       const second = await createIntent({ amount: 5000 });
       first.el.clientSecret = second.client_secret;
       await waitForStatus(first.el, 'ready');
-      expect(payButton(first.el).textContent!.trim()).to.equal('Pay ¥50.00');
+      expect(payButton(first.el).textContent!.trim()).to.equal('Pay CN¥50.00');
       expect(channelOf()).not.to.equal(before);
     });
 
@@ -172,7 +172,8 @@ describe('<kassa-checkout>', () => {
       await fillCard(el, { number: '4242424242424242' });
       payButton(el).click();
       await waitForStatus(el, 'succeeded');
-      expect(statusText(el)).to.equal('Payment complete. Thank you!');
+      // The amount and the card, as a screen reader announces it (no bullets to read out).
+      expect(statusText(el)).to.equal('Paid CN¥128.00 with Visa ending 4242. Thank you!');
 
       const log = await fakeLog(id);
       const [confirm] = confirms(log);
@@ -298,16 +299,17 @@ describe('<kassa-checkout>', () => {
       });
     }
 
-    it('after a decline, the next attempt uses a new token and a new idempotency key, and the frame starts empty', async () => {
+    it('after a decline, the next attempt uses a new token and a new idempotency key; the card stays, the CVC is asked again', async () => {
       const { el, id } = await readyCheckout();
       await fillCard(el, { number: '4000000000009995' });
       expect((await el.pay()).error?.decline_code).to.equal('insufficient_funds');
 
       await frameCleared(el);
       const frame = await frameElement(cardIframe(el)!);
-      expect(frameInput(frame, 'expiry').value).to.equal('');
+      expect(frameInput(frame, 'number').value.replace(/\s/g, '')).to.equal('4000000000009995');
+      expect(frameInput(frame, 'expiry').value).to.equal('12/34');
       expect(shadow(el).activeElement, 'focus back in the card frame').to.equal(cardIframe(el));
-      await waitUntil(() => shadow(frame).activeElement?.id === 'number', 'caret not in the card number');
+      await waitUntil(() => shadow(frame).activeElement?.id === 'cvc', 'caret not in the CVC');
 
       await fillCard(el, { number: '4242424242424242' });
       payButton(el).click();
@@ -331,7 +333,8 @@ describe('<kassa-checkout>', () => {
 
       await frameCleared(el);
       await fillCard(el, { number: '4242424242424242' });
-      expect((await el.pay()).paymentIntent?.status).to.equal('succeeded');
+      const retry = await el.pay();
+      expect(retry.paymentIntent?.status, JSON.stringify(retry.error)).to.equal('succeeded');
       const attempts = confirms(await fakeLog(id));
       const first = attempts[0]!;
       const last = attempts.at(-1)!;
@@ -350,11 +353,11 @@ describe('<kassa-checkout>', () => {
   });
 
   describe('returning shopper (saved card)', () => {
-    it('offers one-click "Pay with UnionPay •••• 0005" and confirms with the saved card, no frame', async () => {
+    it('offers one-click "Pay CN¥128.00 with UnionPay ending 0005" and confirms with the saved card, no frame', async () => {
       const { el, id } = await readyCheckout({ saved_card: '6200000000000005' });
-      expect(payButton(el).textContent!.trim()).to.equal('Pay with UnionPay •••• 0005');
-      expect(shadow(el).querySelector('[part=amount]')!.textContent!.trim()).to.equal('Total: ¥128.00');
-      expect(cardIframe(el)).to.equal(null);
+      expect(payButton(el).textContent!.trim()).to.equal('Pay CN¥128.00 with UnionPay ending 0005');
+      // The card frame is loaded behind the saved card (so "Use another card" is instant), never seen.
+      expect(getComputedStyle(cardIframe(el)!).visibility).to.equal('hidden');
       payButton(el).click();
       await waitForStatus(el, 'succeeded');
       const log = await fakeLog(id);
@@ -362,9 +365,9 @@ describe('<kassa-checkout>', () => {
       expect(tokenRequests(log)).to.have.length(0);
     });
 
-    it('reads "使用 银联 •••• 0005 支付" in Chinese', async () => {
+    it('reads "使用 尾号 0005 的银联卡 支付 ¥128.00" in Chinese', async () => {
       const { el } = await readyCheckout({ saved_card: '6200000000000005' }, 'zh-CN');
-      expect(payButton(el).textContent!.trim()).to.equal('使用 银联 •••• 0005 支付');
+      expect(payButton(el).textContent!.trim()).to.equal('使用 尾号 0005 的银联卡 支付 ¥128.00');
     });
 
     it('"Use another card" shows the card frame and pays with a new token; it can switch back', async () => {
@@ -373,9 +376,9 @@ describe('<kassa-checkout>', () => {
       expect(link.textContent!.trim()).to.equal('Use another card');
       link.click();
       await el.updateComplete;
-      expect(cardIframe(el)).not.to.equal(null);
-      expect(payButton(el).textContent!.trim()).to.equal('Pay ¥128.00');
-      expect(shadow(el).querySelector('[part=link]')!.textContent!.trim()).to.equal('Use UnionPay •••• 0005');
+      expect(getComputedStyle(cardIframe(el)!).visibility).to.equal('visible');
+      expect(payButton(el).textContent!.trim()).to.equal('Pay CN¥128.00');
+      expect(shadow(el).querySelector('[part=link]')!.textContent!.trim()).to.equal('Use UnionPay ending 0005');
       await fillCard(el, { number: '4242424242424242' });
       await el.pay();
       expect(confirms(await fakeLog(id))[0]!.body!.payment_method).to.match(/^tok_/);
@@ -398,7 +401,8 @@ describe('<kassa-checkout>', () => {
       expect(src.searchParams.get('origin')).to.equal(location.origin);
       expect(iframe.title).to.equal('Card verification by your bank');
       expect(cardIframe(el)!.closest('[hidden]'), 'card form hidden, not destroyed').not.to.equal(null);
-      expect(shadow(el).activeElement).to.equal(iframe);
+      // Focus goes into the challenge once its page has loaded (not before: it would be lost).
+      await waitUntil(() => shadow(el).activeElement === iframe, 'focus never moved into the loaded challenge');
 
       const event = actions[0] as KassaActionRequiredEvent;
       expect(event).to.be.instanceOf(KassaActionRequiredEvent);
@@ -426,7 +430,8 @@ describe('<kassa-checkout>', () => {
 
       await frameCleared(el);
       await fillCard(el, { number: '4242424242424242' });
-      expect((await el.pay()).paymentIntent?.status).to.equal('succeeded');
+      const retry = await el.pay();
+      expect(retry.paymentIntent?.status, JSON.stringify(retry.error)).to.equal('succeeded');
       const [first, second] = confirms(await fakeLog(id));
       expect(second!.idempotencyKey).not.to.equal(first!.idempotencyKey);
     });
@@ -442,7 +447,7 @@ describe('<kassa-checkout>', () => {
       const result = await pending;
       expect(result.error).to.be.instanceOf(KassaError);
       await waitForStatus(el, 'ready');
-      expect(payButton(el).textContent!.trim()).to.equal('Pay ¥50.00');
+      expect(payButton(el).textContent!.trim()).to.equal('Pay CN¥50.00');
     });
 
     it('ignores challenge_complete from the wrong origin, window, channel or shape', async () => {

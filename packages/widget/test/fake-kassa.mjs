@@ -195,6 +195,13 @@ export function fakeKassa() {
       const pi = intents.get(id);
       send(ctx, pi ? 200 : 404, pi ? { status: pi.status, log: pi.log } : { error: 'no such intent' });
     }],
+    // The merchant changed the intent (Kassa's update is the merchant's backend's business).
+    ['POST', /^\/__fake\/update\/(pi_\w+)$/, async (ctx, [, id]) => {
+      const pi = intents.get(id);
+      const { amount } = await readJson(ctx);
+      if (pi && Number.isSafeInteger(amount)) pi.amount = amount;
+      send(ctx, pi ? 200 : 404, { ok: Boolean(pi) });
+    }],
     ['POST', /^\/__fake\/release\/(pi_\w+)$/, async (ctx, [, id]) => {
       const pi = intents.get(id);
       const held = Boolean(pi?.release);
@@ -242,6 +249,13 @@ export function fakeKassa() {
       ctx.body = `<!doctype html><html><head><meta charset="utf-8"><title>Card</title></head><body>
         <kassa-card-frame></kassa-card-frame>
         <script type="module" src="${script}"></script></body></html>`;
+    }],
+    // The locale files kassa.js fetches from the origin it was loaded from, as Kassa serves them.
+    ['GET', /^\/kassa@[^/]+\/locales\/([\w-]+)\.json$/, async (ctx, [, locale]) => {
+      const file = new URL(`../dist/locales/${locale}.json`, import.meta.url);
+      ctx.type = 'application/json';
+      ctx.set('Access-Control-Allow-Origin', '*');
+      ctx.body = readFileSync(file, 'utf8');
     }],
     // A merchant page that uses the one-file build exactly as docs say: a <script> tag and the element.
     ['GET', /^\/__fake\/shop$/, async (ctx) => {

@@ -148,10 +148,13 @@ export async function releaseConfirm(id: string): Promise<void> {
   }, 'no confirm was held');
 }
 
-/** After a failure the element resets the frame by postMessage; wait for that before typing again. */
-export async function frameCleared(el: KassaCheckout): Promise<void> {
+/**
+ * After a failure the element clears what the failure made wrong (always the CVC, which the
+ * frame forgets with each token) by postMessage; wait for that before typing again.
+ */
+export async function frameCleared(el: KassaCheckout, fields: ('number' | 'expiry' | 'cvc')[] = ['cvc']): Promise<void> {
   const frame = await frameElement(cardIframe(el)!);
-  await waitUntil(() => frameInput(frame, 'number').value === '' && frameInput(frame, 'cvc').value === '', 'frame was not reset');
+  await waitUntil(() => fields.every((f) => frameInput(frame, f).value === ''), 'frame was not reset');
 }
 
 /** Records every event of the given types that reaches `document`. */

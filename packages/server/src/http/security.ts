@@ -91,10 +91,23 @@ export const scriptManifestHeaders: RequestHandler = (req, res, next) => {
   manifestHelmet(req, res, next);
 };
 
+/**
+ * The locale files kassa.js fetches (`/kassa@<version>/locales/<locale>.json`): readable from any
+ * site (kassa.js runs on the merchant's page), versioned, so cacheable for good.
+ */
+export const localeFileHeaders: RequestHandler = publicScript('public, max-age=31536000, immutable');
+
 const frameScriptHelmet = helmet({ contentSecurityPolicy: false, crossOriginResourcePolicy: { policy: 'same-origin' } });
 
+/** The frame's script by its plain name: revalidated (ETag) on every use. */
 export const frameScriptHeaders: RequestHandler = (req, res, next) => {
   res.set('Cache-Control', 'no-cache');
+  frameScriptHelmet(req, res, next);
+};
+
+/** The frame's script under its content hash, and its content-named chunks: never change. */
+export const frameChunkHeaders: RequestHandler = (req, res, next) => {
+  res.set('Cache-Control', 'public, max-age=31536000, immutable');
   frameScriptHelmet(req, res, next);
 };
 

@@ -11,10 +11,16 @@ import {
   type CardField,
   type FrameToHost,
 } from '@kassa/core';
+import { resolveLocale, type Locale } from '@kassa/core';
 import { KassaElement } from '../kassa-element.js';
-import { errorMessage, frameMessages, resolveLocale, type FrameMessages, type Locale } from '../i18n.js';
+import { brandName, cleanMessages, errorMessage, loadCatalog, loadedCatalog, translator, type Messages, type Translate } from '../i18n/index.js';
+import { frame as frameEnglish, shared as sharedEnglish } from '../i18n/en.js';
+import { applyAppearance } from './appearance.js';
 import { isOriginParam, shapeCvc, shapeExpiry, shapeNumber, writeKeepingCaret } from './card-input.js';
 import { styles } from './kassa-card-frame.styles.js';
+
+/** The frame's English: the shared outcomes and its own field strings (the host's are not shipped here). */
+const ENGLISH: Messages = { ...sharedEnglish, ...frameEnglish };
 
 interface FrameParams {
   channel: string;
@@ -26,6 +32,13 @@ type Outgoing = FrameToHost extends infer M ? (M extends FrameToHost ? Omit<M, '
 
 const FIELDS: readonly CardField[] = ['number', 'expiry', 'cvc'];
 
+/** The merchant's validated rules, as an extra adopted sheet after the frame's own. */
+const ruleSheet = (css: string): CSSStyleSheet => {
+  const sheet = new CSSStyleSheet();
+  sheet.replaceSync(css);
+  return sheet;
+};
+
 /**
  * `<kassa-card-frame>`: the card-entry form inside Kassa's card iframe (`/frame/card`, on the
  * Kassa origin). It is the only place a card number and CVC exist in the browser. It reads
@@ -33,7 +46,8 @@ const FIELDS: readonly CardField[] = ['number', 'expiry', 'cvc'];
  * window at exactly `origin`, and answers `tokenize` with a token, brand and last 4 — never
  * the number itself. It never logs card data.
  *
- * Not themable from the merchant page: styles do not cross the origin boundary, by design.
+ * Page styles cannot reach in (the origin boundary, by design); the merchant themes it through
+ * the Appearance API, whose JSON arrives in `init` and is validated here (appearance.ts).
  */
 export class KassaCardFrame extends KassaElement {
   static override styles = styles;
@@ -41,6 +55,9 @@ export class KassaCardFrame extends KassaElement {
   #params: FrameParams | null = null;
   #clientSecret: string | null = null;
   #locale: Locale = 'en';
+  #overrides: Messages = {};
+  /** The appearance as last applied, so a repeated `init` (locale switch) does not re-apply it. */
+  #appearance = '';
   #number = '';
   #brand: CardBrand = 'unknown';
   #expiry = '';
@@ -56,16 +73,18 @@ export class KassaCardFrame extends KassaElement {
     const query = new URLSearchParams(location.search);
     const channel = query.get('channel');
     const origin = query.get('origin');
-    this.#locale = resolveLocale(query.get('locale'));
     // Only ever inside a frame, with a well-formed channel and origin; otherwise stay mute.
     this.#params = window.parent !== window && isValidChannel(channel) && isOriginParam(origin) ? { channel, origin } : null;
+    this.#setLocale(resolveLocale(query.get('locale')));
     if (!this.#params) return;
-    document.documentElement.lang = this.#locale;
     window.addEventListener('message', this.#onMessage);
     this.#resizeObserver = new ResizeObserver(() => this.#reportHeight());
     this.#resizeObserver.observe(this);
-    // Listening already, so the host's `init` cannot be missed.
-    void this.updateComplete.then(() => this.#post({ type: 'ready' }));
+    // Listening already, so the host's `init` cannot be missed. Ready means the fields show, in
+    // the shopper's language: the locale's strings (a preloaded chunk) come first.
+    void loadCatalog(this.#locale)
+      .then(() => this.updateComplete)
+      .then(() => this.#post({ type: 'ready' }));
   }
 
   override disconnectedCallback(): void {
@@ -73,16 +92,18 @@ export class KassaCardFrame extends KassaElement {
     this.#resizeObserver?.disconnect();
   }
 
-  protected override render(): TemplateResult {
-    const m = frameMessages(this.#locale);
-    if (!this.#params) return html`<p class="config-error" role="alert">${m.outcome.unexpected}</p>`;
+  protected override render(): TemplateResult | typeof nothing {
+    const t = this.#t();
+    // Nothing until the shopper's strings are here: no English flash for a Japanese shopper.
+    if (!t) return nothing;
+    if (!this.#params) return html`<p class="config-error" role="alert">${t('unexpected')}</p>`;
     const errors = this.#errors();
     const shown = (field: CardField) => this.#shownError(field, errors[field]);
     return html`<div class="fields" lang=${this.#locale}>
       <div class="field number">
         <div class="label-row">
-          <label for="number">${m.field.number}</label>
-          <span id="number-brand" class="brand">${this.#number ? m.brand[this.#brand] : nothing}</span>
+          <label for="number">${t('number')}</label>
+          <span id="number-brand" class="brand">${this.#number ? brandName(t, this.#brand) : nothing}</span>
         </div>
         <div class="control">
           <input
@@ -99,19 +120,20 @@ export class KassaCardFrame extends KassaElement {
             @input=${this.#onNumberInput}
             @compositionend=${this.#onNumberInput}
             @blur=${this.#onBlur}
+            @keydown=${this.#onKeydown}
           />
         </div>
-        ${this.#renderError('number', shown('number'), m)}
+        ${this.#renderError('number', shown('number'), t)}
       </div>
       <div class="field expiry">
-        <label for="expiry">${m.field.expiry}</label>
+        <label for="expiry">${t('expiry')}</label>
         <input
           id="expiry"
           name="exp-date"
           autocomplete="cc-exp"
           inputmode="numeric"
           spellcheck="false"
-          placeholder=${m.field.expiryPlaceholder}
+          placeholder=${t('expiryPlaceholder')}
           maxlength="7"
           .value=${this.#expiry}
           aria-invalid=${shown('expiry') ? 'true' : 'false'}
@@ -120,18 +142,19 @@ export class KassaCardFrame extends KassaElement {
           @input=${this.#onExpiryInput}
           @compositionend=${this.#onExpiryInput}
           @blur=${this.#onBlur}
+          @keydown=${this.#onKeydown}
         />
-        ${this.#renderError('expiry', shown('expiry'), m)}
+        ${this.#renderError('expiry', shown('expiry'), t)}
       </div>
       <div class="field cvc">
-        <label for="cvc">${m.field.cvc}</label>
+        <label for="cvc">${t('cvc')}</label>
         <input
           id="cvc"
           name="cvc"
           autocomplete="cc-csc"
           inputmode="numeric"
           spellcheck="false"
-          placeholder=${m.field.cvcPlaceholder}
+          placeholder=${t('cvcPlaceholder')}
           .value=${this.#cvc}
           aria-invalid=${shown('cvc') ? 'true' : 'false'}
           aria-describedby="cvc-error"
@@ -139,14 +162,49 @@ export class KassaCardFrame extends KassaElement {
           @input=${this.#onCvcInput}
           @compositionend=${this.#onCvcInput}
           @blur=${this.#onBlur}
+          @keydown=${this.#onKeydown}
         />
-        ${this.#renderError('cvc', shown('cvc'), m)}
+        ${this.#renderError('cvc', shown('cvc'), t)}
       </div>
     </div>`;
   }
 
-  #renderError(field: CardField, code: CardErrorCode | undefined, m: FrameMessages): TemplateResult {
-    return html`<p id="${field}-error" class="error" aria-live="polite">${code ? m.fieldError[code] : nothing}</p>`;
+  #renderError(field: CardField, code: CardErrorCode | undefined, t: Translate): TemplateResult {
+    return html`<p id="${field}-error" class="error" aria-live="polite">${code ? t(code) : nothing}</p>`;
+  }
+
+  /** The translator for the current locale, or null while its strings are still loading. */
+  #t(): Translate | null {
+    const table = loadedCatalog(this.#locale);
+    return table ? translator(table, this.#overrides) : null;
+  }
+
+  #setLocale(locale: Locale): void {
+    this.#locale = locale;
+    document.documentElement.lang = locale;
+    void loadCatalog(locale).then(() => {
+      if (this.#locale !== locale) return;
+      // The page's own title (read by screen readers entering the frame) follows the shopper's language.
+      document.title = this.#t()?.('frameTitle') ?? document.title;
+      this.requestUpdate();
+    });
+    this.requestUpdate();
+  }
+
+  #applyAppearance(input: unknown): void {
+    const key = JSON.stringify(input ?? null);
+    if (key === this.#appearance) return;
+    this.#appearance = key;
+    const applied = applyAppearance(input);
+    if (applied.dropped.length) console.warn(`kassa: appearance ignored (not allowed): ${applied.dropped.join(', ')}`);
+    this.dataset.theme = applied.theme;
+    // The frame's document matches the theme's scheme; a mismatch with the page makes Chromium
+    // paint an opaque box behind the frame. Set through CSSOM, which style-src 'self' allows.
+    document.documentElement.style.colorScheme = applied.theme === 'dark' ? 'dark' : 'light';
+    for (const name of [...this.style]) if (name.startsWith('--k-')) this.style.removeProperty(name);
+    for (const [name, value] of Object.entries(applied.variables)) this.style.setProperty(name, value);
+    const own = this.renderRoot.adoptedStyleSheets[0];
+    if (own) this.renderRoot.adoptedStyleSheets = applied.css ? [own, ruleSheet(applied.css)] : [own];
   }
 
   // ---- Validation (all rules are core's) ----
@@ -237,15 +295,16 @@ export class KassaCardFrame extends KassaElement {
     switch (message.type) {
       case 'init':
         this.#clientSecret = message.clientSecret;
-        this.#locale = resolveLocale(message.locale);
-        document.documentElement.lang = this.#locale;
-        this.requestUpdate();
+        this.#overrides = cleanMessages(message.messages, ENGLISH);
+        this.#applyAppearance(message.appearance);
+        if (resolveLocale(message.locale) !== this.#locale) this.#setLocale(resolveLocale(message.locale));
+        else this.requestUpdate();
         return;
       case 'tokenize':
         void this.#tokenize(message.requestId);
         return;
       case 'reset':
-        this.#reset();
+        this.#reset(message.fields ?? FIELDS);
         return;
       case 'focus':
         this.#focusField(FIELDS.find((f) => this.#errors()[f]) ?? 'number');
@@ -254,10 +313,10 @@ export class KassaCardFrame extends KassaElement {
   };
 
   async #tokenize(requestId: string): Promise<void> {
-    const m = frameMessages(this.#locale);
+    const t = this.#t() ?? translator(ENGLISH);
     if (this.#busy) return; // the host awaits one request at a time; a duplicate gets no second token
     if (!this.#clientSecret) {
-      this.#post({ type: 'token_error', requestId, code: 'frame_not_initialized', message: m.outcome.unexpected });
+      this.#post({ type: 'token_error', requestId, code: 'frame_not_initialized', message: t('unexpected') });
       return;
     }
     this.#touched = { number: true, expiry: true, cvc: true };
@@ -268,7 +327,7 @@ export class KassaCardFrame extends KassaElement {
       this.#changed();
       await this.updateComplete;
       this.#focusField(field);
-      this.#post({ type: 'token_error', requestId, code, message: m.fieldError[code], field });
+      this.#post({ type: 'token_error', requestId, code, message: t(code), field });
       return;
     }
     const expiry = parseExpiry(this.#expiry);
@@ -293,25 +352,36 @@ export class KassaCardFrame extends KassaElement {
         this.#post({ type: 'tokenized', requestId, token: token.id, brand: token.brand, last4: token.last4 });
       } else {
         const error = readError(body);
-        this.#post({ type: 'token_error', requestId, code: error.code, message: errorMessage(m, error) });
+        this.#post({ type: 'token_error', requestId, code: error.code, message: errorMessage(t, error) });
       }
     } catch {
       // Deliberately not logged: the request body held the card.
-      this.#post({ type: 'token_error', requestId, code: 'network_error', message: m.outcome.network_error });
+      this.#post({ type: 'token_error', requestId, code: 'network_error', message: t('network_error') });
     } finally {
       this.#busy = false;
       this.#changed();
     }
   }
 
-  #reset(): void {
-    this.#number = '';
-    this.#brand = 'unknown';
-    this.#expiry = '';
-    this.#cvc = '';
-    this.#touched = { number: false, expiry: false, cvc: false };
+  /** Clears the fields a failure made wrong (all, for a new attempt with another card). */
+  #reset(fields: readonly CardField[]): void {
+    for (const field of fields) {
+      if (field === 'number') {
+        this.#number = '';
+        this.#brand = 'unknown';
+      } else if (field === 'expiry') this.#expiry = '';
+      else this.#cvc = '';
+      this.#touched[field] = false;
+    }
     this.#changed();
   }
+
+  /** Enter in a field pays, as in any form; the host decides (it may be busy or not ready). */
+  #onKeydown = (event: KeyboardEvent): void => {
+    if (event.key !== 'Enter' || event.isComposing) return;
+    event.preventDefault();
+    this.#post({ type: 'submit' });
+  };
 
   // ---- Plumbing ----
 

@@ -11,6 +11,8 @@ export interface ActionContext {
   channel: string;
   /** The merchant page's origin, where the action page posts `challenge_complete`. */
   origin: string;
+  /** The shopper's language, so the bank's page speaks it too. */
+  locale: string;
 }
 
 type ActionHandler = (action: Record<string, unknown>, ctx: ActionContext) => string | null;
@@ -29,8 +31,7 @@ const ACTIONS: Readonly<Record<string, ActionHandler>> = {
     }
     // A challenge page on any other origin could not be trusted to report the outcome.
     if (url.origin !== ctx.server) return null;
-    url.searchParams.set('channel', ctx.channel);
-    url.searchParams.set('origin', ctx.origin);
+    for (const key of ['channel', 'origin', 'locale'] as const) url.searchParams.set(key, ctx[key]);
     return url.href;
   },
 };

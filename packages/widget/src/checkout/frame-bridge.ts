@@ -21,9 +21,13 @@ export interface BridgeHost {
   cardFrame(): HTMLIFrameElement | null;
   challengeFrame(): HTMLIFrameElement | null;
   /** What to send in `init` whenever a (re)loaded card frame says `ready`. */
-  initData(): { clientSecret: string; locale: string };
+  initData(): Omit<Extract<HostToFrame, { type: 'init' }>, 'kassa' | 'channel' | 'type'>;
+  onFrameReady(): void;
   onFrameResize(height: number): void;
+  onChallengeResize(height: number): void;
   onFrameChange(message: Extract<FrameToHost, { type: 'change' }>): void;
+  /** Enter in a card field. */
+  onSubmit(): void;
 }
 
 // Distributes Omit over the union so each message keeps its own fields.
@@ -70,7 +74,8 @@ export class FrameBridge {
     const challenge = this.#host.challengeFrame()?.contentWindow ?? null;
     if (challenge !== null && event.source === challenge) {
       const message = parseChallengeToHost(event.data, this.channel);
-      if (message) this.#challengeWaiters.get(message.paymentIntent)?.(true);
+      if (message?.type === 'challenge_resize') this.#host.onChallengeResize(message.height);
+      else if (message) this.#challengeWaiters.get(message.paymentIntent)?.(true);
     }
   }
 
@@ -107,6 +112,10 @@ export class FrameBridge {
         this.#readyWindow = source;
         this.send({ type: 'init', ...this.#host.initData() });
         for (const wake of [...this.#readyWaiters]) wake();
+        this.#host.onFrameReady();
+        return;
+      case 'submit':
+        this.#host.onSubmit();
         return;
       case 'change':
         this.#host.onFrameChange(message);

@@ -1,19 +1,34 @@
 import { html, nothing, type TemplateResult } from 'lit/html.js';
-import { CONFIRMABLE, formatAmount, readClientSecret, type FrameToHost } from '@kassa/core';
+import { CONFIRMABLE, formatAmount, readClientSecret, resolveLocale, type CardBrand, type CardField, type FrameToHost, type Locale } from '@kassa/core';
 import type { ClientPaymentIntent } from '@kassa/core/wire';
 import { ClientErrorCode, KassaError } from '../errors.js';
 import { KassaActionRequiredEvent } from '../events/action-required.js';
+import { KassaChangeEvent } from '../events/change.js';
 import { KassaPaymentFailedEvent } from '../events/payment-failed.js';
 import { KassaPaymentSucceededEvent } from '../events/payment-succeeded.js';
-import { cardLabel, errorMessage, messages, pageLocale, resolveLocale, type Locale, type Messages } from '../i18n.js';
+import { KassaReadyEvent } from '../events/ready.js';
+import {
+  brandName,
+  cleanMessages,
+  errorMessage,
+  loadCatalog,
+  loadedCatalog,
+  pageLocale,
+  translator,
+  type MessageOverrides,
+  type Messages,
+  type Translate,
+} from '../i18n/index.js';
 import { abortable } from '../abortable.js';
 import { KassaElement } from '../kassa-element.js';
 import { randomId } from '../random.js';
 import { actionUrl } from './actions.js';
+import { frameAppearance, onDarkPage, type Appearance } from './appearance.js';
 import { ClientApi, type ApiError, type ApiResult, type ConfirmBody } from './client-api.js';
 import { FrameBridge, type BridgeHost } from './frame-bridge.js';
 import { pinnedOrigin } from './kassa-origin.js';
 import { styles } from './kassa-checkout.styles.js';
+
 
 /** The element's UI states. Payment intent statuses (core) are the server's; these are the shopper's. */
 export const CheckoutStatus = {
@@ -46,8 +61,14 @@ type CheckoutState =
   | ReadyState
   | { status: 'processing'; intent: ClientPaymentIntent }
   | { status: 'challenge'; intent: ClientPaymentIntent; url: string }
-  | { status: 'succeeded'; intent: ClientPaymentIntent }
+  | { status: 'succeeded'; intent: ClientPaymentIntent; card?: Card | undefined }
   | { status: 'failed'; error: KassaError; intent?: ClientPaymentIntent | undefined };
+
+/** The card a payment used, for the shopper-facing words (never more than brand and last 4). */
+interface Card {
+  brand: CardBrand;
+  last4: string;
+}
 
 /** Bounds the follow-ups (3-D Secure, polls, state refreshes) one attempt may chain. */
 const MAX_HOPS = 6;
@@ -63,6 +84,8 @@ const MAX_POLL_MS = 8000;
 const CHALLENGE_TIMEOUT_MS = 10 * 60_000;
 
 /**
+ * @customElement kassa-checkout
+ *
  * `<kassa-checkout>`: one "Pay ¥128.00" button. A new shopper types a card once in Kassa's
  * secure card frame (a cross-origin iframe: this element never sees the number or the CVC);
  * a returning shopper pays in one click with the saved card. 3-D Secure challenges are shown
@@ -73,13 +96,16 @@ const CHALLENGE_TIMEOUT_MS = 10 * 60_000;
  *   with the ES module build (bundlers, React, Vue); kassa.js is pinned to the server it was loaded
  *   from, and a `kassa-url` next to it must name that same origin. A client secret issued by any
  *   other server is refused (`client_secret_issuer_mismatch`) before anything is framed or fetched.
- * @attr locale - `en` or `zh-CN`. Defaults to the page's `<html lang>`, then the browser's language.
+ * @attr locale - `en`, `zh-CN`, `zh-TW`, `ja`, `es`, `de` or `fr` (any BCP 47 tag: zh-HK → zh-TW,
+ *   pt-BR → en). Defaults to the page's `<html lang>`, then the browser's languages.
  *
  * @event kassa-payment-succeeded - `{ paymentIntent }`: paid (`succeeded`, or `requires_capture` with manual capture).
  * @event kassa-payment-failed - `{ error, paymentIntent? }`: declined, 3-D Secure failed, network error,
  *   or the payment could not be loaded (expired client secret, secret of another server, no
  *   `kassa-url`). `error.message` is localized.
  * @event kassa-action-required - `{ action, paymentIntent }`: a 3-D Secure challenge is now shown.
+ * @event kassa-ready - `{ paymentIntent }`: the intent is loaded and the fields (or the saved card) are showing.
+ * @event kassa-change - `{ complete, empty, brand }`: the card form changed (never any digits).
  *
  * @csspart button - The pay button (new card or saved card).
  * @csspart status - The live status line: loading, processing, errors, success.
@@ -87,7 +113,15 @@ const CHALLENGE_TIMEOUT_MS = 10 * 60_000;
  * @csspart challenge - The 3-D Secure iframe.
  * @csspart link - The "Use another card" / "Use UnionPay •••• 0005" switch.
  * @csspart save - The "Save card for next time" label.
- * @csspart amount - The total shown above a saved-card button.
+ *
+ * @cssstate loading - The intent is loading (one status state at a time, as `status`; e.g. `kassa-checkout:state(succeeded)`).
+ * @cssstate ready - The shopper can pay.
+ * @cssstate processing - A payment is running.
+ * @cssstate challenge - A 3-D Secure challenge is shown.
+ * @cssstate succeeded - Paid.
+ * @cssstate failed - The last attempt failed (the pay button is back if the intent can still be paid).
+ * @cssstate complete - The card form is complete (with a saved card: always).
+ * @cssstate dark - Dark colours: `appearance.theme` is `dark`, or (no theme) the text around is light.
  *
  * @cssproperty --kassa-font-family - Font stack.
  * @cssproperty --kassa-font-size - Base size (default 1rem).
@@ -98,16 +132,19 @@ const CHALLENGE_TIMEOUT_MS = 10 * 60_000;
  * @cssproperty --kassa-color-danger - Error text.
  * @cssproperty --kassa-color-success - Success text.
  * @cssproperty --kassa-color-border - 3-D Secure frame border.
- * @cssproperty --kassa-radius - Corner radius of button and frames.
+ * @cssproperty --kassa-radius - Corner radius of the button and the card fields (the iframes stay square).
  * @cssproperty --kassa-gap - Space between rows.
  * @cssproperty --kassa-focus-ring - Outline of focused controls.
  * @cssproperty --kassa-max-width - Maximum width (default 28rem).
  * @cssproperty --kassa-frame-height - Card frame height until the frame reports its own.
- * @cssproperty --kassa-challenge-height - 3-D Secure frame height.
+ * @cssproperty --kassa-challenge-height - 3-D Secure frame height until its page reports its own.
  */
 export class KassaCheckout extends KassaElement {
   static override styles = styles;
   static observedAttributes = ['client-secret', 'kassa-url', 'locale'];
+
+  /** For `:state(…)`; created once per element (ElementInternals allows one). */
+  readonly #internals = this.attachInternals();
 
   /**
    * The flow's time limits, read at each wait. For tests only (a test shortens them instead of
@@ -140,16 +177,42 @@ export class KassaCheckout extends KassaElement {
     if (this.isConnected) this.#load();
   }
 
-  /** `en` or `zh-CN` (attribute `locale`); unset means the page's language. */
+  /** The shopper's language (attribute `locale`), any BCP 47 tag; unset means the page's language. */
   get locale(): string | null {
     return this.#localeAttr;
   }
 
   set locale(value: string | null | undefined) {
     this.#localeAttr = value ?? null;
+    this.#localeChanged();
+  }
+
+  /**
+   * The card fields' look: `{ theme: 'light' | 'dark' | 'flat', variables, rules }` (see
+   * Appearance). Sent to the card frame, which applies only what its whitelist allows. Without a
+   * theme, the fields follow the page (light text around the element: `dark`).
+   */
+  get appearance(): Appearance | undefined {
+    return this.#appearance;
+  }
+
+  set appearance(value: Appearance | undefined) {
+    this.#appearance = value;
+    this.#sendInit();
+  }
+
+  /**
+   * Your own words for any string, per locale: `{ 'zh-CN': { pay: '立即支付 {amount}' } }`. Keys
+   * are those of the English table (docs/API.md); `{…}` parts are filled in.
+   */
+  get messages(): MessageOverrides | undefined {
+    return this.#messages;
+  }
+
+  set messages(value: MessageOverrides | undefined) {
+    this.#messages = value;
     this.requestUpdate();
-    // The frame learns the new language without reloading (and losing what was typed).
-    this.#bridge?.send({ type: 'init', ...this.#initData() });
+    this.#sendInit();
   }
 
   /** The shopper-facing state: loading, ready, processing, challenge, succeeded or failed. */
@@ -160,6 +223,18 @@ export class KassaCheckout extends KassaElement {
   #clientSecret = '';
   #kassaUrl = '';
   #localeAttr: string | null = null;
+  #appearance: Appearance | undefined;
+  #messages: MessageOverrides | undefined;
+  /** The card frame has said `ready` since it was (re)created. */
+  #frameReady = false;
+  /** `kassa-ready` is fired once per load. */
+  #announcedReady = false;
+  /** The frame's last word on the form; `pay()` only says "Processing" for a complete one. */
+  #complete = false;
+  /** The strings last shown, kept while another locale loads. */
+  #shown: { locale: Locale; table: Messages } | undefined;
+  /** The card of the current attempt (from the frame's token, or the saved card). */
+  #card: Card | undefined;
   #state: CheckoutState = { status: 'loading' };
   /** One controller per run (a load or a pay attempt); starting a run aborts the previous one. */
   #run: AbortController | undefined;
@@ -173,6 +248,7 @@ export class KassaCheckout extends KassaElement {
 
   override connectedCallback(): void {
     super.connectedCallback();
+    this.#localeChanged();
     window.addEventListener('message', this.#onMessage);
     // First connection, or reattached after a disconnect aborted the run: (re)load the intent.
     if (!this.#run || this.#run.signal.aborted) this.#load();
@@ -207,28 +283,66 @@ export class KassaCheckout extends KassaElement {
     return { error: state.status === 'failed' ? state.error : this.#error({ type: 'invalid_request_error', code: ClientErrorCode.ClientSecretInvalid }) };
   }
 
+  /**
+   * Reads the intent again, e.g. after your backend changed its amount: the button shows the new
+   * total and the next payment pays it, without reloading the card frame or losing what the
+   * shopper typed. Does nothing while a payment is running (its outcome decides).
+   */
+  async refresh(): Promise<void> {
+    await this.#loaded;
+    const state = this.#state;
+    const api = this.#api;
+    const signal = this.#run?.signal;
+    if (!api || !signal || this.#attempt || !('intent' in state) || !state.intent) return;
+    if (state.status !== 'ready' && state.status !== 'failed') return;
+    const result = await api.getIntent(state.intent.id, signal);
+    // Anything that happened meanwhile (a payment started, a new secret) wins over this answer.
+    if (signal.aborted || this.#state !== state || this.#attempt || result.error) return;
+    const intent = result.intent;
+    if (CONFIRMABLE.includes(intent.status)) {
+      // Another amount is another payment: a fresh idempotency key, so no earlier try can be replayed for it.
+      const same = intent.amount === state.intent.amount && intent.currency === state.intent.currency;
+      if (state.status === 'ready' && same) this.#set({ ...state, intent });
+      else this.#enterReady(intent);
+    } else if (isPaid(intent)) this.#set({ status: 'succeeded', intent });
+    else this.#track(this.#route(result, this.#begin(), intent, 0));
+  }
+
   protected override render(): TemplateResult {
     const state = this.#state;
-    const m = messages(this.#locale);
+    const t = this.#t();
     const challenge = state.status === 'challenge';
     const busy = challenge || state.status === 'processing';
+    const intent = 'intent' in state ? state.intent : undefined;
     const form =
-      busy ||
-      state.status === 'ready' ||
-      (state.status === 'failed' && state.intent !== undefined && CONFIRMABLE.includes(state.intent.status));
-    const text =
-      state.status === 'failed'
-        ? // Localized from the code at render time, so a locale switch re-translates it.
-          errorMessage(m, state.error)
+      state.status === 'loading'
+        ? this.#frameSrc !== ''
+        : busy || state.status === 'ready' || (state.status === 'failed' && intent !== undefined && CONFIRMABLE.includes(intent.status));
+    // Nothing is said until the shopper's language is here (no English flash); localized from
+    // codes at render time, so a locale switch re-translates everything.
+    const text = !t
+      ? ''
+      : state.status === 'failed'
+        ? errorMessage(t, state.error)
         : state.status === 'ready'
           ? (state.notice?.message ?? '')
-          : m.status[state.status];
+          : state.status === 'succeeded' && state.card && intent
+            ? t('succeededWith', { amount: this.#amount(intent), card: this.#cardText(t, state.card) })
+            : t(state.status);
     const tone = state.status === 'succeeded' ? 'success' : text && (state.status === 'failed' || state.status === 'ready') ? 'error' : '';
     // One fixed layout for every status, so the card iframe is never re-created (and never
     // loses what the shopper typed) while the status changes around it.
-    return html`<div lang=${this.#locale}>
-      ${form && 'intent' in state && state.intent ? this.#renderForm(state.intent, m, busy, challenge) : nothing}
-      ${challenge ? html`<iframe part="challenge" class="challenge" src=${state.url} title=${m.challengeTitle}></iframe>` : nothing}
+    return html`<div lang=${this.#shown?.locale ?? this.#locale}>
+      ${form && t ? this.#renderForm(intent, t, busy, challenge) : nothing}
+      ${challenge && t
+        ? html`<iframe
+            part="challenge"
+            class="challenge"
+            src=${state.url}
+            title=${t('challengeTitle')}
+            @load=${this.#onChallengeLoad}
+          ></iframe>`
+        : nothing}
       <p part="status" class=${tone} role="status" aria-live="polite" tabindex="-1">${text}</p>
     </div>`;
   }
@@ -239,6 +353,11 @@ export class KassaCheckout extends KassaElement {
     const signal = this.#begin();
     this.#bridge = undefined;
     this.#api = undefined;
+    this.#frameSrc = '';
+    this.#frameReady = false;
+    this.#announcedReady = false;
+    this.#complete = false;
+    this.#card = undefined;
     this.#useSavedCard = true;
     this.#set({ status: 'loading' });
     this.#loaded = this.#fetchIntent(signal);
@@ -250,36 +369,32 @@ export class KassaCheckout extends KassaElement {
     // about a malformed or expired secret.
     await Promise.resolve();
     if (signal.aborted) return;
+    // The shopper's strings load meanwhile; nothing is said (nor any error event sent) before.
+    const strings = loadCatalog(this.#locale);
     const secret = this.#clientSecret;
     // Frameworks often set the property just after creating the element: wait for it quietly.
     if (!secret) return;
     const claims = readClientSecret(secret);
     // Failures while loading do not move focus: the shopper did nothing yet, and may be elsewhere.
-    const quiet = { moveFocus: false };
-    if (!claims) {
-      this.#fail({ type: 'invalid_request_error', code: ClientErrorCode.ClientSecretInvalid }, undefined, quiet);
-      return;
-    }
+    const fail = async (error: ApiError, intent?: ClientPaymentIntent) => {
+      await strings;
+      if (!signal.aborted) this.#fail(error, intent, { moveFocus: false });
+    };
+    if (!claims) return fail({ type: 'invalid_request_error', code: ClientErrorCode.ClientSecretInvalid });
     // Before any frame or request: a forged secret must not choose where the card form comes from.
     const pin = pinnedOrigin(this.#kassaUrl, claims.iss);
-    if (pin.error) {
-      this.#fail(pin.error, undefined, quiet);
-      return;
-    }
+    if (pin.error) return fail(pin.error);
     const server = pin.origin;
-    if (claims.exp * 1000 <= Date.now()) {
-      this.#fail({ type: 'authentication_error', code: ClientErrorCode.ClientSecretExpired }, undefined, quiet);
-      return;
-    }
+    if (claims.exp * 1000 <= Date.now()) return fail({ type: 'authentication_error', code: ClientErrorCode.ClientSecretExpired });
     this.#api = new ClientApi(server, secret);
     this.#bridge = new FrameBridge(server, this.#bridgeHost);
+    // The card frame needs nothing from the intent: it starts loading now, in parallel with the
+    // intent (rendered hidden until both are here), not after it.
     this.#frameSrc = this.#bridge.frameUrl(location.origin, this.#locale);
-    const result = await this.#api.getIntent(claims.sub, signal);
+    this.requestUpdate();
+    const [result] = await Promise.all([this.#api.getIntent(claims.sub, signal), strings]);
     if (signal.aborted) return;
-    if (result.error) {
-      this.#fail(result.error, result.intent, quiet);
-      return;
-    }
+    if (result.error) return fail(result.error, result.intent);
     const intent = result.intent;
     if (CONFIRMABLE.includes(intent.status)) this.#enterReady(intent);
     // Paid earlier (e.g. the page was reloaded): show it, but announce nothing new.
@@ -295,9 +410,12 @@ export class KassaCheckout extends KassaElement {
   }
 
   async #submit({ intent, idempotencyKey }: ReadyState, signal: AbortSignal): Promise<PayResult> {
-    this.#set({ status: 'processing', intent });
+    // An incomplete form goes to the frame only to have the field pointed out: no "Processing…".
+    if (this.#usesSavedCard(intent) || this.#complete) this.#set({ status: 'processing', intent });
     const method = await this.#paymentMethod(intent, signal);
     if ('error' in method) return this.#route({ error: method.error, intent }, signal, intent, 0);
+    // The form was valid after all (the frame's last change may not have arrived yet).
+    if (this.#state.status === 'ready' && !signal.aborted) this.#set({ status: 'processing', intent });
     const body: ConfirmBody = { payment_method: method.id };
     if (method.fromFrame && this.#saveCard && intent.can_save_card) body.setup_future_usage = 'on_session';
     const result = await this.#api!.confirm(intent.id, body, idempotencyKey, signal);
@@ -310,9 +428,14 @@ export class KassaCheckout extends KassaElement {
     signal: AbortSignal,
   ): Promise<{ id: string; fromFrame: boolean } | { error: ApiError }> {
     const saved = intent.saved_payment_method;
-    if (saved && this.#useSavedCard) return { id: saved.id, fromFrame: false };
+    if (saved && this.#useSavedCard) {
+      this.#card = saved;
+      return { id: saved.id, fromFrame: false };
+    }
     const result = await this.#bridge!.tokenize(signal);
-    return 'error' in result ? result : { id: result.tokenized.token, fromFrame: true };
+    if ('error' in result) return result;
+    this.#card = result.tokenized;
+    return { id: result.tokenized.token, fromFrame: true };
   }
 
   /**
@@ -374,7 +497,7 @@ export class KassaCheckout extends KassaElement {
     const bridge = this.#bridge!;
     // This run's API, taken now: a new client secret clears #api while the shopper is in the challenge.
     const api = this.#api!;
-    const url = actionUrl(intent.next_action, { server: bridge.origin, channel: bridge.channel, origin: location.origin });
+    const url = actionUrl(intent.next_action, { server: bridge.origin, channel: bridge.channel, origin: location.origin, locale: this.#locale });
     if (!url || !intent.next_action) {
       return { error: { type: 'api_error', code: ClientErrorCode.UnsupportedAction }, intent };
     }
@@ -399,11 +522,21 @@ export class KassaCheckout extends KassaElement {
   #enterReady(intent: ClientPaymentIntent, notice?: KassaError): ReadyState {
     const ready: ReadyState = { status: 'ready', intent, idempotencyKey: randomId('kassa', 16), notice };
     this.#set(ready);
+    this.#announceReady();
     return ready;
   }
 
+  /** `kassa-ready`, once per load: the intent is here and the shopper sees fields (or the saved card). */
+  #announceReady(): void {
+    const state = this.#state;
+    if (this.#announcedReady || state.status !== 'ready') return;
+    if (!this.#usesSavedCard(state.intent) && !this.#frameReady) return;
+    this.#announcedReady = true;
+    void this.updateComplete.then(() => this.dispatchEvent(new KassaReadyEvent({ paymentIntent: state.intent })));
+  }
+
   #succeed(intent: ClientPaymentIntent): PayResult {
-    this.#set({ status: 'succeeded', intent });
+    this.#set({ status: 'succeeded', intent, card: this.#card });
     this.dispatchEvent(new KassaPaymentSucceededEvent({ paymentIntent: intent }));
     // The pay button is gone; keep keyboard and screen-reader users on the confirmation.
     void this.#focusAfterUpdate(() => this.#statusRegion());
@@ -413,8 +546,10 @@ export class KassaCheckout extends KassaElement {
   #fail(apiError: ApiError, intent?: ClientPaymentIntent, { moveFocus = true } = {}): PayResult {
     const error = this.#error(apiError);
     this.#set({ status: 'failed', error, intent });
-    // Nothing stale is reused: the token is spent, so the frame starts empty for the next try.
-    this.#bridge?.send({ type: 'reset' });
+    // The token is spent, and the frame forgot the CVC with it. Clear what else the failure says
+    // is wrong, keep the rest: an incorrect CVC costs the shopper only the CVC.
+    const fields = fieldsToClear(error);
+    if (fields.length) this.#bridge?.send({ type: 'reset', fields });
     this.dispatchEvent(new KassaPaymentFailedEvent(intent ? { error, paymentIntent: intent } : { error }));
     // Back to where the shopper can try again (the announcement comes from the live region).
     if (moveFocus) void this.#focusAfterUpdate(() => this.#focusTarget());
@@ -431,37 +566,65 @@ export class KassaCheckout extends KassaElement {
 
   #error(apiError: ApiError): KassaError {
     // The frame already said which field is wrong, in the shopper's language; keep its words.
-    const message =
-      apiError.type === 'validation_error' && apiError.message ? apiError.message : errorMessage(messages(this.#locale), apiError);
+    const t = this.#t() ?? translator({});
+    const message = apiError.type === 'validation_error' && apiError.message ? apiError.message : errorMessage(t, apiError);
     return new KassaError({ ...apiError, message }, apiError.cause === undefined ? undefined : { cause: apiError.cause });
   }
 
   // ---- Rendering ----
 
-  #renderForm(intent: ClientPaymentIntent, m: Messages, busy: boolean, hidden: boolean): TemplateResult {
-    const saved = intent.saved_payment_method;
-    const label = saved ? cardLabel(m, saved.brand, saved.last4) : '';
-    const useSaved = saved && this.#useSavedCard;
-    const amount = formatAmount(intent.amount, intent.currency, this.#locale);
+  /**
+   * The card iframe is kept (hidden) while the intent loads and while the saved card is offered,
+   * so it loads early and "Use another card" shows it at once, with nothing lost.
+   */
+  #renderForm(intent: ClientPaymentIntent | undefined, t: Translate, busy: boolean, hidden: boolean): TemplateResult {
+    const saved = intent?.saved_payment_method;
+    const useSaved = intent !== undefined && this.#usesSavedCard(intent);
+    const amount = intent ? this.#amount(intent) : '';
+    const card = saved ? this.#cardText(t, saved) : '';
+    const waiting = !intent || useSaved;
     return html`<div ?hidden=${hidden}>
-      ${useSaved
-        ? html`<p part="amount">${m.total(amount)}</p>`
-        : html`<iframe part="frame" class="card-frame" src=${this.#frameSrc} title=${m.cardFrameTitle}></iframe>
-            ${intent.can_save_card
-              ? html`<label part="save"
-                  ><input type="checkbox" .checked=${this.#saveCard} ?disabled=${busy} @change=${this.#onSaveCardChange} />
-                  ${m.saveCard}</label
-                >`
-              : nothing}`}
-      <button part="button" class="pay" aria-disabled=${busy} @click=${this.#onPayClick}>
-        ${useSaved ? m.payWith(label) : m.pay(amount)}
-      </button>
+      <iframe part="frame" class=${waiting ? 'card-frame wait' : 'card-frame'} src=${this.#frameSrc} title=${t('cardFrameTitle')}></iframe>
+      ${intent?.can_save_card && !useSaved
+        ? html`<label part="save"
+            ><input type="checkbox" .checked=${this.#saveCard} ?disabled=${busy} @change=${this.#onSaveCardChange} />
+            ${t('saveCard')}</label
+          >`
+        : nothing}
+      ${intent
+        ? html`<button
+            part="button"
+            class="pay"
+            aria-disabled=${busy}
+            @click=${this.#onPayClick}
+          >
+            ${useSaved ? t('payWithCard', { amount, card }) : t('pay', { amount })}
+          </button>`
+        : nothing}
       ${saved
-        ? html`<button part="link" class="link" ?disabled=${busy} @click=${this.#onToggleSavedCard}>
-            ${useSaved ? m.useAnotherCard : m.useSavedCard(label)}
+        ? html`<button
+            part="link"
+            class="link"
+            ?disabled=${busy}
+            @click=${this.#onToggleSavedCard}
+          >
+            ${useSaved ? t('useAnotherCard') : t('useSavedCard', { card })}
           </button>`
         : nothing}
     </div>`;
+  }
+
+  #amount(intent: ClientPaymentIntent): string {
+    return formatAmount(intent.amount, intent.currency, this.#locale);
+  }
+
+  /** "UnionPay ending 0005", read the same by eye and by screen reader; "Amex", so one line fits a phone. */
+  #cardText(t: Translate, card: Card): string {
+    return t('cardEnding', { brand: card.brand === 'amex' ? 'Amex' : brandName(t, card.brand), last4: card.last4 });
+  }
+
+  #usesSavedCard(intent: ClientPaymentIntent): boolean {
+    return Boolean(intent.saved_payment_method) && this.#useSavedCard;
   }
 
   // ---- Handlers and plumbing ----
@@ -476,7 +639,14 @@ export class KassaCheckout extends KassaElement {
     // A different payment method is a different attempt: drop any earlier error and key.
     if (state.status === 'failed' && state.intent && CONFIRMABLE.includes(state.intent.status)) this.#enterReady(state.intent);
     else this.requestUpdate();
+    this.#syncStates();
     void this.#focusAfterUpdate(() => (this.#useSavedCard ? this.#payButton() : this.#focusCardFrame()));
+  };
+
+  #onChallengeLoad = (event: Event): void => {
+    // Only once its page is there: focus given to a frame still loading is lost, and Tab then
+    // leaves the frame instead of reaching the bank's buttons. The page focuses its first control.
+    (event.target as HTMLIFrameElement).focus();
   };
 
   #onSaveCardChange = (event: Event): void => {
@@ -491,24 +661,77 @@ export class KassaCheckout extends KassaElement {
     cardFrame: () => this.#cardFrame(),
     challengeFrame: () => this.#challengeFrame(),
     initData: () => this.#initData(),
+    onFrameReady: () => {
+      this.#frameReady = true;
+      this.#announceReady();
+    },
     onFrameResize: (height) => {
       const frame = this.#cardFrame();
       // Set through CSSOM (not a style attribute), which a page's CSP does not block.
       if (frame) frame.style.height = `${Math.ceil(height)}px`;
     },
-    onFrameChange: (_message: Extract<FrameToHost, { type: 'change' }>) => {
+    onChallengeResize: (height) => {
+      const frame = this.#challengeFrame();
+      if (frame) frame.style.height = `${Math.ceil(height)}px`;
+    },
+    onFrameChange: (message: Extract<FrameToHost, { type: 'change' }>) => {
+      this.#complete = message.complete;
+      this.#syncStates();
+      this.dispatchEvent(new KassaChangeEvent({ complete: message.complete, empty: message.empty, brand: message.brand }));
       // Once the shopper fixes the form, the earlier "incomplete" notice is out of date.
       const state = this.#state;
       if (state.status === 'ready' && state.notice) this.#set({ ...state, notice: undefined });
     },
+    onSubmit: () => void this.pay(),
   };
 
-  #initData(): { clientSecret: string; locale: Locale } {
-    return { clientSecret: this.#clientSecret, locale: this.#locale };
+  #initData(): { clientSecret: string; locale: Locale; appearance: Appearance; messages: Record<string, string> } {
+    const overrides = this.#messages?.[this.#locale];
+    const messages: Record<string, string> = {};
+    // The frame's share of the overrides (it checks them again).
+    for (const [key, text] of Object.entries(overrides ?? {})) if (typeof text === 'string') messages[key] = text;
+    return { clientSecret: this.#clientSecret, locale: this.#locale, appearance: frameAppearance(this, this.#appearance), messages };
+  }
+
+  #sendInit(): void {
+    this.#bridge?.send({ type: 'init', ...this.#initData() });
   }
 
   get #locale(): Locale {
     return this.#localeAttr ? resolveLocale(this.#localeAttr, pageLocale()) : pageLocale();
+  }
+
+  /**
+   * The translator for the current locale; while a newly chosen locale loads, the previous one's
+   * (nothing goes blank); null only before any strings are here.
+   */
+  #t(): Translate | null {
+    const locale = this.#locale;
+    const table = loadedCatalog(locale);
+    if (table) this.#shown = { locale, table };
+    return this.#shown ? translator(this.#shown.table, cleanMessages(this.#messages?.[this.#shown.locale])) : null;
+  }
+
+  #localeChanged(): void {
+    const locale = this.#locale;
+    void loadCatalog(locale).then(() => this.requestUpdate());
+    this.requestUpdate();
+    // The frame learns the new language without reloading (and losing what was typed).
+    this.#sendInit();
+  }
+
+  /** `:state(<status>)` for the page's CSS, and `:state(complete)`. */
+  #syncStates(): void {
+    const states = this.#internals.states;
+    const status = this.#state.status;
+    for (const s of Object.values(CheckoutStatus)) if (s !== status) states.delete(s);
+    states.add(status);
+    const intent = 'intent' in this.#state ? this.#state.intent : undefined;
+    if (this.#complete || (intent && this.#usesSavedCard(intent))) states.add('complete');
+    else states.delete('complete');
+    const dark = this.#appearance?.theme ? this.#appearance.theme === 'dark' : this.isConnected && onDarkPage(this);
+    if (dark) states.add('dark');
+    else states.delete('dark');
   }
 
   #begin(): AbortSignal {
@@ -529,6 +752,7 @@ export class KassaCheckout extends KassaElement {
   #set(state: CheckoutState): void {
     this.#state = state;
     this.requestUpdate();
+    this.#syncStates();
   }
 
   async #focusAfterUpdate(target: () => HTMLElement | null): Promise<void> {
@@ -551,6 +775,18 @@ export class KassaCheckout extends KassaElement {
   #challengeFrame = () => this.renderRoot.querySelector<HTMLIFrameElement>('.challenge');
   #payButton = () => this.renderRoot.querySelector<HTMLButtonElement>('.pay');
   #statusRegion = () => this.renderRoot.querySelector<HTMLElement>('[role=status]');
+}
+
+/**
+ * What else a failure makes wrong in the form (the frame already forgot the CVC with the token):
+ * an expired card needs a new date; a wrong number, a new card; a decline or an error keeps the
+ * card, which the shopper may still want to pay with.
+ */
+function fieldsToClear(error: KassaError): CardField[] {
+  const code = error.decline_code ?? error.code;
+  if (code === 'incorrect_number' || code === 'invalid_number') return ['number', 'expiry', 'cvc'];
+  if (code === 'expired_card') return ['expiry', 'cvc'];
+  return [];
 }
 
 function isPaid(intent: ClientPaymentIntent): boolean {

@@ -23,6 +23,9 @@ export function pinScriptOrigin(script: HTMLOrSVGScriptElement | null): void {
   scriptOrigin = script instanceof HTMLScriptElement ? httpOrigin(script.src) : null;
 }
 
+/** The origin kassa.js was loaded from (null in the ES module). */
+export const kassaScriptOrigin = (): string | null => scriptOrigin;
+
 /** The origin of an http(s) URL, or null for anything else. */
 export function httpOrigin(url: string): string | null {
   try {
@@ -44,13 +47,13 @@ export function pinnedOrigin(kassaUrl: string, iss: string): { origin: string; e
   if ((kassaUrl && !fromAttribute) || !pinned) {
     const why = kassaUrl
       ? `kassa-url "${kassaUrl}" is not an http(s) URL`
-      : 'kassa-url is not set: with the ES module build, set it to your Kassa server (e.g. https://pay.example.com)';
+      : 'kassa-url is not set (the ES module build needs your Kassa server, e.g. https://pay.example.com)';
     return { error: { type: 'invalid_request_error', code: ClientErrorCode.KassaUrlMissing, cause: new Error(why) } };
   }
   const issuer = httpOrigin(iss);
   for (const pin of [fromAttribute, scriptOrigin]) {
     if (pin && pin !== issuer) {
-      const why = `the client secret was issued by ${JSON.stringify(iss)}, but this element belongs to ${pin}`;
+      const why = `client secret issued by ${JSON.stringify(iss)}; element pinned to ${pin}`;
       return { error: { type: 'invalid_request_error', code: ClientErrorCode.ClientSecretIssuerMismatch, cause: new Error(why) } };
     }
   }

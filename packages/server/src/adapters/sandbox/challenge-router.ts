@@ -15,7 +15,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { Router } from 'express';
 import type { Request, RequestHandler, Response } from 'express';
 import { z } from 'zod';
-import { formatAmount, hasPrefix, isValidChannel } from '@kassa/core';
+import { formatAmount, hasPrefix, isValidChannel, resolveLocale, type Locale } from '@kassa/core';
 import { FailureKind, KassaError, invalidParam, notFound } from '../../domain/errors.js';
 import type { ChallengeRecord, SandboxProvider } from './provider.js';
 
@@ -42,8 +42,133 @@ const querySchema = z
   .object({
     channel: z.string().refine(isValidChannel, 'channel must be 8–64 letters, digits, _ or -'),
     origin: z.string().min(1).max(255),
+    /** The shopper's language (the widget passes its own); without it the page is English and Chinese. */
+    locale: z
+      .string()
+      .regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$/)
+      .optional(),
   })
   .strict();
+
+/** Every sentence of the sandbox bank's pages, in each of Kassa's locales (the compiler checks each is complete). */
+interface ChallengeStrings {
+  badge: string;
+  title: string;
+  heading: string;
+  /** `{amount}` is the formatted amount. */
+  body: string;
+  pass: string;
+  fail: string;
+  passed: string;
+  failed: string;
+  returnToShop: string;
+  unconfirmed: string;
+  unconfirmedBody: string;
+}
+
+export const CHALLENGE_STRINGS: Readonly<Record<Locale, ChallengeStrings>> = {
+  en: {
+    badge: 'Sandbox bank',
+    title: '3-D Secure authentication',
+    heading: 'Confirm this payment',
+    body: 'Authenticate the payment of {amount}. This is a test page: choose the outcome.',
+    pass: 'Complete authentication',
+    fail: 'Fail authentication',
+    passed: 'Authentication complete',
+    failed: 'Authentication failed',
+    returnToShop: 'You can return to the shop.',
+    unconfirmed: 'Payment not confirmed yet',
+    unconfirmedBody: 'Your payment could not be confirmed yet. Please return to the shop, which will show whether it went through.',
+  },
+  'zh-CN': {
+    badge: '模拟银行',
+    title: '3-D Secure 验证',
+    heading: '确认这笔付款',
+    body: '请验证 {amount} 的付款。这是测试页面：请选择结果。',
+    pass: '完成验证',
+    fail: '验证失败',
+    passed: '验证完成',
+    failed: '验证失败',
+    returnToShop: '您可以返回商店。',
+    unconfirmed: '付款尚未确认',
+    unconfirmedBody: '暂时无法确认您的付款。请返回商店查看付款结果。',
+  },
+  'zh-TW': {
+    badge: '模擬銀行',
+    title: '3-D Secure 驗證',
+    heading: '確認這筆付款',
+    body: '請驗證 {amount} 的付款。這是測試頁面：請選擇結果。',
+    pass: '完成驗證',
+    fail: '驗證失敗',
+    passed: '驗證完成',
+    failed: '驗證失敗',
+    returnToShop: '您可以返回商店。',
+    unconfirmed: '付款尚未確認',
+    unconfirmedBody: '目前還無法確認您的付款。請返回商店查看付款結果。',
+  },
+  ja: {
+    badge: 'サンドボックス銀行',
+    title: '3-D セキュア認証',
+    heading: 'このお支払いを確認',
+    body: '{amount} のお支払いを認証してください。これはテスト用のページです。結果を選んでください。',
+    pass: '認証を完了する',
+    fail: '認証に失敗させる',
+    passed: '認証が完了しました',
+    failed: '認証に失敗しました',
+    returnToShop: 'ショップに戻ってください。',
+    unconfirmed: 'お支払いはまだ確認されていません',
+    unconfirmedBody: 'お支払いをまだ確認できません。ショップに戻ると、お支払いの結果が表示されます。',
+  },
+  es: {
+    badge: 'Banco de pruebas',
+    title: 'Autenticación 3-D Secure',
+    heading: 'Confirma este pago',
+    body: 'Autentica el pago de {amount}. Es una página de prueba: elige el resultado.',
+    pass: 'Completar la autenticación',
+    fail: 'Hacer fallar la autenticación',
+    passed: 'Autenticación completada',
+    failed: 'La autenticación ha fallado',
+    returnToShop: 'Ya puedes volver a la tienda.',
+    unconfirmed: 'Pago aún sin confirmar',
+    unconfirmedBody: 'Todavía no se ha podido confirmar tu pago. Vuelve a la tienda, que te indicará si se ha realizado.',
+  },
+  de: {
+    badge: 'Sandbox-Bank',
+    title: '3-D-Secure-Authentifizierung',
+    heading: 'Diese Zahlung bestätigen',
+    body: 'Bestätigen Sie die Zahlung über {amount}. Dies ist eine Testseite: Wählen Sie das Ergebnis.',
+    pass: 'Authentifizierung abschließen',
+    fail: 'Authentifizierung scheitern lassen',
+    passed: 'Authentifizierung abgeschlossen',
+    failed: 'Authentifizierung fehlgeschlagen',
+    returnToShop: 'Sie können zum Shop zurückkehren.',
+    unconfirmed: 'Zahlung noch nicht bestätigt',
+    unconfirmedBody: 'Ihre Zahlung konnte noch nicht bestätigt werden. Kehren Sie zum Shop zurück, der Ihnen zeigt, ob sie durchgegangen ist.',
+  },
+  fr: {
+    badge: 'Banque de test',
+    title: 'Authentification 3-D Secure',
+    heading: 'Confirmez ce paiement',
+    body: 'Authentifiez le paiement de {amount}. Ceci est une page de test\u202f: choisissez le résultat.',
+    pass: 'Valider l’authentification',
+    fail: 'Faire échouer l’authentification',
+    passed: 'Authentification validée',
+    failed: 'Échec de l’authentification',
+    returnToShop: 'Vous pouvez retourner à la boutique.',
+    unconfirmed: 'Paiement pas encore confirmé',
+    unconfirmedBody: 'Votre paiement n’a pas encore pu être confirmé. Retournez à la boutique, qui vous indiquera s’il a abouti.',
+  },
+};
+
+/**
+ * One sentence in the page's language: with a locale, in that language alone; without one (a
+ * link opened by hand), in English with the Chinese after it, as the sandbox always showed it.
+ */
+function say(locale: Locale | null, key: keyof ChallengeStrings, amount = ''): string {
+  const fill = (text: string) => escapeHtml(text).replace('{amount}', `<strong>${escapeHtml(amount)}</strong>`);
+  if (locale) return fill(CHALLENGE_STRINGS[locale][key]);
+  return `${fill(CHALLENGE_STRINGS.en[key])} <span class="zh" lang="zh-CN">${fill(CHALLENGE_STRINGS['zh-CN'][key])}</span>`;
+}
 
 // The token is checked before this schema runs; it is listed so that it is not an unknown key.
 const choiceSchema = z.object({ result: z.enum(['pass', 'fail']), token: z.string() }).strict();
@@ -60,9 +185,32 @@ form { display: flex; flex-wrap: wrap; gap: 8px; }
 form button { flex: 1 1 10rem; }
 button { font: inherit; padding: 10px 12px; border-radius: 8px; border: 1px solid transparent; cursor: pointer; }
 button:focus-visible { outline: 3px solid #635bff; outline-offset: 2px; }
-.pass { background: #0a7d32; color: #fff; }
+.pass { background: #05662a; color: #fff; } /* 7:1 with white (WCAG AA needs 4.5:1) */
 .fail { background: #fff; color: #b3261e; border-color: #b3261e; }
 .zh { display: block; font-size: .85em; opacity: .85; }
+`;
+
+// Runs in every page: keeps the widget's frame as tall as the page (the frame would otherwise
+// cut it off or leave a gap), and puts the keyboard on the first choice (or the result heading):
+// the widget shows this page right after the shopper pressed Pay, and moves focus into the frame
+// once it has loaded; `autofocus` does not work in a cross-origin frame.
+const PAGE_JS = `(() => {
+  const d = document.querySelector('main')?.dataset ?? {};
+  if (window.parent === window || !d.channel) return;
+  let last = -1;
+  const report = () => {
+    const height = Math.ceil(document.documentElement.getBoundingClientRect().height);
+    if (height === last) return;
+    last = height;
+    window.parent.postMessage({ kassa: 1, channel: d.channel, type: 'challenge_resize', height }, d.origin);
+  };
+  new ResizeObserver(report).observe(document.documentElement);
+  const first = () => {
+    if (document.activeElement === document.body) document.querySelector('button, h1[tabindex]')?.focus();
+  };
+  window.addEventListener('focus', first);
+  first();
+})();
 `;
 
 // Runs in the result page; reads its data from the page, so the page needs no inline script.
@@ -77,18 +225,27 @@ const COMPLETE_JS = `(() => {
 const escapeHtml = (s: string): string =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
 
-function page(title: string, body: string): string {
+interface PageContext {
+  locale: Locale | null;
+  channel: string;
+  origin: string;
+}
+
+function page(ctx: PageContext, title: keyof ChallengeStrings, body: string): string {
+  const strings = CHALLENGE_STRINGS[ctx.locale ?? 'en'];
+  const badge = ctx.locale ? escapeHtml(strings.badge) : `${strings.badge} · ${CHALLENGE_STRINGS['zh-CN'].badge}`;
   return `<!doctype html>
-<html lang="en">
+<html lang="${ctx.locale ?? 'en'}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)}</title>
+<title>${escapeHtml(strings[title])}</title>
 <link rel="stylesheet" href="/sandbox/assets/challenge.css">
+<script src="/sandbox/assets/challenge.js" defer></script>
 </head>
 <body>
-<main>
-<span class="badge">Sandbox bank · 模拟银行</span>
+<main data-channel="${escapeHtml(ctx.channel)}" data-origin="${escapeHtml(ctx.origin)}">
+<span class="badge">${badge}</span>
 ${body}
 </main>
 </body>
@@ -96,16 +253,17 @@ ${body}
 `;
 }
 
-function challengePage(challenge: ChallengeRecord, action: string, token: string): string {
-  const amount = formatAmount(challenge.amount, challenge.currency, 'en');
+function challengePage(ctx: PageContext, challenge: ChallengeRecord, action: string, token: string): string {
+  const amount = formatAmount(challenge.amount, challenge.currency, ctx.locale ?? 'en');
   return page(
-    '3-D Secure authentication',
-    `<h1>Confirm this payment <span class="zh" lang="zh-CN">确认这笔付款</span></h1>
-<p>Authenticate the payment of <strong>${escapeHtml(amount)}</strong>. This is a test page: choose the outcome.</p>
+    ctx,
+    'title',
+    `<h1>${say(ctx.locale, 'heading')}</h1>
+<p>${say(ctx.locale, 'body', amount)}</p>
 <form method="post" action="${escapeHtml(action)}">
 <input type="hidden" name="token" value="${escapeHtml(token)}">
-<button class="pass" type="submit" name="result" value="pass">Complete authentication <span class="zh" lang="zh-CN">完成验证</span></button>
-<button class="fail" type="submit" name="result" value="fail">Fail authentication <span class="zh" lang="zh-CN">验证失败</span></button>
+<button class="pass" type="submit" name="result" value="pass">${say(ctx.locale, 'pass')}</button>
+<button class="fail" type="submit" name="result" value="fail">${say(ctx.locale, 'fail')}</button>
 </form>`,
   );
 }
@@ -116,13 +274,14 @@ function completion(paymentIntent: string, channel: string, origin: string, outc
 <script src="/sandbox/assets/challenge-complete.js"></script>`;
 }
 
-function resultPage(challenge: ChallengeRecord, paymentIntent: string, channel: string, origin: string): string {
+function resultPage(ctx: PageContext, challenge: ChallengeRecord, paymentIntent: string): string {
   const passed = challenge.status === 'passed' || challenge.status === 'completed';
   return page(
-    passed ? 'Authentication complete' : 'Authentication failed',
-    `<h1 role="status">${passed ? 'Authentication complete <span class="zh" lang="zh-CN">验证完成</span>' : 'Authentication failed <span class="zh" lang="zh-CN">验证失败</span>'}</h1>
-<p>You can return to the shop.</p>
-${completion(paymentIntent, channel, origin, passed ? 'passed' : 'failed')}`,
+    ctx,
+    passed ? 'passed' : 'failed',
+    `<h1 role="status" tabindex="-1">${say(ctx.locale, passed ? 'passed' : 'failed')}</h1>
+<p>${say(ctx.locale, 'returnToShop')}</p>
+${completion(paymentIntent, ctx.channel, ctx.origin, passed ? 'passed' : 'failed')}`,
   );
 }
 
@@ -130,14 +289,21 @@ ${completion(paymentIntent, channel, origin, passed ? 'passed' : 'failed')}`,
  * The shopper chose, but Kassa could not settle the payment (provider down, any error). Nothing
  * about the cause is shown; the host page is still told, so the widget re-reads the intent.
  */
-function unconfirmedPage(paymentIntent: string, channel: string, origin: string): string {
+function unconfirmedPage(ctx: PageContext, paymentIntent: string): string {
   return page(
-    'Payment not confirmed yet',
-    `<h1 role="status">Payment not confirmed yet <span class="zh" lang="zh-CN">付款尚未确认</span></h1>
-<p>Your payment could not be confirmed yet. Please return to the shop, which will show whether it went through. <span class="zh" lang="zh-CN">暂时无法确认您的付款。请返回商店查看付款结果。</span></p>
-${completion(paymentIntent, channel, origin, 'unconfirmed')}`,
+    ctx,
+    'unconfirmed',
+    `<h1 role="status" tabindex="-1">${say(ctx.locale, 'unconfirmed')}</h1>
+<p>${say(ctx.locale, 'unconfirmedBody')}</p>
+${completion(paymentIntent, ctx.channel, ctx.origin, 'unconfirmed')}`,
   );
 }
+
+const context = (q: z.infer<typeof querySchema>): PageContext => ({
+  locale: q.locale ? resolveLocale(q.locale) : null,
+  channel: q.channel,
+  origin: q.origin,
+});
 
 export function createChallengeRouter(deps: ChallengeRouterDeps): Router {
   const router = Router();
@@ -153,6 +319,9 @@ export function createChallengeRouter(deps: ChallengeRouterDeps): Router {
 
   router.get('/assets/challenge.css', (_req, res) => {
     res.type('text/css').set('Cache-Control', 'public, max-age=300').send(CSS);
+  });
+  router.get('/assets/challenge.js', (_req, res) => {
+    res.type('text/javascript').set('Cache-Control', 'public, max-age=300').send(PAGE_JS);
   });
   router.get('/assets/challenge-complete.js', (_req, res) => {
     res.type('text/javascript').set('Cache-Control', 'public, max-age=300').send(COMPLETE_JS);
@@ -248,7 +417,9 @@ export function createChallengeRouter(deps: ChallengeRouterDeps): Router {
         await redirectBack(res, challenge.id);
         return;
       }
-      send(res, 200, challengePage(challenge, req.originalUrl, formToken(challenge.id)));
+      // A whole page: no host to post to, so no channel or origin; the shopper's language if given.
+      const locale = typeof req.query.locale === 'string' && /^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,2}$/.test(req.query.locale) ? resolveLocale(req.query.locale) : null;
+      send(res, 200, challengePage({ locale, channel: '', origin: '' }, challenge, req.originalUrl, formToken(challenge.id)));
     })
     .post(pageGuard, fromThePage, deps.formParser, tokenChecked, async (req: Request, res: Response) => {
       const choice = choiceSchema.safeParse(req.body ?? {});
@@ -274,10 +445,10 @@ export function createChallengeRouter(deps: ChallengeRouterDeps): Router {
       const challenge = res.locals.challenge as ChallengeRecord;
       const q = res.locals.query as z.infer<typeof querySchema>;
       if (challenge.status === 'pending') {
-        send(res, 200, challengePage(challenge, req.originalUrl, formToken(challenge.id)));
+        send(res, 200, challengePage(context(q), challenge, req.originalUrl, formToken(challenge.id)));
         return;
       }
-      send(res, 200, resultPage(challenge, challenge.reference, q.channel, q.origin));
+      send(res, 200, resultPage(context(q), challenge, challenge.reference));
     })
     .post(guard, fromThePage, deps.formParser, tokenChecked, async (req: Request, res: Response) => {
       const q = res.locals.query as z.infer<typeof querySchema>;
@@ -297,10 +468,10 @@ export function createChallengeRouter(deps: ChallengeRouterDeps): Router {
         // page, which would lose the message to the host. The failure is not hidden: the access
         // log line of this request carries it, at error level (res.locals.error).
         res.locals.error = error;
-        send(res, 200, unconfirmedPage(decided.reference, q.channel, q.origin));
+        send(res, 200, unconfirmedPage(context(q), decided.reference));
         return;
       }
-      send(res, 200, resultPage(deps.sandbox.challenge(id) ?? decided, paymentIntent, q.channel, q.origin));
+      send(res, 200, resultPage(context(q), deps.sandbox.challenge(id) ?? decided, paymentIntent));
     })
     .all((req, res) => {
       res.set('Allow', 'GET, POST');

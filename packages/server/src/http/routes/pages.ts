@@ -1,18 +1,29 @@
 /**
  * What browsers load from the Kassa origin: kassa.js (for the merchant's <script> tag, latest
  * at /kassa.js and pinned at /kassa@<version>.js, described with its integrity by /kassa.json),
- * the card-entry page the widget frames, and that page's script — both scripts from the widget
- * package's build output.
+ * the locale files kassa.js fetches (/kassa@<version>/locales/<locale>.json), the card-entry page
+ * the widget frames, and that page's scripts — all from the widget package's build output, and
+ * all scripts and locale files compressed (brotli or gzip, as the browser accepts) with ETags.
+ * The frame page loads its script from a content-addressed URL (/frame/card.<hash>.js, cached
+ * for good) and preloads the shopper's locale chunk, so the fields need one round trip less.
  */
 import express, { Router } from 'express';
-import type { Express, Response } from 'express';
+import type { Express, Request, Response } from 'express';
 import { z } from 'zod';
-import { isValidChannel } from '@kassa/core';
+import { isLocale, isValidChannel, resolveLocale, type Locale } from '@kassa/core';
 import { FailureKind, KassaError } from '../../domain/errors.js';
-import { cardFrameHeaders, frameScriptHeaders, pinnedScriptHeaders, publicScriptHeaders, scriptManifestHeaders } from '../security.js';
+import {
+  cardFrameHeaders,
+  frameChunkHeaders,
+  frameScriptHeaders,
+  localeFileHeaders,
+  pinnedScriptHeaders,
+  publicScriptHeaders,
+  scriptManifestHeaders,
+} from '../security.js';
 import { methodNotAllowed } from '../errors.js';
 import { parseQuery } from '../validation.js';
-import { ScriptIntegrity, pinnedScriptName, widgetPackageVersion } from '../pinned-script.js';
+import { BuiltFiles, ScriptIntegrity, pickEncoding, pinnedScriptName, widgetPackageVersion } from '../pinned-script.js';
 
 export interface PagesDeps {
   /** The widget package's dist/ directory. */
@@ -31,7 +42,7 @@ const frameQuerySchema = z
     origin: z.string().min(1).max(255),
     locale: z
       .string()
-      .regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,2}$/)
+      .regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$/)
       .optional(),
   })
   .strict();
@@ -41,17 +52,30 @@ const FRAME_CSS = 'html,body{margin:0;padding:0;background:transparent}\n';
 const widgetNotBuilt = () =>
   new KassaError(FailureKind.Unavailable, 'widget_not_built', 'widget not built: run pnpm build');
 
-function frameHtml(locale: string): string {
+const escapeHtml = (text: string): string =>
+  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
+
+interface FrameAssets {
+  /** The frame script's content-addressed URL, or the plain one when it is not built. */
+  script: string;
+  /** The shopper's locale chunk, preloaded next to the script (none for English: it is built in). */
+  preload: string | null;
+  /** The page title in the shopper's language (the widget's own string, from its locale file). */
+  title: string;
+}
+
+function frameHtml(locale: Locale, assets: FrameAssets): string {
   return `<!doctype html>
 <html lang="${locale}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
-<title>Card details</title>
+<title>${escapeHtml(assets.title)}</title>
 <link rel="stylesheet" href="/frame/frame.css">
-<script type="module" src="/frame/card.js"></script>
-</head>
+<script type="module" src="${assets.script}"></script>
+${assets.preload ? `<link rel="modulepreload" href="${assets.preload}">
+` : ''}</head>
 <body>
 <kassa-card-frame></kassa-card-frame>
 </body>
@@ -59,21 +83,32 @@ function frameHtml(locale: string): string {
 `;
 }
 
-/** Sends a built file, or a clear 503 if the widget has not been built yet. */
-function sendBuilt(res: Response, root: string, file: string, missing: () => KassaError = widgetNotBuilt): Promise<void> {
-  return new Promise((resolve, reject) => {
-    res.type(file.endsWith('.map') ? 'application/json' : 'text/javascript');
-    res.sendFile(file, { root, dotfiles: 'deny', lastModified: true, etag: true, cacheControl: false }, (err?: Error) => {
-      if (!err) resolve();
-      else if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as { status?: number }).status === 404) {
-        res.removeHeader('Content-Type');
-        // The route's caching headers are for the file: an error must not be cached (for a year).
-        res.set('Cache-Control', 'no-store');
-        reject(missing());
-      } else reject(err);
-    });
-  });
+/**
+ * Sends a built file compressed as the browser accepts (brotli, gzip, or as is), with a strong
+ * ETag per encoding (304 when the browser has it), or a clear error (503 "not built" by default)
+ * when the file is missing. Vary: Accept-Encoding, so no cache hands brotli to a browser without it.
+ */
+async function sendBuilt(req: Request, res: Response, files: BuiltFiles, path: string, missing: () => KassaError = widgetNotBuilt): Promise<void> {
+  const file = await files.get(path);
+  if (!file) {
+    // The route's caching headers are for the file: an error must not be cached (for a year).
+    res.set('Cache-Control', 'no-store');
+    throw missing();
+  }
+  const encoding = pickEncoding(req.headers['accept-encoding']);
+  res.vary('Accept-Encoding');
+  res.type(path.endsWith('.json') || path.endsWith('.map') ? 'application/json' : 'text/javascript');
+  if (encoding !== 'identity') res.set('Content-Encoding', encoding);
+  res.set('ETag', encoding === 'identity' ? file.etag : `${file.etag.slice(0, -1)}-${encoding === 'br' ? 'br' : 'gz'}"`);
+  if (req.fresh) {
+    res.status(304).end();
+    return;
+  }
+  res.status(200).send(encoding === 'br' ? file.br : encoding === 'gzip' ? file.gzip : file.raw);
 }
+
+/** The frame build's manifest (vite): which chunk holds which locale. */
+type FrameManifest = Record<string, { file?: string }>;
 
 export function pagesRouter(deps: PagesDeps): Express {
   // A sub-app of its own so static files get ETags (express wires `send`'s etag option to the
@@ -83,16 +118,37 @@ export function pagesRouter(deps: PagesDeps): Express {
   app.set('etag', 'strong');
   const router = Router();
   app.use(router);
-  const frameDir = `${deps.widgetDistDir.replace(/\/$/, '')}/frame`;
 
   const version = deps.widgetVersion ?? widgetPackageVersion();
   const pinnedName = pinnedScriptName(version);
   const integrity = new ScriptIntegrity(deps.widgetDistDir, 'kassa.js');
+  const files = new BuiltFiles(deps.widgetDistDir);
+
+  /** What the frame page links, read from the build (cached by BuiltFiles until it changes). */
+  const frameAssets = async (locale: Locale): Promise<FrameAssets> => {
+    const [script, manifestFile, localeFile] = await Promise.all([
+      files.get('frame/card.js'),
+      files.get('frame/manifest.json'),
+      files.get(`locales/${locale}.json`),
+    ]);
+    let preload: string | null = null;
+    let title = 'Card details';
+    try {
+      const manifest = manifestFile ? (JSON.parse(manifestFile.raw.toString('utf8')) as FrameManifest) : {};
+      const chunk = Object.entries(manifest).find(([src]) => src.endsWith(`/locales/${locale}.ts`))?.[1].file;
+      if (chunk && locale !== 'en') preload = `/${chunk}`;
+      const strings = localeFile ? (JSON.parse(localeFile.raw.toString('utf8')) as Record<string, unknown>) : {};
+      if (typeof strings.frameTitle === 'string') title = strings.frameTitle;
+    } catch {
+      // A half-written build: the page still works, just without the preload or the translated title.
+    }
+    return { script: script ? `/frame/card.${script.hash}.js` : '/frame/card.js', preload, title };
+  };
 
   router
     .route('/kassa.js')
-    .get(publicScriptHeaders, async (_req, res) => {
-      await sendBuilt(res, deps.widgetDistDir, 'kassa.js');
+    .get(publicScriptHeaders, async (req, res) => {
+      await sendBuilt(req, res, files, 'kassa.js');
     })
     .all(methodNotAllowed('GET'));
 
@@ -114,8 +170,27 @@ export function pagesRouter(deps: PagesDeps): Express {
         `No such kassa.js version: '${shown}'. This server serves version ${version} at /${pinnedName}.`,
       );
     })
-    .get(pinnedScriptHeaders, async (_req, res) => {
-      await sendBuilt(res, deps.widgetDistDir, 'kassa.js');
+    .get(pinnedScriptHeaders, async (req, res) => {
+      await sendBuilt(req, res, files, 'kassa.js');
+    })
+    .all(methodNotAllowed('GET'));
+
+  // The strings kassa.js fetches for its shopper's locale (it checks each against the SHA-256 it
+  // was built with). Versioned like the pinned script, so cacheable for good.
+  router
+    .route(/^\/kassa@([^/]*)\/locales\/([A-Za-z-]{2,10})\.json$/)
+    .all((req, res, next) => {
+      const asked = String(req.params[0] ?? '');
+      const locale = String(req.params[1] ?? '');
+      if (asked === version && isLocale(locale)) {
+        next();
+        return;
+      }
+      res.set({ 'Access-Control-Allow-Origin': '*', 'Cache-Control': 'no-store' });
+      throw new KassaError(FailureKind.NotFound, 'resource_missing', `No such locale file. This server serves version ${version}.`);
+    })
+    .get(localeFileHeaders, async (req, res) => {
+      await sendBuilt(req, res, files, `locales/${String(req.params[1])}.json`);
     })
     .all(methodNotAllowed('GET'));
 
@@ -154,7 +229,11 @@ export function pagesRouter(deps: PagesDeps): Express {
           next(err);
           return;
         }
-        res.status(200).type('html').set('Cache-Control', 'no-store').send(frameHtml(query.locale ?? 'en'));
+        const locale = resolveLocale(query.locale);
+        void frameAssets(locale).then(
+          (assets) => res.status(200).type('html').set('Cache-Control', 'no-store').send(frameHtml(locale, assets)),
+          next,
+        );
       });
     })
     .all(methodNotAllowed('GET'));
@@ -163,7 +242,27 @@ export function pagesRouter(deps: PagesDeps): Express {
     res.type('text/css').set('Cache-Control', 'public, max-age=300').send(FRAME_CSS);
   });
 
-  // card.js and whatever chunks or source maps the widget build splits off next to it.
+  const unknownFile = (req: Request) => () => new KassaError(FailureKind.NotFound, 'route_not_found', `Unrecognized request URL (GET ${req.path}).`);
+
+  // The frame script under its content hash (what the frame page links): these bytes never
+  // change, so it is cached for good. A hash of an older build is unknown, never a substitute.
+  router.get(/^\/frame\/card\.([0-9a-f]{16})\.js$/, frameChunkHeaders, async (req, res, next) => {
+    const current = await files.get('frame/card.js');
+    if (!current) throw widgetNotBuilt();
+    if (current.hash !== req.params[0]) {
+      res.set('Cache-Control', 'no-store');
+      next();
+      return;
+    }
+    await sendBuilt(req, res, files, 'frame/card.js');
+  });
+
+  // Chunks the build names by their content (`ja-CTHxDTLF.js`): immutable too.
+  router.get(/^\/frame\/([A-Za-z0-9][\w.]*-[\w-]{8}\.js)$/, frameChunkHeaders, async (req, res) => {
+    await sendBuilt(req, res, files, `frame/${String(req.params[0])}`, unknownFile(req));
+  });
+
+  // card.js by its plain name, and anything else the build puts next to it (revalidated each time).
   router.get('/frame/:file', frameScriptHeaders, async (req, res, next) => {
     const file = String(req.params.file);
     if (!/^[A-Za-z0-9][\w.-]*\.js(\.map)?$/.test(file)) {
@@ -171,9 +270,7 @@ export function pagesRouter(deps: PagesDeps): Express {
       return;
     }
     // Only the entry point's absence means "not built"; any other missing file is just unknown.
-    await sendBuilt(res, frameDir, file, file === 'card.js' ? widgetNotBuilt : () =>
-      new KassaError(FailureKind.NotFound, 'route_not_found', `Unrecognized request URL (GET ${req.path}).`),
-    );
+    await sendBuilt(req, res, files, `frame/${file}`, file === 'card.js' ? widgetNotBuilt : unknownFile(req));
   });
 
   return app;
