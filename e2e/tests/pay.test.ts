@@ -60,6 +60,28 @@ describe('paying on the script-tag page', () => {
     );
   });
 
+  test('refresh(): the merchant updates the amount on the server, the element shows and charges the new one, and what was typed stays', async () => {
+    const page = await stack.newPage();
+    await openShop(stack, page, '/');
+    const id = await intentIdOnPage(page);
+    await fillCard(page, CARDS.visa);
+    const frameUrl = await page.locator('kassa-checkout iframe').first().getAttribute('src');
+    // The merchant's backend changes the order (a coupon): POST /v1/payment_intents/:id.
+    const updated = await stack.api('POST', `/v1/payment_intents/${id}`, { amount: 9900 });
+    assert.equal(updated.status, 200, JSON.stringify(updated.body));
+    await page.evaluate(async () => {
+      const el = document.querySelector('kassa-checkout') as HTMLElement & { refresh(): Promise<void> };
+      await el.refresh();
+    });
+    await page.waitForFunction(() => /CN¥99\.00/.test(document.querySelector('kassa-checkout')?.shadowRoot?.textContent ?? ''));
+    assert.equal(await page.locator('kassa-checkout iframe').first().getAttribute('src'), frameUrl, 'the card frame was not reloaded');
+    await payButton(page).click();
+    await waitForKassaEvent(page, 'kassa-payment-succeeded');
+    const intent = await stack.retrieveIntent(id);
+    assert.equal(intent.status, 'succeeded');
+    assert.equal(intent.amount_received, 9900, 'the card typed before the change paid the new amount');
+  });
+
   test('insufficient funds: declined with a clear message, and nothing is charged', async () => {
     const page = await stack.newPage();
     await openShop(stack, page, '/');
