@@ -41,7 +41,10 @@ async function startHello(): Promise<{ ready: Ready; close(): Promise<void> }> {
 async function startKassaServer(): Promise<{ ready: Ready; close(): Promise<void> }> {
   const { startKassa } = await import('../packages/server/src/index.js');
   const dataDir = await mkdtemp(join(tmpdir(), 'kassa-bench-'));
-  const kassa = (await startKassa({ dataDir, port: 0, host: '127.0.0.1', allowedOrigins: ['http://localhost:3000'] })) as unknown as {
+  // Rate limits on (their cost is measured), set above the load so they never refuse it.
+  const lots = { points: 1_000_000_000, seconds: 1 };
+  const rateLimits = { perKey: lots, authFailuresPerIp: lots, clientPerIp: lots, tokensPerIp: lots, tokensPerIntent: lots };
+  const kassa = (await startKassa({ dataDir, port: 0, host: '127.0.0.1', allowedOrigins: ['http://localhost:3000'], rateLimits })) as unknown as {
     url: string;
     close(): Promise<void>;
   };

@@ -20,7 +20,15 @@ export async function startStack(): Promise<Stack> {
   const widgetDistDir = join(dataDir, 'widget-dist');
   await mkdir(widgetDistDir);
   await writeFile(join(widgetDistDir, 'kassa.js'), 'console.log("kassa.js for the demo tests");\n');
-  const kassa = await startKassa({ dataDir, port: 0, logLevel: 'silent', widgetDistDir });
+  // Many checkouts from one address in a few seconds: the server's limits are tested in its own suite.
+  const lots = { points: 1_000_000, seconds: 1 };
+  const kassa = await startKassa({
+    dataDir,
+    port: 0,
+    logLevel: 'silent',
+    widgetDistDir,
+    rateLimits: { perKey: lots, authFailuresPerIp: lots, clientPerIp: lots, tokensPerIp: lots, tokensPerIntent: lots },
+  });
   if (!kassa.keys) throw new Error('a fresh Kassa data dir should create test keys');
   const secretKey = kassa.keys.secretKey;
   const extra: DemoServer[] = [];

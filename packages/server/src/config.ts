@@ -137,3 +137,16 @@ export function loadOrCreateSecrets(dataDir: string, vaultKey?: string): Secrets
     vaultKey: parseKey32(vault, 'KASSA_VAULT_KEY'),
   };
 }
+
+/**
+ * Express's `trust proxy` from text: `true`/`false`, a hop count, or what Express takes as a
+ * list (`loopback`, `10.0.0.0/8, 127.0.0.1`). Rate limits key on the client's address, which
+ * behind a proxy is only right when the proxy is trusted.
+ */
+export function parseTrustProxy(value: string): boolean | number | string {
+  const v = value.trim();
+  if (v === 'true') return true;
+  if (v === 'false') return false;
+  if (/^\d+$/.test(v)) return Number(v);
+  return v;
+}

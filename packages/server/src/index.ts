@@ -23,6 +23,8 @@ import { Customers } from './domain/customers.js';
 import type { MerchantKeys } from './domain/merchants.js';
 import type { Clock, FaultPoints, PaymentProvider } from './domain/ports.js';
 import { InstanceRegistry } from './instances.js';
+import { DEFAULT_RATE_LIMITS, Limits } from './http/limits.js';
+import type { RateLimits } from './http/limits.js';
 import { ClientSecrets } from './http/auth.js';
 import { createApp } from './http/app.js';
 import { htmlFormParsers } from './http/body.js';
@@ -64,6 +66,10 @@ export interface KassaOptions {
   faults?: FaultPoints;
   /** How long this instance's lease on its locks lasts without renewal (default 15 s). */
   leaseMs?: number;
+  /** Rate limits and card-testing caps, over the defaults (http/limits.ts DEFAULT_RATE_LIMITS). */
+  rateLimits?: Partial<RateLimits>;
+  /** Express's `trust proxy` (KASSA_TRUST_PROXY): set it behind a reverse proxy. */
+  trustProxy?: boolean | number | string;
   /**
    * Test seam (default true): settle interrupted provider calls at start. Off, they are left to
    * the clients' retries and the periodic recovery, as another instance sharing the database
@@ -102,6 +108,12 @@ export interface KassaServer {
   recover(): Promise<number>;
   /** Delivers every webhook due now (fan-out included) and resolves to the number of attempts made. */
   deliverWebhooks(): Promise<number>;
+  /**
+   * Forgets what need not be kept: answers of idempotency keys finished over 24 hours ago (Stripe's
+   * window), tokens never used that expired over an hour ago, and sealed cards nothing refers to.
+   * Also runs at start and every hour.
+   */
+  housekeep(): Promise<Housekeeping>;
   /** The deliveries read model of one endpoint, newest first, with every attempt (a dashboard, tests). */
   webhookDeliveries(merchantId: string, endpointId: string, limit?: number): Promise<Array<ReturnType<typeof deliveryView>>>;
   close(): Promise<void>;
@@ -111,6 +123,17 @@ export const KEYS_FILE = 'test-keys.json';
 export const OPERATOR_KEY_FILE = 'operator-key.json';
 const VAULT_KEY_CHECK = 'vault_key_check';
 const RECOVERY_AFTER_MS = 60_000;
+const HOUSEKEEPING_EVERY_MS = 60 * 60_000;
+/** Stripe keeps an idempotency key's answer for at least 24 hours; so do we, then it goes. */
+export const IDEMPOTENCY_RETENTION_MS = 24 * 60 * 60_000;
+/** An unused token is dead once expired; the hour's grace covers a confirm racing its expiry. */
+export const UNUSED_CARD_RETENTION_MS = 60 * 60_000;
+
+export interface Housekeeping {
+  idempotencyKeys: number;
+  tokens: number;
+  cards: number;
+}
 
 export async function startKassa(options: KassaOptions): Promise<KassaServer> {
   // LOG_LEVEL from the environment when not given (bench and CI quiet the server that way).
@@ -229,6 +252,8 @@ export async function startKassa(options: KassaOptions): Promise<KassaServer> {
       merchants,
       customers,
       isTestCard: isSandboxTestCard,
+      limits: new Limits({ ...DEFAULT_RATE_LIMITS, ...options.rateLimits }, logger),
+      ...(options.trustProxy !== undefined ? { trustProxy: options.trustProxy } : {}),
       vault,
       clock,
       liveness: instance,
@@ -267,6 +292,20 @@ export async function startKassa(options: KassaOptions): Promise<KassaServer> {
       payments.recoverInterrupted({ unknownOlderThanMs: RECOVERY_AFTER_MS }).catch((err: unknown) => logger.error({ err }, 'recovery failed'));
     }, RECOVERY_AFTER_MS);
     recoveryTimer.unref();
+    const housekeep = async (): Promise<Housekeeping> => {
+      const now = clock.now();
+      const idempotencyKeys = await store.pruneIdempotencyKeys(now - IDEMPOTENCY_RETENTION_MS);
+      const purged = await store.purgeUnusedCards(now - UNUSED_CARD_RETENTION_MS);
+      const done = { idempotencyKeys, ...purged };
+      if (idempotencyKeys + purged.tokens + purged.cards > 0) logger.info(done, 'housekeeping');
+      return done;
+    };
+    const runHousekeeping = (): void => {
+      housekeep().catch((err: unknown) => logger.error({ err }, 'housekeeping failed'));
+    };
+    await housekeep();
+    const housekeepingTimer = setInterval(runHousekeeping, HOUSEKEEPING_EVERY_MS);
+    housekeepingTimer.unref();
     // Deliveries left pending by an earlier run (or a crash) are in the database: this picks them up.
     webhookWorker.start();
     logger.info({ url, publicUrl, dataDir: config.dataDir, allowedOrigins: config.allowedOrigins }, 'kassa listening');
@@ -286,11 +325,13 @@ export async function startKassa(options: KassaOptions): Promise<KassaServer> {
       sandboxAccount: (cardNumber, currency) => sandbox.account(cardNumber, currency),
       recover: () => payments.recoverInterrupted({ unknownOlderThanMs: 0 }),
       deliverWebhooks: () => worker.drain(),
+      housekeep,
       webhookDeliveries: async (merchantId, endpointId, limit = 50) => (await store.webhookDeliveries(merchantId, endpointId, limit)).map(deliveryView),
       close: async () => {
         if (closed) return;
         closed = true;
         clearInterval(recoveryTimer);
+        clearInterval(housekeepingTimer);
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeAllConnections();

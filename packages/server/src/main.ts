@@ -4,10 +4,11 @@
  *
  *   KASSA_PORT=4242  KASSA_HOST=127.0.0.1  KASSA_PUBLIC_URL  KASSA_DATA_DIR=.kassa
  *   KASSA_ALLOWED_ORIGINS=http://localhost:3000,http://127.0.0.1:3000  KASSA_VAULT_KEY  LOG_LEVEL=info
+ *   KASSA_TRUST_PROXY (behind a reverse proxy: true, a hop count, or addresses such as loopback)
  *
  * Test keys are printed once, on the start that creates them.
  */
-import { DEFAULT_PORT, parseOriginList } from './config.js';
+import { DEFAULT_PORT, parseOriginList, parseTrustProxy } from './config.js';
 import { startKassa } from './index.js';
 
 function envPort(value: string | undefined): number {
@@ -27,6 +28,7 @@ async function main(): Promise<void> {
     ...(env.KASSA_ALLOWED_ORIGINS ? { allowedOrigins: parseOriginList(env.KASSA_ALLOWED_ORIGINS) } : {}),
     ...(env.LOG_LEVEL ? { logLevel: env.LOG_LEVEL } : {}),
     ...(env.KASSA_WIDGET_DIR ? { widgetDistDir: env.KASSA_WIDGET_DIR } : {}),
+    ...(env.KASSA_TRUST_PROXY ? { trustProxy: parseTrustProxy(env.KASSA_TRUST_PROXY) } : {}),
   });
 
   if (kassa.keys) {

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { createHmac } from 'node:crypto';
+import { createHmac, generateKeyPairSync } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { readClientSecret } from '@kassa/core';
 import { CARDS, boot } from './helpers.js';
@@ -131,6 +131,7 @@ describe('client secret (JWT)', () => {
 
   it('rejects forged and mis-issued secrets with 401 on every client route', async () => {
     const intent = await h.createIntent();
+    const publishableKey = (JSON.parse(readFileSync(h.kassa.keysFile, 'utf8')) as { publishable_key: string }).publishable_key;
     const now = Math.floor(Date.now() / 1000);
     const base = { sub: intent.id, mid: h.kassa.merchant, iss: h.url, aud: 'kassa:client', jti: 'j1', iat: now, exp: now + 600 };
     const unsigned = `${b64url({ alg: 'none', typ: 'JWT' })}.${b64url(base)}.`;
@@ -141,6 +142,11 @@ describe('client secret (JWT)', () => {
       'alg none': unsigned,
       'alg HS512': hs512,
       'wrong key': jwt.sign(base, 'another-secret-another-secret-xx', { algorithm: 'HS256' }),
+      // Algorithm confusion: an asymmetric signature, and HMAC keyed with what is public.
+      'alg RS256': jwt.sign(base, generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey, { algorithm: 'RS256' }),
+      'alg ES256': jwt.sign(base, generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey, { algorithm: 'ES256' }),
+      'HS256 keyed with the publishable key': jwt.sign(base, publishableKey, { algorithm: 'HS256' }),
+      'HS256 keyed with the secret key': jwt.sign(base, h.secretKey, { algorithm: 'HS256' }),
       'wrong audience': forge({ ...base, aud: 'kassa:merchant' }),
       'wrong issuer': forge({ ...base, iss: 'https://evil.example' }),
       expired: forge({ ...base, iat: now - 1000, exp: now - 60 }),

@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { startKassa } from '../src/index.js';
 import type { FaultPoint, PaymentProvider } from '../src/index.js';
-import { overriding } from './helpers.js';
+import { UNLIMITED, overriding } from './helpers.js';
 
 export type ToChild = { type: 'arm'; point: FaultPoint; skip?: number } | { type: 'disarm' };
 export type FromChild = { type: 'ready'; url: string; instanceId: string } | { type: 'armed'; point: FaultPoint | null };
@@ -34,6 +34,7 @@ const kassa = await startKassa({
   allowedOrigins: ['http://localhost:3000'],
   widgetDistDir: join(dataDir, 'no-widget-here'),
   recoverOnStart: process.env.KASSA_TEST_RECOVER_ON_START !== '0',
+  rateLimits: UNLIMITED,
   ...(leaseMs !== undefined ? { leaseMs } : {}),
   ...(authorizeDelayMs > 0
     ? {

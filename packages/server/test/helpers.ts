@@ -11,6 +11,8 @@ import { startKassa } from '../src/index.js';
 import type { KassaOptions, KassaServer, PaymentProvider } from '../src/index.js';
 
 export const SHOP = 'http://localhost:3000';
+const LOTS = { points: 1_000_000, seconds: 1 };
+export const UNLIMITED = { perKey: LOTS, authFailuresPerIp: LOTS, clientPerIp: LOTS, tokensPerIp: LOTS, tokensPerIntent: LOTS };
 export const FUTURE_YEAR = new Date().getUTCFullYear() + 3;
 
 export const CARDS = {
@@ -100,6 +102,8 @@ export async function boot(options: Partial<KassaOptions> = {}, dataDir?: string
     logLevel: 'silent',
     allowedOrigins: [SHOP],
     widgetDistDir: join(dir, 'no-widget-here'),
+    // Tests send bursts from one address; the limits have tests of their own (rate-limits.test.ts).
+    rateLimits: UNLIMITED,
     ...options,
   });
   const keys = JSON.parse(readFileSync(kassa.keysFile, 'utf8')) as { secret_key: string };

@@ -79,6 +79,19 @@ async function runFlows(h: Awaited<ReturnType<typeof boot>>) {
     headers: { 'content-type': 'application/json' },
   });
   assert.equal(malformed.status, 400);
+  // Stripe code that sends raw card details to the server API: refused, pointed at the frame.
+  const rawCard = { number: PAN, exp_month: 11, exp_year: FUTURE_YEAR, cvc: CVC };
+  for (const [path, body, form] of [
+    ['/payment_intents', { amount: 100, currency: 'cny', payment_method_data: { type: 'card', card: rawCard } }, true],
+    [`/payment_intents/${e.id}/confirm`, { card: rawCard }, false],
+    ['/customers', { source: rawCard }, true],
+  ] as const) {
+    const refused = await h.v1('POST', path, body, { form });
+    assert.equal(refused.status, 400, path);
+    assert.equal(refused.body.error.code, 'parameter_unknown');
+    assert.match(refused.body.error.message, /secure frame/);
+    assert.ok(!JSON.stringify(refused.body).includes(PAN));
+  }
   const tokenE = await h.tokenize(e.client_secret, { number: CARDS.genericDecline, cvc: CVC });
   assert.equal((await h.client('POST', `/payment_intents/${e.id}/confirm`, e.client_secret, { payment_method: tokenE.body.id })).status, 402);
   return secrets;

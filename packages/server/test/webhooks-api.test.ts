@@ -166,7 +166,7 @@ describe('webhook endpoints and events API', () => {
       }
       assertError(await h.v1('POST', path, { ...valid, nonsense: 1 }), 400, 'parameter_unknown', 'nonsense', label);
       assertError(await h.v1('POST', path, { ...valid, nonsense: 1 }, { form: true }), 400, 'parameter_unknown', 'nonsense', `${label} (form)`);
-      assertError(await h.v1('POST', path, { description: 'x'.repeat(17_000) }), 413, 'body_too_large', undefined, label);
+      assertError(await h.v1('POST', path, { description: 'x'.repeat(270_000) }), 413, 'body_too_large', undefined, label);
       assertError(await h.v1('POST', path, undefined, { raw: 'url=x', headers: { 'content-type': 'text/plain' } }), 415, 'unsupported_media_type', undefined, label);
       assertError(await h.v1('POST', path, {}, { key: null }), 401, 'api_key_invalid', undefined, label);
       assertError(await h.v1('POST', path, {}, { key: 'sk_test_wrongwrongwrongwrongwrong' }), 401, 'api_key_invalid', undefined, label);

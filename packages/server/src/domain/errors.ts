@@ -19,6 +19,7 @@ export const FailureKind = {
   UnsupportedMediaType: 'unsupported_media_type',
   IdempotencyMismatch: 'idempotency_mismatch',
   ProviderUnavailable: 'provider_unavailable',
+  RateLimited: 'rate_limited',
   Unavailable: 'unavailable',
 } as const;
 export type FailureKind = (typeof FailureKind)[keyof typeof FailureKind];
@@ -32,13 +33,18 @@ export type AccountErrorCode =
   | 'account_not_live'
   | 'api_key_expired'
   | 'provider_not_configured'
-  | 'testmode_card_in_livemode';
+  | 'testmode_card_in_livemode'
+  | 'rate_limit'
+  | 'payment_intent_attempts_exceeded'
+  | 'api_version_unsupported';
 /** Webhook endpoints: a URL Kassa will not send to (Stripe's code), too many endpoints. */
 export type WebhookErrorCode = 'url_invalid' | 'webhook_endpoint_limit';
 
 export interface KassaErrorDetails {
   param?: string | undefined;
   declineCode?: DeclineCode | undefined;
+  /** For a 429: how long to wait (the Retry-After header). */
+  retryAfterSeconds?: number | undefined;
   /** The intent as it stands after the failure (card errors carry it, as Stripe's do). */
   paymentIntent?: PaymentIntentRecord | undefined;
 }

@@ -89,6 +89,8 @@ export interface PaymentDeps {
   testCard?: (id: string) => string | null;
   /** Whether a merchant scope is live mode: its objects say so, and test cards and ids do not work there. */
   isLive: (merchantId: string) => boolean;
+  /** Declines an intent may collect before its confirms are refused (card testing); default 5. */
+  maxDeclines?: number;
 }
 
 /**
@@ -128,6 +130,7 @@ interface AttemptSpec {
 }
 
 const S = PaymentStatus;
+export const DEFAULT_MAX_DECLINES = 5;
 
 const stillRunning = (intent?: PaymentIntentRecord) =>
   new KassaError(FailureKind.IdempotencyInFlight, 'idempotency_key_in_use', 'This request is still being completed; retry it in a moment.', {
@@ -362,6 +365,17 @@ export class PaymentIntents {
     if (!paymentMethod) throw missingParam('payment_method');
     if (input.setupFutureUsage && !intent.customer) {
       throw invalidParam('setup_future_usage', 'setup_future_usage needs a PaymentIntent created with a customer.');
+    }
+    // Card testers run stolen numbers through one checkout until one goes through.
+    const declines = await this.d.store.countDeclines(intent.id);
+    if (declines >= (this.d.maxDeclines ?? DEFAULT_MAX_DECLINES)) {
+      this.d.logger.warn({ paymentIntent: intent.id, merchant: merchantId, declines }, 'card testing: confirm refused after too many declines');
+      throw new KassaError(
+        FailureKind.InvalidRequest,
+        'payment_intent_attempts_exceeded',
+        'This payment was declined too often. Create a new PaymentIntent to try again.',
+        { paymentIntent: intent },
+      );
     }
     const source = await this.resolveCard(intent, paymentMethod);
     const futureUsage = input.setupFutureUsage ?? intent.setupFutureUsage;

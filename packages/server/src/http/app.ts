@@ -12,6 +12,8 @@ import type { Store } from '../store/port.js';
 import type { Logger } from '../logger.js';
 import { merchantAuth, operatorAuth } from './auth.js';
 import { operatorRouter } from './routes/operator.js';
+import type { Limits } from './limits.js';
+import { stripeVersion } from './stripe-version.js';
 import type { ClientSecrets } from './auth.js';
 import { bodyParsers } from './body.js';
 import { errorHandler, notFoundHandler } from './errors.js';
@@ -33,6 +35,10 @@ export interface AppDeps {
   payments: PaymentIntents;
   merchants: Merchants;
   customers: Customers;
+  /** Rate limits and card-testing caps (http/limits.ts). */
+  limits: Limits;
+  /** Express's `trust proxy`: behind a reverse proxy, so rate limits see the client's address. */
+  trustProxy?: boolean | number | string;
   vault: CardVault;
   clock: Clock;
   /** Work tokens: who holds an idempotency key, and whether they still work on it. */
@@ -59,17 +65,29 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.set('etag', false); // API responses are not cacheable; static files set their own ETag.
   app.set('query parser', 'simple');
+  if (deps.trustProxy !== undefined) app.set('trust proxy', deps.trustProxy);
 
   const idempotency = new Idempotency(deps.store, deps.clock, deps.liveness, deps.logger, deps.faults);
 
   app.use(requestLogger(deps.logger));
 
-  app.use('/operator', apiHeaders, operatorAuth(deps.merchants), ...bodyParsers({ form: false }), operatorRouter({ merchants: deps.merchants }));
+  const { limits } = deps;
+  app.use(
+    '/operator',
+    apiHeaders,
+    limits.authGuard,
+    limits.countingFailures(operatorAuth(deps.merchants)),
+    ...bodyParsers({ form: false }),
+    operatorRouter({ merchants: deps.merchants }),
+  );
 
   app.use(
     '/v1',
     apiHeaders,
-    merchantAuth(deps.merchants),
+    stripeVersion,
+    limits.authGuard,
+    limits.countingFailures(merchantAuth(deps.merchants)),
+    limits.perKey,
     ...bodyParsers({ form: true }),
     merchantRouter({ payments: deps.payments, customers: deps.customers, clientSecrets: deps.clientSecrets, idempotency }),
     customersRouter({ customers: deps.customers, idempotency }),
@@ -91,6 +109,7 @@ export function createApp(deps: AppDeps): Express {
       },
       ownOrigins: deps.ownOrigins,
       live: { isLive: (m) => deps.merchants.isLive(m), isTestCard: deps.isTestCard },
+      limits: deps.limits,
     }),
   );
 

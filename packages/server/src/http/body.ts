@@ -1,6 +1,8 @@
 /**
  * Request bodies: JSON everywhere, x-www-form-urlencoded additionally on /v1 (the stripe
- * SDK's encoding), 16 KB at most, anything else refused with 415 before it is read.
+ * SDK's encoding), anything else refused with 415 before it is read. 16 KB at most, but 256 KB
+ * on the merchant API: Stripe's full-size metadata (50 keys × 500 characters, percent-encoded
+ * UTF-8 in a form) must fit.
  */
 import express from 'express';
 import type { Request, RequestHandler, Response } from 'express';
@@ -9,11 +11,13 @@ import { RESERVED_METADATA_KEY_MESSAGE } from '@kassa/core/wire';
 import { FailureKind, KassaError } from '../domain/errors.js';
 
 export const BODY_LIMIT = '16kb';
+export const MERCHANT_BODY_LIMIT = '256kb';
 
 const JSON_TYPE = 'application/json';
 const FORM_TYPE = 'application/x-www-form-urlencoded';
 
 const json = express.json({ limit: BODY_LIMIT, type: JSON_TYPE, strict: true });
+const merchantJson = express.json({ limit: MERCHANT_BODY_LIMIT, type: JSON_TYPE, strict: true });
 
 /**
  * qs, the form parser, drops a `__proto__` key wherever it appears (`__proto__=x`,
@@ -57,7 +61,7 @@ const refuseDroppedKeys: RequestHandler = (_req, res, next) => {
 // depth 3 is plenty (metadata[key]=value); more is refused rather than silently flattened.
 // (`depth` is body-parser 2's option; its @types still describe 1.x.)
 const form = express.urlencoded({
-  limit: BODY_LIMIT,
+  limit: MERCHANT_BODY_LIMIT,
   type: FORM_TYPE,
   extended: true,
   parameterLimit: 100,
@@ -70,6 +74,7 @@ function hasBody(req: Request): boolean {
   return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
+/** `form: true` is the merchant API's: form encoding too, and the larger limit. */
 export function bodyParsers(options: { form: boolean }): RequestHandler[] {
   const accepted = options.form ? [JSON_TYPE, FORM_TYPE] : [JSON_TYPE];
   const guard: RequestHandler = (req, res, next) => {
@@ -93,7 +98,7 @@ export function bodyParsers(options: { form: boolean }): RequestHandler[] {
     if (req.body === undefined) req.body = {};
     next();
   };
-  return [guard, json, ...(options.form ? [form, refuseDroppedKeys] : []), ensure];
+  return [guard, options.form ? merchantJson : json, ...(options.form ? [form, refuseDroppedKeys] : []), ensure];
 }
 
 /** Parser for the sandbox challenge's plain HTML form. */

@@ -25,6 +25,7 @@ const STATUS: Readonly<Record<FailureKind, number>> = {
   unsupported_media_type: 415,
   idempotency_mismatch: 422,
   provider_unavailable: 502,
+  rate_limited: 429,
   unavailable: 503,
 };
 
@@ -41,6 +42,7 @@ const TYPE: Readonly<Record<FailureKind, ErrorType>> = {
   unsupported_media_type: 'invalid_request_error',
   idempotency_mismatch: 'idempotency_error',
   provider_unavailable: 'api_error',
+  rate_limited: 'rate_limit_error',
   unavailable: 'api_error',
 };
 
@@ -78,8 +80,11 @@ function fromLibraryError(err: unknown): KassaError | null {
   if (status === undefined || status < 400 || status >= 500) return null;
   switch (e.type) {
     case 'entity.too.large':
-    case 'parameters.too.many':
-      return new KassaError(FailureKind.TooLarge, 'body_too_large', 'The request body is too large (16 KB at most).');
+    case 'parameters.too.many': {
+      const limit = (err as { limit?: unknown }).limit;
+      const most = typeof limit === 'number' && e.type === 'entity.too.large' ? ` (${Math.round(limit / 1024)} KB at most)` : '';
+      return new KassaError(FailureKind.TooLarge, 'body_too_large', `The request body is too large${most}.`);
+    }
     case 'entity.parse.failed':
       return new KassaError(FailureKind.InvalidRequest, 'invalid_json', 'The request body is not valid JSON.');
     case 'encoding.unsupported':
@@ -136,6 +141,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       logger.error({ err, method: req.method, path: req.path }, 'unhandled error');
       result = UNEXPECTED_ERROR;
     }
+    if (err instanceof KassaError && err.details.retryAfterSeconds !== undefined) res.set('Retry-After', String(err.details.retryAfterSeconds));
     res.status(result.status).json(result.body);
   };
 }

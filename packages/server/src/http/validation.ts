@@ -25,6 +25,15 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
 type Issue = z.core.$ZodIssue;
 
 /**
+ * Where Stripe code sends raw card details to a server API. Kassa never takes them there: the
+ * card is typed into the secure frame and arrives as a token, so a PAN never passes through the
+ * merchant's backend (and its PCI scope). The message says so and points at the test ids.
+ */
+const RAW_CARD_PARAM = /^(payment_method_data|card|source|number|cvc)(\[|$)/;
+const RAW_CARD_HINT =
+  'card details are never sent to the merchant API: shoppers type them into the secure frame, which returns a token; on a server, test with payment methods such as pm_card_visa';
+
+/**
  * The issue to report. A union (`'' | address`: Stripe's "empty string unsets") fails as a whole;
  * the branch that got furthest into the input names the real problem (`shipping[name]` missing,
  * not "shipping is invalid").
@@ -47,7 +56,11 @@ export function zodError(error: z.ZodError, input: unknown): KassaError {
   if (issue.code === 'unrecognized_keys') {
     const param = formatParam([...issue.path, issue.keys[0] ?? '']);
     // Stripe code often asks to expand; say why it is refused rather than only that it is.
-    const hint = /^expand(\[|$)/.test(param) ? ' (Kassa does not expand related objects; they are returned as ids)' : '';
+    const hint = /^expand(\[|$)/.test(param)
+      ? ' (this route expands nothing; related objects are returned as ids)'
+      : RAW_CARD_PARAM.test(param)
+        ? ` (${RAW_CARD_HINT})`
+        : '';
     return new KassaError(FailureKind.InvalidRequest, 'parameter_unknown', `Received unknown parameter: ${param}${hint}`, { param });
   }
   const param = formatParam(issue.path);

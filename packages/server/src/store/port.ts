@@ -132,6 +132,15 @@ export interface Store {
   /** Intents with a provider call whose outcome was never recorded (crash, timeout). */
   listInterruptedIntents(): Promise<PaymentIntentRecord[]>;
   discrepanciesFor(intentId: string): Promise<DiscrepancyRecord[]>;
+  /** Authorizations of the intent its provider declined (card-testing cap). */
+  countDeclines(intentId: string): Promise<number>;
+  /** Forgets stored answers of keys finished before `before` (Stripe keeps them 24 hours). */
+  pruneIdempotencyKeys(before: number): Promise<number>;
+  /**
+   * Deletes tokens never used and expired before `before`, then sealed cards nothing refers to
+   * any more (no token, payment method or intent): what the vault need not keep.
+   */
+  purgeUnusedCards(before: number): Promise<{ tokens: number; cards: number }>;
 
   // charges and refunds
   getCharge(merchantId: string, id: string): Promise<ChargeRecord | null>;

@@ -19,6 +19,7 @@ import { bodyParsers } from '../body.js';
 import { apiHeaders, clientCors, sameOriginOnly } from '../security.js';
 import { methodNotAllowed } from '../errors.js';
 import { parseBody } from '../validation.js';
+import type { Limits } from '../limits.js';
 
 
 
@@ -38,6 +39,7 @@ export interface ClientRouterDeps {
   originsForIntent(intentId: string): Promise<readonly string[]>;
   /** This server's own origins (public URL), for the same-origin check on tokens. */
   ownOrigins(): readonly string[];
+  limits: Limits;
   /** Live-mode rules for tokens: known test cards are refused there. */
   live: { isLive(merchantId: string): boolean; isTestCard(digits: string): boolean };
 }
@@ -50,7 +52,7 @@ export function clientRouter(deps: ClientRouterDeps): Router {
   const json = bodyParsers({ form: false });
   const cors = clientCors(deps.originsForIntent);
 
-  router.use(apiHeaders, (_req, res, next) => {
+  router.use(apiHeaders, deps.limits.clientPerIp, (_req, res, next) => {
     res.locals.presentIntent = present;
     next();
   });
@@ -91,6 +93,8 @@ export function clientRouter(deps: ClientRouterDeps): Router {
     .route('/tokens')
     .post(sameOriginOnly(deps.ownOrigins), auth, json, async (req: Request, res: Response) => {
       const input = parseBody(createTokenSchema, req, res);
+      // Card testers run many cards through one checkout: capped per address and per payment.
+      await deps.limits.tokenization(req, clientOf(res).sub);
       res.json(await tokenizeCard(deps, clientOf(res).mid, input));
     })
     .all(methodNotAllowed('POST'));

@@ -762,6 +762,22 @@ export class SqliteStore implements Store {
     return (this.#s.refundsForCharge.all(chargeId) as Row[]).map(rowToRefund);
   }
 
+  async countDeclines(intentId: string): Promise<number> {
+    return (this.#s.countDeclines.get(intentId) as { n: number }).n;
+  }
+
+  async pruneIdempotencyKeys(before: number): Promise<number> {
+    return (await this.#writes.run(() => this.#s.pruneIdempotency.run(before))).changes;
+  }
+
+  async purgeUnusedCards(before: number): Promise<{ tokens: number; cards: number }> {
+    const tx = this.db.transaction(() => ({
+      tokens: this.#s.purgeTokens.run(before).changes,
+      cards: this.#s.purgeCards.run(before).changes,
+    }));
+    return this.#writes.run(() => tx());
+  }
+
   async discrepanciesFor(intentId: string): Promise<DiscrepancyRecord[]> {
     return (this.#s.discrepanciesFor.all(intentId) as Row[]).map((r) => ({
       id: r.id as string,
@@ -1308,6 +1324,14 @@ function prepare(db: Database) {
     insertDiscrepancy: st(`INSERT INTO discrepancies (id, merchant_id, payment_intent_id, attempt_id, operation, currency, expected, actual, created)
       VALUES (@id, @merchant_id, @payment_intent_id, @attempt_id, @operation, @currency, @expected, @actual, @created)`),
     discrepanciesFor: st('SELECT * FROM discrepancies WHERE payment_intent_id = ? ORDER BY created, id'),
+    countDeclines: st(`SELECT COUNT(*) AS n FROM payment_attempts
+      WHERE payment_intent_id = ? AND operation IN ('authorize', 'complete_action') AND status = 'failed'`),
+    pruneIdempotency: st("DELETE FROM idempotency_keys WHERE status = 'done' AND updated < ?"),
+    purgeTokens: st('DELETE FROM tokens WHERE used_at IS NULL AND expires_at < ?'),
+    purgeCards: st(`DELETE FROM vault_cards WHERE created < ?
+      AND NOT EXISTS (SELECT 1 FROM tokens t WHERE t.vault_card_id = vault_cards.id)
+      AND NOT EXISTS (SELECT 1 FROM payment_methods p WHERE p.vault_card_id = vault_cards.id)
+      AND NOT EXISTS (SELECT 1 FROM payment_intents i WHERE i.vault_card_id = vault_cards.id)`),
     upsertCharge: st(`INSERT INTO charges (
         id, merchant_id, livemode, payment_intent_id, attempt_id, amount, amount_captured, amount_refunded, currency, status, captured,
         payment_method, card_brand, card_last4, card_exp_month, card_exp_year, failure_code, failure_message, decline_code, created, updated
