@@ -6,10 +6,10 @@
 import { z } from 'zod';
 import { CURRENCIES, MAX_AMOUNT } from './money.js';
 import { PAYMENT_STATUSES } from './status.js';
+import { CardBrand } from './card.js';
+import { DeclineCode, ErrorCode, ErrorType } from './errors.js';
 import type { Currency } from './money.js';
 import type { PaymentStatus } from './status.js';
-import type { CardBrand } from './card.js';
-import type { DeclineCode, ErrorCode, ErrorType } from './errors.js';
 
 export const amountSchema = z.number().int().positive().max(MAX_AMOUNT);
 export const currencySchema = z.enum(CURRENCIES as [Currency, ...Currency[]]);
@@ -167,81 +167,145 @@ export type CreateToken = z.infer<typeof createTokenSchema>;
 
 export const paymentStatusSchema = z.enum(PAYMENT_STATUSES as [PaymentStatus, ...PaymentStatus[]]);
 
-// ---- Responses (types only: the server builds them, clients read them) ----
+// ---- Responses ----
+//
+// The server builds these and clients read them. Each is a zod schema, and its TypeScript type is
+// derived from it, so the server's views are type-checked against the same definition that the
+// OpenAPI document (`GET /openapi.json`) is generated from. Strict: the document then says exactly
+// which fields are sent, and a test validates real responses against it.
 
-export interface CardSummary {
-  brand: CardBrand;
-  last4: string;
-  exp_month: number;
-  exp_year: number;
-}
+const cardBrandSchema = z.enum(Object.values(CardBrand) as [CardBrand, ...CardBrand[]]);
+const errorTypeSchema = z.enum(Object.values(ErrorType) as [ErrorType, ...ErrorType[]]);
+const errorCodeSchema = z.enum(Object.values(ErrorCode) as [ErrorCode, ...ErrorCode[]]);
+const declineCodeSchema = z.enum(Object.values(DeclineCode) as [DeclineCode, ...DeclineCode[]]);
+/** Wire timestamps are Unix seconds, as Stripe's are. */
+const unixSeconds = z.number().int().nonnegative().describe('Unix time in seconds');
+const metadataObjectSchema = z.record(z.string(), z.string()).describe('The merchant\'s key-value pairs, as last set');
+
+export const cardSummarySchema = z
+  .object({
+    brand: cardBrandSchema,
+    last4: z.string().regex(/^\d{4}$/),
+    exp_month: z.number().int().min(1).max(12),
+    exp_year: z.number().int(),
+  })
+  .strict();
+export type CardSummary = z.infer<typeof cardSummarySchema>;
 
 /**
  * What the shopper must do next: a 3-D Secure challenge the widget frames, or (after a
  * server-side confirm with `return_url`) a page to send the shopper to, which returns them there.
  */
-export type NextAction =
-  | { type: 'three_d_secure'; three_d_secure: { url: string } }
-  | { type: 'redirect_to_url'; redirect_to_url: { url: string; return_url: string } };
+export const nextActionSchema = z.discriminatedUnion('type', [
+  z
+    .object({
+      type: z.literal('three_d_secure'),
+      three_d_secure: z.object({ url: z.string().describe('The challenge page; the widget frames it with `channel` and `origin` added') }).strict(),
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('redirect_to_url'),
+      redirect_to_url: z
+        .object({ url: z.string().describe('Send the shopper here'), return_url: z.string().describe('Where the shopper comes back to') })
+        .strict(),
+    })
+    .strict(),
+]);
+export type NextAction = z.infer<typeof nextActionSchema>;
 
-export interface LastPaymentError {
-  type: ErrorType;
-  code: ErrorCode;
-  decline_code?: DeclineCode;
-  message: string;
-}
+export const lastPaymentErrorSchema = z
+  .object({
+    type: errorTypeSchema,
+    code: errorCodeSchema,
+    decline_code: declineCodeSchema.optional(),
+    message: z.string(),
+  })
+  .strict();
+export type LastPaymentError = z.infer<typeof lastPaymentErrorSchema>;
 
+export const addressObjectSchema = z
+  .object({
+    line1: z.string().nullable(),
+    line2: z.string().nullable(),
+    city: z.string().nullable(),
+    state: z.string().nullable(),
+    postal_code: z.string().nullable(),
+    country: z.string().nullable().describe('ISO 3166-1 alpha-2'),
+  })
+  .strict();
+export type AddressObject = z.infer<typeof addressObjectSchema>;
+
+/** The merchant's full view of an intent, with related objects as ids. */
+export const paymentIntentObjectSchema = z
+  .object({
+    id: z.string().describe('`pi_…`'),
+    object: z.literal('payment_intent'),
+    amount: z.number().int().describe('In the currency\'s minor units'),
+    amount_capturable: z.number().int().describe('Authorized and not yet captured (manual capture)'),
+    amount_received: z.number().int().describe('Captured'),
+    currency: currencySchema,
+    status: paymentStatusSchema,
+    capture_method: z.enum(['automatic', 'manual']),
+    client_secret: z.string().describe('A short-lived JWT for the widget (`<kassa-checkout client-secret>`); minted anew on every answer'),
+    customer: z.string().nullable(),
+    setup_future_usage: z.enum(['on_session', 'off_session']).nullable(),
+    description: z.string().nullable(),
+    statement_descriptor: z.string().nullable(),
+    statement_descriptor_suffix: z.string().nullable(),
+    receipt_email: z.string().nullable(),
+    shipping: z
+      .object({
+        name: z.string(),
+        phone: z.string().nullable(),
+        address: addressObjectSchema,
+        carrier: z.string().nullable(),
+        tracking_number: z.string().nullable(),
+      })
+      .strict()
+      .nullable(),
+    metadata: metadataObjectSchema,
+    payment_method: z.string().nullable().describe('`pm_…` or `tok_…`'),
+    last_payment_error: lastPaymentErrorSchema.nullable(),
+    next_action: nextActionSchema.nullable(),
+    latest_charge: z.string().nullable().describe('The charge of the latest authorization (`ch_…`), or null before one'),
+    cancellation_reason: z.string().nullable(),
+    canceled_at: unixSeconds.nullable(),
+    created: unixSeconds,
+    livemode: z.literal(false),
+  })
+  .strict();
 /** `GET /v1/payment_intents/:id` — the merchant's full view. */
-export interface PaymentIntentObject {
-  id: string;
-  object: 'payment_intent';
-  amount: number;
-  amount_capturable: number;
-  amount_received: number;
-  currency: Currency;
-  status: PaymentStatus;
-  capture_method: 'automatic' | 'manual';
-  client_secret: string;
-  customer: string | null;
-  setup_future_usage: 'on_session' | 'off_session' | null;
-  description: string | null;
-  statement_descriptor: string | null;
-  statement_descriptor_suffix: string | null;
-  receipt_email: string | null;
-  shipping: { name: string; phone: string | null; address: AddressObject; carrier: string | null; tracking_number: string | null } | null;
-  metadata: Record<string, string>;
-  payment_method: string | null;
-  last_payment_error: LastPaymentError | null;
-  next_action: NextAction | null;
-  /** The charge of the latest authorization (`ch_…`), or null before one. */
-  latest_charge: string | null;
-  cancellation_reason: string | null;
-  canceled_at: number | null;
-  created: number;
-  livemode: false;
-}
+export type PaymentIntentObject = z.infer<typeof paymentIntentObjectSchema>;
 
 /** `GET /client/payment_intents/:id` — what the widget may see; no metadata, no customer id. */
-export interface ClientPaymentIntent {
-  id: string;
-  object: 'payment_intent';
-  amount: number;
-  currency: Currency;
-  status: PaymentStatus;
-  last_payment_error: LastPaymentError | null;
-  next_action: NextAction | null;
-  /** The returning customer's saved card, offered for one-click pay. */
-  saved_payment_method: ({ id: string } & CardSummary) | null;
-  /** Whether the widget should offer "save this card" (intent has a customer). */
-  can_save_card: boolean;
-}
+export const clientPaymentIntentSchema = z
+  .object({
+    id: z.string(),
+    object: z.literal('payment_intent'),
+    amount: z.number().int(),
+    currency: currencySchema,
+    status: paymentStatusSchema,
+    last_payment_error: lastPaymentErrorSchema.nullable(),
+    next_action: nextActionSchema.nullable(),
+    saved_payment_method: cardSummarySchema
+      .extend({ id: z.string() })
+      .nullable()
+      .describe("The returning customer's saved card, offered for one-click pay"),
+    can_save_card: z.boolean().describe('Whether the widget should offer "save this card" (the intent has a customer)'),
+  })
+  .strict();
+export type ClientPaymentIntent = z.infer<typeof clientPaymentIntentSchema>;
 
-export interface TokenObject {
-  id: string;
-  object: 'token';
-  card: CardSummary;
-  created: number;
-}
+export const tokenObjectSchema = z
+  .object({
+    id: z.string().describe('`tok_…`: single use, valid for 10 minutes'),
+    object: z.literal('token'),
+    card: cardSummarySchema,
+    created: unixSeconds,
+  })
+  .strict();
+export type TokenObject = z.infer<typeof tokenObjectSchema>;
 
 // ---- Refunds and charges ----
 
@@ -260,54 +324,64 @@ export const createRefundSchema = z
   .strict();
 export type CreateRefund = z.infer<typeof createRefundSchema>;
 
-export type RefundStatus = 'pending' | 'succeeded' | 'failed';
+export const REFUND_STATUSES = ['pending', 'succeeded', 'failed'] as const;
+export type RefundStatus = (typeof REFUND_STATUSES)[number];
 
-export interface RefundObject {
-  id: string;
-  object: 'refund';
-  amount: number;
-  charge: string;
-  currency: Currency;
-  payment_intent: string;
-  status: RefundStatus;
-  reason: RefundReason | null;
-  failure_reason: string | null;
-  metadata: Record<string, string>;
-  created: number;
-  livemode: false;
-}
+export const refundObjectSchema = z
+  .object({
+    id: z.string().describe('`re_…`'),
+    object: z.literal('refund'),
+    amount: z.number().int(),
+    charge: z.string(),
+    currency: currencySchema,
+    payment_intent: z.string(),
+    status: z.enum(REFUND_STATUSES),
+    reason: z.enum(REFUND_REASONS).nullable(),
+    failure_reason: z.string().nullable().describe('Why the provider refused it (status `failed`)'),
+    metadata: metadataObjectSchema,
+    created: unixSeconds,
+    livemode: z.literal(false),
+  })
+  .strict();
+export type RefundObject = z.infer<typeof refundObjectSchema>;
 
-export interface ChargeOutcome {
-  type: 'authorized' | 'issuer_declined';
-  network_status: 'approved_by_network' | 'declined_by_network';
-  reason: string | null;
-  risk_level: 'normal';
-  seller_message: string;
-}
+export const chargeOutcomeSchema = z
+  .object({
+    type: z.enum(['authorized', 'issuer_declined']),
+    network_status: z.enum(['approved_by_network', 'declined_by_network']),
+    reason: z.string().nullable().describe('The decline code'),
+    risk_level: z.literal('normal'),
+    seller_message: z.string(),
+  })
+  .strict();
+export type ChargeOutcome = z.infer<typeof chargeOutcomeSchema>;
 
-export interface ChargeObject {
-  id: string;
-  object: 'charge';
-  amount: number;
-  amount_captured: number;
-  amount_refunded: number;
-  captured: boolean;
-  refunded: boolean;
-  paid: boolean;
-  status: 'succeeded' | 'failed';
-  currency: Currency;
-  customer: string | null;
-  description: string | null;
-  metadata: Record<string, string>;
-  payment_intent: string;
-  payment_method: string | null;
-  payment_method_details: { type: 'card'; card: CardSummary } | null;
-  failure_code: string | null;
-  failure_message: string | null;
-  outcome: ChargeOutcome;
-  created: number;
-  livemode: false;
-}
+export const chargeObjectSchema = z
+  .object({
+    id: z.string().describe('`ch_…`'),
+    object: z.literal('charge'),
+    amount: z.number().int(),
+    amount_captured: z.number().int(),
+    amount_refunded: z.number().int().describe('Includes the uncaptured part of a hold released by a partial capture or a void, as at Stripe'),
+    captured: z.boolean(),
+    refunded: z.boolean().describe('Refunded in full'),
+    paid: z.boolean(),
+    status: z.enum(['succeeded', 'failed']),
+    currency: currencySchema,
+    customer: z.string().nullable(),
+    description: z.string().nullable(),
+    metadata: metadataObjectSchema,
+    payment_intent: z.string(),
+    payment_method: z.string().nullable(),
+    payment_method_details: z.object({ type: z.literal('card'), card: cardSummarySchema }).strict().nullable(),
+    failure_code: z.string().nullable(),
+    failure_message: z.string().nullable(),
+    outcome: chargeOutcomeSchema,
+    created: unixSeconds,
+    livemode: z.literal(false),
+  })
+  .strict();
+export type ChargeObject = z.infer<typeof chargeObjectSchema>;
 
 // ---- Customers and payment methods ----
 
@@ -330,44 +404,70 @@ export type CustomerFields = z.infer<typeof customerFieldsSchema>;
 export const attachPaymentMethodSchema = z.object({ customer: z.string().min(1).max(128) }).strict();
 export const updatePaymentMethodSchema = z.object({ metadata: metadataSchema.optional() }).strict();
 
-export interface AddressObject {
-  line1: string | null;
-  line2: string | null;
-  city: string | null;
-  state: string | null;
-  postal_code: string | null;
-  country: string | null;
-}
+export const customerObjectSchema = z
+  .object({
+    id: z.string().describe('`cus_…`'),
+    object: z.literal('customer'),
+    email: z.string().nullable(),
+    name: z.string().nullable(),
+    description: z.string().nullable(),
+    phone: z.string().nullable(),
+    metadata: metadataObjectSchema,
+    address: addressObjectSchema.nullable(),
+    shipping: z.object({ name: z.string(), phone: z.string().nullable(), address: addressObjectSchema }).strict().nullable(),
+    invoice_settings: z.object({ default_payment_method: z.string().nullable() }).strict(),
+    created: unixSeconds,
+    livemode: z.literal(false),
+  })
+  .strict();
+export type CustomerObject = z.infer<typeof customerObjectSchema>;
 
-export interface CustomerObject {
-  id: string;
-  object: 'customer';
-  email: string | null;
-  name: string | null;
-  description: string | null;
-  phone: string | null;
-  metadata: Record<string, string>;
-  address: AddressObject | null;
-  shipping: { name: string; phone: string | null; address: AddressObject } | null;
-  invoice_settings: { default_payment_method: string | null };
-  created: number;
-  livemode: false;
-}
+export const deletedCustomerObjectSchema = z
+  .object({ id: z.string(), object: z.literal('customer'), deleted: z.literal(true) })
+  .strict();
+export type DeletedCustomerObject = z.infer<typeof deletedCustomerObjectSchema>;
 
-export interface DeletedCustomerObject {
-  id: string;
-  object: 'customer';
-  deleted: true;
-}
+export const paymentMethodObjectSchema = z
+  .object({
+    id: z.string().describe('`pm_…`'),
+    object: z.literal('payment_method'),
+    type: z.literal('card'),
+    customer: z.string().nullable().describe('null when detached, or never attached'),
+    card: cardSummarySchema,
+    billing_details: z
+      .object({ address: addressObjectSchema.nullable(), email: z.string().nullable(), name: z.string().nullable(), phone: z.string().nullable() })
+      .strict(),
+    metadata: metadataObjectSchema,
+    created: unixSeconds,
+    livemode: z.literal(false),
+  })
+  .strict();
+export type PaymentMethodObject = z.infer<typeof paymentMethodObjectSchema>;
 
-export interface PaymentMethodObject {
-  id: string;
-  object: 'payment_method';
-  type: 'card';
-  customer: string | null;
-  card: CardSummary;
-  billing_details: { address: AddressObject | null; email: string | null; name: string | null; phone: string | null };
-  metadata: Record<string, string>;
-  created: number;
-  livemode: false;
-}
+/**
+ * An intent as the intent routes answer it: `expand[]` replaces `latest_charge`,
+ * `payment_method` or `customer` by the object (a token stays an id).
+ */
+export const expandedPaymentIntentSchema = paymentIntentObjectSchema
+  .extend({
+    latest_charge: z.union([z.string(), chargeObjectSchema]).nullable().describe('`ch_…`, or the Charge with `expand[]=latest_charge`'),
+    payment_method: z
+      .union([z.string(), paymentMethodObjectSchema])
+      .nullable()
+      .describe('`pm_…` or `tok_…`, or the PaymentMethod with `expand[]=payment_method` (a token stays an id)'),
+    customer: z
+      .union([z.string(), customerObjectSchema, deletedCustomerObjectSchema])
+      .nullable()
+      .describe('`cus_…`, or the Customer with `expand[]=customer`'),
+  })
+  .strict();
+
+/** `/kassa.json`: where the pinned kassa.js is, and its Subresource Integrity hash. */
+export const scriptManifestSchema = z
+  .object({
+    version: z.string().describe("`@kassa/widget`'s version"),
+    url: z.string().describe('The pinned script, `<public URL>/kassa@<version>.js`'),
+    integrity: z.string().regex(/^sha384-[A-Za-z0-9+/]+=*$/).describe('For the `integrity` attribute of the script tag'),
+  })
+  .strict();
+export type ScriptManifest = z.infer<typeof scriptManifestSchema>;

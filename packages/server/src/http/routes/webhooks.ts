@@ -84,7 +84,7 @@ export function webhookEndpointsRouter(deps: { endpoints: WebhookEndpoints; secr
   };
 
   /** The answer shows the secret; the stored replay holds it sealed. */
-  const withSecret = (merchantId: string, view: WebhookEndpointObject, secret: Sensitive | undefined): HttpResult =>
+  const withSecret = (merchantId: string, view: WebhookEndpointObject & { previous_secret_expires_at?: number }, secret: Sensitive | undefined): HttpResult =>
     secret === undefined
       ? { status: 200, body: view }
       : { status: 200, body: { ...view, secret: secret.reveal() }, stored: { ...view, secret: secrets.sealForReplay(merchantId, secret) } };
