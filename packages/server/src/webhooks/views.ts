@@ -45,6 +45,9 @@ export const deletedWebhookEndpointSchema = z
   .object({ id: z.string(), object: z.literal('webhook_endpoint'), deleted: z.literal(true) })
   .strict();
 
+/** An event's intent: the merchant's view without the client secret, related objects as ids. */
+export const eventPaymentIntentSchema = paymentIntentObjectSchema.omit({ client_secret: true }).strict();
+
 /** The event as delivered: its object is the intent (without its client secret), a Charge or a Refund. */
 export const eventSchema = z
   .object({
@@ -55,7 +58,7 @@ export const eventSchema = z
     livemode: z.boolean(),
     data: z
       .object({
-        object: z.discriminatedUnion('object', [paymentIntentObjectSchema.omit({ client_secret: true }), chargeObjectSchema, refundObjectSchema]),
+        object: z.discriminatedUnion('object', [eventPaymentIntentSchema, chargeObjectSchema, refundObjectSchema]),
       })
       .strict(),
     pending_webhooks: z.number().int().nonnegative().describe('Endpoints still waiting for it (not in the delivered body)'),

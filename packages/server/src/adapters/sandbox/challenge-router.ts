@@ -38,7 +38,7 @@ export interface ChallengeRouterDeps {
   returnTo(challengeId: string): Promise<string | null>;
 }
 
-const querySchema = z
+export const challengeQuerySchema = z
   .object({
     channel: z.string().refine(isValidChannel, 'channel must be 8–64 letters, digits, _ or -'),
     origin: z.string().min(1).max(255),
@@ -46,7 +46,7 @@ const querySchema = z
   .strict();
 
 // The token is checked before this schema runs; it is listed so that it is not an unknown key.
-const choiceSchema = z.object({ result: z.enum(['pass', 'fail']), token: z.string() }).strict();
+export const challengeChoiceSchema = z.object({ result: z.enum(['pass', 'fail']), token: z.string() }).strict();
 
 const CSS = `
 :root { color-scheme: light; font-family: system-ui, -apple-system, "Segoe UI", "PingFang SC", "Microsoft YaHei", sans-serif; }
@@ -170,7 +170,7 @@ export function createChallengeRouter(deps: ChallengeRouterDeps): Router {
   const guard: RequestHandler = async (req, res, next) => {
     const id = String(req.params.id);
     if (!hasPrefix(id, 'tds')) throw notFound('three_d_secure challenge', id);
-    const query = querySchema.safeParse(req.query);
+    const query = challengeQuerySchema.safeParse(req.query);
     if (!query.success) {
       const param = String(query.error.issues[0]?.path[0] ?? 'channel');
       throw invalidParam(param, `Invalid or missing ${param}.`);
@@ -251,7 +251,7 @@ export function createChallengeRouter(deps: ChallengeRouterDeps): Router {
       send(res, 200, challengePage(challenge, req.originalUrl, formToken(challenge.id)));
     })
     .post(pageGuard, fromThePage, deps.formParser, tokenChecked, async (req: Request, res: Response) => {
-      const choice = choiceSchema.safeParse(req.body ?? {});
+      const choice = challengeChoiceSchema.safeParse(req.body ?? {});
       if (!choice.success) throw invalidParam('result', "result must be 'pass' or 'fail'.");
       const id = String(req.params.id);
       if (!(await deps.sandbox.decideChallenge(id, choice.data.result === 'pass'))) throw notFound('three_d_secure challenge', id);
@@ -272,7 +272,7 @@ export function createChallengeRouter(deps: ChallengeRouterDeps): Router {
     .route('/3ds/:id')
     .get(guard, async (req, res) => {
       const challenge = res.locals.challenge as ChallengeRecord;
-      const q = res.locals.query as z.infer<typeof querySchema>;
+      const q = res.locals.query as z.infer<typeof challengeQuerySchema>;
       if (challenge.status === 'pending') {
         send(res, 200, challengePage(challenge, req.originalUrl, formToken(challenge.id)));
         return;
@@ -280,8 +280,8 @@ export function createChallengeRouter(deps: ChallengeRouterDeps): Router {
       send(res, 200, resultPage(challenge, challenge.reference, q.channel, q.origin));
     })
     .post(guard, fromThePage, deps.formParser, tokenChecked, async (req: Request, res: Response) => {
-      const q = res.locals.query as z.infer<typeof querySchema>;
-      const choice = choiceSchema.safeParse(req.body ?? {});
+      const q = res.locals.query as z.infer<typeof challengeQuerySchema>;
+      const choice = challengeChoiceSchema.safeParse(req.body ?? {});
       if (!choice.success) throw invalidParam('result', "result must be 'pass' or 'fail'.");
       const id = String(req.params.id);
       const decided = await deps.sandbox.decideChallenge(id, choice.data.result === 'pass');

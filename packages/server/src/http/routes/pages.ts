@@ -25,7 +25,7 @@ export interface PagesDeps {
   widgetVersion?: string;
 }
 
-const frameQuerySchema = z
+export const frameQuerySchema = z
   .object({
     channel: z.string().refine(isValidChannel, 'channel must be 8–64 letters, digits, _ or -'),
     origin: z.string().min(1).max(255),
