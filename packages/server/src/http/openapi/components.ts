@@ -88,6 +88,7 @@ export const COMPONENTS = {
   Refund: refundObjectSchema,
   Customer: customerObjectSchema,
   DeletedCustomer: deletedCustomerObjectSchema,
+  CustomerOrDeleted: z.union([customerObjectSchema, deletedCustomerObjectSchema]),
   PaymentMethod: paymentMethodObjectSchema,
   WebhookEndpoint: webhookEndpointSchema,
   WebhookEndpointWithSecret: webhookEndpointWithSecretSchema,

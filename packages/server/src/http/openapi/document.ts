@@ -263,7 +263,7 @@ function operationObject(op: OperationSpec, schemas: { [name: string]: JsonObjec
 const INTRODUCTION = `Kassa's HTTP API: the merchant API (\`/v1\`, Stripe-shaped, secret key), the widget API (\`/client\`, client secret), and what browsers load from the Kassa origin.
 
 - **Bodies**: JSON; on \`/v1\` also \`application/x-www-form-urlencoded\` (the stripe SDK's encoding: \`metadata[key]=value\`, numbers and booleans as strings). At most 16 KB. Money is an integer in the currency's minor units.
-- **Strict input**: an unknown body field or query parameter is a 400 \`parameter_unknown\` naming it (\`param\`); nothing is accepted and ignored. A method a path does not serve is a 405 \`method_not_allowed\` with \`Allow\`; an unknown path a 404 \`route_not_found\`.
+- **Strict input**: an unknown body field is a 400 \`parameter_unknown\` naming it (\`param\`), and so is an unknown query parameter of an API \`GET\` or \`DELETE\`; nothing is accepted and ignored. A method a path does not serve is a 405 \`method_not_allowed\` with \`Allow\`; an unknown path a 404 \`route_not_found\`.
 - **Errors**: Stripe's shape, \`{ "error": { "type", "code", "message", "param"?, "decline_code"?, "payment_intent"? } }\`, never a 5xx for bad input.
 - **Idempotency**: every POST of the API takes \`Idempotency-Key\`. The same key and body answer the stored response again (\`Idempotent-Replayed: true\`); another body is a 422; a request still running with it a 409. A retry after a 502 or a crash resumes the first request: one charge, never two.
 - **Lists**: newest first; \`limit\` 1–100 (default 10), \`starting_after\` / \`ending_before\` (an id of the list; not both); a cursor that names nothing of the merchant's is a 404 with \`param\` the cursor.

@@ -233,7 +233,7 @@ const customerOps: OperationSpec[] = [
   {
     method: 'get', path: '/v1/customers/{id}', operationId: 'RetrieveCustomer', tag: 'Customers', auth: 'secret_key',
     summary: 'Retrieve a customer', params: { id: IDS.customer }, query: noQuerySchema,
-    responses: [ok('Customer', 'The Customer; a deleted one is a DeletedCustomer (Stripe\'s answer)')],
+    responses: [ok('CustomerOrDeleted', 'The Customer; a deleted one is a DeletedCustomer (Stripe\'s answer)')],
   },
   {
     method: 'post', path: '/v1/customers/{id}', operationId: 'UpdateCustomer', tag: 'Customers', auth: 'secret_key',
@@ -345,7 +345,7 @@ const clientOps: OperationSpec[] = [
   {
     method: 'get', path: '/client/payment_intents/{id}', operationId: 'ClientRetrievePaymentIntent', tag: 'Client', auth: 'client_secret',
     summary: "Retrieve the client secret's payment intent", description: 'Any other intent id is a 404, as if it did not exist.',
-    params: { id: IDS.intent },
+    params: { id: IDS.intent }, query: noQuerySchema,
     responses: [ok('ClientPaymentIntent', "The widget's view of the intent")],
     errors: { 403: ['origin_not_allowed'] },
   },
