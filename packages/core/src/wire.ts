@@ -83,12 +83,12 @@ export type ShippingInput = z.infer<typeof shippingSchema>;
 
 export const createPaymentIntentSchema = z
   .object({
-    amount: amountSchema,
-    currency: currencySchema,
-    capture_method: z.enum(['automatic', 'manual']).default('automatic'),
-    customer: customerSchema.optional(),
+    amount: amountSchema.describe("In the currency's minor units (¥128.00 is 12800 in cny)"),
+    currency: currencySchema.describe('Lower-case ISO 4217'),
+    capture_method: z.enum(['automatic', 'manual']).default('automatic').describe('`manual`: authorize now, capture later'),
+    customer: customerSchema.optional().describe('An existing customer of the merchant (`cus_…`)'),
     /** With a customer: keep the card for the next purchase ("one-click"). */
-    setup_future_usage: z.enum(['on_session', 'off_session']).optional(),
+    setup_future_usage: z.enum(['on_session', 'off_session']).optional().describe('Save the card for the customer (needs `customer`)'),
     description: z.string().max(1000).optional(),
     statement_descriptor: statementDescriptorSchema(22).optional(),
     statement_descriptor_suffix: statementDescriptorSchema(22).optional(),
@@ -96,12 +96,12 @@ export const createPaymentIntentSchema = z
     shipping: shippingSchema.optional(),
     metadata: metadataSchema.optional(),
     /** Confirm at creation with a saved card or token (server-side flow). */
-    payment_method: z.string().max(128).optional(),
-    confirm: z.boolean().optional(),
+    payment_method: z.string().max(128).optional().describe('`tok_…`, a saved `pm_…`, or a Stripe test id (`pm_card_visa`); with it the intent is `requires_confirmation`'),
+    confirm: z.boolean().optional().describe('Confirm at once, as the confirm route'),
     /** With confirm=true: the shopper is not there (a saved card charged by the merchant). */
-    off_session: offSessionSchema.optional(),
+    off_session: offSessionSchema.optional().describe('With `confirm`: the shopper is not there; a card that needs 3-D Secure is declined `authentication_required`'),
     /** With confirm=true: where a 3-D Secure redirect returns the shopper to. */
-    return_url: returnUrlSchema.optional(),
+    return_url: returnUrlSchema.optional().describe('With `confirm`: a 3-D Secure challenge answers `next_action.redirect_to_url` and comes back here'),
   })
   .strict();
 export type CreatePaymentIntent = z.infer<typeof createPaymentIntentSchema>;
@@ -128,18 +128,18 @@ export type UpdatePaymentIntent = z.infer<typeof updatePaymentIntentSchema>;
 export const confirmPaymentIntentSchema = z
   .object({
     /** `tok_…` from the card frame or `pm_…` saved card of the intent's customer. */
-    payment_method: z.string().min(1).max(128),
+    payment_method: z.string().min(1).max(128).describe("`tok_…` from the card frame, a saved `pm_…` of the intent's customer, or a Stripe test id"),
     /** The shopper ticked "save card" (only meaningful with a customer). */
-    setup_future_usage: z.enum(['on_session', 'off_session']).optional(),
-    return_url: returnUrlSchema.optional(),
+    setup_future_usage: z.enum(['on_session', 'off_session']).optional().describe('Save the card for the customer (needs an intent with `customer`)'),
+    return_url: returnUrlSchema.optional().describe('A 3-D Secure challenge answers `next_action.redirect_to_url` and comes back here'),
     /** Merchant API only: the shopper is not there. */
-    off_session: offSessionSchema.optional(),
+    off_session: offSessionSchema.optional().describe('The shopper is not there; a card that needs 3-D Secure is declined `authentication_required`'),
   })
   .strict();
 export type ConfirmPaymentIntent = z.infer<typeof confirmPaymentIntentSchema>;
 
 export const capturePaymentIntentSchema = z
-  .object({ amount_to_capture: amountSchema.optional() })
+  .object({ amount_to_capture: amountSchema.optional().describe('At most `amount_capturable` (default: all of it); the rest of the hold is released') })
   .strict();
 export type CapturePaymentIntent = z.infer<typeof capturePaymentIntentSchema>;
 
@@ -155,10 +155,10 @@ export const createTokenSchema = z
   .object({
     card: z
       .object({
-        number: z.string().min(1).max(40),
+        number: z.string().min(1).max(40).describe('Luhn-valid, of a supported brand; spaces, dashes and full-width digits are accepted'),
         exp_month: z.number().int().min(1).max(12),
-        exp_year: z.number().int().min(2000).max(2100),
-        cvc: z.string().min(1).max(8),
+        exp_year: z.number().int().min(2000).max(2100).describe('Four digits, not in the past'),
+        cvc: z.string().min(1).max(8).describe('3 digits, 4 for Amex; held in memory for this token only'),
       })
       .strict(),
   })
@@ -315,9 +315,9 @@ export type RefundReason = (typeof REFUND_REASONS)[number];
 /** `POST /v1/refunds`: by payment intent or by charge (one of them), all of it or part. */
 export const createRefundSchema = z
   .object({
-    payment_intent: z.string().min(1).max(128).optional(),
-    charge: z.string().min(1).max(128).optional(),
-    amount: amountSchema.optional(),
+    payment_intent: z.string().min(1).max(128).optional().describe('The intent to refund (`pi_…`): this or `charge`'),
+    charge: z.string().min(1).max(128).optional().describe('The charge to refund (`ch_…`): this or `payment_intent`'),
+    amount: amountSchema.optional().describe('Default: all that is left to refund'),
     reason: z.enum(REFUND_REASONS).optional(),
     metadata: metadataSchema.optional(),
   })
@@ -395,13 +395,16 @@ export const customerFieldsSchema = z
     address: orUnset(addressSchema).optional(),
     shipping: orUnset(shippingSchema).optional(),
     /** A payment method to attach at creation (Stripe's `payment_method`). */
-    payment_method: z.string().min(1).max(128).optional(),
-    invoice_settings: z.object({ default_payment_method: orUnset(z.string().min(1).max(128)).optional() }).strict().optional(),
+    payment_method: z.string().min(1).max(128).optional().describe('A payment method (or Stripe test id) to attach'),
+    invoice_settings: z
+      .object({ default_payment_method: orUnset(z.string().min(1).max(128)).optional().describe('An attached `pm_…`; `\'\'` unsets it') })
+      .strict()
+      .optional(),
   })
   .strict();
 export type CustomerFields = z.infer<typeof customerFieldsSchema>;
 
-export const attachPaymentMethodSchema = z.object({ customer: z.string().min(1).max(128) }).strict();
+export const attachPaymentMethodSchema = z.object({ customer: z.string().min(1).max(128).describe('The customer (`cus_…`)') }).strict();
 export const updatePaymentMethodSchema = z.object({ metadata: metadataSchema.optional() }).strict();
 
 export const customerObjectSchema = z

@@ -40,13 +40,15 @@ export interface ChallengeRouterDeps {
 
 export const challengeQuerySchema = z
   .object({
-    channel: z.string().refine(isValidChannel, 'channel must be 8–64 letters, digits, _ or -'),
-    origin: z.string().min(1).max(255),
+    channel: z.string().refine(isValidChannel, 'channel must be 8–64 letters, digits, _ or -').describe("The widget's channel"),
+    origin: z.string().min(1).max(255).describe('The shop page framing the challenge'),
   })
   .strict();
 
 // The token is checked before this schema runs; it is listed so that it is not an unknown key.
-export const challengeChoiceSchema = z.object({ result: z.enum(['pass', 'fail']), token: z.string() }).strict();
+export const challengeChoiceSchema = z
+  .object({ result: z.enum(['pass', 'fail']), token: z.string().describe("The page form's hidden token") })
+  .strict();
 
 const CSS = `
 :root { color-scheme: light; font-family: system-ui, -apple-system, "Segoe UI", "PingFang SC", "Microsoft YaHei", sans-serif; }

@@ -108,7 +108,8 @@ export const COMPONENTS = {
   PaymentIntentSearchResult: searchResult,
   RefundList: listOf(refundObjectSchema, '/v1/refunds'),
   ChargeList: listOf(chargeObjectSchema, '/v1/charges'),
-  CustomerList: listOf(z.union([customerObjectSchema, deletedCustomerObjectSchema]), '/v1/customers'),
+  // Deleted customers are not listed.
+  CustomerList: listOf(customerObjectSchema, '/v1/customers'),
   PaymentMethodList: listOf(paymentMethodObjectSchema, '/v1/payment_methods or /v1/customers/{id}/payment_methods'),
   WebhookEndpointList: listOf(webhookEndpointSchema, '/v1/webhook_endpoints'),
   EventList: listOf(eventSchema, '/v1/events'),

@@ -110,7 +110,10 @@ const CONSTRAINTS: ReadonlyArray<[string, string]> = [
 function constraints(schema: JsonObject): string {
   const parts: string[] = [];
   for (const [key, text] of CONSTRAINTS) {
-    if (schema[key] !== undefined) parts.push(escape(text.replace('{}', String(schema[key]))));
+    const value = schema[key];
+    // zod bounds every integer by the safe-integer range: true, and noise on a page.
+    if (value === undefined || value === Number.MAX_SAFE_INTEGER || value === Number.MIN_SAFE_INTEGER) continue;
+    parts.push(escape(text.replace('{}', String(value))));
   }
   if (typeof schema.pattern === 'string' && schema.format === undefined) parts.push(`pattern <code>${escape(schema.pattern)}</code>`);
   const keys = asObject(schema.propertyNames);

@@ -17,9 +17,12 @@ import { listBody, listQuerySchema, pageQuery, pagingQuerySchema } from '../list
 const noQuerySchema = z.object({}).strict();
 export const emptyBodySchema = z.object({}).strict();
 /** `GET /v1/payment_methods?customer=…&type=card`: Stripe lists a customer's cards this way. */
-export const listPaymentMethodsQuery = pagingQuerySchema({ customer: z.string().min(1).max(128), type: z.literal('card').optional() });
+export const listPaymentMethodsQuery = pagingQuerySchema({
+  customer: z.string().min(1).max(128).describe('The customer (`cus_…`)'),
+  type: z.literal('card').optional(),
+});
 export const customerPaymentMethodsQuery = pagingQuerySchema({ type: z.literal('card').optional() });
-export const customerListSchema = listQuerySchema({ email: z.string().min(1).max(512).optional() });
+export const customerListSchema = listQuerySchema({ email: z.string().min(1).max(512).optional().describe('Only customers with exactly this email') });
 
 export function customersRouter(deps: { customers: Customers; idempotency: Idempotency }): Router {
   const { customers, idempotency } = deps;

@@ -21,7 +21,10 @@ const eventType = z
   .max(100)
   .regex(/^[a-z_]+(\.[a-z_]+)*(\.\*)?$/, 'must be an event type such as payment_intent.succeeded, or a prefix such as payment_intent.*');
 
-export const eventListSchema = listQuerySchema({ type: eventType.optional(), types: z.array(eventType).min(1).max(20).optional() });
+export const eventListSchema = listQuerySchema({
+  type: eventType.optional().describe('An event type, or a prefix such as `payment_intent.*`'),
+  types: z.array(eventType).min(1).max(20).optional().describe('Up to 20 of those (not with `type`)'),
+});
 const noQuerySchema = z.object({}).strict();
 
 /** `types[0]=a&types[1]=b` (or `types[]=…`) arrive as flat keys: gathered into one `types` array, in index order. */

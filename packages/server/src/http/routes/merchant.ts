@@ -61,16 +61,22 @@ export const merchantCancelSchema = cancelPaymentIntentSchema.extend({ expand: e
 
 /** Retrieve takes no query parameters but `expand`: anything else is refused, not ignored. */
 export const noQuerySchema = z.object({}).strict();
-export const intentListSchema = listQuerySchema({ customer: customerSchema.optional() });
+export const intentListSchema = listQuerySchema({ customer: customerSchema.optional().describe("Only this customer's intents") });
 export const searchSchema = z
   .object({
-    query: z.string().min(1).max(1000),
-    limit: z.string().regex(/^\d{1,3}$/).transform(Number).pipe(z.number().int().min(1).max(100)).optional(),
-    page: z.string().min(1).max(64).optional(),
+    query: z.string().min(1).max(1000).describe("Stripe's search language, e.g. `status:'succeeded' AND metadata['order']:'1001'`"),
+    limit: z.string().regex(/^\d{1,3}$/).transform(Number).pipe(z.number().int().min(1).max(100)).optional().describe('1–100 (default 10)'),
+    page: z.string().min(1).max(64).optional().describe("The previous answer's `next_page`"),
   })
   .strict();
-export const refundListSchema = listQuerySchema({ payment_intent: z.string().max(128).optional(), charge: z.string().max(128).optional() });
-export const chargeListSchema = listQuerySchema({ payment_intent: z.string().max(128).optional(), customer: customerSchema.optional() });
+export const refundListSchema = listQuerySchema({
+  payment_intent: z.string().max(128).optional().describe("Only this intent's refunds"),
+  charge: z.string().max(128).optional().describe("Only this charge's refunds"),
+});
+export const chargeListSchema = listQuerySchema({
+  payment_intent: z.string().max(128).optional().describe("Only this intent's charges"),
+  customer: customerSchema.optional().describe("Only this customer's charges"),
+});
 
 /**
  * `expand` from a query string: the app's simple parser keeps `expand[0]` / `expand[]` as flat

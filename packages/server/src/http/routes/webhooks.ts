@@ -34,8 +34,8 @@ export function keyLivemode(res: Response): boolean {
 
 /** Every event type Kassa emits, and `*` for all of them (new types join through EventType). */
 const EVENT_TYPES = ['*', ...Object.values(EventType)] as [string, ...string[]];
-const enabledEvents = z.array(z.enum(EVENT_TYPES)).min(1).max(64);
-const url = z.string().min(1).max(2048);
+const enabledEvents = z.array(z.enum(EVENT_TYPES)).min(1).max(64).describe('Event types to send, or `*` for all');
+const url = z.string().min(1).max(2048).describe('http(s), no user:password; a live endpoint must be https and public');
 const description = z.string().max(5000);
 
 export const createEndpointSchema = z
@@ -51,7 +51,7 @@ export const updateEndpointSchema = z
   .object({
     url: url.optional(),
     enabled_events: enabledEvents.optional(),
-    disabled: z.boolean().optional(),
+    disabled: z.boolean().optional().describe('`false` re-enables (also after a 410)'),
     description: description.optional(),
     // Stripe's update: keys merge, a key set to '' is removed, metadata '' clears them all.
     metadata: z.union([z.literal(''), metadataSchema]).optional(),
