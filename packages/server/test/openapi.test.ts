@@ -287,8 +287,8 @@ describe('API description (/openapi.json, /docs)', () => {
       const [method, template] = key.split(' ') as [string, string];
       const parameters = (contract.operation(method, template).parameters ?? []) as Array<{ in?: string; $ref?: string }>;
       const takesQuery = parameters.some((p) => p.in === 'query' || (p.$ref !== undefined && !p.$ref.endsWith('/IdempotencyKey')));
-      // The document's rule: every API read (GET, DELETE) refuses what it does not take, and so does every route with a query.
-      const apiRead = /^\/(v1|client)\//.test(template) && (method === 'GET' || method === 'DELETE');
+      // The document's rule: every merchant API read (GET, DELETE) refuses what it does not take, and so does every route with a query.
+      const apiRead = template.startsWith('/v1/') && (method === 'GET' || method === 'DELETE');
       if (!takesQuery && !apiRead) continue;
       const example = contract.examples.get(key);
       assert.ok(example, `${key} takes a query but was never exercised`);

@@ -345,7 +345,7 @@ const clientOps: OperationSpec[] = [
   {
     method: 'get', path: '/client/payment_intents/{id}', operationId: 'ClientRetrievePaymentIntent', tag: 'Client', auth: 'client_secret',
     summary: "Retrieve the client secret's payment intent", description: 'Any other intent id is a 404, as if it did not exist.',
-    params: { id: IDS.intent }, query: noQuerySchema,
+    params: { id: IDS.intent },
     responses: [ok('ClientPaymentIntent', "The widget's view of the intent")],
     errors: { 403: ['origin_not_allowed'] },
   },
