@@ -296,7 +296,6 @@ export function openApiDocument(api: ApiDescription, options: { serverUrl: strin
       version: serverVersion(),
       summary: 'A self-hosted, Stripe-shaped checkout.',
       description: INTRODUCTION,
-      license: { name: 'Proprietary', identifier: 'LicenseRef-Proprietary' },
     },
     servers: [{ url: options.serverUrl }],
     tags: Object.entries(TAGS)
