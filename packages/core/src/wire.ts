@@ -6,10 +6,10 @@
 import { z } from 'zod';
 import { CURRENCIES, MAX_AMOUNT } from './money.js';
 import { PAYMENT_STATUSES } from './status.js';
+import { CardBrand } from './card.js';
+import { DeclineCode, ErrorCode, ErrorType } from './errors.js';
 import type { Currency } from './money.js';
 import type { PaymentStatus } from './status.js';
-import type { CardBrand } from './card.js';
-import type { DeclineCode, ErrorCode, ErrorType } from './errors.js';
 
 export const amountSchema = z.number().int().positive().max(MAX_AMOUNT);
 export const currencySchema = z.enum(CURRENCIES as [Currency, ...Currency[]]);
@@ -83,12 +83,12 @@ export type ShippingInput = z.infer<typeof shippingSchema>;
 
 export const createPaymentIntentSchema = z
   .object({
-    amount: amountSchema,
-    currency: currencySchema,
-    capture_method: z.enum(['automatic', 'manual']).default('automatic'),
-    customer: customerSchema.optional(),
+    amount: amountSchema.describe("In the currency's minor units (¥128.00 is 12800 in cny)"),
+    currency: currencySchema.describe('Lower-case ISO 4217'),
+    capture_method: z.enum(['automatic', 'manual']).default('automatic').describe('`manual`: authorize now, capture later'),
+    customer: customerSchema.optional().describe('An existing customer of the merchant (`cus_…`)'),
     /** With a customer: keep the card for the next purchase ("one-click"). */
-    setup_future_usage: z.enum(['on_session', 'off_session']).optional(),
+    setup_future_usage: z.enum(['on_session', 'off_session']).optional().describe('Save the card for the customer (needs `customer`)'),
     description: z.string().max(1000).optional(),
     statement_descriptor: statementDescriptorSchema(22).optional(),
     statement_descriptor_suffix: statementDescriptorSchema(22).optional(),
@@ -96,12 +96,12 @@ export const createPaymentIntentSchema = z
     shipping: shippingSchema.optional(),
     metadata: metadataSchema.optional(),
     /** Confirm at creation with a saved card or token (server-side flow). */
-    payment_method: z.string().max(128).optional(),
-    confirm: z.boolean().optional(),
+    payment_method: z.string().max(128).optional().describe('`tok_…`, a saved `pm_…`, or a Stripe test id (`pm_card_visa`); with it the intent is `requires_confirmation`'),
+    confirm: z.boolean().optional().describe('Confirm at once, as the confirm route'),
     /** With confirm=true: the shopper is not there (a saved card charged by the merchant). */
-    off_session: offSessionSchema.optional(),
+    off_session: offSessionSchema.optional().describe('With `confirm`: the shopper is not there; a card that needs 3-D Secure is declined `authentication_required`'),
     /** With confirm=true: where a 3-D Secure redirect returns the shopper to. */
-    return_url: returnUrlSchema.optional(),
+    return_url: returnUrlSchema.optional().describe('With `confirm`: a 3-D Secure challenge answers `next_action.redirect_to_url` and comes back here'),
   })
   .strict();
 export type CreatePaymentIntent = z.infer<typeof createPaymentIntentSchema>;
@@ -128,18 +128,18 @@ export type UpdatePaymentIntent = z.infer<typeof updatePaymentIntentSchema>;
 export const confirmPaymentIntentSchema = z
   .object({
     /** `tok_…` from the card frame or `pm_…` saved card of the intent's customer. */
-    payment_method: z.string().min(1).max(128),
+    payment_method: z.string().min(1).max(128).describe("`tok_…` from the card frame, a saved `pm_…` of the intent's customer, or a Stripe test id"),
     /** The shopper ticked "save card" (only meaningful with a customer). */
-    setup_future_usage: z.enum(['on_session', 'off_session']).optional(),
-    return_url: returnUrlSchema.optional(),
+    setup_future_usage: z.enum(['on_session', 'off_session']).optional().describe('Save the card for the customer (needs an intent with `customer`)'),
+    return_url: returnUrlSchema.optional().describe('A 3-D Secure challenge answers `next_action.redirect_to_url` and comes back here'),
     /** Merchant API only: the shopper is not there. */
-    off_session: offSessionSchema.optional(),
+    off_session: offSessionSchema.optional().describe('The shopper is not there; a card that needs 3-D Secure is declined `authentication_required`'),
   })
   .strict();
 export type ConfirmPaymentIntent = z.infer<typeof confirmPaymentIntentSchema>;
 
 export const capturePaymentIntentSchema = z
-  .object({ amount_to_capture: amountSchema.optional() })
+  .object({ amount_to_capture: amountSchema.optional().describe('At most `amount_capturable` (default: all of it); the rest of the hold is released') })
   .strict();
 export type CapturePaymentIntent = z.infer<typeof capturePaymentIntentSchema>;
 
@@ -155,10 +155,10 @@ export const createTokenSchema = z
   .object({
     card: z
       .object({
-        number: z.string().min(1).max(40),
+        number: z.string().min(1).max(40).describe('Luhn-valid, of a supported brand; spaces, dashes and full-width digits are accepted'),
         exp_month: z.number().int().min(1).max(12),
-        exp_year: z.number().int().min(2000).max(2100),
-        cvc: z.string().min(1).max(8),
+        exp_year: z.number().int().min(2000).max(2100).describe('Four digits, not in the past'),
+        cvc: z.string().min(1).max(8).describe('3 digits, 4 for Amex; held in memory for this token only'),
       })
       .strict(),
   })
@@ -167,81 +167,145 @@ export type CreateToken = z.infer<typeof createTokenSchema>;
 
 export const paymentStatusSchema = z.enum(PAYMENT_STATUSES as [PaymentStatus, ...PaymentStatus[]]);
 
-// ---- Responses (types only: the server builds them, clients read them) ----
+// ---- Responses ----
+//
+// The server builds these and clients read them. Each is a zod schema, and its TypeScript type is
+// derived from it, so the server's views are type-checked against the same definition that the
+// OpenAPI document (`GET /openapi.json`) is generated from. Strict: the document then says exactly
+// which fields are sent, and a test validates real responses against it.
 
-export interface CardSummary {
-  brand: CardBrand;
-  last4: string;
-  exp_month: number;
-  exp_year: number;
-}
+const cardBrandSchema = z.enum(Object.values(CardBrand) as [CardBrand, ...CardBrand[]]);
+const errorTypeSchema = z.enum(Object.values(ErrorType) as [ErrorType, ...ErrorType[]]);
+const errorCodeSchema = z.enum(Object.values(ErrorCode) as [ErrorCode, ...ErrorCode[]]);
+const declineCodeSchema = z.enum(Object.values(DeclineCode) as [DeclineCode, ...DeclineCode[]]);
+/** Wire timestamps are Unix seconds, as Stripe's are. */
+const unixSeconds = z.number().int().nonnegative().describe('Unix time in seconds');
+const metadataObjectSchema = z.record(z.string(), z.string()).describe('The merchant\'s key-value pairs, as last set');
+
+export const cardSummarySchema = z
+  .object({
+    brand: cardBrandSchema,
+    last4: z.string().regex(/^\d{4}$/),
+    exp_month: z.number().int().min(1).max(12),
+    exp_year: z.number().int(),
+  })
+  .strict();
+export type CardSummary = z.infer<typeof cardSummarySchema>;
 
 /**
  * What the shopper must do next: a 3-D Secure challenge the widget frames, or (after a
  * server-side confirm with `return_url`) a page to send the shopper to, which returns them there.
  */
-export type NextAction =
-  | { type: 'three_d_secure'; three_d_secure: { url: string } }
-  | { type: 'redirect_to_url'; redirect_to_url: { url: string; return_url: string } };
+export const nextActionSchema = z.discriminatedUnion('type', [
+  z
+    .object({
+      type: z.literal('three_d_secure'),
+      three_d_secure: z.object({ url: z.string().describe('The challenge page; the widget frames it with `channel` and `origin` added') }).strict(),
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('redirect_to_url'),
+      redirect_to_url: z
+        .object({ url: z.string().describe('Send the shopper here'), return_url: z.string().describe('Where the shopper comes back to') })
+        .strict(),
+    })
+    .strict(),
+]);
+export type NextAction = z.infer<typeof nextActionSchema>;
 
-export interface LastPaymentError {
-  type: ErrorType;
-  code: ErrorCode;
-  decline_code?: DeclineCode;
-  message: string;
-}
+export const lastPaymentErrorSchema = z
+  .object({
+    type: errorTypeSchema,
+    code: errorCodeSchema,
+    decline_code: declineCodeSchema.optional(),
+    message: z.string(),
+  })
+  .strict();
+export type LastPaymentError = z.infer<typeof lastPaymentErrorSchema>;
 
+export const addressObjectSchema = z
+  .object({
+    line1: z.string().nullable(),
+    line2: z.string().nullable(),
+    city: z.string().nullable(),
+    state: z.string().nullable(),
+    postal_code: z.string().nullable(),
+    country: z.string().nullable().describe('ISO 3166-1 alpha-2'),
+  })
+  .strict();
+export type AddressObject = z.infer<typeof addressObjectSchema>;
+
+/** The merchant's full view of an intent, with related objects as ids. */
+export const paymentIntentObjectSchema = z
+  .object({
+    id: z.string().describe('`pi_…`'),
+    object: z.literal('payment_intent'),
+    amount: z.number().int().describe('In the currency\'s minor units'),
+    amount_capturable: z.number().int().describe('Authorized and not yet captured (manual capture)'),
+    amount_received: z.number().int().describe('Captured'),
+    currency: currencySchema,
+    status: paymentStatusSchema,
+    capture_method: z.enum(['automatic', 'manual']),
+    client_secret: z.string().describe('A short-lived JWT for the widget (`<kassa-checkout client-secret>`); minted anew on every answer'),
+    customer: z.string().nullable(),
+    setup_future_usage: z.enum(['on_session', 'off_session']).nullable(),
+    description: z.string().nullable(),
+    statement_descriptor: z.string().nullable(),
+    statement_descriptor_suffix: z.string().nullable(),
+    receipt_email: z.string().nullable(),
+    shipping: z
+      .object({
+        name: z.string(),
+        phone: z.string().nullable(),
+        address: addressObjectSchema,
+        carrier: z.string().nullable(),
+        tracking_number: z.string().nullable(),
+      })
+      .strict()
+      .nullable(),
+    metadata: metadataObjectSchema,
+    payment_method: z.string().nullable().describe('`pm_…` or `tok_…`'),
+    last_payment_error: lastPaymentErrorSchema.nullable(),
+    next_action: nextActionSchema.nullable(),
+    latest_charge: z.string().nullable().describe('The charge of the latest authorization (`ch_…`), or null before one'),
+    cancellation_reason: z.string().nullable(),
+    canceled_at: unixSeconds.nullable(),
+    created: unixSeconds,
+    livemode: z.boolean(),
+  })
+  .strict();
 /** `GET /v1/payment_intents/:id` — the merchant's full view. */
-export interface PaymentIntentObject {
-  id: string;
-  object: 'payment_intent';
-  amount: number;
-  amount_capturable: number;
-  amount_received: number;
-  currency: Currency;
-  status: PaymentStatus;
-  capture_method: 'automatic' | 'manual';
-  client_secret: string;
-  customer: string | null;
-  setup_future_usage: 'on_session' | 'off_session' | null;
-  description: string | null;
-  statement_descriptor: string | null;
-  statement_descriptor_suffix: string | null;
-  receipt_email: string | null;
-  shipping: { name: string; phone: string | null; address: AddressObject; carrier: string | null; tracking_number: string | null } | null;
-  metadata: Record<string, string>;
-  payment_method: string | null;
-  last_payment_error: LastPaymentError | null;
-  next_action: NextAction | null;
-  /** The charge of the latest authorization (`ch_…`), or null before one. */
-  latest_charge: string | null;
-  cancellation_reason: string | null;
-  canceled_at: number | null;
-  created: number;
-  livemode: boolean;
-}
+export type PaymentIntentObject = z.infer<typeof paymentIntentObjectSchema>;
 
 /** `GET /client/payment_intents/:id` — what the widget may see; no metadata, no customer id. */
-export interface ClientPaymentIntent {
-  id: string;
-  object: 'payment_intent';
-  amount: number;
-  currency: Currency;
-  status: PaymentStatus;
-  last_payment_error: LastPaymentError | null;
-  next_action: NextAction | null;
-  /** The returning customer's saved card, offered for one-click pay. */
-  saved_payment_method: ({ id: string } & CardSummary) | null;
-  /** Whether the widget should offer "save this card" (intent has a customer). */
-  can_save_card: boolean;
-}
+export const clientPaymentIntentSchema = z
+  .object({
+    id: z.string(),
+    object: z.literal('payment_intent'),
+    amount: z.number().int(),
+    currency: currencySchema,
+    status: paymentStatusSchema,
+    last_payment_error: lastPaymentErrorSchema.nullable(),
+    next_action: nextActionSchema.nullable(),
+    saved_payment_method: cardSummarySchema
+      .extend({ id: z.string() })
+      .nullable()
+      .describe("The returning customer's saved card, offered for one-click pay"),
+    can_save_card: z.boolean().describe('Whether the widget should offer "save this card" (the intent has a customer)'),
+  })
+  .strict();
+export type ClientPaymentIntent = z.infer<typeof clientPaymentIntentSchema>;
 
-export interface TokenObject {
-  id: string;
-  object: 'token';
-  card: CardSummary;
-  created: number;
-}
+export const tokenObjectSchema = z
+  .object({
+    id: z.string().describe('`tok_…`: single use, valid for 10 minutes'),
+    object: z.literal('token'),
+    card: cardSummarySchema,
+    created: unixSeconds,
+  })
+  .strict();
+export type TokenObject = z.infer<typeof tokenObjectSchema>;
 
 // ---- Refunds and charges ----
 
@@ -251,63 +315,73 @@ export type RefundReason = (typeof REFUND_REASONS)[number];
 /** `POST /v1/refunds`: by payment intent or by charge (one of them), all of it or part. */
 export const createRefundSchema = z
   .object({
-    payment_intent: z.string().min(1).max(128).optional(),
-    charge: z.string().min(1).max(128).optional(),
-    amount: amountSchema.optional(),
+    payment_intent: z.string().min(1).max(128).optional().describe('The intent to refund (`pi_…`): this or `charge`'),
+    charge: z.string().min(1).max(128).optional().describe('The charge to refund (`ch_…`): this or `payment_intent`'),
+    amount: amountSchema.optional().describe('Default: all that is left to refund'),
     reason: z.enum(REFUND_REASONS).optional(),
     metadata: metadataSchema.optional(),
   })
   .strict();
 export type CreateRefund = z.infer<typeof createRefundSchema>;
 
-export type RefundStatus = 'pending' | 'succeeded' | 'failed';
+export const REFUND_STATUSES = ['pending', 'succeeded', 'failed'] as const;
+export type RefundStatus = (typeof REFUND_STATUSES)[number];
 
-export interface RefundObject {
-  id: string;
-  object: 'refund';
-  amount: number;
-  charge: string;
-  currency: Currency;
-  payment_intent: string;
-  status: RefundStatus;
-  reason: RefundReason | null;
-  failure_reason: string | null;
-  metadata: Record<string, string>;
-  created: number;
-  livemode: boolean;
-}
+export const refundObjectSchema = z
+  .object({
+    id: z.string().describe('`re_…`'),
+    object: z.literal('refund'),
+    amount: z.number().int(),
+    charge: z.string(),
+    currency: currencySchema,
+    payment_intent: z.string(),
+    status: z.enum(REFUND_STATUSES),
+    reason: z.enum(REFUND_REASONS).nullable(),
+    failure_reason: z.string().nullable().describe('Why the provider refused it (status `failed`)'),
+    metadata: metadataObjectSchema,
+    created: unixSeconds,
+    livemode: z.boolean(),
+  })
+  .strict();
+export type RefundObject = z.infer<typeof refundObjectSchema>;
 
-export interface ChargeOutcome {
-  type: 'authorized' | 'issuer_declined';
-  network_status: 'approved_by_network' | 'declined_by_network';
-  reason: string | null;
-  risk_level: 'normal';
-  seller_message: string;
-}
+export const chargeOutcomeSchema = z
+  .object({
+    type: z.enum(['authorized', 'issuer_declined']),
+    network_status: z.enum(['approved_by_network', 'declined_by_network']),
+    reason: z.string().nullable().describe('The decline code'),
+    risk_level: z.literal('normal'),
+    seller_message: z.string(),
+  })
+  .strict();
+export type ChargeOutcome = z.infer<typeof chargeOutcomeSchema>;
 
-export interface ChargeObject {
-  id: string;
-  object: 'charge';
-  amount: number;
-  amount_captured: number;
-  amount_refunded: number;
-  captured: boolean;
-  refunded: boolean;
-  paid: boolean;
-  status: 'succeeded' | 'failed';
-  currency: Currency;
-  customer: string | null;
-  description: string | null;
-  metadata: Record<string, string>;
-  payment_intent: string;
-  payment_method: string | null;
-  payment_method_details: { type: 'card'; card: CardSummary } | null;
-  failure_code: string | null;
-  failure_message: string | null;
-  outcome: ChargeOutcome;
-  created: number;
-  livemode: boolean;
-}
+export const chargeObjectSchema = z
+  .object({
+    id: z.string().describe('`ch_…`'),
+    object: z.literal('charge'),
+    amount: z.number().int(),
+    amount_captured: z.number().int(),
+    amount_refunded: z.number().int().describe('Includes the uncaptured part of a hold released by a partial capture or a void, as at Stripe'),
+    captured: z.boolean(),
+    refunded: z.boolean().describe('Refunded in full'),
+    paid: z.boolean(),
+    status: z.enum(['succeeded', 'failed']),
+    currency: currencySchema,
+    customer: z.string().nullable(),
+    description: z.string().nullable(),
+    metadata: metadataObjectSchema,
+    payment_intent: z.string(),
+    payment_method: z.string().nullable(),
+    payment_method_details: z.object({ type: z.literal('card'), card: cardSummarySchema }).strict().nullable(),
+    failure_code: z.string().nullable(),
+    failure_message: z.string().nullable(),
+    outcome: chargeOutcomeSchema,
+    created: unixSeconds,
+    livemode: z.boolean(),
+  })
+  .strict();
+export type ChargeObject = z.infer<typeof chargeObjectSchema>;
 
 // ---- Customers and payment methods ----
 
@@ -321,53 +395,82 @@ export const customerFieldsSchema = z
     address: orUnset(addressSchema).optional(),
     shipping: orUnset(shippingSchema).optional(),
     /** A payment method to attach at creation (Stripe's `payment_method`). */
-    payment_method: z.string().min(1).max(128).optional(),
-    invoice_settings: z.object({ default_payment_method: orUnset(z.string().min(1).max(128)).optional() }).strict().optional(),
+    payment_method: z.string().min(1).max(128).optional().describe('A payment method (or Stripe test id) to attach'),
+    invoice_settings: z
+      .object({ default_payment_method: orUnset(z.string().min(1).max(128)).optional().describe('An attached `pm_…`; `\'\'` unsets it') })
+      .strict()
+      .optional(),
   })
   .strict();
 export type CustomerFields = z.infer<typeof customerFieldsSchema>;
 
-export const attachPaymentMethodSchema = z.object({ customer: z.string().min(1).max(128) }).strict();
+export const attachPaymentMethodSchema = z.object({ customer: z.string().min(1).max(128).describe('The customer (`cus_…`)') }).strict();
 export const updatePaymentMethodSchema = z.object({ metadata: metadataSchema.optional() }).strict();
 
-export interface AddressObject {
-  line1: string | null;
-  line2: string | null;
-  city: string | null;
-  state: string | null;
-  postal_code: string | null;
-  country: string | null;
-}
+export const customerObjectSchema = z
+  .object({
+    id: z.string().describe('`cus_…`'),
+    object: z.literal('customer'),
+    email: z.string().nullable(),
+    name: z.string().nullable(),
+    description: z.string().nullable(),
+    phone: z.string().nullable(),
+    metadata: metadataObjectSchema,
+    address: addressObjectSchema.nullable(),
+    shipping: z.object({ name: z.string(), phone: z.string().nullable(), address: addressObjectSchema }).strict().nullable(),
+    invoice_settings: z.object({ default_payment_method: z.string().nullable() }).strict(),
+    created: unixSeconds,
+    livemode: z.boolean(),
+  })
+  .strict();
+export type CustomerObject = z.infer<typeof customerObjectSchema>;
 
-export interface CustomerObject {
-  id: string;
-  object: 'customer';
-  email: string | null;
-  name: string | null;
-  description: string | null;
-  phone: string | null;
-  metadata: Record<string, string>;
-  address: AddressObject | null;
-  shipping: { name: string; phone: string | null; address: AddressObject } | null;
-  invoice_settings: { default_payment_method: string | null };
-  created: number;
-  livemode: boolean;
-}
+export const deletedCustomerObjectSchema = z
+  .object({ id: z.string(), object: z.literal('customer'), deleted: z.literal(true) })
+  .strict();
+export type DeletedCustomerObject = z.infer<typeof deletedCustomerObjectSchema>;
 
-export interface DeletedCustomerObject {
-  id: string;
-  object: 'customer';
-  deleted: true;
-}
+export const paymentMethodObjectSchema = z
+  .object({
+    id: z.string().describe('`pm_…`'),
+    object: z.literal('payment_method'),
+    type: z.literal('card'),
+    customer: z.string().nullable().describe('null when detached, or never attached'),
+    card: cardSummarySchema,
+    billing_details: z
+      .object({ address: addressObjectSchema.nullable(), email: z.string().nullable(), name: z.string().nullable(), phone: z.string().nullable() })
+      .strict(),
+    metadata: metadataObjectSchema,
+    created: unixSeconds,
+    livemode: z.boolean(),
+  })
+  .strict();
+export type PaymentMethodObject = z.infer<typeof paymentMethodObjectSchema>;
 
-export interface PaymentMethodObject {
-  id: string;
-  object: 'payment_method';
-  type: 'card';
-  customer: string | null;
-  card: CardSummary;
-  billing_details: { address: AddressObject | null; email: string | null; name: string | null; phone: string | null };
-  metadata: Record<string, string>;
-  created: number;
-  livemode: boolean;
-}
+/**
+ * An intent as the intent routes answer it: `expand[]` replaces `latest_charge`,
+ * `payment_method` or `customer` by the object (a token stays an id).
+ */
+export const expandedPaymentIntentSchema = paymentIntentObjectSchema
+  .extend({
+    latest_charge: z.union([z.string(), chargeObjectSchema]).nullable().describe('`ch_…`, or the Charge with `expand[]=latest_charge`'),
+    payment_method: z
+      .union([z.string(), paymentMethodObjectSchema])
+      .nullable()
+      .describe('`pm_…` or `tok_…`, or the PaymentMethod with `expand[]=payment_method` (a token stays an id)'),
+    customer: z
+      .union([z.string(), customerObjectSchema, deletedCustomerObjectSchema])
+      .nullable()
+      .describe('`cus_…`, or the Customer with `expand[]=customer`'),
+  })
+  .strict();
+
+/** `/kassa.json`: where the pinned kassa.js is, and its Subresource Integrity hash. */
+export const scriptManifestSchema = z
+  .object({
+    version: z.string().describe("`@kassa/widget`'s version"),
+    url: z.string().describe('The pinned script, `<public URL>/kassa@<version>.js`'),
+    integrity: z.string().regex(/^sha384-[A-Za-z0-9+/]+=*$/).describe('For the `integrity` attribute of the script tag'),
+  })
+  .strict();
+export type ScriptManifest = z.infer<typeof scriptManifestSchema>;

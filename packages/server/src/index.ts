@@ -15,7 +15,7 @@ import type { Logger } from './logger.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
 import { Vault } from './vault/vault.js';
 import { SandboxProvider } from './adapters/sandbox/provider.js';
-import { createChallengeRouter } from './adapters/sandbox/challenge-router.js';
+import { challengeChoiceSchema, challengeQuerySchema, createChallengeRouter } from './adapters/sandbox/challenge-router.js';
 import { isSandboxTestCard, stripeTestCard } from './adapters/sandbox/cards.js';
 import { PaymentIntents } from './domain/payment-intents.js';
 import { Merchants } from './domain/merchants.js';
@@ -29,6 +29,9 @@ import { ClientSecrets } from './http/auth.js';
 import { createApp } from './http/app.js';
 import { htmlFormParsers } from './http/body.js';
 import { challengeHeaders } from './http/security.js';
+import { sandboxOperations } from './http/openapi/operations.js';
+import { servedRoutes } from './http/route-walk.js';
+import type { ServedRoute } from './http/route-walk.js';
 import { WebhookSecrets } from './webhooks/secrets.js';
 import { WebhookEndpoints } from './webhooks/endpoints.js';
 import { Events } from './webhooks/events.js';
@@ -36,6 +39,7 @@ import { WebhookWorker } from './webhooks/worker.js';
 import { deliveryView } from './webhooks/views.js';
 
 export type { MerchantKeys } from './domain/merchants.js';
+export type { ServedRoute } from './http/route-walk.js';
 export type { FaultPoint, FaultPoints, FaultStep, PaymentProvider, ProviderCapabilities } from './domain/ports.js';
 export { createLogger } from './logger.js';
 
@@ -116,6 +120,8 @@ export interface KassaServer {
   housekeep(): Promise<Housekeeping>;
   /** The deliveries read model of one endpoint, newest first, with every attempt (a dashboard, tests). */
   webhookDeliveries(merchantId: string, endpointId: string, limit?: number): Promise<Array<ReturnType<typeof deliveryView>>>;
+  /** Every method and path this server answers, read from its router stack (what /openapi.json must describe). */
+  routes(): ServedRoute[];
   close(): Promise<void>;
 }
 
@@ -263,7 +269,7 @@ export async function startKassa(options: KassaOptions): Promise<KassaServer> {
       widgetDistDir: config.widgetDistDir,
       ownOrigins: () => (publicUrl ? [new URL(publicUrl).origin] : []),
       publicUrl: () => publicUrl,
-      mounts: [{ path: '/sandbox', router: challengeRouter }],
+      mounts: [{ path: '/sandbox', router: challengeRouter, api: sandboxOperations({ query: challengeQuerySchema, choice: challengeChoiceSchema }) }],
       webhooks: { endpoints: webhookEndpoints, events, secrets: webhookSecrets },
     });
 
@@ -327,6 +333,7 @@ export async function startKassa(options: KassaOptions): Promise<KassaServer> {
       deliverWebhooks: () => worker.drain(),
       housekeep,
       webhookDeliveries: async (merchantId, endpointId, limit = 50) => (await store.webhookDeliveries(merchantId, endpointId, limit)).map(deliveryView),
+      routes: () => servedRoutes(app),
       close: async () => {
         if (closed) return;
         closed = true;

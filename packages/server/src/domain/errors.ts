@@ -3,7 +3,8 @@
  * throw these with a kind and a Stripe error code; http/errors.ts maps kinds to statuses
  * in exactly one place.
  */
-import type { DeclineCode, ErrorCode } from '@kassa/core';
+import { ErrorCode } from '@kassa/core';
+import type { DeclineCode } from '@kassa/core';
 import type { PaymentIntentRecord } from './model.js';
 
 export const FailureKind = {
@@ -24,21 +25,35 @@ export const FailureKind = {
 } as const;
 export type FailureKind = (typeof FailureKind)[keyof typeof FailureKind];
 
-/** Codes Kassa adds to core's list for server-only situations. */
-export type ServerErrorCode = ErrorCode | 'widget_not_built' | 'form_token_invalid' | 'vault_unavailable' | WebhookErrorCode | AccountErrorCode;
-/** Keys, accounts and modes. */
-export type AccountErrorCode =
-  | 'permission_denied'
-  | 'account_already_live'
-  | 'account_not_live'
-  | 'api_key_expired'
-  | 'provider_not_configured'
-  | 'testmode_card_in_livemode'
-  | 'rate_limit'
-  | 'payment_intent_attempts_exceeded'
-  | 'api_version_unsupported';
 /** Webhook endpoints: a URL Kassa will not send to (Stripe's code), too many endpoints. */
-export type WebhookErrorCode = 'url_invalid' | 'webhook_endpoint_limit';
+export const WEBHOOK_ERROR_CODES = ['url_invalid', 'webhook_endpoint_limit'] as const;
+export type WebhookErrorCode = (typeof WEBHOOK_ERROR_CODES)[number];
+/** Keys, accounts and modes; abuse limits; API versions. */
+export const ACCOUNT_ERROR_CODES = [
+  'permission_denied',
+  'account_already_live',
+  'account_not_live',
+  'api_key_expired',
+  'provider_not_configured',
+  'testmode_card_in_livemode',
+  'rate_limit',
+  'payment_intent_attempts_exceeded',
+  'api_version_unsupported',
+] as const;
+export type AccountErrorCode = (typeof ACCOUNT_ERROR_CODES)[number];
+/**
+ * Every code an error answer can carry: core's list and the server-only ones. A list, not only a
+ * type, so the OpenAPI document's `code` enum is this very list (a new code shows up there).
+ */
+export const SERVER_ERROR_CODES = [
+  ...Object.values(ErrorCode),
+  'widget_not_built',
+  'form_token_invalid',
+  'vault_unavailable',
+  ...WEBHOOK_ERROR_CODES,
+  ...ACCOUNT_ERROR_CODES,
+] as const;
+export type ServerErrorCode = (typeof SERVER_ERROR_CODES)[number];
 
 export interface KassaErrorDetails {
   param?: string | undefined;

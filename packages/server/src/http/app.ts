@@ -26,6 +26,11 @@ import { clientRouter } from './routes/client.js';
 import { pagesRouter } from './routes/pages.js';
 import { webhookEndpointsRouter } from './routes/webhooks.js';
 import { eventsRouter } from './routes/events.js';
+import { referenceRouter } from './routes/reference.js';
+import { useApp } from './route-walk.js';
+import { COMPONENTS } from './openapi/components.js';
+import { OPERATIONS } from './openapi/operations.js';
+import type { MountedApi } from './openapi/operations.js';
 import type { WebhookEndpoints } from '../webhooks/endpoints.js';
 import type { Events } from '../webhooks/events.js';
 import type { WebhookSecrets } from '../webhooks/secrets.js';
@@ -54,8 +59,8 @@ export interface AppDeps {
   ownOrigins(): readonly string[];
   /** The URL browsers reach this server at (set once it listens). */
   publicUrl(): string;
-  /** Extra routers mounted as they are, e.g. the sandbox issuer's 3-D Secure pages. */
-  mounts?: Array<{ path: string; router: Router }>;
+  /** Extra routers mounted as they are, e.g. the sandbox issuer's 3-D Secure pages, with their part of the API description. */
+  mounts?: Array<{ path: string; router: Router; api: MountedApi }>;
   /** Webhook endpoints and events (/v1/webhook_endpoints, /v1/events). */
   webhooks: { endpoints: WebhookEndpoints; events: Events; secrets: WebhookSecrets };
 }
@@ -113,7 +118,20 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
 
+  const mounts = deps.mounts ?? [];
   app.use(
+    referenceRouter({
+      api: {
+        operations: [...OPERATIONS, ...mounts.flatMap((m) => m.api.operations)],
+        components: Object.assign({}, COMPONENTS, ...mounts.map((m) => m.api.components)),
+      },
+      publicUrl: deps.publicUrl,
+    }),
+  );
+
+  // Through useApp, so that the route walk (route-walk.ts) sees into the pages' own sub-app.
+  useApp(
+    app,
     pagesRouter({
       widgetDistDir: deps.widgetDistDir,
       isAllowedOrigin: (origin) => deps.merchants.isKnownOrigin(origin),
@@ -121,7 +139,7 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
 
-  for (const mount of deps.mounts ?? []) app.use(mount.path, mount.router);
+  for (const mount of mounts) app.use(mount.path, mount.router);
 
   app.use(apiHeaders, notFoundHandler());
   app.use(errorHandler(deps.logger));

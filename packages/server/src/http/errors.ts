@@ -4,9 +4,9 @@
  * else is a 500 that is logged and says nothing about internals.
  */
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
-import type { ErrorType } from '@kassa/core';
-import { FailureKind, KassaError } from '../domain/errors.js';
-import type { ServerErrorCode } from '../domain/errors.js';
+import { z } from 'zod';
+import { DeclineCode, ErrorType } from '@kassa/core';
+import { FailureKind, KassaError, SERVER_ERROR_CODES } from '../domain/errors.js';
 import type { PaymentIntentRecord } from '../domain/model.js';
 import type { Logger } from '../logger.js';
 
@@ -46,14 +46,22 @@ const TYPE: Readonly<Record<FailureKind, ErrorType>> = {
   unavailable: 'api_error',
 };
 
-export interface ErrorObject {
-  type: ErrorType;
-  code: ServerErrorCode;
-  message: string;
-  param?: string;
-  decline_code?: string;
-  payment_intent?: unknown;
-}
+/**
+ * Stripe's error object, the body of every error answer as `{ error }`. A schema, so the OpenAPI
+ * document describes errors from the same definition the handler's type comes from; there,
+ * `payment_intent` is the view of the API that answered (merchant or widget).
+ */
+export const errorObjectSchema = z
+  .object({
+    type: z.enum(Object.values(ErrorType) as [ErrorType, ...ErrorType[]]),
+    code: z.enum(SERVER_ERROR_CODES),
+    message: z.string(),
+    param: z.string().optional().describe("The parameter at fault, Stripe's spelling (`card[number]`, `metadata[order]`)"),
+    decline_code: z.enum(Object.values(DeclineCode) as [DeclineCode, ...DeclineCode[]]).optional().describe('Card errors: why the issuer refused'),
+    payment_intent: z.unknown().optional().describe('The intent as it stands after the failure (card errors, wrong state)'),
+  })
+  .strict();
+export type ErrorObject = z.infer<typeof errorObjectSchema>;
 
 export interface HttpResult {
   status: number;

@@ -20,7 +20,7 @@ import { FailureKind, KassaError } from '../domain/errors.js';
 import { errorResult, presenterOf, UNEXPECTED_ERROR } from './errors.js';
 import type { HttpResult } from './errors.js';
 
-const KEY = /^[\x21-\x7e][\x20-\x7e]{0,254}$/;
+export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e][\x20-\x7e]{0,254}$/;
 
 /** JSON with sorted keys, so {a,b} and {b,a} hash the same. */
 export function stableStringify(value: unknown): string {
@@ -37,7 +37,7 @@ export function stableStringify(value: unknown): string {
 export function idempotencyKeyOf(req: Request): string | undefined {
   const key = req.get('Idempotency-Key');
   if (key === undefined) return undefined;
-  if (!KEY.test(key)) {
+  if (!IDEMPOTENCY_KEY_PATTERN.test(key)) {
     throw new KassaError(
       FailureKind.InvalidRequest,
       'parameter_invalid',

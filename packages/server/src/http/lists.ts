@@ -30,18 +30,19 @@ const cursor = z.string().min(1).max(255);
 /** Unix seconds, as every `created` on the wire. */
 const timestamp = z.string().regex(/^\d{1,12}$/, 'must be a Unix timestamp in seconds').transform(Number);
 
+// Descriptions are for the OpenAPI document, which lists these as each list's query parameters.
 const pagingShape = {
-  limit: limit.optional(),
-  starting_after: cursor.optional(),
-  ending_before: cursor.optional(),
+  limit: limit.optional().describe(`How many objects, 1–${LIST_LIMIT_MAX} (default ${LIST_LIMIT_DEFAULT})`),
+  starting_after: cursor.optional().describe('An id of this list: the page of older objects after it'),
+  ending_before: cursor.optional().describe('An id of this list: the page of newer objects before it (not with starting_after)'),
 };
 
 const createdShape = {
-  created: timestamp.optional(),
-  'created[gt]': timestamp.optional(),
-  'created[gte]': timestamp.optional(),
-  'created[lt]': timestamp.optional(),
-  'created[lte]': timestamp.optional(),
+  created: timestamp.optional().describe('Created in exactly this second (Unix time)'),
+  'created[gt]': timestamp.optional().describe('Created after this second (Unix time)'),
+  'created[gte]': timestamp.optional().describe('Created in or after this second (Unix time)'),
+  'created[lt]': timestamp.optional().describe('Created before this second (Unix time)'),
+  'created[lte]': timestamp.optional().describe('Created in or before this second (Unix time)'),
 };
 
 export interface ListParams {

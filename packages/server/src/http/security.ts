@@ -160,3 +160,45 @@ export function sameOriginOnly(ownOrigins: () => readonly string[]): RequestHand
     next();
   };
 }
+
+/**
+ * `/openapi.json`: public (it describes the API, it holds nothing of a merchant's), so API tools
+ * may read it from any site (ACAO *, no credentials), but never framed or run as a page. Errors
+ * are not cached; the document is revalidated by its ETag.
+ */
+const apiDescriptionHelmet = helmet({
+  contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+  crossOriginResourcePolicy: { policy: 'cross-origin' },
+});
+
+export const apiDescriptionHeaders: RequestHandler = (req, res, next) => {
+  res.set('Access-Control-Allow-Origin', '*');
+  res.set('Cache-Control', 'no-store');
+  apiDescriptionHelmet(req, res, next);
+};
+
+/**
+ * The reference page: static HTML without a script, its one inline stylesheet allowed by hash
+ * (`styleHash`, a CSP source such as `'sha256-…'`), nothing else loadable, never framed.
+ */
+export function referencePageHeaders(styleHash: string): RequestHandler {
+  const pageHelmet = helmet({
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'none'"],
+        styleSrc: [styleHash],
+        frameAncestors: ["'none'"],
+        baseUri: ["'none'"],
+        formAction: ["'none'"],
+      },
+    },
+    xFrameOptions: { action: 'deny' },
+    crossOriginResourcePolicy: { policy: 'same-origin' },
+    referrerPolicy: { policy: 'no-referrer' },
+  });
+  return (req, res, next) => {
+    res.set('Cache-Control', 'no-store');
+    pageHelmet(req, res, next);
+  };
+}

@@ -38,15 +38,16 @@ export interface ChallengeRouterDeps {
   returnTo(challengeId: string): Promise<string | null>;
 }
 
-const querySchema = z
+export const challengeQuerySchema = z
   .object({
-    channel: z.string().refine(isValidChannel, 'channel must be 8–64 letters, digits, _ or -'),
-    origin: z.string().min(1).max(255),
+    channel: z.string().refine(isValidChannel, 'channel must be 8–64 letters, digits, _ or -').describe("The widget's channel"),
+    origin: z.string().min(1).max(255).describe('The shop page framing the challenge'),
     /** The shopper's language (the widget passes its own); without it the page is English and Chinese. */
     locale: z
       .string()
       .regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$/)
-      .optional(),
+      .optional()
+      .describe("The shopper's language (a BCP 47 tag); without it the page is in English and Chinese"),
   })
   .strict();
 
@@ -171,7 +172,9 @@ function say(locale: Locale | null, key: keyof ChallengeStrings, amount = ''): s
 }
 
 // The token is checked before this schema runs; it is listed so that it is not an unknown key.
-const choiceSchema = z.object({ result: z.enum(['pass', 'fail']), token: z.string() }).strict();
+export const challengeChoiceSchema = z
+  .object({ result: z.enum(['pass', 'fail']), token: z.string().describe("The page form's hidden token") })
+  .strict();
 
 const CSS = `
 :root { color-scheme: light; font-family: system-ui, -apple-system, "Segoe UI", "PingFang SC", "Microsoft YaHei", sans-serif; }
@@ -299,7 +302,7 @@ ${completion(paymentIntent, ctx.channel, ctx.origin, 'unconfirmed')}`,
   );
 }
 
-const context = (q: z.infer<typeof querySchema>): PageContext => ({
+const context = (q: z.infer<typeof challengeQuerySchema>): PageContext => ({
   locale: q.locale ? resolveLocale(q.locale) : null,
   channel: q.channel,
   origin: q.origin,
@@ -339,7 +342,7 @@ export function createChallengeRouter(deps: ChallengeRouterDeps): Router {
   const guard: RequestHandler = async (req, res, next) => {
     const id = String(req.params.id);
     if (!hasPrefix(id, 'tds')) throw notFound('three_d_secure challenge', id);
-    const query = querySchema.safeParse(req.query);
+    const query = challengeQuerySchema.safeParse(req.query);
     if (!query.success) {
       const param = String(query.error.issues[0]?.path[0] ?? 'channel');
       throw invalidParam(param, `Invalid or missing ${param}.`);
@@ -422,7 +425,7 @@ export function createChallengeRouter(deps: ChallengeRouterDeps): Router {
       send(res, 200, challengePage({ locale, channel: '', origin: '' }, challenge, req.originalUrl, formToken(challenge.id)));
     })
     .post(pageGuard, fromThePage, deps.formParser, tokenChecked, async (req: Request, res: Response) => {
-      const choice = choiceSchema.safeParse(req.body ?? {});
+      const choice = challengeChoiceSchema.safeParse(req.body ?? {});
       if (!choice.success) throw invalidParam('result', "result must be 'pass' or 'fail'.");
       const id = String(req.params.id);
       if (!(await deps.sandbox.decideChallenge(id, choice.data.result === 'pass'))) throw notFound('three_d_secure challenge', id);
@@ -443,7 +446,7 @@ export function createChallengeRouter(deps: ChallengeRouterDeps): Router {
     .route('/3ds/:id')
     .get(guard, async (req, res) => {
       const challenge = res.locals.challenge as ChallengeRecord;
-      const q = res.locals.query as z.infer<typeof querySchema>;
+      const q = res.locals.query as z.infer<typeof challengeQuerySchema>;
       if (challenge.status === 'pending') {
         send(res, 200, challengePage(context(q), challenge, req.originalUrl, formToken(challenge.id)));
         return;
@@ -451,8 +454,8 @@ export function createChallengeRouter(deps: ChallengeRouterDeps): Router {
       send(res, 200, resultPage(context(q), challenge, challenge.reference));
     })
     .post(guard, fromThePage, deps.formParser, tokenChecked, async (req: Request, res: Response) => {
-      const q = res.locals.query as z.infer<typeof querySchema>;
-      const choice = choiceSchema.safeParse(req.body ?? {});
+      const q = res.locals.query as z.infer<typeof challengeQuerySchema>;
+      const choice = challengeChoiceSchema.safeParse(req.body ?? {});
       if (!choice.success) throw invalidParam('result', "result must be 'pass' or 'fail'.");
       const id = String(req.params.id);
       const decided = await deps.sandbox.decideChallenge(id, choice.data.result === 'pass');

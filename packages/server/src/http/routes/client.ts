@@ -27,7 +27,7 @@ import type { Limits } from '../limits.js';
  * The widget confirms with a token or a saved card; return_url and off_session are the merchant
  * API's (a widget confirm has its shopper, and its own 3-D Secure flow), so here they are unknown.
  */
-const clientConfirmSchema = confirmPaymentIntentSchema.omit({ return_url: true, off_session: true }).strict();
+export const clientConfirmSchema = confirmPaymentIntentSchema.omit({ return_url: true, off_session: true }).strict();
 
 export interface ClientRouterDeps {
   payments: PaymentIntents;

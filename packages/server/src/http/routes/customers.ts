@@ -15,11 +15,14 @@ import { parseBody, parseQuery } from '../validation.js';
 import { listBody, listQuerySchema, pageQuery, pagingQuerySchema } from '../lists.js';
 
 const noQuerySchema = z.object({}).strict();
-const emptyBodySchema = z.object({}).strict();
+export const emptyBodySchema = z.object({}).strict();
 /** `GET /v1/payment_methods?customer=…&type=card`: Stripe lists a customer's cards this way. */
-const listPaymentMethodsQuery = pagingQuerySchema({ customer: z.string().min(1).max(128), type: z.literal('card').optional() });
-const customerPaymentMethodsQuery = pagingQuerySchema({ type: z.literal('card').optional() });
-const customerListSchema = listQuerySchema({ email: z.string().min(1).max(512).optional() });
+export const listPaymentMethodsQuery = pagingQuerySchema({
+  customer: z.string().min(1).max(128).describe('The customer (`cus_…`)'),
+  type: z.literal('card').optional(),
+});
+export const customerPaymentMethodsQuery = pagingQuerySchema({ type: z.literal('card').optional() });
+export const customerListSchema = listQuerySchema({ email: z.string().min(1).max(512).optional().describe('Only customers with exactly this email') });
 
 export function customersRouter(deps: { customers: Customers; idempotency: Idempotency }): Router {
   const { customers, idempotency } = deps;

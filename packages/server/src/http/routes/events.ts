@@ -21,7 +21,10 @@ const eventType = z
   .max(100)
   .regex(/^[a-z_]+(\.[a-z_]+)*(\.\*)?$/, 'must be an event type such as payment_intent.succeeded, or a prefix such as payment_intent.*');
 
-const listSchema = listQuerySchema({ type: eventType.optional(), types: z.array(eventType).min(1).max(20).optional() });
+export const eventListSchema = listQuerySchema({
+  type: eventType.optional().describe('An event type, or a prefix such as `payment_intent.*`'),
+  types: z.array(eventType).min(1).max(20).optional().describe('Up to 20 of those (not with `type`)'),
+});
 const noQuerySchema = z.object({}).strict();
 
 /** `types[0]=a&types[1]=b` (or `types[]=…`) arrive as flat keys: gathered into one `types` array, in index order. */
@@ -50,7 +53,7 @@ function parseListQuery(req: Request) {
   const raw = gatherTypes({ ...(req.query as Record<string, unknown>) });
   // A repeated plain `types=a&types=b` arrives as an array already; a single one as a string.
   if (typeof raw.types === 'string') raw.types = [raw.types];
-  const parsed = listSchema.safeParse(raw);
+  const parsed = eventListSchema.safeParse(raw);
   if (!parsed.success) throw zodError(parsed.error, raw);
   if (parsed.data.type !== undefined && parsed.data.types !== undefined) {
     throw new KassaError(FailureKind.InvalidRequest, 'parameter_invalid', 'You may only specify one of these parameters: type, types.', { param: 'types' });

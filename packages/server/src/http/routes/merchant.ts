@@ -29,13 +29,13 @@ import { methodNotAllowed } from '../errors.js';
 import { listBody, listQuerySchema, pageQuery } from '../lists.js';
 import { parseBody, parseQuery } from '../validation.js';
 
-const EXPANDABLE = ['latest_charge', 'payment_method', 'customer'] as const;
+export const EXPANDABLE = ['latest_charge', 'payment_method', 'customer'] as const;
 type Expandable = (typeof EXPANDABLE)[number];
 const expandSchema = z.array(z.enum(EXPANDABLE)).max(EXPANDABLE.length).optional();
 
 // Every intent POST takes `expand`, as at Stripe.
 /** Server-side confirm may rely on a payment_method attached at creation. */
-const merchantConfirmSchema = confirmPaymentIntentSchema.partial({ payment_method: true }).extend({ expand: expandSchema }).strict();
+export const merchantConfirmSchema = confirmPaymentIntentSchema.partial({ payment_method: true }).extend({ expand: expandSchema }).strict();
 
 /**
  * Stripe's own snippets create intents with `automatic_payment_methods[enabled]=true` or a list
@@ -44,7 +44,7 @@ const merchantConfirmSchema = confirmPaymentIntentSchema.partial({ payment_metho
  * does anyway, and change nothing; another method type is refused by name.
  */
 const cardsOnly = z.array(z.literal('card')).min(1).max(8).optional();
-const merchantCreateSchema = createPaymentIntentSchema
+export const merchantCreateSchema = createPaymentIntentSchema
   .extend({
     automatic_payment_methods: z
       .object({ enabled: z.boolean(), allow_redirects: z.enum(['always', 'never']).optional() })
@@ -55,22 +55,28 @@ const merchantCreateSchema = createPaymentIntentSchema
     expand: expandSchema,
   })
   .strict();
-const merchantUpdateSchema = updatePaymentIntentSchema.extend({ expand: expandSchema }).strict();
-const merchantCaptureSchema = capturePaymentIntentSchema.extend({ expand: expandSchema }).strict();
-const merchantCancelSchema = cancelPaymentIntentSchema.extend({ expand: expandSchema }).strict();
+export const merchantUpdateSchema = updatePaymentIntentSchema.extend({ expand: expandSchema }).strict();
+export const merchantCaptureSchema = capturePaymentIntentSchema.extend({ expand: expandSchema }).strict();
+export const merchantCancelSchema = cancelPaymentIntentSchema.extend({ expand: expandSchema }).strict();
 
 /** Retrieve takes no query parameters but `expand`: anything else is refused, not ignored. */
-const noQuerySchema = z.object({}).strict();
-const intentListSchema = listQuerySchema({ customer: customerSchema.optional() });
-const searchSchema = z
+export const noQuerySchema = z.object({}).strict();
+export const intentListSchema = listQuerySchema({ customer: customerSchema.optional().describe("Only this customer's intents") });
+export const searchSchema = z
   .object({
-    query: z.string().min(1).max(1000),
-    limit: z.string().regex(/^\d{1,3}$/).transform(Number).pipe(z.number().int().min(1).max(100)).optional(),
-    page: z.string().min(1).max(64).optional(),
+    query: z.string().min(1).max(1000).describe("Stripe's search language, e.g. `status:'succeeded' AND metadata['order']:'1001'`"),
+    limit: z.string().regex(/^\d{1,3}$/).transform(Number).pipe(z.number().int().min(1).max(100)).optional().describe('1–100 (default 10)'),
+    page: z.string().min(1).max(64).optional().describe("The previous answer's `next_page`"),
   })
   .strict();
-const refundListSchema = listQuerySchema({ payment_intent: z.string().max(128).optional(), charge: z.string().max(128).optional() });
-const chargeListSchema = listQuerySchema({ payment_intent: z.string().max(128).optional(), customer: customerSchema.optional() });
+export const refundListSchema = listQuerySchema({
+  payment_intent: z.string().max(128).optional().describe("Only this intent's refunds"),
+  charge: z.string().max(128).optional().describe("Only this charge's refunds"),
+});
+export const chargeListSchema = listQuerySchema({
+  payment_intent: z.string().max(128).optional().describe("Only this intent's charges"),
+  customer: customerSchema.optional().describe("Only this customer's charges"),
+});
 
 /**
  * `expand` from a query string: the app's simple parser keeps `expand[0]` / `expand[]` as flat

@@ -36,14 +36,15 @@ export interface PagesDeps {
   widgetVersion?: string;
 }
 
-const frameQuerySchema = z
+export const frameQuerySchema = z
   .object({
-    channel: z.string().refine(isValidChannel, 'channel must be 8–64 letters, digits, _ or -'),
-    origin: z.string().min(1).max(255),
+    channel: z.string().refine(isValidChannel, 'channel must be 8–64 letters, digits, _ or -').describe("The widget's per-instance channel: 8–64 of `[A-Za-z0-9_-]`"),
+    origin: z.string().min(1).max(255).describe("The shop page's origin, an allowed origin of a merchant: the only one that may frame the page"),
     locale: z
       .string()
       .regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$/)
-      .optional(),
+      .optional()
+      .describe("The shopper's language, a BCP 47 tag: en, zh-CN, zh-TW, ja, es, de or fr (others fall back to the nearest, then en)"),
   })
   .strict();
 

@@ -34,11 +34,11 @@ export function keyLivemode(res: Response): boolean {
 
 /** Every event type Kassa emits, and `*` for all of them (new types join through EventType). */
 const EVENT_TYPES = ['*', ...Object.values(EventType)] as [string, ...string[]];
-const enabledEvents = z.array(z.enum(EVENT_TYPES)).min(1).max(64);
-const url = z.string().min(1).max(2048);
+const enabledEvents = z.array(z.enum(EVENT_TYPES)).min(1).max(64).describe('Event types to send, or `*` for all');
+const url = z.string().min(1).max(2048).describe('http(s), no user:password; a live endpoint must be https and public');
 const description = z.string().max(5000);
 
-const createSchema = z
+export const createEndpointSchema = z
   .object({
     url,
     enabled_events: enabledEvents,
@@ -47,11 +47,11 @@ const createSchema = z
   })
   .strict();
 
-const updateSchema = z
+export const updateEndpointSchema = z
   .object({
     url: url.optional(),
     enabled_events: enabledEvents.optional(),
-    disabled: z.boolean().optional(),
+    disabled: z.boolean().optional().describe('`false` re-enables (also after a 410)'),
     description: description.optional(),
     // Stripe's update: keys merge, a key set to '' is removed, metadata '' clears them all.
     metadata: z.union([z.literal(''), metadataSchema]).optional(),
@@ -59,7 +59,7 @@ const updateSchema = z
   .strict();
 
 const MAX_PREVIOUS_SECRET_TTL_S = 7 * 24 * 60 * 60;
-const rollSchema = z
+export const rollSecretSchema = z
   .object({
     /** Seconds the replaced secrets keep signing (0: they stop now). Default 24 h, at most 7 days. */
     previous_secret_expires_in: z.number().int().min(0).max(MAX_PREVIOUS_SECRET_TTL_S).optional(),
@@ -68,7 +68,7 @@ const rollSchema = z
 
 const noQuerySchema = z.object({}).strict();
 const noBodySchema = z.object({}).strict();
-const listSchema = pagingQuerySchema({});
+export const endpointListSchema = pagingQuerySchema({});
 
 const ENDPOINT_ID = /^we_[A-Za-z0-9]{8,64}$/;
 
@@ -84,7 +84,7 @@ export function webhookEndpointsRouter(deps: { endpoints: WebhookEndpoints; secr
   };
 
   /** The answer shows the secret; the stored replay holds it sealed. */
-  const withSecret = (merchantId: string, view: WebhookEndpointObject, secret: Sensitive | undefined): HttpResult =>
+  const withSecret = (merchantId: string, view: WebhookEndpointObject & { previous_secret_expires_at?: number }, secret: Sensitive | undefined): HttpResult =>
     secret === undefined
       ? { status: 200, body: view }
       : { status: 200, body: { ...view, secret: secret.reveal() }, stored: { ...view, secret: secrets.sealForReplay(merchantId, secret) } };
@@ -103,7 +103,7 @@ export function webhookEndpointsRouter(deps: { endpoints: WebhookEndpoints; secr
     .route('/webhook_endpoints')
     .post(async (req, res) => {
       const merchantId = merchantOf(res);
-      const input = parseBody(createSchema, req, res);
+      const input = parseBody(createEndpointSchema, req, res);
       await endpoints.assertTarget(input.url, keyLivemode(res));
       await idempotency.respond(
         req,
@@ -123,7 +123,7 @@ export function webhookEndpointsRouter(deps: { endpoints: WebhookEndpoints; secr
       );
     })
     .get(async (req, res) => {
-      const query = pageQuery(parseQuery(listSchema, req));
+      const query = pageQuery(parseQuery(endpointListSchema, req));
       const page = await endpoints.list(merchantOf(res), keyLivemode(res), query);
       res.json(listBody('/v1/webhook_endpoints', 'webhook endpoint', query, page, endpointView));
     })
@@ -139,7 +139,7 @@ export function webhookEndpointsRouter(deps: { endpoints: WebhookEndpoints; secr
     .post(async (req, res) => {
       const merchantId = merchantOf(res);
       const id = endpointId(req.params.id);
-      const input = parseBody(updateSchema, req, res);
+      const input = parseBody(updateEndpointSchema, req, res);
       if (input.url !== undefined) await endpoints.assertTarget(input.url, keyLivemode(res));
       await idempotency.respond(req, res, { merchantId, scope: 'v1' }, input, async () => ({
         status: 200,
@@ -168,7 +168,7 @@ export function webhookEndpointsRouter(deps: { endpoints: WebhookEndpoints; secr
     .post(async (req, res) => {
       const merchantId = merchantOf(res);
       const id = endpointId(req.params.id);
-      const input = parseBody(rollSchema, req, res);
+      const input = parseBody(rollSecretSchema, req, res);
       const ttlMs = input.previous_secret_expires_in === undefined ? DEFAULT_PREVIOUS_SECRET_TTL_MS : input.previous_secret_expires_in * 1000;
       await idempotency.respond(
         req,

@@ -1,0 +1,497 @@
+/**
+ * What each route takes and answers, for the OpenAPI document: one entry per method and path the
+ * app serves. Schemas are the routes' own (exported by the route modules, or core's), so a change
+ * to what a route accepts changes the document with it; the entries add what only words can say.
+ *
+ * The list of routes itself is checked, not trusted: test/openapi.test.ts walks the Express router
+ * stack and fails on a route served but not described here, or described but not served.
+ *
+ * Error statuses: the document builder adds those every operation of its kind can answer (bad
+ * input, authentication, idempotency, an unknown id); an entry lists only its own.
+ */
+import type { z } from 'zod';
+import type { ServerErrorCode } from '../../domain/errors.js';
+import {
+  chargeListSchema,
+  intentListSchema,
+  noQuerySchema,
+  refundListSchema,
+  searchSchema,
+} from '../routes/merchant.js';
+import { customerListSchema, customerPaymentMethodsQuery, listPaymentMethodsQuery } from '../routes/customers.js';
+import { endpointListSchema } from '../routes/webhooks.js';
+import { eventListSchema } from '../routes/events.js';
+import { frameQuerySchema } from '../routes/pages.js';
+import type { ComponentName } from './components.js';
+
+export type HttpMethod = 'get' | 'post' | 'delete';
+/** Who may call: a merchant's secret key (/v1), a client secret (/client), anyone (pages). */
+export type Auth = 'secret_key' | 'client_secret' | 'none';
+export type ErrorStatus = 400 | 401 | 402 | 403 | 404 | 409 | 413 | 415 | 422 | 502 | 503;
+
+export const TAGS = {
+  PaymentIntents: 'A payment from creation to capture. Every intent route takes `expand[]`.',
+  Refunds: 'Money back, all or part, one or several times per charge, never more than was captured.',
+  Charges: "Stripe's Charge: one per authorization (`latest_charge` on the intent).",
+  Customers: "The merchant's shoppers, for saved cards.",
+  PaymentMethods: 'Saved cards (`pm_…`), attached to a customer.',
+  WebhookEndpoints: 'Where events are delivered, signed with Standard Webhooks and `Stripe-Signature` headers.',
+  Events: 'What happened, newest first; the bodies delivered to webhook endpoints.',
+  Client: 'The widget API, called by `<kassa-checkout>` and its card frame with the client secret. CORS: only the merchant\'s allowed origins (preflight `OPTIONS` answers `Access-Control-Allow-Methods: GET, POST`).',
+  Pages: 'What browsers load from the Kassa origin: the widget script, its pinned copy and manifest, the card frame.',
+  Sandbox: "The sandbox issuer's 3-D Secure challenge (test mode). The URL comes from `next_action`.",
+  Reference: 'This description of the API.',
+} as const;
+export type TagName = keyof typeof TAGS;
+
+/** One answer of an operation: a JSON body (a component) or a non-JSON media type. */
+export interface ResponseSpec {
+  status: 200 | 303 | 304;
+  description: string;
+  json?: ComponentName;
+  /** Media types of a non-JSON body, e.g. `text/html`. */
+  media?: readonly string[];
+  /** Response headers worth naming (beyond Request-Id, which every answer has). */
+  headers?: Readonly<Record<string, string>>;
+}
+
+export interface OperationSpec {
+  method: HttpMethod;
+  /** OpenAPI path template (`{id}`), as the app serves it. */
+  path: string;
+  operationId: string;
+  tag: TagName;
+  summary: string;
+  description?: string;
+  auth: Auth;
+  /** Path parameters, by name: what they name. */
+  params?: Readonly<Record<string, string>>;
+  /** The strict query schema the route parses: each key is a parameter; anything else is a 400. */
+  query?: z.ZodObject;
+  /** The 400 codes a bad query answers, where they are not the usual three. */
+  queryCodes?: readonly ServerErrorCode[];
+  /** Takes `expand[]` in the query (intent routes; their query schema leaves it out). */
+  expand?: boolean;
+  /** The request body (a component: a name of components.ts, or one a mount brings) and the encodings the route reads. */
+  body?: { component: ComponentName | MountedComponentName; media: readonly BodyMedia[] };
+  /** A POST that takes an `Idempotency-Key`. */
+  idempotent?: boolean;
+  responses: readonly ResponseSpec[];
+  /** Error codes of this operation beyond those its kind always has, by status. */
+  errors?: Partial<Readonly<Record<ErrorStatus, readonly ServerErrorCode[]>>>;
+}
+
+/** Components a mounted router brings along with its operations. */
+export type MountedComponentName = 'ChallengeChoice';
+/** What a mounted router adds to the description. */
+export interface MountedApi {
+  operations: readonly OperationSpec[];
+  components: Readonly<Partial<Record<MountedComponentName, z.ZodType>>>;
+}
+
+export type BodyMedia = 'application/json' | 'application/x-www-form-urlencoded';
+const V1_BODY: readonly BodyMedia[] = ['application/json', 'application/x-www-form-urlencoded'];
+const JSON_BODY: readonly BodyMedia[] = ['application/json'];
+
+const CARD_ERRORS: readonly ServerErrorCode[] = [
+  'card_declined',
+  'expired_card',
+  'incorrect_cvc',
+  'processing_error',
+  'payment_intent_authentication_failure',
+  'authentication_required',
+];
+const IDS = {
+  intent: 'The payment intent, `pi_…`',
+  customer: 'The customer, `cus_…`',
+  paymentMethod: 'The payment method, `pm_…` (or a Stripe test id such as `pm_card_visa` where it can be used)',
+  refund: 'The refund, `re_…`',
+  charge: 'The charge, `ch_…`',
+  endpoint: 'The webhook endpoint, `we_…`',
+  event: 'The event, `evt_…`',
+} as const;
+
+const ok = (json: ComponentName, description: string): ResponseSpec => ({ status: 200, description, json });
+const replayed = { 'Idempotent-Replayed': '`true` when this is the stored answer to an earlier request with the same key' } as const;
+const idemOk = (json: ComponentName, description: string): ResponseSpec => ({ ...ok(json, description), headers: replayed });
+
+/** Confirming reaches the provider: declines, an unanswered provider, an unreadable vault. */
+const PROVIDER_ERRORS = {
+  402: CARD_ERRORS,
+  502: ['api_error'],
+  503: ['vault_unavailable'],
+} as const satisfies OperationSpec['errors'];
+
+const intentOps: OperationSpec[] = [
+  {
+    method: 'post', path: '/v1/payment_intents', operationId: 'CreatePaymentIntent', tag: 'PaymentIntents', auth: 'secret_key',
+    summary: 'Create a payment intent',
+    description: 'With `confirm=true` it is confirmed at once (as the confirm route). A retry with the same `Idempotency-Key` after a crash or a 502 resumes the intent the key made: never a second intent or charge.',
+    body: { component: 'CreatePaymentIntentParams', media: V1_BODY }, idempotent: true,
+    responses: [idemOk('PaymentIntent', 'The new PaymentIntent, with its `client_secret`')],
+    errors: { 400: ['token_already_used', 'token_expired', 'payment_method_unexpected_state'], 404: ['resource_missing'], ...PROVIDER_ERRORS },
+  },
+  {
+    method: 'get', path: '/v1/payment_intents', operationId: 'ListPaymentIntents', tag: 'PaymentIntents', auth: 'secret_key',
+    summary: 'List payment intents', description: "Newest first, with Stripe's paging.",
+    query: intentListSchema, expand: true,
+    responses: [ok('PaymentIntentList', 'A page of intents')],
+    errors: { 404: ['resource_missing'] },
+  },
+  {
+    method: 'get', path: '/v1/payment_intents/search', operationId: 'SearchPaymentIntents', tag: 'PaymentIntents', auth: 'secret_key',
+    summary: 'Search payment intents',
+    description: "Stripe's search language: `status`, `customer`, `currency`, `amount`, `created`, `description`, `metadata['key']`; `:` equals, `~` contains, `>` `>=` `<` `<=`; `-` negates; clauses joined by `AND` or by `OR` (not both), at most 10. A query Kassa does not understand is a 400 whose message says where.",
+    query: searchSchema, expand: true,
+    responses: [ok('PaymentIntentSearchResult', 'A page of matching intents')],
+  },
+  {
+    method: 'get', path: '/v1/payment_intents/{id}', operationId: 'RetrievePaymentIntent', tag: 'PaymentIntents', auth: 'secret_key',
+    summary: 'Retrieve a payment intent', params: { id: IDS.intent },
+    query: noQuerySchema, expand: true,
+    responses: [ok('PaymentIntent', 'The PaymentIntent, with a freshly minted `client_secret`')],
+  },
+  {
+    method: 'post', path: '/v1/payment_intents/{id}', operationId: 'UpdatePaymentIntent', tag: 'PaymentIntents', auth: 'secret_key',
+    summary: 'Update a payment intent',
+    description: '`metadata`, `description` and `receipt_email` at any time; the other fields only before confirmation (`requires_payment_method`, `requires_confirmation`). `metadata` merges (a key sent as `\'\'` is removed); `\'\'` unsets a field.',
+    params: { id: IDS.intent }, body: { component: 'UpdatePaymentIntentParams', media: V1_BODY }, idempotent: true,
+    responses: [idemOk('PaymentIntent', 'The updated PaymentIntent')],
+    errors: { 400: ['payment_intent_unexpected_state'], 404: ['resource_missing'] },
+  },
+  {
+    method: 'post', path: '/v1/payment_intents/{id}/confirm', operationId: 'ConfirmPaymentIntent', tag: 'PaymentIntents', auth: 'secret_key',
+    summary: 'Confirm a payment intent',
+    description: 'Authorizes (and with automatic capture, captures) with a token, a saved card or a Stripe test id. A card that needs 3-D Secure answers `requires_action` with `next_action` (`redirect_to_url` with `return_url`). A decline is a 402 with the intent back in `requires_payment_method`.',
+    params: { id: IDS.intent }, body: { component: 'ConfirmPaymentIntentParams', media: V1_BODY }, idempotent: true,
+    responses: [idemOk('PaymentIntent', 'The PaymentIntent: `succeeded`, `requires_capture` or `requires_action`')],
+    errors: { 400: ['payment_intent_unexpected_state', 'token_already_used', 'token_expired', 'payment_method_unexpected_state'], ...PROVIDER_ERRORS },
+  },
+  {
+    method: 'post', path: '/v1/payment_intents/{id}/capture', operationId: 'CapturePaymentIntent', tag: 'PaymentIntents', auth: 'secret_key',
+    summary: 'Capture a payment intent', description: 'All of `amount_capturable`, or less (the rest of the hold is released).',
+    params: { id: IDS.intent }, body: { component: 'CapturePaymentIntentParams', media: V1_BODY }, idempotent: true,
+    responses: [idemOk('PaymentIntent', 'The PaymentIntent, `succeeded`')],
+    errors: { 400: ['payment_intent_unexpected_state', 'amount_too_large'], 502: ['api_error'] },
+  },
+  {
+    method: 'post', path: '/v1/payment_intents/{id}/cancel', operationId: 'CancelPaymentIntent', tag: 'PaymentIntents', auth: 'secret_key',
+    summary: 'Cancel a payment intent', description: 'A hold is released at the provider.',
+    params: { id: IDS.intent }, body: { component: 'CancelPaymentIntentParams', media: V1_BODY }, idempotent: true,
+    responses: [idemOk('PaymentIntent', 'The PaymentIntent, `canceled`')],
+    errors: { 400: ['payment_intent_unexpected_state'], 502: ['api_error'] },
+  },
+];
+
+const refundOps: OperationSpec[] = [
+  {
+    method: 'post', path: '/v1/refunds', operationId: 'CreateRefund', tag: 'Refunds', auth: 'secret_key',
+    summary: 'Create a refund',
+    description: 'By `payment_intent` or by `charge` (exactly one). `status` is `failed` (with `failure_reason`) when the provider refused it.',
+    body: { component: 'CreateRefundParams', media: V1_BODY }, idempotent: true,
+    responses: [idemOk('Refund', 'The Refund')],
+    errors: { 400: ['amount_too_large', 'charge_already_refunded', 'charge_not_refundable'], 404: ['resource_missing'], 502: ['api_error'] },
+  },
+  {
+    method: 'get', path: '/v1/refunds', operationId: 'ListRefunds', tag: 'Refunds', auth: 'secret_key',
+    summary: 'List refunds', query: refundListSchema,
+    responses: [ok('RefundList', 'A page of refunds')],
+    errors: { 404: ['resource_missing'] },
+  },
+  {
+    method: 'get', path: '/v1/refunds/{id}', operationId: 'RetrieveRefund', tag: 'Refunds', auth: 'secret_key',
+    summary: 'Retrieve a refund', params: { id: IDS.refund }, query: noQuerySchema,
+    responses: [ok('Refund', 'The Refund')],
+  },
+  {
+    method: 'get', path: '/v1/charges', operationId: 'ListCharges', tag: 'Charges', auth: 'secret_key',
+    summary: 'List charges', query: chargeListSchema,
+    responses: [ok('ChargeList', 'A page of charges')],
+    errors: { 404: ['resource_missing'] },
+  },
+  {
+    method: 'get', path: '/v1/charges/{id}', operationId: 'RetrieveCharge', tag: 'Charges', auth: 'secret_key',
+    summary: 'Retrieve a charge', params: { id: IDS.charge }, query: noQuerySchema,
+    responses: [ok('Charge', 'The Charge')],
+  },
+];
+
+const customerOps: OperationSpec[] = [
+  {
+    method: 'post', path: '/v1/customers', operationId: 'CreateCustomer', tag: 'Customers', auth: 'secret_key',
+    summary: 'Create a customer', description: 'With `payment_method`, that card is attached at creation.',
+    body: { component: 'CustomerParams', media: V1_BODY }, idempotent: true,
+    responses: [idemOk('Customer', 'The Customer')],
+    errors: { 400: ['payment_method_unexpected_state'], 404: ['resource_missing'], 503: ['vault_unavailable'] },
+  },
+  {
+    method: 'get', path: '/v1/customers', operationId: 'ListCustomers', tag: 'Customers', auth: 'secret_key',
+    summary: 'List customers', query: customerListSchema,
+    responses: [ok('CustomerList', 'A page of customers')],
+    errors: { 404: ['resource_missing'] },
+  },
+  {
+    method: 'get', path: '/v1/customers/{id}', operationId: 'RetrieveCustomer', tag: 'Customers', auth: 'secret_key',
+    summary: 'Retrieve a customer', params: { id: IDS.customer }, query: noQuerySchema,
+    responses: [ok('CustomerOrDeleted', 'The Customer; a deleted one is a DeletedCustomer (Stripe\'s answer)')],
+  },
+  {
+    method: 'post', path: '/v1/customers/{id}', operationId: 'UpdateCustomer', tag: 'Customers', auth: 'secret_key',
+    summary: 'Update a customer', description: 'Absent keeps a field, `\'\'` unsets it; `metadata` merges.',
+    params: { id: IDS.customer }, body: { component: 'CustomerParams', media: V1_BODY }, idempotent: true,
+    responses: [idemOk('Customer', 'The Customer')],
+    errors: { 400: ['payment_method_unexpected_state'], 503: ['vault_unavailable'] },
+  },
+  {
+    method: 'delete', path: '/v1/customers/{id}', operationId: 'DeleteCustomer', tag: 'Customers', auth: 'secret_key',
+    summary: 'Delete a customer', description: 'Its payment methods are detached.',
+    params: { id: IDS.customer }, query: noQuerySchema,
+    responses: [ok('DeletedCustomer', 'The deleted customer')],
+  },
+  {
+    method: 'get', path: '/v1/customers/{id}/payment_methods', operationId: 'ListCustomerPaymentMethods', tag: 'Customers', auth: 'secret_key',
+    summary: "List a customer's payment methods", params: { id: IDS.customer }, query: customerPaymentMethodsQuery,
+    responses: [ok('PaymentMethodList', 'A page of payment methods')],
+  },
+  {
+    method: 'get', path: '/v1/payment_methods', operationId: 'ListPaymentMethods', tag: 'PaymentMethods', auth: 'secret_key',
+    summary: "List a customer's payment methods", query: listPaymentMethodsQuery,
+    responses: [ok('PaymentMethodList', 'A page of payment methods')],
+    errors: { 404: ['resource_missing'] },
+  },
+  {
+    method: 'get', path: '/v1/payment_methods/{id}', operationId: 'RetrievePaymentMethod', tag: 'PaymentMethods', auth: 'secret_key',
+    summary: 'Retrieve a payment method', params: { id: IDS.paymentMethod }, query: noQuerySchema,
+    responses: [ok('PaymentMethod', 'The PaymentMethod')],
+  },
+  {
+    method: 'post', path: '/v1/payment_methods/{id}', operationId: 'UpdatePaymentMethod', tag: 'PaymentMethods', auth: 'secret_key',
+    summary: 'Update a payment method', description: '`metadata` merges.',
+    params: { id: IDS.paymentMethod }, body: { component: 'UpdatePaymentMethodParams', media: V1_BODY }, idempotent: true,
+    responses: [idemOk('PaymentMethod', 'The PaymentMethod')],
+  },
+  {
+    method: 'post', path: '/v1/payment_methods/{id}/attach', operationId: 'AttachPaymentMethod', tag: 'PaymentMethods', auth: 'secret_key',
+    summary: 'Attach a payment method to a customer',
+    description: 'A Stripe test id (`pm_card_visa`) attaches a new payment method made from it. One attached to another customer, or detached before, cannot be attached.',
+    params: { id: IDS.paymentMethod }, body: { component: 'AttachPaymentMethodParams', media: V1_BODY }, idempotent: true,
+    responses: [idemOk('PaymentMethod', 'The attached PaymentMethod')],
+    errors: { 400: ['payment_method_unexpected_state'], 503: ['vault_unavailable'] },
+  },
+  {
+    method: 'post', path: '/v1/payment_methods/{id}/detach', operationId: 'DetachPaymentMethod', tag: 'PaymentMethods', auth: 'secret_key',
+    summary: 'Detach a payment method', description: 'For good, as at Stripe: it cannot pay or be attached again.',
+    params: { id: IDS.paymentMethod }, body: { component: 'EmptyParams', media: V1_BODY }, idempotent: true,
+    responses: [idemOk('PaymentMethod', 'The PaymentMethod, `customer: null`')],
+    errors: { 400: ['payment_method_unexpected_state'] },
+  },
+];
+
+const webhookOps: OperationSpec[] = [
+  {
+    method: 'post', path: '/v1/webhook_endpoints', operationId: 'CreateWebhookEndpoint', tag: 'WebhookEndpoints', auth: 'secret_key',
+    summary: 'Create a webhook endpoint', description: 'At most 16 per merchant and mode. The answer is the only one that shows the signing secret.',
+    body: { component: 'CreateWebhookEndpointParams', media: V1_BODY }, idempotent: true,
+    responses: [idemOk('WebhookEndpointWithSecret', 'The WebhookEndpoint with its `secret`')],
+    errors: { 400: ['url_invalid', 'webhook_endpoint_limit'] },
+  },
+  {
+    method: 'get', path: '/v1/webhook_endpoints', operationId: 'ListWebhookEndpoints', tag: 'WebhookEndpoints', auth: 'secret_key',
+    summary: 'List webhook endpoints', query: endpointListSchema,
+    responses: [ok('WebhookEndpointList', 'A page of endpoints')],
+    errors: { 404: ['resource_missing'] },
+  },
+  {
+    method: 'get', path: '/v1/webhook_endpoints/{id}', operationId: 'RetrieveWebhookEndpoint', tag: 'WebhookEndpoints', auth: 'secret_key',
+    summary: 'Retrieve a webhook endpoint', params: { id: IDS.endpoint }, query: noQuerySchema,
+    responses: [ok('WebhookEndpoint', 'The WebhookEndpoint (never with its secret)')],
+  },
+  {
+    method: 'post', path: '/v1/webhook_endpoints/{id}', operationId: 'UpdateWebhookEndpoint', tag: 'WebhookEndpoints', auth: 'secret_key',
+    summary: 'Update a webhook endpoint', description: '`enabled_events` replaces; `metadata` merges (`\'\'` clears it); `disabled: false` re-enables, also after a 410.',
+    params: { id: IDS.endpoint }, body: { component: 'UpdateWebhookEndpointParams', media: V1_BODY }, idempotent: true,
+    responses: [idemOk('WebhookEndpoint', 'The WebhookEndpoint')],
+    errors: { 400: ['url_invalid'] },
+  },
+  {
+    method: 'delete', path: '/v1/webhook_endpoints/{id}', operationId: 'DeleteWebhookEndpoint', tag: 'WebhookEndpoints', auth: 'secret_key',
+    summary: 'Delete a webhook endpoint', description: 'Its secrets, pending deliveries and attempts go with it. A body is a 400.',
+    params: { id: IDS.endpoint }, query: noQuerySchema, body: { component: 'EmptyParams', media: V1_BODY },
+    responses: [ok('DeletedWebhookEndpoint', 'The deleted endpoint')],
+  },
+  {
+    method: 'post', path: '/v1/webhook_endpoints/{id}/roll_secret', operationId: 'RollWebhookEndpointSecret', tag: 'WebhookEndpoints', auth: 'secret_key',
+    summary: 'Roll the signing secret',
+    description: "Kassa's own: a new current secret, shown once; the replaced ones keep signing until `previous_secret_expires_at`.",
+    params: { id: IDS.endpoint }, body: { component: 'RollSecretParams', media: V1_BODY }, idempotent: true,
+    responses: [idemOk('RolledWebhookEndpoint', 'The WebhookEndpoint with the new `secret`')],
+  },
+  {
+    method: 'get', path: '/v1/events', operationId: 'ListEvents', tag: 'Events', auth: 'secret_key',
+    summary: 'List events',
+    description: '`type` is an exact type or a prefix (`payment_intent.*`); `types` takes up to 20 of those (repeated, or as `types[0]=…&types[1]=…`), not with `type`.',
+    query: eventListSchema,
+    responses: [ok('EventList', 'A page of events')],
+    errors: { 404: ['resource_missing'] },
+  },
+  {
+    method: 'get', path: '/v1/events/{id}', operationId: 'RetrieveEvent', tag: 'Events', auth: 'secret_key',
+    summary: 'Retrieve an event', params: { id: IDS.event }, query: noQuerySchema,
+    responses: [ok('Event', 'The Event as delivered, with `pending_webhooks`')],
+  },
+];
+
+const clientOps: OperationSpec[] = [
+  {
+    method: 'get', path: '/client/payment_intents/{id}', operationId: 'ClientRetrievePaymentIntent', tag: 'Client', auth: 'client_secret',
+    summary: "Retrieve the client secret's payment intent", description: 'Any other intent id is a 404, as if it did not exist.',
+    params: { id: IDS.intent },
+    responses: [ok('ClientPaymentIntent', "The widget's view of the intent")],
+    errors: { 403: ['origin_not_allowed'] },
+  },
+  {
+    method: 'post', path: '/client/payment_intents/{id}/confirm', operationId: 'ClientConfirmPaymentIntent', tag: 'Client', auth: 'client_secret',
+    summary: 'Confirm from the widget', description: 'With the card frame\'s token or the saved card; 3-D Secure answers `requires_action` with a `three_d_secure` next action.',
+    params: { id: IDS.intent }, body: { component: 'ClientConfirmParams', media: JSON_BODY }, idempotent: true,
+    responses: [idemOk('ClientPaymentIntent', 'The intent: `succeeded`, `requires_capture` or `requires_action`')],
+    errors: { 400: ['payment_intent_unexpected_state', 'token_already_used', 'token_expired', 'payment_method_unexpected_state'], 403: ['origin_not_allowed'], ...PROVIDER_ERRORS },
+  },
+  {
+    method: 'post', path: '/client/tokens', operationId: 'ClientCreateToken', tag: 'Client', auth: 'client_secret',
+    summary: 'Tokenize a card',
+    description: 'Called by the card frame only: same-origin (a foreign `Origin` or a `Sec-Fetch-Site` other than `same-origin` is a 403; no CORS). The message of an invalid card names the problem, never the value.',
+    body: { component: 'CreateTokenParams', media: JSON_BODY },
+    responses: [ok('Token', 'A single-use token, valid for 10 minutes')],
+    errors: { 403: ['origin_not_allowed'] },
+  },
+];
+
+const script = { 'Cache-Control': 'public, max-age=300, must-revalidate (an ETag too)', 'Access-Control-Allow-Origin': '`*`' } as const;
+
+const pageOps: OperationSpec[] = [
+  {
+    method: 'get', path: '/kassa.js', operationId: 'WidgetScript', tag: 'Pages', auth: 'none',
+    summary: 'The widget for a `<script>` tag', description: 'Always the latest build.',
+    responses: [
+      { status: 200, description: 'The script', media: ['text/javascript'], headers: script },
+      { status: 304, description: 'Not modified (`If-None-Match`)' },
+    ],
+    errors: { 503: ['widget_not_built'] },
+  },
+  {
+    method: 'get', path: '/kassa@{version}.js', operationId: 'PinnedWidgetScript', tag: 'Pages', auth: 'none',
+    summary: 'The widget, pinned to a version', description: 'The same bytes as `/kassa.js`, cacheable for good. Only `@kassa/widget`\'s own version is served.',
+    params: { version: "`@kassa/widget`'s version, e.g. `0.1.0` (see `/kassa.json`)" },
+    responses: [
+      { status: 200, description: 'The script', media: ['text/javascript'], headers: { 'Cache-Control': 'public, max-age=31536000, immutable', 'Access-Control-Allow-Origin': '`*`' } },
+      { status: 304, description: 'Not modified (`If-None-Match`)' },
+    ],
+    errors: { 404: ['resource_missing'], 503: ['widget_not_built'] },
+  },
+  {
+    method: 'get', path: '/kassa.json', operationId: 'WidgetManifest', tag: 'Pages', auth: 'none',
+    summary: 'The pinned script URL and its integrity',
+    responses: [
+      { ...ok('ScriptManifest', 'Where the pinned script is, and its Subresource Integrity hash'), headers: { 'Cache-Control': 'no-cache (an ETag too)', 'Access-Control-Allow-Origin': '`*`' } },
+      { status: 304, description: 'Not modified (`If-None-Match`)' },
+    ],
+    errors: { 503: ['widget_not_built'] },
+  },
+  {
+    method: 'get', path: '/frame/card', operationId: 'CardFrame', tag: 'Pages', auth: 'none',
+    summary: 'The card-entry page', description: 'Framed by the widget: framable by exactly `origin` (CSP `frame-ancestors`), which must be an allowed origin of a merchant.',
+    query: frameQuerySchema,
+    responses: [{ status: 200, description: 'The page', media: ['text/html'] }],
+    errors: { 400: ['origin_not_allowed'] },
+  },
+  {
+    method: 'get', path: '/frame/frame.css', operationId: 'CardFrameStyles', tag: 'Pages', auth: 'none',
+    summary: "The card page's stylesheet",
+    responses: [{ status: 200, description: 'The stylesheet', media: ['text/css'] }],
+  },
+  {
+    method: 'get', path: '/frame/{file}', operationId: 'CardFrameScript', tag: 'Pages', auth: 'none',
+    summary: "The card page's script and its chunks", params: { file: '`card.js`, or a chunk or source map the widget build made next to it' },
+    responses: [
+      { status: 200, description: 'The script (a source map is `application/json`)', media: ['text/javascript', 'application/json'] },
+      { status: 304, description: 'Not modified (`If-None-Match`)' },
+    ],
+    errors: { 404: ['route_not_found'], 503: ['widget_not_built'] },
+  },
+  {
+    method: 'get', path: '/openapi.json', operationId: 'OpenApiDocument', tag: 'Reference', auth: 'none',
+    summary: 'This document', description: 'OpenAPI 3.1, generated from the schemas the server validates with.',
+    query: noQuerySchema,
+    responses: [
+      { status: 200, description: 'The OpenAPI document', media: ['application/json'], headers: { 'Cache-Control': 'no-cache (an ETag too)', 'Access-Control-Allow-Origin': '`*`' } },
+      { status: 304, description: 'Not modified (`If-None-Match`)' },
+    ],
+  },
+  {
+    method: 'get', path: '/docs', operationId: 'ApiReference', tag: 'Reference', auth: 'none',
+    summary: 'The API reference', description: 'This document as a page, rendered by the server: no script, nothing from another origin.',
+    query: noQuerySchema,
+    responses: [
+      { status: 200, description: 'The reference page', media: ['text/html'], headers: { 'Cache-Control': 'no-cache (an ETag too)' } },
+      { status: 304, description: 'Not modified (`If-None-Match`)' },
+    ],
+  },
+];
+
+/** The operations of the app's own routers (mounted routers bring theirs, see `sandboxOperations`). */
+export const OPERATIONS: readonly OperationSpec[] = [...intentOps, ...refundOps, ...customerOps, ...webhookOps, ...clientOps, ...pageOps];
+
+/**
+ * The sandbox issuer's challenge pages, mounted at `/sandbox` by the composition root. Its
+ * schemas are passed in: http/ describes the routes without importing the adapter.
+ */
+export function sandboxOperations(schemas: { query: z.ZodObject; choice: z.ZodObject }): MountedApi {
+  const challenge = { id: 'The challenge, `tds_…` (from `next_action`)' };
+  const formBody = { component: 'ChallengeChoice' as const, media: ['application/x-www-form-urlencoded', 'application/json'] as const };
+  // The guard answers a bad query with `parameter_invalid` naming the parameter, unknown ones too.
+  const queryCodes = ['parameter_invalid'] as const;
+  const operations: OperationSpec[] = [
+    {
+      method: 'get', path: '/sandbox/assets/challenge.css', operationId: 'SandboxChallengeStyles', tag: 'Sandbox', auth: 'none',
+      summary: "The challenge page's stylesheet", responses: [{ status: 200, description: 'The stylesheet', media: ['text/css'] }],
+    },
+    {
+      method: 'get', path: '/sandbox/assets/challenge-complete.js', operationId: 'SandboxChallengeScript', tag: 'Sandbox', auth: 'none',
+      summary: "The result page's script (tells the host page the challenge is over)", responses: [{ status: 200, description: 'The script', media: ['text/javascript'] }],
+    },
+    {
+      method: 'get', path: '/sandbox/3ds/{id}', operationId: 'SandboxChallenge', tag: 'Sandbox', auth: 'none',
+      summary: 'The framed 3-D Secure challenge', description: 'Framable by exactly `origin`, an allowed origin of the intent\'s merchant.',
+      params: challenge, query: schemas.query, queryCodes,
+      responses: [{ status: 200, description: 'The challenge, or its result once decided', media: ['text/html'] }],
+      errors: { 400: ['origin_not_allowed'], 404: ['resource_missing'] },
+    },
+    {
+      method: 'post', path: '/sandbox/3ds/{id}', operationId: 'SandboxDecideChallenge', tag: 'Sandbox', auth: 'none',
+      summary: "The shopper's choice, posted by the challenge page's form",
+      description: 'Only the page itself may post (`Sec-Fetch-Site`, `Origin`) and only with its form token.',
+      params: challenge, query: schemas.query, queryCodes, body: formBody,
+      responses: [{ status: 200, description: 'The result page; it posts `challenge_complete` to `origin`', media: ['text/html'] }],
+      errors: { 400: ['origin_not_allowed'], 403: ['origin_not_allowed', 'form_token_invalid'], 404: ['resource_missing'] },
+    },
+    {
+      method: 'get', path: '/sandbox/3ds/{id}/redirect', operationId: 'SandboxChallengePage', tag: 'Sandbox', auth: 'none',
+      summary: 'The 3-D Secure challenge as a whole page', description: 'For a server-side confirm with `return_url` (`next_action.redirect_to_url`).',
+      params: challenge,
+      responses: [
+        { status: 200, description: 'The challenge', media: ['text/html'] },
+        { status: 303, description: 'Decided already: back to `return_url`', headers: { Location: '`return_url` with `payment_intent`, `payment_intent_client_secret` and `redirect_status`' } },
+      ],
+      errors: { 404: ['resource_missing'] },
+    },
+    {
+      method: 'post', path: '/sandbox/3ds/{id}/redirect', operationId: 'SandboxDecideChallengePage', tag: 'Sandbox', auth: 'none',
+      summary: "The shopper's choice on the whole-page challenge", params: challenge, body: formBody,
+      responses: [
+        { status: 303, description: 'Back to `return_url`', headers: { Location: '`return_url` with `payment_intent`, `payment_intent_client_secret` and `redirect_status`' } },
+      ],
+      errors: { 403: ['origin_not_allowed', 'form_token_invalid'], 404: ['resource_missing'] },
+    },
+  ];
+  return { operations, components: { ChallengeChoice: schemas.choice } };
+}

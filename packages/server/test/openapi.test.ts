@@ -1,0 +1,385 @@
+/**
+ * The API description (/openapi.json) against the server that serves it: it is valid OpenAPI
+ * 3.1; it names every route the app serves (read from the Express router stack) and nothing
+ * else; and real answers — success and errors, of every documented operation — match what it
+ * says, checked with ajv. Also the two routes' own headers and bad input.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { Validator } from '@seriousme/openapi-schema-validator';
+import { CARDS, FUTURE_YEAR, SHOP, boot, challengeUrl, formEncode } from './helpers.js';
+import type { Harness } from './helpers.js';
+import { Contract } from './openapi-contract.js';
+import type { Answer } from './openapi-contract.js';
+
+type Doc = ConstructorParameters<typeof Contract>[0];
+
+interface CallOptions {
+  /** Bearer credential: the secret key by default on /v1, none elsewhere. */
+  auth?: string | null;
+  body?: unknown;
+  form?: boolean;
+  raw?: string;
+  headers?: Record<string, string>;
+  idem?: string;
+}
+
+describe('API description (/openapi.json, /docs)', () => {
+  let h: Harness;
+  let dist: string;
+  let doc: Doc;
+  let contract: Contract;
+  /** The credential each path was called with (to call an example again). */
+  const credentials = new Map<string, string | null>();
+
+  /** One request, its answer checked against the document (its JSON request body too). */
+  async function call(method: string, path: string, o: CallOptions = {}): Promise<Answer> {
+    const headers: Record<string, string> = { ...(o.headers ?? {}) };
+    const auth = o.auth === undefined ? (path.startsWith('/v1/') ? h.secretKey : null) : o.auth;
+    if (auth) headers.authorization = `Bearer ${auth}`;
+    if (!credentials.has(path)) credentials.set(path, auth);
+    if (o.idem) headers['idempotency-key'] = o.idem;
+    let payload: string | undefined = o.raw;
+    if (payload === undefined && o.body !== undefined) {
+      if (o.form) {
+        headers['content-type'] ??= 'application/x-www-form-urlencoded';
+        payload = formEncode(o.body as Record<string, unknown>);
+      } else {
+        headers['content-type'] ??= 'application/json';
+        payload = JSON.stringify(o.body);
+      }
+    }
+    const res = await fetch(`${h.url}${path}`, { method, headers, redirect: 'manual', ...(payload !== undefined ? { body: payload } : {}) });
+    const text = await res.text();
+    const json = (res.headers.get('content-type') ?? '').startsWith('application/json') && text !== '';
+    const answer: Answer = { status: res.status, headers: res.headers, body: json ? JSON.parse(text) : text };
+    const pathOnly = path.split('?')[0]!;
+    // A JSON body the server took must be one the document allows: the document is not stricter than the server.
+    if (o.body !== undefined && !o.form && o.raw === undefined && answer.status < 400) contract.checkRequest(method, pathOnly, 'application/json', o.body);
+    contract.check(method, pathOnly, answer, path);
+    return answer;
+  }
+
+  const ok = async (method: string, path: string, o: CallOptions = {}, status = 200): Promise<any> => {
+    const a = await call(method, path, o);
+    assert.equal(a.status, status, `${method} ${path}: ${JSON.stringify(a.body).slice(0, 400)}`);
+    return a.body;
+  };
+
+  before(async () => {
+    dist = mkdtempSync(join(tmpdir(), 'kassa-openapi-widget-'));
+    mkdirSync(join(dist, 'frame'));
+    writeFileSync(join(dist, 'kassa.js'), 'console.log("kassa")\n');
+    writeFileSync(join(dist, 'frame', 'card.js'), 'console.log("card")\n');
+    h = await boot({ widgetDistDir: dist });
+    const res = await fetch(`${h.url}/openapi.json`);
+    assert.equal(res.status, 200);
+    doc = (await res.json()) as Doc;
+    contract = new Contract(doc);
+  });
+  after(async () => {
+    await h.close();
+    rmSync(dist, { recursive: true, force: true });
+  });
+
+  it('is a valid OpenAPI 3.1 document (the official schema), naming this server', async () => {
+    const result = await new Validator().validate(doc as unknown as Parameters<Validator['validate']>[0]);
+    assert.equal(result.valid, true, JSON.stringify(result.errors, null, 1)?.slice(0, 3000));
+    assert.match(String(doc.openapi), /^3\.1\./);
+    assert.deepEqual(doc.servers, [{ url: h.url }]);
+    // Every $ref points at something.
+    const refs = JSON.stringify(doc).match(/"\$ref":"[^"]+"/g) ?? [];
+    for (const ref of new Set(refs)) {
+      const path = ref.slice(8, -1).replace(/^#\//, '').split('/');
+      let at: unknown = doc;
+      for (const part of path) at = (at as Record<string, unknown> | undefined)?.[part.replace(/~1/g, '/').replace(/~0/g, '~')];
+      assert.ok(at !== undefined, `dangling ${ref}`);
+    }
+  });
+
+  it('describes every route the app serves, and only those (the Express router stack)', () => {
+    const served = h.kassa.routes();
+    assert.ok(served.length > 40, `the walk found ${served.length} routes`);
+    const documented = contract.operations();
+    const fill = (template: string) => template.replace(/\{[^}]+\}/g, 'x0Sample');
+    // Each described operation is one served route: the same path, or one a regular expression matches.
+    const claimed = new Set<number>();
+    for (const key of documented) {
+      const [method, template] = key.split(' ') as [string, string];
+      const index = served.findIndex(
+        (r) => r.method === method && (r.openApiPath === template || (r.openApiPath === null && r.matches(fill(template)))),
+      );
+      assert.ok(index >= 0, `${key} is described but not served`);
+      claimed.add(index);
+    }
+    const undocumented = served.filter((_r, i) => !claimed.has(i)).map((r) => `${r.method} ${r.express}`);
+    assert.deepEqual(undocumented, [], 'served but not described');
+    assert.equal(claimed.size, documented.length, 'two operations claim one route');
+  });
+
+  it('answers other methods with 405 and exactly the documented methods in Allow', async () => {
+    const byPath = new Map<string, Set<string>>();
+    for (const key of contract.operations()) {
+      const [method, template] = key.split(' ') as [string, string];
+      byPath.set(template, (byPath.get(template) ?? new Set()).add(method));
+    }
+    const refusing = new Set(h.kassa.routes().filter((r) => r.answersOtherMethods).map((r) => r.openApiPath ?? r.express));
+    let checked = 0;
+    let expected = 0;
+    for (const [template, methods] of byPath) {
+      // Routes without an .all() (static assets) leave other methods to the 404 handler.
+      if (!refusing.has(template) && !(template === '/kassa@{version}.js' && refusing.has('/^\\/kassa@([^/]*)\\.js$/'))) continue;
+      expected++;
+      const path = template.replace('{version}', String((await (await fetch(`${h.url}/kassa.json`)).json() as { version: string }).version)).replace(/\{[^}]+\}/g, 'x_sample');
+      const res = await fetch(`${h.url}${path}`, { method: 'PATCH', headers: path.startsWith('/v1/') ? { authorization: `Bearer ${h.secretKey}` } : {} });
+      assert.equal(res.status, 405, `PATCH ${path}`);
+      const allow = (res.headers.get('allow') ?? '').split(',').map((m) => m.trim()).sort();
+      assert.deepEqual(allow, [...methods].sort(), `Allow of ${template}`);
+      const body = (await res.json()) as { error: { code: string } };
+      assert.equal(body.error.code, 'method_not_allowed');
+      checked++;
+    }
+    assert.equal(checked, expected);
+    assert.ok(checked >= 30, `405 checked on ${checked} paths`);
+  });
+
+  it('real answers of every documented operation match it, success and errors', async () => {
+    // Customers, JSON and form.
+    const cus = await ok('POST', '/v1/customers', { body: { email: 'ada@example.com', name: 'Ada', address: { city: 'Hangzhou', country: 'CN' }, metadata: { tier: 'gold' } }, idem: 'oa-cus-1' });
+    await ok('POST', '/v1/customers', { body: { email: 'ada@example.com', name: 'Ada', address: { city: 'Hangzhou', country: 'CN' }, metadata: { tier: 'gold' } }, idem: 'oa-cus-1' });
+    const other = await ok('POST', '/v1/customers', { body: { name: 'Bo', metadata: { a: '1' }, shipping: { name: 'Bo', address: { line1: '1 Road' } } }, form: true });
+    await ok('POST', `/v1/customers/${cus.id}`, { body: { phone: '+86 1', description: '' } });
+    await ok('GET', `/v1/customers/${cus.id}`);
+    await ok('GET', '/v1/customers?limit=2');
+
+    // An intent paid from the widget, the card saved for the customer.
+    const pi = await ok('POST', '/v1/payment_intents', { body: { amount: 12800, currency: 'cny', customer: cus.id, metadata: { order: '1' }, shipping: { name: 'Ada', address: { city: 'Hangzhou' } } }, idem: 'oa-pi-1' });
+    await ok('POST', `/v1/payment_intents/${pi.id}`, { body: { description: 'Order 1', metadata: { order: '1b' } } });
+    await ok('GET', `/client/payment_intents/${pi.id}`, { auth: pi.client_secret });
+    const tok = await ok('POST', '/client/tokens', { auth: pi.client_secret, body: { card: { number: CARDS.visa, exp_month: 12, exp_year: FUTURE_YEAR, cvc: '123' } } });
+    const paid = await ok('POST', `/client/payment_intents/${pi.id}/confirm`, { auth: pi.client_secret, body: { payment_method: tok.id, setup_future_usage: 'off_session' }, idem: 'oa-confirm-1' });
+    assert.equal(paid.status, 'succeeded');
+    await ok('GET', `/client/payment_intents/${pi.id}`, { auth: pi.client_secret }); // with saved_payment_method
+
+    // Server-side: create-and-confirm with a Stripe test id, manual capture, partial capture.
+    const held = await ok('POST', '/v1/payment_intents', { body: { amount: 5000, currency: 'usd', capture_method: 'manual', payment_method: 'pm_card_visa', confirm: true }, form: true, idem: 'oa-pi-2' });
+    assert.equal(held.status, 'requires_capture');
+    await ok('POST', `/v1/payment_intents/${held.id}/capture`, { body: { amount_to_capture: 3000 }, idem: 'oa-cap-1' });
+    const toCancel = await ok('POST', '/v1/payment_intents', { body: { amount: 900, currency: 'jpy', capture_method: 'manual', payment_method: 'tok_mastercard' } });
+    await ok('POST', `/v1/payment_intents/${toCancel.id}/confirm`, { body: {}, idem: 'oa-confirm-2' });
+    await ok('POST', `/v1/payment_intents/${toCancel.id}/cancel`, { body: { cancellation_reason: 'requested_by_customer' } });
+
+    // Refunds and charges.
+    const refund = await ok('POST', '/v1/refunds', { body: { payment_intent: pi.id, amount: 2800, reason: 'requested_by_customer', metadata: { why: 'late' } }, idem: 'oa-re-1' });
+    await ok('GET', `/v1/refunds/${refund.id}`);
+    await ok('GET', `/v1/refunds?payment_intent=${pi.id}`);
+    await ok('GET', `/v1/charges/${paid.latest_charge ?? (await ok('GET', `/v1/payment_intents/${pi.id}`)).latest_charge}`);
+    await ok('GET', '/v1/charges?limit=5');
+
+    // Reading intents, expanded every way.
+    const expanded = await ok('GET', `/v1/payment_intents/${pi.id}?expand[]=latest_charge&expand[]=customer&expand[]=payment_method`);
+    assert.equal(typeof expanded.latest_charge, 'object');
+    assert.equal(typeof expanded.customer, 'object');
+    await ok('GET', `/v1/payment_intents?limit=3&expand[0]=latest_charge&customer=${cus.id}`);
+    await ok('GET', `/v1/payment_intents/search?query=${encodeURIComponent("status:'succeeded' AND currency:'cny'")}&limit=2`);
+
+    // Payment methods.
+    const pms = await ok('GET', `/v1/customers/${cus.id}/payment_methods`);
+    const pm = pms.data[0].id as string;
+    await ok('GET', `/v1/payment_methods?customer=${cus.id}&type=card`);
+    await ok('GET', `/v1/payment_methods/${pm}`);
+    await ok('POST', `/v1/payment_methods/${pm}`, { body: { metadata: { nick: 'work' } } });
+    const attached = await ok('POST', '/v1/payment_methods/pm_card_amex/attach', { body: { customer: cus.id }, idem: 'oa-attach-1' });
+    await ok('POST', `/v1/payment_methods/${attached.id}/detach`, { body: {} });
+
+    // Declines: the intent comes back inside the error, in each API's view.
+    const declined = await call('POST', '/v1/payment_intents', { body: { amount: 700, currency: 'cny', payment_method: 'pm_card_chargeDeclined', confirm: true } });
+    assert.equal(declined.status, 402);
+    const widgetIntent = await h.createIntent();
+    const badCard = await h.tokenize(widgetIntent.client_secret, { number: CARDS.insufficientFunds });
+    const clientDeclined = await call('POST', `/client/payment_intents/${widgetIntent.id}/confirm`, { auth: widgetIntent.client_secret, body: { payment_method: badCard.body.id } });
+    assert.equal(clientDeclined.status, 402);
+    assert.equal((clientDeclined.body as { error: { payment_intent: { object: string } } }).error.payment_intent.object, 'payment_intent');
+
+    // 3-D Secure, framed (widget) and as a whole page (return_url).
+    const tds = await h.createIntent({ amount: 3000 });
+    const tdsToken = await h.tokenize(tds.client_secret, { number: CARDS.threeDS });
+    const action = await ok('POST', `/client/payment_intents/${tds.id}/confirm`, { auth: tds.client_secret, body: { payment_method: tdsToken.body.id } });
+    const framed = new URL(challengeUrl(action.next_action.three_d_secure.url));
+    const page = await ok('GET', `${framed.pathname}${framed.search}`);
+    const formToken = /name="token" value="([^"]+)"/.exec(String(page))?.[1] ?? '';
+    await ok('POST', `${framed.pathname}${framed.search}`, {
+      raw: `result=pass&token=${encodeURIComponent(formToken)}`,
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin', origin: h.url },
+    });
+    const redirect = await ok('POST', '/v1/payment_intents', { body: { amount: 2500, currency: 'cny', payment_method: 'pm_card_threeDSecure2Required', confirm: true, return_url: 'https://shop.example/back' } });
+    const whole = new URL(redirect.next_action.redirect_to_url.url);
+    const wholePage = await ok('GET', whole.pathname);
+    const wholeToken = /name="token" value="([^"]+)"/.exec(String(wholePage))?.[1] ?? '';
+    await ok('POST', whole.pathname, { raw: `result=pass&token=${encodeURIComponent(wholeToken)}`, headers: { 'content-type': 'application/x-www-form-urlencoded' } }, 303);
+    await ok('GET', whole.pathname, {}, 303); // decided: straight back
+
+    // Webhook endpoints and events (charge and refund events among them).
+    const we = await ok('POST', '/v1/webhook_endpoints', { body: { url: 'http://127.0.0.1:9/hooks', enabled_events: ['payment_intent.succeeded', 'charge.refunded'], metadata: { env: 'test' } }, idem: 'oa-we-1' });
+    assert.match(we.secret, /^whsec_/);
+    await ok('GET', '/v1/webhook_endpoints');
+    await ok('GET', `/v1/webhook_endpoints/${we.id}`);
+    await ok('POST', `/v1/webhook_endpoints/${we.id}`, { body: { description: 'shop', disabled: true } });
+    await ok('POST', `/v1/webhook_endpoints/${we.id}/roll_secret`, { body: { previous_secret_expires_in: 60 } });
+    await ok('DELETE', `/v1/webhook_endpoints/${we.id}`);
+    const events = await ok('GET', '/v1/events?limit=100');
+    const kinds = new Set((events.data as Array<{ data: { object: { object: string } } }>).map((e) => e.data.object.object));
+    assert.deepEqual([...kinds].sort(), ['charge', 'payment_intent', 'refund'], 'every kind of event object was checked');
+    await ok('GET', `/v1/events/${events.data[0].id}`);
+    await ok('GET', '/v1/events?type=charge.*&limit=1');
+
+    // Deleting a customer.
+    await ok('DELETE', `/v1/customers/${other.id}`);
+    const gone = await ok('GET', `/v1/customers/${other.id}`);
+    assert.equal(gone.deleted, true);
+
+    // Pages.
+    const manifest = await ok('GET', '/kassa.json');
+    await ok('GET', '/kassa.js');
+    const pinned = new URL(manifest.url).pathname;
+    const script = await call('GET', pinned);
+    assert.equal(script.status, 200);
+    await ok('GET', pinned, { headers: { 'if-none-match': script.headers.get('etag') ?? '', 'cache-control': 'max-age=0' } }, 304);
+    await ok('GET', `/frame/card?channel=chan_12345678&origin=${encodeURIComponent(SHOP)}&locale=zh-CN`);
+    await ok('GET', '/frame/frame.css');
+    await ok('GET', '/frame/card.js');
+    await ok('GET', '/sandbox/assets/challenge.css');
+    await ok('GET', '/sandbox/assets/challenge-complete.js');
+    const self = await call('GET', '/openapi.json');
+    assert.equal(self.status, 200);
+    await ok('GET', '/openapi.json', { headers: { 'if-none-match': self.headers.get('etag') ?? '', 'cache-control': 'max-age=0' } }, 304);
+    await ok('GET', '/docs');
+
+    // Errors the document lists, and their shape.
+    const expectError = async (method: string, path: string, o: CallOptions, status: number, code: string) => {
+      const a = await call(method, path, o);
+      assert.equal(a.status, status, `${method} ${path}: ${JSON.stringify(a.body).slice(0, 300)}`);
+      assert.equal((a.body as { error: { code: string } }).error.code, code, `${method} ${path}`);
+    };
+    await expectError('GET', '/v1/payment_intents', { auth: null }, 401, 'api_key_invalid');
+    await expectError('GET', `/v1/payment_intents/pi_${'0'.repeat(24)}`, {}, 404, 'resource_missing');
+    await expectError('GET', `/client/payment_intents/${pi.id}`, { auth: 'not-a-jwt' }, 401, 'client_secret_invalid');
+    await expectError('GET', `/client/payment_intents/${pi.id}`, { auth: pi.client_secret, headers: { origin: 'https://evil.example' } }, 403, 'origin_not_allowed');
+    await expectError('POST', '/v1/payment_intents', { raw: 'amount=1', headers: { 'content-type': 'text/plain' } }, 415, 'unsupported_media_type');
+    await expectError('POST', '/v1/payment_intents', { raw: '{"amount":', headers: { 'content-type': 'application/json' } }, 400, 'invalid_json');
+    await expectError('POST', '/v1/customers', { body: { description: 'x'.repeat(270_000) } }, 413, 'body_too_large');
+    await expectError('POST', '/v1/customers', { body: { name: 'Other body' }, idem: 'oa-cus-1' }, 422, 'idempotency_key_reused');
+    await expectError('POST', `/v1/payment_intents/${pi.id}/capture`, { body: {} }, 400, 'payment_intent_unexpected_state');
+    await expectError('POST', '/v1/refunds', { body: { payment_intent: held.id, amount: 999_999 } }, 400, 'amount_too_large');
+    await expectError('POST', '/v1/webhook_endpoints', { body: { url: 'ftp://example.com/x', enabled_events: ['*'] } }, 400, 'url_invalid');
+    await expectError('GET', '/kassa@0.0.0-nope.js', {}, 404, 'resource_missing');
+    await expectError('GET', '/frame/card?channel=chan_12345678&origin=https://evil.example', {}, 400, 'origin_not_allowed');
+    await expectError('GET', '/frame/nope.js', {}, 404, 'route_not_found');
+    await expectError('POST', `${framed.pathname}${framed.search}`, { raw: 'result=pass', headers: { 'content-type': 'application/x-www-form-urlencoded' } }, 403, 'form_token_invalid');
+
+    // Every operation with a documented query refuses a parameter it does not document.
+    let queried = 0;
+    for (const key of contract.operations()) {
+      const [method, template] = key.split(' ') as [string, string];
+      const parameters = (contract.operation(method, template).parameters ?? []) as Array<{ in?: string; $ref?: string }>;
+      const takesQuery = parameters.some((p) => p.in === 'query' || (p.$ref !== undefined && !p.$ref.endsWith('/IdempotencyKey')));
+      // The document's rule: every merchant API read (GET, DELETE) refuses what it does not take, and so does every route with a query.
+      const apiRead = template.startsWith('/v1/') && (method === 'GET' || method === 'DELETE');
+      if (!takesQuery && !apiRead) continue;
+      const example = contract.examples.get(key);
+      assert.ok(example, `${key} takes a query but was never exercised`);
+      const a = await call(method, `${example}${example.includes('?') ? '&' : '?'}zz_unknown=1`, { auth: credentials.get(example) ?? null });
+      assert.equal(a.status, 400, `${key} with an unknown query parameter: ${JSON.stringify(a.body).slice(0, 200)}`);
+      const error = (a.body as { error: { code: string; param?: string } }).error;
+      assert.ok(
+        (error.code === 'parameter_unknown' && error.param === 'zz_unknown') || (template.startsWith('/sandbox/') && error.code === 'parameter_invalid'),
+        `${key}: ${JSON.stringify(error)}`,
+      );
+      queried++;
+    }
+    assert.ok(queried >= 20, `unknown query parameters tried on ${queried} operations`);
+
+    // Every documented operation was seen answering with success.
+    const missing = contract.operations().filter((key) => ![...(contract.seen.get(key) ?? [])].some((s) => s < 400));
+    assert.deepEqual(missing, [], 'operations never exercised');
+  });
+
+  it('/openapi.json and /docs: strict headers, gzip, ETag, no query, GET only', async () => {
+    const json = await fetch(`${h.url}/openapi.json`, { headers: { 'accept-encoding': 'identity' } });
+    assert.equal(json.status, 200);
+    assert.equal(json.headers.get('content-security-policy'), "default-src 'none';frame-ancestors 'none'");
+    assert.equal(json.headers.get('access-control-allow-origin'), '*');
+    assert.equal(json.headers.get('cross-origin-resource-policy'), 'cross-origin');
+    assert.equal(json.headers.get('x-content-type-options'), 'nosniff');
+    assert.equal(json.headers.get('cache-control'), 'no-cache');
+    assert.equal(json.headers.get('content-encoding'), null);
+    const text = await json.text();
+    assert.equal(Buffer.byteLength(text), Number(json.headers.get('content-length')));
+
+    const page = await fetch(`${h.url}/docs`, { headers: { 'accept-encoding': 'identity' } });
+    assert.equal(page.status, 200);
+    const csp = page.headers.get('content-security-policy') ?? '';
+    assert.match(csp, /^default-src 'none';style-src 'sha256-[A-Za-z0-9+/]+=*';frame-ancestors 'none';base-uri 'none';form-action 'none'$/);
+    assert.equal(page.headers.get('x-frame-options'), 'DENY');
+    assert.equal(page.headers.get('cross-origin-resource-policy'), 'same-origin');
+    assert.equal(page.headers.get('referrer-policy'), 'no-referrer');
+    assert.equal(page.headers.get('access-control-allow-origin'), null);
+    const html = await page.text();
+    // The one inline stylesheet is the one the CSP hash allows; no script, nothing from elsewhere.
+    const styles = [...html.matchAll(/<style>([\s\S]*?)<\/style>/g)].map((m) => m[1] ?? '');
+    assert.equal(styles.length, 1);
+    const { createHash } = await import('node:crypto');
+    assert.ok(csp.includes(`'sha256-${createHash('sha256').update(styles[0]!).digest('base64')}'`), 'the CSP allows exactly the page stylesheet');
+    assert.doesNotMatch(html, /<script|javascript:|\son\w+=|style="/i);
+    assert.doesNotMatch(html, /(src|href)="(https?:)?\/\//i, 'nothing from another origin');
+    // Every operation and every named schema has its section.
+    for (const [path, methods] of Object.entries(doc.paths)) {
+      for (const op of Object.values(methods)) assert.ok(html.includes(`id="${String(op.operationId)}"`), `${path}: no section`);
+    }
+    for (const name of Object.keys((doc.components as { schemas: object }).schemas)) assert.ok(html.includes(`id="schema-${name}"`), name);
+
+    // gzip when asked, the same bytes, with its own ETag.
+    for (const path of ['/openapi.json', '/docs']) {
+      const plain = await fetch(`${h.url}${path}`, { headers: { 'accept-encoding': 'identity' } });
+      const raw = await new Promise<{ encoding: string | undefined; etag: string | undefined; bytes: Buffer }>((resolve, reject) => {
+        // fetch would decompress: read the wire bytes with node:http.
+        import('node:http').then(({ get }) => {
+          get(`${h.url}${path}`, { headers: { 'accept-encoding': 'gzip' } }, (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('end', () => resolve({ encoding: res.headers['content-encoding'], etag: res.headers.etag, bytes: Buffer.concat(chunks) }));
+          }).on('error', reject);
+        }, reject);
+      });
+      assert.equal(raw.encoding, 'gzip', path);
+      assert.equal(gunzipSync(raw.bytes).toString('utf8'), await plain.text(), path);
+      assert.notEqual(raw.etag, plain.headers.get('etag'), `${path}: each encoding has its own ETag`);
+      assert.equal(plain.headers.get('vary'), 'Accept-Encoding');
+      const again = await fetch(`${h.url}${path}`, { headers: { 'accept-encoding': 'identity', 'if-none-match': plain.headers.get('etag') ?? '', 'cache-control': 'max-age=0' } });
+      assert.equal(again.status, 304, path);
+    }
+
+    // Bad input: any query parameter is unknown; other methods are 405; errors are not cached.
+    for (const path of ['/openapi.json', '/docs']) {
+      const bad = await fetch(`${h.url}${path}?format=yaml`);
+      assert.equal(bad.status, 400, path);
+      const body = (await bad.json()) as { error: { type: string; code: string; param: string } };
+      assert.deepEqual([body.error.type, body.error.code, body.error.param], ['invalid_request_error', 'parameter_unknown', 'format']);
+      assert.equal(bad.headers.get('cache-control'), 'no-store', path);
+      assert.ok((bad.headers.get('content-security-policy') ?? '').startsWith("default-src 'none'"), path);
+      for (const method of ['POST', 'PUT', 'DELETE']) {
+        const wrong = await fetch(`${h.url}${path}`, { method });
+        assert.equal(wrong.status, 405, `${method} ${path}`);
+        assert.equal(wrong.headers.get('allow'), 'GET');
+        assert.equal(wrong.headers.get('cache-control'), 'no-store');
+        assert.equal(((await wrong.json()) as { error: { code: string } }).error.code, 'method_not_allowed');
+      }
+      const head = await fetch(`${h.url}${path}`, { method: 'HEAD' });
+      assert.equal(head.status, 200, `HEAD ${path}`);
+    }
+  });
+});
