@@ -16,4 +16,13 @@ for (const file of FILES) {
   over ||= !ok;
   console.log(`${ok ? 'ok  ' : 'OVER'} ${file}: ${size} bytes gzipped (budget ${BUDGET_BYTES})`);
 }
+// The whole ISO 4217 table (@kassa/core/currencies) is server and wire only: formatting needs
+// just core's small minor-units table. One of the table's names in a bundle means it leaked in.
+const TABLE_MARKER = 'Bond Markets Unit';
+for (const file of [...FILES, 'dist/kassa.mjs']) {
+  if (readFileSync(new URL(file, import.meta.url), 'utf8').includes(TABLE_MARKER)) {
+    over = true;
+    console.log(`OVER ${file}: contains the ISO 4217 table (import money from @kassa/core, not @kassa/core/currencies)`);
+  }
+}
 if (over) process.exit(1);

@@ -4,15 +4,28 @@
  * 400 with `param` naming it, as Stripe does.
  */
 import { z } from 'zod';
-import { CURRENCIES, MAX_AMOUNT } from './money.js';
+import { MAX_AMOUNT } from './money.js';
+import { CURRENCIES, currencyRefusal } from './currencies.js';
 import { PAYMENT_STATUSES } from './status.js';
-import type { Currency } from './money.js';
+import type { Currency } from './currencies.js';
 import type { PaymentStatus } from './status.js';
 import type { CardBrand } from './card.js';
 import type { DeclineCode, ErrorCode, ErrorType } from './errors.js';
 
-export const amountSchema = z.number().int().positive().max(MAX_AMOUNT);
-export const currencySchema = z.enum(CURRENCIES as [Currency, ...Currency[]]);
+/** Minor units (`money.ts`): a positive integer of at most eight digits, whatever the currency. */
+export const amountSchema = z
+  .number()
+  .int('must be an integer number of minor units (cents, yen, fils), not a decimal')
+  .positive('must be at least 1 minor unit')
+  .max(MAX_AMOUNT, `must be at most ${MAX_AMOUNT} minor units (999,999.99 in a two-decimal currency)`);
+/**
+ * A currency Kassa charges (`currencies.ts`: ISO 4217 with minor units, no funds or metals).
+ * Still an enum, so the API description lists them; the message says why a code is refused
+ * rather than listing all of them.
+ */
+export const currencySchema = z.enum(CURRENCIES as [Currency, ...Currency[]], {
+  error: (issue) => currencyRefusal(issue.input) ?? undefined,
+});
 /** A merchant's own reference for its shopper; never a name or email (no PII needed). */
 export const customerSchema = z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/);
 /**
