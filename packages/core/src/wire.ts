@@ -285,6 +285,8 @@ export interface RefundObject {
   status: RefundStatus;
   reason: RefundReason | null;
   failure_reason: string | null;
+  /** Its balance transaction (`txn_…`) once it succeeded; null while pending or when it failed. */
+  balance_transaction: string | null;
   metadata: Record<string, string>;
   created: number;
   livemode: false;
@@ -318,6 +320,8 @@ export interface ChargeObject {
   failure_code: string | null;
   failure_message: string | null;
   outcome: ChargeOutcome;
+  /** Its balance transaction (`txn_…`) once captured; null for a hold or a decline. */
+  balance_transaction: string | null;
   created: number;
   livemode: false;
 }
@@ -383,4 +387,43 @@ export interface PaymentMethodObject {
   metadata: Record<string, string>;
   created: number;
   livemode: false;
+}
+
+// ---- money ----
+
+/** One currency's part of a balance, as Stripe shows it (every Kassa payment is a card payment). */
+export interface BalanceAmount {
+  amount: number;
+  currency: Currency;
+  source_types: { card: number };
+}
+
+/** `GET /v1/balance`. */
+export interface BalanceObject {
+  object: 'balance';
+  available: BalanceAmount[];
+  pending: BalanceAmount[];
+  livemode: boolean;
+}
+
+export const BALANCE_TRANSACTION_TYPES = ['charge', 'refund'] as const;
+export type BalanceTransactionType = (typeof BALANCE_TRANSACTION_TYPES)[number];
+
+/** `GET /v1/balance_transactions/:id`: Stripe's shape; Kassa takes no fee. */
+export interface BalanceTransactionObject {
+  id: string;
+  object: 'balance_transaction';
+  amount: number;
+  currency: Currency;
+  type: BalanceTransactionType;
+  reporting_category: BalanceTransactionType;
+  fee: 0;
+  fee_details: [];
+  net: number;
+  exchange_rate: null;
+  status: 'pending' | 'available';
+  available_on: number;
+  created: number;
+  /** The charge (`ch_…`) or refund (`re_…`). */
+  source: string;
 }

@@ -23,6 +23,8 @@ import { clientRouter } from './routes/client.js';
 import { pagesRouter } from './routes/pages.js';
 import { webhookEndpointsRouter } from './routes/webhooks.js';
 import { eventsRouter } from './routes/events.js';
+import { balanceRouter } from './routes/balance.js';
+import { Balances } from '../domain/balance.js';
 import type { WebhookEndpoints } from '../webhooks/endpoints.js';
 import type { Events } from '../webhooks/events.js';
 import type { WebhookSecrets } from '../webhooks/secrets.js';
@@ -70,6 +72,7 @@ export function createApp(deps: AppDeps): Express {
     customersRouter({ customers: deps.customers, idempotency }),
     webhookEndpointsRouter({ endpoints: deps.webhooks.endpoints, secrets: deps.webhooks.secrets, idempotency }),
     eventsRouter({ events: deps.webhooks.events }),
+    balanceRouter({ balances: new Balances(deps.store, deps.clock) }),
   );
 
   app.use(
