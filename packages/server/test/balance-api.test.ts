@@ -11,7 +11,6 @@ import { CARDS, boot } from './helpers.js';
 import type { Harness, Reply } from './helpers.js';
 import { SETTLEMENT_DELAY_MS } from '../src/domain/balance.js';
 
-const DAY = 24 * 60 * 60 * 1000;
 
 function assertError(r: Reply, status: number, code: string, param?: string) {
   assert.equal(r.status, status, JSON.stringify(r.body));
