@@ -8,6 +8,7 @@ export const IdPrefix = {
   Charge: 'ch',
   Refund: 're',
   ThreeDS: 'tds',
+  BalanceTransaction: 'txn',
 } as const;
 
 export type IdPrefix = (typeof IdPrefix)[keyof typeof IdPrefix];

@@ -1,38 +1,38 @@
 /**
  * Money is always an integer count of minor units; the currency decides the exponent.
  * Nothing in Kassa stores or compares a float amount.
+ *
+ * This module is what the widget's bundles get: the exponents it needs to format an amount,
+ * from the few bytes of `minor-units.ts`. Which currencies exist and which Kassa charges is
+ * `currencies.ts` (`@kassa/core/currencies`), with the whole ISO 4217 table: server and wire only.
  */
+import { MINOR_UNITS_NOT_2 } from './minor-units.js';
+import type { Currency } from './currencies.js';
 
-/** ISO 4217 exponents for the currencies Kassa accepts. Keep lower-case codes, as Stripe does. */
-export const CURRENCY_EXPONENTS = {
-  usd: 2,
-  eur: 2,
-  gbp: 2,
-  cny: 2,
-  hkd: 2,
-  sgd: 2,
-  aud: 2,
-  cad: 2,
-  chf: 2,
-  jpy: 0,
-  krw: 0,
-  kwd: 3,
-  bhd: 3,
-} as const;
+export type { Currency } from './currencies.js';
 
-export type Currency = keyof typeof CURRENCY_EXPONENTS;
-
-export const CURRENCIES = Object.keys(CURRENCY_EXPONENTS) as Currency[];
-
-export function isCurrency(value: unknown): value is Currency {
-  return typeof value === 'string' && Object.hasOwn(CURRENCY_EXPONENTS, value);
-}
-
+/** ISO 4217's minor units of a currency: 0 for JPY and KRW, 3 for KWD and BHD, 2 for most. */
 export function currencyExponent(currency: Currency): number {
-  return CURRENCY_EXPONENTS[currency];
+  return Object.hasOwn(MINOR_UNITS_NOT_2, currency) ? (MINOR_UNITS_NOT_2[currency] ?? 2) : 2;
 }
 
-/** Largest amount Kassa accepts in one intent, like Stripe's 8-digit limit; keeps sums far from 2^53. */
+/**
+ * A shape check for clients that take the currency from a Kassa server (which only sends
+ * currencies it charges): three lower-case letters. The widget uses it to keep the full table
+ * out of its bundle; the server checks with `isCurrency` from `@kassa/core/currencies`.
+ */
+export function looksLikeCurrency(value: unknown): value is Currency {
+  return typeof value === 'string' && /^[a-z]{3}$/.test(value);
+}
+
+/**
+ * Largest amount in minor units Kassa accepts in one payment, capture or refund: Stripe's
+ * eight-digit limit. What it is worth depends on the exponent — 99,999,999 in a zero-decimal
+ * currency (JPY, KRW), 999,999.99 in a two-decimal one, 99,999.999 in a three-decimal one (KWD,
+ * BHD); no currency Kassa charges has more than three decimals (the four-decimal ISO codes, CLF
+ * and UYW, are index units it refuses), so the limit is at least 99,999 major units everywhere.
+ * It also keeps balances exact: sums of 90 million such payments still fit in 2^53.
+ */
 export const MAX_AMOUNT = 99_999_999;
 
 export function isValidAmount(amount: unknown): amount is number {
@@ -45,6 +45,8 @@ export function isValidAmount(amount: unknown): amount is number {
  * distinguishing one where a symbol is shared ("CN¥128.00" and "¥1,500" in en, "JP¥1,500" and
  * "US$45.00" in zh-CN), which is CLDR's `symbol` display; never the bare narrow sign. The number
  * is built from the integer with string arithmetic, so 0.1 + 0.2 style float error cannot appear.
+ * The fraction digits are ISO 4217's (the amount's own), not the locale's habit: 1234 IQD minor
+ * units show as 1.234, though CLDR would print Iraqi dinars without decimals.
  */
 export function formatAmount(amount: number, currency: Currency, locale = 'en'): string {
   const exponent = currencyExponent(currency);

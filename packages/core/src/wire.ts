@@ -4,15 +4,28 @@
  * 400 with `param` naming it, as Stripe does.
  */
 import { z } from 'zod';
-import { CURRENCIES, MAX_AMOUNT } from './money.js';
+import { MAX_AMOUNT } from './money.js';
+import { CURRENCIES, currencyRefusal } from './currencies.js';
 import { PAYMENT_STATUSES } from './status.js';
 import { CardBrand } from './card.js';
 import { DeclineCode, ErrorCode, ErrorType } from './errors.js';
-import type { Currency } from './money.js';
+import type { Currency } from './currencies.js';
 import type { PaymentStatus } from './status.js';
 
-export const amountSchema = z.number().int().positive().max(MAX_AMOUNT);
-export const currencySchema = z.enum(CURRENCIES as [Currency, ...Currency[]]);
+/** Minor units (`money.ts`): a positive integer of at most eight digits, whatever the currency. */
+export const amountSchema = z
+  .number()
+  .int('must be an integer number of minor units (cents, yen, fils), not a decimal')
+  .positive('must be at least 1 minor unit')
+  .max(MAX_AMOUNT, `must be at most ${MAX_AMOUNT} minor units (999,999.99 in a two-decimal currency)`);
+/**
+ * A currency Kassa charges (`currencies.ts`: ISO 4217 with minor units, no funds or metals).
+ * Still an enum, so the API description lists them; the message says why a code is refused
+ * rather than listing all of them.
+ */
+export const currencySchema = z.enum(CURRENCIES as [Currency, ...Currency[]], {
+  error: (issue) => currencyRefusal(issue.input) ?? undefined,
+});
 /** A merchant's own reference for its shopper; never a name or email (no PII needed). */
 export const customerSchema = z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/);
 /**
@@ -338,6 +351,7 @@ export const refundObjectSchema = z
     status: z.enum(REFUND_STATUSES),
     reason: z.enum(REFUND_REASONS).nullable(),
     failure_reason: z.string().nullable().describe('Why the provider refused it (status `failed`)'),
+    balance_transaction: z.string().nullable().describe('Its balance transaction (`txn_…`) once it succeeded; null while pending or when it failed'),
     metadata: metadataObjectSchema,
     created: unixSeconds,
     livemode: z.boolean(),
@@ -377,6 +391,7 @@ export const chargeObjectSchema = z
     failure_code: z.string().nullable(),
     failure_message: z.string().nullable(),
     outcome: chargeOutcomeSchema,
+    balance_transaction: z.string().nullable().describe('Its balance transaction (`txn_…`) once captured; null for a hold or a decline'),
     created: unixSeconds,
     livemode: z.boolean(),
   })
@@ -474,3 +489,50 @@ export const scriptManifestSchema = z
   })
   .strict();
 export type ScriptManifest = z.infer<typeof scriptManifestSchema>;
+
+// ---- money ----
+
+/** One currency's part of a balance, as Stripe shows it (every Kassa payment is a card payment). */
+export const balanceAmountSchema = z
+  .object({
+    amount: z.number().int().describe('Minor units; may be negative after refunds'),
+    currency: currencySchema,
+    source_types: z.object({ card: z.number().int() }).strict(),
+  })
+  .strict();
+export type BalanceAmount = z.infer<typeof balanceAmountSchema>;
+
+/** `GET /v1/balance`. */
+export const balanceObjectSchema = z
+  .object({
+    object: z.literal('balance'),
+    available: z.array(balanceAmountSchema).describe('Settled funds, per currency'),
+    pending: z.array(balanceAmountSchema).describe('Captured funds within the settlement delay (2 days), per currency'),
+    livemode: z.boolean(),
+  })
+  .strict();
+export type BalanceObject = z.infer<typeof balanceObjectSchema>;
+
+export const BALANCE_TRANSACTION_TYPES = ['charge', 'refund'] as const;
+export type BalanceTransactionType = (typeof BALANCE_TRANSACTION_TYPES)[number];
+
+/** `GET /v1/balance_transactions/:id`: Stripe's shape; Kassa takes no fee. */
+export const balanceTransactionObjectSchema = z
+  .object({
+    id: z.string().describe('`txn_…`'),
+    object: z.literal('balance_transaction'),
+    amount: z.number().int(),
+    currency: currencySchema,
+    type: z.enum(BALANCE_TRANSACTION_TYPES),
+    reporting_category: z.enum(BALANCE_TRANSACTION_TYPES),
+    fee: z.literal(0),
+    fee_details: z.array(z.never()).max(0),
+    net: z.number().int(),
+    exchange_rate: z.null(),
+    status: z.enum(['pending', 'available']),
+    available_on: unixSeconds,
+    created: unixSeconds,
+    source: z.string().describe('The charge (`ch_…`) or refund (`re_…`)'),
+  })
+  .strict();
+export type BalanceTransactionObject = z.infer<typeof balanceTransactionObjectSchema>;

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { formatAmount, isValidAmount, isCurrency, currencyExponent, MAX_AMOUNT, CURRENCIES } from '../src/index.js';
+import { formatAmount, isValidAmount, currencyExponent, looksLikeCurrency, MAX_AMOUNT } from '../src/index.js';
+import { CURRENCIES, isCurrency } from '../src/currencies.js';
 
 test('formats CNY for Chinese shoppers with the yuan sign, and distinguishes it where ¥ is shared', () => {
   assert.equal(formatAmount(12800, 'cny', 'zh-CN'), '¥128.00');
@@ -52,4 +53,9 @@ test('currency codes are lower-case ISO 4217 codes Kassa knows', () => {
   assert.ok(!isCurrency('xxx'));
   assert.ok(!isCurrency('toString'));
   assert.equal(currencyExponent('jpy'), 0);
+});
+
+test('the widget\'s shape check takes three lower-case letters and nothing else', () => {
+  assert.ok(looksLikeCurrency('cny'));
+  for (const bad of ['CNY', 'cn', 'cnyy', '', 1, null, undefined, 'c y']) assert.ok(!looksLikeCurrency(bad), String(bad));
 });

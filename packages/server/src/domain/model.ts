@@ -3,7 +3,7 @@
  * turn them into wire objects. Amounts are integer minor units everywhere.
  */
 import type { CardBrand, Currency, DeclineCode, ErrorCode, ErrorType, PaymentStatus } from '@kassa/core';
-import type { RefundReason, RefundStatus } from '@kassa/core/wire';
+import type { BalanceTransactionType, RefundReason, RefundStatus } from '@kassa/core/wire';
 
 export type CaptureMethod = 'automatic' | 'manual';
 export type FutureUsage = 'on_session' | 'off_session';
@@ -357,6 +357,8 @@ export interface LedgerTransaction {
   kind: LedgerKind;
   created: number;
   entries: LedgerEntry[];
+  /** What the merchant's balance sees of it (`domain/balance.ts`); null for holds and their release. */
+  balance: BalanceEffect | null;
 }
 
 /**
@@ -402,5 +404,36 @@ export interface OutboxEvent {
   intentId: string;
   /** The Stripe-shaped event body as it will be delivered. */
   payload: string;
+  created: number;
+}
+
+// money
+
+export type { BalanceTransactionType } from '@kassa/core/wire';
+
+/**
+ * A ledger transaction as the merchant's balance sees it: Stripe's balance transaction. Only
+ * transactions that move `merchant_payable` have one; `amount` is the merchant's side (minus
+ * the merchant_payable entries: positive for a charge, negative for a refund).
+ */
+export interface BalanceEffect {
+  /** `txn_…`, derived from the source (`balanceTransactionId`). */
+  id: string;
+  type: BalanceTransactionType;
+  /** The charge (`ch_…`) or refund (`re_…`) that made it. */
+  source: string;
+  currency: Currency;
+  amount: number;
+  /** When the funds stop being pending (milliseconds). */
+  availableOn: number;
+}
+
+/** A balance transaction as the store reads it back. */
+export interface BalanceTransactionRecord extends BalanceEffect {
+  merchantId: string;
+  livemode: boolean;
+  intentId: string;
+  /** The ledger transaction it is the merchant's view of. */
+  ledgerTransaction: string;
   created: number;
 }

@@ -1095,11 +1095,13 @@ export class PaymentIntents {
     const succeeded: RefundRecord = { ...refund, status: 'succeeded', updated: now };
     const refunded: ChargeRecord = { ...charge, amountRefunded: charge.amountRefunded + outcome.amount, updated: now };
     const settled = this.done(attempt, 'succeeded', outcome);
+    // A refund of funds still pending is taken from the pending balance (domain/balance.ts).
+    const captured = (await this.d.store.ledgerFor(intent.id)).find((t) => t.balance?.source === charge.id)?.balance;
     const written = await this.commit('outcome', intent, next, {
       attempt: settled,
       refund: succeeded,
       charge: refunded,
-      ledger: ledger.refund(next, outcome.amount, now),
+      ledger: ledger.refund(next, succeeded.id, outcome.amount, now, captured?.availableOn ?? now),
       events: [this.event(next, EventType.ChargeRefunded, now, chargeView(refunded, next)), this.event(next, EventType.RefundUpdated, now, refundView(succeeded))],
     });
     this.d.logger.info({ paymentIntent: intent.id, refund: refund.id, amount: outcome.amount }, 'refund.succeeded');

@@ -3,6 +3,8 @@
  * the event body. Timestamps on the wire are Unix seconds, as Stripe's are.
  */
 import type {
+  BalanceObject,
+  BalanceTransactionObject,
   ChargeObject,
   ClientPaymentIntent,
   CustomerObject,
@@ -11,7 +13,9 @@ import type {
   PaymentMethodObject,
   RefundObject,
 } from '@kassa/core/wire';
-import type { ChargeRecord, CustomerRecord, PaymentIntentRecord, PaymentMethodRecord, RefundRecord } from './model.js';
+import type { BalanceTransactionRecord, ChargeRecord, CustomerRecord, PaymentIntentRecord, PaymentMethodRecord, RefundRecord } from './model.js';
+import type { BalanceTotal } from './balance.js';
+import { balanceTransactionId, isAvailable } from './balance.js';
 
 export const seconds = (ms: number): number => Math.floor(ms / 1000);
 
@@ -79,6 +83,8 @@ export function chargeView(charge: ChargeRecord, intent: PaymentIntentRecord): C
           risk_level: 'normal',
           seller_message: 'The bank did not return any further details with this decline.',
         },
+    // Captured: the capture wrote its balance transaction in the same commit.
+    balance_transaction: charge.captured ? balanceTransactionId(charge.id) : null,
     created: seconds(charge.created),
     livemode: charge.livemode,
   };
@@ -95,6 +101,8 @@ export function refundView(refund: RefundRecord): RefundObject {
     status: refund.status,
     reason: refund.reason,
     failure_reason: refund.failureReason,
+    // Only a succeeded refund moved money: its ledger entries and balance transaction came with that.
+    balance_transaction: refund.status === 'succeeded' ? balanceTransactionId(refund.id) : null,
     metadata: refund.metadata,
     created: seconds(refund.created),
     livemode: refund.livemode,
@@ -152,5 +160,37 @@ export function customerView(c: CustomerRecord): CustomerObject | DeletedCustome
     invoice_settings: { default_payment_method: c.defaultPaymentMethod },
     created: seconds(c.created),
     livemode: c.livemode,
+  };
+}
+
+// money
+
+/** Stripe's balance: every currency the merchant has balance transactions in, on both sides. */
+export function balanceView(totals: readonly BalanceTotal[], livemode: boolean): BalanceObject {
+  return {
+    object: 'balance',
+    available: totals.map((t) => ({ amount: t.available, currency: t.currency, source_types: { card: t.available } })),
+    pending: totals.map((t) => ({ amount: t.pending, currency: t.currency, source_types: { card: t.pending } })),
+    livemode,
+  };
+}
+
+/** Stripe's balance transaction; its status is read against `now` (milliseconds). */
+export function balanceTransactionView(txn: BalanceTransactionRecord, now: number): BalanceTransactionObject {
+  return {
+    id: txn.id,
+    object: 'balance_transaction',
+    amount: txn.amount,
+    currency: txn.currency,
+    type: txn.type,
+    reporting_category: txn.type,
+    fee: 0,
+    fee_details: [],
+    net: txn.amount,
+    exchange_rate: null,
+    status: isAvailable(txn.availableOn, now) ? 'available' : 'pending',
+    available_on: seconds(txn.availableOn),
+    created: seconds(txn.created),
+    source: txn.source,
   };
 }

@@ -31,6 +31,8 @@ import { useApp } from './route-walk.js';
 import { COMPONENTS } from './openapi/components.js';
 import { OPERATIONS } from './openapi/operations.js';
 import type { MountedApi } from './openapi/operations.js';
+import { balanceRouter } from './routes/balance.js';
+import { Balances } from '../domain/balance.js';
 import type { WebhookEndpoints } from '../webhooks/endpoints.js';
 import type { Events } from '../webhooks/events.js';
 import type { WebhookSecrets } from '../webhooks/secrets.js';
@@ -98,6 +100,7 @@ export function createApp(deps: AppDeps): Express {
     customersRouter({ customers: deps.customers, idempotency }),
     webhookEndpointsRouter({ endpoints: deps.webhooks.endpoints, secrets: deps.webhooks.secrets, idempotency }),
     eventsRouter({ events: deps.webhooks.events }),
+    balanceRouter({ balances: new Balances(deps.store, deps.clock) }),
   );
 
   app.use(

@@ -4,9 +4,11 @@
  * that must be atomic (a status change with its ledger entries, outbox events and attempt)
  * is one call.
  */
+import type { Currency } from '@kassa/core';
 import type {
   ApiKeyRecord,
   AttemptRecord,
+  BalanceTransactionRecord,
   ChargeRecord,
   CustomerRecord,
   RefundRecord,
@@ -250,4 +252,19 @@ export interface Store {
   recordWebhookAttempt(result: WebhookAttemptResult): Promise<boolean>;
   /** The read model: an endpoint's deliveries, newest first, with their attempts. */
   webhookDeliveries(merchantId: string, endpointId: string, limit: number): Promise<WebhookDeliveryRecord[]>;
+
+  // money
+  /**
+   * Per currency of the merchant's balance transactions in this mode: the sum of those available
+   * at `now` (available_on ≤ now) and of those still pending. Sums are exact or refused.
+   */
+  balanceTotals(merchantId: string, livemode: boolean, now: number): Promise<Array<{ currency: Currency; available: number; pending: number }>>;
+  /** Balance transactions newest first, with Stripe's paging and these exact-match filters. */
+  listBalanceTransactions(
+    merchantId: string,
+    livemode: boolean,
+    filter: { type?: string | undefined; currency?: string | undefined; source?: string | undefined },
+    query: PageQuery,
+  ): Promise<Page<BalanceTransactionRecord>>;
+  getBalanceTransaction(merchantId: string, livemode: boolean, id: string): Promise<BalanceTransactionRecord | null>;
 }

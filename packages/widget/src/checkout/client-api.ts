@@ -3,7 +3,7 @@
  * shape-checked here (without zod, to keep the script-tag bundle small) and turned into an
  * `ApiResult`, so the element's router only ever sees "an intent" or "an error".
  */
-import { isCurrency, isPaymentStatus } from '@kassa/core';
+import { isPaymentStatus, looksLikeCurrency } from '@kassa/core';
 import type { ClientPaymentIntent } from '@kassa/core/wire';
 import { ClientErrorCode, type KassaErrorInit } from '../errors.js';
 
@@ -90,14 +90,18 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
 }
 
-/** Enough to render and route safely: a known status and currency, an integer amount. */
+/**
+ * Enough to render and route safely: a known status, an integer amount and a currency code
+ * (its shape only: the ISO table stays out of the bundle, and the server sends only currencies
+ * it charges).
+ */
 export function isClientIntent(value: unknown): value is ClientPaymentIntent {
   if (!isRecord(value)) return false;
   const saved = value.saved_payment_method;
   return (
     typeof value.id === 'string' &&
     Number.isSafeInteger(value.amount) &&
-    isCurrency(value.currency) &&
+    looksLikeCurrency(value.currency) &&
     isPaymentStatus(value.status) &&
     (!saved || (isRecord(saved) && typeof saved.id === 'string' && typeof saved.last4 === 'string'))
   );

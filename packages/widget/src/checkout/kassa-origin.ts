@@ -47,7 +47,7 @@ export function pinnedOrigin(kassaUrl: string, iss: string): { origin: string; e
   if ((kassaUrl && !fromAttribute) || !pinned) {
     const why = kassaUrl
       ? `kassa-url "${kassaUrl}" is not an http(s) URL`
-      : 'kassa-url is not set (the ES module build needs your Kassa server, e.g. https://pay.example.com)';
+      : 'kassa-url is not set';
     return { error: { type: 'invalid_request_error', code: ClientErrorCode.KassaUrlMissing, cause: new Error(why) } };
   }
   const issuer = httpOrigin(iss);

@@ -50,7 +50,7 @@ export function loadCatalog(locale: Locale): Promise<Messages> {
     promise = (loader ? loader(locale) : Promise.reject(new Error('no catalog loader'))).then(
       (table) => (tables.set(locale, table), table),
       (error: unknown) => {
-        console.warn(`kassa: the ${locale} strings could not be loaded`, error);
+        console.warn(`kassa: ${locale} strings not loaded`, error);
         pending.delete(locale);
         return locale === 'en' ? {} : loadCatalog('en');
       },

@@ -533,4 +533,125 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX payment_intents_vault_card ON payment_intents (vault_card_id) WHERE vault_card_id IS NOT NULL;
     `,
   },
+  {
+    version: 9,
+    name: 'money: ledger transactions checked by the database, balance transactions',
+    sql: /* sql */ `
+      -- Each ledger transaction's header, written before its entries. It declares how many entries
+      -- the transaction has; the database then refuses entries without a header or beyond that
+      -- count, and checks on the last entry that the transaction sums to zero per currency (SQLite
+      -- has no deferred checks, so the last entry is where "complete" is known).
+      --
+      -- The balance_* columns are what the merchant's balance sees of it — Stripe's balance
+      -- transaction (txn_…) — for the transactions that move the merchant's payable account
+      -- (a charge, a capture, a refund); all NULL for holds and their release. balance_amount is
+      -- the merchant's side (minus the merchant_payable entries), checked against the entries on
+      -- the last one too; available_on is when the funds stop being pending (domain/balance.ts).
+      -- livemode: the mode of the merchant scope (merchants.livemode), as on every other object.
+      CREATE TABLE ledger_transactions (
+        seq INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        merchant_id TEXT NOT NULL REFERENCES merchants(id),
+        livemode INTEGER NOT NULL DEFAULT 0 CHECK (livemode IN (0, 1)),
+        payment_intent_id TEXT NOT NULL REFERENCES payment_intents(id),
+        kind TEXT NOT NULL,
+        entry_count INTEGER NOT NULL CHECK (entry_count >= 2),
+        created INTEGER NOT NULL,
+        balance_transaction TEXT UNIQUE,
+        balance_type TEXT CHECK (balance_type IN ('charge', 'refund')),
+        balance_source TEXT,
+        balance_currency TEXT,
+        balance_amount INTEGER CHECK (balance_amount <> 0),
+        available_on INTEGER,
+        CHECK ((balance_transaction IS NULL) + (balance_type IS NULL) + (balance_source IS NULL) +
+          (balance_currency IS NULL) + (balance_amount IS NULL) + (available_on IS NULL) IN (0, 6))
+      ) STRICT;
+
+      -- The ledger so far gets its headers, in the order it was written. Its balance transactions:
+      -- a charge or capture names its intent's charge (the one succeeded authorization), a refund
+      -- the refund settled with it (same intent, amount and moment); payments from before charges
+      -- existed name their intent. The settlement delay is the one in force when this shipped
+      -- (domain/balance.ts: 2 days), and a refund is available no earlier than the charge it gives back.
+      CREATE TEMP TABLE ledger_v9 AS
+        SELECT e.txn_id AS id, e.merchant_id, e.payment_intent_id, e.kind, COUNT(*) AS entry_count, MIN(e.created) AS created,
+          MIN(e.id) AS first_entry, MIN(e.currency) AS currency,
+          -SUM(CASE WHEN e.account = 'merchant_payable' THEN e.amount END) AS payable
+        FROM ledger_entries e GROUP BY e.txn_id;
+      CREATE TEMP TABLE ledger_v9_sources AS
+        SELECT l.id, CASE WHEN l.kind = 'refund'
+            THEN (SELECT r.id FROM refunds r WHERE r.payment_intent_id = l.payment_intent_id AND r.status = 'succeeded'
+                    AND r.amount = -l.payable AND r.updated = l.created ORDER BY r.created, r.id LIMIT 1)
+            ELSE (SELECT i.latest_charge FROM payment_intents i WHERE i.id = l.payment_intent_id)
+          END AS source
+        FROM ledger_v9 l WHERE l.payable IS NOT NULL;
+      INSERT INTO ledger_transactions (id, merchant_id, livemode, payment_intent_id, kind, entry_count, created,
+          balance_transaction, balance_type, balance_source, balance_currency, balance_amount, available_on)
+        SELECT l.id, l.merchant_id, (SELECT m.livemode FROM merchants m WHERE m.id = l.merchant_id), l.payment_intent_id, l.kind, l.entry_count, l.created,
+          CASE WHEN l.payable IS NULL THEN NULL
+            ELSE 'txn_' || substr(COALESCE(s.source, l.id), instr(COALESCE(s.source, l.id), '_') + 1) END,
+          CASE WHEN l.payable IS NULL THEN NULL WHEN l.kind = 'refund' THEN 'refund' ELSE 'charge' END,
+          CASE WHEN l.payable IS NULL THEN NULL ELSE COALESCE(s.source, l.payment_intent_id) END,
+          CASE WHEN l.payable IS NULL THEN NULL ELSE l.currency END,
+          l.payable,
+          CASE WHEN l.payable IS NULL THEN NULL WHEN l.kind = 'refund' THEN l.created ELSE l.created + 172800000 END
+        FROM ledger_v9 l LEFT JOIN ledger_v9_sources s ON s.id = l.id
+        ORDER BY l.first_entry;
+      -- A refund of funds still pending becomes available with them.
+      CREATE TEMP TABLE ledger_v9_refunds AS
+        SELECT t.id, MAX(t.available_on, c.available_on) AS available_on
+        FROM ledger_transactions t JOIN refunds r ON r.id = t.balance_source
+        JOIN ledger_transactions c ON c.balance_source = r.charge_id
+        WHERE t.balance_type = 'refund';
+      UPDATE ledger_transactions SET available_on = (SELECT available_on FROM ledger_v9_refunds v WHERE v.id = ledger_transactions.id)
+        WHERE id IN (SELECT id FROM ledger_v9_refunds);
+      DROP TABLE ledger_v9;
+      DROP TABLE ledger_v9_sources;
+      DROP TABLE ledger_v9_refunds;
+
+      CREATE INDEX ledger_transactions_intent ON ledger_transactions (payment_intent_id);
+      -- Balances per currency, and balance transaction lists newest first (by seq) per merchant and mode.
+      CREATE INDEX ledger_transactions_balances ON ledger_transactions (merchant_id, livemode, balance_currency)
+        WHERE balance_transaction IS NOT NULL;
+      CREATE INDEX ledger_transactions_balance_list ON ledger_transactions (merchant_id, livemode, seq)
+        WHERE balance_transaction IS NOT NULL;
+
+      CREATE TRIGGER ledger_transactions_no_update BEFORE UPDATE ON ledger_transactions
+        BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END;
+      CREATE TRIGGER ledger_transactions_no_delete BEFORE DELETE ON ledger_transactions
+        BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END;
+
+      CREATE TRIGGER ledger_entries_under_header BEFORE INSERT ON ledger_entries
+        WHEN NOT EXISTS (
+          SELECT 1 FROM ledger_transactions t WHERE t.id = NEW.txn_id AND t.merchant_id = NEW.merchant_id
+            AND t.payment_intent_id = NEW.payment_intent_id AND t.kind = NEW.kind AND t.created = NEW.created
+        )
+        BEGIN SELECT RAISE(ABORT, 'ledger entry without its transaction'); END;
+      CREATE TRIGGER ledger_entries_within_count BEFORE INSERT ON ledger_entries
+        WHEN (SELECT COUNT(*) FROM ledger_entries WHERE txn_id = NEW.txn_id) >=
+          (SELECT entry_count FROM ledger_transactions WHERE id = NEW.txn_id)
+        BEGIN SELECT RAISE(ABORT, 'ledger transaction already complete'); END;
+      CREATE TRIGGER ledger_entries_complete AFTER INSERT ON ledger_entries
+        WHEN (SELECT COUNT(*) FROM ledger_entries WHERE txn_id = NEW.txn_id) =
+          (SELECT entry_count FROM ledger_transactions WHERE id = NEW.txn_id)
+        BEGIN
+          SELECT RAISE(ABORT, 'ledger transaction does not sum to zero per currency')
+            WHERE EXISTS (SELECT 1 FROM ledger_entries WHERE txn_id = NEW.txn_id GROUP BY currency HAVING SUM(amount) <> 0);
+          SELECT RAISE(ABORT, 'balance transaction does not match its ledger entries')
+            FROM ledger_transactions t WHERE t.id = NEW.txn_id AND NOT (
+              CASE WHEN t.balance_transaction IS NULL
+                THEN NOT EXISTS (SELECT 1 FROM ledger_entries WHERE txn_id = t.id AND account = 'merchant_payable')
+                -- IS, not =: with no payable entry the sum is NULL, and that is a mismatch too.
+                ELSE t.balance_amount IS -(SELECT SUM(amount) FROM ledger_entries WHERE txn_id = t.id AND account = 'merchant_payable')
+                  AND NOT EXISTS (SELECT 1 FROM ledger_entries WHERE txn_id = t.id AND account = 'merchant_payable' AND currency <> t.balance_currency)
+              END
+            );
+        END;
+
+      -- Stripe's balance transactions, as the lists page them (Pager: seq, id, created).
+      CREATE VIEW balance_transactions AS
+        SELECT seq, balance_transaction AS id, id AS ledger_transaction, merchant_id, livemode, payment_intent_id,
+          balance_type AS type, balance_source AS source, balance_currency AS currency, balance_amount AS amount, available_on, created
+        FROM ledger_transactions WHERE balance_transaction IS NOT NULL;
+    `,
+  },
 ];

@@ -27,6 +27,9 @@ import type {
   EventType,
   AttemptOperation,
   AttemptStatus,
+  BalanceEffect,
+  BalanceTransactionRecord,
+  BalanceTransactionType,
 } from '../../domain/model.js';
 import { StoreConflict } from '../port.js';
 import type { IdempotencyBegin, IdempotencyKeyRef, IntentChange, Store } from '../port.js';
@@ -553,6 +556,8 @@ export class SqliteStore implements Store {
           });
         }
         if (c.ledger) {
+          // The header first: the database takes entries only under it, and checks the last one.
+          s.insertLedgerTxn.run(ledgerTxnToRow(c.ledger));
           for (const e of c.ledger.entries) {
             s.insertLedger.run({
               txn_id: c.ledger.id,
@@ -968,6 +973,7 @@ export class SqliteStore implements Store {
           kind: r.kind as LedgerKind,
           created: r.created as number,
           entries: [],
+          balance: r.balance_transaction === null || r.balance_transaction === undefined ? null : rowToBalanceEffect(r),
         };
         byTxn.set(id, txn);
       }
@@ -1266,6 +1272,44 @@ export class SqliteStore implements Store {
       })),
     }));
   }
+
+  // money
+
+  #moneyStatements: ReturnType<typeof prepareMoney> | undefined;
+
+  get #m(): ReturnType<typeof prepareMoney> {
+    this.#moneyStatements ??= prepareMoney(this.db);
+    return this.#moneyStatements;
+  }
+
+  async balanceTotals(merchantId: string, livemode: boolean, now: number): Promise<Array<{ currency: Currency; available: number; pending: number }>> {
+    const rows = this.#m.balanceTotals.all({ merchantId, livemode: livemode ? 1 : 0, now }) as Array<{ currency: string; available: bigint; pending: bigint }>;
+    return rows.map((r) => ({ currency: r.currency as Currency, available: exactNumber(r.available), pending: exactNumber(r.pending) }));
+  }
+
+  async listBalanceTransactions(
+    merchantId: string,
+    livemode: boolean,
+    filter: { type?: string | undefined; currency?: string | undefined; source?: string | undefined },
+    query: PageQuery,
+  ): Promise<Page<BalanceTransactionRecord>> {
+    const given = Object.entries(filter).filter(([, v]) => v !== undefined);
+    const page = this.#pages.page<Row>(
+      {
+        from: 'balance_transactions',
+        scope: ['merchant_id = @merchantId', 'livemode = @livemode'],
+        filters: given.map(([column]) => `${column} = @${column}`),
+        params: { merchantId, livemode: livemode ? 1 : 0, ...Object.fromEntries(given) },
+      },
+      query,
+    );
+    return mapPage(page, rowToBalanceTransaction);
+  }
+
+  async getBalanceTransaction(merchantId: string, livemode: boolean, id: string): Promise<BalanceTransactionRecord | null> {
+    const row = this.#m.getBalanceTransaction.get({ id, merchantId, livemode: livemode ? 1 : 0 }) as Row | undefined;
+    return row ? rowToBalanceTransaction(row) : null;
+  }
 }
 
 function prepare(db: Database) {
@@ -1353,7 +1397,12 @@ function prepare(db: Database) {
     getAttempt: st('SELECT * FROM payment_attempts WHERE id = ?'),
     insertLedger: st(`INSERT INTO ledger_entries (txn_id, merchant_id, payment_intent_id, kind, account, currency, amount, created)
       VALUES (@txn_id, @merchant_id, @payment_intent_id, @kind, @account, @currency, @amount, @created)`),
-    ledgerFor: st('SELECT * FROM ledger_entries WHERE payment_intent_id = ? ORDER BY id'),
+    insertLedgerTxn: st(`INSERT INTO ledger_transactions (id, merchant_id, livemode, payment_intent_id, kind, entry_count, created,
+        balance_transaction, balance_type, balance_source, balance_currency, balance_amount, available_on)
+      VALUES (@id, @merchant_id, (SELECT livemode FROM merchants WHERE id = @merchant_id), @payment_intent_id, @kind, @entry_count, @created,
+        @balance_transaction, @balance_type, @balance_source, @balance_currency, @balance_amount, @available_on)`),
+    ledgerFor: st(`SELECT e.*, t.balance_transaction, t.balance_type, t.balance_source, t.balance_currency, t.balance_amount, t.available_on
+      FROM ledger_entries e LEFT JOIN ledger_transactions t ON t.id = e.txn_id WHERE e.payment_intent_id = ? ORDER BY e.id`),
     insertEvent: st(`INSERT INTO outbox (id, merchant_id, type, payment_intent_id, payload, created)
       VALUES (@id, @merchant_id, @type, @payment_intent_id, @payload, @created)`),
     outboxFor: st('SELECT * FROM outbox WHERE payment_intent_id = ? ORDER BY seq'),
@@ -1552,4 +1601,77 @@ function prepareWebhooks(db: Database) {
 
 function mapPage<R, T>(page: Page<R>, map: (row: R) => T): Page<T> {
   return page.missingCursor ? page : { data: page.data.map(map), hasMore: page.hasMore };
+}
+
+// ---- money ----
+
+function ledgerTxnToRow(t: LedgerTransaction) {
+  const b = t.balance;
+  return {
+    id: t.id,
+    merchant_id: t.merchantId,
+    payment_intent_id: t.intentId,
+    kind: t.kind,
+    entry_count: t.entries.length,
+    created: t.created,
+    balance_transaction: b?.id ?? null,
+    balance_type: b?.type ?? null,
+    balance_source: b?.source ?? null,
+    balance_currency: b?.currency ?? null,
+    balance_amount: b?.amount ?? null,
+    available_on: b?.availableOn ?? null,
+  };
+}
+
+function rowToBalanceEffect(r: Row): BalanceEffect {
+  return {
+    id: r.balance_transaction as string,
+    type: r.balance_type as BalanceTransactionType,
+    source: r.balance_source as string,
+    currency: r.balance_currency as Currency,
+    amount: r.balance_amount as number,
+    availableOn: r.available_on as number,
+  };
+}
+
+/** A row of the balance_transactions view. */
+function rowToBalanceTransaction(r: Row): BalanceTransactionRecord {
+  return {
+    id: r.id as string,
+    type: r.type as BalanceTransactionType,
+    source: r.source as string,
+    currency: r.currency as Currency,
+    amount: r.amount as number,
+    availableOn: r.available_on as number,
+    merchantId: r.merchant_id as string,
+    livemode: r.livemode === 1,
+    intentId: r.payment_intent_id as string,
+    ledgerTransaction: r.ledger_transaction as string,
+    created: r.created as number,
+  };
+}
+
+/** A sum read as a BigInt: refused rather than rounded if it ever passed 2^53. */
+function exactNumber(value: bigint): number {
+  if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < BigInt(Number.MIN_SAFE_INTEGER)) {
+    throw new Error(`a balance of ${value} minor units cannot be represented exactly`);
+  }
+  return Number(value);
+}
+
+function prepareMoney(db: Database) {
+  return {
+    // The same comparison as isAvailable() in domain/balance.ts: available once available_on <= now.
+    balanceTotals: db
+      .prepare(
+        `SELECT balance_currency AS currency,
+           COALESCE(SUM(CASE WHEN available_on <= @now THEN balance_amount END), 0) AS available,
+           COALESCE(SUM(CASE WHEN available_on > @now THEN balance_amount END), 0) AS pending
+         FROM ledger_transactions
+         WHERE merchant_id = @merchantId AND livemode = @livemode AND balance_transaction IS NOT NULL
+         GROUP BY balance_currency ORDER BY balance_currency`,
+      )
+      .safeIntegers(true),
+    getBalanceTransaction: db.prepare('SELECT * FROM balance_transactions WHERE id = @id AND merchant_id = @merchantId AND livemode = @livemode'),
+  };
 }
