@@ -1,5 +1,5 @@
 /**
- * Configuration: options given to `startKassa` (or read from the environment by main.ts),
+ * Configuration: options given to `startKassa` (by `kassa serve`, from its flags, environment and config file),
  * plus the secrets every instance needs. Secrets are generated once into the data directory
  * (mode 0600) so a sandbox needs no setup; production passes KASSA_VAULT_KEY instead of
  * letting the vault key sit next to the database it protects.
