@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Quick-start command 1: install what is missing, build, and run the Kassa server (sandbox
-# provider, SQLite in ./.kassa) with the demo storefront. Ctrl-C stops both.
+# provider, SQLite in ./.kassa) with the demo storefront. Ctrl-C stops both. The server runs as
+# an operator runs it: `kassa serve`, the built JavaScript under plain node.
 #
 #   Kassa server  http://127.0.0.1:4242   (KASSA_PORT)
 #   demo shop     http://localhost:3000   (DEMO_PORT)
@@ -28,7 +29,7 @@ for port in "$KASSA_PORT" "$DEMO_PORT"; do
   fi
 done
 
-kassa_log "building the widget bundles and the demo"
+kassa_log "building the packages (widget bundles, server, kassa CLI) and the demo"
 pnpm run build </dev/null
 
 # Waits until a URL answers 200, or gives up (and says so) after ~30 s.
@@ -62,7 +63,7 @@ KASSA_PUBLIC_URL="$KASSA_URL" \
 KASSA_DATA_DIR="$DATA_DIR" \
 KASSA_PROVIDER=sandbox \
 KASSA_ALLOWED_ORIGINS="$DEMO_URL,http://127.0.0.1:$DEMO_PORT" \
-  node --import tsx packages/server/src/main.ts &
+  node packages/cli/dist/bin.js serve &
 PIDS+=($!)
 wait_for "$KASSA_URL/kassa.js" "Kassa server" "${PIDS[0]}"
 

@@ -19,6 +19,8 @@ START=$SECONDS
 SUITES=(
   "core|@kassa/core|packages/core"
   "server|@kassa/server|packages/server"
+  # the built kassa binary under plain node, against the server it starts (kassa serve)
+  "cli|@kassa/cli|packages/cli"
   "widget|@kassa/widget|packages/widget"
   "react|@kassa/react|packages/react"
   "vue|@kassa/vue|packages/vue"
@@ -139,7 +141,7 @@ if ! ensure_chromium; then
   record chromium 0 1 "could not install /usr/bin/chromium"
 fi
 
-say "build (widget bundles, demo)"
+say "build (core, server and CLI to dist/, widget bundles, demo)"
 if ! pnpm run build </dev/null 2>&1 | tee "$LOG_DIR/build.log"; then
   record build 0 1 "pnpm run build failed (see $LOG_DIR/build.log)"
 fi

@@ -1,5 +1,5 @@
 /**
- * Configuration: options given to `startKassa` (or read from the environment by main.ts),
+ * Configuration: options given to `startKassa` (by `kassa serve`, from its flags, environment and config file),
  * plus the secrets every instance needs. Secrets are generated once into the data directory
  * (mode 0600) so a sandbox needs no setup; production passes KASSA_VAULT_KEY instead of
  * letting the vault key sit next to the database it protects.
@@ -12,6 +12,21 @@ import { z } from 'zod';
 export const DEFAULT_PORT = 4242;
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_ALLOWED_ORIGINS = ['http://localhost:3000', 'http://127.0.0.1:3000'];
+/** Relative to the working directory of whoever starts the server. */
+export const DEFAULT_DATA_DIR = '.kassa';
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+// ---- Files in the data directory that people and tools read (the CLI finds its keys there) ----
+
+/** The default merchant's test keys, written (mode 0600) on the start that creates them. */
+export const KEYS_FILE = 'test-keys.json';
+/** The operator key, written (mode 0600) on the start that creates it. */
+export const OPERATOR_KEY_FILE = 'operator-key.json';
+
+export const keysFileSchema = z.object({ merchant: z.string(), secret_key: z.string(), publishable_key: z.string() }).strict();
+export type KeysFile = z.infer<typeof keysFileSchema>;
+export const operatorKeyFileSchema = z.object({ operator_key: z.string() }).strict();
+export type OperatorKeyFile = z.infer<typeof operatorKeyFileSchema>;
 
 export interface Config {
   dataDir: string;

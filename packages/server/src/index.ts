@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import type { DestinationStream } from 'pino';
 import type { Currency } from '@kassa/core';
-import { ensureDataDir, loadOrCreateSecrets, resolveConfig, writePrivateFile } from './config.js';
+import { KEYS_FILE, OPERATOR_KEY_FILE, ensureDataDir, loadOrCreateSecrets, resolveConfig, writePrivateFile } from './config.js';
+import type { KeysFile, OperatorKeyFile } from './config.js';
 import { createLogger } from './logger.js';
 import type { Logger } from './logger.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
@@ -125,8 +126,7 @@ export interface KassaServer {
   close(): Promise<void>;
 }
 
-export const KEYS_FILE = 'test-keys.json';
-export const OPERATOR_KEY_FILE = 'operator-key.json';
+export { KEYS_FILE, OPERATOR_KEY_FILE } from './config.js';
 const VAULT_KEY_CHECK = 'vault_key_check';
 const RECOVERY_AFTER_MS = 60_000;
 const HOUSEKEEPING_EVERY_MS = 60 * 60_000;
@@ -222,7 +222,8 @@ export async function startKassa(options: KassaOptions): Promise<KassaServer> {
     if (defaults.created) {
       const k = defaults.created;
       if (!existsSync(keysFile)) {
-        writePrivateFile(keysFile, `${JSON.stringify({ merchant: k.merchant, secret_key: k.secretKey, publishable_key: k.publishableKey }, null, 2)}\n`);
+        const file: KeysFile = { merchant: k.merchant, secret_key: k.secretKey, publishable_key: k.publishableKey };
+        writePrivateFile(keysFile, `${JSON.stringify(file, null, 2)}\n`);
       }
     }
 
@@ -230,7 +231,10 @@ export async function startKassa(options: KassaOptions): Promise<KassaServer> {
     // 0600 file beside the test keys, which an operator may delete once it is safe elsewhere).
     const operatorKey = await merchants.ensureOperatorKey();
     const operatorKeyFile = join(config.dataDir, OPERATOR_KEY_FILE);
-    if (operatorKey && !existsSync(operatorKeyFile)) writePrivateFile(operatorKeyFile, `${JSON.stringify({ operator_key: operatorKey }, null, 2)}\n`);
+    if (operatorKey && !existsSync(operatorKeyFile)) {
+      const file: OperatorKeyFile = { operator_key: operatorKey };
+      writePrivateFile(operatorKeyFile, `${JSON.stringify(file, null, 2)}\n`);
+    }
 
     const challengeRouter = createChallengeRouter({
       sandbox,

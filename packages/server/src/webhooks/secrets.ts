@@ -4,16 +4,12 @@
  * server secret, so the vault key is used for cards only), the AAD binding each ciphertext to
  * its endpoint and merchant. In memory they travel as `Sensitive`, which never prints.
  *
- * The format is Standard Webhooks' `whsec_<base64 of 32 random bytes>`. Both verifiers take
- * that same string unchanged: the `standardwebhooks` library HMACs with the decoded bytes,
- * `stripe.webhooks.constructEvent` with the string itself, and Kassa signs each way.
+ * Their format, and how they sign, is in signing.ts.
  */
-import { randomBytes } from 'node:crypto';
 import { Sensitive } from '../domain/ports.js';
 import type { SealedSecret } from '../domain/webhook-model.js';
 import { open, seal } from '../vault/cipher.js';
-
-export const SECRET_PREFIX = 'whsec_';
+import { newSigningSecret } from './signing.js';
 const REPLAY_PREFIX = 'kassa-sealed:v1:';
 
 export class WebhookSecrets {
@@ -26,7 +22,7 @@ export class WebhookSecrets {
   }
 
   generate(): Sensitive {
-    return new Sensitive(`${SECRET_PREFIX}${randomBytes(32).toString('base64')}`);
+    return new Sensitive(newSigningSecret());
   }
 
   seal(endpointId: string, merchantId: string, secret: Sensitive): SealedSecret {

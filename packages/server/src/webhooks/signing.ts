@@ -14,9 +14,21 @@
  * Signatures are made on the exact bytes sent; the timestamp is the attempt's, so a retry days
  * later is still within the receivers' tolerance (5 minutes in both libraries).
  */
-import { createHmac } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import type { Sensitive } from '../domain/ports.js';
+
+/**
+ * A signing secret is Standard Webhooks' `whsec_<base64 of 32 random bytes>`. Both verifiers take
+ * that same string unchanged: the `standardwebhooks` library HMACs with the decoded bytes,
+ * `stripe.webhooks.constructEvent` with the string itself. Endpoints' secrets and the one
+ * `kassa listen` signs with are made here.
+ */
+export const SECRET_PREFIX = 'whsec_';
+
+export function newSigningSecret(): string {
+  return `${SECRET_PREFIX}${randomBytes(32).toString('base64')}`;
+}
 
 export interface SignedHeaders {
   'webhook-id': string;
@@ -25,7 +37,8 @@ export interface SignedHeaders {
   'stripe-signature': string;
 }
 
-export function signDelivery(input: { eventId: string; timestamp: number; payload: string; secrets: readonly Sensitive[] }): SignedHeaders {
+/** `secrets`: anything that reveals a `whsec_…` string (the worker's `Sensitive`, or `kassa listen`'s own secret). */
+export function signDelivery(input: { eventId: string; timestamp: number; payload: string; secrets: ReadonlyArray<Pick<Sensitive, 'reveal'>> }): SignedHeaders {
   if (input.secrets.length === 0) throw new Error('a delivery needs at least one signing secret');
   const { eventId, timestamp, payload } = input;
   const standard = input.secrets.map((s) => new Webhook(s.reveal()).sign(eventId, new Date(timestamp * 1000), payload));

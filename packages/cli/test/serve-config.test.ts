@@ -1,0 +1,98 @@
+/**
+ * `kassa serve`'s settings: flags > environment > config file > defaults, each layer checked by
+ * the same rules, unknown config keys refused by name, relative paths from where they were written.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEFAULT_ALLOWED_ORIGINS, DEFAULT_PORT } from '@kassa/server/config';
+import { UsageError } from '../src/errors.js';
+import { resolveServeSettings } from '../src/serve-config.js';
+
+describe('serve settings', () => {
+  let dir = '';
+  const write = (name: string, value: unknown) => {
+    const path = join(dir, name);
+    writeFileSync(path, typeof value === 'string' ? value : JSON.stringify(value));
+    return path;
+  };
+  const resolve = (flags: Record<string, string> = {}, env: Record<string, string> = {}, cwd = dir) => resolveServeSettings({ flags, env, cwd });
+
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'kassa-serve-config-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('without anything: the server defaults, the data directory under the working directory', () => {
+    const s = resolve({}, {}, join(dir, 'nowhere'));
+    assert.equal(s.port, DEFAULT_PORT);
+    assert.equal(s.host, '127.0.0.1');
+    assert.deepEqual(s.allowedOrigins, DEFAULT_ALLOWED_ORIGINS);
+    assert.equal(s.dataDir, join(dir, 'nowhere', '.kassa'));
+    assert.equal(s.logLevel, 'info');
+    assert.equal(s.publicUrl, undefined);
+    assert.equal(s.configFile, null);
+    assert.ok(Object.values(s.sources).every((v) => v === 'default'));
+  });
+
+  it('each layer beats the one below it, setting by setting', () => {
+    const conf = join(dir, 'etc');
+    mkdirSync(conf, { recursive: true });
+    const file = join(conf, 'k.json');
+    writeFileSync(file, JSON.stringify({ port: 1111, host: '10.0.0.1', publicUrl: 'https://pay.example/', dataDir: '../var/kassa', allowedOrigins: ['https://shop.example'], widgetDir: 'widget', trustProxy: 'loopback' }));
+    const s = resolve({ config: file, port: '3333' }, { KASSA_PORT: '2222', KASSA_HOST: '10.0.0.2', LOG_LEVEL: 'debug' }, join(dir, 'work'));
+    assert.equal(s.port, 3333);
+    assert.equal(s.host, '10.0.0.2');
+    assert.equal(s.logLevel, 'debug');
+    assert.equal(s.publicUrl, 'https://pay.example');
+    assert.equal(s.dataDir, join(dir, 'var', 'kassa'), 'relative to the file');
+    assert.equal(s.widgetDir, join(conf, 'widget'));
+    assert.deepEqual(s.allowedOrigins, ['https://shop.example']);
+    assert.equal(s.configFile, file);
+    assert.equal(s.trustProxy, 'loopback');
+    assert.deepEqual(s.sources, { port: 'flag', host: 'env', publicUrl: 'file', dataDir: 'file', allowedOrigins: 'file', logLevel: 'env', widgetDir: 'file', trustProxy: 'file' });
+
+    // Paths from the command line and the environment are the working directory's.
+    const t = resolve({ config: file, dataDir: 'here' }, { KASSA_WIDGET_DIR: 'w', KASSA_ALLOWED_ORIGINS: 'http://a.example, http://b.example:8080', KASSA_TRUST_PROXY: '2' }, join(dir, 'work'));
+    assert.equal(t.trustProxy, 2, 'a hop count from the environment is a number');
+    assert.equal(resolve({ trustProxy: 'true' }, {}, dir).trustProxy, true);
+    assert.equal(t.dataDir, join(dir, 'work', 'here'));
+    assert.equal(t.widgetDir, join(dir, 'work', 'w'));
+    assert.deepEqual(t.allowedOrigins, ['http://a.example', 'http://b.example:8080']);
+  });
+
+  it('finds kassa.config.json in the working directory, or the file KASSA_CONFIG names; an empty variable is unset', () => {
+    const cwd = join(dir, 'implicit');
+    mkdirSync(cwd, { recursive: true });
+    writeFileSync(join(cwd, 'kassa.config.json'), JSON.stringify({ port: 4000 }));
+    assert.equal(resolve({}, {}, cwd).port, 4000);
+    assert.equal(resolve({}, { KASSA_PORT: '' }, cwd).port, 4000);
+    const other = write('other.json', { port: 5000 });
+    assert.equal(resolve({}, { KASSA_CONFIG: other }, cwd).port, 5000);
+    assert.equal(resolve({ config: other }, { KASSA_CONFIG: join(cwd, 'kassa.config.json') }, cwd).port, 5000, 'the flag names the file first');
+  });
+
+  it('refuses an unknown key by name, a value of the wrong shape, a file that is not a JSON object, a missing file', () => {
+    const refuses = (fn: () => unknown, message: RegExp) => assert.throws(fn, (e: unknown) => e instanceof UsageError && message.test(e.message) && e.exitCode === 2);
+    refuses(() => resolve({ config: write('a.json', { port: 1, Port: 2, data_dir: 'x' }) }), /unknown keys "Port", "data_dir" \(known keys: port, host, publicUrl, dataDir, allowedOrigins, logLevel, widgetDir, trustProxy\)/);
+    refuses(() => resolve({ config: write('b.json', { port: 70000 }) }), /b\.json: "port": /);
+    refuses(() => resolve({ config: write('c.json', { allowedOrigins: ['https://shop.example/path'] }) }), /"allowedOrigins": must be an origin/);
+    refuses(() => resolve({ config: write('d.json', { logLevel: 'loud' }) }), /"logLevel"/);
+    refuses(() => resolve({ config: write('e.json', { publicUrl: 'ftp://x' }) }), /"publicUrl"/);
+    refuses(() => resolve({ config: write('f.json', '[1, 2]') }), /must hold a JSON object/);
+    refuses(() => resolve({ config: write('g.json', '{ "port": 1, }') }), /g\.json is not valid JSON/);
+    refuses(() => resolve({ config: join(dir, 'absent.json') }), /cannot read the config file .*absent\.json: ENOENT/);
+  });
+
+  it('checks the environment and the flags as strictly as the file, naming the variable or flag', () => {
+    const refuses = (fn: () => unknown, message: RegExp) => assert.throws(fn, (e: unknown) => e instanceof UsageError && message.test(e.message));
+    refuses(() => resolve({}, { KASSA_PORT: 'http' }), /^KASSA_PORT: /);
+    refuses(() => resolve({}, { KASSA_PORT: '99999' }), /^KASSA_PORT: /);
+    refuses(() => resolve({ port: '-1' }), /^--port: /);
+    refuses(() => resolve({}, { KASSA_ALLOWED_ORIGINS: 'localhost:3000' }), /^KASSA_ALLOWED_ORIGINS: invalid origin/);
+    refuses(() => resolve({ publicUrl: 'not a url' }), /^--public-url: /);
+    refuses(() => resolve({}, { LOG_LEVEL: 'verbose' }), /^LOG_LEVEL: /);
+  });
+});
