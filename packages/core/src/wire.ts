@@ -156,9 +156,15 @@ export const capturePaymentIntentSchema = z
   .strict();
 export type CapturePaymentIntent = z.infer<typeof capturePaymentIntentSchema>;
 
+/** The reasons a merchant may give when canceling, as Stripe takes them. */
+export const CANCELLATION_REASONS = ['duplicate', 'fraudulent', 'requested_by_customer', 'abandoned'] as const;
+/** Set by Kassa itself: an authorization left uncaptured past its validity was released. */
+export const AUTOMATIC_CANCELLATION = 'automatic';
+export type CancellationReason = (typeof CANCELLATION_REASONS)[number] | typeof AUTOMATIC_CANCELLATION;
+
 export const cancelPaymentIntentSchema = z
   .object({
-    cancellation_reason: z.enum(['duplicate', 'fraudulent', 'requested_by_customer', 'abandoned']).optional(),
+    cancellation_reason: z.enum(CANCELLATION_REASONS).optional(),
   })
   .strict();
 export type CancelPaymentIntent = z.infer<typeof cancelPaymentIntentSchema>;
@@ -282,7 +288,10 @@ export const paymentIntentObjectSchema = z
     last_payment_error: lastPaymentErrorSchema.nullable(),
     next_action: nextActionSchema.nullable(),
     latest_charge: z.string().nullable().describe('The charge of the latest authorization (`ch_…`), or null before one'),
-    cancellation_reason: z.string().nullable(),
+    cancellation_reason: z
+      .enum([...CANCELLATION_REASONS, AUTOMATIC_CANCELLATION])
+      .nullable()
+      .describe('`automatic`: the authorization expired uncaptured (7 days) and was released'),
     canceled_at: unixSeconds.nullable(),
     created: unixSeconds,
     livemode: z.boolean(),

@@ -136,6 +136,8 @@ export const IDEMPOTENCY_RETENTION_MS = 24 * 60 * 60_000;
 export const UNUSED_CARD_RETENTION_MS = 60 * 60_000;
 
 export interface Housekeeping {
+  /** Uncaptured authorizations older than 7 days, released and canceled (`automatic`). */
+  authorizations: number;
   idempotencyKeys: number;
   tokens: number;
   cards: number;
@@ -306,8 +308,9 @@ export async function startKassa(options: KassaOptions): Promise<KassaServer> {
       const now = clock.now();
       const idempotencyKeys = await store.pruneIdempotencyKeys(now - IDEMPOTENCY_RETENTION_MS);
       const purged = await store.purgeUnusedCards(now - UNUSED_CARD_RETENTION_MS);
-      const done = { idempotencyKeys, ...purged };
-      if (idempotencyKeys + purged.tokens + purged.cards > 0) logger.info(done, 'housekeeping');
+      const authorizations = await payments.expireAuthorizations();
+      const done = { authorizations, idempotencyKeys, ...purged };
+      if (authorizations + idempotencyKeys + purged.tokens + purged.cards > 0) logger.info(done, 'housekeeping');
       return done;
     };
     const runHousekeeping = (): void => {

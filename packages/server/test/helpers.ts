@@ -226,5 +226,10 @@ export function timingOutAfterActing(operations: Set<string>) {
         if (operations.has('refund')) throw new Error('ETIMEDOUT');
         return inner.refund(r);
       },
+      cancel: async (r) => {
+        await inner.cancel(r);
+        if (operations.has('cancel')) throw new Error('ETIMEDOUT');
+        return inner.cancel(r);
+      },
     });
 }

@@ -218,7 +218,7 @@ describe('housekeeping', () => {
 
       // Within the day: the answer is replayed and nothing is purged.
       now += IDEMPOTENCY_RETENTION_MS - 60_000;
-      assert.deepEqual(await h.kassa.housekeep(), { idempotencyKeys: 0, tokens: 1, cards: 1 });
+      assert.deepEqual(await h.kassa.housekeep(), { authorizations: 0, idempotencyKeys: 0, tokens: 1, cards: 1 });
       const replay = await h.v1('POST', '/payment_intents', { amount: 700, currency: 'cny' }, { idem: 'day-one' });
       assert.equal(replay.body.id, first.body.id);
       assert.equal(replay.headers.get('idempotent-replayed'), 'true');

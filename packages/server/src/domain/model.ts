@@ -3,7 +3,7 @@
  * turn them into wire objects. Amounts are integer minor units everywhere.
  */
 import type { CardBrand, Currency, DeclineCode, ErrorCode, ErrorType, PaymentStatus } from '@kassa/core';
-import type { BalanceTransactionType, RefundReason, RefundStatus } from '@kassa/core/wire';
+import type { BalanceTransactionType, CancellationReason, RefundReason, RefundStatus } from '@kassa/core/wire';
 
 export type CaptureMethod = 'automatic' | 'manual';
 export type FutureUsage = 'on_session' | 'off_session';
@@ -111,7 +111,7 @@ export interface PaymentIntentRecord {
   providerRef: string | null;
   /** The charge of the latest authorization (succeeded or failed), Stripe's `latest_charge`. */
   latestCharge: string | null;
-  cancellationReason: string | null;
+  cancellationReason: CancellationReason | null;
   canceledAt: number | null;
   /** Attempt id of a provider call in flight; while set, no other operation may start. */
   pendingOperation: string | null;

@@ -19,7 +19,8 @@
 import { CANCELABLE, CONFIRMABLE, canTransition, detectBrand, PaymentStatus } from '@kassa/core';
 import type { DeclineCode } from '@kassa/core';
 import { hasPrefix } from '@kassa/core';
-import type { CreatePaymentIntent, CreateRefund, UpdatePaymentIntent } from '@kassa/core/wire';
+import { AUTOMATIC_CANCELLATION } from '@kassa/core/wire';
+import type { CancellationReason, CreatePaymentIntent, CreateRefund, UpdatePaymentIntent } from '@kassa/core/wire';
 import type { Store, IntentChange } from '../store/port.js';
 import { StoreConflict } from '../store/port.js';
 import type {
@@ -131,6 +132,12 @@ interface AttemptSpec {
 
 const S = PaymentStatus;
 export const DEFAULT_MAX_DECLINES = 5;
+/**
+ * How long an uncaptured card authorization holds: Stripe's 7 days for online card payments.
+ * After that Kassa releases the hold at the provider and cancels the intent (`automatic`),
+ * and a capture is refused, as Stripe does.
+ */
+export const AUTHORIZATION_VALID_MS = 7 * 24 * 60 * 60_000;
 
 const stillRunning = (intent?: PaymentIntentRecord) =>
   new KassaError(FailureKind.IdempotencyInFlight, 'idempotency_key_in_use', 'This request is still being completed; retry it in a moment.', {
@@ -455,6 +462,10 @@ export class PaymentIntents {
     const intent = await this.load(merchantId, intentId);
     this.assertIdle(intent, 'capture');
     if (intent.status !== S.RequiresCapture) throw unexpectedState(intent, 'capture');
+    if (await this.authorizationExpired(intent)) {
+      // Released now rather than at the next sweep, so the answer and the intent agree.
+      throw unexpectedState(await this.cancel(merchantId, intent.id, { reason: AUTOMATIC_CANCELLATION }), 'capture');
+    }
     this.providerRef(intent);
     const amount = input.amountToCapture ?? intent.amountCapturable;
     if (amount > intent.amountCapturable) {
@@ -477,7 +488,7 @@ export class PaymentIntents {
 
   // ---- cancel ----
 
-  async cancel(merchantId: string, intentId: string, input: { reason?: string | undefined }, j?: Journal): Promise<PaymentIntentRecord> {
+  async cancel(merchantId: string, intentId: string, input: { reason?: CancellationReason | undefined }, j?: Journal): Promise<PaymentIntentRecord> {
     const resumed = await this.resumeJournal(merchantId, j);
     if (resumed) return resumed;
 
@@ -513,6 +524,34 @@ export class PaymentIntents {
       j,
     );
     return this.answer(settled);
+  }
+
+  /** Whether an intent awaiting capture holds an authorization older than its validity. */
+  private async authorizationExpired(intent: PaymentIntentRecord): Promise<boolean> {
+    if (!intent.latestCharge) return false;
+    const charge = await this.d.store.getCharge(intent.merchantId, intent.latestCharge);
+    return charge !== null && charge.created < this.d.clock.now() - AUTHORIZATION_VALID_MS;
+  }
+
+  /**
+   * Releases every authorization left uncaptured past its validity (the housekeeping sweep):
+   * each is canceled with reason `automatic` through the provider, one provider call with its
+   * recovery point like any cancel, so a crash midway is settled by recovery and a retry of the
+   * sweep skips what is done. Returns how many were released.
+   */
+  async expireAuthorizations(batch = 100): Promise<number> {
+    let released = 0;
+    const due = await this.d.store.listExpiredAuthorizations(this.d.clock.now() - AUTHORIZATION_VALID_MS, batch);
+    for (const intent of due) {
+      try {
+        await this.cancel(intent.merchantId, intent.id, { reason: AUTOMATIC_CANCELLATION });
+        released++;
+      } catch (error) {
+        // A capture that won the race, or a provider that did not answer: the next sweep looks again.
+        this.d.logger.warn({ paymentIntent: intent.id, err: error }, 'could not release an expired authorization; retried at the next sweep');
+      }
+    }
+    return released;
   }
 
   // ---- refunds and charges ----

@@ -133,6 +133,8 @@ export interface Store {
   getAttempt(id: string): Promise<AttemptRecord | null>;
   /** Intents with a provider call whose outcome was never recorded (crash, timeout). */
   listInterruptedIntents(): Promise<PaymentIntentRecord[]>;
+  /** Intents awaiting capture whose authorization (their latest charge) was made before `authorizedBefore`, oldest first. */
+  listExpiredAuthorizations(authorizedBefore: number, limit: number): Promise<PaymentIntentRecord[]>;
   discrepanciesFor(intentId: string): Promise<DiscrepancyRecord[]>;
   /** Authorizations of the intent its provider declined (card-testing cap). */
   countDeclines(intentId: string): Promise<number>;

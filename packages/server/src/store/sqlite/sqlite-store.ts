@@ -158,7 +158,7 @@ function rowToIntent(r: IntentRow): PaymentIntentRecord {
     provider: r.provider,
     providerRef: r.provider_ref,
     latestCharge: r.latest_charge,
-    cancellationReason: r.cancellation_reason,
+    cancellationReason: r.cancellation_reason as PaymentIntentRecord['cancellationReason'],
     canceledAt: r.canceled_at,
     pendingOperation: r.pending_operation,
     created: r.created,
@@ -746,6 +746,10 @@ export class SqliteStore implements Store {
 
   async listInterruptedIntents(): Promise<PaymentIntentRecord[]> {
     return (this.#s.listInterrupted.all() as IntentRow[]).map(rowToIntent);
+  }
+
+  async listExpiredAuthorizations(authorizedBefore: number, limit: number): Promise<PaymentIntentRecord[]> {
+    return (this.#s.listExpiredAuthorizations.all(authorizedBefore, limit) as IntentRow[]).map(rowToIntent);
   }
 
   async getCharge(merchantId: string, id: string): Promise<ChargeRecord | null> {
@@ -1360,6 +1364,9 @@ function prepare(db: Database) {
     getIntentAny: st('SELECT * FROM payment_intents WHERE id = ?'),
     getIntentByAction: st('SELECT * FROM payment_intents WHERE action_ref = ?'),
     listInterrupted: st('SELECT * FROM payment_intents WHERE pending_operation IS NOT NULL ORDER BY updated'),
+    // An intent with an operation in flight is left to it (a capture may be settling right now).
+    listExpiredAuthorizations: st(`SELECT i.* FROM payment_intents i JOIN charges c ON c.id = i.latest_charge
+      WHERE i.status = 'requires_capture' AND i.pending_operation IS NULL AND c.created < ? ORDER BY c.created LIMIT ?`),
     upsertAttempt: st(`INSERT INTO payment_attempts (
         id, payment_intent_id, merchant_id, operation, provider_key, status, amount, resume_status, outcome, owner, created, updated
       ) VALUES (
