@@ -54,7 +54,7 @@ interface Ready {
   secretKey?: string;
 }
 
-async function startServer(kind: 'hello' | 'kassa'): Promise<{ ready: Ready; child: ChildProcess }> {
+async function startServer(kind: 'hello' | 'kassa' | 'receiver'): Promise<{ ready: Ready; child: ChildProcess }> {
   const child = fork(fileURLToPath(new URL('server-process.ts', import.meta.url)), [kind], {
     execArgv: ['--import', 'tsx'],
     // Request logs would measure the terminal, not the server.
@@ -66,6 +66,14 @@ async function startServer(kind: 'hello' | 'kassa'): Promise<{ ready: Ready; chi
     child.once('exit', (code) => reject(new Error(`${kind} server exited early (code ${code})`)));
   });
   return { ready, child };
+}
+
+/** How many webhook deliveries the receiver process has answered so far. */
+function delivered(receiver: ChildProcess): Promise<number> {
+  return new Promise((resolve) => {
+    receiver.once('message', (m) => resolve((m as { delivered: number }).delivered));
+    receiver.send('count');
+  });
 }
 
 async function stopServer(child: ChildProcess): Promise<void> {
@@ -161,7 +169,30 @@ interface Intent {
   secret: string;
 }
 
-async function benchKassa(kassa: string, secretKey: string): Promise<{ rows: Measurement[]; pool: number }> {
+export interface Webhooks {
+  /** Deliveries the receiver had answered when the last row ended. */
+  duringRows: number;
+  /** All deliveries, once the outbox was drained (no new one for 2 s). */
+  total: number;
+  /** Seconds from the end of the last row until the outbox was drained. */
+  drainS: number;
+}
+
+interface KassaRun {
+  rows: Measurement[];
+  pool: number;
+  refunded: number;
+  webhooks: Webhooks;
+}
+
+async function benchKassa(kassa: string, secretKey: string, receiver: { url: string; child: ChildProcess }): Promise<KassaRun> {
+  // Webhook delivery on: every event goes to a merchant endpoint in its own process, while the
+  // rows run (the worker shares the server's event loop and database, as in production).
+  await json(`${kassa}/v1/webhook_endpoints`, {
+    method: 'POST',
+    auth: secretKey,
+    body: JSON.stringify({ url: `${receiver.url}/webhooks`, enabled_events: ['*'] }),
+  });
   const { customer, pm } = await savedCard(kassa, secretKey);
   const rows: Measurement[] = [];
 
@@ -196,6 +227,7 @@ async function benchKassa(kassa: string, secretKey: string): Promise<{ rows: Mea
 
   // 2. Confirm: one-click pay with the saved card, each request on its own intent and key.
   let next = 0;
+  const paid: string[] = [];
   const confirmBody = JSON.stringify({ payment_method: pm });
   rows.push(
     await load('POST /client/payment_intents/:id/confirm', {
@@ -216,6 +248,9 @@ async function benchKassa(kassa: string, secretKey: string): Promise<{ rows: Mea
               },
               body: confirmBody,
             };
+          },
+          onResponse: (status, body) => {
+            if (status === 200) paid.push((JSON.parse(body) as { id: string }).id);
           },
         },
       ],
@@ -238,7 +273,41 @@ async function benchKassa(kassa: string, secretKey: string): Promise<{ rows: Mea
       ],
     }),
   );
-  return { rows, pool: pool.length };
+
+  // 4. Refund: the merchant backend gives a payment back in full, each paid intent once, with
+  //    its own idempotency key (a provider call at the sandbox issuer, ledger entries, events).
+  let refund = 0;
+  rows.push(
+    await load('POST /v1/refunds', {
+      url: kassa,
+      amount: paid.length,
+      requests: [
+        {
+          method: 'POST',
+          path: '/v1/refunds',
+          setupRequest: (req) => ({
+            ...req,
+            headers: { authorization: `Bearer ${secretKey}`, 'content-type': 'application/json', 'idempotency-key': randomUUID() },
+            body: JSON.stringify({ payment_intent: paid[refund++ % paid.length] }),
+          }),
+        },
+      ],
+    }),
+  );
+
+  const duringRows = await delivered(receiver.child);
+  const endedAt = Date.now();
+  let total = duringRows;
+  let stableSince = Date.now();
+  while (Date.now() - stableSince < 2000 && Date.now() - endedAt < 120_000) {
+    await new Promise((r) => setTimeout(r, 250));
+    const now = await delivered(receiver.child);
+    if (now !== total) {
+      total = now;
+      stableSince = Date.now();
+    }
+  }
+  return { rows, pool: pool.length, refunded: paid.length, webhooks: { duringRows, total, drainS: (stableSince - endedAt) / 1000 } };
 }
 
 // ---- report ---------------------------------------------------------------------------------
@@ -247,7 +316,8 @@ function fmtKB(bytes: number): string {
   return `${(bytes / KB).toFixed(1)} KB`;
 }
 
-function report(sizes: SizeRow[], baseline: Measurement, kassa: Measurement[], pool: number, browser: FieldsReady): string {
+function report(sizes: SizeRow[], baseline: Measurement, kassa: Measurement[], run: Omit<KassaRun, 'rows'>, browser: FieldsReady): string {
+  const { pool, refunded, webhooks } = run;
   const date = new Date().toISOString().slice(0, 10);
   const cpu = cpus()[0]?.model.trim() ?? 'unknown CPU';
   const lines = [
@@ -278,7 +348,12 @@ function report(sizes: SizeRow[], baseline: Measurement, kassa: Measurement[], p
     ),
     '',
     `Confirm pool: ${pool.toLocaleString('en')} intents created in the create row, each confirmed at most once ` +
-      `(saved Visa, fresh idempotency key per request).`,
+      `(saved Visa, fresh idempotency key per request); refunds: each of the ${refunded.toLocaleString('en')} paid intents ` +
+      `refunded in full at most once. Rate limits on (set above the load, so they are checked and never refuse).`,
+    '',
+    `Webhook delivery on (one endpoint, all events, a receiver in its own process): ` +
+      `${webhooks.duringRows.toLocaleString('en')} deliveries during the Kassa rows, ${webhooks.total.toLocaleString('en')} in all ` +
+      `once the outbox was drained, ${webhooks.drainS.toFixed(1)} s after the last row.`,
   ];
   return lines.join('\n');
 }
@@ -312,13 +387,15 @@ async function main(): Promise<void> {
     await stopServer(hello.child);
   }
 
-  console.log('Kassa: create, confirm, read…');
+  console.log('Kassa: create, confirm, read, refund, with webhook delivery…');
+  const receiver = await startServer('receiver');
   const kassa = await startServer('kassa');
-  let result: { rows: Measurement[]; pool: number };
+  let result: KassaRun;
   try {
-    result = await benchKassa(kassa.ready.url, kassa.ready.secretKey ?? '');
+    result = await benchKassa(kassa.ready.url, kassa.ready.secretKey ?? '', { url: receiver.ready.url, child: receiver.child });
   } finally {
     await stopServer(kassa.child);
+    await stopServer(receiver.child);
   }
 
   // The baseline again at the end: if it moved a lot, the machine was busy and the ratios
@@ -331,12 +408,12 @@ async function main(): Promise<void> {
     await stopServer(helloAgain.child);
   }
 
-  const markdown = report(sizes, baseline, result.rows, result.pool, browser);
+  const markdown = report(sizes, baseline, result.rows, result, browser);
   console.log(`\n${markdown}`);
   await mkdir(new URL('bench/results/', ROOT), { recursive: true });
   await writeFile(
     new URL(`bench/results/${new Date().toISOString().replace(/[:.]/g, '-')}.json`, ROOT),
-    JSON.stringify({ sizes, browser, baseline, kassa: result.rows, pool: result.pool }, null, 2),
+    JSON.stringify({ sizes, browser, baseline, kassa: result.rows, pool: result.pool, refunded: result.refunded, webhooks: result.webhooks }, null, 2),
   );
   if (process.argv.includes('--record')) {
     await record(markdown);

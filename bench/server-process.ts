@@ -5,12 +5,14 @@
  *
  *   hello  — bare Express 5 answering "hello": the baseline every figure is divided by.
  *   kassa  — the real Kassa server: sandbox provider, fresh SQLite in a temp dir, port 0.
+ *   receiver — a merchant's webhook endpoint: answers every POST 200 and counts them; the
+ *              count is sent to the parent on the 'count' message.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 
 // bench/ is not a workspace package: borrow Express from the server package that ships it.
 const requireFromServer = createRequire(new URL('../packages/server/package.json', import.meta.url));
@@ -38,6 +40,27 @@ async function startHello(): Promise<{ ready: Ready; close(): Promise<void> }> {
   };
 }
 
+async function startReceiver(): Promise<{ ready: Ready; close(): Promise<void> }> {
+  let delivered = 0;
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      if (req.method === 'POST') delivered++;
+      res.writeHead(200).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('no address');
+  process.on('message', (m) => {
+    if (m === 'count') process.send?.({ delivered });
+  });
+  return {
+    ready: { url: `http://127.0.0.1:${address.port}` },
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
 async function startKassaServer(): Promise<{ ready: Ready; close(): Promise<void> }> {
   const { startKassa } = await import('../packages/server/src/index.js');
   const dataDir = await mkdtemp(join(tmpdir(), 'kassa-bench-'));
@@ -59,9 +82,10 @@ async function startKassaServer(): Promise<{ ready: Ready; close(): Promise<void
 }
 
 const kind = process.argv[2];
-const started = kind === 'hello' ? await startHello() : kind === 'kassa' ? await startKassaServer() : null;
+const started =
+  kind === 'hello' ? await startHello() : kind === 'kassa' ? await startKassaServer() : kind === 'receiver' ? await startReceiver() : null;
 if (!started) {
-  console.error(`usage: server-process.ts hello|kassa (got ${kind})`);
+  console.error(`usage: server-process.ts hello|kassa|receiver (got ${kind})`);
   process.exit(2);
 }
 const stop = async () => {
