@@ -120,13 +120,14 @@ export class KassaClient {
     const parsed = kassaErrorSchema.safeParse(json);
     const error = parsed.success ? parsed.data.error : { type: 'api_error', code: undefined, message: undefined };
     // What the shopper's request could have caused passes through: an unknown order (404) and
-    // a checkout id reused for a different cart or still in flight (409/422). Anything else
+    // a checkout id reused for a different cart (400) or still in flight (409), both of type
+    // idempotency_error. Anything else
     // means the demo itself is misconfigured (bad key) or broken: a gateway error, not the
     // shopper's fault.
     if (response.status === 404) {
       throw new DemoError(404, { type: 'invalid_request_error', code: 'resource_missing', message: 'No such order.' });
     }
-    if ((response.status === 409 || response.status === 422) && error.type === 'idempotency_error') {
+    if ((response.status === 409 || response.status === 400) && error.type === 'idempotency_error') {
       throw new DemoError(response.status, {
         type: 'idempotency_error',
         code: error.code ?? 'idempotency_error',

@@ -93,7 +93,7 @@ describe('POST /api/checkout', () => {
     assert.equal(second.body.payment_intent.id, first.body.payment_intent.id);
 
     const other = await checkout({ items: [{ product: 'mooncakes', quantity: 2 }], checkout_id: checkoutId });
-    assert.equal(other.status, 422);
+    assert.equal(other.status, 400);
     assert.equal(other.body.error?.type, 'idempotency_error');
   });
 

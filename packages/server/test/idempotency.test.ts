@@ -1,6 +1,6 @@
 /**
  * Idempotency-Key (docs/API.md): same key + same body → the stored response again; another
- * body → 422; still running → 409. Keys belong to a merchant, and to an intent for widget calls.
+ * body → 400 idempotency_error (Stripe's status); still running → 409. Keys belong to a merchant, and to an intent for widget calls.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -36,15 +36,16 @@ describe('idempotency', () => {
     assert.equal(again.body.id, first.body.id);
   });
 
-  it('when a key is reused with a different body or on another endpoint, then 422 idempotency_key_reused and nothing is written', async () => {
+  it('when a key is reused with a different body or on another endpoint, then 400 idempotency_error idempotency_key_reused and nothing is written', async () => {
     await h.v1('POST', '/payment_intents', { amount: 100, currency: 'cny' }, { idem: 'create-2' });
     const other = await h.v1('POST', '/payment_intents', { amount: 101, currency: 'cny' }, { idem: 'create-2' });
-    assert.equal(other.status, 422);
+    assert.equal(other.status, 400);
+    assert.equal(other.body.error.type, 'idempotency_error');
     assert.equal(other.body.error.type, 'idempotency_error');
     assert.equal(other.body.error.code, 'idempotency_key_reused');
     const intent = await h.createIntent();
     const elsewhere = await h.v1('POST', `/payment_intents/${intent.id}/cancel`, {}, { idem: 'create-2' });
-    assert.equal(elsewhere.status, 422);
+    assert.equal(elsewhere.status, 400);
     assert.equal((await h.v1('GET', `/payment_intents/${intent.id}`)).body.status, 'requires_payment_method');
     const count = h.db().prepare('SELECT COUNT(*) AS n FROM payment_intents WHERE amount IN (100, 101)').get() as { n: number };
     assert.equal(count.n, 1);

@@ -168,8 +168,11 @@ describe('the official stripe SDK against Kassa', () => {
       assert.equal(rows.n, 1);
 
       const other = await rejection(() => stripe.paymentIntents.create({ ...params, amount: 6700 }, { idempotencyKey: 'order-idem-1' }));
+      // Stripe's class for it, which stripe-node picks only for a 400 (or 404) of this type.
+      assert.ok(other instanceof Stripe.errors.StripeIdempotencyError, other.constructor.name);
       assert.equal(other.rawType, 'idempotency_error');
       assert.equal(other.code, 'idempotency_key_reused');
+      assert.equal(other.statusCode, 400);
     });
 
     it('a replayed confirm charges the card once', async () => {

@@ -238,7 +238,7 @@ describe('webhook endpoints and events API', () => {
     await removeAll();
   });
 
-  it('POSTs are idempotent: the same key replays the same answer (the secret too, stored sealed), another body is 422, and one endpoint exists', async () => {
+  it('POSTs are idempotent: the same key replays the same answer (the secret too, stored sealed), another body is 400 idempotency_error, and one endpoint exists', async () => {
     const body = { url: HOOK, enabled_events: ['payment_intent.succeeded'] };
     const first = await h.v1('POST', '/webhook_endpoints', body, { idem: 'we-create-1' });
     const again = await h.v1('POST', '/webhook_endpoints', body, { idem: 'we-create-1' });
@@ -247,7 +247,7 @@ describe('webhook endpoints and events API', () => {
     assert.deepEqual(again.body, first.body);
     assert.match(again.body.secret, /^whsec_/);
     assert.equal((await h.v1('GET', '/webhook_endpoints')).body.data.length, 1);
-    assertError(await h.v1('POST', '/webhook_endpoints', { ...body, description: 'other' }, { idem: 'we-create-1' }), 422, 'idempotency_key_reused');
+    assertError(await h.v1('POST', '/webhook_endpoints', { ...body, description: 'other' }, { idem: 'we-create-1' }), 400, 'idempotency_key_reused');
     const stored = h.db().prepare("SELECT response_body FROM idempotency_keys WHERE key = 'we-create-1'").get() as { response_body: string };
     assert.ok(!stored.response_body.includes(first.body.secret), 'the stored answer does not hold the secret in clear');
     assert.match(JSON.parse(stored.response_body).secret, /^kassa-sealed:v1:/);

@@ -308,7 +308,7 @@ export function fakeKassa() {
       const request = JSON.stringify(body);
       const stored = idempotent.get(scoped);
       if (stored) {
-        if (stored.request !== request) return error(ctx, 422, 'idempotency_error', 'idempotency_key_reused');
+        if (stored.request !== request) return error(ctx, 400, 'idempotency_error', 'idempotency_key_reused');
         return send(ctx, stored.status, stored.body, { ...cors(ctx), 'Idempotent-Replayed': 'true' });
       }
       const result = confirm(pi, body);

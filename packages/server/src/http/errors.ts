@@ -23,7 +23,9 @@ const STATUS: Readonly<Record<FailureKind, number>> = {
   idempotency_in_flight: 409,
   too_large: 413,
   unsupported_media_type: 415,
-  idempotency_mismatch: 422,
+  // Stripe's 400 with type idempotency_error: the one status for which stripe-node raises
+  // StripeIdempotencyError (it maps 400/404 by type; a 422 would be a generic StripeAPIError).
+  idempotency_mismatch: 400,
   provider_unavailable: 502,
   rate_limited: 429,
   unavailable: 503,

@@ -3,7 +3,7 @@
  * Idempotency-Key, the key's row is the request's journal: the first request takes the key
  * (locked by its work token), the use case records each local step in it, and the answer is
  * stored once it is final. The same key with the same body replays the stored answer; with
- * another body it is a 422; while a live request holds it, a 409.
+ * another body it is a 400 `idempotency_error` (Stripe's answer); while a live request holds it, a 409.
  *
  * A request that never stored an answer — its process died, or the provider did not answer
  * (502) — left the key at its last recovery point. The next request with the key takes it
