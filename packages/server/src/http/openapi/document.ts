@@ -10,7 +10,7 @@ import type { ServerErrorCode } from '../../domain/errors.js';
 import { IDEMPOTENCY_KEY_PATTERN } from '../idempotency.js';
 import { EXPANDABLE } from '../routes/merchant.js';
 import { TAGS } from './operations.js';
-import type { Auth, ErrorStatus, OperationSpec, ResponseSpec } from './operations.js';
+import type { Auth, ErrorStatus, OperationSpec, PathParameter, ResponseSpec } from './operations.js';
 
 /** JSON Schema or any other part of the document: plain JSON. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -43,11 +43,17 @@ const STATUS_TEXT: Readonly<Record<ErrorStatus, string>> = {
   503: 'Temporarily unable to serve this',
 };
 
-const ERROR_COMPONENT: Readonly<Record<Auth, string>> = { secret_key: 'Error', client_secret: 'ClientError', none: 'PageError' };
+const ERROR_COMPONENT: Readonly<Record<Auth, string>> = {
+  secret_key: 'Error',
+  client_secret: 'ClientError',
+  operator_key: 'PlainError',
+  none: 'PlainError',
+};
 
 const SECURITY: Readonly<Record<Auth, Json[]>> = {
   secret_key: [{ secretKey: [] }, { secretKeyBasic: [] }],
   client_secret: [{ clientSecret: [] }],
+  operator_key: [{ operatorKey: [] }],
   none: [],
 };
 
@@ -110,9 +116,16 @@ const EXPAND_PARAMETER: JsonObject = {
 function pathParameters(op: OperationSpec): JsonObject[] {
   const names = [...op.path.matchAll(/\{([A-Za-z_]\w*)\}/g)].map((m) => m[1] ?? '');
   return names.map((name) => {
-    const description = op.params?.[name];
-    if (description === undefined) throw new Error(`${op.operationId}: path parameter {${name}} has no description`);
-    return { name, in: 'path', required: true, description, schema: { type: 'string', minLength: 1 } };
+    const given = op.params?.[name];
+    if (given === undefined) throw new Error(`${op.operationId}: path parameter {${name}} has no description`);
+    const p: Partial<PathParameter> & { description: string } = typeof given === 'string' ? { description: given } : given;
+    const schema: JsonObject = {
+      type: 'string',
+      minLength: 1,
+      ...(p.pattern !== undefined ? { pattern: `^${p.pattern}$` } : {}),
+      ...(p.enum !== undefined ? { enum: [...p.enum] } : {}),
+    };
+    return { name, in: 'path', required: true, description: p.description, schema, ...(p.example !== undefined ? { example: p.example } : {}) };
   });
 }
 
@@ -187,6 +200,7 @@ export function errorCodes(op: OperationSpec): Map<ErrorStatus, ServerErrorCode[
   }
   if (op.auth === 'secret_key') add(401, ['api_key_invalid']);
   if (op.auth === 'client_secret') add(401, ['client_secret_invalid']);
+  if (op.auth === 'operator_key') add(401, ['api_key_invalid']);
   if (op.auth !== 'none' && op.path.includes('{id}')) add(404, ['resource_missing']);
   for (const [status, list] of Object.entries(op.errors ?? {})) add(Number(status) as ErrorStatus, list);
   return new Map([...codes.entries()].sort(([a], [b]) => a - b));
@@ -260,12 +274,12 @@ function operationObject(op: OperationSpec, schemas: { [name: string]: JsonObjec
   };
 }
 
-const INTRODUCTION = `Kassa's HTTP API: the merchant API (\`/v1\`, Stripe-shaped, secret key), the widget API (\`/client\`, client secret), and what browsers load from the Kassa origin.
+const INTRODUCTION = `Kassa's HTTP API: the merchant API (\`/v1\`, Stripe-shaped, secret key), the widget API (\`/client\`, client secret), the operator API (\`/operator\`, operator key), and what browsers load from the Kassa origin.
 
 - **Bodies**: JSON; on \`/v1\` also \`application/x-www-form-urlencoded\` (the stripe SDK's encoding: \`metadata[key]=value\`, numbers and booleans as strings). At most 16 KB. Money is an integer in the currency's minor units.
-- **Strict input**: an unknown body field is a 400 \`parameter_unknown\` naming it (\`param\`), and so is an unknown query parameter of a \`/v1\` \`GET\` or \`DELETE\` (and of every operation that lists query parameters here). A method a path does not serve is a 405 \`method_not_allowed\` with \`Allow\`; an unknown path a 404 \`route_not_found\`.
+- **Strict input**: an unknown body field is a 400 \`parameter_unknown\` naming it (\`param\`), and so is an unknown query parameter of a \`/v1\` or \`/operator\` \`GET\` or \`DELETE\` (and of every operation that lists query parameters here). A method a path does not serve is a 405 \`method_not_allowed\` with \`Allow\`; an unknown path a 404 \`route_not_found\`.
 - **Errors**: Stripe's shape, \`{ "error": { "type", "code", "message", "param"?, "decline_code"?, "payment_intent"? } }\`, never a 5xx for bad input.
-- **Idempotency**: every POST of the API takes \`Idempotency-Key\`. The same key and body answer the stored response again (\`Idempotent-Replayed: true\`); another body is a 422; a request still running with it a 409. A retry after a 502 or a crash resumes the first request: one charge, never two.
+- **Idempotency**: every POST of \`/v1\` takes \`Idempotency-Key\`, and so does the widget's confirm (operator POSTs do not). The same key and body answer the stored response again (\`Idempotent-Replayed: true\`); another body is a 422; a request still running with it a 409. A retry after a 502 or a crash resumes the first request: one charge, never two.
 - **Lists**: newest first; \`limit\` 1–100 (default 10), \`starting_after\` / \`ending_before\` (an id of the list; not both); a cursor that names nothing of the merchant's is a 404 with \`param\` the cursor.
 - **Objects** are described exactly as sent today (no other fields). New fields may come in later versions: ignore those you do not know.`;
 
@@ -323,6 +337,7 @@ export function openApiDocument(api: ApiDescription, options: { serverUrl: strin
         secretKey: { type: 'http', scheme: 'bearer', bearerFormat: 'sk_test_…', description: "The merchant's secret key: `Authorization: Bearer sk_test_…`" },
         secretKeyBasic: { type: 'http', scheme: 'basic', description: 'The secret key as the user name and an empty password, as Stripe accepts it' },
         clientSecret: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: "A payment intent's `client_secret` (HS256, 15 minutes), naming that one intent" },
+        operatorKey: { type: 'http', scheme: 'bearer', bearerFormat: 'op_…', description: 'The operator key, made on the first start and shown once: `Authorization: Bearer op_…`. No merchant key works on /operator, nor it on /v1.' },
       },
     },
   };
