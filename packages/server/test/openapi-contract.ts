@@ -1,8 +1,8 @@
 /**
  * Holds real HTTP answers to the OpenAPI document the server serves: every answer must be a
- * status the document lists for its operation, with a documented media type, and a JSON body
- * that its schema accepts, on a path its path parameters allow — checked by ajv (JSON Schema
- * 2020-12, strict), never by Kassa's own code.
+ * status the document lists for its operation, with a documented media type, a JSON body that
+ * its schema accepts, and the headers it declares required, each documented header's value
+ * matching its schema — checked by ajv (JSON Schema 2020-12, strict), never by Kassa's own code.
  * Records which operations were seen answering, so a test can require all of them.
  */
 import assert from 'node:assert/strict';
@@ -106,6 +106,34 @@ export class Contract {
     return r;
   }
 
+  /** A documented header, following a `$ref` to components.headers. */
+  private header(value: JsonObject, label: string): JsonObject {
+    const ref = value.$ref;
+    if (typeof ref !== 'string') return value;
+    const shared = (this.doc.components as { headers: Record<string, JsonObject> }).headers[ref.replace('#/components/headers/', '')];
+    assert.ok(shared, `${label}: dangling ${ref}`);
+    return shared;
+  }
+
+  /**
+   * Required headers are there; each documented header that is there matches its schema (a
+   * header is text: an `integer` schema is checked against the number it spells).
+   */
+  private checkHeaders(response: JsonObject, headers: Headers, label: string): void {
+    for (const [name, value] of Object.entries((response.headers ?? {}) as Record<string, JsonObject>)) {
+      const header = this.header(value, label);
+      const sent = headers.get(name);
+      if (sent === null) {
+        assert.notEqual(header.required, true, `${label}: required header ${name} is missing`);
+        continue;
+      }
+      const schema = header.schema as JsonObject | undefined;
+      if (!schema) continue;
+      const typed = schema.type === 'integer' && /^-?\d+$/.test(sent) ? Number(sent) : sent;
+      assert.ok(this.compiled(schema)(typed), `${label}: header ${name}: ${JSON.stringify(sent)} does not match ${JSON.stringify(schema)}`);
+    }
+  }
+
   private checkPathParameters(method: string, template: string, path: string, label: string): void {
     const t = this.templates.find((x) => x.path === template)!;
     const values = t.regex.exec(path)?.slice(1) ?? [];
@@ -118,7 +146,7 @@ export class Contract {
     });
   }
 
-  /** A validator for a plain schema given inline (a parameter's). */
+  /** A validator for a plain schema given inline (a header's, a parameter's). */
   private compiled(schema: JsonObject): ValidateFunction {
     const key = JSON.stringify(schema);
     let v = this.#inlineValidators.get(key);
@@ -156,6 +184,7 @@ export class Contract {
         this.validate(String(schema.$ref).slice(1), answer.body, label);
       }
     }
+    this.checkHeaders(response, answer.headers, label);
     // A path that was served must be one the documented path parameters allow (their patterns and lists).
     if (answer.status < 400) this.checkPathParameters(method, template, path, label);
     const key = `${method.toUpperCase()} ${template}`;

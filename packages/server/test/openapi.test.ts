@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { Validator } from '@seriousme/openapi-schema-validator';
-import { CARDS, FUTURE_YEAR, SHOP, boot, challengeUrl, formEncode } from './helpers.js';
+import { CARDS, FUTURE_YEAR, SHOP, UNLIMITED, boot, challengeUrl, formEncode } from './helpers.js';
 import type { Harness } from './helpers.js';
 import { Contract } from './openapi-contract.js';
 import type { Answer } from './openapi-contract.js';
@@ -21,7 +21,7 @@ type Doc = ConstructorParameters<typeof Contract>[0];
 interface CallOptions {
   /** Bearer credential: the secret key by default on /v1, the operator key on /operator, none elsewhere. */
   auth?: string | null;
-  /** Another server than the suite's (same document). */
+  /** Another server than the suite's (same document), e.g. one with tight rate limits. */
   at?: Harness;
   body?: unknown;
   form?: boolean;
@@ -68,6 +68,10 @@ describe('API description (/openapi.json, /docs)', () => {
     // A JSON body the server took must be one the document allows: the document is not stricter than the server.
     if (o.body !== undefined && !o.form && o.raw === undefined && answer.status < 400) contract.checkRequest(method, pathOnly, 'application/json', o.body);
     contract.check(method, pathOnly, answer, path);
+    // Every /v1 answer names its Stripe-Version, errors too, but for a version Kassa does not speak.
+    if (path.startsWith('/v1/') && (answer.body as { error?: { code?: string } } | null)?.error?.code !== 'api_version_unsupported') {
+      assert.match(res.headers.get('stripe-version') ?? '', /^\d{4}-\d{2}-\d{2}/, `${method} ${path}: no Stripe-Version`);
+    }
     return answer;
   }
 
@@ -313,6 +317,12 @@ describe('API description (/openapi.json, /docs)', () => {
     await expectError('GET', '/v1/balance_transactions?type=payout', {}, 400, 'parameter_invalid');
     await expectError('GET', `/v1/balance_transactions/txn_${'0'.repeat(24)}`, {}, 404, 'resource_missing');
 
+    // Stripe-Version: echoed when Kassa speaks it, a 400 when not.
+    const versioned = await call('GET', '/v1/balance', { headers: { 'stripe-version': '2024-06-20' } });
+    assert.equal(versioned.status, 200);
+    assert.equal(versioned.headers.get('stripe-version'), '2024-06-20');
+    await expectError('GET', '/v1/balance', { headers: { 'stripe-version': '2019-01-01' } }, 400, 'api_version_unsupported');
+
     // The operator API: a merchant from registration to live mode, and its keys.
     const registered = await ok('POST', '/operator/merchants', { body: { business_name: 'Shop 2', allowed_origins: [SHOP], country: 'CN', default_currency: 'cny', email: 'ops@example.com' } });
     const account = registered.merchant.id as string;
@@ -322,6 +332,8 @@ describe('API description (/openapi.json, /docs)', () => {
     await expectError('POST', `/operator/merchants/${account}/keys`, { body: { type: 'secret', livemode: true } }, 400, 'account_not_live');
     const restricted = await ok('POST', `/operator/merchants/${account}/keys`, { body: { type: 'restricted', name: 'reporting', permissions: { balance: 'read' } } });
     await ok('GET', '/v1/balance', { auth: restricted.secret });
+    await expectError('GET', '/v1/payment_intents', { auth: restricted.secret }, 403, 'permission_denied');
+    await expectError('GET', '/v1/balance', { auth: registered.keys.publishable_key }, 403, 'permission_denied');
     const keys = await ok('GET', `/operator/merchants/${account}/keys`);
     assert.equal(keys.data.length, 3);
     await ok('POST', `/operator/merchants/${account}/activate`, { body: {} });
@@ -356,6 +368,23 @@ describe('API description (/openapi.json, /docs)', () => {
     await expectError('GET', '/frame/ko-ABCDEFGH.js', {}, 404, 'route_not_found');
     await ok('GET', '/sandbox/assets/challenge.js');
 
+    // An error of each remaining operation that documents one.
+    const noIntent = `pi_${'0'.repeat(24)}`;
+    await expectError('POST', `/v1/payment_intents/${noIntent}`, { body: { description: 'x' } }, 404, 'resource_missing');
+    await expectError('POST', `/v1/payment_intents/${pi.id}/confirm`, { body: {} }, 400, 'payment_intent_unexpected_state');
+    await expectError('POST', `/v1/payment_intents/${pi.id}/cancel`, { body: {} }, 400, 'payment_intent_unexpected_state');
+    await expectError('POST', `/v1/customers/cus_${'0'.repeat(24)}`, { body: { name: 'x' } }, 404, 'resource_missing');
+    await expectError('POST', `/v1/payment_methods/pm_${'0'.repeat(24)}`, { body: {} }, 404, 'resource_missing');
+    await expectError('POST', `/v1/payment_methods/${attached.id}/attach`, { body: { customer: cus.id } }, 400, 'payment_method_unexpected_state');
+    await expectError('POST', `/v1/payment_methods/pm_${'0'.repeat(24)}/detach`, { body: {} }, 404, 'resource_missing');
+    await expectError('POST', `/v1/webhook_endpoints/${we.id}`, { body: { description: 'gone' } }, 404, 'resource_missing');
+    await expectError('POST', `/v1/webhook_endpoints/${we.id}/roll_secret`, { body: {} }, 404, 'resource_missing');
+    await expectError('POST', '/client/tokens', { auth: 'not-a-jwt', body: { card: { number: CARDS.visa, exp_month: 12, exp_year: FUTURE_YEAR, cvc: '123' } } }, 401, 'client_secret_invalid');
+    await expectError('GET', '/openapi.json?format=yaml', {}, 400, 'parameter_unknown');
+    await expectError('GET', '/docs?q=1', {}, 400, 'parameter_unknown');
+    await expectError('GET', '/sandbox/3ds/tds_000000000000/redirect', {}, 404, 'resource_missing');
+    await expectError('POST', '/sandbox/3ds/tds_000000000000/redirect', { raw: 'result=pass', headers: { 'content-type': 'application/x-www-form-urlencoded' } }, 404, 'resource_missing');
+
     // Every operation with a documented query refuses a parameter it does not document.
     let queried = 0;
     for (const key of contract.operations()) {
@@ -380,6 +409,49 @@ describe('API description (/openapi.json, /docs)', () => {
     // Every documented operation was seen answering with success.
     const missing = contract.operations().filter((key) => ![...(contract.seen.get(key) ?? [])].some((s) => s < 400));
     assert.deepEqual(missing, [], 'operations never exercised');
+    // …and answering with an error, each that documents one beyond the unexpected (`default`);
+    // the widget scripts' "not built" answers are seen on a server without a build (below).
+    const unbuilt = new Set(['GET /kassa.js', 'GET /kassa.json']);
+    const documentsErrors = (key: string) => {
+      const [method, template] = key.split(' ') as [string, string];
+      return Object.keys(contract.operation(method, template).responses as object).some((status) => Number(status) >= 400);
+    };
+    const noError = contract.operations().filter((key) => documentsErrors(key) && !unbuilt.has(key) && ![...(contract.seen.get(key) ?? [])].some((status) => status >= 400));
+    assert.deepEqual(noError, [], 'operations never seen answering an error');
+  });
+
+  it('rate limited answers (429, Retry-After) match it on /v1, /client and /operator', async () => {
+    // A server of its own with tiny budgets; the same document describes it.
+    const tight = await boot({ rateLimits: { ...UNLIMITED, perKey: { points: 2, seconds: 60 }, clientPerIp: { points: 1, seconds: 60 }, authFailuresPerIp: { points: 1, seconds: 60 } } });
+    try {
+      const limited = async (method: string, path: string, o: CallOptions, message: RegExp) => {
+        const a = await call(method, path, { ...o, at: tight });
+        assert.equal(a.status, 429, `${method} ${path}: ${JSON.stringify(a.body).slice(0, 300)}`);
+        const error = (a.body as { error: { type: string; code: string; message: string } }).error;
+        assert.deepEqual([error.type, error.code], ['rate_limit_error', 'rate_limit']);
+        assert.match(error.message, message);
+      };
+      const intent = await ok('POST', '/v1/payment_intents', { at: tight, body: { amount: 500, currency: 'cny' } });
+      await ok('GET', '/v1/balance', { at: tight });
+      await limited('POST', '/v1/payment_intents', { body: { amount: 500, currency: 'cny' }, idem: 'oa-429' }, /for this API key/);
+      await limited('GET', '/v1/balance_transactions', {}, /for this API key/);
+      await ok('GET', `/client/payment_intents/${intent.id}`, { at: tight, auth: intent.client_secret });
+      await limited('GET', `/client/payment_intents/${intent.id}`, { auth: intent.client_secret }, /from this address/);
+      await limited('POST', '/client/tokens', { auth: intent.client_secret, body: { card: { number: CARDS.visa, exp_month: 12, exp_year: FUTURE_YEAR, cvc: '123' } } }, /from this address/);
+      await ok('GET', '/operator/merchants', { at: tight });
+      const wrong = await call('GET', '/operator/merchants', { at: tight, auth: 'op_guess' });
+      assert.equal(wrong.status, 401);
+      // Locked out after a failed authentication, even with the right key, on both APIs.
+      await limited('GET', '/operator/merchants', {}, /failed authentications/);
+      await limited('POST', `/operator/merchants/${'acct_00000000'}/activate`, { body: {} }, /failed authentications/);
+      // This server has no widget build.
+      for (const path of ['/kassa.js', '/kassa.json']) {
+        const a = await call('GET', path, { at: tight });
+        assert.deepEqual([a.status, (a.body as { error: { code: string } }).error.code], [503, 'widget_not_built'], path);
+      }
+    } finally {
+      await tight.close();
+    }
   });
 
   it('/openapi.json and /docs: strict headers, gzip, ETag, no query, GET only', async () => {

@@ -13,6 +13,7 @@ import {
   cardSummarySchema,
   chargeObjectSchema,
   clientPaymentIntentSchema,
+  currencySchema,
   createRefundSchema,
   createTokenSchema,
   customerFieldsSchema,
@@ -116,6 +117,8 @@ export const COMPONENTS = {
   NextAction: nextActionSchema,
   LastPaymentError: lastPaymentErrorSchema,
   Address: addressObjectSchema,
+  // Named once: its 157 codes would otherwise be spelled out in every schema with a currency.
+  Currency: currencySchema,
   Balance: balanceObjectSchema,
   BalanceTransaction: balanceTransactionObjectSchema,
   Account: accountObjectSchema,

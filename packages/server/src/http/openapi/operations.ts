@@ -7,7 +7,7 @@
  * stack and fails on a route served but not described here, or described but not served.
  *
  * Error statuses: the document builder adds those every operation of its kind can answer (bad
- * input, authentication, idempotency, an unknown id); an entry lists only its own.
+ * input, authentication, rate limits, idempotency, an unknown id); an entry lists only its own.
  */
 import type { z } from 'zod';
 import { LOCALES } from '@kassa/core';
@@ -29,7 +29,7 @@ import type { ComponentName } from './components.js';
 export type HttpMethod = 'get' | 'post' | 'delete';
 /** Who may call: a merchant's secret key (/v1), a client secret (/client), the operator key (/operator), anyone (pages). */
 export type Auth = 'secret_key' | 'client_secret' | 'operator_key' | 'none';
-export type ErrorStatus = 400 | 401 | 402 | 403 | 404 | 409 | 413 | 415 | 422 | 502 | 503;
+export type ErrorStatus = 400 | 401 | 402 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 502 | 503;
 
 export const TAGS = {
   PaymentIntents: 'A payment from creation to capture. Every intent route takes `expand[]`.',
