@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { Validator } from '@seriousme/openapi-schema-validator';
-import { CARDS, FUTURE_YEAR, SHOP, boot, challengeUrl, formEncode } from './helpers.js';
+import { CARDS, FUTURE_YEAR, SHOP, UNLIMITED, boot, challengeUrl, formEncode } from './helpers.js';
 import type { Harness } from './helpers.js';
 import { Contract } from './openapi-contract.js';
 import type { Answer } from './openapi-contract.js';
@@ -19,8 +19,10 @@ import type { Answer } from './openapi-contract.js';
 type Doc = ConstructorParameters<typeof Contract>[0];
 
 interface CallOptions {
-  /** Bearer credential: the secret key by default on /v1, none elsewhere. */
+  /** Bearer credential: the secret key by default on /v1, the operator key on /operator, none elsewhere. */
   auth?: string | null;
+  /** Another server than the suite's (same document), e.g. one with tight rate limits. */
+  at?: Harness;
   body?: unknown;
   form?: boolean;
   raw?: string;
@@ -36,12 +38,17 @@ describe('API description (/openapi.json, /docs)', () => {
   /** The credential each path was called with (to call an example again). */
   const credentials = new Map<string, string | null>();
 
+  /** The credential a path takes by default. */
+  const defaultAuth = (at: Harness, path: string): string | null =>
+    path.startsWith('/v1/') ? at.secretKey : path.startsWith('/operator/') ? at.kassa.operatorKey : null;
+
   /** One request, its answer checked against the document (its JSON request body too). */
   async function call(method: string, path: string, o: CallOptions = {}): Promise<Answer> {
+    const at = o.at ?? h;
     const headers: Record<string, string> = { ...(o.headers ?? {}) };
-    const auth = o.auth === undefined ? (path.startsWith('/v1/') ? h.secretKey : null) : o.auth;
+    const auth = o.auth === undefined ? defaultAuth(at, path) : o.auth;
     if (auth) headers.authorization = `Bearer ${auth}`;
-    if (!credentials.has(path)) credentials.set(path, auth);
+    if (!credentials.has(path) && at === h) credentials.set(path, auth);
     if (o.idem) headers['idempotency-key'] = o.idem;
     let payload: string | undefined = o.raw;
     if (payload === undefined && o.body !== undefined) {
@@ -53,7 +60,7 @@ describe('API description (/openapi.json, /docs)', () => {
         payload = JSON.stringify(o.body);
       }
     }
-    const res = await fetch(`${h.url}${path}`, { method, headers, redirect: 'manual', ...(payload !== undefined ? { body: payload } : {}) });
+    const res = await fetch(`${at.url}${path}`, { method, headers, redirect: 'manual', ...(payload !== undefined ? { body: payload } : {}) });
     const text = await res.text();
     const json = (res.headers.get('content-type') ?? '').startsWith('application/json') && text !== '';
     const answer: Answer = { status: res.status, headers: res.headers, body: json ? JSON.parse(text) : text };
@@ -61,6 +68,10 @@ describe('API description (/openapi.json, /docs)', () => {
     // A JSON body the server took must be one the document allows: the document is not stricter than the server.
     if (o.body !== undefined && !o.form && o.raw === undefined && answer.status < 400) contract.checkRequest(method, pathOnly, 'application/json', o.body);
     contract.check(method, pathOnly, answer, path);
+    // Every /v1 answer names its Stripe-Version, errors too, but for a version Kassa does not speak.
+    if (path.startsWith('/v1/') && (answer.body as { error?: { code?: string } } | null)?.error?.code !== 'api_version_unsupported') {
+      assert.match(res.headers.get('stripe-version') ?? '', /^\d{4}-\d{2}-\d{2}/, `${method} ${path}: no Stripe-Version`);
+    }
     return answer;
   }
 
@@ -75,6 +86,11 @@ describe('API description (/openapi.json, /docs)', () => {
     mkdirSync(join(dist, 'frame'));
     writeFileSync(join(dist, 'kassa.js'), 'console.log("kassa")\n');
     writeFileSync(join(dist, 'frame', 'card.js'), 'console.log("card")\n');
+    writeFileSync(join(dist, 'frame', 'ja-CTHxDTLF.js'), 'export const ja = {}\n');
+    // Locale files for two locales, so that a third (built nowhere) answers "not built".
+    mkdirSync(join(dist, 'locales'));
+    writeFileSync(join(dist, 'locales', 'en.json'), '{"frameTitle":"Card details"}\n');
+    writeFileSync(join(dist, 'locales', 'zh-CN.json'), '{"frameTitle":"银行卡信息"}\n');
     h = await boot({ widgetDistDir: dist });
     const res = await fetch(`${h.url}/openapi.json`);
     assert.equal(res.status, 200);
@@ -99,20 +115,27 @@ describe('API description (/openapi.json, /docs)', () => {
       for (const part of path) at = (at as Record<string, unknown> | undefined)?.[part.replace(/~1/g, '/').replace(/~0/g, '~')];
       assert.ok(at !== undefined, `dangling ${ref}`);
     }
+    // Every example a path parameter gives is one its own schema allows.
+    for (const key of contract.operations()) {
+      const [method, template] = key.split(' ') as [string, string];
+      for (const p of contract.parameters(method, template)) {
+        if (p.example === undefined) continue;
+        assert.ok(contract.ajv.validate(p.schema as object, p.example), `${key}: example ${String(p.example)} of ${String(p.name)}`);
+      }
+    }
   });
 
   it('describes every route the app serves, and only those (the Express router stack)', () => {
     const served = h.kassa.routes();
     assert.ok(served.length > 40, `the walk found ${served.length} routes`);
     const documented = contract.operations();
-    const fill = (template: string) => template.replace(/\{[^}]+\}/g, 'x0Sample');
-    // Each described operation is one served route: the same path, or one a regular expression matches.
+    // Each described operation is one served route: the same path, or one a regular expression
+    // matches (filled with the parameters' documented examples: patterned asset routes).
     const claimed = new Set<number>();
     for (const key of documented) {
       const [method, template] = key.split(' ') as [string, string];
-      const index = served.findIndex(
-        (r) => r.method === method && (r.openApiPath === template || (r.openApiPath === null && r.matches(fill(template)))),
-      );
+      const concrete = contract.fill(method, template, 'x0Sample');
+      const index = served.findIndex((r) => r.method === method && (r.openApiPath === template || (r.openApiPath === null && r.matches(concrete))));
       assert.ok(index >= 0, `${key} is described but not served`);
       claimed.add(index);
     }
@@ -127,15 +150,18 @@ describe('API description (/openapi.json, /docs)', () => {
       const [method, template] = key.split(' ') as [string, string];
       byPath.set(template, (byPath.get(template) ?? new Set()).add(method));
     }
-    const refusing = new Set(h.kassa.routes().filter((r) => r.answersOtherMethods).map((r) => r.openApiPath ?? r.express));
+    const refusing = h.kassa.routes().filter((r) => r.answersOtherMethods);
+    // Only the version this server has reaches a versioned route.
+    const version = String(((await (await fetch(`${h.url}/kassa.json`)).json()) as { version: string }).version);
     let checked = 0;
     let expected = 0;
     for (const [template, methods] of byPath) {
+      const path = contract.fill([...methods][0]!, template, 'x_sample', { version });
       // Routes without an .all() (static assets) leave other methods to the 404 handler.
-      if (!refusing.has(template) && !(template === '/kassa@{version}.js' && refusing.has('/^\\/kassa@([^/]*)\\.js$/'))) continue;
+      if (!refusing.some((r) => r.openApiPath === template || (r.openApiPath === null && r.matches(path)))) continue;
       expected++;
-      const path = template.replace('{version}', String((await (await fetch(`${h.url}/kassa.json`)).json() as { version: string }).version)).replace(/\{[^}]+\}/g, 'x_sample');
-      const res = await fetch(`${h.url}${path}`, { method: 'PATCH', headers: path.startsWith('/v1/') ? { authorization: `Bearer ${h.secretKey}` } : {} });
+      const auth = defaultAuth(h, path);
+      const res = await fetch(`${h.url}${path}`, { method: 'PATCH', headers: auth ? { authorization: `Bearer ${auth}` } : {} });
       assert.equal(res.status, 405, `PATCH ${path}`);
       const allow = (res.headers.get('allow') ?? '').split(',').map((m) => m.trim()).sort();
       assert.deepEqual(allow, [...methods].sort(), `Allow of ${template}`);
@@ -272,7 +298,7 @@ describe('API description (/openapi.json, /docs)', () => {
     await expectError('POST', '/v1/payment_intents', { raw: 'amount=1', headers: { 'content-type': 'text/plain' } }, 415, 'unsupported_media_type');
     await expectError('POST', '/v1/payment_intents', { raw: '{"amount":', headers: { 'content-type': 'application/json' } }, 400, 'invalid_json');
     await expectError('POST', '/v1/customers', { body: { description: 'x'.repeat(270_000) } }, 413, 'body_too_large');
-    await expectError('POST', '/v1/customers', { body: { name: 'Other body' }, idem: 'oa-cus-1' }, 422, 'idempotency_key_reused');
+    await expectError('POST', '/v1/customers', { body: { name: 'Other body' }, idem: 'oa-cus-1' }, 400, 'idempotency_key_reused');
     await expectError('POST', `/v1/payment_intents/${pi.id}/capture`, { body: {} }, 400, 'payment_intent_unexpected_state');
     await expectError('POST', '/v1/refunds', { body: { payment_intent: held.id, amount: 999_999 } }, 400, 'amount_too_large');
     await expectError('POST', '/v1/webhook_endpoints', { body: { url: 'ftp://example.com/x', enabled_events: ['*'] } }, 400, 'url_invalid');
@@ -281,14 +307,91 @@ describe('API description (/openapi.json, /docs)', () => {
     await expectError('GET', '/frame/nope.js', {}, 404, 'route_not_found');
     await expectError('POST', `${framed.pathname}${framed.search}`, { raw: 'result=pass', headers: { 'content-type': 'application/x-www-form-urlencoded' } }, 403, 'form_token_invalid');
 
+    // Balance: the captures and refunds above are in it.
+    const balance = await ok('GET', '/v1/balance');
+    assert.ok(balance.available.length + balance.pending.length > 0, 'the balance has money in it');
+    const txns = await ok('GET', '/v1/balance_transactions?limit=3&type=charge');
+    assert.ok(txns.data.length > 0, 'captures are balance transactions');
+    await ok('GET', `/v1/balance_transactions?currency=cny&source=${encodeURIComponent(refund.charge)}`);
+    await ok('GET', `/v1/balance_transactions/${txns.data[0].id}`);
+    await expectError('GET', '/v1/balance_transactions?type=payout', {}, 400, 'parameter_invalid');
+    await expectError('GET', `/v1/balance_transactions/txn_${'0'.repeat(24)}`, {}, 404, 'resource_missing');
+
+    // Stripe-Version: echoed when Kassa speaks it, a 400 when not.
+    const versioned = await call('GET', '/v1/balance', { headers: { 'stripe-version': '2024-06-20' } });
+    assert.equal(versioned.status, 200);
+    assert.equal(versioned.headers.get('stripe-version'), '2024-06-20');
+    await expectError('GET', '/v1/balance', { headers: { 'stripe-version': '2019-01-01' } }, 400, 'api_version_unsupported');
+
+    // The operator API: a merchant from registration to live mode, and its keys.
+    const registered = await ok('POST', '/operator/merchants', { body: { business_name: 'Shop 2', allowed_origins: [SHOP], country: 'CN', default_currency: 'cny', email: 'ops@example.com' } });
+    const account = registered.merchant.id as string;
+    await ok('GET', '/operator/merchants');
+    await ok('GET', `/operator/merchants/${account}`);
+    await ok('POST', `/operator/merchants/${account}`, { body: { email: 'billing@example.com', allowed_origins: [SHOP, 'https://shop2.example'] } });
+    await expectError('POST', `/operator/merchants/${account}/keys`, { body: { type: 'secret', livemode: true } }, 400, 'account_not_live');
+    const restricted = await ok('POST', `/operator/merchants/${account}/keys`, { body: { type: 'restricted', name: 'reporting', permissions: { balance: 'read' } } });
+    await ok('GET', '/v1/balance', { auth: restricted.secret });
+    await expectError('GET', '/v1/payment_intents', { auth: restricted.secret }, 403, 'permission_denied');
+    await expectError('GET', '/v1/balance', { auth: registered.keys.publishable_key }, 403, 'permission_denied');
+    const keys = await ok('GET', `/operator/merchants/${account}/keys`);
+    assert.equal(keys.data.length, 3);
+    await ok('POST', `/operator/merchants/${account}/activate`, { body: {} });
+    await expectError('POST', `/operator/merchants/${account}/activate`, { body: {} }, 400, 'account_already_live');
+    const rolled = await ok('POST', `/operator/keys/${restricted.id}/roll`, { body: { expires_in: 0 } });
+    await ok('POST', `/operator/keys/${rolled.id}/revoke`, { body: {} });
+    await expectError('POST', `/operator/keys/${rolled.id}/revoke`, { body: {} }, 400, 'api_key_expired');
+    await expectError('POST', `/operator/keys/${rolled.id}/roll`, { body: {} }, 400, 'api_key_expired');
+    await expectError('GET', '/operator/merchants', { auth: h.secretKey }, 401, 'api_key_invalid');
+    await expectError('POST', '/operator/merchants', { body: { business_name: 'Bad', allowed_origins: ['https://shop.example/checkout'] } }, 400, 'parameter_invalid');
+    await expectError('POST', '/operator/merchants', { body: { business_name: 'Form' }, form: true }, 415, 'unsupported_media_type');
+    await expectError('GET', '/operator/merchants/acct_00000000', {}, 404, 'resource_missing');
+    await expectError('POST', `/operator/merchants/${account}`, { body: { email: 'not an address' } }, 400, 'parameter_invalid');
+    await expectError('GET', '/operator/merchants/acct_00000000/keys', {}, 404, 'resource_missing');
+    await expectError('POST', `/operator/merchants/${account}/keys`, { body: { type: 'secret', permissions: { balance: 'read' } } }, 400, 'parameter_invalid');
+    await expectError('POST', '/operator/keys/key_00000000/roll', { body: {} }, 404, 'resource_missing');
+
+    // The widget's locale files and the card page's content-addressed scripts.
+    const locales = `/kassa@${manifest.version}/locales`;
+    const strings = await call('GET', `${locales}/zh-CN.json`);
+    assert.equal(strings.status, 200);
+    await ok('GET', `${locales}/zh-CN.json`, { headers: { 'if-none-match': strings.headers.get('etag') ?? '', 'cache-control': 'max-age=0' } }, 304);
+    await expectError('GET', `${locales}/xx.json`, {}, 404, 'resource_missing');
+    await expectError('GET', `/kassa@0.0.0-nope/locales/en.json`, {}, 404, 'resource_missing');
+    await expectError('GET', `${locales}/fr.json`, {}, 503, 'widget_not_built');
+    const framePage = await ok('GET', `/frame/card?channel=chan_12345678&origin=${encodeURIComponent(SHOP)}`);
+    const hashed = /src="(\/frame\/card\.[0-9a-f]{16}\.js)"/.exec(String(framePage))?.[1];
+    assert.ok(hashed, 'the card page links its script by hash');
+    await ok('GET', hashed);
+    await expectError('GET', '/frame/card.0000000000000000.js', {}, 404, 'route_not_found');
+    await ok('GET', '/frame/ja-CTHxDTLF.js');
+    await expectError('GET', '/frame/ko-ABCDEFGH.js', {}, 404, 'route_not_found');
+    await ok('GET', '/sandbox/assets/challenge.js');
+
+    // An error of each remaining operation that documents one.
+    const noIntent = `pi_${'0'.repeat(24)}`;
+    await expectError('POST', `/v1/payment_intents/${noIntent}`, { body: { description: 'x' } }, 404, 'resource_missing');
+    await expectError('POST', `/v1/payment_intents/${pi.id}/confirm`, { body: {} }, 400, 'payment_intent_unexpected_state');
+    await expectError('POST', `/v1/payment_intents/${pi.id}/cancel`, { body: {} }, 400, 'payment_intent_unexpected_state');
+    await expectError('POST', `/v1/customers/cus_${'0'.repeat(24)}`, { body: { name: 'x' } }, 404, 'resource_missing');
+    await expectError('POST', `/v1/payment_methods/pm_${'0'.repeat(24)}`, { body: {} }, 404, 'resource_missing');
+    await expectError('POST', `/v1/payment_methods/${attached.id}/attach`, { body: { customer: cus.id } }, 400, 'payment_method_unexpected_state');
+    await expectError('POST', `/v1/payment_methods/pm_${'0'.repeat(24)}/detach`, { body: {} }, 404, 'resource_missing');
+    await expectError('POST', `/v1/webhook_endpoints/${we.id}`, { body: { description: 'gone' } }, 404, 'resource_missing');
+    await expectError('POST', `/v1/webhook_endpoints/${we.id}/roll_secret`, { body: {} }, 404, 'resource_missing');
+    await expectError('POST', '/client/tokens', { auth: 'not-a-jwt', body: { card: { number: CARDS.visa, exp_month: 12, exp_year: FUTURE_YEAR, cvc: '123' } } }, 401, 'client_secret_invalid');
+    await expectError('GET', '/openapi.json?format=yaml', {}, 400, 'parameter_unknown');
+    await expectError('GET', '/docs?q=1', {}, 400, 'parameter_unknown');
+    await expectError('GET', '/sandbox/3ds/tds_000000000000/redirect', {}, 404, 'resource_missing');
+    await expectError('POST', '/sandbox/3ds/tds_000000000000/redirect', { raw: 'result=pass', headers: { 'content-type': 'application/x-www-form-urlencoded' } }, 404, 'resource_missing');
+
     // Every operation with a documented query refuses a parameter it does not document.
     let queried = 0;
     for (const key of contract.operations()) {
       const [method, template] = key.split(' ') as [string, string];
-      const parameters = (contract.operation(method, template).parameters ?? []) as Array<{ in?: string; $ref?: string }>;
-      const takesQuery = parameters.some((p) => p.in === 'query' || (p.$ref !== undefined && !p.$ref.endsWith('/IdempotencyKey')));
-      // The document's rule: every merchant API read (GET, DELETE) refuses what it does not take, and so does every route with a query.
-      const apiRead = template.startsWith('/v1/') && (method === 'GET' || method === 'DELETE');
+      const takesQuery = contract.parameters(method, template).some((p) => p.in === 'query');
+      // The document's rule: every merchant and operator API read (GET, DELETE) refuses what it does not take, and so does every route with a query.
+      const apiRead = (template.startsWith('/v1/') || template.startsWith('/operator/')) && (method === 'GET' || method === 'DELETE');
       if (!takesQuery && !apiRead) continue;
       const example = contract.examples.get(key);
       assert.ok(example, `${key} takes a query but was never exercised`);
@@ -306,6 +409,49 @@ describe('API description (/openapi.json, /docs)', () => {
     // Every documented operation was seen answering with success.
     const missing = contract.operations().filter((key) => ![...(contract.seen.get(key) ?? [])].some((s) => s < 400));
     assert.deepEqual(missing, [], 'operations never exercised');
+    // …and answering with an error, each that documents one beyond the unexpected (`default`);
+    // the widget scripts' "not built" answers are seen on a server without a build (below).
+    const unbuilt = new Set(['GET /kassa.js', 'GET /kassa.json']);
+    const documentsErrors = (key: string) => {
+      const [method, template] = key.split(' ') as [string, string];
+      return Object.keys(contract.operation(method, template).responses as object).some((status) => Number(status) >= 400);
+    };
+    const noError = contract.operations().filter((key) => documentsErrors(key) && !unbuilt.has(key) && ![...(contract.seen.get(key) ?? [])].some((status) => status >= 400));
+    assert.deepEqual(noError, [], 'operations never seen answering an error');
+  });
+
+  it('rate limited answers (429, Retry-After) match it on /v1, /client and /operator', async () => {
+    // A server of its own with tiny budgets; the same document describes it.
+    const tight = await boot({ rateLimits: { ...UNLIMITED, perKey: { points: 2, seconds: 60 }, clientPerIp: { points: 1, seconds: 60 }, authFailuresPerIp: { points: 1, seconds: 60 } } });
+    try {
+      const limited = async (method: string, path: string, o: CallOptions, message: RegExp) => {
+        const a = await call(method, path, { ...o, at: tight });
+        assert.equal(a.status, 429, `${method} ${path}: ${JSON.stringify(a.body).slice(0, 300)}`);
+        const error = (a.body as { error: { type: string; code: string; message: string } }).error;
+        assert.deepEqual([error.type, error.code], ['rate_limit_error', 'rate_limit']);
+        assert.match(error.message, message);
+      };
+      const intent = await ok('POST', '/v1/payment_intents', { at: tight, body: { amount: 500, currency: 'cny' } });
+      await ok('GET', '/v1/balance', { at: tight });
+      await limited('POST', '/v1/payment_intents', { body: { amount: 500, currency: 'cny' }, idem: 'oa-429' }, /for this API key/);
+      await limited('GET', '/v1/balance_transactions', {}, /for this API key/);
+      await ok('GET', `/client/payment_intents/${intent.id}`, { at: tight, auth: intent.client_secret });
+      await limited('GET', `/client/payment_intents/${intent.id}`, { auth: intent.client_secret }, /from this address/);
+      await limited('POST', '/client/tokens', { auth: intent.client_secret, body: { card: { number: CARDS.visa, exp_month: 12, exp_year: FUTURE_YEAR, cvc: '123' } } }, /from this address/);
+      await ok('GET', '/operator/merchants', { at: tight });
+      const wrong = await call('GET', '/operator/merchants', { at: tight, auth: 'op_guess' });
+      assert.equal(wrong.status, 401);
+      // Locked out after a failed authentication, even with the right key, on both APIs.
+      await limited('GET', '/operator/merchants', {}, /failed authentications/);
+      await limited('POST', `/operator/merchants/${'acct_00000000'}/activate`, { body: {} }, /failed authentications/);
+      // This server has no widget build.
+      for (const path of ['/kassa.js', '/kassa.json']) {
+        const a = await call('GET', path, { at: tight });
+        assert.deepEqual([a.status, (a.body as { error: { code: string } }).error.code], [503, 'widget_not_built'], path);
+      }
+    } finally {
+      await tight.close();
+    }
   });
 
   it('/openapi.json and /docs: strict headers, gzip, ETag, no query, GET only', async () => {

@@ -12,7 +12,8 @@ export const OLDEST_STRIPE_VERSION = '2022-11-15';
 /** The stripe SDK version the tests run (stripe-node 23: its ApiVersion). */
 export const NEWEST_STRIPE_VERSION = '2026-10-28.endive';
 
-const VERSION = /^(\d{4}-\d{2}-\d{2})(\.[a-z]+)?$/;
+/** What a version looks like: a date, and the release's name since 2024 (`.acacia`). Also the OpenAPI document's pattern. */
+export const STRIPE_VERSION_PATTERN = /^(\d{4}-\d{2}-\d{2})(\.[a-z]+)?$/;
 
 export const stripeVersion: RequestHandler = (req, res, next) => {
   const asked = req.get('Stripe-Version');
@@ -21,7 +22,7 @@ export const stripeVersion: RequestHandler = (req, res, next) => {
     next();
     return;
   }
-  const m = VERSION.exec(asked.trim());
+  const m = STRIPE_VERSION_PATTERN.exec(asked.trim());
   const date = m?.[1];
   if (!date || Number.isNaN(Date.parse(date))) {
     throw new KassaError(FailureKind.InvalidRequest, 'api_version_unsupported', 'Invalid Stripe-Version: expected a version like 2026-10-28 or 2026-10-28.endive.', {

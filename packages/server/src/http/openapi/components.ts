@@ -8,9 +8,12 @@ import { z } from 'zod';
 import {
   addressSchema,
   attachPaymentMethodSchema,
+  balanceObjectSchema,
+  balanceTransactionObjectSchema,
   cardSummarySchema,
   chargeObjectSchema,
   clientPaymentIntentSchema,
+  currencySchema,
   createRefundSchema,
   createTokenSchema,
   customerFieldsSchema,
@@ -47,15 +50,25 @@ import {
 import { emptyBodySchema } from '../routes/customers.js';
 import { createEndpointSchema, rollSecretSchema, updateEndpointSchema } from '../routes/webhooks.js';
 import { clientConfirmSchema } from '../routes/client.js';
+import {
+  accountObjectSchema,
+  accountWithKeysSchema,
+  apiKeyObjectSchema,
+  apiKeyWithSecretSchema,
+  createKeySchema,
+  registerMerchantSchema,
+  rollKeySchema,
+  updateMerchantSchema,
+} from '../routes/operator.js';
 
-/** Stripe's list envelope around `item` (http/lists.ts builds it). */
-function listOf(item: z.ZodType, url: string) {
+/** Stripe's list envelope around `item` (http/lists.ts builds it; the operator API too, in one page). */
+function listOf(item: z.ZodType, url: string, order = 'Newest first') {
   return z
     .object({
       object: z.literal('list'),
       url: z.string().describe(`The list's path, \`${url}\``),
       has_more: z.boolean().describe('Whether another page follows in this direction'),
-      data: z.array(item).describe('Newest first'),
+      data: z.array(item).describe(order),
     })
     .strict();
 }
@@ -78,6 +91,7 @@ const errorBody = (object: z.ZodType) => z.object({ error: object }).strict();
  */
 const merchantError = errorBody(errorObjectSchema.extend({ payment_intent: expandedPaymentIntentSchema.optional() }).strict());
 const clientError = errorBody(errorObjectSchema.extend({ payment_intent: clientPaymentIntentSchema.optional() }).strict());
+/** Errors without an intent in them: the operator API's, the pages'. */
 const plainError = errorBody(errorObjectSchema.omit({ payment_intent: true }).strict());
 
 /** Registered schemas by the name the document gives them. Order is the reference page's order. */
@@ -103,6 +117,14 @@ export const COMPONENTS = {
   NextAction: nextActionSchema,
   LastPaymentError: lastPaymentErrorSchema,
   Address: addressObjectSchema,
+  // Named once: its 157 codes would otherwise be spelled out in every schema with a currency.
+  Currency: currencySchema,
+  Balance: balanceObjectSchema,
+  BalanceTransaction: balanceTransactionObjectSchema,
+  Account: accountObjectSchema,
+  AccountWithKeys: accountWithKeysSchema,
+  ApiKey: apiKeyObjectSchema,
+  ApiKeyWithSecret: apiKeyWithSecretSchema,
   // Lists
   PaymentIntentList: listOf(expandedPaymentIntentSchema, '/v1/payment_intents'),
   PaymentIntentSearchResult: searchResult,
@@ -113,10 +135,14 @@ export const COMPONENTS = {
   PaymentMethodList: listOf(paymentMethodObjectSchema, '/v1/payment_methods or /v1/customers/{id}/payment_methods'),
   WebhookEndpointList: listOf(webhookEndpointSchema, '/v1/webhook_endpoints'),
   EventList: listOf(eventSchema, '/v1/events'),
+  BalanceTransactionList: listOf(balanceTransactionObjectSchema, '/v1/balance_transactions'),
+  // The operator's lists come in one page (`has_more: false`).
+  AccountList: listOf(accountObjectSchema, '/operator/merchants', 'Oldest first'),
+  ApiKeyList: listOf(apiKeyObjectSchema, '/operator/merchants/{id}/keys', 'Newest first, both modes'),
   // Errors
   Error: merchantError,
   ClientError: clientError,
-  PageError: plainError,
+  PlainError: plainError,
   // Request bodies
   CreatePaymentIntentParams: merchantCreateSchema,
   UpdatePaymentIntentParams: merchantUpdateSchema,
@@ -133,6 +159,10 @@ export const COMPONENTS = {
   RollSecretParams: rollSecretSchema,
   ClientConfirmParams: clientConfirmSchema,
   CreateTokenParams: createTokenSchema,
+  RegisterMerchantParams: registerMerchantSchema,
+  UpdateMerchantParams: updateMerchantSchema,
+  CreateApiKeyParams: createKeySchema,
+  RollApiKeyParams: rollKeySchema,
   Metadata: metadataSchema,
   AddressParams: addressSchema,
   ShippingParams: shippingSchema,

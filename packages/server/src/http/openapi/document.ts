@@ -7,10 +7,12 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { ServerErrorCode } from '../../domain/errors.js';
+import { BODY_LIMIT, MERCHANT_BODY_LIMIT } from '../body.js';
 import { IDEMPOTENCY_KEY_PATTERN } from '../idempotency.js';
+import { NEWEST_STRIPE_VERSION, OLDEST_STRIPE_VERSION, STRIPE_VERSION_PATTERN } from '../stripe-version.js';
 import { EXPANDABLE } from '../routes/merchant.js';
 import { TAGS } from './operations.js';
-import type { Auth, ErrorStatus, OperationSpec, ResponseSpec } from './operations.js';
+import type { Auth, ErrorStatus, OperationSpec, PathParameter, ResponseSpec } from './operations.js';
 
 /** JSON Schema or any other part of the document: plain JSON. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -29,25 +31,44 @@ export interface OpenApiDocument extends JsonObject {
   components: JsonObject & { schemas: { [name: string]: JsonObject } };
 }
 
-const STATUS_TEXT: Readonly<Record<ErrorStatus, string>> = {
-  400: 'Bad input, or a state that does not allow it',
+const STATUS_TEXT: Readonly<Record<Exclude<ErrorStatus, 413>, string>> = {
+  400: 'Bad input, a state that does not allow it, or an Idempotency-Key used with another body (`type: idempotency_error`)',
   401: 'Missing or invalid credentials',
   402: 'The card was declined; nothing was charged',
-  403: 'Refused for where the request comes from',
+  403: 'Refused for where the request comes from, or for what the key may do',
   404: 'No such object (unknown, or another merchant\'s), or no such route',
   409: 'A request with this Idempotency-Key is still running: retry shortly',
-  413: 'The body is over 16 KB',
   415: 'A content type this route does not read',
-  422: 'This Idempotency-Key was used with another body',
+  429: 'Too many requests',
   502: 'The provider did not answer: the intent is `unknown`; retry with the same Idempotency-Key',
   503: 'Temporarily unable to serve this',
 };
 
-const ERROR_COMPONENT: Readonly<Record<Auth, string>> = { secret_key: 'Error', client_secret: 'ClientError', none: 'PageError' };
+/** What a 429 counts, by who calls (http/limits.ts); pages are not rate limited. */
+const RATE_LIMITED: Readonly<Record<Exclude<Auth, 'none'>, string>> = {
+  secret_key: 'Too many requests for this API key, or too many failed authentications from this address',
+  client_secret: 'Too many requests from this address, or (tokenizing a card) too many card tokenizations from it or for this payment',
+  operator_key: 'Too many failed authentications from this address',
+};
+
+function statusText(status: ErrorStatus, op: OperationSpec): string {
+  // bodyParsers: the merchant API reads larger bodies (full-size metadata, form-encoded).
+  if (status === 413) return `The body is over ${(op.auth === 'secret_key' ? MERCHANT_BODY_LIMIT : BODY_LIMIT).replace('kb', ' KB')}`;
+  if (status === 429 && op.auth !== 'none') return `${RATE_LIMITED[op.auth]}: nothing was done; retry after \`Retry-After\` seconds`;
+  return STATUS_TEXT[status];
+}
+
+const ERROR_COMPONENT: Readonly<Record<Auth, string>> = {
+  secret_key: 'Error',
+  client_secret: 'ClientError',
+  operator_key: 'PlainError',
+  none: 'PlainError',
+};
 
 const SECURITY: Readonly<Record<Auth, Json[]>> = {
   secret_key: [{ secretKey: [] }, { secretKeyBasic: [] }],
   client_secret: [{ clientSecret: [] }],
+  operator_key: [{ operatorKey: [] }],
   none: [],
 };
 
@@ -110,9 +131,16 @@ const EXPAND_PARAMETER: JsonObject = {
 function pathParameters(op: OperationSpec): JsonObject[] {
   const names = [...op.path.matchAll(/\{([A-Za-z_]\w*)\}/g)].map((m) => m[1] ?? '');
   return names.map((name) => {
-    const description = op.params?.[name];
-    if (description === undefined) throw new Error(`${op.operationId}: path parameter {${name}} has no description`);
-    return { name, in: 'path', required: true, description, schema: { type: 'string', minLength: 1 } };
+    const given = op.params?.[name];
+    if (given === undefined) throw new Error(`${op.operationId}: path parameter {${name}} has no description`);
+    const p: Partial<PathParameter> & { description: string } = typeof given === 'string' ? { description: given } : given;
+    const schema: JsonObject = {
+      type: 'string',
+      minLength: 1,
+      ...(p.pattern !== undefined ? { pattern: `^${p.pattern}$` } : {}),
+      ...(p.enum !== undefined ? { enum: [...p.enum] } : {}),
+    };
+    return { name, in: 'path', required: true, description: p.description, schema, ...(p.example !== undefined ? { example: p.example } : {}) };
   });
 }
 
@@ -145,9 +173,21 @@ function requestBody(op: OperationSpec, schemas: { [name: string]: JsonObject })
   return { required: Array.isArray(schema.required) && schema.required.length > 0, content };
 }
 
-function headerObjects(headers: Readonly<Record<string, string>> | undefined, idempotent: boolean): JsonObject {
+/** The headers an answer carries beyond the route's own: which of the shared ones apply. */
+interface AnswerHeaders {
+  /** A stored answer replayed for the same Idempotency-Key says so. */
+  replayable: boolean;
+  /** Every /v1 answer names the Stripe API version it is in (stripe-version.ts). */
+  stripeVersion: boolean;
+  /** A 429. */
+  retryAfter: boolean;
+}
+
+function headerObjects(headers: Readonly<Record<string, string>> | undefined, which: AnswerHeaders): JsonObject {
   const out: JsonObject = { 'Request-Id': ref('headers', 'RequestId') };
-  if (idempotent) out['Idempotent-Replayed'] = ref('headers', 'IdempotentReplayed');
+  if (which.replayable) out['Idempotent-Replayed'] = ref('headers', 'IdempotentReplayed');
+  if (which.stripeVersion) out['Stripe-Version'] = ref('headers', 'StripeVersion');
+  if (which.retryAfter) out['Retry-After'] = ref('headers', 'RetryAfter');
   for (const [name, description] of Object.entries(headers ?? {})) {
     if (name === 'Idempotent-Replayed') continue;
     out[name] = { description, schema: { type: 'string' } };
@@ -155,13 +195,13 @@ function headerObjects(headers: Readonly<Record<string, string>> | undefined, id
   return out;
 }
 
-function successResponse(r: ResponseSpec, idempotent: boolean): JsonObject {
+function successResponse(r: ResponseSpec, op: OperationSpec): JsonObject {
   const content: JsonObject = {};
   if (r.json) content['application/json'] = { schema: ref('schemas', r.json) };
   for (const media of r.media ?? []) content[media] = {};
   return {
     description: r.description,
-    headers: headerObjects(r.headers, idempotent && r.status === 200),
+    headers: headerObjects(r.headers, { replayable: op.idempotent === true && r.status === 200, stripeVersion: op.auth === 'secret_key', retryAfter: false }),
     ...(Object.keys(content).length > 0 ? { content } : {}),
   };
 }
@@ -183,17 +223,24 @@ export function errorCodes(op: OperationSpec): Map<ErrorStatus, ServerErrorCode[
   if (op.idempotent) {
     add(400, ['parameter_invalid']); // a malformed Idempotency-Key
     add(409, ['idempotency_key_in_use']);
-    add(422, ['idempotency_key_reused']);
+    add(400, ['idempotency_key_reused']); // Stripe's status for it (stripe-node: StripeIdempotencyError)
   }
-  if (op.auth === 'secret_key') add(401, ['api_key_invalid']);
+  if (op.auth === 'secret_key') {
+    add(400, ['api_version_unsupported']); // a Stripe-Version Kassa does not speak
+    add(401, ['api_key_invalid']);
+    add(403, ['permission_denied']); // a publishable key, or a restricted key without this resource
+  }
   if (op.auth === 'client_secret') add(401, ['client_secret_invalid']);
+  if (op.auth === 'operator_key') add(401, ['api_key_invalid']);
   if (op.auth !== 'none' && op.path.includes('{id}')) add(404, ['resource_missing']);
+  // Every API is rate limited (http/limits.ts); the pages are not.
+  if (op.auth !== 'none') add(429, ['rate_limit']);
   for (const [status, list] of Object.entries(op.errors ?? {})) add(Number(status) as ErrorStatus, list);
   return new Map([...codes.entries()].sort(([a], [b]) => a - b));
 }
 
 /**
- * Error answers that read the same wherever they occur (401, 409, 413, 415, 422, the unexpected
+ * Error answers that read the same wherever they occur (401, 403, 409, 413, 415, 429, the unexpected
  * one) are written once under `components.responses` and referred to; the others name their
  * operation's own codes and stay inline.
  */
@@ -214,7 +261,14 @@ class Shared {
 const SHARED_PARAMETERS: ReadonlySet<string> = new Set(['limit', 'starting_after', 'ending_before', 'created', 'created[gt]', 'created[gte]', 'created[lt]', 'created[lte]']);
 const parameterName = (name: string) => name.replace(/\[(\w+)\]/g, '_$1');
 
-const SHARED_STATUSES: ReadonlySet<ErrorStatus> = new Set([401, 409, 413, 415, 422]);
+const SHARED_STATUSES: ReadonlySet<ErrorStatus> = new Set([401, 403, 409, 413, 415, 429]);
+
+/**
+ * Stored answers are replayed, errors included, but only those the handler made under the key:
+ * these are answered before the key is taken (authentication, rate limits, reading the body) or
+ * by the key itself (in use, reused with another body), so they never carry Idempotent-Replayed.
+ */
+const NEVER_REPLAYED: ReadonlySet<ErrorStatus> = new Set([401, 403, 409, 413, 415, 429]);
 
 function operationObject(op: OperationSpec, schemas: { [name: string]: JsonObject }, shared: { responses: Shared; parameters: Shared }): JsonObject {
   const parameters: Json[] = [
@@ -226,25 +280,27 @@ function operationObject(op: OperationSpec, schemas: { [name: string]: JsonObjec
       : []),
     ...(op.expand ? [EXPAND_PARAMETER] : []),
     ...(op.idempotent ? [ref('parameters', 'IdempotencyKey')] : []),
+    ...(op.auth === 'secret_key' ? [ref('parameters', 'StripeVersion')] : []),
   ];
   const responses: JsonObject = {};
-  for (const r of op.responses) responses[String(r.status)] = successResponse(r, op.idempotent === true);
+  for (const r of op.responses) responses[String(r.status)] = successResponse(r, op);
   const errorComponent = ERROR_COMPONENT[op.auth];
   const errorSchema = ref('schemas', errorComponent);
+  const stripeVersion = op.auth === 'secret_key';
   for (const [status, codes] of errorCodes(op)) {
+    const replayable = op.idempotent === true && !NEVER_REPLAYED.has(status);
     const response = {
-      description: `${STATUS_TEXT[status]}. \`code\`: ${codeList(codes)}`,
-      // Stored answers are replayed, errors included; a 409 (key in use) never is.
-      headers: headerObjects(undefined, op.idempotent === true && status !== 409),
+      description: `${statusText(status, op)}. \`code\`: ${codeList(codes)}`,
+      headers: headerObjects(undefined, { replayable, stripeVersion, retryAfter: status === 429 }),
       content: { 'application/json': { schema: errorSchema } },
     };
     responses[String(status)] = SHARED_STATUSES.has(status)
-      ? shared.responses.use(`${errorComponent}${status}${op.idempotent === true && status !== 409 ? 'Replayable' : ''}`, response)
+      ? shared.responses.use(`${errorComponent}${status}${replayable ? 'Replayable' : ''}`, response)
       : response;
   }
   responses.default = shared.responses.use(`${errorComponent}Unexpected`, {
     description: 'An unexpected error (`api_error`); it says nothing about internals and is logged',
-    headers: headerObjects(undefined, false),
+    headers: headerObjects(undefined, { replayable: false, stripeVersion, retryAfter: false }),
     content: { 'application/json': { schema: errorSchema } },
   });
   const body = requestBody(op, schemas);
@@ -260,12 +316,14 @@ function operationObject(op: OperationSpec, schemas: { [name: string]: JsonObjec
   };
 }
 
-const INTRODUCTION = `Kassa's HTTP API: the merchant API (\`/v1\`, Stripe-shaped, secret key), the widget API (\`/client\`, client secret), and what browsers load from the Kassa origin.
+const INTRODUCTION = `Kassa's HTTP API: the merchant API (\`/v1\`, Stripe-shaped, secret key), the widget API (\`/client\`, client secret), the operator API (\`/operator\`, operator key), and what browsers load from the Kassa origin.
 
-- **Bodies**: JSON; on \`/v1\` also \`application/x-www-form-urlencoded\` (the stripe SDK's encoding: \`metadata[key]=value\`, numbers and booleans as strings). At most 16 KB. Money is an integer in the currency's minor units.
-- **Strict input**: an unknown body field is a 400 \`parameter_unknown\` naming it (\`param\`), and so is an unknown query parameter of a \`/v1\` \`GET\` or \`DELETE\` (and of every operation that lists query parameters here). A method a path does not serve is a 405 \`method_not_allowed\` with \`Allow\`; an unknown path a 404 \`route_not_found\`.
+- **Bodies**: JSON; on \`/v1\` also \`application/x-www-form-urlencoded\` (the stripe SDK's encoding: \`metadata[key]=value\`, numbers and booleans as strings). At most 256 KB on \`/v1\`, 16 KB elsewhere. Money is an integer in the currency's minor units.
+- **Strict input**: an unknown body field is a 400 \`parameter_unknown\` naming it (\`param\`), and so is an unknown query parameter of a \`/v1\` or \`/operator\` \`GET\` or \`DELETE\` (and of every operation that lists query parameters here). A method a path does not serve is a 405 \`method_not_allowed\` with \`Allow\`; an unknown path a 404 \`route_not_found\`.
 - **Errors**: Stripe's shape, \`{ "error": { "type", "code", "message", "param"?, "decline_code"?, "payment_intent"? } }\`, never a 5xx for bad input.
-- **Idempotency**: every POST of the API takes \`Idempotency-Key\`. The same key and body answer the stored response again (\`Idempotent-Replayed: true\`); another body is a 422; a request still running with it a 409. A retry after a 502 or a crash resumes the first request: one charge, never two.
+- **Rate limits**: the APIs answer too many requests with a 429 \`rate_limit_error\` and \`Retry-After\` (seconds), before anything is done or stored: per secret key on \`/v1\`, per address on \`/client\` (and card tokenizations per address and per payment), and per address for failed authentications on \`/v1\` and \`/operator\`.
+- **Stripe-Version**: \`/v1\` takes the header as a Stripe client sends it and echoes it in every answer (without it, the newest version Kassa speaks).
+- **Idempotency**: every POST of \`/v1\` takes \`Idempotency-Key\`, and so does the widget's confirm (operator POSTs do not). The same key and body answer the stored response again (\`Idempotent-Replayed: true\`); another body is a 400 of \`type: idempotency_error\` (Stripe's answer); a request still running with it a 409. A retry after a 502 or a crash resumes the first request: one charge, never two.
 - **Lists**: newest first; \`limit\` 1–100 (default 10), \`starting_after\` / \`ending_before\` (an id of the list; not both); a cursor that names nothing of the merchant's is a 404 with \`param\` the cursor.
 - **Objects** are described exactly as sent today (no other fields). New fields may come in later versions: ignore those you do not know.`;
 
@@ -314,15 +372,28 @@ export function openApiDocument(api: ApiDescription, options: { serverUrl: strin
           description: 'Makes the POST safe to retry: 1–255 printable ASCII characters, scoped to the merchant (and to the intent on /client).',
           schema: { type: 'string', pattern: IDEMPOTENCY_KEY_PATTERN.source },
         },
+        StripeVersion: {
+          name: 'Stripe-Version',
+          in: 'header',
+          required: false,
+          description: `The Stripe API version the client expects (the stripe SDK sends its own): ${OLDEST_STRIPE_VERSION} to ${NEWEST_STRIPE_VERSION} are answered in the one shape Kassa has and echoed; any other is a 400 \`api_version_unsupported\`.`,
+          schema: { type: 'string', pattern: STRIPE_VERSION_PATTERN.source },
+        },
       },
       headers: {
         RequestId: { description: 'This request\'s id (`req_…`), as logged: quote it in support questions', schema: { type: 'string' } },
         IdempotentReplayed: { description: '`true` when this is the stored answer to an earlier request with the same Idempotency-Key', schema: { type: 'string', const: 'true' } },
+        StripeVersion: {
+          description: `The Stripe API version of this answer: the one asked for, else the newest Kassa speaks (\`${NEWEST_STRIPE_VERSION}\`)`,
+          schema: { type: 'string', pattern: STRIPE_VERSION_PATTERN.source },
+        },
+        RetryAfter: { description: 'Seconds to wait before trying again', required: true, schema: { type: 'integer', minimum: 1 } },
       },
       securitySchemes: {
         secretKey: { type: 'http', scheme: 'bearer', bearerFormat: 'sk_test_…', description: "The merchant's secret key: `Authorization: Bearer sk_test_…`" },
         secretKeyBasic: { type: 'http', scheme: 'basic', description: 'The secret key as the user name and an empty password, as Stripe accepts it' },
         clientSecret: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: "A payment intent's `client_secret` (HS256, 15 minutes), naming that one intent" },
+        operatorKey: { type: 'http', scheme: 'bearer', bearerFormat: 'op_…', description: 'The operator key, made on the first start and shown once: `Authorization: Bearer op_…`. No merchant key works on /operator, nor it on /v1.' },
       },
     },
   };

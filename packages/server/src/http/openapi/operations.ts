@@ -7,9 +7,10 @@
  * stack and fails on a route served but not described here, or described but not served.
  *
  * Error statuses: the document builder adds those every operation of its kind can answer (bad
- * input, authentication, idempotency, an unknown id); an entry lists only its own.
+ * input, authentication, rate limits, idempotency, an unknown id); an entry lists only its own.
  */
 import type { z } from 'zod';
+import { LOCALES } from '@kassa/core';
 import type { ServerErrorCode } from '../../domain/errors.js';
 import {
   chargeListSchema,
@@ -21,25 +22,28 @@ import {
 import { customerListSchema, customerPaymentMethodsQuery, listPaymentMethodsQuery } from '../routes/customers.js';
 import { endpointListSchema } from '../routes/webhooks.js';
 import { eventListSchema } from '../routes/events.js';
-import { frameQuerySchema } from '../routes/pages.js';
+import { FRAME_URL_PARTS, frameQuerySchema } from '../routes/pages.js';
+import { balanceTransactionListSchema } from '../routes/balance.js';
 import type { ComponentName } from './components.js';
 
 export type HttpMethod = 'get' | 'post' | 'delete';
-/** Who may call: a merchant's secret key (/v1), a client secret (/client), anyone (pages). */
-export type Auth = 'secret_key' | 'client_secret' | 'none';
-export type ErrorStatus = 400 | 401 | 402 | 403 | 404 | 409 | 413 | 415 | 422 | 502 | 503;
+/** Who may call: a merchant's secret key (/v1), a client secret (/client), the operator key (/operator), anyone (pages). */
+export type Auth = 'secret_key' | 'client_secret' | 'operator_key' | 'none';
+export type ErrorStatus = 400 | 401 | 402 | 403 | 404 | 409 | 413 | 415 | 429 | 502 | 503;
 
 export const TAGS = {
   PaymentIntents: 'A payment from creation to capture. Every intent route takes `expand[]`.',
   Refunds: 'Money back, all or part, one or several times per charge, never more than was captured.',
   Charges: "Stripe's Charge: one per authorization (`latest_charge` on the intent).",
+  Balance: "The merchant's money per currency, and the ledger's balance transactions behind it (one per capture and per refund), in the key's mode. Read-only.",
   Customers: "The merchant's shoppers, for saved cards.",
   PaymentMethods: 'Saved cards (`pm_…`), attached to a customer.',
   WebhookEndpoints: 'Where events are delivered, signed with Standard Webhooks and `Stripe-Signature` headers.',
   Events: 'What happened, newest first; the bodies delivered to webhook endpoints.',
   Client: 'The widget API, called by `<kassa-checkout>` and its card frame with the client secret. CORS: only the merchant\'s allowed origins (preflight `OPTIONS` answers `Access-Control-Allow-Methods: GET, POST`).',
-  Pages: 'What browsers load from the Kassa origin: the widget script, its pinned copy and manifest, the card frame.',
+  Pages: 'What browsers load from the Kassa origin: the widget script, its pinned copy, manifest and locale files, the card frame and its scripts.',
   Sandbox: "The sandbox issuer's 3-D Secure challenge (test mode). The URL comes from `next_action`.",
+  Operator: 'The operator API: registering merchants, activating live mode, managing their keys. The operator key only (no merchant key works here); JSON bodies; not idempotent by key. Keys are shown in the one answer that makes them.',
   Reference: 'This description of the API.',
 } as const;
 export type TagName = keyof typeof TAGS;
@@ -64,8 +68,8 @@ export interface OperationSpec {
   summary: string;
   description?: string;
   auth: Auth;
-  /** Path parameters, by name: what they name. */
-  params?: Readonly<Record<string, string>>;
+  /** Path parameters, by name: what they name (and, where the route constrains them, how). */
+  params?: Readonly<Record<string, string | PathParameter>>;
   /** The strict query schema the route parses: each key is a parameter; anything else is a 400. */
   query?: z.ZodObject;
   /** The 400 codes a bad query answers, where they are not the usual three. */
@@ -79,6 +83,15 @@ export interface OperationSpec {
   responses: readonly ResponseSpec[];
   /** Error codes of this operation beyond those its kind always has, by status. */
   errors?: Partial<Readonly<Record<ErrorStatus, readonly ServerErrorCode[]>>>;
+}
+
+/** A path parameter the route matches by a pattern or a list (asset URLs), with an example that it serves. */
+export interface PathParameter {
+  description: string;
+  /** A regular expression source the whole segment part must match (the route's own). */
+  pattern?: string;
+  enum?: readonly string[];
+  example: string;
 }
 
 /** Components a mounted router brings along with its operations. */
@@ -109,6 +122,9 @@ const IDS = {
   charge: 'The charge, `ch_…`',
   endpoint: 'The webhook endpoint, `we_…`',
   event: 'The event, `evt_…`',
+  balanceTransaction: 'The balance transaction, `txn_…`',
+  account: 'The merchant account, `acct_…`',
+  key: 'The API key, `key_…` (its id, not the key)',
 } as const;
 
 const ok = (json: ComponentName, description: string): ResponseSpec => ({ status: 200, description, json });
@@ -213,6 +229,26 @@ const refundOps: OperationSpec[] = [
     method: 'get', path: '/v1/charges/{id}', operationId: 'RetrieveCharge', tag: 'Charges', auth: 'secret_key',
     summary: 'Retrieve a charge', params: { id: IDS.charge }, query: noQuerySchema,
     responses: [ok('Charge', 'The Charge')],
+  },
+];
+
+const balanceOps: OperationSpec[] = [
+  {
+    method: 'get', path: '/v1/balance', operationId: 'RetrieveBalance', tag: 'Balance', auth: 'secret_key',
+    summary: 'Retrieve the balance', description: 'Per currency: `available` (settled) and `pending` (captured, within the settlement delay). Refunds count against it.',
+    query: noQuerySchema,
+    responses: [ok('Balance', 'The Balance')],
+  },
+  {
+    method: 'get', path: '/v1/balance_transactions', operationId: 'ListBalanceTransactions', tag: 'Balance', auth: 'secret_key',
+    summary: 'List balance transactions', query: balanceTransactionListSchema,
+    responses: [ok('BalanceTransactionList', 'A page of balance transactions')],
+    errors: { 404: ['resource_missing'] },
+  },
+  {
+    method: 'get', path: '/v1/balance_transactions/{id}', operationId: 'RetrieveBalanceTransaction', tag: 'Balance', auth: 'secret_key',
+    summary: 'Retrieve a balance transaction', params: { id: IDS.balanceTransaction }, query: noQuerySchema,
+    responses: [ok('BalanceTransaction', 'The BalanceTransaction')],
   },
 ];
 
@@ -366,7 +402,70 @@ const clientOps: OperationSpec[] = [
   },
 ];
 
+const operatorOps: OperationSpec[] = [
+  {
+    method: 'get', path: '/operator/merchants', operationId: 'ListMerchants', tag: 'Operator', auth: 'operator_key',
+    summary: 'List merchant accounts', description: 'All of them, oldest first, in one page.', query: noQuerySchema,
+    responses: [ok('AccountList', 'Every account')],
+  },
+  {
+    method: 'post', path: '/operator/merchants', operationId: 'RegisterMerchant', tag: 'Operator', auth: 'operator_key',
+    summary: 'Register a merchant', description: 'In test mode, with a test key pair shown once: the merchant integrates against the sandbox at once.',
+    body: { component: 'RegisterMerchantParams', media: JSON_BODY },
+    responses: [ok('AccountWithKeys', 'The account and its test keys')],
+  },
+  {
+    method: 'get', path: '/operator/merchants/{id}', operationId: 'RetrieveMerchant', tag: 'Operator', auth: 'operator_key',
+    summary: 'Retrieve a merchant account', params: { id: IDS.account }, query: noQuerySchema,
+    responses: [ok('Account', 'The Account')],
+  },
+  {
+    method: 'post', path: '/operator/merchants/{id}', operationId: 'UpdateMerchant', tag: 'Operator', auth: 'operator_key',
+    summary: 'Update a merchant account', description: 'For both modes. Absent keeps a field.',
+    params: { id: IDS.account }, body: { component: 'UpdateMerchantParams', media: JSON_BODY },
+    responses: [ok('Account', 'The Account')],
+  },
+  {
+    method: 'post', path: '/operator/merchants/{id}/activate', operationId: 'ActivateMerchant', tag: 'Operator', auth: 'operator_key',
+    summary: 'Activate live mode', description: 'The operator\'s approval, once: the account gets its live scope and a live key pair, shown once.',
+    params: { id: IDS.account }, body: { component: 'EmptyParams', media: JSON_BODY },
+    responses: [ok('AccountWithKeys', 'The account and its live keys')],
+    errors: { 400: ['account_already_live'] },
+  },
+  {
+    method: 'get', path: '/operator/merchants/{id}/keys', operationId: 'ListApiKeys', tag: 'Operator', auth: 'operator_key',
+    summary: "List an account's API keys", description: 'Both modes, newest first, in one page; never the keys themselves.',
+    params: { id: IDS.account }, query: noQuerySchema,
+    responses: [ok('ApiKeyList', 'Every key of the account')],
+  },
+  {
+    method: 'post', path: '/operator/merchants/{id}/keys', operationId: 'CreateApiKey', tag: 'Operator', auth: 'operator_key',
+    summary: 'Create an API key', description: 'Secret, publishable, or restricted to `permissions`; live ones once the account is activated.',
+    params: { id: IDS.account }, body: { component: 'CreateApiKeyParams', media: JSON_BODY },
+    responses: [ok('ApiKeyWithSecret', 'The ApiKey with its `secret`, shown this once')],
+    errors: { 400: ['account_not_live'] },
+  },
+  {
+    method: 'post', path: '/operator/keys/{id}/roll', operationId: 'RollApiKey', tag: 'Operator', auth: 'operator_key',
+    summary: 'Roll an API key', description: 'A new key like it; the old one keeps working for `expires_in` seconds.',
+    params: { id: IDS.key }, body: { component: 'RollApiKeyParams', media: JSON_BODY },
+    responses: [ok('ApiKeyWithSecret', 'The new ApiKey with its `secret`, shown this once')],
+    errors: { 400: ['api_key_expired'] },
+  },
+  {
+    method: 'post', path: '/operator/keys/{id}/revoke', operationId: 'RevokeApiKey', tag: 'Operator', auth: 'operator_key',
+    summary: 'Revoke an API key', description: 'It stops working at once.',
+    params: { id: IDS.key }, body: { component: 'EmptyParams', media: JSON_BODY },
+    responses: [ok('ApiKey', 'The ApiKey, with `revoked_at`')],
+    errors: { 400: ['api_key_expired'] },
+  },
+];
+
 const script = { 'Cache-Control': 'public, max-age=300, must-revalidate (an ETag too)', 'Access-Control-Allow-Origin': '`*`' } as const;
+/** Versioned URLs, loaded by kassa.js on any site: their bytes never change. */
+const immutable = { 'Cache-Control': 'public, max-age=31536000, immutable', 'Access-Control-Allow-Origin': '`*`' } as const;
+/** The card page's content-addressed scripts: same-origin only (no CORS), cached for good. */
+const frameChunk = { 'Cache-Control': 'public, max-age=31536000, immutable' } as const;
 
 const pageOps: OperationSpec[] = [
   {
@@ -383,7 +482,21 @@ const pageOps: OperationSpec[] = [
     summary: 'The widget, pinned to a version', description: 'The same bytes as `/kassa.js`, cacheable for good. Only `@kassa/widget`\'s own version is served.',
     params: { version: "`@kassa/widget`'s version, e.g. `0.1.0` (see `/kassa.json`)" },
     responses: [
-      { status: 200, description: 'The script', media: ['text/javascript'], headers: { 'Cache-Control': 'public, max-age=31536000, immutable', 'Access-Control-Allow-Origin': '`*`' } },
+      { status: 200, description: 'The script', media: ['text/javascript'], headers: immutable },
+      { status: 304, description: 'Not modified (`If-None-Match`)' },
+    ],
+    errors: { 404: ['resource_missing'], 503: ['widget_not_built'] },
+  },
+  {
+    method: 'get', path: '/kassa@{version}/locales/{locale}.json', operationId: 'WidgetLocale', tag: 'Pages', auth: 'none',
+    summary: "One locale's strings, fetched by the widget",
+    description: 'Every key of the English table; kassa.js checks the bytes against the SHA-256 it was built with. Versioned like the pinned script, so cacheable for good.',
+    params: {
+      version: { description: "`@kassa/widget`'s version: only the one this server has (see `/kassa.json`)", example: '0.1.0' },
+      locale: { description: 'A locale of the widget', enum: LOCALES, example: 'zh-CN' },
+    },
+    responses: [
+      { status: 200, description: 'The strings, by message key', media: ['application/json'], headers: immutable },
       { status: 304, description: 'Not modified (`If-None-Match`)' },
     ],
     errors: { 404: ['resource_missing'], 503: ['widget_not_built'] },
@@ -410,8 +523,35 @@ const pageOps: OperationSpec[] = [
     responses: [{ status: 200, description: 'The stylesheet', media: ['text/css'] }],
   },
   {
+    method: 'get', path: '/frame/card.{hash}.js', operationId: 'CardFrameScriptByHash', tag: 'Pages', auth: 'none',
+    summary: "The card page's script under its content hash",
+    description: 'What the card page links. A hash of another build is a 404, never a substitute.',
+    params: { hash: { description: "The first 16 hex digits of the script's SHA-256", pattern: FRAME_URL_PARTS.scriptHash, example: '0123456789abcdef' } },
+    responses: [
+      { status: 200, description: 'The script', media: ['text/javascript'], headers: frameChunk },
+      { status: 304, description: 'Not modified (`If-None-Match`)' },
+    ],
+    errors: { 404: ['route_not_found'], 503: ['widget_not_built'] },
+  },
+  {
+    method: 'get', path: '/frame/{name}-{hash}.js', operationId: 'CardFrameChunk', tag: 'Pages', auth: 'none',
+    summary: "A chunk of the card page's script, named by its content",
+    description: "One per locale but English (built in); the card page preloads the shopper's.",
+    params: {
+      name: { description: "The chunk's name (a locale's, for its strings)", pattern: FRAME_URL_PARTS.chunkName, example: 'ja' },
+      hash: { description: 'Eight characters of its content hash', pattern: FRAME_URL_PARTS.chunkHash, example: 'CTHxDTLF' },
+    },
+    responses: [
+      { status: 200, description: 'The chunk', media: ['text/javascript'], headers: frameChunk },
+      { status: 304, description: 'Not modified (`If-None-Match`)' },
+    ],
+    errors: { 404: ['route_not_found'] },
+  },
+  {
     method: 'get', path: '/frame/{file}', operationId: 'CardFrameScript', tag: 'Pages', auth: 'none',
-    summary: "The card page's script and its chunks", params: { file: '`card.js`, or a chunk or source map the widget build made next to it' },
+    summary: "The card page's script by its plain name, and its source maps",
+    description: 'Revalidated on every use (`Cache-Control: no-cache`, an ETag).',
+    params: { file: '`card.js`, or a script or source map the widget build made next to it' },
     responses: [
       { status: 200, description: 'The script (a source map is `application/json`)', media: ['text/javascript', 'application/json'] },
       { status: 304, description: 'Not modified (`If-None-Match`)' },
@@ -439,7 +579,7 @@ const pageOps: OperationSpec[] = [
 ];
 
 /** The operations of the app's own routers (mounted routers bring theirs, see `sandboxOperations`). */
-export const OPERATIONS: readonly OperationSpec[] = [...intentOps, ...refundOps, ...customerOps, ...webhookOps, ...clientOps, ...pageOps];
+export const OPERATIONS: readonly OperationSpec[] = [...intentOps, ...refundOps, ...balanceOps, ...customerOps, ...webhookOps, ...clientOps, ...operatorOps, ...pageOps];
 
 /**
  * The sandbox issuer's challenge pages, mounted at `/sandbox` by the composition root. Its
@@ -454,6 +594,10 @@ export function sandboxOperations(schemas: { query: z.ZodObject; choice: z.ZodOb
     {
       method: 'get', path: '/sandbox/assets/challenge.css', operationId: 'SandboxChallengeStyles', tag: 'Sandbox', auth: 'none',
       summary: "The challenge page's stylesheet", responses: [{ status: 200, description: 'The stylesheet', media: ['text/css'] }],
+    },
+    {
+      method: 'get', path: '/sandbox/assets/challenge.js', operationId: 'SandboxChallengePageScript', tag: 'Sandbox', auth: 'none',
+      summary: "The challenge page's script (tells the host page its height, focuses the first control)", responses: [{ status: 200, description: 'The script', media: ['text/javascript'] }],
     },
     {
       method: 'get', path: '/sandbox/assets/challenge-complete.js', operationId: 'SandboxChallengeScript', tag: 'Sandbox', auth: 'none',

@@ -196,6 +196,7 @@ function responsesTable(responses: JsonObject, resolve: Resolver): string {
 const SECURITY_TEXT: Readonly<Record<string, string>> = {
   secretKey: 'secret key (<code>Authorization: Bearer sk_test_…</code>, or Basic with the key as user name)',
   clientSecret: 'client secret (<code>Authorization: Bearer &lt;client_secret&gt;</code>)',
+  operatorKey: 'operator key (<code>Authorization: Bearer op_…</code>)',
 };
 
 function operationSection(method: string, path: string, op: JsonObject, resolve: Resolver): string {

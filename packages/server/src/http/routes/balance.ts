@@ -18,10 +18,11 @@ import { parseQuery } from '../validation.js';
 import { keyLivemode } from './webhooks.js';
 
 const noQuerySchema = z.object({}).strict();
-const listSchema = listQuerySchema({
+/** `GET /v1/balance_transactions`' query (exported for the OpenAPI document). */
+export const balanceTransactionListSchema = listQuerySchema({
   type: z.enum(BALANCE_TRANSACTION_TYPES, { error: () => `Kassa records ${BALANCE_TRANSACTION_TYPES.join(' and ')} balance transactions` }).optional(),
   currency: currencySchema.optional(),
-  source: z.string().min(1).max(255).optional(),
+  source: z.string().min(1).max(255).optional().describe('The charge (`ch_…`) or refund (`re_…`) it records'),
 });
 
 export function balanceRouter(deps: { balances: Balances }): Router {
@@ -41,7 +42,7 @@ export function balanceRouter(deps: { balances: Balances }): Router {
   router
     .route('/balance_transactions')
     .get(async (req, res) => {
-      const params = parseQuery(listSchema, req);
+      const params = parseQuery(balanceTransactionListSchema, req);
       const query = pageQuery(params);
       const { page, now } = await balances.list(
         merchantOf(res),

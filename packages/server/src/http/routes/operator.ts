@@ -7,6 +7,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { currencySchema } from '@kassa/core/wire';
+import { API_KEY_PATTERN, DEFAULT_ROLL_OVERLAP_S, MAX_ROLL_OVERLAP_S } from '../../domain/merchants.js';
 import type { IssuedKey, Merchants } from '../../domain/merchants.js';
 import { KEY_RESOURCES } from '../../domain/model.js';
 import type { ApiKeyRecord, MerchantRecord } from '../../domain/model.js';
@@ -14,6 +15,8 @@ import { notFound } from '../../domain/errors.js';
 import { seconds } from '../../domain/views.js';
 import { methodNotAllowed } from '../errors.js';
 import { parseBody, parseQuery } from '../validation.js';
+import { emptyBodySchema } from './customers.js';
+import { noQuerySchema } from './merchant.js';
 
 /** An origin exactly as browsers send it: scheme://host[:port], nothing after. */
 const originSchema = z
@@ -28,38 +31,106 @@ const originSchema = z
     }
   }, 'must be an origin: scheme://host[:port], with no path');
 
-const registerSchema = z
+// Request schemas, exported for the OpenAPI document (http/openapi/components.ts).
+export const registerMerchantSchema = z
   .object({
     business_name: z.string().min(1).max(200),
     country: z.string().regex(/^[A-Z]{2}$/, 'a two-letter ISO 3166-1 country code').optional(),
     default_currency: currencySchema.optional(),
     email: z.email().max(512).optional(),
-    allowed_origins: z.array(originSchema).min(1).max(20),
+    allowed_origins: z.array(originSchema).min(1).max(20).describe('Origins (`scheme://host[:port]`) whose pages may show the checkout'),
   })
   .strict();
-const updateSchema = z
+export const updateMerchantSchema = z
   .object({
     business_name: z.string().min(1).max(200).optional(),
     email: z.email().max(512).optional(),
-    allowed_origins: z.array(originSchema).min(1).max(20).optional(),
+    allowed_origins: z.array(originSchema).min(1).max(20).optional().describe('Replaces the list (both modes)'),
   })
   .strict();
-const permissionsSchema = z.partialRecord(z.enum(KEY_RESOURCES), z.enum(['read', 'write']));
-const createKeySchema = z
+const permissionsSchema = z
+  .partialRecord(z.enum(KEY_RESOURCES), z.enum(['read', 'write']))
+  .describe('Per resource, `read` (GET) or `write` (everything); a resource not named is refused (403)');
+export const createKeySchema = z
   .object({
     type: z.enum(['secret', 'publishable', 'restricted']),
-    livemode: z.boolean().default(false),
+    livemode: z.boolean().default(false).describe('A live key needs an activated account'),
     name: z.string().min(1).max(100).optional(),
-    permissions: permissionsSchema.optional(),
+    permissions: permissionsSchema.optional().describe('Restricted keys only, and required there'),
   })
   .strict();
-const rollSchema = z.object({ expires_in: z.number().int().min(0).max(7 * 24 * 3600).optional() }).strict();
-const emptySchema = z.object({}).strict();
+export const rollKeySchema = z
+  .object({
+    expires_in: z
+      .number()
+      .int()
+      .min(0)
+      .max(MAX_ROLL_OVERLAP_S)
+      .optional()
+      .describe(`Seconds the old key keeps working (default ${DEFAULT_ROLL_OVERLAP_S}; 0: it stops now)`),
+  })
+  .strict();
 
-export function accountView(m: MerchantRecord) {
+const unixSeconds = z.number().int().nonnegative().describe('Unix time in seconds');
+
+/**
+ * Response schemas: what the operator API answers. The views below are typed from them, so the
+ * OpenAPI document cannot drift from what is sent.
+ */
+export const accountObjectSchema = z
+  .object({
+    id: z.string().describe('`acct_…`'),
+    object: z.literal('account'),
+    business_name: z.string(),
+    country: z.string().nullable().describe('ISO 3166-1 alpha-2'),
+    default_currency: z.string().nullable().describe('Lowercase ISO 4217'),
+    email: z.string().nullable(),
+    allowed_origins: z.array(z.string()),
+    livemode_enabled: z.boolean().describe('Whether the operator activated live mode'),
+    created: unixSeconds,
+  })
+  .strict();
+export type AccountObject = z.infer<typeof accountObjectSchema>;
+
+export const apiKeyObjectSchema = z
+  .object({
+    id: z.string().describe('`key_…` (not the key: that is shown once, as `secret`)'),
+    object: z.literal('api_key'),
+    type: z.enum(['secret', 'publishable', 'restricted']),
+    livemode: z.boolean(),
+    prefix: z.string().describe('The start of the key, to recognize it'),
+    name: z.string().nullable(),
+    permissions: permissionsSchema.nullable().describe('A restricted key\'s; null for the others'),
+    created: unixSeconds,
+    expires_at: unixSeconds.nullable().describe('Set once rolled: the old key works until then'),
+    revoked_at: unixSeconds.nullable(),
+    last_used: unixSeconds.nullable().describe('Recorded at most once a minute'),
+  })
+  .strict();
+export type ApiKeyObject = z.infer<typeof apiKeyObjectSchema>;
+
+export const apiKeyWithSecretSchema = apiKeyObjectSchema
+  .extend({ secret: z.string().regex(API_KEY_PATTERN).describe('The key itself, shown in this answer only') })
+  .strict();
+
+/** Registering and activating: the account and its new key pair (test, or live), shown once. */
+export const accountWithKeysSchema = z
+  .object({
+    merchant: accountObjectSchema,
+    keys: z
+      .object({
+        publishable_key: z.string().regex(/^pk_(test|live)_/),
+        secret_key: z.string().regex(/^sk_(test|live)_/),
+      })
+      .strict(),
+  })
+  .strict();
+type AccountWithKeys = z.infer<typeof accountWithKeysSchema>;
+
+export function accountView(m: MerchantRecord): AccountObject {
   return {
     id: m.accountId,
-    object: 'account' as const,
+    object: 'account',
     business_name: m.name,
     country: m.country,
     default_currency: m.defaultCurrency,
@@ -70,10 +141,10 @@ export function accountView(m: MerchantRecord) {
   };
 }
 
-export function keyView(k: ApiKeyRecord) {
+export function keyView(k: ApiKeyRecord): ApiKeyObject {
   return {
     id: k.id,
-    object: 'api_key' as const,
+    object: 'api_key',
     type: k.kind,
     livemode: k.livemode,
     prefix: k.prefix,
@@ -86,8 +157,13 @@ export function keyView(k: ApiKeyRecord) {
   };
 }
 
+const withKeys = (merchant: MerchantRecord, keys: { publishable: IssuedKey; secret: IssuedKey }): AccountWithKeys => ({
+  merchant: accountView(merchant),
+  keys: { publishable_key: keys.publishable.key, secret_key: keys.secret.key },
+});
+
 /** The one answer in which a new key is shown. */
-const shown = (issued: IssuedKey) => ({ ...keyView(issued.record), secret: issued.key });
+const shown = (issued: IssuedKey): z.infer<typeof apiKeyWithSecretSchema> => ({ ...keyView(issued.record), secret: issued.key });
 
 export function operatorRouter(deps: { merchants: Merchants }): Router {
   const { merchants } = deps;
@@ -97,16 +173,15 @@ export function operatorRouter(deps: { merchants: Merchants }): Router {
     if (!/^acct_[A-Za-z0-9]{8,64}$/.test(id)) throw notFound('account', id);
     return id;
   };
-  const noQuery = z.object({}).strict();
 
   router
     .route('/merchants')
     .get((req, res) => {
-      parseQuery(noQuery, req);
+      parseQuery(noQuerySchema, req);
       res.json({ object: 'list', url: '/operator/merchants', has_more: false, data: merchants.accounts().map(accountView) });
     })
     .post(async (req, res) => {
-      const input = parseBody(registerSchema, req, res);
+      const input = parseBody(registerMerchantSchema, req, res);
       const { merchant, keys } = await merchants.register({
         name: input.business_name,
         country: input.country,
@@ -114,19 +189,19 @@ export function operatorRouter(deps: { merchants: Merchants }): Router {
         email: input.email,
         allowedOrigins: input.allowed_origins,
       });
-      res.json({ merchant: accountView(merchant), keys: { publishable_key: keys.publishable.key, secret_key: keys.secret.key } });
+      res.json(withKeys(merchant, keys));
     })
     .all(methodNotAllowed('GET, POST'));
 
   router
     .route('/merchants/:id')
     .get((req, res) => {
-      parseQuery(noQuery, req);
+      parseQuery(noQuerySchema, req);
       res.json(accountView(merchants.account(accountId(req.params.id))));
     })
     .post(async (req, res) => {
       const id = accountId(req.params.id);
-      const input = parseBody(updateSchema, req, res);
+      const input = parseBody(updateMerchantSchema, req, res);
       res.json(accountView(await merchants.updateAccount(id, { name: input.business_name, email: input.email, allowedOrigins: input.allowed_origins })));
     })
     .all(methodNotAllowed('GET, POST'));
@@ -135,16 +210,16 @@ export function operatorRouter(deps: { merchants: Merchants }): Router {
     .route('/merchants/:id/activate')
     .post(async (req, res) => {
       const id = accountId(req.params.id);
-      parseBody(emptySchema, req, res);
+      parseBody(emptyBodySchema, req, res);
       const { merchant, keys } = await merchants.activate(id);
-      res.json({ merchant: accountView(merchant), keys: { publishable_key: keys.publishable.key, secret_key: keys.secret.key } });
+      res.json(withKeys(merchant, keys));
     })
     .all(methodNotAllowed('POST'));
 
   router
     .route('/merchants/:id/keys')
     .get(async (req, res) => {
-      parseQuery(noQuery, req);
+      parseQuery(noQuerySchema, req);
       const id = accountId(req.params.id);
       res.json({ object: 'list', url: `/operator/merchants/${id}/keys`, has_more: false, data: (await merchants.listKeys(id)).map(keyView) });
     })
@@ -158,7 +233,7 @@ export function operatorRouter(deps: { merchants: Merchants }): Router {
   router
     .route('/keys/:id/roll')
     .post(async (req, res) => {
-      const input = parseBody(rollSchema, req, res);
+      const input = parseBody(rollKeySchema, req, res);
       res.json(shown(await merchants.rollKey(String(req.params.id), input.expires_in)));
     })
     .all(methodNotAllowed('POST'));
@@ -166,7 +241,7 @@ export function operatorRouter(deps: { merchants: Merchants }): Router {
   router
     .route('/keys/:id/revoke')
     .post(async (req, res) => {
-      parseBody(emptySchema, req, res);
+      parseBody(emptyBodySchema, req, res);
       res.json(keyView(await merchants.revokeKey(String(req.params.id))));
     })
     .all(methodNotAllowed('POST'));

@@ -48,6 +48,20 @@ export const frameQuerySchema = z
   })
   .strict();
 
+/**
+ * The parts of the frame scripts' content-addressed URLs, as regular expression sources: the
+ * routes below are built from them, and the OpenAPI document gives them as its path parameters'
+ * patterns, so the two say the same.
+ */
+export const FRAME_URL_PARTS = {
+  /** The first 16 hex digits of the frame script's SHA-256 (`/frame/card.<hash>.js`). */
+  scriptHash: '[0-9a-f]{16}',
+  /** A chunk's name as the build gives it (`ja` in `/frame/ja-CTHxDTLF.js`)… */
+  chunkName: '[A-Za-z0-9][\\w.]*',
+  /** …and the 8 characters of its content hash. */
+  chunkHash: '[\\w-]{8}',
+} as const;
+
 const FRAME_CSS = 'html,body{margin:0;padding:0;background:transparent}\n';
 
 const widgetNotBuilt = () =>
@@ -247,7 +261,7 @@ export function pagesRouter(deps: PagesDeps): Express {
 
   // The frame script under its content hash (what the frame page links): these bytes never
   // change, so it is cached for good. A hash of an older build is unknown, never a substitute.
-  router.get(/^\/frame\/card\.([0-9a-f]{16})\.js$/, frameChunkHeaders, async (req, res, next) => {
+  router.get(new RegExp(`^/frame/card\\.(${FRAME_URL_PARTS.scriptHash})\\.js$`), frameChunkHeaders, async (req, res, next) => {
     const current = await files.get('frame/card.js');
     if (!current) throw widgetNotBuilt();
     if (current.hash !== req.params[0]) {
@@ -259,7 +273,7 @@ export function pagesRouter(deps: PagesDeps): Express {
   });
 
   // Chunks the build names by their content (`ja-CTHxDTLF.js`): immutable too.
-  router.get(/^\/frame\/([A-Za-z0-9][\w.]*-[\w-]{8}\.js)$/, frameChunkHeaders, async (req, res) => {
+  router.get(new RegExp(`^/frame/(${FRAME_URL_PARTS.chunkName}-${FRAME_URL_PARTS.chunkHash}\\.js)$`), frameChunkHeaders, async (req, res) => {
     await sendBuilt(req, res, files, `frame/${String(req.params[0])}`, unknownFile(req));
   });
 
