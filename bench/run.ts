@@ -27,6 +27,8 @@ const autocannon = requireFromE2e('autocannon') as typeof autocannonType;
 const ROOT = new URL('../', import.meta.url);
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
+/** BENCH_WEBHOOKS=0 leaves the webhook endpoint out, to see what delivery costs (compare runs). */
+const WEBHOOKS = process.env.BENCH_WEBHOOKS !== '0';
 const KB = 1024;
 
 // ---- bundle sizes ---------------------------------------------------------------------------
@@ -188,11 +190,13 @@ interface KassaRun {
 async function benchKassa(kassa: string, secretKey: string, receiver: { url: string; child: ChildProcess }): Promise<KassaRun> {
   // Webhook delivery on: every event goes to a merchant endpoint in its own process, while the
   // rows run (the worker shares the server's event loop and database, as in production).
-  await json(`${kassa}/v1/webhook_endpoints`, {
-    method: 'POST',
-    auth: secretKey,
-    body: JSON.stringify({ url: `${receiver.url}/webhooks`, enabled_events: ['*'] }),
-  });
+  if (WEBHOOKS) {
+    await json(`${kassa}/v1/webhook_endpoints`, {
+      method: 'POST',
+      auth: secretKey,
+      body: JSON.stringify({ url: `${receiver.url}/webhooks`, enabled_events: ['*'] }),
+    });
+  }
   const { customer, pm } = await savedCard(kassa, secretKey);
   const rows: Measurement[] = [];
 
@@ -351,9 +355,11 @@ function report(sizes: SizeRow[], baseline: Measurement, kassa: Measurement[], r
       `(saved Visa, fresh idempotency key per request); refunds: each of the ${refunded.toLocaleString('en')} paid intents ` +
       `refunded in full at most once. Rate limits on (set above the load, so they are checked and never refuse).`,
     '',
-    `Webhook delivery on (one endpoint, all events, a receiver in its own process): ` +
-      `${webhooks.duringRows.toLocaleString('en')} deliveries during the Kassa rows, ${webhooks.total.toLocaleString('en')} in all ` +
-      `once the outbox was drained, ${webhooks.drainS.toFixed(1)} s after the last row.`,
+    WEBHOOKS
+      ? `Webhook delivery on (one endpoint, all events, a receiver in its own process): ` +
+        `${webhooks.duringRows.toLocaleString('en')} deliveries during the Kassa rows, ${webhooks.total.toLocaleString('en')} in all ` +
+        `once the outbox was drained, ${webhooks.drainS.toFixed(1)} s after the last row.`
+      : 'Webhook delivery off (BENCH_WEBHOOKS=0): no endpoint, events stay in the outbox.',
   ];
   return lines.join('\n');
 }
