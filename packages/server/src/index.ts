@@ -65,6 +65,8 @@ export interface KassaOptions {
   widgetDistDir?: string;
   /** Test seam: wrap the provider, e.g. to inject a timeout after it acted. */
   wrapProvider?: (provider: PaymentProvider) => PaymentProvider;
+  /** How long one provider call may take; past it the outcome is unknown and recovery settles it (default 30 s). */
+  providerTimeoutMs?: number;
   /** Test seam: the clock (milliseconds). */
   now?: () => number;
   /** Test seam: crash hooks at every commit and provider call (the fault-injection tests kill the process there). */
@@ -189,6 +191,7 @@ export async function startKassa(options: KassaOptions): Promise<KassaServer> {
       logger,
       liveness: instance,
       ...(options.faults ? { faults: options.faults } : {}),
+      ...(options.providerTimeoutMs !== undefined ? { providerTimeoutMs: options.providerTimeoutMs } : {}),
       // Stripe's test ids stand for sandbox cards, in test mode.
       testCard: stripeTestCard,
       isLive: (merchantId) => merchants.isLive(merchantId),

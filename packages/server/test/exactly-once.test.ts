@@ -155,4 +155,62 @@ describe('exactly once: the edges', () => {
       await h.close();
     }
   });
+
+  it('a hung provider: past the deadline the call is aborted and answered 502; the charge it made is learned by the retry, charged once', async () => {
+    let hang = true;
+    let hangLookup = false;
+    let aborted = 0;
+    /** Waits for the call's signal; a call without one would hang for good (and fail the test by its timeout). */
+    const hangUntilAborted = (signal: AbortSignal | undefined) =>
+      new Promise<never>((_, reject) => {
+        signal?.addEventListener('abort', () => {
+          aborted++;
+          reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+        });
+      });
+    const h = await boot({
+      logLevel: 'silent',
+      providerTimeoutMs: 300,
+      wrapProvider: (inner) =>
+        overriding(inner, {
+          authorize: async (r) => {
+            const done = await inner.authorize(r); // the money moves at the issuer…
+            if (hang) return hangUntilAborted(r.signal); // …and the answer never comes back
+            return done;
+          },
+          lookup: async (key, o) => (hangLookup ? hangUntilAborted(o?.signal) : inner.lookup(key)),
+        }),
+    });
+    try {
+      const start = { balance: 100_000_000 }; // the Amex's sandbox balance before its first use
+      const intent = await h.createIntent({ amount: 4100 });
+      const token = await h.tokenize(intent.client_secret, { number: CARDS.amex });
+      const confirm = () =>
+        h.client('POST', `/payment_intents/${intent.id}/confirm`, intent.client_secret, { payment_method: token.body.id }, { idem: 'hung-1' });
+      const began = Date.now();
+      const first = await confirm();
+      assert.equal(first.status, 502, JSON.stringify(first.body));
+      assert.ok(Date.now() - began < 5000, `answered after ${Date.now() - began} ms, not held by the hung call`);
+      assert.equal(aborted, 1, 'the call was given a signal, and it aborted at the deadline');
+      assert.equal((await h.v1('GET', `/payment_intents/${intent.id}`)).body.status, 'unknown');
+      assert.equal(h.kassa.sandboxAccount(CARDS.amex, 'cny')?.balance, start.balance - 4100, 'the issuer did charge');
+
+      // Recovery asking a provider that hangs too is bounded the same way, and guesses nothing.
+      hangLookup = true;
+      assert.equal(await h.kassa.recover(), 0);
+      assert.equal(aborted, 2);
+      assert.equal((await h.v1('GET', `/payment_intents/${intent.id}`)).body.status, 'unknown');
+
+      hang = false;
+      hangLookup = false;
+      const retry = await confirm();
+      assert.equal(retry.status, 200, JSON.stringify(retry.body));
+      assert.equal(retry.body.status, 'succeeded');
+      assert.equal(h.kassa.sandboxAccount(CARDS.amex, 'cny')?.balance, start.balance - 4100, 'charged once');
+      const attempts = h.db().prepare("SELECT COUNT(*) AS n FROM payment_attempts WHERE payment_intent_id = ? AND operation = 'authorize'").get(intent.id) as { n: number };
+      assert.equal(attempts.n, 1, 'one attempt, settled by asking the provider, not a second call');
+    } finally {
+      await h.close();
+    }
+  });
 });

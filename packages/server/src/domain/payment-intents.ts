@@ -92,6 +92,8 @@ export interface PaymentDeps {
   isLive: (merchantId: string) => boolean;
   /** Declines an intent may collect before its confirms are refused (card testing); default 5. */
   maxDeclines?: number;
+  /** How long one provider call may take before its outcome counts as unknown; default 30 s. */
+  providerTimeoutMs?: number;
 }
 
 /**
@@ -132,6 +134,15 @@ interface AttemptSpec {
 
 const S = PaymentStatus;
 export const DEFAULT_MAX_DECLINES = 5;
+/** A provider call unanswered after this is treated as a timeout: outcome unknown, settled by recovery. */
+export const DEFAULT_PROVIDER_TIMEOUT_MS = 30_000;
+
+class ProviderDeadline extends Error {
+  constructor(ms: number) {
+    super(`the provider did not answer within ${ms} ms`);
+    this.name = 'ProviderDeadline';
+  }
+}
 /**
  * How long an uncaptured card authorization holds: Stripe's 7 days for online card payments.
  * After that Kassa releases the hold at the provider and cancels the intent (`automatic`),
@@ -818,8 +829,8 @@ export class PaymentIntents {
     let answer: ProviderOutcome | null = null;
     if (how.recovering) {
       if (this.d.provider.capabilities.lookup) {
-        answer = await this.callProvider(intent, attempt, null, async () => {
-          const found = await this.d.provider.lookup(attempt.providerKey);
+        answer = await this.callProvider(intent, attempt, null, async (signal) => {
+          const found = await this.d.provider.lookup(attempt.providerKey, { signal });
           if (found && found.operation !== attempt.operation) {
             throw new Error(`provider reports ${found.operation} for a ${attempt.operation} key`);
           }
@@ -845,10 +856,11 @@ export class PaymentIntents {
       case 'authorize': {
         // A resumed authorization opens the card again; its CVC was used (or lost) with the first run.
         const c = card ?? { ...(await this.openCard(intent)), cvc: undefined };
-        return this.callProvider(intent, attempt, 'provider.authorize', async () => ({
+        return this.callProvider(intent, attempt, 'provider.authorize', async (signal) => ({
           operation: 'authorize',
           outcome: parseAuthorizeOutcome(
             await provider.authorize({
+              signal,
               idempotencyKey,
               amount: attempt.amount,
               currency: intent.currency,
@@ -862,30 +874,30 @@ export class PaymentIntents {
       }
       case 'complete_action': {
         const reference = intent.providerRef ?? intent.actionRef ?? this.providerRef(intent);
-        return this.callProvider(intent, attempt, 'provider.complete_action', async () => ({
+        return this.callProvider(intent, attempt, 'provider.complete_action', async (signal) => ({
           operation: 'complete_action',
-          outcome: parseAuthorizeOutcome(await provider.completeAction({ idempotencyKey, reference })),
+          outcome: parseAuthorizeOutcome(await provider.completeAction({ idempotencyKey, reference, signal })),
         }));
       }
       case 'capture': {
         const reference = this.providerRef(intent);
-        return this.callProvider(intent, attempt, 'provider.capture', async () => ({
+        return this.callProvider(intent, attempt, 'provider.capture', async (signal) => ({
           operation: 'capture',
-          outcome: parseCaptureOutcome(await provider.capture({ idempotencyKey, reference, amount: attempt.amount })),
+          outcome: parseCaptureOutcome(await provider.capture({ idempotencyKey, reference, amount: attempt.amount, signal })),
         }));
       }
       case 'cancel': {
         const reference = this.providerRef(intent);
-        return this.callProvider(intent, attempt, 'provider.cancel', async () => ({
+        return this.callProvider(intent, attempt, 'provider.cancel', async (signal) => ({
           operation: 'cancel',
-          outcome: parseCancelOutcome(await provider.cancel({ idempotencyKey, reference })),
+          outcome: parseCancelOutcome(await provider.cancel({ idempotencyKey, reference, signal })),
         }));
       }
       case 'refund': {
         const reference = this.providerRef(intent);
-        return this.callProvider(intent, attempt, 'provider.refund', async () => ({
+        return this.callProvider(intent, attempt, 'provider.refund', async (signal) => ({
           operation: 'refund',
-          outcome: parseRefundOutcome(await provider.refund({ idempotencyKey, reference, amount: attempt.amount })),
+          outcome: parseRefundOutcome(await provider.refund({ idempotencyKey, reference, amount: attempt.amount, signal })),
         }));
       }
       default: {
@@ -899,11 +911,28 @@ export class PaymentIntents {
    * Calls the provider. If it throws (timeout, network, malformed answer) the outcome is
    * unknown: the attempt says so and keeps the intent's pending operation until a retry or
    * recovery learns what happened. The answer to this request is a 502 naming the intent.
+   * A call gets a deadline: past it, its signal aborts and the call counts as a timeout — a
+   * hung provider never holds an attempt (or the request) for longer than that.
    */
-  private async callProvider<T>(intent: PaymentIntentRecord, attempt: AttemptRecord, step: FaultStep | null, call: () => Promise<T>): Promise<T> {
+  private async callProvider<T>(
+    intent: PaymentIntentRecord,
+    attempt: AttemptRecord,
+    step: FaultStep | null,
+    call: (signal: AbortSignal) => Promise<T>,
+  ): Promise<T> {
+    const ms = this.d.providerTimeoutMs ?? DEFAULT_PROVIDER_TIMEOUT_MS;
+    const deadline = new AbortController();
+    let timer: ReturnType<typeof setTimeout> | undefined;
     try {
       if (step) this.#faults.reach(`before:${step}`);
-      const result = await call();
+      const expired = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          const error = new ProviderDeadline(ms);
+          deadline.abort(error);
+          reject(error);
+        }, ms);
+      });
+      const result = await Promise.race([call(deadline.signal), expired]);
       if (step) this.#faults.reach(`after:${step}`);
       return result;
     } catch (error) {
@@ -922,6 +951,8 @@ export class PaymentIntents {
         this.d.logger.error({ paymentIntent: intent.id, attempt: attempt.id, err: recordError }, 'could not record the unknown outcome');
       }
       throw providerSilent(written);
+    } finally {
+      clearTimeout(timer);
     }
   }
 

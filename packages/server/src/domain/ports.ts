@@ -52,7 +52,16 @@ export interface ProviderCard {
   expYear: number;
 }
 
-export interface AuthorizeRequest {
+/**
+ * Every provider call carries a signal that aborts at Kassa's deadline for it: an adapter passes
+ * it to its HTTP client so a hung connection is torn down. An answer that comes after the
+ * deadline is not used — the outcome is unknown and recovery asks the provider (by key) later.
+ */
+export interface ProviderCallOptions {
+  signal?: AbortSignal;
+}
+
+export interface AuthorizeRequest extends ProviderCallOptions {
   idempotencyKey: string;
   amount: number;
   currency: Currency;
@@ -95,13 +104,13 @@ export interface PaymentProvider {
   readonly capabilities: ProviderCapabilities;
   authorize(request: AuthorizeRequest): Promise<AuthorizeOutcome>;
   /** After the shopper finished a customer action (3-D Secure): hold or charge, or refuse. */
-  completeAction(request: { idempotencyKey: string; reference: string }): Promise<AuthorizeOutcome>;
-  capture(request: { idempotencyKey: string; reference: string; amount: number }): Promise<CaptureOutcome>;
-  cancel(request: { idempotencyKey: string; reference: string }): Promise<CancelOutcome>;
+  completeAction(request: { idempotencyKey: string; reference: string } & ProviderCallOptions): Promise<AuthorizeOutcome>;
+  capture(request: { idempotencyKey: string; reference: string; amount: number } & ProviderCallOptions): Promise<CaptureOutcome>;
+  cancel(request: { idempotencyKey: string; reference: string } & ProviderCallOptions): Promise<CancelOutcome>;
   /** Gives `amount` of a captured authorization back to the card. */
-  refund(request: { idempotencyKey: string; reference: string; amount: number }): Promise<RefundOutcome>;
+  refund(request: { idempotencyKey: string; reference: string; amount: number } & ProviderCallOptions): Promise<RefundOutcome>;
   /** What the provider did for this idempotency key, or null if it never saw it. */
-  lookup(idempotencyKey: string): Promise<ProviderOutcome | null>;
+  lookup(idempotencyKey: string, options?: ProviderCallOptions): Promise<ProviderOutcome | null>;
 }
 
 // ---- Card vault ----
