@@ -1,0 +1,146 @@
+/**
+ * The provider port's contract, as one suite every adapter runs (the sandbox now; each real
+ * provider's adapter against its fake later): what the payment use case relies on when it
+ * retries, recovers and settles. Only what an adapter declares in its capabilities is asked of
+ * it; what it declares must hold.
+ *
+ *   - a call repeated with its idempotency key is answered as the first time, and acts once;
+ *   - `lookup` (if declared) says what was done under a key, and null for a key never seen;
+ *   - manual, partial capture, cancel and refunds behave as declared, refunds never exceed
+ *     what was captured, and a refusal is an answer (`failed` with a decline code), not a throw;
+ *   - a decline names a code of core's one taxonomy.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { DeclineCode } from '@kassa/core';
+import type { Currency } from '@kassa/core';
+import type { AuthorizeOutcome, AuthorizeRequest, PaymentProvider, ProviderCard } from '../src/domain/ports.js';
+
+export interface ConformanceSubject {
+  provider: PaymentProvider;
+  /** A card the provider approves (with room for several small payments). */
+  approved: ProviderCard;
+  /** A card the provider declines for insufficient funds. */
+  insufficientFunds: ProviderCard;
+  currency: Currency;
+  /** What the issuer holds and has taken on a card, where the fake can tell (money moved once?). */
+  account?: (card: ProviderCard) => { balance: number; held: number } | null;
+  close(): Promise<void>;
+}
+
+const TAXONOMY = new Set<string>(Object.values(DeclineCode));
+
+export function providerConformance(name: string, make: () => Promise<ConformanceSubject>): void {
+  describe(`provider port conformance: ${name}`, () => {
+    const request = (s: ConformanceSubject, o: Partial<AuthorizeRequest> = {}): AuthorizeRequest => ({
+      idempotencyKey: randomUUID(),
+      amount: 1200,
+      currency: s.currency,
+      capture: true,
+      card: s.approved,
+      reference: `pi_conformance_${randomUUID().slice(0, 8)}`,
+      offSession: false,
+      ...o,
+    });
+    const reference = (o: AuthorizeOutcome): string => {
+      assert.ok(o.status === 'authorized' || o.status === 'captured', `expected an authorization, got ${JSON.stringify(o)}`);
+      return o.reference;
+    };
+    async function within(fn: (s: ConformanceSubject) => Promise<void>): Promise<void> {
+      const s = await make();
+      try {
+        await fn(s);
+      } finally {
+        await s.close();
+      }
+    }
+
+    it('an authorization repeated with its key is answered as the first, and charges once', () =>
+      within(async (s) => {
+        await s.provider.authorize(request(s, { amount: 100 })); // the issuer knows the card from now on
+        const before = s.account?.(s.approved) ?? null;
+        const r = request(s);
+        const first = await s.provider.authorize(r);
+        assert.equal(first.status, 'captured');
+        assert.deepEqual(await s.provider.authorize(r), first);
+        assert.deepEqual(await s.provider.authorize({ ...r, card: { ...r.card, cvc: undefined } }), first, 'a retry without the CVC (lost at a restart) too');
+        if (s.account) {
+          assert.ok(before, 'the fake reports the account of a card it has charged');
+          assert.equal(before.balance - (s.account(s.approved)?.balance ?? NaN), 1200, 'taken once');
+        }
+      }));
+
+    it('lookup: what was done under a key, null for a key never used', async (t) => {
+      await within(async (s) => {
+        if (!s.provider.capabilities.lookup) return void t.skip(`${name} declares no lookup`);
+        assert.equal(await s.provider.lookup(randomUUID()), null);
+        const r = request(s, { capture: false });
+        const held = await s.provider.authorize(r);
+        assert.deepEqual(await s.provider.lookup(r.idempotencyKey), { operation: 'authorize', outcome: held });
+        const key = randomUUID();
+        const captured = await s.provider.capture({ idempotencyKey: key, reference: reference(held), amount: 1200 });
+        assert.deepEqual(await s.provider.lookup(key), { operation: 'capture', outcome: captured });
+      });
+    });
+
+    it('manual capture holds, then takes the hold (or part of it, if declared) once', async (t) => {
+      await within(async (s) => {
+        if (!s.provider.capabilities.manualCapture) return void t.skip(`${name} declares no manual capture`);
+        const held = await s.provider.authorize(request(s, { capture: false, amount: 3000 }));
+        assert.deepEqual([held.status, held.status === 'authorized' && held.amount], ['authorized', 3000]);
+        if (s.account) assert.ok((s.account(s.approved)?.held ?? 0) >= 3000, 'a hold is placed');
+        const amount = s.provider.capabilities.partialCapture ? 1800 : 3000;
+        const capture = { idempotencyKey: randomUUID(), reference: reference(held), amount };
+        const first = await s.provider.capture(capture);
+        assert.deepEqual(first, { status: 'captured', amount });
+        assert.deepEqual(await s.provider.capture(capture), first, 'repeated with its key: the same answer');
+        const again = await s.provider.capture({ ...capture, idempotencyKey: randomUUID() });
+        assert.equal(again.status, 'failed', 'a second capture under another key is refused');
+        if (again.status === 'failed') assert.ok(TAXONOMY.has(again.declineCode), again.declineCode);
+      });
+    });
+
+    it('cancel releases a hold, once', async (t) => {
+      await within(async (s) => {
+        if (!s.provider.capabilities.cancel) return void t.skip(`${name} declares no cancel`);
+        const before = s.account?.(s.approved)?.held ?? 0;
+        const held = await s.provider.authorize(request(s, { capture: false, amount: 2500 }));
+        const cancel = { idempotencyKey: randomUUID(), reference: reference(held) };
+        assert.deepEqual(await s.provider.cancel(cancel), { status: 'canceled' });
+        assert.deepEqual(await s.provider.cancel(cancel), { status: 'canceled' });
+        if (s.account) assert.equal(s.account(s.approved)?.held, before, 'the hold is gone');
+        const late = await s.provider.capture({ idempotencyKey: randomUUID(), reference: reference(held), amount: 2500 });
+        assert.equal(late.status, 'failed', 'a released hold cannot be captured');
+      });
+    });
+
+    it('refunds: in parts, each once, never more than was captured; a refusal is an answer', async (t) => {
+      await within(async (s) => {
+        if (!s.provider.capabilities.refund) return void t.skip(`${name} declares no refunds`);
+        const paid = await s.provider.authorize(request(s, { amount: 2000 }));
+        const ref = reference(paid);
+        const part = { idempotencyKey: randomUUID(), reference: ref, amount: 1500 };
+        assert.deepEqual(await s.provider.refund(part), { status: 'succeeded', amount: 1500 });
+        assert.deepEqual(await s.provider.refund(part), { status: 'succeeded', amount: 1500 }, 'repeated: the same refund');
+        const over = await s.provider.refund({ idempotencyKey: randomUUID(), reference: ref, amount: 600 });
+        assert.equal(over.status, 'failed', 'only 500 is left');
+        if (over.status === 'failed') assert.ok(TAXONOMY.has(over.declineCode), over.declineCode);
+        assert.deepEqual(await s.provider.refund({ idempotencyKey: randomUUID(), reference: ref, amount: 500 }), { status: 'succeeded', amount: 500 });
+      });
+    });
+
+    it("a decline is an answer with a code of core's taxonomy, and moves no money", () =>
+      within(async (s) => {
+        const r = request(s, { card: s.insufficientFunds });
+        const declined = await s.provider.authorize(r);
+        assert.equal(declined.status, 'declined');
+        if (declined.status === 'declined') {
+          assert.equal(declined.declineCode, 'insufficient_funds');
+          assert.ok(TAXONOMY.has(declined.declineCode));
+        }
+        assert.deepEqual(await s.provider.authorize(r), declined);
+        if (s.account) assert.equal(s.account(s.insufficientFunds)?.held ?? 0, 0);
+      }));
+  });
+}
