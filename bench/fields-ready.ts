@@ -85,7 +85,7 @@ export async function fieldsReady(runs = Number(process.env.BENCH_BROWSER_RUNS ?
   }, '127.0.0.1');
   shopPort = shop.port;
   const framed = await listen((_req, res) => {
-    res.writeHead(200, { 'content-type': 'text/html' }).end(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>f</title></head><body><script>parent.postMessage('framed', '*')</script></body></html>`);
+    res.writeHead(200, { 'content-type': 'text/html' }).end(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>f</title></head><body><script>parent.postMessage('framed', 'http://localhost:${shopPort}')</script></body></html>`);
   }, '127.0.0.1');
   const framePort = framed.port;
   const kassa = await startKassa({ dataDir, port: 0, host: '127.0.0.1', allowedOrigins: [`http://localhost:${shopPort}`], logLevel: 'warn' });

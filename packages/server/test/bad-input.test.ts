@@ -6,16 +6,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { CARDS, FUTURE_YEAR, boot, request } from './helpers.js';
+import { CARDS, FUTURE_YEAR, assertError, boot, request, tableCounts } from './helpers.js';
 import type { Harness, Reply } from './helpers.js';
-
-function assertError(r: Reply, status: number, code: string, param?: string, label = '') {
-  assert.equal(r.status, status, `${label}: ${JSON.stringify(r.body)}`);
-  assert.equal(typeof r.body.error?.type, 'string', label);
-  assert.equal(r.body.error.code, code, label);
-  assert.equal(typeof r.body.error.message, 'string', label);
-  if (param !== undefined) assert.equal(r.body.error.param, param, label);
-}
 
 /**
  * Whether a body survives form encoding unchanged in meaning: flat, plain keys, primitive
@@ -34,15 +26,6 @@ function notAnObject(text: string): boolean {
   } catch {
     return true;
   }
-}
-
-function tableCounts(h: Harness): Record<string, number> {
-  const db = h.db();
-  const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all() as { name: string }[];
-  const counts: Record<string, number> = {};
-  for (const { name } of tables) counts[name] = (db.prepare(`SELECT COUNT(*) AS n FROM ${name}`).get() as { n: number }).n;
-  db.close();
-  return counts;
 }
 
 describe('bad input', () => {

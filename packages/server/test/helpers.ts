@@ -6,6 +6,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
+import { Writable } from 'node:stream';
+import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
 import { startKassa } from '../src/index.js';
 import type { KassaOptions, KassaServer, PaymentProvider } from '../src/index.js';
@@ -232,4 +234,35 @@ export function timingOutAfterActing(operations: Set<string>) {
         return inner.cancel(r);
       },
     });
+}
+
+/** A Stripe-shaped error answer: its status, code, a message, and the param when one is named. */
+export function assertError(r: Reply, status: number, code: string, param?: string, label = '') {
+  assert.equal(r.status, status, `${label}: ${JSON.stringify(r.body)}`);
+  assert.equal(typeof r.body.error?.type, 'string', label);
+  assert.equal(r.body.error.code, code, label);
+  assert.equal(typeof r.body.error.message, 'string', label);
+  if (param !== undefined) assert.equal(r.body.error.param, param, label);
+}
+
+/** Rows per table of the Kassa database: a refused request must leave every count as it was. */
+export function tableCounts(h: Harness): Record<string, number> {
+  const db = h.db();
+  const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all() as { name: string }[];
+  const counts: Record<string, number> = {};
+  for (const { name } of tables) counts[name] = (db.prepare(`SELECT COUNT(*) AS n FROM ${name}`).get() as { n: number }).n;
+  db.close();
+  return counts;
+}
+
+/** Collects what a logger writes, to search it for secrets. */
+export class LogCapture extends Writable {
+  chunks: string[] = [];
+  override _write(chunk: Buffer, _enc: BufferEncoding, done: () => void) {
+    this.chunks.push(chunk.toString());
+    done();
+  }
+  get text() {
+    return this.chunks.join('');
+  }
 }

@@ -6,10 +6,9 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { inspect } from 'node:util';
 import Database from 'better-sqlite3';
-import { CARDS, FUTURE_YEAR, SHOP, boot, challengeUrl } from './helpers.js';
+import { CARDS, FUTURE_YEAR, LogCapture, SHOP, boot, challengeUrl } from './helpers.js';
 import { Sensitive } from '../src/domain/ports.js';
 
 // Distinctive values that appear nowhere else: a Visa not in the sandbox table, an Amex CVC.
@@ -20,17 +19,6 @@ const AMEX_CVC = '7391';
 
 /** The CVC as a value on its own: not inside a longer run of letters or digits (ids, timestamps). */
 const standalone = (value: string) => new RegExp(`(?<![A-Za-z0-9])${value}(?![A-Za-z0-9])`);
-
-class Capture extends Writable {
-  chunks: string[] = [];
-  override _write(chunk: Buffer, _enc: BufferEncoding, done: () => void) {
-    this.chunks.push(chunk.toString());
-    done();
-  }
-  get text() {
-    return this.chunks.join('');
-  }
-}
 
 async function runFlows(h: Awaited<ReturnType<typeof boot>>) {
   const secrets: string[] = [h.secretKey];
@@ -99,7 +87,7 @@ async function runFlows(h: Awaited<ReturnType<typeof boot>>) {
 
 describe('secrets at rest and in logs', () => {
   it('logs of tokenize and confirm flows (at trace level) contain no card number, CVC, client secret or secret key', async () => {
-    const logs = new Capture();
+    const logs = new LogCapture();
     const h = await boot({ logLevel: 'trace', logDestination: logs });
     try {
       const secrets = await runFlows(h);

@@ -7,23 +7,11 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import Database from 'better-sqlite3';
 import { Webhook } from 'standardwebhooks';
-import { boot } from './helpers.js';
+import { LogCapture, boot } from './helpers.js';
 import type { Harness } from './helpers.js';
 import { Receiver } from './webhook-receiver.js';
-
-class Capture extends Writable {
-  chunks: string[] = [];
-  override _write(chunk: Buffer, _enc: BufferEncoding, done: () => void) {
-    this.chunks.push(chunk.toString());
-    done();
-  }
-  get text() {
-    return this.chunks.join('');
-  }
-}
 
 /** Every way a secret is made and used; returns the secrets made. */
 async function runFlows(h: Harness): Promise<string[]> {
@@ -68,7 +56,7 @@ function forms(secret: string): { text: string[]; bytes: Buffer } {
 
 describe('webhook secrets at rest and in logs', () => {
   it('no log line, at trace level, holds a signing secret in any form', async () => {
-    const logs = new Capture();
+    const logs = new LogCapture();
     const h = await boot({ webhookPollMs: 0, logLevel: 'trace', logDestination: logs });
     try {
       const secrets = await runFlows(h);
