@@ -58,7 +58,7 @@ interface Ready {
 
 async function startServer(kind: 'hello' | 'kassa' | 'receiver'): Promise<{ ready: Ready; child: ChildProcess }> {
   const child = fork(fileURLToPath(new URL('server-process.ts', import.meta.url)), [kind], {
-    execArgv: ['--import', 'tsx'],
+    execArgv: ['--import', 'tsx', ...(kind === 'kassa' && process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : [])],
     // Request logs would measure the terminal, not the server.
     env: { ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'warn', KASSA_LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],

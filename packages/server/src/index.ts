@@ -2,7 +2,7 @@
  * `startKassa(options)`: the composition root. Builds the store, vault, provider and use
  * cases, wires the HTTP app, resumes interrupted payments, and listens.
  */
-import { createServer } from 'node:http';
+import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createHmac, hkdfSync } from 'node:crypto';
 import { join } from 'node:path';
@@ -213,9 +213,12 @@ export async function startKassa(options: KassaOptions): Promise<KassaServer> {
     );
     const webhookEndpoints = new WebhookEndpoints({ store, clock, secrets: webhookSecrets });
     const events = new Events(store);
+    // Requests being served right now: while there are any, deliveries keep to their floor (worker.ts).
+    let serving = 0;
     webhookWorker = new WebhookWorker(
       { store, secrets: webhookSecrets, liveness: instance, clock, logger },
       {
+        busy: () => serving > 0,
         ...(options.webhookPollMs !== undefined ? { pollMs: options.webhookPollMs } : {}),
         ...(options.webhookRandom ? { random: options.webhookRandom } : {}),
         ...(options.webhookTimeoutMs !== undefined ? { timeoutMs: options.webhookTimeoutMs } : {}),
@@ -283,6 +286,10 @@ export async function startKassa(options: KassaOptions): Promise<KassaServer> {
     });
 
     const server = createServer(app);
+    server.on('request', (_req, res: ServerResponse) => {
+      serving++;
+      res.once('close', () => serving--);
+    });
     // Slow clients must not hold sockets forever; Node's defaults are generous.
     server.headersTimeout = 10_000;
     server.requestTimeout = 30_000;

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import Database from 'better-sqlite3';
 import { GroupCommit, openSqlite } from '../src/store/sqlite/open.js';
 
@@ -58,5 +59,54 @@ describe('group commit', () => {
     assert.equal(count(), 0, 'queued, not yet written');
     await pending;
     assert.equal(count(), 1);
+  });
+
+  it('a group of writes that need not be durable commits without waiting for the disk; one durable write makes the group wait; the connection is FULL again after', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'kassa-gc-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const db = openSqlite(join(dir, 'test.sqlite'), [{ version: 1, sql: 'CREATE TABLE t (id INTEGER PRIMARY KEY) STRICT;' }]);
+    t.after(() => db.close());
+    const writes = new GroupCommit(db);
+    const insert = db.prepare('INSERT INTO t (id) VALUES (?)');
+    // What the commit will use, read inside the transaction: 1 = NORMAL (no fsync in WAL mode), 2 = FULL.
+    const level = () => db.pragma('synchronous', { simple: true }) as number;
+    const lazy = { durable: false };
+
+    const onlyLazy = await Promise.all([writes.run(() => (insert.run(1), level()), lazy), writes.run(() => (insert.run(2), level()), lazy)]);
+    assert.deepEqual(onlyLazy, [1, 1]);
+    assert.equal(level(), 2, 'back to FULL outside the group');
+    assert.equal(writes.lazyCommits, 1);
+
+    const mixed = await Promise.all([writes.run(() => (insert.run(3), level()), lazy), writes.run(() => (insert.run(4), level()))]);
+    assert.deepEqual(mixed, [2, 2], 'a durable write in the group: the whole commit waits for the disk');
+    assert.equal(writes.lazyCommits, 1);
+
+    assert.equal(await writes.run(() => (insert.run(5), level())), 2, 'the default is durable');
+  });
+
+  it('a write committed without an fsync survives the process being killed right after', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'kassa-gc-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const path = join(dir, 'test.sqlite');
+    const open = new URL('../src/store/sqlite/open.ts', import.meta.url).href;
+    const child = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--input-type=module',
+        '-e',
+        `const { GroupCommit, openSqlite } = await import(${JSON.stringify(open)});
+         const db = openSqlite(${JSON.stringify(path)}, [{ version: 1, sql: 'CREATE TABLE t (id INTEGER PRIMARY KEY) STRICT;' }]);
+         const writes = new GroupCommit(db);
+         await writes.run(() => db.prepare('INSERT INTO t (id) VALUES (7)').run(), { durable: false });
+         process.kill(process.pid, 'SIGKILL');`,
+      ],
+      { encoding: 'utf8' },
+    );
+    assert.equal(child.signal, 'SIGKILL', child.stderr);
+    const reader = new Database(path, { readonly: true });
+    t.after(() => reader.close());
+    assert.deepEqual(reader.prepare('SELECT id FROM t').all(), [{ id: 7 }]);
   });
 });

@@ -9,6 +9,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer } from 'node:http';
+import { connect } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import Stripe from 'stripe';
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
 import { CARDS, boot, outboxTypes } from './helpers.js';
@@ -382,6 +385,85 @@ describe('webhook delivery', () => {
       await h.close();
       await hung.close();
       await fast.close();
+    }
+  });
+
+  it('payments come first: while the server is serving a request, at most two deliveries are in flight; every event still goes out, and at full speed once it is idle', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const receiver = await Receiver.start(async () => {
+      inFlight++;
+      most = Math.max(most, inFlight);
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      inFlight--;
+      return 200;
+    });
+    const h = await boot({ webhookPollMs: 20 });
+    try {
+      await createEndpoint(h, receiver.url, ['payment_intent.created']);
+      // A request the server is still serving: its headers are in (authorized), its body never comes.
+      const { port } = new URL(h.url);
+      const stalled = connect(Number(port), '127.0.0.1');
+      await new Promise<void>((resolve) => stalled.once('connect', () => resolve()));
+      stalled.write(`POST /v1/payment_intents HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${h.secretKey}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{`);
+      for (let i = 0; i < 6; i++) await h.createIntent();
+      await receiver.waitFor(6);
+      assert.equal(most, 2, 'two at a time while busy (six events of six objects could all have gone at once)');
+
+      stalled.destroy();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      most = 0;
+      for (let i = 0; i < 6; i++) await h.createIntent();
+      await receiver.waitFor(12);
+      assert.ok(most > 2, `idle again: more than two at once (saw ${most})`);
+    } finally {
+      await h.close();
+      await receiver.close();
+    }
+  });
+
+  it('connections are kept alive between deliveries; one the receiver dropped meanwhile is not a failed attempt: it is sent again on a new connection', async () => {
+    const sockets = new Set<unknown>();
+    let dropped = 0;
+    const received: string[] = [];
+    // Answers the first request on each connection, keeping it open; drops the connection on the second.
+    const server = createServer((req, res) => {
+      const socket = req.socket as typeof req.socket & { served?: number };
+      sockets.add(socket);
+      socket.served = (socket.served ?? 0) + 1;
+      if (socket.served > 1) {
+        dropped++;
+        socket.destroy();
+        return;
+      }
+      req.resume();
+      req.on('end', () => {
+        received.push(String(req.headers['webhook-id']));
+        res.writeHead(200).end();
+      });
+    });
+    server.keepAliveTimeout = 60_000;
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const h = await boot({ webhookPollMs: 0 });
+    try {
+      const endpoint = await createEndpoint(h, `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`, ['payment_intent.created']);
+      await h.createIntent();
+      assert.equal(await h.kassa.deliverWebhooks(), 1);
+      await h.createIntent();
+      assert.equal(await h.kassa.deliverWebhooks(), 1);
+      assert.equal(received.length, 2);
+      assert.equal(dropped, 1, 'the second delivery was tried on the kept connection first');
+      assert.equal(sockets.size, 2);
+      const deliveries = await h.kassa.webhookDeliveries(h.kassa.merchant, endpoint.id);
+      assert.deepEqual(
+        deliveries.map((d) => d.attempts.map((a) => a.outcome)),
+        [['succeeded'], ['succeeded']],
+        'one attempt each, both succeeded',
+      );
+    } finally {
+      await h.close();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
     }
   });
 

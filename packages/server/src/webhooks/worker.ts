@@ -14,6 +14,12 @@
  * Failed attempts are retried with backoff (backoff.ts) for about three days; 2xx is success;
  * 410 Gone disables the endpoint. One object's events go out in order while the receiver
  * keeps up (see the store's due query).
+ *
+ * Payments come before webhooks: while the server is serving API requests (`busy`), the worker
+ * keeps at most `busyConcurrency` attempts in flight and pauses `busyPauseMs` between rounds,
+ * so a burst of payments is not slowed by the deliveries it causes; the backlog waits in the
+ * database and goes out at full speed once the burst is over. The floor (by default 2 attempts
+ * per 20 ms, up to 100 a second to a fast receiver) keeps deliveries moving under steady load.
  */
 import { performance } from 'node:perf_hooks';
 import type { Clock, Liveness } from '../domain/ports.js';
@@ -24,7 +30,7 @@ import { nextRetryAt } from './backoff.js';
 import type { WebhookSecrets } from './secrets.js';
 import { signDelivery } from './signing.js';
 import { guardedLookup, staticRefusal } from './target-policy.js';
-import { httpTransport } from './transport.js';
+import { DeliveryAgents, httpTransport } from './transport.js';
 import type { Transport, TransportResult } from './transport.js';
 
 export interface WorkerLogger {
@@ -40,6 +46,12 @@ export interface WebhookWorkerOptions {
   concurrency?: number;
   /** Bound on one attempt, connect to status line (default 15 s). */
   timeoutMs?: number;
+  /** True while the server is busy with API requests (default: never): deliveries slow to the floor. */
+  busy?: () => boolean;
+  /** Attempts in flight while busy (default 2). */
+  busyConcurrency?: number;
+  /** Pause between rounds while busy (default 20 ms). */
+  busyPauseMs?: number;
   /** Jitter source in [0, 1) (tests make it fixed). */
   random?: () => number;
   transport?: Transport;
@@ -55,6 +67,8 @@ export interface WebhookWorkerDeps {
 
 export const DEFAULT_POLL_MS = 1000;
 const DEFAULT_CONCURRENCY = 8;
+const DEFAULT_BUSY_CONCURRENCY = 2;
+const DEFAULT_BUSY_PAUSE_MS = 20;
 const DEFAULT_TIMEOUT_MS = 15_000;
 
 export class WebhookWorker {
@@ -63,8 +77,12 @@ export class WebhookWorker {
   readonly #concurrency: number;
   readonly #timeoutMs: number;
   readonly #random: () => number;
+  readonly #busy: () => boolean;
+  readonly #busyConcurrency: number;
+  readonly #busyPauseMs: number;
   readonly #transport: Transport;
   readonly #lookup = guardedLookup();
+  readonly #agents: DeliveryAgents;
   readonly #stop = new AbortController();
   readonly #inFlight = new Set<Promise<boolean>>();
   #loop: Promise<void> | undefined;
@@ -76,7 +94,11 @@ export class WebhookWorker {
     this.#concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.#random = options.random ?? Math.random;
+    this.#busy = options.busy ?? (() => false);
+    this.#busyConcurrency = Math.min(options.busyConcurrency ?? DEFAULT_BUSY_CONCURRENCY, this.#concurrency);
+    this.#busyPauseMs = options.busyPauseMs ?? DEFAULT_BUSY_PAUSE_MS;
     this.#transport = options.transport ?? httpTransport;
+    this.#agents = new DeliveryAgents(this.#concurrency);
   }
 
   start(): void {
@@ -100,6 +122,7 @@ export class WebhookWorker {
     this.#wake?.();
     await this.#loop;
     await Promise.all([...this.#inFlight]);
+    this.#agents.destroy();
   }
 
   /**
@@ -111,12 +134,13 @@ export class WebhookWorker {
    */
   async round(options: { wait: boolean } = { wait: true }): Promise<number> {
     if (this.#stop.signal.aborted) return 0;
-    const free = this.#concurrency - this.#inFlight.size;
+    const free = (this.#busy() ? this.#busyConcurrency : this.#concurrency) - this.#inFlight.size;
     if (free <= 0) return 0;
     const { store, liveness, clock } = this.#d;
     const now = clock.now();
     await store.fanOutWebhookEvents(now);
-    const due = await store.dueWebhookDeliveries(now, this.#concurrency * 4);
+    // The ones in flight come first in the due order (and are skipped); then room to skip a few more.
+    const due = await store.dueWebhookDeliveries(now, this.#inFlight.size + free * 2 + 4);
     const objects = new Set<string>();
     const candidates: DueWebhookDelivery[] = [];
     for (const delivery of due) {
@@ -148,8 +172,8 @@ export class WebhookWorker {
       const attempt = this.#attempt(delivery, token).finally(() => {
         liveness.end(token);
         this.#inFlight.delete(attempt);
-        // A slot is free: the loop need not sleep out its pause.
-        this.#wake?.();
+        // A slot is free: the loop need not sleep out its pause (while busy, it keeps its pace).
+        if (!this.#busy()) this.#wake?.();
       });
       this.#inFlight.add(attempt);
       return attempt;
@@ -168,7 +192,8 @@ export class WebhookWorker {
         if (this.#stop.signal.aborted) return;
         this.#d.logger.error({ err }, 'webhook delivery round failed');
       }
-      if (started === 0) await this.#sleep(this.#pollMs);
+      if (this.#busy()) await this.#sleep(this.#busyPauseMs);
+      else if (started === 0) await this.#sleep(this.#pollMs);
     }
   }
 
@@ -259,6 +284,7 @@ export class WebhookWorker {
       timeoutMs: this.#timeoutMs,
       signal: this.#stop.signal,
       lookup: delivery.livemode ? this.#lookup : undefined,
+      agent: this.#agents.for(url, delivery.livemode),
     });
   }
 }

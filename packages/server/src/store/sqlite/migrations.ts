@@ -654,4 +654,16 @@ export const MIGRATIONS: readonly Migration[] = [
         FROM ledger_transactions WHERE balance_transaction IS NOT NULL;
     `,
   },
+  {
+    // The worker's due query orders by (next_attempt_at, event_seq): with the first term alone
+    // indexed, SQLite sorted every due delivery (and checked each one's order) on every round,
+    // which under a backlog cost more than the deliveries. Now it reads in order and stops at
+    // the limit.
+    version: 10,
+    name: 'webhooks: the due index in the order the worker reads',
+    sql: `
+      DROP INDEX webhook_deliveries_due;
+      CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at, event_seq) WHERE status = 'pending';
+    `,
+  },
 ];

@@ -42,6 +42,7 @@ function migrate(db: DatabaseType, migrations: readonly SqlMigration[]): void {
 
 interface QueuedWrite {
   run: () => unknown;
+  durable: boolean;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
   ok?: boolean;
@@ -56,10 +57,20 @@ interface QueuedWrite {
  * fsync. Each runs in its own savepoint (better-sqlite3 nests transaction functions), so a
  * write that fails rolls back alone; every caller's promise settles only once the shared
  * COMMIT has returned, i.e. once its write is durable.
+ *
+ * A write can say it need not be durable on its own (`durable: false`): bookkeeping that is
+ * safe to lose in a power cut because what it records is redone, such as a webhook delivery's
+ * claim and attempt record (at least once: a lost record means the event is sent again). A
+ * group made only of such writes commits with synchronous=NORMAL: no fsync of its own, yet in
+ * WAL order, so the next durable commit (or checkpoint) makes it durable too, and a crash of
+ * the process alone loses nothing (the WAL is in the OS's cache). Any durable write in the
+ * group makes the whole group's commit wait for the disk as before.
  */
 export class GroupCommit {
   #queue: QueuedWrite[] = [];
   #scheduled = false;
+  /** Groups committed without an fsync of their own (tests, benchmarks). */
+  lazyCommits = 0;
   readonly #flushAll: Transaction<(items: QueuedWrite[]) => void>;
 
   constructor(private readonly db: DatabaseType) {
@@ -79,10 +90,13 @@ export class GroupCommit {
     });
   }
 
-  /** Runs `work` (synchronous SQL) in the next group transaction; resolves once it is committed. */
-  run<T>(work: () => T): Promise<T> {
+  /**
+   * Runs `work` (synchronous SQL) in the next group transaction; resolves once it is committed
+   * (durable on disk, unless `durable: false` and no durable write shared the commit).
+   */
+  run<T>(work: () => T, options: { durable: boolean } = { durable: true }): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.#queue.push({ run: work, resolve: resolve as (value: unknown) => void, reject });
+      this.#queue.push({ run: work, durable: options.durable, resolve: resolve as (value: unknown) => void, reject });
       if (!this.#scheduled) {
         this.#scheduled = true;
         setImmediate(() => this.flush());
@@ -99,12 +113,19 @@ export class GroupCommit {
       for (const item of items) item.reject(new Error('database closed'));
       return;
     }
+    const lazy = !items.some((item) => item.durable);
     try {
+      if (lazy) this.db.pragma('synchronous = NORMAL');
       this.#flushAll.immediate(items);
     } catch (error) {
       for (const item of items) item.reject(error);
       return;
+    } finally {
+      // Back at once: any other commit on this connection (a migration, a direct transaction)
+      // keeps the durability the database is opened with.
+      if (lazy && this.db.open) this.db.pragma('synchronous = FULL');
     }
+    if (lazy) this.lazyCommits++;
     for (const item of items) {
       if (item.ok) item.resolve(item.value);
       else item.reject(item.error);

@@ -36,6 +36,14 @@ import type { IdempotencyBegin, IdempotencyKeyRef, IntentChange, Store } from '.
 import type { ApiKeyRecord } from '../../domain/model.js';
 import { MIGRATIONS } from './migrations.js';
 import { Checkpointer, GroupCommit, openSqlite } from './open.js';
+
+/**
+ * The delivery worker's writes (fan-out, claims, attempt records) need no fsync of their own:
+ * lost in a power cut, they are redone — the fan-out from its cursor, which is lost with it,
+ * and a delivery whose record is lost is sent again, as at-least-once allows. They become
+ * durable with the next payment's commit. See GroupCommit.
+ */
+const WEBHOOK_BOOKKEEPING = { durable: false } as const;
 import { Pager } from './pages.js';
 import type { Page, PageQuery } from '../pages.js';
 import type {
@@ -1189,7 +1197,7 @@ export class SqliteStore implements Store {
       const inserted = w.fanOut.run({ now, upto }).changes;
       w.advanceCursors.run({ upto });
       return inserted;
-    });
+    }, WEBHOOK_BOOKKEEPING);
   }
 
   async dueWebhookDeliveries(now: number, limit: number): Promise<DueWebhookDelivery[]> {
@@ -1210,13 +1218,13 @@ export class SqliteStore implements Store {
 
   async claimWebhookDelivery(id: number, from: string | null, to: string, now: number): Promise<boolean> {
     const w = this.#w;
-    const r = await this.#writes.run(() => w.claimDelivery.run({ id, from, to, now }));
+    const r = await this.#writes.run(() => w.claimDelivery.run({ id, from, to, now }), WEBHOOK_BOOKKEEPING);
     return r.changes === 1;
   }
 
   async releaseWebhookDelivery(id: number, owner: string, now: number): Promise<void> {
     const w = this.#w;
-    await this.#writes.run(() => w.releaseDelivery.run({ id, owner, now }));
+    await this.#writes.run(() => w.releaseDelivery.run({ id, owner, now }), WEBHOOK_BOOKKEEPING);
   }
 
   async recordWebhookAttempt(a: WebhookAttemptResult): Promise<boolean> {
@@ -1251,7 +1259,7 @@ export class SqliteStore implements Store {
       });
       if (a.outcome === 'endpoint_disabled') w.disableGone.run({ id: a.endpointId, now });
       return true;
-    });
+    }, WEBHOOK_BOOKKEEPING);
   }
 
   async webhookDeliveries(merchantId: string, endpointId: string, limit: number): Promise<WebhookDeliveryRecord[]> {
