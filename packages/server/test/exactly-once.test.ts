@@ -178,7 +178,7 @@ describe('exactly once: the edges', () => {
             if (hang) return hangUntilAborted(r.signal); // …and the answer never comes back
             return done;
           },
-          lookup: async (key, o) => (hangLookup ? hangUntilAborted(o?.signal) : inner.lookup(key)),
+          lookup: async (r) => (hangLookup ? hangUntilAborted(r.signal) : inner.lookup(r)),
         }),
     });
     try {

@@ -196,7 +196,7 @@ export function overriding(inner: PaymentProvider, replaced: Partial<Omit<Paymen
     capture: replaced.capture ?? ((r) => inner.capture(r)),
     cancel: replaced.cancel ?? ((r) => inner.cancel(r)),
     refund: replaced.refund ?? ((r) => inner.refund(r)),
-    lookup: replaced.lookup ?? ((key) => inner.lookup(key)),
+    lookup: replaced.lookup ?? ((r) => inner.lookup(r)),
   };
 }
 
@@ -209,9 +209,9 @@ export function overriding(inner: PaymentProvider, replaced: Partial<Omit<Paymen
 export function timingOutAfterActing(operations: Set<string>) {
   return (inner: PaymentProvider): PaymentProvider =>
     overriding(inner, {
-      lookup: async (key) => {
+      lookup: async (r) => {
         if (operations.has('lookup')) throw new Error('ECONNRESET');
-        return inner.lookup(key);
+        return inner.lookup(r);
       },
       authorize: async (r) => {
         await inner.authorize(r);

@@ -74,13 +74,18 @@ export function providerConformance(name: string, make: () => Promise<Conformanc
     it('lookup: what was done under a key, null for a key never used', async (t) => {
       await within(async (s) => {
         if (!s.provider.capabilities.lookup) return void t.skip(`${name} declares no lookup`);
-        assert.equal(await s.provider.lookup(randomUUID()), null);
+        const never = request(s);
+        assert.equal(await s.provider.lookup({ idempotencyKey: never.idempotencyKey, operation: 'authorize', reference: never.reference, amount: never.amount }), null);
         const r = request(s, { capture: false });
         const held = await s.provider.authorize(r);
-        assert.deepEqual(await s.provider.lookup(r.idempotencyKey), { operation: 'authorize', outcome: held });
+        const asked = { idempotencyKey: r.idempotencyKey, operation: 'authorize', reference: r.reference, amount: r.amount } as const;
+        assert.deepEqual(await s.provider.lookup(asked), { operation: 'authorize', outcome: held }, 'by key and reference alone: the answer was lost');
         const key = randomUUID();
         const captured = await s.provider.capture({ idempotencyKey: key, reference: reference(held), amount: 1200 });
-        assert.deepEqual(await s.provider.lookup(key), { operation: 'capture', outcome: captured });
+        assert.deepEqual(
+          await s.provider.lookup({ idempotencyKey: key, operation: 'capture', reference: r.reference, providerRef: reference(held), amount: 1200 }),
+          { operation: 'capture', outcome: captured },
+        );
       });
     });
 

@@ -830,7 +830,14 @@ export class PaymentIntents {
     if (how.recovering) {
       if (this.d.provider.capabilities.lookup) {
         answer = await this.callProvider(intent, attempt, null, async (signal) => {
-          const found = await this.d.provider.lookup(attempt.providerKey, { signal });
+          const found = await this.d.provider.lookup({
+            signal,
+            idempotencyKey: attempt.providerKey,
+            operation: attempt.operation,
+            reference: intent.id,
+            providerRef: intent.providerRef ?? intent.actionRef ?? undefined,
+            amount: attempt.amount,
+          });
           if (found && found.operation !== attempt.operation) {
             throw new Error(`provider reports ${found.operation} for a ${attempt.operation} key`);
           }

@@ -4,7 +4,7 @@
  */
 import { inspect } from 'node:util';
 import type { CardBrand, Currency, DeclineCode } from '@kassa/core';
-import type { PaymentMethodRecord } from './model.js';
+import type { AttemptOperation, PaymentMethodRecord } from './model.js';
 
 /**
  * A secret value (card number, CVC) that cannot be logged or serialized by accident:
@@ -40,8 +40,50 @@ export interface ProviderCapabilities {
   cancel: boolean;
   /** Can give captured money back, in full or in part, several times. */
   refund: boolean;
-  /** Can say what happened to a call by its idempotency key (crash recovery). */
+  /**
+   * Can say what happened to a call (crash recovery): by Kassa's idempotency key, or by Kassa's
+   * reference and the provider's own id. Without it, recovery never guesses: the intent waits
+   * as `unknown` for the client's retry (the same call under the same key) or reconciliation.
+   */
   lookup: boolean;
+}
+
+
+/**
+ * A provider call that failed without an answer, as the adapter classifies it — the one
+ * judgment only the adapter can make, because only it knows its provider's API:
+ *
+ *   - `definite`: the provider did not act — the connection was refused or never sent the
+ *     request, the provider refused the request itself (a 4xx that is not a decline), or a 5xx
+ *     the provider documents as side-effect free. Safe to retry, or to fail over: nothing moved.
+ *   - `ambiguous`: it may have acted — a timeout or reset after the request was sent, a 5xx
+ *     that may follow processing, an answer that cannot be read. Never retried elsewhere; the
+ *     intent goes `unknown` until the provider is asked.
+ *
+ * Anything else an adapter throws counts as ambiguous. `rawCode` is the provider's own code for
+ * the failure, kept for the operator (never shown as Kassa's).
+ */
+export class ProviderFailure extends Error {
+  constructor(
+    readonly certainty: 'definite' | 'ambiguous',
+    message: string,
+    readonly rawCode?: string,
+  ) {
+    super(message);
+    this.name = 'ProviderFailure';
+  }
+}
+
+/** What recovery asks: what became of the call made under `idempotencyKey`. */
+export interface LookupRequest extends ProviderCallOptions {
+  idempotencyKey: string;
+  operation: AttemptOperation;
+  /** Kassa's reference for the payment (the intent id), as sent with the authorization. */
+  reference: string;
+  /** The provider's own id for the payment, once an answer named it (absent for a lost authorization). */
+  providerRef?: string | undefined;
+  /** The amount the call was made for. */
+  amount: number;
 }
 
 export interface ProviderCard {
@@ -109,8 +151,12 @@ export interface PaymentProvider {
   cancel(request: { idempotencyKey: string; reference: string } & ProviderCallOptions): Promise<CancelOutcome>;
   /** Gives `amount` of a captured authorization back to the card. */
   refund(request: { idempotencyKey: string; reference: string; amount: number } & ProviderCallOptions): Promise<RefundOutcome>;
-  /** What the provider did for this idempotency key, or null if it never saw it. */
-  lookup(idempotencyKey: string, options?: ProviderCallOptions): Promise<ProviderOutcome | null>;
+  /**
+   * What the provider did for this call, or null if it is certain it never saw it (then the
+   * call is made again under the same key). Not sure (search lag, an outage): throw — the
+   * intent stays `unknown` and is asked again later.
+   */
+  lookup(request: LookupRequest): Promise<ProviderOutcome | null>;
 }
 
 // ---- Card vault ----

@@ -9,7 +9,9 @@ import type { AuthorizeOutcome, CancelOutcome, CaptureOutcome, RefundOutcome } f
 
 const declineCode = z.enum(Object.values(DeclineCode) as [DeclineCode, ...DeclineCode[]]);
 const reference = z.string().min(1).max(255);
-const declined = z.object({ status: z.literal('declined'), declineCode, message: z.string().max(500).optional() }).strict();
+const declined = z
+  .object({ status: z.literal('declined'), declineCode, message: z.string().max(500).optional(), rawCode: z.string().min(1).max(100).optional() })
+  .strict();
 
 const authorizeOutcome = z.discriminatedUnion('status', [
   z.object({ status: z.literal('authorized'), reference, amount: amountSchema }).strict(),

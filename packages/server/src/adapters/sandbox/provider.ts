@@ -9,6 +9,7 @@ import type { Database, Statement } from 'better-sqlite3';
 import { currencyExponent } from '@kassa/core';
 import type { Currency, DeclineCode } from '@kassa/core';
 import type {
+  LookupRequest,
   AuthorizeOutcome,
   AuthorizeRequest,
   CancelOutcome,
@@ -194,8 +195,9 @@ export class SandboxProvider implements PaymentProvider {
     });
   }
 
-  async lookup(idempotencyKey: string): Promise<ProviderOutcome | null> {
-    const row = this.#s.getOperation.get(idempotencyKey) as { operation: string; result: string } | undefined;
+  /** The issuer keeps every operation by its key, so it can always say (and it never needs the reference). */
+  async lookup(request: LookupRequest): Promise<ProviderOutcome | null> {
+    const row = this.#s.getOperation.get(request.idempotencyKey) as { operation: string; result: string } | undefined;
     if (!row) return null;
     return { operation: row.operation, outcome: JSON.parse(row.result) } as ProviderOutcome;
   }
