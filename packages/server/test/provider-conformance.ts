@@ -75,15 +75,19 @@ export function providerConformance(name: string, make: () => Promise<Conformanc
       await within(async (s) => {
         if (!s.provider.capabilities.lookup) return void t.skip(`${name} declares no lookup`);
         const never = request(s);
-        assert.equal(await s.provider.lookup({ idempotencyKey: never.idempotencyKey, operation: 'authorize', reference: never.reference, amount: never.amount }), null);
+        const made = { currency: s.currency, madeAt: Date.now() };
+        assert.equal(
+          await s.provider.lookup({ idempotencyKey: never.idempotencyKey, operation: 'authorize', reference: never.reference, amount: never.amount, capture: true, ...made }),
+          null,
+        );
         const r = request(s, { capture: false });
         const held = await s.provider.authorize(r);
-        const asked = { idempotencyKey: r.idempotencyKey, operation: 'authorize', reference: r.reference, amount: r.amount } as const;
+        const asked = { idempotencyKey: r.idempotencyKey, operation: 'authorize', reference: r.reference, amount: r.amount, capture: false, ...made } as const;
         assert.deepEqual(await s.provider.lookup(asked), { operation: 'authorize', outcome: held }, 'by key and reference alone: the answer was lost');
         const key = randomUUID();
         const captured = await s.provider.capture({ idempotencyKey: key, reference: reference(held), amount: 1200 });
         assert.deepEqual(
-          await s.provider.lookup({ idempotencyKey: key, operation: 'capture', reference: r.reference, providerRef: reference(held), amount: 1200 }),
+          await s.provider.lookup({ idempotencyKey: key, operation: 'capture', reference: r.reference, providerRef: reference(held), amount: 1200, capture: true, ...made }),
           { operation: 'capture', outcome: captured },
         );
       });

@@ -837,6 +837,9 @@ export class PaymentIntents {
             reference: intent.id,
             providerRef: intent.providerRef ?? intent.actionRef ?? undefined,
             amount: attempt.amount,
+            currency: intent.currency,
+            capture: intent.captureMethod === 'automatic',
+            madeAt: attempt.created,
           });
           if (found && found.operation !== attempt.operation) {
             throw new Error(`provider reports ${found.operation} for a ${attempt.operation} key`);

@@ -82,8 +82,12 @@ export interface LookupRequest extends ProviderCallOptions {
   reference: string;
   /** The provider's own id for the payment, once an answer named it (absent for a lost authorization). */
   providerRef?: string | undefined;
-  /** The amount the call was made for. */
+  /** The call as it was made: amount, currency and (for an authorization) whether it captured. */
   amount: number;
+  currency: Currency;
+  capture: boolean;
+  /** When Kassa made the call (ms since the epoch): a provider keeps idempotency keys for a limited time. */
+  madeAt: number;
 }
 
 export interface ProviderCard {
