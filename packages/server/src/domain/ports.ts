@@ -129,15 +129,24 @@ export type AuthorizeOutcome =
       /** `url`: the challenge to frame; `redirectUrl`: the same as a whole page that returns to the intent's `return_url`. */
       action: { type: 'three_d_secure'; url: string; redirectUrl?: string | undefined };
     }
-  | { status: 'declined'; declineCode: DeclineCode; message?: string | undefined };
+  | ({ status: 'declined' } & Refusal);
 
-export type CaptureOutcome =
-  | { status: 'captured'; amount: number }
-  | { status: 'failed'; declineCode: DeclineCode; message?: string | undefined };
+/**
+ * Why a provider said no: one code of core's taxonomy (what merchants and shoppers see) and
+ * the provider's own code beside it (`rawCode`, e.g. Adyen's refusal reason or Stripe's
+ * decline code), kept for the operator and reconciliation.
+ */
+export interface Refusal {
+  declineCode: DeclineCode;
+  message?: string | undefined;
+  rawCode?: string | undefined;
+}
 
-export type CancelOutcome = { status: 'canceled' } | { status: 'failed'; declineCode: DeclineCode; message?: string | undefined };
+export type CaptureOutcome = { status: 'captured'; amount: number } | ({ status: 'failed' } & Refusal);
 
-export type RefundOutcome = { status: 'succeeded'; amount: number } | { status: 'failed'; declineCode: DeclineCode; message?: string | undefined };
+export type CancelOutcome = { status: 'canceled' } | ({ status: 'failed' } & Refusal);
+
+export type RefundOutcome = { status: 'succeeded'; amount: number } | ({ status: 'failed' } & Refusal);
 
 export type ProviderOutcome =
   | { operation: 'authorize' | 'complete_action'; outcome: AuthorizeOutcome }
