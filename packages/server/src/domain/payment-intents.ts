@@ -38,7 +38,7 @@ import type {
   TokenRecord,
 } from './model.js';
 import { EventType, SETTLED_ATTEMPT } from './model.js';
-import { NO_FAULTS } from './ports.js';
+import { NO_FAULTS, ProviderFailure } from './ports.js';
 import type {
   AuthorizeOutcome,
   CancelOutcome,
@@ -52,6 +52,7 @@ import type {
   PaymentProvider,
   ProviderOutcome,
   RefundOutcome,
+  Refusal,
   Sensitive,
 } from './ports.js';
 import { FailureKind, KassaError, invalidParam, missingParam, notFound, unexpectedState } from './errors.js';
@@ -136,6 +137,27 @@ const S = PaymentStatus;
 export const DEFAULT_MAX_DECLINES = 5;
 /** A provider call unanswered after this is treated as a timeout: outcome unknown, settled by recovery. */
 export const DEFAULT_PROVIDER_TIMEOUT_MS = 30_000;
+
+const DEFINITE_FAILURE_MESSAGE = 'The payment provider could not process the request; no money moved.';
+
+/** The refusal a definite provider failure stands for, as the answer of each operation. */
+function definitely(operation: AttemptOperation): (refusal: Refusal) => ProviderOutcome {
+  return (refusal) => {
+    switch (operation) {
+      case 'authorize':
+      case 'complete_action':
+        return { operation, outcome: { status: 'declined', ...refusal } };
+      case 'capture':
+      case 'cancel':
+      case 'refund':
+        return { operation, outcome: { status: 'failed', ...refusal } };
+      default: {
+        const unreachable: never = operation;
+        throw new Error(`unknown operation ${String(unreachable)}`);
+      }
+    }
+  };
+}
 
 class ProviderDeadline extends Error {
   constructor(ms: number) {
@@ -829,7 +851,8 @@ export class PaymentIntents {
     let answer: ProviderOutcome | null = null;
     if (how.recovering) {
       if (this.d.provider.capabilities.lookup) {
-        answer = await this.callProvider(intent, attempt, null, async (signal) => {
+        // A lookup that failed, even definitely, says nothing about the call it asks about: unknown.
+        answer = await this.callProvider(intent, attempt, null, null, async (signal) => {
           const found = await this.d.provider.lookup({
             signal,
             idempotencyKey: attempt.providerKey,
@@ -866,7 +889,7 @@ export class PaymentIntents {
       case 'authorize': {
         // A resumed authorization opens the card again; its CVC was used (or lost) with the first run.
         const c = card ?? { ...(await this.openCard(intent)), cvc: undefined };
-        return this.callProvider(intent, attempt, 'provider.authorize', async (signal) => ({
+        return this.callProvider(intent, attempt, 'provider.authorize', definitely('authorize'), async (signal) => ({
           operation: 'authorize',
           outcome: parseAuthorizeOutcome(
             await provider.authorize({
@@ -884,28 +907,28 @@ export class PaymentIntents {
       }
       case 'complete_action': {
         const reference = intent.providerRef ?? intent.actionRef ?? this.providerRef(intent);
-        return this.callProvider(intent, attempt, 'provider.complete_action', async (signal) => ({
+        return this.callProvider(intent, attempt, 'provider.complete_action', definitely('complete_action'), async (signal) => ({
           operation: 'complete_action',
           outcome: parseAuthorizeOutcome(await provider.completeAction({ idempotencyKey, reference, signal })),
         }));
       }
       case 'capture': {
         const reference = this.providerRef(intent);
-        return this.callProvider(intent, attempt, 'provider.capture', async (signal) => ({
+        return this.callProvider(intent, attempt, 'provider.capture', definitely('capture'), async (signal) => ({
           operation: 'capture',
           outcome: parseCaptureOutcome(await provider.capture({ idempotencyKey, reference, amount: attempt.amount, signal })),
         }));
       }
       case 'cancel': {
         const reference = this.providerRef(intent);
-        return this.callProvider(intent, attempt, 'provider.cancel', async (signal) => ({
+        return this.callProvider(intent, attempt, 'provider.cancel', definitely('cancel'), async (signal) => ({
           operation: 'cancel',
           outcome: parseCancelOutcome(await provider.cancel({ idempotencyKey, reference, signal })),
         }));
       }
       case 'refund': {
         const reference = this.providerRef(intent);
-        return this.callProvider(intent, attempt, 'provider.refund', async (signal) => ({
+        return this.callProvider(intent, attempt, 'provider.refund', definitely('refund'), async (signal) => ({
           operation: 'refund',
           outcome: parseRefundOutcome(await provider.refund({ idempotencyKey, reference, amount: attempt.amount, signal })),
         }));
@@ -923,11 +946,17 @@ export class PaymentIntents {
    * recovery learns what happened. The answer to this request is a 502 naming the intent.
    * A call gets a deadline: past it, its signal aborts and the call counts as a timeout — a
    * hung provider never holds an attempt (or the request) for longer than that.
+   *
+   * The one exception: the adapter says the failure was definite (`ProviderFailure`: the
+   * provider did not act). Then nothing moved, and `definite` turns it into the operation's
+   * refusal (`processing_error`, the provider's code kept): settled like a decline, so the
+   * intent is free for another try — a new confirm, or (with routing) another provider.
    */
   private async callProvider<T>(
     intent: PaymentIntentRecord,
     attempt: AttemptRecord,
     step: FaultStep | null,
+    definite: ((refusal: Refusal) => T) | null,
     call: (signal: AbortSignal) => Promise<T>,
   ): Promise<T> {
     const ms = this.d.providerTimeoutMs ?? DEFAULT_PROVIDER_TIMEOUT_MS;
@@ -946,6 +975,13 @@ export class PaymentIntents {
       if (step) this.#faults.reach(`after:${step}`);
       return result;
     } catch (error) {
+      if (definite && error instanceof ProviderFailure && error.certainty === 'definite') {
+        this.d.logger.warn(
+          { paymentIntent: intent.id, attempt: attempt.id, operation: attempt.operation, provider: this.d.provider.name, rawCode: error.rawCode, err: error },
+          'provider did not act on the call; settled as a processing error',
+        );
+        return definite({ declineCode: 'processing_error', message: DEFINITE_FAILURE_MESSAGE, ...(error.rawCode ? { rawCode: error.rawCode } : {}) });
+      }
       this.d.logger.error({ paymentIntent: intent.id, attempt: attempt.id, operation: attempt.operation, err: error }, 'provider call failed; outcome unknown');
       const now = this.d.clock.now();
       const unknown = canTransition(intent.status, S.Unknown) ? this.advance(intent, S.Unknown) : this.touch(intent, {});
