@@ -37,6 +37,7 @@ import { WebhookSecrets } from './webhooks/secrets.js';
 import { WebhookEndpoints } from './webhooks/endpoints.js';
 import { Events } from './webhooks/events.js';
 import { WebhookWorker } from './webhooks/worker.js';
+import { ConfiguredProviders } from './providers.js';
 import { deliveryView } from './webhooks/views.js';
 
 export type { MerchantKeys } from './domain/merchants.js';
@@ -65,6 +66,11 @@ export interface KassaOptions {
   widgetDistDir?: string;
   /** Test seam: wrap the provider, e.g. to inject a timeout after it acted. */
   wrapProvider?: (provider: PaymentProvider) => PaymentProvider;
+  /**
+   * The provider of each mode: test defaults to the built-in sandbox issuer; live has none
+   * until one is given (live payments are then refused with `provider_not_configured`).
+   */
+  providers?: { test?: PaymentProvider; live?: PaymentProvider };
   /** How long one provider call may take; past it the outcome is unknown and recovery settles it (default 30 s). */
   providerTimeoutMs?: number;
   /** Test seam: the clock (milliseconds). */
@@ -181,11 +187,19 @@ export async function startKassa(options: KassaOptions): Promise<KassaServer> {
 
     // Before anything takes a lock: who this process is, and which earlier instances are gone.
     instance = await InstanceRegistry.start(store, clock, logger, options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {});
-    const provider = options.wrapProvider ? options.wrapProvider(sandbox) : sandbox;
+    const testProvider = options.providers?.test ?? sandbox;
+    const providers = new ConfiguredProviders(
+      {
+        test: options.wrapProvider ? options.wrapProvider(testProvider) : testProvider,
+        live: options.providers?.live ? (options.wrapProvider ? options.wrapProvider(options.providers.live) : options.providers.live) : null,
+      },
+      // Intents paid at the sandbox before test mode moved to a real provider are still captured and refunded there.
+      [sandbox],
+    );
     const merchants = new Merchants(store, clock);
     const payments = new PaymentIntents({
       store,
-      provider,
+      providers,
       vault,
       clock,
       logger,

@@ -50,6 +50,7 @@ import type {
   Liveness,
   OpenedCard,
   PaymentProvider,
+  ProviderDirectory,
   ProviderOutcome,
   RefundOutcome,
   Refusal,
@@ -74,7 +75,8 @@ export interface DomainLogger {
 
 export interface PaymentDeps {
   store: Store;
-  provider: PaymentProvider;
+  /** Which provider a payment goes to, and the one an intent's earlier calls went to. */
+  providers: ProviderDirectory;
   vault: CardVault;
   clock: Clock;
   /** HMAC(server secret, merchant|key|operation): the key a provider deduplicates on. */
@@ -195,8 +197,9 @@ export class PaymentIntents {
   // ---- create ----
 
   async create(merchantId: string, input: CreatePaymentIntent, j?: Journal): Promise<PaymentIntentRecord> {
-    const { provider } = this.d;
-    if (input.capture_method === 'manual' && !provider.capabilities.manualCapture) {
+    // The provider a payment of it would go to now (none yet in live mode: confirm says so).
+    const provider = this.d.providers.choose({ merchantId, livemode: this.d.isLive(merchantId), currency: input.currency, amount: input.amount });
+    if (input.capture_method === 'manual' && provider && !provider.capabilities.manualCapture) {
       throw invalidParam('capture_method', `The ${provider.name} provider does not support manual capture.`);
     }
     if (input.setup_future_usage && !input.customer) {
@@ -329,8 +332,9 @@ export class PaymentIntents {
         );
       }
     }
-    if (input.capture_method === 'manual' && !this.d.provider.capabilities.manualCapture) {
-      throw invalidParam('capture_method', `The ${this.d.provider.name} provider does not support manual capture.`);
+    const provider = this.providerOf(intent);
+    if (input.capture_method === 'manual' && provider && !provider.capabilities.manualCapture) {
+      throw invalidParam('capture_method', `The ${provider.name} provider does not support manual capture.`);
     }
     if (input.customer !== undefined && input.customer !== intent.customer) {
       // A saved card belongs to its customer: changing the customer drops a saved card attached.
@@ -391,15 +395,8 @@ export class PaymentIntents {
     const intent = await this.load(merchantId, intentId);
     this.assertIdle(intent, 'confirm');
     if (!CONFIRMABLE.includes(intent.status)) throw unexpectedState(intent, 'confirm');
-    if (intent.livemode) {
-      // The sandbox issuer never charges live money, and live providers come with the provider adapters.
-      throw new KassaError(
-        FailureKind.InvalidRequest,
-        'provider_not_configured',
-        'Live mode has no payment provider configured for this account yet: live payments cannot be confirmed.',
-        { paymentIntent: intent },
-      );
-    }
+    // A new payment goes where the directory says (live mode: never the sandbox issuer).
+    const provider = this.requireProvider({ ...intent, provider: null });
 
     const paymentMethod = input.paymentMethod ?? intent.paymentMethod;
     if (!paymentMethod) throw missingParam('payment_method');
@@ -437,7 +434,7 @@ export class PaymentIntents {
           lastPaymentError: null,
           nextAction: null,
           actionRef: null,
-          provider: this.d.provider.name,
+          provider: provider.name,
           providerRef: null,
           offSession: input.offSession !== undefined && input.offSession !== false,
           returnUrl: input.returnUrl ?? null,
@@ -508,8 +505,9 @@ export class PaymentIntents {
         'amount_too_large',
       );
     }
-    if (amount < intent.amountCapturable && !this.d.provider.capabilities.partialCapture) {
-      throw invalidParam('amount_to_capture', `The ${this.d.provider.name} provider does not support partial capture.`);
+    const provider = this.requireProvider(intent);
+    if (amount < intent.amountCapturable && !provider.capabilities.partialCapture) {
+      throw invalidParam('amount_to_capture', `The ${provider.name} provider does not support partial capture.`);
     }
     const settled = await this.startAttempt(
       intent,
@@ -540,8 +538,9 @@ export class PaymentIntents {
       this.d.logger.info({ paymentIntent: next.id, released: 0 }, 'payment_intent.canceled');
       return written;
     }
-    if (!this.d.provider.capabilities.cancel) {
-      throw new KassaError(FailureKind.InvalidRequest, 'parameter_invalid', `The ${this.d.provider.name} provider cannot void an authorization.`);
+    const provider = this.requireProvider(intent);
+    if (!provider.capabilities.cancel) {
+      throw new KassaError(FailureKind.InvalidRequest, 'parameter_invalid', `The ${provider.name} provider cannot void an authorization.`);
     }
     // No status of its own for "voiding": the pending operation blocks anything else meanwhile.
     const settled = await this.startAttempt(
@@ -626,7 +625,8 @@ export class PaymentIntents {
       );
     }
     this.assertIdle(intent, 'refund');
-    if (!this.d.provider.capabilities.refund) throw invalidParam(param, `The ${this.d.provider.name} provider cannot refund.`);
+    const provider = this.requireProvider(intent);
+    if (!provider.capabilities.refund) throw invalidParam(param, `The ${provider.name} provider cannot refund.`);
     const left = charge.amount - charge.amountRefunded;
     if (left === 0) {
       throw new KassaError(FailureKind.InvalidRequest, 'charge_already_refunded', `Charge ${charge.id} has already been refunded in full.`, { param });
@@ -747,7 +747,7 @@ export class PaymentIntents {
       if (attempt.status === 'unknown') {
         if (options.unknownOlderThanMs !== undefined && now - attempt.updated < options.unknownOlderThanMs) continue;
         // Nothing to ask: it waits for reconciliation, or for a retry that makes the call again.
-        if (!this.d.provider.capabilities.lookup) continue;
+        if (!this.providerOf(intent)?.capabilities.lookup) continue;
       }
       const owner = this.d.liveness.begin();
       try {
@@ -849,11 +849,12 @@ export class PaymentIntents {
     how: { card?: ProviderCardInput; recovering?: 'retry' | 'background' },
   ): Promise<Settled> {
     let answer: ProviderOutcome | null = null;
+    const provider = this.requireProvider(intent);
     if (how.recovering) {
-      if (this.d.provider.capabilities.lookup) {
+      if (provider.capabilities.lookup) {
         // A lookup that failed, even definitely, says nothing about the call it asks about: unknown.
         answer = await this.callProvider(intent, attempt, null, null, async (signal) => {
-          const found = await this.d.provider.lookup({
+          const found = await provider.lookup({
             signal,
             idempotencyKey: attempt.providerKey,
             operation: attempt.operation,
@@ -883,7 +884,7 @@ export class PaymentIntents {
 
   /** Makes the attempt's provider call, built from the intent and the attempt alone (so a retry can make it). */
   private async execute(intent: PaymentIntentRecord, attempt: AttemptRecord, card?: ProviderCardInput): Promise<ProviderOutcome> {
-    const provider = this.d.provider;
+    const provider = this.requireProvider(intent);
     const idempotencyKey = attempt.providerKey;
     switch (attempt.operation) {
       case 'authorize': {
@@ -977,7 +978,7 @@ export class PaymentIntents {
     } catch (error) {
       if (definite && error instanceof ProviderFailure && error.certainty === 'definite') {
         this.d.logger.warn(
-          { paymentIntent: intent.id, attempt: attempt.id, operation: attempt.operation, provider: this.d.provider.name, rawCode: error.rawCode, err: error },
+          { paymentIntent: intent.id, attempt: attempt.id, operation: attempt.operation, provider: intent.provider, rawCode: error.rawCode, err: error },
           'provider did not act on the call; settled as a processing error',
         );
         return definite({ declineCode: 'processing_error', message: DEFINITE_FAILURE_MESSAGE, ...(error.rawCode ? { rawCode: error.rawCode } : {}) });
@@ -1012,7 +1013,7 @@ export class PaymentIntents {
       ...(next.status === S.Unknown && intent.status !== S.Unknown ? { events: [this.event(next, EventType.OutcomeUnknown, now)] } : {}),
     });
     this.d.logger.warn(
-      { paymentIntent: intent.id, attempt: attempt.id, provider: this.d.provider.name },
+      { paymentIntent: intent.id, attempt: attempt.id, provider: intent.provider },
       'provider cannot be asked what happened; the intent waits as unknown for reconciliation or the client retry',
     );
     return { intent: written, attempt: open };
@@ -1535,6 +1536,28 @@ export class PaymentIntents {
         return new Error(`unknown store conflict ${String(unreachable)}`);
       }
     }
+  }
+
+  /**
+   * The provider an intent's calls go to: the one its payment was made at (recorded on the
+   * intent with the authorization, so a capture, refund or recovery never goes elsewhere, even
+   * after the configuration changed), or, before any, the one a new payment of it would go to.
+   * Null when none is configured for it (live mode without a provider).
+   */
+  private providerOf(intent: PaymentIntentRecord): PaymentProvider | null {
+    if (intent.provider) return this.d.providers.byName(intent.provider) ?? null;
+    return this.d.providers.choose({ merchantId: intent.merchantId, livemode: intent.livemode, currency: intent.currency, amount: intent.amount });
+  }
+
+  private requireProvider(intent: PaymentIntentRecord): PaymentProvider {
+    const provider = this.providerOf(intent);
+    if (provider) return provider;
+    const message = intent.provider
+      ? `This PaymentIntent was paid through the ${intent.provider} provider, which is not configured on this server any more.`
+      : intent.livemode
+        ? 'Live mode has no payment provider configured for this account yet: live payments cannot be confirmed.'
+        : 'No payment provider is configured for test mode on this server.';
+    throw new KassaError(FailureKind.InvalidRequest, 'provider_not_configured', message, { paymentIntent: intent });
   }
 
   private providerRef(intent: PaymentIntentRecord): string {

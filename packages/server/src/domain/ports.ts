@@ -172,6 +172,24 @@ export interface PaymentProvider {
   lookup(request: LookupRequest): Promise<ProviderOutcome | null>;
 }
 
+/** What a provider is chosen by, for a new payment. */
+export interface ProviderChoice {
+  merchantId: string;
+  livemode: boolean;
+  currency: Currency;
+  amount: number;
+}
+
+/**
+ * The providers a server is configured with. `choose` picks the one a new payment goes to
+ * (live mode never gets the sandbox issuer; null: none configured for it); `byName` finds the
+ * one an intent's earlier calls went to, by the name recorded on it.
+ */
+export interface ProviderDirectory {
+  choose(choice: ProviderChoice): PaymentProvider | null;
+  byName(name: string): PaymentProvider | undefined;
+}
+
 // ---- Card vault ----
 
 export interface CardSummaryRecord {
