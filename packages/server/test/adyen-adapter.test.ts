@@ -108,6 +108,74 @@ providerConformance('adyen', async () => {
   };
 });
 
+describe('the fake is as strict as Adyen', () => {
+  const post = async (fake: AdyenFake, path: string, body: unknown, headers: Record<string, string> = {}) => {
+    const res = await fetch(`${fake.checkoutBase}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': API_KEY, ...headers },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, unknown> };
+  };
+  const payment = (o: Record<string, unknown> = {}) => ({
+    merchantAccount: MERCHANT,
+    amount: { value: 1000, currency: 'EUR' },
+    reference: 'order-1',
+    returnUrl: 'https://shop.test/return',
+    paymentMethod: { type: 'scheme', number: ADYEN_TEST_CARDS.visa, expiryMonth: '03', expiryYear: '2030', cvc: '737' },
+    ...o,
+  });
+
+  it('refuses what Adyen refuses, with Adyen’s error shape', () =>
+    within(async ({ fake }) => {
+      assert.deepEqual((await post(fake, '/payments', payment(), { 'x-api-key': 'wrong' })).body, {
+        status: 401,
+        errorCode: '000',
+        message: 'HTTP Status Response - Unauthorized',
+        errorType: 'security',
+      });
+      const cases: [Record<string, unknown> | string, number, string][] = [
+        ['{"amount":', 400, '702'],
+        [payment({ shopperColour: 'blue' }), 400, '702'],
+        [payment({ amount: { value: 10.5, currency: 'EUR' } }), 400, '702'],
+        [payment({ amount: { value: '1000', currency: 'EUR' } }), 400, '702'],
+        [payment({ amount: { value: 1000, currency: 'eur' } }), 422, '000'],
+        [payment({ amount: { value: 1000, currency: 'XXY' } }), 422, '000'],
+        [payment({ amount: undefined }), 422, '100'],
+        [payment({ reference: undefined }), 422, '130'],
+        [payment({ returnUrl: undefined }), 422, '14_030'],
+        [payment({ merchantAccount: 'SomeoneElse' }), 403, '901'],
+        [payment({ shopperInteraction: 'Phone' }), 422, '000'],
+        [payment({ paymentMethod: { type: 'scheme', number: ADYEN_TEST_CARDS.visa, expiryMonth: '3', expiryYear: '2030' } }), 422, '129'],
+        [payment({ paymentMethod: { type: 'scheme', number: ADYEN_TEST_CARDS.visa, expiryMonth: '03', expiryYear: '2030', cvc: '73' } }), 422, '103'],
+        [payment({ paymentMethod: { type: 'scheme', number: ADYEN_TEST_CARDS.visa, expiryMonth: '03', expiryYear: '2030', pin: '1' } }), 400, '702'],
+      ];
+      for (const [body, status, errorCode] of cases) {
+        const res = await post(fake, '/payments', body);
+        assert.deepEqual([res.status, res.body['status'], res.body['errorCode'], typeof res.body['message'], typeof res.body['errorType']], [status, status, errorCode, 'string', 'string'], JSON.stringify(body));
+      }
+      assert.equal(fake.account(ADYEN_TEST_CARDS.visa), null, 'nothing was authorised');
+    }));
+
+  it('replays a key with the same body, refuses it with another, and keeps no refused request under its key', () =>
+    within(async ({ fake }) => {
+      const key = randomUUID();
+      const first = await post(fake, '/payments', payment(), { 'idempotency-key': key });
+      assert.equal(first.body['resultCode'], 'Authorised');
+      assert.equal(first.headers.get('idempotency-key'), key);
+      const reordered = { ...payment(), merchantAccount: MERCHANT }; // same body, other key order
+      assert.deepEqual((await post(fake, '/payments', reordered, { 'idempotency-key': key })).body, first.body);
+      const other = await post(fake, '/payments', payment({ reference: 'order-2' }), { 'idempotency-key': key });
+      assert.deepEqual([other.status, other.body['errorCode']], [422, '704']);
+      assert.equal((await post(fake, '/payments', payment(), { 'idempotency-key': 'k'.repeat(65) })).status, 422);
+      const fixKey = randomUUID();
+      assert.equal((await post(fake, '/payments', payment({ returnUrl: undefined }), { 'idempotency-key': fixKey })).status, 422);
+      assert.equal((await post(fake, '/payments', payment(), { 'idempotency-key': fixKey })).body['resultCode'], 'Authorised');
+      const holder = await post(fake, '/payments', payment({ paymentMethod: { ...payment().paymentMethod, holderName: 'NOT_ENOUGH_BALANCE' } }));
+      assert.deepEqual([holder.body['resultCode'], holder.body['refusalReasonCode'], holder.body['refusalReason']], ['Refused', '12', 'Not enough balance']);
+    }));
+});
+
 describe('adyen adapter: what it sends', () => {
   it('an authorization carries the API key, a derived Idempotency-Key and Adyen-shaped fields', () =>
     within(async ({ fake, provider }) => {
@@ -437,6 +505,17 @@ describe('adyen notifications', () => {
     assert.throws(() => verifyAdyenNotification('{', k), /not JSON/);
     assert.equal(verifyAdyenNotification(body(good), k).length, 1, 'and the genuine one alone passes');
   });
+
+  it('the provider verifies with its configured key, and refuses without one', () =>
+    within(async ({ fake, provider }) => {
+      const held = await provider.authorize(request({ capture: false }));
+      if (held.status !== 'authorized') return assert.fail('expected a hold');
+      await provider.cancel({ idempotencyKey: randomUUID(), reference: held.reference });
+      const raw = body(...fake.notificationsFor(held.reference));
+      assert.equal(provider.verifyNotification(raw).length, 1);
+      const keyless = new AdyenProvider({ apiKey: new Sensitive(API_KEY), merchantAccount: MERCHANT, checkoutBase: fake.checkoutBase, returnUrl: () => 'https://x.test/' });
+      assert.throws(() => keyless.verifyNotification(raw), /no HMAC key/);
+    }));
 
   it('the acknowledgement is exactly [accepted]', () => {
     assert.equal(ADYEN_NOTIFICATION_ACK, '[accepted]');

@@ -31,6 +31,8 @@ import type {
 } from '../../domain/ports.js';
 import { ProviderFailure } from '../../domain/ports.js';
 import { authorizeOutcomeFor } from './mapping.js';
+import { AdyenNotificationError, verifyAdyenNotification } from './notifications.js';
+import type { AdyenNotificationItem } from './notifications.js';
 import type { PaymentAnswer } from './mapping.js';
 
 export const ADYEN_TEST_CHECKOUT = 'https://checkout-test.adyen.com/v71';
@@ -73,6 +75,9 @@ interface PendingAction {
 }
 
 type Operation = 'authorize' | 'complete_action' | 'capture' | 'cancel' | 'refund';
+
+/** Bound on what the adapter remembers per payment, so a long-running process does not grow without end. */
+const REMEMBERED = 100_000;
 
 export class AdyenProvider implements PaymentProvider {
   readonly name = 'adyen';
@@ -222,11 +227,17 @@ export class AdyenProvider implements PaymentProvider {
     }
   }
 
+  /** The verified items of a notification body, with this account's HMAC key (for the inbound-webhook work). */
+  verifyNotification(rawBody: string): AdyenNotificationItem[] {
+    if (!this.#config.hmacKey) throw new AdyenNotificationError('no HMAC key is configured for Adyen notifications');
+    return verifyAdyenNotification(rawBody, this.#config.hmacKey);
+  }
+
   // ---- internals ----
 
   #remember(outcome: AuthorizeOutcome, call: { amount: number; currency: Currency; capture: boolean }): void {
-    if (outcome.status === 'authorized' || outcome.status === 'captured') this.#currencies.set(outcome.reference, call.currency);
-    if (outcome.status === 'requires_action') this.#pending.set(outcome.reference, { url: outcome.action.url, ...call });
+    if (outcome.status === 'authorized' || outcome.status === 'captured') bounded(this.#currencies, outcome.reference, call.currency);
+    if (outcome.status === 'requires_action') bounded(this.#pending, outcome.reference, { url: outcome.action.url, ...call });
   }
 
   #currencyOf(psp: string): Currency {
@@ -288,6 +299,16 @@ export class AdyenProvider implements PaymentProvider {
       }
     }
     throw httpFailure(response.status, text);
+  }
+}
+
+/** Sets a key, forgetting the oldest entry past the bound (a Map iterates in insertion order). */
+function bounded<V>(map: Map<string, V>, key: string, value: V): void {
+  map.delete(key);
+  map.set(key, value);
+  if (map.size > REMEMBERED) {
+    const oldest = map.keys().next();
+    if (!oldest.done) map.delete(oldest.value);
   }
 }
 
