@@ -1,0 +1,377 @@
+/**
+ * The Adyen adapter: Kassa's provider port on Adyen's Checkout API (v71), for a merchant allowed to
+ * send raw card data (PCI DSS level 1 / SAQ D: Kassa's vault holds the card).
+ *
+ * Plain `fetch` rather than @adyen/api-library's Checkout client: the SDK's client only speaks
+ * `https.request` with its own https Agent (a local plain-HTTP fake cannot be reached), keeps its
+ * base URL private, and folds a refused connection and a reset after sending into one
+ * `ApiException(message)` — the one distinction this adapter must make (definite vs ambiguous).
+ * The SDK's HmacValidator is still used by the tests, as an independent check of
+ * `verifyAdyenNotification`.
+ *
+ * Adyen answers captures, cancels and refunds with `status: "received"`: it has accepted the
+ * request, and the result arrives later by notification (CAPTURE / CAPTURE_FAILED, CANCELLATION,
+ * REFUND / REFUND_FAILED, each with `success`). The port wants an answer now, so `received` maps
+ * to the port's success; a later failure must be applied by the inbound-webhook work (not built
+ * yet), which reverses what this answer let the domain book.
+ */
+import { createHash } from 'node:crypto';
+import type { Currency } from '@kassa/core';
+import type {
+  AuthorizeOutcome,
+  AuthorizeRequest,
+  CancelOutcome,
+  CaptureOutcome,
+  LookupRequest,
+  PaymentProvider,
+  ProviderCapabilities,
+  ProviderOutcome,
+  RefundOutcome,
+  Sensitive,
+} from '../../domain/ports.js';
+import { ProviderFailure } from '../../domain/ports.js';
+import { authorizeOutcomeFor } from './mapping.js';
+import { AdyenNotificationError, verifyAdyenNotification } from './notifications.js';
+import type { AdyenNotificationItem } from './notifications.js';
+import type { PaymentAnswer } from './mapping.js';
+
+export const ADYEN_TEST_CHECKOUT = 'https://checkout-test.adyen.com/v71';
+
+/**
+ * How long Adyen keeps an idempotency key. Adyen's idempotency page says keys are valid for "a
+ * minimum period of 31 days" (docs.adyen.com/development-resources/api-idempotency); older
+ * statements said 7. The adapter only relies on the shorter one.
+ */
+export const ADYEN_KEY_RETENTION_MS = 7 * 24 * 3600 * 1000;
+
+export interface AdyenConfig {
+  apiKey: Sensitive;
+  merchantAccount: string;
+  /** Adyen's Checkout base including the version; the test endpoint by default. */
+  checkoutBase?: string;
+  /** Kept for the inbound-webhook work (verifyAdyenNotification); the adapter's calls do not need it. */
+  hmacKey?: Sensitive;
+  /**
+   * Where Adyen sends the shopper's browser after a 3-D Secure redirect (required by /payments),
+   * for Kassa's intent reference. The page there must hand the `redirectResult` query parameter to
+   * `returnPayload` (see completeAction).
+   */
+  returnUrl: (reference: string) => string;
+  /**
+   * The shopper's return payload for a payment waiting on 3-D Secure (Adyen's `details`, e.g.
+   * `{ redirectResult }`), once the shopper came back; undefined while they have not. The port's
+   * completeAction carries no payload (a gap, see the report), so it is looked up here by pspReference.
+   */
+  returnPayload?: (pspReference: string) => Promise<Record<string, string> | undefined> | Record<string, string> | undefined;
+  /** Kassa's own ceiling for one call, on top of the caller's signal. */
+  timeoutMs?: number;
+}
+
+interface PendingAction {
+  url: string;
+  amount: number;
+  currency: Currency;
+  capture: boolean;
+}
+
+type Operation = 'authorize' | 'complete_action' | 'capture' | 'cancel' | 'refund';
+
+/** Bound on what the adapter remembers per payment, so a long-running process does not grow without end. */
+const REMEMBERED = 100_000;
+
+export class AdyenProvider implements PaymentProvider {
+  readonly name = 'adyen';
+  readonly capabilities: ProviderCapabilities = {
+    // additionalData.manualCapture per payment (Adyen's documented per-request switch; the
+    // account-level "capture delay" setting is overridden by it and by captureDelayHours).
+    manualCapture: true,
+    partialCapture: true,
+    threeDSecure: true,
+    cancel: true,
+    refund: true,
+    // Adyen Checkout cannot be asked about a payment by reference, and an authorization cannot be
+    // replayed under its key without the card number, which a LookupRequest does not carry. So
+    // the capability recovery relies on (what became of an authorization) is not there; lookup()
+    // still answers modifications by replay, see below.
+    lookup: false,
+  };
+
+  readonly #config: AdyenConfig;
+  readonly #base: string;
+  readonly #timeoutMs: number;
+  /**
+   * The currency of each payment this process authorized: Adyen's modifications need
+   * `amount.currency` and the port's capture/refund do not carry it (a port gap). Lost at a
+   * restart: a capture then fails definitely (nothing sent) until the port carries the currency.
+   */
+  readonly #currencies = new Map<string, Currency>();
+  readonly #pending = new Map<string, PendingAction>();
+
+  constructor(config: AdyenConfig) {
+    this.#config = config;
+    this.#base = (config.checkoutBase ?? ADYEN_TEST_CHECKOUT).replace(/\/+$/, '');
+    this.#timeoutMs = config.timeoutMs ?? 30_000;
+  }
+
+  async authorize(request: AuthorizeRequest): Promise<AuthorizeOutcome> {
+    const currency = request.currency.toUpperCase();
+    const paymentMethod: Record<string, string> = {
+      type: 'scheme',
+      number: request.card.number.reveal(),
+      expiryMonth: String(request.card.expMonth).padStart(2, '0'),
+      expiryYear: String(request.card.expYear),
+    };
+    const cvc = request.card.cvc?.reveal();
+    if (cvc !== undefined) paymentMethod['cvc'] = cvc;
+    const body: Record<string, unknown> = {
+      merchantAccount: this.#config.merchantAccount,
+      amount: { value: request.amount, currency },
+      reference: request.reference,
+      paymentMethod,
+      returnUrl: this.#config.returnUrl(request.reference),
+      channel: 'Web',
+    };
+    if (request.capture) {
+      // Capture at once, whatever the account's default capture delay is.
+      body['captureDelayHours'] = 0;
+    } else {
+      // Adyen's per-payment manual capture: the hold stays until /captures or /cancels.
+      body['additionalData'] = { manualCapture: 'true' };
+    }
+    if (request.offSession) {
+      // A merchant-initiated payment on a card stored by Kassa: no shopper to challenge, so Adyen
+      // refuses (38, Authentication required) instead of redirecting.
+      body['shopperInteraction'] = 'ContAuth';
+      body['recurringProcessingModel'] = 'UnscheduledCardOnFile';
+    } else {
+      body['shopperInteraction'] = 'Ecommerce';
+    }
+    const answer = (await this.#post('authorize', request.idempotencyKey, '/payments', body, request.signal)) as PaymentAnswer;
+    const outcome = authorizeOutcomeFor(answer, request);
+    this.#remember(outcome, { amount: request.amount, currency: request.currency, capture: request.capture });
+    return outcome;
+  }
+
+  /**
+   * Submits the shopper's return payload to /payments/details. The port gives only the payment's
+   * reference (its pspReference here), so the payload comes from `returnPayload`: until the
+   * shopper has come back there is nothing to submit, and the same action is asked again.
+   */
+  async completeAction(request: { idempotencyKey: string; reference: string; signal?: AbortSignal }): Promise<AuthorizeOutcome> {
+    const pending = this.#pending.get(request.reference);
+    if (!pending) throw new ProviderFailure('definite', 'no 3-D Secure action of this process is waiting under this reference');
+    const details = await this.#config.returnPayload?.(request.reference);
+    if (!details) {
+      return { status: 'requires_action', reference: request.reference, action: { type: 'three_d_secure', url: pending.url, redirectUrl: pending.url } };
+    }
+    const answer = (await this.#post('complete_action', request.idempotencyKey, '/payments/details', { details }, request.signal)) as PaymentAnswer;
+    const outcome = authorizeOutcomeFor(answer, pending);
+    if (outcome.status !== 'requires_action') this.#pending.delete(request.reference);
+    this.#remember(outcome, pending);
+    return outcome;
+  }
+
+  async capture(request: { idempotencyKey: string; reference: string; amount: number; signal?: AbortSignal }): Promise<CaptureOutcome> {
+    await this.#modify('capture', request.idempotencyKey, request.reference, this.#currencyOf(request.reference), request.amount, request.signal);
+    return { status: 'captured', amount: request.amount };
+  }
+
+  async cancel(request: { idempotencyKey: string; reference: string; signal?: AbortSignal }): Promise<CancelOutcome> {
+    await this.#modify('cancel', request.idempotencyKey, request.reference, undefined, undefined, request.signal);
+    return { status: 'canceled' };
+  }
+
+  async refund(request: { idempotencyKey: string; reference: string; amount: number; signal?: AbortSignal }): Promise<RefundOutcome> {
+    await this.#modify('refund', request.idempotencyKey, request.reference, this.#currencyOf(request.reference), request.amount, request.signal);
+    return { status: 'succeeded', amount: request.amount };
+  }
+
+  /**
+   * Modifications: the same request again under the same Idempotency-Key, which Adyen answers with
+   * the first response (acting once). If Adyen never saw the key the replay *is* the call, made
+   * now under that key — what the port asks of a caller after `null` anyway. Past the key's
+   * retention a replay could act twice, so it is refused.
+   *
+   * Authorizations: never answerable (see `capabilities.lookup`), so always thrown as ambiguous —
+   * never `null`, which would claim Adyen never saw it.
+   */
+  async lookup(request: LookupRequest): Promise<ProviderOutcome | null> {
+    switch (request.operation) {
+      case 'authorize':
+      case 'complete_action':
+        throw new ProviderFailure(
+          'ambiguous',
+          'Adyen cannot be asked about an authorization by reference, and it cannot be replayed without the card; its AUTHORISATION notification settles it',
+        );
+      case 'capture':
+      case 'cancel':
+      case 'refund': {
+        if (!request.providerRef) throw new ProviderFailure('ambiguous', 'a modification cannot be looked up without the pspReference');
+        if (Date.now() - request.madeAt > ADYEN_KEY_RETENTION_MS) {
+          throw new ProviderFailure('ambiguous', 'the call is older than Adyen is known to keep idempotency keys; a replay could act twice');
+        }
+        const psp = request.providerRef;
+        if (request.operation === 'cancel') {
+          await this.#modify('cancel', request.idempotencyKey, psp, undefined, undefined, request.signal);
+          return { operation: 'cancel', outcome: { status: 'canceled' } };
+        }
+        await this.#modify(request.operation, request.idempotencyKey, psp, request.currency, request.amount, request.signal);
+        return request.operation === 'capture'
+          ? { operation: 'capture', outcome: { status: 'captured', amount: request.amount } }
+          : { operation: 'refund', outcome: { status: 'succeeded', amount: request.amount } };
+      }
+      default: {
+        const unreachable: never = request.operation;
+        throw new ProviderFailure('ambiguous', `unknown operation ${String(unreachable)}`);
+      }
+    }
+  }
+
+  /** The verified items of a notification body, with this account's HMAC key (for the inbound-webhook work). */
+  verifyNotification(rawBody: string): AdyenNotificationItem[] {
+    if (!this.#config.hmacKey) throw new AdyenNotificationError('no HMAC key is configured for Adyen notifications');
+    return verifyAdyenNotification(rawBody, this.#config.hmacKey);
+  }
+
+  // ---- internals ----
+
+  #remember(outcome: AuthorizeOutcome, call: { amount: number; currency: Currency; capture: boolean }): void {
+    if (outcome.status === 'authorized' || outcome.status === 'captured') bounded(this.#currencies, outcome.reference, call.currency);
+    if (outcome.status === 'requires_action') bounded(this.#pending, outcome.reference, { url: outcome.action.url, ...call });
+  }
+
+  #currencyOf(psp: string): Currency {
+    const currency = this.#currencies.get(psp);
+    if (!currency) throw new ProviderFailure('definite', 'the currency of this payment is not known to this process (the port does not carry it)');
+    return currency;
+  }
+
+  async #modify(
+    operation: 'capture' | 'cancel' | 'refund',
+    idempotencyKey: string,
+    psp: string,
+    currency: Currency | undefined,
+    amount: number | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    const path = `/payments/${encodeURIComponent(psp)}/${operation === 'capture' ? 'captures' : operation === 'cancel' ? 'cancels' : 'refunds'}`;
+    const body: Record<string, unknown> = {
+      merchantAccount: this.#config.merchantAccount,
+      // Deterministic from the key, so a replay (lookup) sends the very same body.
+      reference: `kassa-${adyenIdempotencyKey(operation, idempotencyKey).slice(0, 32)}`,
+    };
+    if (amount !== undefined && currency !== undefined) body['amount'] = { value: amount, currency: currency.toUpperCase() };
+    const answer = (await this.#post(operation, idempotencyKey, path, body, signal)) as { status?: unknown };
+    if (answer.status !== 'received') throw new ProviderFailure('ambiguous', `Adyen answered a ${operation} without status "received"`);
+  }
+
+  async #post(operation: Operation, kassaKey: string, path: string, body: unknown, signal: AbortSignal | undefined): Promise<unknown> {
+    const signals = [AbortSignal.timeout(this.#timeoutMs)];
+    if (signal) signals.push(signal);
+    let response: Response;
+    try {
+      response = await fetch(`${this.#base}${path}`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json',
+          'x-api-key': this.#config.apiKey.reveal(),
+          'idempotency-key': adyenIdempotencyKey(operation, kassaKey),
+        },
+        body: JSON.stringify(body),
+        signal: AbortSignal.any(signals),
+      });
+    } catch (error) {
+      throw networkFailure(error);
+    }
+    let text: string;
+    try {
+      text = await response.text();
+    } catch (error) {
+      // The status line came, the body did not: Adyen processed the request.
+      throw new ProviderFailure('ambiguous', `Adyen's answer was cut off (${errorName(error)})`);
+    }
+    if (response.ok) {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        throw new ProviderFailure('ambiguous', `Adyen answered ${response.status} with a body that is not JSON`);
+      }
+    }
+    throw httpFailure(response.status, text);
+  }
+}
+
+/** Sets a key, forgetting the oldest entry past the bound (a Map iterates in insertion order). */
+function bounded<V>(map: Map<string, V>, key: string, value: V): void {
+  map.delete(key);
+  map.set(key, value);
+  if (map.size > REMEMBERED) {
+    const oldest = map.keys().next();
+    if (!oldest.done) map.delete(oldest.value);
+  }
+}
+
+/**
+ * The Idempotency-Key Adyen gets for one port call: derived from Kassa's key and the operation
+ * (Adyen scopes keys to the whole company account, and Kassa may use one key for an
+ * authorization and a later capture of different calls), hashed to fit Adyen's 64 characters.
+ */
+export function adyenIdempotencyKey(operation: Operation, kassaKey: string): string {
+  return createHash('sha256').update(`kassa/adyen/${operation}\n${kassaKey}`).digest('base64url');
+}
+
+/** Codes the Node fetch (undici) gives for a connection that never carried the request. */
+const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+
+function networkFailure(error: unknown): ProviderFailure {
+  const name = errorName(error);
+  if (name === 'AbortError' || name === 'TimeoutError') {
+    return new ProviderFailure('ambiguous', 'the call to Adyen was aborted at its deadline; it may have been processed');
+  }
+  const code = causeCode(error);
+  if (code && NEVER_SENT.has(code)) return new ProviderFailure('definite', `could not connect to Adyen (${code})`, code);
+  return new ProviderFailure('ambiguous', `the connection to Adyen failed after sending (${code ?? name})`, code);
+}
+
+function httpFailure(status: number, text: string): ProviderFailure {
+  let error: { errorCode?: unknown; message?: unknown; errorType?: unknown } = {};
+  try {
+    const parsed = JSON.parse(text) as unknown;
+    if (typeof parsed === 'object' && parsed !== null) error = parsed as typeof error;
+  } catch {
+    // A proxy's HTML page or an empty body: judged by the status alone.
+  }
+  const rawCode = typeof error.errorCode === 'string' ? error.errorCode : undefined;
+  const message = `Adyen refused the request: ${status}${rawCode ? ` ${rawCode}` : ''}${typeof error.message === 'string' ? ` ${scrub(error.message)}` : ''}`;
+  if (status >= 500) return new ProviderFailure('ambiguous', message, rawCode); // may follow processing
+  if (rawCode === IDEMPOTENCY_CONFLICT) {
+    // The key is Adyen's, in use for a request with another body (or still in progress): this
+    // request did nothing, but the *call* under this key may have — so not definite.
+    return new ProviderFailure('ambiguous', message, rawCode);
+  }
+  // 400/422 validation, 401/403 security, 404, 429 ...: Adyen refused before processing.
+  return new ProviderFailure('definite', message, rawCode);
+}
+
+/** Adyen's error code for an Idempotency-Key in use for another (or still running) request. */
+export const IDEMPOTENCY_CONFLICT = '704';
+
+/** Adyen's messages name fields, not values, but a long digit run is never let through. */
+function scrub(message: string): string {
+  return message.replace(/\d[\d ]{10,}\d/g, '[redacted]').slice(0, 300);
+}
+
+function errorName(error: unknown): string {
+  return error instanceof Error ? error.name : typeof error;
+}
+
+function causeCode(error: unknown): string | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 4 && typeof current === 'object' && current !== null; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}

@@ -1,0 +1,523 @@
+/**
+ * The Adyen adapter against the local fake of Adyen's Checkout API (test/fakes/adyen-fake.ts):
+ * the provider port's conformance suite, then what only this adapter must get right — Adyen's
+ * headers, the classification of each failure, the refusal codes, the 3-D Secure redirect,
+ * `received` modifications, lookup by replay, and the notification signatures (checked against
+ * the official SDK's HmacValidator as an independent party).
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { hmacValidator as HmacValidator } from '@adyen/api-library';
+import type { Currency } from '@kassa/core';
+import { AdyenProvider, adyenIdempotencyKey } from '../src/adapters/adyen/provider.js';
+import { ADYEN_NOTIFICATION_ACK, signAdyenItem, verifyAdyenNotification } from '../src/adapters/adyen/notifications.js';
+import type { AdyenNotificationItem } from '../src/adapters/adyen/notifications.js';
+import { authorizeOutcomeFor, declineCodeFor, REFUSAL_REASON_CODES, RESULT_CODES, refusalFrom } from '../src/adapters/adyen/mapping.js';
+import { ProviderFailure, Sensitive } from '../src/domain/ports.js';
+import type { AuthorizeRequest, ProviderCard } from '../src/domain/ports.js';
+import { ADYEN_TEST_CARDS, AdyenFake } from './fakes/adyen-fake.js';
+import { providerConformance } from './provider-conformance.js';
+
+const API_KEY = 'AQE_test_api_key_for_the_fake';
+const MERCHANT = 'KassaECOM';
+/** `cvc: null` is a card without its CVC (a saved card, or one whose CVC a restart dropped). */
+const card = (number: string, cvc: string | null = '737', expMonth = 3, expYear = 2030): ProviderCard => ({
+  number: new Sensitive(number),
+  cvc: cvc === null ? undefined : new Sensitive(cvc),
+  expMonth,
+  expYear,
+});
+
+interface Rig {
+  fake: AdyenFake;
+  provider: AdyenProvider;
+  hmacKey: string;
+  /** The shopper's return from the 3-D Secure redirect, by pspReference (what the return page would store). */
+  returned: Map<string, string>;
+  close(): Promise<void>;
+}
+
+async function rig(options: { timeoutMs?: number } = {}): Promise<Rig> {
+  const hmacKey = randomBytes(32).toString('hex');
+  const fake = await AdyenFake.start({ apiKey: API_KEY, merchantAccount: MERCHANT, hmacKey });
+  const returned = new Map<string, string>();
+  const provider = new AdyenProvider({
+    apiKey: new Sensitive(API_KEY),
+    merchantAccount: MERCHANT,
+    checkoutBase: fake.checkoutBase,
+    hmacKey: new Sensitive(hmacKey),
+    returnUrl: (reference) => `https://pay.example.test/adyen/return/${reference}`,
+    returnPayload: (psp) => {
+      const redirectResult = returned.get(psp);
+      return redirectResult ? { redirectResult } : undefined;
+    },
+    ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+  });
+  return { fake, provider, hmacKey, returned, close: () => fake.close() };
+}
+
+const request = (o: Partial<AuthorizeRequest> = {}): AuthorizeRequest => ({
+  idempotencyKey: randomUUID(),
+  amount: 1200,
+  currency: 'eur',
+  capture: true,
+  card: card(ADYEN_TEST_CARDS.visa),
+  reference: `pi_${randomUUID().slice(0, 12)}`,
+  offSession: false,
+  ...o,
+});
+
+async function failure(promise: Promise<unknown>): Promise<ProviderFailure> {
+  try {
+    await promise;
+  } catch (error) {
+    assert.ok(error instanceof ProviderFailure, `expected a ProviderFailure, got ${String(error)}`);
+    return error;
+  }
+  assert.fail('expected the call to fail');
+}
+
+async function within(fn: (r: Rig) => Promise<void>, options?: { timeoutMs?: number }): Promise<void> {
+  const r = await rig(options);
+  try {
+    await fn(r);
+  } finally {
+    await r.close();
+  }
+}
+
+providerConformance('adyen', async () => {
+  const r = await rig();
+  const approved = card(ADYEN_TEST_CARDS.visa);
+  const insufficientFunds = card(ADYEN_TEST_CARDS.mastercard);
+  r.fake.setBalance(ADYEN_TEST_CARDS.mastercard, 500);
+  return {
+    provider: r.provider,
+    approved,
+    insufficientFunds,
+    currency: 'eur' as Currency,
+    account: (c) => r.fake.account(c.number.reveal()),
+    laterVerdict: async (psp) => {
+      const last = r.fake.notificationsFor(psp).at(-1);
+      return last ? (last.success === 'true' ? 'succeeded' : 'failed') : undefined;
+    },
+    // The fake refuses a key reused with another body (see its header): the CVC-less retry is unknown, not a new payment.
+    cvcLessRetry: 'ambiguous',
+    close: r.close,
+  };
+});
+
+describe('the fake is as strict as Adyen', () => {
+  const post = async (fake: AdyenFake, path: string, body: unknown, headers: Record<string, string> = {}) => {
+    const res = await fetch(`${fake.checkoutBase}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': API_KEY, ...headers },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, unknown> };
+  };
+  const payment = (o: Record<string, unknown> = {}) => ({
+    merchantAccount: MERCHANT,
+    amount: { value: 1000, currency: 'EUR' },
+    reference: 'order-1',
+    returnUrl: 'https://shop.test/return',
+    paymentMethod: { type: 'scheme', number: ADYEN_TEST_CARDS.visa, expiryMonth: '03', expiryYear: '2030', cvc: '737' },
+    ...o,
+  });
+
+  it('refuses what Adyen refuses, with Adyen’s error shape', () =>
+    within(async ({ fake }) => {
+      assert.deepEqual((await post(fake, '/payments', payment(), { 'x-api-key': 'wrong' })).body, {
+        status: 401,
+        errorCode: '000',
+        message: 'HTTP Status Response - Unauthorized',
+        errorType: 'security',
+      });
+      const cases: [Record<string, unknown> | string, number, string][] = [
+        ['{"amount":', 400, '702'],
+        [payment({ shopperColour: 'blue' }), 400, '702'],
+        [payment({ amount: { value: 10.5, currency: 'EUR' } }), 400, '702'],
+        [payment({ amount: { value: '1000', currency: 'EUR' } }), 400, '702'],
+        [payment({ amount: { value: 1000, currency: 'eur' } }), 422, '000'],
+        [payment({ amount: { value: 1000, currency: 'XXY' } }), 422, '000'],
+        [payment({ amount: undefined }), 422, '100'],
+        [payment({ reference: undefined }), 422, '130'],
+        [payment({ returnUrl: undefined }), 422, '14_030'],
+        [payment({ merchantAccount: 'SomeoneElse' }), 403, '901'],
+        [payment({ shopperInteraction: 'Phone' }), 422, '000'],
+        [payment({ paymentMethod: { type: 'scheme', number: ADYEN_TEST_CARDS.visa, expiryMonth: '3', expiryYear: '2030' } }), 422, '129'],
+        [payment({ paymentMethod: { type: 'scheme', number: ADYEN_TEST_CARDS.visa, expiryMonth: '03', expiryYear: '2030', cvc: '73' } }), 422, '103'],
+        [payment({ paymentMethod: { type: 'scheme', number: ADYEN_TEST_CARDS.visa, expiryMonth: '03', expiryYear: '2030', pin: '1' } }), 400, '702'],
+      ];
+      for (const [body, status, errorCode] of cases) {
+        const res = await post(fake, '/payments', body);
+        assert.deepEqual([res.status, res.body['status'], res.body['errorCode'], typeof res.body['message'], typeof res.body['errorType']], [status, status, errorCode, 'string', 'string'], JSON.stringify(body));
+      }
+      assert.equal(fake.account(ADYEN_TEST_CARDS.visa), null, 'nothing was authorised');
+    }));
+
+  it('replays a key with the same body, refuses it with another, and keeps no refused request under its key', () =>
+    within(async ({ fake }) => {
+      const key = randomUUID();
+      const first = await post(fake, '/payments', payment(), { 'idempotency-key': key });
+      assert.equal(first.body['resultCode'], 'Authorised');
+      assert.equal(first.headers.get('idempotency-key'), key);
+      const reordered = { ...payment(), merchantAccount: MERCHANT }; // same body, other key order
+      assert.deepEqual((await post(fake, '/payments', reordered, { 'idempotency-key': key })).body, first.body);
+      const other = await post(fake, '/payments', payment({ reference: 'order-2' }), { 'idempotency-key': key });
+      assert.deepEqual([other.status, other.body['errorCode']], [422, '704']);
+      assert.equal((await post(fake, '/payments', payment(), { 'idempotency-key': 'k'.repeat(65) })).status, 422);
+      const fixKey = randomUUID();
+      assert.equal((await post(fake, '/payments', payment({ returnUrl: undefined }), { 'idempotency-key': fixKey })).status, 422);
+      assert.equal((await post(fake, '/payments', payment(), { 'idempotency-key': fixKey })).body['resultCode'], 'Authorised');
+      const holder = await post(fake, '/payments', payment({ paymentMethod: { ...payment().paymentMethod, holderName: 'NOT_ENOUGH_BALANCE' } }));
+      assert.deepEqual([holder.body['resultCode'], holder.body['refusalReasonCode'], holder.body['refusalReason']], ['Refused', '12', 'Not enough balance']);
+    }));
+});
+
+describe('adyen adapter: what it sends', () => {
+  it('an authorization carries the API key, a derived Idempotency-Key and Adyen-shaped fields', () =>
+    within(async ({ fake, provider }) => {
+      const r = request();
+      const outcome = await provider.authorize(r);
+      assert.equal(outcome.status, 'captured');
+      const sent = fake.requests.at(-1);
+      assert.ok(sent);
+      assert.equal(sent.path, '/v71/payments');
+      assert.equal(sent.headers['x-api-key'], API_KEY);
+      assert.equal(sent.headers['idempotency-key'], adyenIdempotencyKey('authorize', r.idempotencyKey));
+      assert.ok(String(sent.headers['idempotency-key']).length <= 64);
+      const body = sent.body as Record<string, unknown>;
+      assert.deepEqual(body['amount'], { value: 1200, currency: 'EUR' });
+      assert.equal(body['reference'], r.reference);
+      assert.equal(body['merchantAccount'], MERCHANT);
+      assert.equal(body['captureDelayHours'], 0);
+      assert.equal(body['additionalData'], undefined);
+      assert.equal(body['shopperInteraction'], 'Ecommerce');
+      assert.deepEqual(body['paymentMethod'], { type: 'scheme', number: '****1142', expiryMonth: '03', expiryYear: '2030', cvc: '***' });
+      assert.equal(body['returnUrl'], `https://pay.example.test/adyen/return/${r.reference}`);
+    }));
+
+  it('a hold asks for manual capture; an off-session payment is ContAuth on a stored card', () =>
+    within(async ({ fake, provider }) => {
+      const held = await provider.authorize(request({ capture: false }));
+      assert.equal(held.status, 'authorized');
+      const hold = fake.requests.at(-1)?.body as Record<string, unknown>;
+      assert.deepEqual(hold['additionalData'], { manualCapture: 'true' });
+      assert.equal(hold['captureDelayHours'], undefined);
+      await provider.authorize(request({ offSession: true, card: card(ADYEN_TEST_CARDS.visa, null) }));
+      const off = fake.requests.at(-1)?.body as Record<string, unknown>;
+      assert.equal(off['shopperInteraction'], 'ContAuth');
+      assert.equal(off['recurringProcessingModel'], 'UnscheduledCardOnFile');
+      assert.equal((off['paymentMethod'] as Record<string, unknown>)['cvc'], undefined);
+    }));
+
+  it('a call repeated with its key sends the same key and acts once; one key for two bodies is refused, not a new payment', () =>
+    within(async ({ fake, provider }) => {
+      const r = request({ amount: 700 });
+      const first = await provider.authorize(r);
+      const balance = fake.account(ADYEN_TEST_CARDS.visa)?.balance;
+      assert.deepEqual(await provider.authorize(r), first);
+      assert.equal(fake.account(ADYEN_TEST_CARDS.visa)?.balance, balance, 'charged once');
+      const keys = fake.requests.slice(-2).map((q) => q.headers['idempotency-key']);
+      assert.equal(keys[0], keys[1]);
+      const other = await failure(provider.authorize({ ...r, amount: 800 }));
+      assert.deepEqual([other.certainty, other.rawCode], ['ambiguous', '704']);
+      assert.equal(fake.account(ADYEN_TEST_CARDS.visa)?.balance, balance, 'still once');
+    }));
+
+  it('the same Kassa key for an authorization and a capture makes two Adyen keys', () =>
+    within(async ({ fake, provider }) => {
+      const key = randomUUID();
+      const held = await provider.authorize(request({ idempotencyKey: key, capture: false }));
+      assert.equal(held.status, 'authorized');
+      if (held.status !== 'authorized') return;
+      assert.deepEqual(await provider.capture({ idempotencyKey: key, reference: held.reference, amount: 1200 }), { status: 'captured', amount: 1200 });
+      const [a, c] = fake.requests.slice(-2).map((q) => q.headers['idempotency-key']);
+      assert.notEqual(a, c);
+    }));
+});
+
+describe('adyen adapter: failures, classified', () => {
+  it('a refused connection is definite', async () => {
+    const r = await rig();
+    await r.close(); // nothing listens on that port any more
+    const f = await failure(r.provider.authorize(request()));
+    assert.equal(f.certainty, 'definite');
+    assert.equal(f.rawCode, 'ECONNREFUSED');
+  });
+
+  it('a wrong API key (401) and a wrong merchant account (403) are definite, with Adyen’s code', () =>
+    within(async ({ fake }) => {
+      const wrongKey = new AdyenProvider({ apiKey: new Sensitive('nope'), merchantAccount: MERCHANT, checkoutBase: fake.checkoutBase, returnUrl: () => 'https://x.test/' });
+      const f401 = await failure(wrongKey.authorize(request()));
+      assert.deepEqual([f401.certainty, f401.rawCode], ['definite', '000']);
+      assert.match(f401.message, /401/);
+      const wrongMerchant = new AdyenProvider({ apiKey: new Sensitive(API_KEY), merchantAccount: 'Other', checkoutBase: fake.checkoutBase, returnUrl: () => 'https://x.test/' });
+      const f403 = await failure(wrongMerchant.authorize(request()));
+      assert.deepEqual([f403.certainty, f403.rawCode], ['definite', '901']);
+    }));
+
+  it('a validation error (422) is definite, and its message holds no card number', () =>
+    within(async ({ fake, provider }) => {
+      const bad = '4111111145551143'; // fails Luhn
+      const f = await failure(provider.authorize(request({ card: card(bad) })));
+      assert.deepEqual([f.certainty, f.rawCode], ['definite', '101']);
+      assert.ok(!f.message.includes(bad) && !JSON.stringify(fake.requests).includes(bad));
+      const noMonth = await failure(provider.authorize(request({ card: card(ADYEN_TEST_CARDS.visa, '737', 13) })));
+      assert.deepEqual([noMonth.certainty, noMonth.rawCode], ['definite', '129']);
+    }));
+
+  it('a 500 after Adyen acted is ambiguous; the retry under the key gets the first answer, charged once', () =>
+    within(async ({ fake, provider }) => {
+      await provider.authorize(request({ amount: 100 }));
+      const before = fake.account(ADYEN_TEST_CARDS.visa)?.balance ?? NaN;
+      fake.fault('error_after', /\/payments$/);
+      const r = request({ amount: 900 });
+      const f = await failure(provider.authorize(r));
+      assert.equal(f.certainty, 'ambiguous');
+      assert.equal(fake.account(ADYEN_TEST_CARDS.visa)?.balance, before - 900, 'Adyen did act');
+      const retry = await provider.authorize(r);
+      assert.equal(retry.status, 'captured');
+      assert.equal(fake.account(ADYEN_TEST_CARDS.visa)?.balance, before - 900, 'and only once');
+    }));
+
+  it('a connection dropped after sending is ambiguous', () =>
+    within(async ({ fake, provider }) => {
+      fake.fault('drop_after');
+      assert.equal((await failure(provider.authorize(request()))).certainty, 'ambiguous');
+    }));
+
+  it('a hung call rejects promptly when the caller aborts, and at the adapter’s own timeout', async () => {
+    await within(async ({ fake, provider }) => {
+      fake.fault('hang');
+      const controller = new AbortController();
+      const started = Date.now();
+      setTimeout(() => controller.abort(), 100);
+      const f = await failure(provider.authorize(request({ signal: controller.signal })));
+      assert.equal(f.certainty, 'ambiguous');
+      assert.ok(Date.now() - started < 2000, `took ${Date.now() - started} ms`);
+    });
+    await within(
+      async ({ fake, provider }) => {
+        fake.fault('hang');
+        const started = Date.now();
+        assert.equal((await failure(provider.authorize(request()))).certainty, 'ambiguous');
+        assert.ok(Date.now() - started < 2000);
+      },
+      { timeoutMs: 150 },
+    );
+  });
+});
+
+describe('adyen adapter: refusals', () => {
+  it('each refusal maps to core’s taxonomy with Adyen’s code kept', () =>
+    within(async ({ fake, provider }) => {
+      const number = '4988438843884305';
+      const cases = [
+        ['NOT_ENOUGH_BALANCE', 'insufficient_funds', '12'],
+        ['CVC_DECLINED', 'incorrect_cvc', '24'],
+        ['CARD_EXPIRED', 'expired_card', '6'],
+        ['FRAUD', 'generic_decline', '20'],
+        ['ERROR', 'processing_error', '4'],
+        ['CANCELLED', 'generic_decline', '15'],
+        ['NOT_3D_AUTHENTICATED', 'authentication_failure', '11'],
+        ['AUTHENTICATION_REQUIRED', 'authentication_required', '38'],
+      ] as const;
+      for (const [trigger, declineCode, rawCode] of cases) {
+        fake.refuseCard(number, trigger);
+        const outcome = await provider.authorize(request({ card: card(number) }));
+        assert.equal(outcome.status, 'declined', trigger);
+        if (outcome.status === 'declined') assert.deepEqual([outcome.declineCode, outcome.rawCode], [declineCode, rawCode], trigger);
+      }
+    }));
+
+  it('a wrong CVC and an expired card, as Adyen’s test cards are refused', () =>
+    within(async ({ provider }) => {
+      const cvc = await provider.authorize(request({ card: card(ADYEN_TEST_CARDS.visa, '123') }));
+      assert.deepEqual(cvc.status === 'declined' && [cvc.declineCode, cvc.rawCode, cvc.message], ['incorrect_cvc', '24', 'CVC Declined']);
+      const expired = await provider.authorize(request({ card: card(ADYEN_TEST_CARDS.visa, '737', 1, 2020) }));
+      assert.deepEqual(expired.status === 'declined' && [expired.declineCode, expired.rawCode], ['expired_card', '6']);
+    }));
+
+  it('the mappings: every documented refusal code has a taxonomy code; an unknown one is generic with its code; an undecided result throws', () => {
+    for (const code of REFUSAL_REASON_CODES) assert.ok(typeof declineCodeFor(code) === 'string');
+    assert.deepEqual(refusalFrom('99', 'New reason'), { declineCode: 'generic_decline', message: 'New reason', rawCode: '99' });
+    assert.equal(RESULT_CODES.length, 14);
+    for (const resultCode of ['Pending', 'Received', 'IdentifyShopper', 'PartiallyAuthorised', 'Unheard']) {
+      assert.throws(
+        () => authorizeOutcomeFor({ resultCode, pspReference: 'ABCDEFGHIJKLMNOP' }, { capture: true, amount: 1 }),
+        (e: unknown) => e instanceof ProviderFailure && e.certainty === 'ambiguous',
+        resultCode,
+      );
+    }
+    assert.throws(() => authorizeOutcomeFor({ resultCode: 'Authorised' }, { capture: true, amount: 1 }), ProviderFailure, 'an authorisation without a pspReference');
+  });
+});
+
+describe('adyen adapter: 3-D Secure', () => {
+  it('a challenge card asks for the redirect; completeAction waits for the shopper, then submits the return payload once', () =>
+    within(async ({ fake, provider, returned }) => {
+      const r = request({ card: card(ADYEN_TEST_CARDS.threeDSecure), capture: false, amount: 2500 });
+      const action = await provider.authorize(r);
+      assert.equal(action.status, 'requires_action');
+      if (action.status !== 'requires_action') return;
+      assert.match(action.action.url, new RegExp(`/fake/3ds/${action.reference}$`));
+      const sentBefore = fake.requests.length;
+      const key = randomUUID();
+      assert.equal((await provider.completeAction({ idempotencyKey: key, reference: action.reference })).status, 'requires_action', 'the shopper has not returned');
+      assert.equal(fake.requests.length, sentBefore, 'nothing sent to Adyen yet');
+      returned.set(action.reference, fake.completeChallenge(action.reference, true));
+      const done = await provider.completeAction({ idempotencyKey: key, reference: action.reference });
+      assert.deepEqual(done, { status: 'authorized', reference: action.reference, amount: 2500 });
+      const details = fake.requests.at(-1);
+      assert.equal(details?.path, '/v71/payments/details');
+      assert.equal(details?.headers['idempotency-key'], adyenIdempotencyKey('complete_action', key));
+      assert.deepEqual(details?.body, { details: { redirectResult: returned.get(action.reference) } });
+      assert.deepEqual(await provider.capture({ idempotencyKey: randomUUID(), reference: done.reference, amount: 2500 }), { status: 'captured', amount: 2500 });
+    }));
+
+  it('a failed challenge is authentication_failure (11); off-session the issuer refuses 38', () =>
+    within(async ({ fake, provider, returned }) => {
+      const action = await provider.authorize(request({ card: card(ADYEN_TEST_CARDS.threeDSecure) }));
+      assert.equal(action.status, 'requires_action');
+      returned.set(action.status === 'requires_action' ? action.reference : '', fake.completeChallenge(action.status === 'requires_action' ? action.reference : '', false));
+      const failed = await provider.completeAction({ idempotencyKey: randomUUID(), reference: action.status === 'requires_action' ? action.reference : '' });
+      assert.deepEqual(failed.status === 'declined' && [failed.declineCode, failed.rawCode], ['authentication_failure', '11']);
+      const off = await provider.authorize(request({ card: card(ADYEN_TEST_CARDS.threeDSecure, null), offSession: true }));
+      assert.deepEqual(off.status === 'declined' && [off.declineCode, off.rawCode], ['authentication_required', '38']);
+    }));
+});
+
+describe('adyen adapter: modifications and lookup', () => {
+  it('capture, cancel and refund are answered "received" and mapped to success; the decision comes by notification', () =>
+    within(async ({ fake, provider }) => {
+      const held = await provider.authorize(request({ capture: false, amount: 3000 }));
+      assert.equal(held.status, 'authorized');
+      if (held.status !== 'authorized') return;
+      const key = randomUUID();
+      assert.deepEqual(await provider.capture({ idempotencyKey: key, reference: held.reference, amount: 2000 }), { status: 'captured', amount: 2000 });
+      const sent = fake.requests.at(-1);
+      assert.equal(sent?.path, `/v71/payments/${held.reference}/captures`);
+      assert.equal(sent?.status, 201);
+      assert.equal(sent?.headers['idempotency-key'], adyenIdempotencyKey('capture', key));
+      assert.deepEqual((sent?.body as Record<string, unknown>)['amount'], { value: 2000, currency: 'EUR' });
+      assert.deepEqual(fake.notificationsFor(held.reference).map((n) => [n.eventCode, n.success]), [['CAPTURE', 'true']]);
+      // Adyen accepts a capture it will refuse: the adapter cannot know yet. The inbound-webhook
+      // work must apply this CAPTURE success=false to the intent.
+      assert.equal((await provider.capture({ idempotencyKey: randomUUID(), reference: held.reference, amount: 2000 })).status, 'captured');
+      assert.deepEqual(fake.notificationsFor(held.reference).at(-1)?.success, 'false');
+      assert.deepEqual(await provider.refund({ idempotencyKey: randomUUID(), reference: held.reference, amount: 500 }), { status: 'succeeded', amount: 500 });
+      assert.equal(fake.requests.at(-1)?.path, `/v71/payments/${held.reference}/refunds`);
+      const other = await provider.authorize(request({ capture: false }));
+      assert.equal(other.status, 'authorized');
+      if (other.status !== 'authorized') return;
+      assert.deepEqual(await provider.cancel({ idempotencyKey: randomUUID(), reference: other.reference }), { status: 'canceled' });
+      assert.deepEqual(fake.requests.at(-1)?.body, { merchantAccount: MERCHANT, reference: (fake.requests.at(-1)?.body as Record<string, unknown>)['reference'] });
+    }));
+
+  it('a capture of a payment this process did not authorize fails definitely, sending nothing (the port carries no currency)', () =>
+    within(async ({ fake }) => {
+      const fresh = new AdyenProvider({ apiKey: new Sensitive(API_KEY), merchantAccount: MERCHANT, checkoutBase: fake.checkoutBase, returnUrl: () => 'https://x.test/' });
+      const f = await failure(fresh.capture({ idempotencyKey: randomUUID(), reference: 'ABCDEFGHIJKLMNOP', amount: 100 }));
+      assert.equal(f.certainty, 'definite');
+      assert.equal(fake.requests.length, 0);
+    }));
+
+  it('lookup: an authorization is never answered (ambiguous, not null); a modification is replayed under its key and acts once', () =>
+    within(async ({ fake, provider }) => {
+      assert.equal(provider.capabilities.lookup, false);
+      const r = request({ capture: false });
+      const held = await provider.authorize(r);
+      assert.equal(held.status, 'authorized');
+      if (held.status !== 'authorized') return;
+      const made = { reference: r.reference, currency: 'eur' as Currency, capture: false, madeAt: Date.now() };
+      const auth = await failure(provider.lookup({ idempotencyKey: r.idempotencyKey, operation: 'authorize', amount: 1200, ...made }));
+      assert.equal(auth.certainty, 'ambiguous');
+      const key = randomUUID();
+      const captured = await provider.capture({ idempotencyKey: key, reference: held.reference, amount: 1200 });
+      const balance = fake.account(ADYEN_TEST_CARDS.visa)?.balance;
+      assert.deepEqual(await provider.lookup({ idempotencyKey: key, operation: 'capture', providerRef: held.reference, amount: 1200, ...made }), { operation: 'capture', outcome: captured });
+      assert.equal(fake.notificationsFor(held.reference).length, 1, 'the replay did not capture again');
+      assert.equal(fake.account(ADYEN_TEST_CARDS.visa)?.balance, balance);
+      const old = await failure(provider.lookup({ idempotencyKey: key, operation: 'capture', providerRef: held.reference, amount: 1200, ...made, madeAt: Date.now() - 8 * 24 * 3600 * 1000 }));
+      assert.equal(old.certainty, 'ambiguous');
+    }));
+});
+
+describe('adyen notifications', () => {
+  const item = (o: Partial<AdyenNotificationItem> = {}): AdyenNotificationItem => ({
+    pspReference: 'QFQTPCQ8HXSKGK82',
+    originalReference: 'LDN2Q5QQZ8HT5T82',
+    merchantAccountCode: MERCHANT,
+    merchantReference: 'pi_123',
+    amount: { value: 1130, currency: 'EUR' },
+    eventCode: 'CAPTURE',
+    success: 'true',
+    eventDate: '2026-12-02T10:00:00+01:00',
+    ...o,
+  });
+  const body = (...items: AdyenNotificationItem[]): string => JSON.stringify({ live: 'false', notificationItems: items.map((i) => ({ NotificationRequestItem: i })) });
+  const validator = new HmacValidator();
+  type SdkItem = Parameters<typeof validator.validateHMAC>[0];
+
+  it('accepts an item signed as Adyen signs (by the SDK), and the SDK accepts what the fake signs', () => {
+    const key = randomBytes(32).toString('hex');
+    const unsigned = item();
+    const signed = { ...unsigned, additionalData: { hmacSignature: validator.calculateHmac(unsigned as unknown as SdkItem, key) } };
+    assert.deepEqual(verifyAdyenNotification(body(signed), new Sensitive(key)), [signed]);
+    const noOriginal = item({ originalReference: undefined, eventCode: 'AUTHORISATION' });
+    const ours = { ...noOriginal, additionalData: { hmacSignature: signAdyenItem(noOriginal, new Sensitive(key)) } };
+    assert.equal(validator.validateHMAC(ours as unknown as SdkItem, key), true);
+    assert.equal(verifyAdyenNotification(body(ours), new Sensitive(key)).length, 1);
+  });
+
+  it('the fake’s notifications verify, by our verifier and by the SDK', () =>
+    within(async ({ fake, provider, hmacKey }) => {
+      const held = await provider.authorize(request({ capture: false }));
+      if (held.status !== 'authorized') return assert.fail('expected a hold');
+      await provider.cancel({ idempotencyKey: randomUUID(), reference: held.reference });
+      const [n] = fake.notificationsFor(held.reference);
+      assert.ok(n);
+      assert.equal(validator.validateHMAC(n as unknown as SdkItem, hmacKey), true);
+      assert.deepEqual(verifyAdyenNotification(body(n), new Sensitive(hmacKey)), [n]);
+    }));
+
+  it('rejects a tampered field, a wrong key, an unsigned item, and a forged item beside a genuine one', () => {
+    const key = randomBytes(32).toString('hex');
+    const sign = (i: AdyenNotificationItem): AdyenNotificationItem => ({ ...i, additionalData: { hmacSignature: validator.calculateHmac(i as unknown as SdkItem, key) } });
+    const good = sign(item());
+    const k = new Sensitive(key);
+    for (const tampered of [
+      { ...good, amount: { value: 1, currency: 'EUR' } },
+      { ...good, success: 'false' },
+      { ...good, eventCode: 'REFUND' },
+      { ...good, pspReference: 'AAAAAAAAAAAAAAAA' },
+      { ...good, merchantReference: 'pi_other' },
+    ]) {
+      assert.throws(() => verifyAdyenNotification(body(tampered), k), /wrong signature/);
+    }
+    assert.throws(() => verifyAdyenNotification(body(good), new Sensitive(randomBytes(32).toString('hex'))), /wrong signature/);
+    assert.throws(() => verifyAdyenNotification(body(good), new Sensitive('not hex!')), /not hex/);
+    assert.throws(() => verifyAdyenNotification(body(item()), k), /not signed/);
+    assert.throws(() => verifyAdyenNotification(body(good, { ...good, amount: { value: 99999, currency: 'EUR' } }), k), /item 1/);
+    assert.throws(() => verifyAdyenNotification('{', k), /not JSON/);
+    assert.equal(verifyAdyenNotification(body(good), k).length, 1, 'and the genuine one alone passes');
+  });
+
+  it('the provider verifies with its configured key, and refuses without one', () =>
+    within(async ({ fake, provider }) => {
+      const held = await provider.authorize(request({ capture: false }));
+      if (held.status !== 'authorized') return assert.fail('expected a hold');
+      await provider.cancel({ idempotencyKey: randomUUID(), reference: held.reference });
+      const raw = body(...fake.notificationsFor(held.reference));
+      assert.equal(provider.verifyNotification(raw).length, 1);
+      const keyless = new AdyenProvider({ apiKey: new Sensitive(API_KEY), merchantAccount: MERCHANT, checkoutBase: fake.checkoutBase, returnUrl: () => 'https://x.test/' });
+      assert.throws(() => keyless.verifyNotification(raw), /no HMAC key/);
+    }));
+
+  it('the acknowledgement is exactly [accepted]', () => {
+    assert.equal(ADYEN_NOTIFICATION_ACK, '[accepted]');
+  });
+});
