@@ -233,7 +233,7 @@ describe('adyen adapter: what it sends', () => {
       const held = await provider.authorize(request({ idempotencyKey: key, capture: false }));
       assert.equal(held.status, 'authorized');
       if (held.status !== 'authorized') return;
-      assert.deepEqual(await provider.capture({ idempotencyKey: key, reference: held.reference, amount: 1200 }), { status: 'captured', amount: 1200 });
+      assert.deepEqual(await provider.capture({ idempotencyKey: key, reference: held.reference, amount: 1200, currency: 'eur' }), { status: 'captured', amount: 1200 });
       const [a, c] = fake.requests.slice(-2).map((q) => q.headers['idempotency-key']);
       assert.notEqual(a, c);
     }));
@@ -366,16 +366,16 @@ describe('adyen adapter: 3-D Secure', () => {
       assert.match(action.action.url, new RegExp(`/fake/3ds/${action.reference}$`));
       const sentBefore = fake.requests.length;
       const key = randomUUID();
-      assert.equal((await provider.completeAction({ idempotencyKey: key, reference: action.reference })).status, 'requires_action', 'the shopper has not returned');
+      assert.equal((await provider.completeAction({ idempotencyKey: key, reference: action.reference, amount: 2500, currency: 'eur', capture: false })).status, 'requires_action', 'the shopper has not returned');
       assert.equal(fake.requests.length, sentBefore, 'nothing sent to Adyen yet');
       returned.set(action.reference, fake.completeChallenge(action.reference, true));
-      const done = await provider.completeAction({ idempotencyKey: key, reference: action.reference });
+      const done = await provider.completeAction({ idempotencyKey: key, reference: action.reference, amount: 2500, currency: 'eur', capture: false });
       assert.deepEqual(done, { status: 'authorized', reference: action.reference, amount: 2500 });
       const details = fake.requests.at(-1);
       assert.equal(details?.path, '/v71/payments/details');
       assert.equal(details?.headers['idempotency-key'], adyenIdempotencyKey('complete_action', key));
       assert.deepEqual(details?.body, { details: { redirectResult: returned.get(action.reference) } });
-      assert.deepEqual(await provider.capture({ idempotencyKey: randomUUID(), reference: done.reference, amount: 2500 }), { status: 'captured', amount: 2500 });
+      assert.deepEqual(await provider.capture({ idempotencyKey: randomUUID(), reference: done.reference, amount: 2500, currency: 'eur' }), { status: 'captured', amount: 2500 });
     }));
 
   it('a failed challenge is authentication_failure (11); off-session the issuer refuses 38', () =>
@@ -383,7 +383,7 @@ describe('adyen adapter: 3-D Secure', () => {
       const action = await provider.authorize(request({ card: card(ADYEN_TEST_CARDS.threeDSecure) }));
       assert.equal(action.status, 'requires_action');
       returned.set(action.status === 'requires_action' ? action.reference : '', fake.completeChallenge(action.status === 'requires_action' ? action.reference : '', false));
-      const failed = await provider.completeAction({ idempotencyKey: randomUUID(), reference: action.status === 'requires_action' ? action.reference : '' });
+      const failed = await provider.completeAction({ idempotencyKey: randomUUID(), reference: action.status === 'requires_action' ? action.reference : '', amount: 1200, currency: 'eur', capture: true });
       assert.deepEqual(failed.status === 'declined' && [failed.declineCode, failed.rawCode], ['authentication_failure', '11']);
       const off = await provider.authorize(request({ card: card(ADYEN_TEST_CARDS.threeDSecure, null), offSession: true }));
       assert.deepEqual(off.status === 'declined' && [off.declineCode, off.rawCode], ['authentication_required', '38']);
@@ -397,7 +397,7 @@ describe('adyen adapter: modifications and lookup', () => {
       assert.equal(held.status, 'authorized');
       if (held.status !== 'authorized') return;
       const key = randomUUID();
-      assert.deepEqual(await provider.capture({ idempotencyKey: key, reference: held.reference, amount: 2000 }), { status: 'captured', amount: 2000 });
+      assert.deepEqual(await provider.capture({ idempotencyKey: key, reference: held.reference, amount: 2000, currency: 'eur' }), { status: 'captured', amount: 2000 });
       const sent = fake.requests.at(-1);
       assert.equal(sent?.path, `/v71/payments/${held.reference}/captures`);
       assert.equal(sent?.status, 201);
@@ -406,23 +406,27 @@ describe('adyen adapter: modifications and lookup', () => {
       assert.deepEqual(fake.notificationsFor(held.reference).map((n) => [n.eventCode, n.success]), [['CAPTURE', 'true']]);
       // Adyen accepts a capture it will refuse: the adapter cannot know yet. The inbound-webhook
       // work must apply this CAPTURE success=false to the intent.
-      assert.equal((await provider.capture({ idempotencyKey: randomUUID(), reference: held.reference, amount: 2000 })).status, 'captured');
+      assert.equal((await provider.capture({ idempotencyKey: randomUUID(), reference: held.reference, amount: 2000, currency: 'eur' })).status, 'captured');
       assert.deepEqual(fake.notificationsFor(held.reference).at(-1)?.success, 'false');
-      assert.deepEqual(await provider.refund({ idempotencyKey: randomUUID(), reference: held.reference, amount: 500 }), { status: 'succeeded', amount: 500 });
+      assert.deepEqual(await provider.refund({ idempotencyKey: randomUUID(), reference: held.reference, amount: 500, currency: 'eur' }), { status: 'succeeded', amount: 500 });
       assert.equal(fake.requests.at(-1)?.path, `/v71/payments/${held.reference}/refunds`);
       const other = await provider.authorize(request({ capture: false }));
       assert.equal(other.status, 'authorized');
       if (other.status !== 'authorized') return;
-      assert.deepEqual(await provider.cancel({ idempotencyKey: randomUUID(), reference: other.reference }), { status: 'canceled' });
+      assert.deepEqual(await provider.cancel({ idempotencyKey: randomUUID(), reference: other.reference, amount: 1200, currency: 'eur' }), { status: 'canceled' });
       assert.deepEqual(fake.requests.at(-1)?.body, { merchantAccount: MERCHANT, reference: (fake.requests.at(-1)?.body as Record<string, unknown>)['reference'] });
     }));
 
-  it('a capture of a payment this process did not authorize fails definitely, sending nothing (the port carries no currency)', () =>
-    within(async ({ fake }) => {
+  it('a capture after a restart (a new adapter, nothing in memory) is sent with the amount and currency the call carries', () =>
+    within(async ({ fake, provider }) => {
+      const held = await provider.authorize(request({ capture: false }));
+      assert.equal(held.status, 'authorized');
+      if (held.status !== 'authorized') return;
       const fresh = new AdyenProvider({ apiKey: new Sensitive(API_KEY), merchantAccount: MERCHANT, checkoutBase: fake.checkoutBase, returnUrl: () => 'https://x.test/' });
-      const f = await failure(fresh.capture({ idempotencyKey: randomUUID(), reference: 'ABCDEFGHIJKLMNOP', amount: 100 }));
-      assert.equal(f.certainty, 'definite');
-      assert.equal(fake.requests.length, 0);
+      assert.deepEqual(await fresh.capture({ idempotencyKey: randomUUID(), reference: held.reference, amount: 1200, currency: 'eur' }), { status: 'captured', amount: 1200 });
+      const sent = fake.requests.at(-1);
+      assert.equal(sent?.path, `/v71/payments/${held.reference}/captures`);
+      assert.deepEqual((sent?.body as { amount?: unknown } | undefined)?.amount, { value: 1200, currency: 'EUR' });
     }));
 
   it('lookup: an authorization is never answered (ambiguous, not null); a modification is replayed under its key and acts once', () =>
@@ -436,7 +440,7 @@ describe('adyen adapter: modifications and lookup', () => {
       const auth = await failure(provider.lookup({ idempotencyKey: r.idempotencyKey, operation: 'authorize', amount: 1200, ...made }));
       assert.equal(auth.certainty, 'ambiguous');
       const key = randomUUID();
-      const captured = await provider.capture({ idempotencyKey: key, reference: held.reference, amount: 1200 });
+      const captured = await provider.capture({ idempotencyKey: key, reference: held.reference, amount: 1200, currency: 'eur' });
       const balance = fake.account(ADYEN_TEST_CARDS.visa)?.balance;
       assert.deepEqual(await provider.lookup({ idempotencyKey: key, operation: 'capture', providerRef: held.reference, amount: 1200, ...made }), { operation: 'capture', outcome: captured });
       assert.equal(fake.notificationsFor(held.reference).length, 1, 'the replay did not capture again');
@@ -477,7 +481,7 @@ describe('adyen notifications', () => {
     within(async ({ fake, provider, hmacKey }) => {
       const held = await provider.authorize(request({ capture: false }));
       if (held.status !== 'authorized') return assert.fail('expected a hold');
-      await provider.cancel({ idempotencyKey: randomUUID(), reference: held.reference });
+      await provider.cancel({ idempotencyKey: randomUUID(), reference: held.reference, amount: 1200, currency: 'eur' });
       const [n] = fake.notificationsFor(held.reference);
       assert.ok(n);
       assert.equal(validator.validateHMAC(n as unknown as SdkItem, hmacKey), true);
@@ -510,7 +514,7 @@ describe('adyen notifications', () => {
     within(async ({ fake, provider }) => {
       const held = await provider.authorize(request({ capture: false }));
       if (held.status !== 'authorized') return assert.fail('expected a hold');
-      await provider.cancel({ idempotencyKey: randomUUID(), reference: held.reference });
+      await provider.cancel({ idempotencyKey: randomUUID(), reference: held.reference, amount: 1200, currency: 'eur' });
       const raw = body(...fake.notificationsFor(held.reference));
       assert.equal(provider.verifyNotification(raw).length, 1);
       const keyless = new AdyenProvider({ apiKey: new Sensitive(API_KEY), merchantAccount: MERCHANT, checkoutBase: fake.checkoutBase, returnUrl: () => 'https://x.test/' });

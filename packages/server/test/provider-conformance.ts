@@ -112,11 +112,17 @@ export function providerConformance(name: string, make: () => Promise<Conformanc
         }
       }));
 
-    it('lookup: what was done under a key, null for a key never used', async (t) => {
+    it('lookup: what was done under a key, null for a key never used — and a provider that declares no lookup never claims "never saw it"', async () => {
       await within(async (s) => {
-        if (!s.provider.capabilities.lookup) return void t.skip(`${name} declares no lookup`);
         const never = request(s);
         const made = { currency: s.currency, madeAt: Date.now() };
+        if (!s.provider.capabilities.lookup) {
+          // Recovery does not ask it; if asked anyway, it must not answer null (which would let the call be made twice).
+          const held = await s.provider.authorize(never);
+          const asked = s.provider.lookup({ idempotencyKey: never.idempotencyKey, operation: 'authorize', reference: never.reference, amount: never.amount, capture: true, ...made });
+          await assert.rejects(asked, ProviderFailure, `an authorization it made (${held.status}) is not reported as never seen`);
+          return;
+        }
         assert.equal(
           await s.provider.lookup({ idempotencyKey: never.idempotencyKey, operation: 'authorize', reference: never.reference, amount: never.amount, capture: true, ...made }),
           null,
@@ -126,7 +132,7 @@ export function providerConformance(name: string, make: () => Promise<Conformanc
         const asked = { idempotencyKey: r.idempotencyKey, operation: 'authorize', reference: r.reference, amount: r.amount, capture: false, ...made } as const;
         assert.deepEqual(await s.provider.lookup(asked), { operation: 'authorize', outcome: held }, 'by key and reference alone: the answer was lost');
         const key = randomUUID();
-        const captured = await s.provider.capture({ idempotencyKey: key, reference: reference(held), amount: 1200 });
+        const captured = await s.provider.capture({ idempotencyKey: key, reference: reference(held), amount: 1200, currency: s.currency });
         assert.deepEqual(
           await s.provider.lookup({ idempotencyKey: key, operation: 'capture', reference: r.reference, providerRef: reference(held), amount: 1200, capture: true, ...made }),
           { operation: 'capture', outcome: captured },
@@ -141,7 +147,7 @@ export function providerConformance(name: string, make: () => Promise<Conformanc
         assert.deepEqual([held.status, held.status === 'authorized' && held.amount], ['authorized', 3000]);
         if (s.account) assert.ok((s.account(s.approved)?.held ?? 0) >= 3000, 'a hold is placed');
         const amount = s.provider.capabilities.partialCapture ? 1800 : 3000;
-        const capture = { idempotencyKey: randomUUID(), reference: reference(held), amount };
+        const capture = { idempotencyKey: randomUUID(), reference: reference(held), amount, currency: s.currency };
         const first = await s.provider.capture(capture);
         assert.deepEqual(first, { status: 'captured', amount });
         await succeeded(s, reference(held), 'the capture');
@@ -156,12 +162,12 @@ export function providerConformance(name: string, make: () => Promise<Conformanc
         if (!s.provider.capabilities.cancel) return void t.skip(`${name} declares no cancel`);
         const before = s.account?.(s.approved)?.held ?? 0;
         const held = await s.provider.authorize(request(s, { capture: false, amount: 2500 }));
-        const cancel = { idempotencyKey: randomUUID(), reference: reference(held) };
+        const cancel = { idempotencyKey: randomUUID(), reference: reference(held), amount: 2500, currency: s.currency };
         assert.deepEqual(await s.provider.cancel(cancel), { status: 'canceled' });
         await succeeded(s, reference(held), 'the cancel');
         assert.deepEqual(await s.provider.cancel(cancel), { status: 'canceled' });
         if (s.account) assert.equal(s.account(s.approved)?.held, before, 'the hold is gone');
-        const late = await s.provider.capture({ idempotencyKey: randomUUID(), reference: reference(held), amount: 2500 });
+        const late = await s.provider.capture({ idempotencyKey: randomUUID(), reference: reference(held), amount: 2500, currency: s.currency });
         await refused(s, late, reference(held), 'a capture of a released hold');
       });
     });
@@ -171,13 +177,13 @@ export function providerConformance(name: string, make: () => Promise<Conformanc
         if (!s.provider.capabilities.refund) return void t.skip(`${name} declares no refunds`);
         const paid = await s.provider.authorize(request(s, { amount: 2000 }));
         const ref = reference(paid);
-        const part = { idempotencyKey: randomUUID(), reference: ref, amount: 1500 };
+        const part = { idempotencyKey: randomUUID(), reference: ref, amount: 1500, currency: s.currency };
         assert.deepEqual(await s.provider.refund(part), { status: 'succeeded', amount: 1500 });
         await succeeded(s, ref, 'the first refund');
         assert.deepEqual(await s.provider.refund(part), { status: 'succeeded', amount: 1500 }, 'repeated: the same refund');
-        const over = await s.provider.refund({ idempotencyKey: randomUUID(), reference: ref, amount: 600 });
+        const over = await s.provider.refund({ idempotencyKey: randomUUID(), reference: ref, amount: 600, currency: s.currency });
         await refused(s, over, ref, 'a refund of more than is left (only 500)');
-        assert.deepEqual(await s.provider.refund({ idempotencyKey: randomUUID(), reference: ref, amount: 500 }), { status: 'succeeded', amount: 500 });
+        assert.deepEqual(await s.provider.refund({ idempotencyKey: randomUUID(), reference: ref, amount: 500, currency: s.currency }), { status: 'succeeded', amount: 500 });
         await succeeded(s, ref, 'the refund of what is left');
       });
     });

@@ -910,28 +910,30 @@ export class PaymentIntents {
         const reference = intent.providerRef ?? intent.actionRef ?? this.providerRef(intent);
         return this.callProvider(intent, attempt, 'provider.complete_action', definitely('complete_action'), async (signal) => ({
           operation: 'complete_action',
-          outcome: parseAuthorizeOutcome(await provider.completeAction({ idempotencyKey, reference, signal })),
+          outcome: parseAuthorizeOutcome(
+            await provider.completeAction({ idempotencyKey, reference, amount: attempt.amount, currency: intent.currency, capture: intent.captureMethod === 'automatic', signal }),
+          ),
         }));
       }
       case 'capture': {
         const reference = this.providerRef(intent);
         return this.callProvider(intent, attempt, 'provider.capture', definitely('capture'), async (signal) => ({
           operation: 'capture',
-          outcome: parseCaptureOutcome(await provider.capture({ idempotencyKey, reference, amount: attempt.amount, signal })),
+          outcome: parseCaptureOutcome(await provider.capture({ idempotencyKey, reference, amount: attempt.amount, currency: intent.currency, signal })),
         }));
       }
       case 'cancel': {
         const reference = this.providerRef(intent);
         return this.callProvider(intent, attempt, 'provider.cancel', definitely('cancel'), async (signal) => ({
           operation: 'cancel',
-          outcome: parseCancelOutcome(await provider.cancel({ idempotencyKey, reference, signal })),
+          outcome: parseCancelOutcome(await provider.cancel({ idempotencyKey, reference, amount: attempt.amount, currency: intent.currency, signal })),
         }));
       }
       case 'refund': {
         const reference = this.providerRef(intent);
         return this.callProvider(intent, attempt, 'provider.refund', definitely('refund'), async (signal) => ({
           operation: 'refund',
-          outcome: parseRefundOutcome(await provider.refund({ idempotencyKey, reference, amount: attempt.amount, signal })),
+          outcome: parseRefundOutcome(await provider.refund({ idempotencyKey, reference, amount: attempt.amount, currency: intent.currency, signal })),
         }));
       }
       default: {

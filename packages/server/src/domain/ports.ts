@@ -154,16 +154,37 @@ export type ProviderOutcome =
   | { operation: 'cancel'; outcome: CancelOutcome }
   | { operation: 'refund'; outcome: RefundOutcome };
 
+/**
+ * A call on a payment the provider already has (`reference`: the provider's id for it), with
+ * everything about the call an adapter may need to send, so no adapter has to remember
+ * payments in memory (gone at a restart): the amount of this call (capture, refund: what to
+ * take or give back; cancel: what is held) and the payment's currency.
+ */
+export interface PaymentCallRequest extends ProviderCallOptions {
+  idempotencyKey: string;
+  reference: string;
+  amount: number;
+  currency: Currency;
+}
+
+/** After the shopper's action (3-D Secure): the payment as it was asked for, and what the shopper's return brought. */
+export interface CompleteActionRequest extends PaymentCallRequest {
+  /** Capture at once, as the authorization asked. */
+  capture: boolean;
+  /** The provider's return payload (e.g. Adyen's `redirectResult`) when the shopper came back by redirect; absent for the framed flow. */
+  details?: Record<string, string> | undefined;
+}
+
 export interface PaymentProvider {
   readonly name: string;
   readonly capabilities: ProviderCapabilities;
   authorize(request: AuthorizeRequest): Promise<AuthorizeOutcome>;
   /** After the shopper finished a customer action (3-D Secure): hold or charge, or refuse. */
-  completeAction(request: { idempotencyKey: string; reference: string } & ProviderCallOptions): Promise<AuthorizeOutcome>;
-  capture(request: { idempotencyKey: string; reference: string; amount: number } & ProviderCallOptions): Promise<CaptureOutcome>;
-  cancel(request: { idempotencyKey: string; reference: string } & ProviderCallOptions): Promise<CancelOutcome>;
+  completeAction(request: CompleteActionRequest): Promise<AuthorizeOutcome>;
+  capture(request: PaymentCallRequest): Promise<CaptureOutcome>;
+  cancel(request: PaymentCallRequest): Promise<CancelOutcome>;
   /** Gives `amount` of a captured authorization back to the card. */
-  refund(request: { idempotencyKey: string; reference: string; amount: number } & ProviderCallOptions): Promise<RefundOutcome>;
+  refund(request: PaymentCallRequest): Promise<RefundOutcome>;
   /**
    * What the provider did for this call, or null if it is certain it never saw it (then the
    * call is made again under the same key). Not sure (search lag, an outage): throw — the

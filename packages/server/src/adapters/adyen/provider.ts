@@ -22,7 +22,9 @@ import type {
   AuthorizeRequest,
   CancelOutcome,
   CaptureOutcome,
+  CompleteActionRequest,
   LookupRequest,
+  PaymentCallRequest,
   PaymentProvider,
   ProviderCapabilities,
   ProviderOutcome,
@@ -67,13 +69,6 @@ export interface AdyenConfig {
   timeoutMs?: number;
 }
 
-interface PendingAction {
-  url: string;
-  amount: number;
-  currency: Currency;
-  capture: boolean;
-}
-
 type Operation = 'authorize' | 'complete_action' | 'capture' | 'cancel' | 'refund';
 
 /** Bound on what the adapter remembers per payment, so a long-running process does not grow without end. */
@@ -100,12 +95,10 @@ export class AdyenProvider implements PaymentProvider {
   readonly #base: string;
   readonly #timeoutMs: number;
   /**
-   * The currency of each payment this process authorized: Adyen's modifications need
-   * `amount.currency` and the port's capture/refund do not carry it (a port gap). Lost at a
-   * restart: a capture then fails definitely (nothing sent) until the port carries the currency.
+   * The challenge URL of each payment waiting on 3-D Secure, only to answer "still waiting" with
+   * it again while the shopper has not come back. Everything a call needs comes with the call.
    */
-  readonly #currencies = new Map<string, Currency>();
-  readonly #pending = new Map<string, PendingAction>();
+  readonly #pending = new Map<string, string>();
 
   constructor(config: AdyenConfig) {
     this.#config = config;
@@ -148,41 +141,41 @@ export class AdyenProvider implements PaymentProvider {
     }
     const answer = (await this.#post('authorize', request.idempotencyKey, '/payments', body, request.signal)) as PaymentAnswer;
     const outcome = authorizeOutcomeFor(answer, request);
-    this.#remember(outcome, { amount: request.amount, currency: request.currency, capture: request.capture });
+    this.#remember(outcome);
     return outcome;
   }
 
   /**
-   * Submits the shopper's return payload to /payments/details. The port gives only the payment's
-   * reference (its pspReference here), so the payload comes from `returnPayload`: until the
-   * shopper has come back there is nothing to submit, and the same action is asked again.
+   * Submits the shopper's return payload to /payments/details: the one the call brings (the
+   * shopper came back by redirect), else `returnPayload`'s. Until the shopper has come back there
+   * is nothing to submit, and the same action is asked again.
    */
-  async completeAction(request: { idempotencyKey: string; reference: string; signal?: AbortSignal }): Promise<AuthorizeOutcome> {
-    const pending = this.#pending.get(request.reference);
-    if (!pending) throw new ProviderFailure('definite', 'no 3-D Secure action of this process is waiting under this reference');
-    const details = await this.#config.returnPayload?.(request.reference);
+  async completeAction(request: CompleteActionRequest): Promise<AuthorizeOutcome> {
+    const details = request.details ?? (await this.#config.returnPayload?.(request.reference));
     if (!details) {
-      return { status: 'requires_action', reference: request.reference, action: { type: 'three_d_secure', url: pending.url, redirectUrl: pending.url } };
+      const url = this.#pending.get(request.reference);
+      if (!url) throw new ProviderFailure('definite', 'the shopper has not come back from 3-D Secure: there is nothing to submit yet');
+      return { status: 'requires_action', reference: request.reference, action: { type: 'three_d_secure', url, redirectUrl: url } };
     }
     const answer = (await this.#post('complete_action', request.idempotencyKey, '/payments/details', { details }, request.signal)) as PaymentAnswer;
-    const outcome = authorizeOutcomeFor(answer, pending);
+    const outcome = authorizeOutcomeFor(answer, request);
     if (outcome.status !== 'requires_action') this.#pending.delete(request.reference);
-    this.#remember(outcome, pending);
+    this.#remember(outcome);
     return outcome;
   }
 
-  async capture(request: { idempotencyKey: string; reference: string; amount: number; signal?: AbortSignal }): Promise<CaptureOutcome> {
-    await this.#modify('capture', request.idempotencyKey, request.reference, this.#currencyOf(request.reference), request.amount, request.signal);
+  async capture(request: PaymentCallRequest): Promise<CaptureOutcome> {
+    await this.#modify('capture', request.idempotencyKey, request.reference, request.currency, request.amount, request.signal);
     return { status: 'captured', amount: request.amount };
   }
 
-  async cancel(request: { idempotencyKey: string; reference: string; signal?: AbortSignal }): Promise<CancelOutcome> {
+  async cancel(request: PaymentCallRequest): Promise<CancelOutcome> {
     await this.#modify('cancel', request.idempotencyKey, request.reference, undefined, undefined, request.signal);
     return { status: 'canceled' };
   }
 
-  async refund(request: { idempotencyKey: string; reference: string; amount: number; signal?: AbortSignal }): Promise<RefundOutcome> {
-    await this.#modify('refund', request.idempotencyKey, request.reference, this.#currencyOf(request.reference), request.amount, request.signal);
+  async refund(request: PaymentCallRequest): Promise<RefundOutcome> {
+    await this.#modify('refund', request.idempotencyKey, request.reference, request.currency, request.amount, request.signal);
     return { status: 'succeeded', amount: request.amount };
   }
 
@@ -235,15 +228,8 @@ export class AdyenProvider implements PaymentProvider {
 
   // ---- internals ----
 
-  #remember(outcome: AuthorizeOutcome, call: { amount: number; currency: Currency; capture: boolean }): void {
-    if (outcome.status === 'authorized' || outcome.status === 'captured') bounded(this.#currencies, outcome.reference, call.currency);
-    if (outcome.status === 'requires_action') bounded(this.#pending, outcome.reference, { url: outcome.action.url, ...call });
-  }
-
-  #currencyOf(psp: string): Currency {
-    const currency = this.#currencies.get(psp);
-    if (!currency) throw new ProviderFailure('definite', 'the currency of this payment is not known to this process (the port does not carry it)');
-    return currency;
+  #remember(outcome: AuthorizeOutcome): void {
+    if (outcome.status === 'requires_action') bounded(this.#pending, outcome.reference, outcome.action.url);
   }
 
   async #modify(

@@ -9,7 +9,9 @@ import type { Database, Statement } from 'better-sqlite3';
 import { currencyExponent } from '@kassa/core';
 import type { Currency, DeclineCode } from '@kassa/core';
 import type {
+  CompleteActionRequest,
   LookupRequest,
+  PaymentCallRequest,
   AuthorizeOutcome,
   AuthorizeRequest,
   CancelOutcome,
@@ -129,7 +131,7 @@ export class SandboxProvider implements PaymentProvider {
     });
   }
 
-  async completeAction(request: { idempotencyKey: string; reference: string }): Promise<AuthorizeOutcome> {
+  async completeAction(request: CompleteActionRequest): Promise<AuthorizeOutcome> {
     const challenge = this.#s.getChallenge.get(request.reference) as ChallengeRow | undefined;
     if (!challenge) throw new Error(`unknown challenge ${request.reference}`);
     // Not decided yet: nothing to record, the same call may be made again later.
@@ -148,7 +150,7 @@ export class SandboxProvider implements PaymentProvider {
     });
   }
 
-  async capture(request: { idempotencyKey: string; reference: string; amount: number }): Promise<CaptureOutcome> {
+  async capture(request: PaymentCallRequest): Promise<CaptureOutcome> {
     return this.#once(request.idempotencyKey, 'capture', (): CaptureOutcome => {
       const hold = this.#s.getHold.get(request.reference) as HoldRow | undefined;
       if (!hold || hold.status !== 'held' || request.amount > hold.amount || request.amount <= 0) {
@@ -161,7 +163,7 @@ export class SandboxProvider implements PaymentProvider {
     });
   }
 
-  async cancel(request: { idempotencyKey: string; reference: string }): Promise<CancelOutcome> {
+  async cancel(request: PaymentCallRequest): Promise<CancelOutcome> {
     return this.#once(request.idempotencyKey, 'cancel', (): CancelOutcome => {
       const hold = this.#s.getHold.get(request.reference) as HoldRow | undefined;
       if (hold) {
@@ -179,7 +181,7 @@ export class SandboxProvider implements PaymentProvider {
     });
   }
 
-  async refund(request: { idempotencyKey: string; reference: string; amount: number }): Promise<RefundOutcome> {
+  async refund(request: PaymentCallRequest): Promise<RefundOutcome> {
     return this.#once(request.idempotencyKey, 'refund', (): RefundOutcome => {
       const hold = this.#s.getHold.get(request.reference) as HoldRow | undefined;
       if (!hold || hold.status !== 'captured') {
