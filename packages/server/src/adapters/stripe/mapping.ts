@@ -162,7 +162,8 @@ export function declineCodeFor(code: KnownStripeCode): DeclineCode {
  * The raw code is kept either way.
  */
 export function refusalFrom(error: StripeErrorView): Refusal {
-  const raw = error.decline_code ?? error.code ?? undefined;
+  // `||`: the SDK's card error reports a missing decline code as ''.
+  const raw = error.decline_code || error.code || undefined;
   const declineCode: DeclineCode = raw && isKnown(raw) ? declineCodeFor(raw) : 'generic_decline';
   return { declineCode, message: error.message ?? undefined, rawCode: raw };
 }
