@@ -295,17 +295,32 @@ describe('stripe adapter', () => {
     assert.deepEqual(await stripe.lookup(lookupOf(r, { operation: 'cancel', idempotencyKey: cancelKey, providerRef: otherRef })), { operation: 'cancel', outcome: { status: 'canceled' } });
   });
 
-  it('a 409 (the key is in use) and a 429 are definite; a 500 before acting is still ambiguous to the adapter', async () => {
+  it('a 409 (the key is still in use) and a 429 are definite; a 500 before acting is still ambiguous to the adapter', async () => {
+    const r = authorization();
+    fake.fault('confirm', 'hang-before');
+    const abort = new AbortController();
+    setTimeout(() => abort.abort(), 100);
+    assert.equal((await failure(stripe.authorize({ ...r, signal: abort.signal }))).certainty, 'ambiguous');
+    // Stripe is still working on the first confirm: the repeat is refused, and did nothing.
+    const busy = await failure(stripe.authorize(r));
+    assert.deepEqual([busy.certainty, busy.rawCode], ['definite', 'idempotency_key_in_use']);
+    assert.match(busy.message, /409/);
+    fake.fault('create_intent', '429-before');
+    const limited = await failure(stripe.authorize(authorization()));
+    assert.deepEqual([limited.certainty, limited.rawCode], ['definite', 'rate_limit']);
+    fake.fault('create_intent', '500-before');
+    assert.equal((await failure(stripe.authorize(authorization()))).certainty, 'ambiguous', 'Stripe does not say which 500s followed processing');
+  });
+
+  it('a hung answer after Stripe acted: the repeat under the same key gets the saved answer', async () => {
     const r = authorization();
     fake.fault('confirm', 'hang-after');
     const abort = new AbortController();
     setTimeout(() => abort.abort(), 100);
     assert.equal((await failure(stripe.authorize({ ...r, signal: abort.signal }))).certainty, 'ambiguous');
-    // The hung confirm's key stays "running" at the fake only while it is running: it acted and
-    // saved, so the repeat is answered from the saved result.
+    const confirms = fake.acted('confirm');
     assert.equal((await stripe.authorize(r)).status, 'captured');
-    fake.fault('create_intent', '500-before');
-    assert.equal((await failure(stripe.authorize(authorization()))).certainty, 'ambiguous', 'Stripe does not say which 500s followed processing');
+    assert.equal(fake.acted('confirm'), confirms, 'replayed, not charged again');
   });
 
   it('status mapping: processing and unknown statuses are never guessed', () => {

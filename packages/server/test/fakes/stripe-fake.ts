@@ -295,7 +295,13 @@ const now = (): number => Math.floor(Date.now() / 1000);
 
 // ---- the server ----
 
-export type FaultKind = '500-before' | '500-after' | 'hang-before' | 'hang-after' | 'drop-before' | 'drop-after';
+/**
+ * `*-before`: the endpoint never acts (a load balancer's 500 or reset, a 429); `hang-before` leaves
+ * the key running, as a request Stripe is still working on does (a repeat gets 409).
+ * `*-after`: the endpoint acted and its answer is saved under the key, then the 500 (saved in its
+ * place, as Stripe does), the hang or the dropped connection.
+ */
+export type FaultKind = '500-before' | '429-before' | 'hang-before' | 'drop-before' | '500-after' | 'hang-after' | 'drop-after';
 
 export interface RecordedRequest {
   method: string;
@@ -492,11 +498,12 @@ export class StripeFake {
     const fault = this.#takeFault(match.route);
     const before = fault?.kind.endsWith('-before');
     if (fault && before) {
-      forget();
       record.replayed = undefined;
+      if (fault.kind === 'hang-before') return; // the key stays running; the socket is destroyed at close
+      forget();
       if (fault.kind === '500-before') return void send(500, { error: { type: 'api_error', message: 'An unknown error occurred' } });
-      if (fault.kind === 'drop-before') return void res.socket?.destroy();
-      return; // hang-before: never answer (the socket is destroyed at close)
+      if (fault.kind === '429-before') return void send(429, { error: { type: 'invalid_request_error', code: 'rate_limit', message: 'Too many requests hit the API too quickly. We recommend an exponential backoff of your requests.' } });
+      return void res.socket?.destroy(); // drop-before
     }
     record.replayed = false;
     let status = 200;
