@@ -178,6 +178,9 @@ describe('stripe adapter', () => {
     const took = Date.now() - started;
     assert.equal(e.certainty, 'ambiguous');
     assert.ok(took < 2000, `rejected after ${took} ms (the SDK's own timeout is 30 s)`);
+    const hung = fake.requests.findLast((q) => q.route === 'confirm');
+    for (let i = 0; i < 50 && !hung?.abandoned; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.equal(hung?.abandoned, true, 'the connection itself was torn down, not only the promise');
     const already = new AbortController();
     already.abort();
     const sent = fake.requests.length;
@@ -246,6 +249,12 @@ describe('stripe adapter', () => {
     const outcome = found?.outcome;
     const pi = fake.intent(outcome && 'reference' in outcome ? outcome.reference : '');
     assert.equal(pi?.amount_received, 1200);
+  });
+
+  it('lookup: an authorization Stripe refused as written is null (no intent ever existed)', async () => {
+    const r = authorization({ amount: 10 });
+    assert.equal((await failure(stripe.authorize(r))).certainty, 'definite');
+    assert.equal(await stripe.lookup(lookupOf(r)), null);
   });
 
   it('lookup: an authorization never sent is null, and making it again charges once', async () => {

@@ -314,6 +314,8 @@ export interface RecordedRequest {
   /** What the fake answered (undefined: it hung or dropped the connection). */
   status?: number;
   replayed?: boolean;
+  /** The client closed the connection before an answer was written (an aborted call). */
+  abandoned?: boolean;
 }
 
 interface Saved {
@@ -422,6 +424,9 @@ export class StripeFake {
     const key = header(req, 'idempotency-key');
     const record: RecordedRequest = { method, path: url.pathname + url.search, route: match?.route, headers: { ...req.headers }, rawBody, params: undefined, idempotencyKey: key };
     this.requests.push(record);
+    res.on('close', () => {
+      if (!res.writableFinished) record.abandoned = true;
+    });
     const requestId = id('req');
     const send = (status: number, body: unknown, extra: Record<string, string> = {}): void => {
       record.status = status;

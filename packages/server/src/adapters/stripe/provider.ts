@@ -137,7 +137,8 @@ export class StripeProvider implements PaymentProvider {
       try {
         confirmed = await this.#stripe.paymentIntents.confirm(intent.id, params, this.#options(request.idempotencyKey, 'confirm'));
       } catch (error) {
-        if (error instanceof Stripe.errors.StripeCardError) return { status: 'declined', ...refusalFrom(error) };
+        // The SDK makes every 402 a card error; only Stripe's `card_error` type is the bank's "no".
+        if (error instanceof Stripe.errors.StripeCardError && error.rawType === 'card_error') return { status: 'declined', ...refusalFrom(error) };
         // The key already confirmed this intent with other parameters: a retry that lost the
         // CVC at a restart. Stripe will not replay it, but the intent says what that confirm did.
         if (error instanceof Stripe.errors.StripeIdempotencyError) return this.#settled(await this.#retrieve(intent.id));
@@ -208,7 +209,14 @@ export class StripeProvider implements PaymentProvider {
             if (this.#now() - request.madeAt > KEY_RETENTION_MS) {
               throw new ProviderFailure('ambiguous', "the authorization is older than Stripe's idempotency key retention: reconcile it by its metadata[kassa_reference]", 'key_expired');
             }
-            id = (await this.#create(request)).id;
+            try {
+              id = (await this.#create(request)).id;
+            } catch (error) {
+              // The same parameters refused as written (not an idempotency conflict): the first
+              // create was refused the same way, so no intent, and no charge, ever existed.
+              if (error instanceof Stripe.errors.StripeInvalidRequestError && !(error instanceof Stripe.errors.StripeIdempotencyError) && error.statusCode === 400) return null;
+              throw error;
+            }
           }
           const outcome = intentOutcome(await this.#retrieve(id));
           return outcome === null ? null : { operation, outcome };
@@ -304,7 +312,7 @@ export class StripeProvider implements PaymentProvider {
  * Validation errors and everything else are failures of the call (see classify).
  */
 function refusedOrThrow(error: unknown): ReturnType<typeof refusalFrom> {
-  if (error instanceof Stripe.errors.StripeCardError) return refusalFrom(error);
+  if (error instanceof Stripe.errors.StripeCardError && error.rawType === 'card_error') return refusalFrom(error);
   if (error instanceof Stripe.errors.StripeInvalidRequestError && error.statusCode === 400 && error.code && !VALIDATION_CODES.has(error.code)) {
     return { declineCode: 'processing_error', message: safeMessage(error), rawCode: error.code };
   }
