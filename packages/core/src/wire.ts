@@ -212,8 +212,9 @@ export const cardSummarySchema = z
 export type CardSummary = z.infer<typeof cardSummarySchema>;
 
 /**
- * What the shopper must do next: a 3-D Secure challenge the widget frames, or (after a
- * server-side confirm with `return_url`) a page to send the shopper to, which returns them there.
+ * What the shopper must do next: a 3-D Secure challenge the widget frames, a page to send the
+ * shopper to (after a server-side confirm with `return_url`, or a provider's approval page), which
+ * returns them there, or a QR code to show until it expires (a wallet the shopper scans).
  */
 export const nextActionSchema = z.discriminatedUnion('type', [
   z
@@ -226,7 +227,21 @@ export const nextActionSchema = z.discriminatedUnion('type', [
     .object({
       type: z.literal('redirect_to_url'),
       redirect_to_url: z
-        .object({ url: z.string().describe('Send the shopper here'), return_url: z.string().describe('Where the shopper comes back to') })
+        .object({
+          url: z.string().describe('Send the shopper here'),
+          return_url: z.string().nullable().describe('Where the shopper comes back to (null: where the provider was told to send them)'),
+        })
+        .strict(),
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('display_qr_code'),
+      display_qr_code: z
+        .object({
+          data: z.string().describe('What the QR code encodes (e.g. an Alipay payment link): show it for the shopper to scan'),
+          expires_at: z.number().int().nonnegative().describe('Unix time in seconds after which the code is no longer valid'),
+        })
         .strict(),
     })
     .strict(),

@@ -362,7 +362,7 @@ describe('adyen adapter: 3-D Secure', () => {
       const r = request({ card: card(ADYEN_TEST_CARDS.threeDSecure), capture: false, amount: 2500 });
       const action = await provider.authorize(r);
       assert.equal(action.status, 'requires_action');
-      if (action.status !== 'requires_action') return;
+      if (action.status !== 'requires_action' || action.action.type !== 'three_d_secure') return assert.fail(JSON.stringify(action));
       assert.match(action.action.url, new RegExp(`/fake/3ds/${action.reference}$`));
       const sentBefore = fake.requests.length;
       const key = randomUUID();

@@ -223,7 +223,7 @@ describe('stripe adapter', () => {
     const r = authorization({ card: card('4000002500003155') });
     const o = await stripe.authorize(r);
     assert.equal(o.status, 'requires_action');
-    if (o.status !== 'requires_action') return;
+    if (o.status !== 'requires_action' || o.action.type !== 'three_d_secure') return assert.fail(JSON.stringify(o));
     assert.equal(o.action.url, `${fake.url}/3ds/${o.reference}`);
     const confirm = fake.requests.find((q) => q.idempotencyKey === `${r.idempotencyKey}:confirm`);
     assert.equal(confirm?.params?.return_url, `${RETURN_URL}?kassa_reference=${r.reference}`, 'Stripe needs a return_url to answer with a redirect');

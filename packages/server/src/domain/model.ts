@@ -17,7 +17,8 @@ export interface LastPaymentErrorRecord {
 
 export type NextActionRecord =
   | { type: 'three_d_secure'; three_d_secure: { url: string } }
-  | { type: 'redirect_to_url'; redirect_to_url: { url: string; return_url: string } };
+  | { type: 'redirect_to_url'; redirect_to_url: { url: string; return_url: string | null } }
+  | { type: 'display_qr_code'; display_qr_code: { data: string; expires_at: number } };
 
 /**
  * One mode of a merchant account: the test scope (its id is the account's id) or the live scope

@@ -32,6 +32,7 @@ import type {
   FutureUsage,
   Journal,
   LastPaymentErrorRecord,
+  NextActionRecord,
   OutboxEvent,
   PaymentIntentRecord,
   PaymentMethodRecord,
@@ -50,6 +51,7 @@ import type {
   Liveness,
   OpenedCard,
   PaymentProvider,
+  ProviderAction,
   ProviderDirectory,
   ProviderOutcome,
   RefundOutcome,
@@ -139,6 +141,25 @@ const S = PaymentStatus;
 export const DEFAULT_MAX_DECLINES = 5;
 /** A provider call unanswered after this is treated as a timeout: outcome unknown, settled by recovery. */
 export const DEFAULT_PROVIDER_TIMEOUT_MS = 30_000;
+
+/** The intent's `next_action` for what the provider asks of the shopper. */
+function nextActionFor(action: ProviderAction, returnUrl: string | null): NextActionRecord {
+  switch (action.type) {
+    case 'three_d_secure':
+      // Confirmed server-side with a return_url: a redirect, as Stripe answers; else the widget's framed challenge.
+      return returnUrl && action.redirectUrl
+        ? { type: 'redirect_to_url', redirect_to_url: { url: action.redirectUrl, return_url: returnUrl } }
+        : { type: 'three_d_secure', three_d_secure: { url: action.url } };
+    case 'redirect':
+      return { type: 'redirect_to_url', redirect_to_url: { url: action.url, return_url: returnUrl } };
+    case 'qr_code':
+      return { type: 'display_qr_code', display_qr_code: { data: action.data, expires_at: Math.floor(action.expiresAt / 1000) } };
+    default: {
+      const unreachable: never = action;
+      throw new Error(`unknown provider action ${JSON.stringify(unreachable)}`);
+    }
+  }
+}
 
 const DEFINITE_FAILURE_MESSAGE = 'The payment provider could not process the request; no money moved.';
 
@@ -1085,10 +1106,7 @@ export class PaymentIntents {
       case 'requires_action': {
         const next = this.advance(intent, S.RequiresAction, {
           // Confirmed server-side with a return_url: a redirect, as Stripe answers; else the widget's framed challenge.
-          nextAction:
-            intent.returnUrl && outcome.action.redirectUrl
-              ? { type: 'redirect_to_url', redirect_to_url: { url: outcome.action.redirectUrl, return_url: intent.returnUrl } }
-              : { type: 'three_d_secure', three_d_secure: { url: outcome.action.url } },
+          nextAction: nextActionFor(outcome.action, intent.returnUrl),
           actionRef: outcome.reference,
           providerRef: outcome.reference,
           pendingOperation: null,

@@ -126,8 +126,7 @@ export type AuthorizeOutcome =
   | {
       status: 'requires_action';
       reference: string;
-      /** `url`: the challenge to frame; `redirectUrl`: the same as a whole page that returns to the intent's `return_url`. */
-      action: { type: 'three_d_secure'; url: string; redirectUrl?: string | undefined };
+      action: ProviderAction;
     }
   | ({ status: 'declined' } & Refusal);
 
@@ -141,6 +140,21 @@ export interface Refusal {
   message?: string | undefined;
   rawCode?: string | undefined;
 }
+
+/**
+ * What the shopper must do before the provider can answer, as data (the widget or the merchant's
+ * page acts on it):
+ *   - `three_d_secure`: `url` is the challenge to frame; `redirectUrl` the same as a whole page
+ *     that returns to the intent's `return_url`;
+ *   - `redirect`: send the shopper's browser to `url` (GET), e.g. PayPal's approval page or
+ *     Alipay's mobile cashier; the provider sends them back to the return URL it was given;
+ *   - `qr_code`: show `data` as a QR code to scan (Alipay on a desktop) until `expiresAt` (ms
+ *     since the epoch); the answer comes by the provider's notification or a poll.
+ */
+export type ProviderAction =
+  | { type: 'three_d_secure'; url: string; redirectUrl?: string | undefined }
+  | { type: 'redirect'; url: string }
+  | { type: 'qr_code'; data: string; expiresAt: number };
 
 export type CaptureOutcome = { status: 'captured'; amount: number } | ({ status: 'failed' } & Refusal);
 

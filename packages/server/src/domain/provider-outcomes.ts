@@ -20,13 +20,17 @@ const authorizeOutcome = z.discriminatedUnion('status', [
     .object({
       status: z.literal('requires_action'),
       reference,
-      action: z
-        .object({
-          type: z.literal('three_d_secure'),
-          url: z.url({ protocol: /^https?$/ }).max(2048),
-          redirectUrl: z.url({ protocol: /^https?$/ }).max(2048).optional(),
-        })
-        .strict(),
+      action: z.discriminatedUnion('type', [
+        z
+          .object({
+            type: z.literal('three_d_secure'),
+            url: z.url({ protocol: /^https?$/ }).max(2048),
+            redirectUrl: z.url({ protocol: /^https?$/ }).max(2048).optional(),
+          })
+          .strict(),
+        z.object({ type: z.literal('redirect'), url: z.url({ protocol: /^https$/ }).max(4096) }).strict(),
+        z.object({ type: z.literal('qr_code'), data: z.string().min(1).max(2048), expiresAt: z.number().int().positive() }).strict(),
+      ]),
     })
     .strict(),
   declined,

@@ -229,7 +229,7 @@ export class AdyenProvider implements PaymentProvider {
   // ---- internals ----
 
   #remember(outcome: AuthorizeOutcome): void {
-    if (outcome.status === 'requires_action') bounded(this.#pending, outcome.reference, outcome.action.url);
+    if (outcome.status === 'requires_action' && outcome.action.type === 'three_d_secure') bounded(this.#pending, outcome.reference, outcome.action.url);
   }
 
   async #modify(
