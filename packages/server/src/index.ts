@@ -38,6 +38,8 @@ import { WebhookEndpoints } from './webhooks/endpoints.js';
 import { Events } from './webhooks/events.js';
 import { WebhookWorker } from './webhooks/worker.js';
 import { ConfiguredProviders } from './providers.js';
+import { providerFromSpec } from './provider-config.js';
+import type { ProviderSpec } from './provider-config.js';
 import { deliveryView } from './webhooks/views.js';
 
 export type { MerchantKeys } from './domain/merchants.js';
@@ -71,6 +73,8 @@ export interface KassaOptions {
    * until one is given (live payments are then refused with `provider_not_configured`).
    */
   providers?: { test?: PaymentProvider; live?: PaymentProvider };
+  /** The provider of each mode as configured (`kassa serve`): turned into adapters at start (`providers` wins, for tests). */
+  providerSpecs?: { test?: ProviderSpec; live?: ProviderSpec };
   /** How long one provider call may take; past it the outcome is unknown and recovery settles it (default 30 s). */
   providerTimeoutMs?: number;
   /** Test seam: the clock (milliseconds). */
@@ -187,12 +191,14 @@ export async function startKassa(options: KassaOptions): Promise<KassaServer> {
 
     // Before anything takes a lock: who this process is, and which earlier instances are gone.
     instance = await InstanceRegistry.start(store, clock, logger, options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {});
-    const testProvider = options.providers?.test ?? sandbox;
+    const configured = (mode: 'test' | 'live'): PaymentProvider | null => {
+      const given = options.providers?.[mode];
+      const spec = options.providerSpecs?.[mode];
+      const provider = given ?? (spec ? providerFromSpec(spec, { mode, sandbox, publicUrl: config.publicUrl }) : mode === 'test' ? sandbox : null);
+      return provider && options.wrapProvider ? options.wrapProvider(provider) : provider;
+    };
     const providers = new ConfiguredProviders(
-      {
-        test: options.wrapProvider ? options.wrapProvider(testProvider) : testProvider,
-        live: options.providers?.live ? (options.wrapProvider ? options.wrapProvider(options.providers.live) : options.providers.live) : null,
-      },
+      { test: configured('test'), live: configured('live') },
       // Intents paid at the sandbox before test mode moved to a real provider are still captured and refunded there.
       [sandbox],
     );
@@ -390,3 +396,6 @@ function redirectStatus(status: string): 'succeeded' | 'failed' | 'processing' {
   if (status === 'requires_payment_method' || status === 'canceled') return 'failed';
   return 'processing';
 }
+
+export type { ProviderSpec } from './provider-config.js';
+export { PROVIDER_TYPES } from './provider-config.js';

@@ -1,0 +1,67 @@
+/**
+ * A mode's provider as an operator configures it (`kassa serve`'s config file names the type
+ * and endpoints; the secrets come from the environment, typed `Sensitive` so they never print).
+ * The composition root turns a spec into an adapter; the domain never sees a spec.
+ */
+import type { PaymentProvider, Sensitive } from './domain/ports.js';
+import { AdyenProvider } from './adapters/adyen/provider.js';
+import { StripeProvider } from './adapters/stripe/provider.js';
+
+export const PROVIDER_TYPES = ['sandbox', 'stripe', 'adyen'] as const;
+
+export type ProviderSpec =
+  | { type: 'sandbox' }
+  /** `apiBase`: Stripe's API (default https://api.stripe.com; a local fake in tests). */
+  | { type: 'stripe'; secretKey: Sensitive; apiBase?: string | undefined }
+  /** `checkoutBase`: Adyen's Checkout API with its version (default the test endpoint, v71). */
+  | { type: 'adyen'; apiKey: Sensitive; merchantAccount: string; checkoutBase?: string | undefined; hmacKey?: Sensitive | undefined };
+
+export interface ProviderContext {
+  mode: 'test' | 'live';
+  /** The built-in issuer (the only provider a `sandbox` spec can mean). */
+  sandbox: PaymentProvider;
+  /** Where shoppers come back to Kassa after a provider's page (3-D Secure, approval). */
+  publicUrl: string | undefined;
+}
+
+export function providerFromSpec(spec: ProviderSpec, context: ProviderContext): PaymentProvider {
+  switch (spec.type) {
+    case 'sandbox':
+      if (context.mode === 'live') throw new Error('the sandbox issuer cannot be the live provider');
+      return context.sandbox;
+    case 'stripe': {
+      checkKeyMode(spec.secretKey, context.mode, 'sk_test_', 'sk_live_', 'the Stripe secret key');
+      return new StripeProvider({ secretKey: spec.secretKey, apiBase: spec.apiBase, returnUrl: `${returnBase(context, 'stripe')}` });
+    }
+    case 'adyen': {
+      const base = returnBase(context, 'adyen');
+      return new AdyenProvider({
+        apiKey: spec.apiKey,
+        merchantAccount: spec.merchantAccount,
+        ...(spec.checkoutBase ? { checkoutBase: spec.checkoutBase } : {}),
+        ...(spec.hmacKey ? { hmacKey: spec.hmacKey } : {}),
+        returnUrl: (reference) => `${base}?kassa_reference=${encodeURIComponent(reference)}`,
+      });
+    }
+    default: {
+      const unreachable: never = spec;
+      throw new Error(`unknown provider type ${JSON.stringify(unreachable)}`);
+    }
+  }
+}
+
+/**
+ * A real provider sends shoppers back to Kassa's public URL after its own pages, so it must be
+ * known before the server starts (port 0 would not do).
+ */
+function returnBase(context: ProviderContext, name: string): string {
+  if (!context.publicUrl) throw new Error(`the ${name} provider needs the server's public URL (KASSA_PUBLIC_URL / --public-url): shoppers come back there after 3-D Secure`);
+  return `${context.publicUrl.replace(/\/+$/, '')}/providers/${name}/return`;
+}
+
+/** A test key in live mode (or the reverse) is a configuration mistake caught at start, not at the first payment. */
+function checkKeyMode(key: Sensitive, mode: 'test' | 'live', test: string, live: string, what: string): void {
+  const value = key.reveal();
+  const expected = mode === 'test' ? test : live;
+  if (!value.startsWith(expected)) throw new Error(`${what} for ${mode} mode must start with ${expected}`);
+}
