@@ -10,6 +10,13 @@
  * working directory. The vault key is not a config-file setting: it is a secret, and a config file
  * tends to end up in a repository; it comes from KASSA_VAULT_KEY (or is generated into the data
  * directory for the sandbox).
+ *
+ * Providers: `providers` in the file (or KASSA_PROVIDERS as the same JSON) names each mode's
+ * provider and its endpoints — `{ "test": { "type": "stripe" } }`; the sandbox issuer is test
+ * mode's default, live mode has none until one is set. Their keys are secrets too, so only the
+ * environment gives them: KASSA_TEST_STRIPE_SECRET_KEY / KASSA_LIVE_STRIPE_SECRET_KEY,
+ * KASSA_TEST_ADYEN_API_KEY (+ _HMAC_KEY) and the LIVE ones. They never print (`--print-config`
+ * shows "[redacted]").
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -24,6 +31,8 @@ import {
   parseOriginList,
   parseTrustProxy,
 } from '@kassa/server/config';
+import { Sensitive } from '@kassa/server/secrets';
+import type { ProviderSpec } from '@kassa/server/secrets';
 import { UsageError } from './errors.js';
 import { envValue } from './credentials.js';
 import type { Env } from './credentials.js';
@@ -41,6 +50,14 @@ const origin = z.string().refine((value) => {
 }, 'must be an origin: scheme://host[:port], with no path');
 const httpUrl = z.url({ protocol: /^https?$/ });
 
+/** A mode's provider as the file names it: type and endpoints, never a key. */
+const providerFileSpec = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('sandbox') }).strict(),
+  z.object({ type: z.literal('stripe'), apiBase: httpUrl.optional() }).strict(),
+  z.object({ type: z.literal('adyen'), merchantAccount: z.string().min(1).max(100), checkoutBase: httpUrl.optional() }).strict(),
+]);
+type ProviderFileSpec = z.infer<typeof providerFileSpec>;
+
 /** The config file. Keys are the flags' names in camelCase. */
 export const configFileSchema = z
   .object({
@@ -53,6 +70,8 @@ export const configFileSchema = z
     widgetDir: z.string().min(1).optional(),
     /** Express's `trust proxy`: true, a hop count, or addresses (`loopback`, `10.0.0.0/8`). */
     trustProxy: z.union([z.boolean(), z.number().int().min(0).max(100), z.string().min(1).max(500)]).optional(),
+    /** Each mode's provider (see the top of this file); its keys come from the environment. */
+    providers: z.object({ test: providerFileSpec.optional(), live: providerFileSpec.optional() }).strict().optional(),
   })
   .strict();
 export type ConfigFile = z.infer<typeof configFileSchema>;
@@ -68,6 +87,7 @@ export const ENV_VARS: Record<keyof ConfigFile, string> = {
   logLevel: 'LOG_LEVEL',
   widgetDir: 'KASSA_WIDGET_DIR',
   trustProxy: 'KASSA_TRUST_PROXY',
+  providers: 'KASSA_PROVIDERS',
 };
 
 export type Source = 'flag' | 'env' | 'file' | 'default';
@@ -83,6 +103,8 @@ export interface ServeSettings {
   widgetDir: string | undefined;
   /** Behind a reverse proxy, which hops to trust for the client's address (rate limits key on it); undefined: none. */
   trustProxy: boolean | number | string | undefined;
+  /** Each mode's provider with its keys from the environment; a mode not named keeps its default. */
+  providers: { test?: ProviderSpec; live?: ProviderSpec };
   /** The config file read, if any. */
   configFile: string | null;
   /** Where each setting came from (for `--print-config`). */
@@ -132,9 +154,42 @@ function fromStrings(values: Partial<Record<keyof ConfigFile, string | undefined
     if (key === 'port') raw[key] = numberOrText(value);
     else if (key === 'allowedOrigins') raw[key] = originList(value, name(key));
     else if (key === 'trustProxy') raw[key] = parseTrustProxy(value);
+    else if (key === 'providers') raw[key] = jsonValue(value, name(key));
     else raw[key] = value;
   }
   return raw;
+}
+
+function jsonValue(value: string, name: string): unknown {
+  try {
+    return JSON.parse(value) as unknown;
+  } catch (error) {
+    throw new UsageError(`${name}: not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+/** A mode's provider with its keys, which only the environment holds. */
+function withKeys(spec: ProviderFileSpec, mode: 'test' | 'live', env: Env): ProviderSpec {
+  const secret = (name: string, required: boolean): Sensitive | undefined => {
+    const variable = `KASSA_${mode.toUpperCase()}_${name}`;
+    const value = envValue(env, variable);
+    if (value === undefined && required) throw new UsageError(`the ${mode} mode provider is ${spec.type}: set ${variable}`);
+    return value === undefined ? undefined : new Sensitive(value);
+  };
+  switch (spec.type) {
+    case 'sandbox':
+      return spec;
+    case 'stripe':
+      return { ...spec, secretKey: secret('STRIPE_SECRET_KEY', true) as Sensitive };
+    case 'adyen': {
+      const hmacKey = secret('ADYEN_HMAC_KEY', false);
+      return { ...spec, apiKey: secret('ADYEN_API_KEY', true) as Sensitive, ...(hmacKey ? { hmacKey } : {}) };
+    }
+    default: {
+      const unreachable: never = spec;
+      throw new UsageError(`unknown provider ${JSON.stringify(unreachable)}`);
+    }
+  }
 }
 
 const flagName = (key: keyof ConfigFile) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
@@ -196,6 +251,11 @@ export function resolveServeSettings(input: { flags: ServeFlags; env: Env; cwd: 
   };
   const dataDir = pick('dataDir');
   const widgetDir = pick('widgetDir');
+  const named = pick('providers')?.value ?? {};
+  const providers: ServeSettings['providers'] = {
+    ...(named.test ? { test: withKeys(named.test, 'test', env) } : {}),
+    ...(named.live ? { live: withKeys(named.live, 'live', env) } : {}),
+  };
   return {
     port: pick('port')?.value ?? DEFAULT_PORT,
     host: pick('host')?.value ?? DEFAULT_HOST,
@@ -205,6 +265,7 @@ export function resolveServeSettings(input: { flags: ServeFlags; env: Env; cwd: 
     logLevel: pick('logLevel')?.value ?? 'info',
     widgetDir: widgetDir ? resolve(widgetDir.base, widgetDir.value) : undefined,
     trustProxy: pick('trustProxy')?.value,
+    providers,
     configFile,
     // In the keys' own order, whichever was looked up first.
     sources: Object.fromEntries(CONFIG_KEYS.map((k) => [k, sources[k]])) as Record<keyof ConfigFile, Source>,

@@ -349,7 +349,7 @@ describe('kassa (built, plain node)', () => {
     assert.equal(settings.host, '127.0.0.2');
     assert.equal(settings.logLevel, 'warn', 'LOG_LEVEL=warn from the environment beats the file');
     assert.equal(settings.dataDir, join(dir, 'var'), "the file's relative path is relative to the file");
-    assert.deepEqual(settings.sources, { port: 'flag', host: 'env', publicUrl: 'default', dataDir: 'file', allowedOrigins: 'default', logLevel: 'env', widgetDir: 'default', trustProxy: 'default' });
+    assert.deepEqual(settings.sources, { port: 'flag', host: 'env', publicUrl: 'default', dataDir: 'file', allowedOrigins: 'default', logLevel: 'env', widgetDir: 'default', trustProxy: 'default', providers: 'default' });
     rmSync(file);
   });
 

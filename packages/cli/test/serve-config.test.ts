@@ -52,7 +52,7 @@ describe('serve settings', () => {
     assert.deepEqual(s.allowedOrigins, ['https://shop.example']);
     assert.equal(s.configFile, file);
     assert.equal(s.trustProxy, 'loopback');
-    assert.deepEqual(s.sources, { port: 'flag', host: 'env', publicUrl: 'file', dataDir: 'file', allowedOrigins: 'file', logLevel: 'env', widgetDir: 'file', trustProxy: 'file' });
+    assert.deepEqual(s.sources, { port: 'flag', host: 'env', publicUrl: 'file', dataDir: 'file', allowedOrigins: 'file', logLevel: 'env', widgetDir: 'file', trustProxy: 'file', providers: 'default' });
 
     // Paths from the command line and the environment are the working directory's.
     const t = resolve({ config: file, dataDir: 'here' }, { KASSA_WIDGET_DIR: 'w', KASSA_ALLOWED_ORIGINS: 'http://a.example, http://b.example:8080', KASSA_TRUST_PROXY: '2' }, join(dir, 'work'));
@@ -76,7 +76,7 @@ describe('serve settings', () => {
 
   it('refuses an unknown key by name, a value of the wrong shape, a file that is not a JSON object, a missing file', () => {
     const refuses = (fn: () => unknown, message: RegExp) => assert.throws(fn, (e: unknown) => e instanceof UsageError && message.test(e.message) && e.exitCode === 2);
-    refuses(() => resolve({ config: write('a.json', { port: 1, Port: 2, data_dir: 'x' }) }), /unknown keys "Port", "data_dir" \(known keys: port, host, publicUrl, dataDir, allowedOrigins, logLevel, widgetDir, trustProxy\)/);
+    refuses(() => resolve({ config: write('a.json', { port: 1, Port: 2, data_dir: 'x' }) }), /unknown keys "Port", "data_dir" \(known keys: port, host, publicUrl, dataDir, allowedOrigins, logLevel, widgetDir, trustProxy, providers\)/);
     refuses(() => resolve({ config: write('b.json', { port: 70000 }) }), /b\.json: "port": /);
     refuses(() => resolve({ config: write('c.json', { allowedOrigins: ['https://shop.example/path'] }) }), /"allowedOrigins": must be an origin/);
     refuses(() => resolve({ config: write('d.json', { logLevel: 'loud' }) }), /"logLevel"/);
@@ -94,5 +94,33 @@ describe('serve settings', () => {
     refuses(() => resolve({}, { KASSA_ALLOWED_ORIGINS: 'localhost:3000' }), /^KASSA_ALLOWED_ORIGINS: invalid origin/);
     refuses(() => resolve({ publicUrl: 'not a url' }), /^--public-url: /);
     refuses(() => resolve({}, { LOG_LEVEL: 'verbose' }), /^LOG_LEVEL: /);
+  });
+
+  it('providers: the file (or KASSA_PROVIDERS) names each mode\'s provider, the environment alone gives its keys, and they never print', () => {
+    const file = write('providers.json', { publicUrl: 'https://pay.example', providers: { test: { type: 'stripe', apiBase: 'http://127.0.0.1:9999' }, live: { type: 'adyen', merchantAccount: 'ShopECOM' } } });
+    const env = { KASSA_TEST_STRIPE_SECRET_KEY: 'sk_test_from_env', KASSA_LIVE_ADYEN_API_KEY: 'AQE_live_key', KASSA_LIVE_ADYEN_HMAC_KEY: '00ff' };
+    const s = resolve({ config: file }, env);
+    assert.equal(s.providers.test?.type, 'stripe');
+    assert.equal(s.providers.live?.type, 'adyen');
+    if (s.providers.test?.type !== 'stripe' || s.providers.live?.type !== 'adyen') return;
+    assert.equal(s.providers.test.secretKey.reveal(), 'sk_test_from_env');
+    assert.equal(s.providers.test.apiBase, 'http://127.0.0.1:9999');
+    assert.equal(s.providers.live.apiKey.reveal(), 'AQE_live_key');
+    assert.equal(s.providers.live.hmacKey?.reveal(), '00ff');
+    const printed = JSON.stringify(s);
+    for (const secret of Object.values(env)) assert.ok(!printed.includes(secret), 'a key never prints');
+    assert.match(printed, /\[redacted\]/);
+
+    assert.deepEqual(resolve({}, {}, join(dir, 'nowhere')).providers, {}, 'nothing named: the defaults (sandbox for test, none for live)');
+    const fromEnv = resolve({}, { KASSA_PROVIDERS: JSON.stringify({ test: { type: 'sandbox' } }) }, join(dir, 'nowhere'));
+    assert.deepEqual(fromEnv.providers, { test: { type: 'sandbox' } });
+    assert.equal(fromEnv.sources.providers, 'env');
+
+    assert.throws(() => resolve({ config: file }, {}), (e: unknown) => e instanceof UsageError && /set KASSA_TEST_STRIPE_SECRET_KEY/.test(e.message));
+    const unknownType = write('bad-type.json', { providers: { test: { type: 'paypal' } } });
+    assert.throws(() => resolve({ config: unknownType }), UsageError);
+    const keyInFile = write('key-in-file.json', { providers: { test: { type: 'stripe', secretKey: 'sk_test_in_a_file' } } });
+    assert.throws(() => resolve({ config: keyInFile }, env), (e: unknown) => e instanceof UsageError && /providers/.test(e.message), 'a key in the file is refused, not used');
+    assert.throws(() => resolve({}, { KASSA_PROVIDERS: '{not json' }, join(dir, 'nowhere')), (e: unknown) => e instanceof UsageError && /KASSA_PROVIDERS/.test(e.message));
   });
 });

@@ -71,6 +71,7 @@ export function serveCommand(ctx: Context): Command {
           ...(settings.publicUrl !== undefined ? { publicUrl: settings.publicUrl } : {}),
           ...(settings.widgetDir !== undefined ? { widgetDistDir: settings.widgetDir } : {}),
           ...(settings.trustProxy !== undefined ? { trustProxy: settings.trustProxy } : {}),
+          providerSpecs: settings.providers,
           ...(flags.json ? { logDestination: process.stderr } : {}),
         });
       } catch (error) {
