@@ -33,6 +33,7 @@
  *
  * Card numbers are masked to their last four in what it records.
  */
+import { luhnValid } from '@kassa/core';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
@@ -354,7 +355,7 @@ export class AdyenFake {
     if (unknownCard.length) return structure(`Structure of CardDetails contains the following unknown fields: [${unknownCard.join(', ')}]`);
     if (card['type'] !== 'scheme') return invalid('000', "paymentMethod.type must be 'scheme' for card details");
     const number = card['number'];
-    if (typeof number !== 'string' || !/^\d{12,19}$/.test(number) || !luhn(number)) return invalid('101', 'Invalid card number');
+    if (typeof number !== 'string' || !/^\d{12,19}$/.test(number) || !luhnValid(number)) return invalid('101', 'Invalid card number');
     const month = card['expiryMonth'];
     const year = card['expiryYear'];
     if (typeof month !== 'string' || !/^(0[1-9]|1[0-2])$/.test(month) || typeof year !== 'string' || !/^\d{4}$/.test(year)) {
@@ -550,15 +551,6 @@ function pspReference(): string {
   return Array.from(randomBytes(16), (b) => alphabet[b % alphabet.length]).join('');
 }
 
-function luhn(digits: string): boolean {
-  let sum = 0;
-  for (let i = 0; i < digits.length; i++) {
-    let d = Number(digits[digits.length - 1 - i]);
-    if (i % 2 === 1) d = d * 2 > 9 ? d * 2 - 9 : d * 2;
-    sum += d;
-  }
-  return sum % 10 === 0;
-}
 
 /** JSON with sorted keys: a body's identity regardless of key order. */
 function canonical(value: unknown): string {

@@ -25,6 +25,7 @@
  * Learned from Stripe's API reference, stripe-node's types and error classes and Stripe's OpenAPI
  * fixtures; the code is ours.
  */
+import { luhnValid } from '@kassa/core';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
@@ -224,15 +225,6 @@ const TEST_CARDS: Record<string, CardBehavior> = {
   '4000002760003184': { kind: 'three_d_secure' },
 };
 
-function luhn(digits: string): boolean {
-  let sum = 0;
-  for (let i = 0; i < digits.length; i++) {
-    let d = Number(digits[digits.length - 1 - i]);
-    if (i % 2 === 1) d = d * 2 > 9 ? d * 2 - 9 : d * 2;
-    sum += d;
-  }
-  return sum % 10 === 0;
-}
 
 const BRANDS: [RegExp, string][] = [[/^4/, 'visa'], [/^5[1-5]/, 'mastercard'], [/^3[47]/, 'amex'], [/^62/, 'unionpay']];
 
@@ -657,7 +649,7 @@ export class StripeFake {
       throw new ApiError(402, { ...error, payment_intent: { ...pi } });
     };
     // What the card network says about the number and dates, before the issuer is asked.
-    if (!/^\d{12,19}$/.test(card.number) || !luhn(card.number)) decline('incorrect_number', 'Your card number is incorrect.');
+    if (!/^\d{12,19}$/.test(card.number) || !luhnValid(card.number)) decline('incorrect_number', 'Your card number is incorrect.');
     if (card.exp_month < 1 || card.exp_month > 12) decline('invalid_expiry_month', "Your card's expiration month is invalid.");
     const today = new Date();
     if (card.exp_year < today.getUTCFullYear()) decline('invalid_expiry_year', "Your card's expiration year is invalid.");
