@@ -14,6 +14,7 @@ import { listenCommand } from './commands/listen.js';
 import { merchantsCommand } from './commands/merchants.js';
 import { paymentsCommand } from './commands/payments.js';
 import { serveCommand } from './commands/serve.js';
+import { reconcileCommand } from './commands/reconcile.js';
 import { triggerCommand } from './commands/trigger.js';
 
 export { ExitCode } from './errors.js';
@@ -50,6 +51,7 @@ export function createProgram(ctx: Context): Command {
     paymentsCommand(ctx),
     listenCommand(ctx),
     triggerCommand(ctx),
+    reconcileCommand(ctx),
   ]) {
     inheritSettings(program, command);
     program.addCommand(command);

@@ -57,7 +57,8 @@ describe('kassa (built, plain node)', () => {
 
   it('--help on every command names it and its key options', async () => {
     const cases: Array<[string[], string[]]> = [
-      [[], ['serve', 'merchants', 'keys', 'payments', 'listen', 'trigger', 'Exit codes']],
+      [[], ['serve', 'merchants', 'keys', 'payments', 'listen', 'trigger', 'reconcile', 'Exit codes']],
+      [['reconcile'], ['--no-ask', '--fail-on-open', '--operator-key', '--url', '--json']],
       [['serve'], ['--config', '--port', '--host', '--public-url', '--data-dir', '--allowed-origins', '--log-level', '--json', 'KASSA_PORT', 'kassa.config.json', 'KASSA_VAULT_KEY']],
       [['merchants'], ['create', 'list', 'activate']],
       [['merchants', 'create'], ['--name', '--origin', '--country', '--currency', '--operator-key', '--url', '--json']],
@@ -271,6 +272,21 @@ describe('kassa (built, plain node)', () => {
       const object = out.event.data.object;
       assert.ok(object.id === out.payment_intent || object.payment_intent === out.payment_intent, event);
     }
+  });
+
+  it('reconcile asks the providers, then reports nothing open here (every payment settled), and --no-ask only reads', async () => {
+    const asked = await kassa(['reconcile', '--json', '--fail-on-open'], { env });
+    assert.equal(asked.code, 0, asked.stderr);
+    const r = parseJson(asked.stdout);
+    assert.equal(r.object, 'reconciliation_report');
+    assert.equal(typeof r.settled, 'number', 'it asked (POST)');
+    assert.deepEqual([r.open_calls, r.discrepancies], [[], []]);
+    const read = await kassa(['reconcile', '--no-ask'], { env });
+    assert.equal(read.code, 0, read.stderr);
+    assert.doesNotMatch(read.stdout, /Asked the providers/);
+    assert.match(read.stdout, /No open provider calls\.\nNo discrepancies\./);
+    const refused = await kassa(['reconcile', '--operator-key', 'op_wrong'], { env });
+    assert.equal(refused.code, 3, 'a 4xx from Kassa');
   });
 
   it('exit codes: 2 for a usage mistake, 3 for a 4xx, 4 when Kassa cannot be reached, 5 for a 5xx, 1 for an answer that is not Kassa’s', async () => {

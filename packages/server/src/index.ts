@@ -38,6 +38,7 @@ import { WebhookEndpoints } from './webhooks/endpoints.js';
 import { Events } from './webhooks/events.js';
 import { WebhookWorker } from './webhooks/worker.js';
 import { ConfiguredProviders } from './providers.js';
+import { saturation } from './saturation.js';
 import { providerFromSpec } from './provider-config.js';
 import type { ProviderSpec } from './provider-config.js';
 import { deliveryView } from './webhooks/views.js';
@@ -98,6 +99,11 @@ export interface KassaOptions {
    * it never runs by itself, and only `deliverWebhooks()` delivers.
    */
   webhookPollMs?: number;
+  /**
+   * How saturated the event loop must be (utilization over the last 100 ms, 0–1) while requests
+   * are being served for webhook deliveries to keep to their floor (default 0.8; tests set 0).
+   */
+  webhookBusyUtilization?: number;
   /** Test seam: the webhook retries' jitter, a number in [0, 1) (default Math.random). */
   webhookRandom?: () => number;
   /** Bound on one webhook attempt (default 15 s). */
@@ -233,12 +239,14 @@ export async function startKassa(options: KassaOptions): Promise<KassaServer> {
     );
     const webhookEndpoints = new WebhookEndpoints({ store, clock, secrets: webhookSecrets });
     const events = new Events(store);
-    // Requests being served right now: while there are any, deliveries keep to their floor (worker.ts).
+    // Payments first: while requests are being served on a saturated event loop, deliveries keep
+    // to their floor (worker.ts). Below saturation they go at full speed, requests or not.
     let serving = 0;
+    const saturated = saturation(options.webhookBusyUtilization ?? 0.8);
     webhookWorker = new WebhookWorker(
       { store, secrets: webhookSecrets, liveness: instance, clock, logger },
       {
-        busy: () => serving > 0,
+        busy: () => serving > 0 && saturated(),
         ...(options.webhookPollMs !== undefined ? { pollMs: options.webhookPollMs } : {}),
         ...(options.webhookRandom ? { random: options.webhookRandom } : {}),
         ...(options.webhookTimeoutMs !== undefined ? { timeoutMs: options.webhookTimeoutMs } : {}),
@@ -399,3 +407,4 @@ function redirectStatus(status: string): 'succeeded' | 'failed' | 'processing' {
 
 export type { ProviderSpec } from './provider-config.js';
 export { PROVIDER_TYPES } from './provider-config.js';
+

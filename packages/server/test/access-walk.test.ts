@@ -87,6 +87,8 @@ const OPERATOR: Record<string, (account: string) => Call> = {
   'POST /operator/merchants/:id/keys': (a) => ({ path: `/operator/merchants/${a}/keys`, body: { type: 'secret', livemode: false } }),
   'POST /operator/keys/:id/roll': () => ({ path: '/operator/keys/key_abcdefghijklmnop/roll', body: {} }),
   'POST /operator/keys/:id/revoke': () => ({ path: '/operator/keys/key_abcdefghijklmnop/revoke', body: {} }),
+  'GET /operator/reconciliation': () => ({ path: '/operator/reconciliation' }),
+  'POST /operator/reconciliation': () => ({ path: '/operator/reconciliation', body: {} }),
 };
 
 const key = (route: { method: string; express: string }) => `${route.method} ${route.express}`;

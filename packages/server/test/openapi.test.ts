@@ -342,6 +342,9 @@ describe('API description (/openapi.json, /docs)', () => {
     await ok('POST', `/operator/keys/${rolled.id}/revoke`, { body: {} });
     await expectError('POST', `/operator/keys/${rolled.id}/revoke`, { body: {} }, 400, 'api_key_expired');
     await expectError('POST', `/operator/keys/${rolled.id}/roll`, { body: {} }, 400, 'api_key_expired');
+    await ok('GET', '/operator/reconciliation');
+    await ok('POST', '/operator/reconciliation', { body: {} });
+    await expectError('POST', '/operator/reconciliation', { body: { now: true } }, 400, 'parameter_unknown');
     await expectError('GET', '/operator/merchants', { auth: h.secretKey }, 401, 'api_key_invalid');
     await expectError('POST', '/operator/merchants', { body: { business_name: 'Bad', allowed_origins: ['https://shop.example/checkout'] } }, 400, 'parameter_invalid');
     await expectError('POST', '/operator/merchants', { body: { business_name: 'Form' }, form: true }, 415, 'unsupported_media_type');

@@ -388,7 +388,7 @@ describe('webhook delivery', () => {
     }
   });
 
-  it('payments come first: while the server is serving a request, at most two deliveries are in flight; every event still goes out, and at full speed once it is idle', async () => {
+  it('payments come first: while the server is busy serving requests, one delivery at a time; every event still goes out, and at full speed once it is idle', async () => {
     let inFlight = 0;
     let most = 0;
     const receiver = await Receiver.start(async () => {
@@ -398,7 +398,8 @@ describe('webhook delivery', () => {
       inFlight--;
       return 200;
     });
-    const h = await boot({ webhookPollMs: 20 });
+    // Any request in flight counts as busy here (a saturated loop is hard to make on purpose).
+    const h = await boot({ webhookPollMs: 20, webhookBusyUtilization: 0 });
     try {
       await createEndpoint(h, receiver.url, ['payment_intent.created']);
       // A request the server is still serving: its headers are in (authorized), its body never comes.
@@ -408,14 +409,14 @@ describe('webhook delivery', () => {
       stalled.write(`POST /v1/payment_intents HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${h.secretKey}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{`);
       for (let i = 0; i < 6; i++) await h.createIntent();
       await receiver.waitFor(6);
-      assert.equal(most, 2, 'two at a time while busy (six events of six objects could all have gone at once)');
+      assert.equal(most, 1, 'one at a time while busy (six events of six objects could all have gone at once)');
 
       stalled.destroy();
       await new Promise((resolve) => setTimeout(resolve, 100));
       most = 0;
       for (let i = 0; i < 6; i++) await h.createIntent();
       await receiver.waitFor(12);
-      assert.ok(most > 2, `idle again: more than two at once (saw ${most})`);
+      assert.ok(most > 1, `idle again: several at once (saw ${most})`);
     } finally {
       await h.close();
       await receiver.close();

@@ -27,6 +27,7 @@ import type {
   AttemptOperation,
   AttemptRecord,
   ChargeRecord,
+  DiscrepancyRecord,
   RefundRecord,
   EventType as EventTypeT,
   FutureUsage,
@@ -73,6 +74,11 @@ export interface DomainLogger {
   info(obj: object, msg: string): void;
   warn(obj: object, msg: string): void;
   error(obj: object, msg: string): void;
+}
+
+export interface Reconciliation {
+  open: Array<{ intent: PaymentIntentRecord; attempt: AttemptRecord; askable: boolean }>;
+  discrepancies: DiscrepancyRecord[];
 }
 
 export interface PaymentDeps {
@@ -783,6 +789,22 @@ export class PaymentIntents {
       }
     }
     return recovered;
+  }
+
+  /**
+   * What reconciliation must look at: each payment whose provider call has no known outcome and
+   * nobody working on it (`unknown`, or `pending` after its maker died), with whether its
+   * provider can be asked at all; and every amount a provider settled differently than asked.
+   */
+  async reconciliation(limit = 100): Promise<Reconciliation> {
+    const open: Reconciliation['open'] = [];
+    for (const intent of await this.d.store.listInterruptedIntents()) {
+      if (open.length >= limit) break;
+      const attempt = intent.pendingOperation ? await this.d.store.getAttempt(intent.pendingOperation) : null;
+      if (!attempt || SETTLED_ATTEMPT.includes(attempt.status) || (await this.beingWorkedOn(attempt))) continue;
+      open.push({ intent, attempt, askable: this.providerOf(intent)?.capabilities.lookup ?? false });
+    }
+    return { open, discrepancies: await this.d.store.listDiscrepancies(limit) };
   }
 
   /** A retry found its journal: the answer of the step it reached, if it reached one. */

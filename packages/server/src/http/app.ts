@@ -85,7 +85,7 @@ export function createApp(deps: AppDeps): Express {
     limits.authGuard,
     limits.countingFailures(operatorAuth(deps.merchants)),
     ...bodyParsers({ form: false }),
-    operatorRouter({ merchants: deps.merchants }),
+    operatorRouter({ merchants: deps.merchants, payments: deps.payments }),
   );
 
   app.use(

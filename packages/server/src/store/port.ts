@@ -136,6 +136,8 @@ export interface Store {
   /** Intents awaiting capture whose authorization (their latest charge) was made before `authorizedBefore`, oldest first. */
   listExpiredAuthorizations(authorizedBefore: number, limit: number): Promise<PaymentIntentRecord[]>;
   discrepanciesFor(intentId: string): Promise<DiscrepancyRecord[]>;
+  /** Every merchant's discrepancies, newest first (the operator's reconciliation report). */
+  listDiscrepancies(limit: number): Promise<DiscrepancyRecord[]>;
   /** Authorizations of the intent its provider declined (card-testing cap). */
   countDeclines(intentId: string): Promise<number>;
   /** Forgets stored answers of keys finished before `before` (Stripe keeps them 24 hours). */

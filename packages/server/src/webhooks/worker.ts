@@ -15,11 +15,12 @@
  * 410 Gone disables the endpoint. One object's events go out in order while the receiver
  * keeps up (see the store's due query).
  *
- * Payments come before webhooks: while the server is serving API requests (`busy`), the worker
- * keeps at most `busyConcurrency` attempts in flight and pauses `busyPauseMs` between rounds,
- * so a burst of payments is not slowed by the deliveries it causes; the backlog waits in the
- * database and goes out at full speed once the burst is over. The floor (by default 2 attempts
- * per 20 ms, up to 100 a second to a fast receiver) keeps deliveries moving under steady load.
+ * Payments come before webhooks: while the server is saturated with API requests (`busy`: the
+ * composition root's signal, requests in flight on an event loop more than 80% busy), the
+ * worker keeps at most `busyConcurrency` attempts in flight and pauses `busyPauseMs` between
+ * rounds, so a burst of payments is not slowed by the deliveries it causes; the backlog waits in
+ * the database and goes out at full speed once the burst is over. The floor (by default one
+ * attempt per 50 ms, up to 20 a second) keeps deliveries moving through a long saturation.
  */
 import { performance } from 'node:perf_hooks';
 import type { Clock, Liveness } from '../domain/ports.js';
@@ -48,9 +49,9 @@ export interface WebhookWorkerOptions {
   timeoutMs?: number;
   /** True while the server is busy with API requests (default: never): deliveries slow to the floor. */
   busy?: () => boolean;
-  /** Attempts in flight while busy (default 2). */
+  /** Attempts in flight while busy (default 1). */
   busyConcurrency?: number;
-  /** Pause between rounds while busy (default 20 ms). */
+  /** Pause between rounds while busy (default 50 ms). */
   busyPauseMs?: number;
   /** Jitter source in [0, 1) (tests make it fixed). */
   random?: () => number;
@@ -67,8 +68,8 @@ export interface WebhookWorkerDeps {
 
 export const DEFAULT_POLL_MS = 1000;
 const DEFAULT_CONCURRENCY = 8;
-const DEFAULT_BUSY_CONCURRENCY = 2;
-const DEFAULT_BUSY_PAUSE_MS = 20;
+const DEFAULT_BUSY_CONCURRENCY = 1;
+const DEFAULT_BUSY_PAUSE_MS = 50;
 const DEFAULT_TIMEOUT_MS = 15_000;
 
 export class WebhookWorker {

@@ -56,6 +56,7 @@ import {
   apiKeyObjectSchema,
   apiKeyWithSecretSchema,
   createKeySchema,
+  reconciliationReportSchema,
   registerMerchantSchema,
   rollKeySchema,
   updateMerchantSchema,
@@ -125,6 +126,7 @@ export const COMPONENTS = {
   AccountWithKeys: accountWithKeysSchema,
   ApiKey: apiKeyObjectSchema,
   ApiKeyWithSecret: apiKeyWithSecretSchema,
+  ReconciliationReport: reconciliationReportSchema,
   // Lists
   PaymentIntentList: listOf(expandedPaymentIntentSchema, '/v1/payment_intents'),
   PaymentIntentSearchResult: searchResult,

@@ -453,6 +453,17 @@ const operatorOps: OperationSpec[] = [
     errors: { 400: ['api_key_expired'] },
   },
   {
+    method: 'get', path: '/operator/reconciliation', operationId: 'GetReconciliation', tag: 'Operator', auth: 'operator_key',
+    summary: 'The reconciliation report', description: 'Provider calls with no known outcome that nobody is working on, and amounts a provider settled differently than asked.', query: noQuerySchema,
+    responses: [ok('ReconciliationReport', 'The report')],
+  },
+  {
+    method: 'post', path: '/operator/reconciliation', operationId: 'RunReconciliation', tag: 'Operator', auth: 'operator_key',
+    summary: 'Ask the providers now', description: 'Asks each provider that can be asked about every open call (as recovery does at start and every minute), then reports what is left.',
+    body: { component: 'EmptyParams', media: JSON_BODY },
+    responses: [ok('ReconciliationReport', 'The report, with how many calls were settled')],
+  },
+  {
     method: 'post', path: '/operator/keys/{id}/revoke', operationId: 'RevokeApiKey', tag: 'Operator', auth: 'operator_key',
     summary: 'Revoke an API key', description: 'It stops working at once.',
     params: { id: IDS.key }, body: { component: 'EmptyParams', media: JSON_BODY },

@@ -13,6 +13,7 @@ import { KEY_RESOURCES } from '../../domain/model.js';
 import type { ApiKeyRecord, MerchantRecord } from '../../domain/model.js';
 import { notFound } from '../../domain/errors.js';
 import { seconds } from '../../domain/views.js';
+import type { PaymentIntents, Reconciliation } from '../../domain/payment-intents.js';
 import { methodNotAllowed } from '../errors.js';
 import { parseBody, parseQuery } from '../validation.js';
 import { emptyBodySchema } from './customers.js';
@@ -113,6 +114,48 @@ export const apiKeyWithSecretSchema = apiKeyObjectSchema
   .extend({ secret: z.string().regex(API_KEY_PATTERN).describe('The key itself, shown in this answer only') })
   .strict();
 
+/** The operator's reconciliation report. */
+export const reconciliationReportSchema = z
+  .object({
+    object: z.literal('reconciliation_report'),
+    settled: z.number().int().nonnegative().optional().describe('POST only: how many open calls asking the providers just settled'),
+    open_calls: z
+      .array(
+        z
+          .object({
+            payment_intent: z.string(),
+            merchant: z.string(),
+            livemode: z.boolean(),
+            provider: z.string().nullable().describe('Where the call went'),
+            operation: z.enum(['authorize', 'complete_action', 'capture', 'cancel', 'refund']),
+            status: z.enum(['pending', 'unknown']).describe('`unknown`: no answer came; `pending`: its maker stopped before the call was made or answered'),
+            amount: z.number().int(),
+            currency: currencySchema,
+            since: unixSeconds,
+            provider_can_be_asked: z.boolean().describe('False: only the client\'s retry (same key) or the provider\'s own records settle it'),
+          })
+          .strict(),
+      )
+      .describe('Provider calls with no known outcome that nobody is working on, oldest first'),
+    discrepancies: z
+      .array(
+        z
+          .object({
+            id: z.string(),
+            payment_intent: z.string(),
+            merchant: z.string(),
+            operation: z.enum(['authorize', 'complete_action', 'capture', 'cancel', 'refund']),
+            currency: currencySchema,
+            expected: z.number().int().describe('What Kassa asked for'),
+            actual: z.number().int().describe('What the provider settled'),
+            created: unixSeconds,
+          })
+          .strict(),
+      )
+      .describe('Amounts a provider settled differently than asked, newest first'),
+  })
+  .strict();
+
 /** Registering and activating: the account and its new key pair (test, or live), shown once. */
 export const accountWithKeysSchema = z
   .object({
@@ -165,8 +208,8 @@ const withKeys = (merchant: MerchantRecord, keys: { publishable: IssuedKey; secr
 /** The one answer in which a new key is shown. */
 const shown = (issued: IssuedKey): z.infer<typeof apiKeyWithSecretSchema> => ({ ...keyView(issued.record), secret: issued.key });
 
-export function operatorRouter(deps: { merchants: Merchants }): Router {
-  const { merchants } = deps;
+export function operatorRouter(deps: { merchants: Merchants; payments: PaymentIntents }): Router {
+  const { merchants, payments } = deps;
   const router = Router();
   const accountId = (raw: unknown): string => {
     const id = String(raw);
@@ -238,6 +281,21 @@ export function operatorRouter(deps: { merchants: Merchants }): Router {
     })
     .all(methodNotAllowed('POST'));
 
+  // Reconciliation: what has no known outcome, and what a provider settled otherwise. POST asks
+  // the providers about every open call now (as recovery does at start and every minute).
+  router
+    .route('/reconciliation')
+    .get(async (req, res) => {
+      parseQuery(noQuerySchema, req);
+      res.json(reconciliationView(await payments.reconciliation(), null));
+    })
+    .post(async (req, res) => {
+      parseBody(emptyBodySchema, req, res);
+      const settled = await payments.recoverInterrupted();
+      res.json(reconciliationView(await payments.reconciliation(), settled));
+    })
+    .all(methodNotAllowed('GET, POST'));
+
   router
     .route('/keys/:id/revoke')
     .post(async (req, res) => {
@@ -247,4 +305,35 @@ export function operatorRouter(deps: { merchants: Merchants }): Router {
     .all(methodNotAllowed('POST'));
 
   return router;
+}
+
+/** The operator's reconciliation report (`settled`: how many open calls the POST just settled). */
+export function reconciliationView(r: Reconciliation, settled: number | null): z.infer<typeof reconciliationReportSchema> {
+  return {
+    object: 'reconciliation_report',
+    ...(settled === null ? {} : { settled }),
+    open_calls: r.open.map(({ intent, attempt, askable }) => ({
+      payment_intent: intent.id,
+      merchant: intent.merchantId,
+      livemode: intent.livemode,
+      provider: intent.provider,
+      operation: attempt.operation,
+      // Open calls are exactly these two (reconciliation leaves out settled attempts).
+      status: attempt.status === 'unknown' ? 'unknown' : 'pending',
+      amount: attempt.amount,
+      currency: intent.currency,
+      since: seconds(attempt.updated),
+      provider_can_be_asked: askable,
+    })),
+    discrepancies: r.discrepancies.map((d) => ({
+      id: d.id,
+      payment_intent: d.intentId,
+      merchant: d.merchantId,
+      operation: d.operation,
+      currency: d.currency,
+      expected: d.expected,
+      actual: d.actual,
+      created: seconds(d.created),
+    })),
+  };
 }

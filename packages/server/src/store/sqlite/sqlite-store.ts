@@ -423,6 +423,20 @@ export function assertBalanced(txn: LedgerTransaction): void {
   }
 }
 
+function rowToDiscrepancy(r: Row): DiscrepancyRecord {
+  return {
+    id: r.id as string,
+    merchantId: r.merchant_id as string,
+    intentId: r.payment_intent_id as string,
+    attemptId: r.attempt_id as string,
+    operation: r.operation as AttemptOperation,
+    currency: r.currency as Currency,
+    expected: r.expected as number,
+    actual: r.actual as number,
+    created: r.created as number,
+  };
+}
+
 export class SqliteStore implements Store {
   readonly db: Database;
   readonly #s: ReturnType<typeof prepare>;
@@ -796,17 +810,11 @@ export class SqliteStore implements Store {
   }
 
   async discrepanciesFor(intentId: string): Promise<DiscrepancyRecord[]> {
-    return (this.#s.discrepanciesFor.all(intentId) as Row[]).map((r) => ({
-      id: r.id as string,
-      merchantId: r.merchant_id as string,
-      intentId: r.payment_intent_id as string,
-      attemptId: r.attempt_id as string,
-      operation: r.operation as AttemptOperation,
-      currency: r.currency as Currency,
-      expected: r.expected as number,
-      actual: r.actual as number,
-      created: r.created as number,
-    }));
+    return (this.#s.discrepanciesFor.all(intentId) as Row[]).map(rowToDiscrepancy);
+  }
+
+  async listDiscrepancies(limit: number): Promise<DiscrepancyRecord[]> {
+    return (this.#s.listDiscrepancies.all(limit) as Row[]).map(rowToDiscrepancy);
   }
 
   async insertVaultCard(card: VaultCardRecord, token: TokenRecord | null, paymentMethod?: PaymentMethodRecord): Promise<void> {
@@ -1383,6 +1391,7 @@ function prepare(db: Database) {
     insertDiscrepancy: st(`INSERT INTO discrepancies (id, merchant_id, payment_intent_id, attempt_id, operation, currency, expected, actual, created)
       VALUES (@id, @merchant_id, @payment_intent_id, @attempt_id, @operation, @currency, @expected, @actual, @created)`),
     discrepanciesFor: st('SELECT * FROM discrepancies WHERE payment_intent_id = ? ORDER BY created, id'),
+    listDiscrepancies: st('SELECT * FROM discrepancies ORDER BY created DESC, id DESC LIMIT ?'),
     countDeclines: st(`SELECT COUNT(*) AS n FROM payment_attempts
       WHERE payment_intent_id = ? AND operation IN ('authorize', 'complete_action') AND status = 'failed'`),
     pruneIdempotency: st("DELETE FROM idempotency_keys WHERE status = 'done' AND updated < ?"),
