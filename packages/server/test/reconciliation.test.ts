@@ -96,7 +96,9 @@ describe('reconciliation', () => {
       const token = await h.tokenize(intent.client_secret, { number: CARDS.amex });
       await h.client('POST', `/payment_intents/${intent.id}/confirm`, intent.client_secret, { payment_method: token.body.id });
       const captured = await h.v1('POST', `/payment_intents/${intent.id}/capture`, {});
-      assert.ok(captured.status < 500, `never a 500 (${captured.status} ${JSON.stringify(captured.body)})`);
+      // Not a 500: a 502 that says what happened, the intent held for reconciliation.
+      assert.equal(captured.status, 502, JSON.stringify(captured.body));
+      assert.match(captured.body.error.message, /settled a different amount/);
       const r = await report(h);
       assert.equal(r.body.discrepancies.length, 1);
       const [d] = r.body.discrepancies;
