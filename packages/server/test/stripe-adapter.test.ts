@@ -313,15 +313,16 @@ describe('stripe adapter', () => {
     assert.deepEqual(await stripe.lookup(lookupOf(r, { operation: 'cancel', idempotencyKey: cancelKey, providerRef: otherRef })), { operation: 'cancel', outcome: { status: 'canceled' } });
   });
 
-  it('a 409 (the key is still in use) and a 429 are definite; a 500 before acting is still ambiguous to the adapter', async () => {
+  it('a 409 (the key is still in use) is ambiguous — the first request under it may still charge — a 429 is definite, a 500 before acting is ambiguous to the adapter', async () => {
     const r = authorization();
     fake.fault('confirm', 'hang-before');
     const abort = new AbortController();
     setTimeout(() => abort.abort(), 100);
     assert.equal((await failure(stripe.authorize({ ...r, signal: abort.signal }))).certainty, 'ambiguous');
-    // Stripe is still working on the first confirm: the repeat is refused, and did nothing.
+    // Stripe is still working on the first confirm: the repeat is refused and did nothing, but
+    // the first may still charge — so not definite (that would let Kassa settle it as failed).
     const busy = await failure(stripe.authorize(r));
-    assert.deepEqual([busy.certainty, busy.rawCode], ['definite', 'idempotency_key_in_use']);
+    assert.deepEqual([busy.certainty, busy.rawCode], ['ambiguous', 'idempotency_key_in_use']);
     assert.match(busy.message, /409/);
     fake.fault('create_intent', '429-before');
     const limited = await failure(stripe.authorize(authorization()));

@@ -332,8 +332,13 @@ export function classify(error: unknown, signal?: AbortSignal): ProviderFailure 
   if (error instanceof Stripe.errors.StripeError) {
     const status = error.statusCode ?? 0;
     const raw = error.code ?? error.rawType ?? error.type;
-    // 4xx: Stripe refused the request itself (bad key, bad parameters, unknown object, a key
-    // reused with other parameters, a key whose first request is still running (409), rate
+    // A key conflict (its first request still running: 409; or used with other parameters):
+    // this request did nothing, but the first one under the key may have — so, not definite,
+    // or the intent could be settled as failed while that first call charges the card.
+    if (error.type === 'StripeIdempotencyError' || error.rawType === 'idempotency_error' || status === 409) {
+      return new ProviderFailure('ambiguous', `Stripe refused a reused key (${status}): the first request under it may have acted`, raw);
+    }
+    // Other 4xx: Stripe refused the request itself (bad key, bad parameters, unknown object, rate
     // limited (429)) — the endpoint did not act on it.
     if (status >= 400 && status < 500) return new ProviderFailure('definite', `Stripe refused the request (${status}): ${safeMessage(error)}`, raw);
     // 5xx: Stripe documents that a 500 may come after the request was processed (and saves it as
