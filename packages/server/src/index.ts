@@ -197,14 +197,14 @@ export async function startKassa(options: KassaOptions): Promise<KassaServer> {
 
     // Before anything takes a lock: who this process is, and which earlier instances are gone.
     instance = await InstanceRegistry.start(store, clock, logger, options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {});
-    const configured = (mode: 'test' | 'live'): PaymentProvider | null => {
+    const configured = async (mode: 'test' | 'live'): Promise<PaymentProvider | null> => {
       const given = options.providers?.[mode];
       const spec = options.providerSpecs?.[mode];
-      const provider = given ?? (spec ? providerFromSpec(spec, { mode, sandbox, publicUrl: config.publicUrl }) : mode === 'test' ? sandbox : null);
+      const provider = given ?? (spec ? await providerFromSpec(spec, { mode, sandbox, publicUrl: config.publicUrl }) : mode === 'test' ? sandbox : null);
       return provider && options.wrapProvider ? options.wrapProvider(provider) : provider;
     };
     const providers = new ConfiguredProviders(
-      { test: configured('test'), live: configured('live') },
+      { test: await configured('test'), live: await configured('live') },
       // Intents paid at the sandbox before test mode moved to a real provider are still captured and refunded there.
       [sandbox],
     );

@@ -4,8 +4,6 @@
  * The composition root turns a spec into an adapter; the domain never sees a spec.
  */
 import type { PaymentProvider, Sensitive } from './domain/ports.js';
-import { AdyenProvider } from './adapters/adyen/provider.js';
-import { StripeProvider } from './adapters/stripe/provider.js';
 
 export const PROVIDER_TYPES = ['sandbox', 'stripe', 'adyen'] as const;
 
@@ -24,17 +22,24 @@ export interface ProviderContext {
   publicUrl: string | undefined;
 }
 
-export function providerFromSpec(spec: ProviderSpec, context: ProviderContext): PaymentProvider {
+/**
+ * The adapter for a spec. Adapters are loaded only when configured: the Stripe SDK alone adds
+ * a noticeable share to every start (and the crash tests start servers by the hundred).
+ */
+export async function providerFromSpec(spec: ProviderSpec, context: ProviderContext): Promise<PaymentProvider> {
   switch (spec.type) {
     case 'sandbox':
       if (context.mode === 'live') throw new Error('the sandbox issuer cannot be the live provider');
       return context.sandbox;
     case 'stripe': {
       checkKeyMode(spec.secretKey, context.mode, 'sk_test_', 'sk_live_', 'the Stripe secret key');
-      return new StripeProvider({ secretKey: spec.secretKey, apiBase: spec.apiBase, returnUrl: `${returnBase(context, 'stripe')}` });
+      const returnUrl = returnBase(context, 'stripe');
+      const { StripeProvider } = await import('./adapters/stripe/provider.js');
+      return new StripeProvider({ secretKey: spec.secretKey, apiBase: spec.apiBase, returnUrl });
     }
     case 'adyen': {
       const base = returnBase(context, 'adyen');
+      const { AdyenProvider } = await import('./adapters/adyen/provider.js');
       return new AdyenProvider({
         apiKey: spec.apiKey,
         merchantAccount: spec.merchantAccount,
