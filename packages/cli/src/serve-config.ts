@@ -15,7 +15,8 @@
  * provider and its endpoints — `{ "test": { "type": "stripe" } }`; the sandbox issuer is test
  * mode's default, live mode has none until one is set. Their keys are secrets too, so only the
  * environment gives them: KASSA_TEST_STRIPE_SECRET_KEY / KASSA_LIVE_STRIPE_SECRET_KEY,
- * KASSA_TEST_ADYEN_API_KEY (+ _HMAC_KEY) and the LIVE ones. They never print (`--print-config`
+ * KASSA_TEST_ADYEN_API_KEY (+ _HMAC_KEY), KASSA_TEST_PAYPAL_CLIENT_SECRET, KASSA_TEST_ALIPAY_PRIVATE_KEY
+ * and the LIVE ones. They never print (`--print-config`
  * shows "[redacted]").
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -32,7 +33,8 @@ import {
   parseTrustProxy,
 } from '@kassa/server/config';
 import { Sensitive } from '@kassa/server/secrets';
-import type { ProviderSpec } from '@kassa/server/secrets';
+import { routingSchema } from '@kassa/server/secrets';
+import type { ProviderSpec, RoutingRule } from '@kassa/server/secrets';
 import { UsageError } from './errors.js';
 import { envValue } from './credentials.js';
 import type { Env } from './credentials.js';
@@ -51,12 +53,30 @@ const origin = z.string().refine((value) => {
 const httpUrl = z.url({ protocol: /^https?$/ });
 
 /** A mode's provider as the file names it: type and endpoints, never a key. */
+const providerName = z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, 'a provider name is 1–32 of a-z, 0-9, _ and -, starting with a letter');
 const providerFileSpec = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('sandbox') }).strict(),
-  z.object({ type: z.literal('stripe'), apiBase: httpUrl.optional() }).strict(),
-  z.object({ type: z.literal('adyen'), merchantAccount: z.string().min(1).max(100), checkoutBase: httpUrl.optional() }).strict(),
+  z.object({ type: z.literal('sandbox'), name: providerName.optional() }).strict(),
+  z.object({ type: z.literal('stripe'), name: providerName.optional(), apiBase: httpUrl.optional() }).strict(),
+  z.object({ type: z.literal('adyen'), name: providerName.optional(), merchantAccount: z.string().min(1).max(100), checkoutBase: httpUrl.optional() }).strict(),
+  z
+    .object({ type: z.literal('paypal'), name: providerName.optional(), clientId: z.string().min(1).max(200), apiBase: httpUrl.optional(), webhookId: z.string().min(1).max(100).optional() })
+    .strict(),
+  z
+    .object({
+      type: z.literal('alipay'),
+      name: providerName.optional(),
+      appId: z.string().regex(/^\d{8,32}$/, "Alipay's APPID: digits"),
+      /** Alipay's public key (not a secret): PEM, or the bare base64 Alipay's key tool prints. */
+      alipayPublicKey: z.string().min(100).max(4000),
+      gateway: httpUrl.optional(),
+      /** How long a QR code (and the cashier) may be paid, in ms: whole minutes, 1 min to 15 days. */
+      qrExpiryMs: z.number().int().min(60_000).max(15 * 24 * 3_600_000).multipleOf(60_000).optional(),
+    })
+    .strict(),
 ]);
 type ProviderFileSpec = z.infer<typeof providerFileSpec>;
+/** A mode's providers: one, or several in the order tried (routing rules may reorder them). */
+const modeProviders = z.union([providerFileSpec, z.array(providerFileSpec).min(1).max(10)]);
 
 /** The config file. Keys are the flags' names in camelCase. */
 export const configFileSchema = z
@@ -71,7 +91,15 @@ export const configFileSchema = z
     /** Express's `trust proxy`: true, a hop count, or addresses (`loopback`, `10.0.0.0/8`). */
     trustProxy: z.union([z.boolean(), z.number().int().min(0).max(100), z.string().min(1).max(500)]).optional(),
     /** Each mode's provider (see the top of this file); its keys come from the environment. */
-    providers: z.object({ test: providerFileSpec.optional(), live: providerFileSpec.optional() }).strict().optional(),
+    providers: z
+      .object({
+        test: modeProviders.optional(),
+        live: modeProviders.optional(),
+        /** Each mode's routing rules (the server's routing.ts): the first that holds decides. */
+        routing: z.object({ test: routingSchema.optional(), live: routingSchema.optional() }).strict().optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 export type ConfigFile = z.infer<typeof configFileSchema>;
@@ -103,8 +131,10 @@ export interface ServeSettings {
   widgetDir: string | undefined;
   /** Behind a reverse proxy, which hops to trust for the client's address (rate limits key on it); undefined: none. */
   trustProxy: boolean | number | string | undefined;
-  /** Each mode's provider with its keys from the environment; a mode not named keeps its default. */
-  providers: { test?: ProviderSpec; live?: ProviderSpec };
+  /** Each mode's providers with their keys from the environment; a mode not named keeps its default. */
+  providers: { test?: ProviderSpec[]; live?: ProviderSpec[] };
+  /** Each mode's routing rules (none: the providers in the order given). */
+  routing: { test?: RoutingRule[]; live?: RoutingRule[] };
   /** The config file read, if any. */
   configFile: string | null;
   /** Where each setting came from (for `--print-config`). */
@@ -168,6 +198,18 @@ function jsonValue(value: string, name: string): unknown {
   }
 }
 
+/**
+ * A mode's providers with their keys. The environment names keys by mode and type, so a mode has
+ * at most one provider of each type (two Stripe accounts in one mode are not configurable yet).
+ */
+function modeSpecs(given: ProviderFileSpec | ProviderFileSpec[], mode: 'test' | 'live', env: Env): ProviderSpec[] {
+  const list = Array.isArray(given) ? given : [given];
+  const types = list.map((s) => s.type);
+  const twice = types.find((t, i) => types.indexOf(t) !== i);
+  if (twice) throw new UsageError(`providers.${mode}: two ${twice} providers; the environment gives keys per mode and type (KASSA_${mode.toUpperCase()}_…), so one of each`);
+  return list.map((spec) => withKeys(spec, mode, env));
+}
+
 /** A mode's provider with its keys, which only the environment holds. */
 function withKeys(spec: ProviderFileSpec, mode: 'test' | 'live', env: Env): ProviderSpec {
   const secret = (name: string, required: boolean): Sensitive | undefined => {
@@ -185,6 +227,10 @@ function withKeys(spec: ProviderFileSpec, mode: 'test' | 'live', env: Env): Prov
       const hmacKey = secret('ADYEN_HMAC_KEY', false);
       return { ...spec, apiKey: secret('ADYEN_API_KEY', true) as Sensitive, ...(hmacKey ? { hmacKey } : {}) };
     }
+    case 'paypal':
+      return { ...spec, clientSecret: secret('PAYPAL_CLIENT_SECRET', true) as Sensitive };
+    case 'alipay':
+      return { ...spec, privateKey: secret('ALIPAY_PRIVATE_KEY', true) as Sensitive };
     default: {
       const unreachable: never = spec;
       throw new UsageError(`unknown provider ${JSON.stringify(unreachable)}`);
@@ -253,8 +299,8 @@ export function resolveServeSettings(input: { flags: ServeFlags; env: Env; cwd: 
   const widgetDir = pick('widgetDir');
   const named = pick('providers')?.value ?? {};
   const providers: ServeSettings['providers'] = {
-    ...(named.test ? { test: withKeys(named.test, 'test', env) } : {}),
-    ...(named.live ? { live: withKeys(named.live, 'live', env) } : {}),
+    ...(named.test ? { test: modeSpecs(named.test, 'test', env) } : {}),
+    ...(named.live ? { live: modeSpecs(named.live, 'live', env) } : {}),
   };
   return {
     port: pick('port')?.value ?? DEFAULT_PORT,
@@ -266,6 +312,7 @@ export function resolveServeSettings(input: { flags: ServeFlags; env: Env; cwd: 
     widgetDir: widgetDir ? resolve(widgetDir.base, widgetDir.value) : undefined,
     trustProxy: pick('trustProxy')?.value,
     providers,
+    routing: named.routing ?? {},
     configFile,
     // In the keys' own order, whichever was looked up first.
     sources: Object.fromEntries(CONFIG_KEYS.map((k) => [k, sources[k]])) as Record<keyof ConfigFile, Source>,

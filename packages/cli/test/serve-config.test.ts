@@ -100,27 +100,58 @@ describe('serve settings', () => {
     const file = write('providers.json', { publicUrl: 'https://pay.example', providers: { test: { type: 'stripe', apiBase: 'http://127.0.0.1:9999' }, live: { type: 'adyen', merchantAccount: 'ShopECOM' } } });
     const env = { KASSA_TEST_STRIPE_SECRET_KEY: 'sk_test_from_env', KASSA_LIVE_ADYEN_API_KEY: 'AQE_live_key', KASSA_LIVE_ADYEN_HMAC_KEY: '00ff' };
     const s = resolve({ config: file }, env);
-    assert.equal(s.providers.test?.type, 'stripe');
-    assert.equal(s.providers.live?.type, 'adyen');
-    if (s.providers.test?.type !== 'stripe' || s.providers.live?.type !== 'adyen') return;
-    assert.equal(s.providers.test.secretKey.reveal(), 'sk_test_from_env');
-    assert.equal(s.providers.test.apiBase, 'http://127.0.0.1:9999');
-    assert.equal(s.providers.live.apiKey.reveal(), 'AQE_live_key');
-    assert.equal(s.providers.live.hmacKey?.reveal(), '00ff');
+    const [test] = s.providers.test ?? [];
+    const [live] = s.providers.live ?? [];
+    assert.equal(test?.type, 'stripe');
+    assert.equal(live?.type, 'adyen');
+    if (test?.type !== 'stripe' || live?.type !== 'adyen') return;
+    assert.equal(test.secretKey.reveal(), 'sk_test_from_env');
+    assert.equal(test.apiBase, 'http://127.0.0.1:9999');
+    assert.equal(live.apiKey.reveal(), 'AQE_live_key');
+    assert.equal(live.hmacKey?.reveal(), '00ff');
     const printed = JSON.stringify(s);
     for (const secret of Object.values(env)) assert.ok(!printed.includes(secret), 'a key never prints');
     assert.match(printed, /\[redacted\]/);
 
     assert.deepEqual(resolve({}, {}, join(dir, 'nowhere')).providers, {}, 'nothing named: the defaults (sandbox for test, none for live)');
     const fromEnv = resolve({}, { KASSA_PROVIDERS: JSON.stringify({ test: { type: 'sandbox' } }) }, join(dir, 'nowhere'));
-    assert.deepEqual(fromEnv.providers, { test: { type: 'sandbox' } });
+    assert.deepEqual(fromEnv.providers, { test: [{ type: 'sandbox' }] });
     assert.equal(fromEnv.sources.providers, 'env');
 
     assert.throws(() => resolve({ config: file }, {}), (e: unknown) => e instanceof UsageError && /set KASSA_TEST_STRIPE_SECRET_KEY/.test(e.message));
-    const unknownType = write('bad-type.json', { providers: { test: { type: 'paypal' } } });
+    const unknownType = write('bad-type.json', { providers: { test: { type: 'worldpay' } } });
     assert.throws(() => resolve({ config: unknownType }), UsageError);
     const keyInFile = write('key-in-file.json', { providers: { test: { type: 'stripe', secretKey: 'sk_test_in_a_file' } } });
     assert.throws(() => resolve({ config: keyInFile }, env), (e: unknown) => e instanceof UsageError && /providers/.test(e.message), 'a key in the file is refused, not used');
     assert.throws(() => resolve({}, { KASSA_PROVIDERS: '{not json' }, join(dir, 'nowhere')), (e: unknown) => e instanceof UsageError && /KASSA_PROVIDERS/.test(e.message));
+  });
+
+  it('providers: several per mode in the order tried, named, with routing rules checked like every other setting', () => {
+    const file = write('routing.json', {
+      providers: {
+        test: [{ type: 'sandbox' }, { type: 'stripe', name: 'stripe-eu', apiBase: 'http://127.0.0.1:9999' }],
+        routing: { test: [{ name: 'eur-to-stripe', when: { currency: ['eur'], minAmount: 100 }, use: ['stripe-eu', 'sandbox'] }] },
+      },
+    });
+    const s = resolve({ config: file }, { KASSA_TEST_STRIPE_SECRET_KEY: 'sk_test_x' });
+    assert.deepEqual(s.providers.test?.map((p) => [p.type, p.name]), [['sandbox', undefined], ['stripe', 'stripe-eu']]);
+    assert.deepEqual(s.routing.test?.[0]?.use, ['stripe-eu', 'sandbox']);
+    assert.deepEqual(s.routing.live, undefined);
+    const twoOfAType = write('two-stripe.json', { providers: { test: [{ type: 'stripe' }, { type: 'stripe', name: 'other' }] } });
+    assert.throws(() => resolve({ config: twoOfAType }, { KASSA_TEST_STRIPE_SECRET_KEY: 'sk_test_x' }), (e: unknown) => e instanceof UsageError && /two stripe providers/.test(e.message));
+    const badRule = write('bad-rule.json', { providers: { test: { type: 'sandbox' }, routing: { test: [{ name: 'r', when: { currency: ['xxx'] }, use: ['sandbox'] }] } } });
+    assert.throws(() => resolve({ config: badRule }), (e: unknown) => e instanceof UsageError && /providers/.test(e.message), 'an unknown currency in a rule is refused');
+    const wallets = write('wallets.json', {
+      publicUrl: 'https://pay.example',
+      providers: { test: [{ type: 'paypal', clientId: 'AZclient', webhookId: 'WH-1' }, { type: 'alipay', appId: '2021000000000001', alipayPublicKey: 'M'.repeat(200) }] },
+    });
+    const w = resolve({ config: wallets }, { KASSA_TEST_PAYPAL_CLIENT_SECRET: 'EKpaypal-secret', KASSA_TEST_ALIPAY_PRIVATE_KEY: 'MIIEvQ-private' });
+    const [pp, ali] = w.providers.test ?? [];
+    assert.equal(pp?.type === 'paypal' && pp.clientSecret.reveal(), 'EKpaypal-secret');
+    assert.equal(ali?.type === 'alipay' && ali.privateKey.reveal(), 'MIIEvQ-private');
+    assert.ok(!JSON.stringify(w).includes('EKpaypal-secret') && !JSON.stringify(w).includes('MIIEvQ-private'), 'wallet keys never print');
+    assert.throws(() => resolve({ config: wallets }, { KASSA_TEST_PAYPAL_CLIENT_SECRET: 'x' }), (e: unknown) => e instanceof UsageError && /KASSA_TEST_ALIPAY_PRIVATE_KEY/.test(e.message));
+    const badName = write('bad-name.json', { providers: { test: { type: 'sandbox', name: 'Has Spaces' } } });
+    assert.throws(() => resolve({ config: badName }), UsageError);
   });
 });

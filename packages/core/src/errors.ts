@@ -36,6 +36,8 @@ export const ErrorCode = {
   ChargeAlreadyRefunded: 'charge_already_refunded',
   ChargeNotRefundable: 'charge_not_refundable',
   PaymentMethodUnexpectedState: 'payment_method_unexpected_state',
+  /** No provider configured for the mode takes this payment method (in this currency): Stripe's code for a method not activated. */
+  PaymentMethodUnactivated: 'payment_method_unactivated',
   // Idempotency
   IdempotencyKeyInUse: 'idempotency_key_in_use',
   IdempotencyKeyReused: 'idempotency_key_reused',

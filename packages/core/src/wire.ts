@@ -138,10 +138,24 @@ export const updatePaymentIntentSchema = z
   .strict();
 export type UpdatePaymentIntent = z.infer<typeof updatePaymentIntentSchema>;
 
+/**
+ * A payment method made for this payment, as Stripe's `payment_method_data`: only the wallets
+ * (the shopper approves at Alipay or PayPal). Card details never come this way: they are typed
+ * into the secure frame, which returns a token for `payment_method`.
+ */
+export const WALLET_TYPES = ['alipay', 'paypal'] as const;
+export const paymentMethodDataSchema = z
+  .object({
+    type: z.enum(WALLET_TYPES, { message: 'must be alipay or paypal (a card is tokenized in the secure frame and sent as payment_method)' }),
+  })
+  .strict()
+  .describe('Pay with a wallet: Alipay (a QR code in the widget, the Alipay cashier with `return_url`) or PayPal (approval at PayPal)');
+
 export const confirmPaymentIntentSchema = z
   .object({
     /** `tok_…` from the card frame or `pm_…` saved card of the intent's customer. */
     payment_method: z.string().min(1).max(128).describe("`tok_…` from the card frame, a saved `pm_…` of the intent's customer, or a Stripe test id"),
+    payment_method_data: paymentMethodDataSchema.optional(),
     /** The shopper ticked "save card" (only meaningful with a customer). */
     setup_future_usage: z.enum(['on_session', 'off_session']).optional().describe('Save the card for the customer (needs an intent with `customer`)'),
     return_url: returnUrlSchema.optional().describe('A 3-D Secure challenge answers `next_action.redirect_to_url` and comes back here'),
@@ -230,6 +244,10 @@ export const nextActionSchema = z.discriminatedUnion('type', [
         .object({
           url: z.string().describe('Send the shopper here'),
           return_url: z.string().nullable().describe('Where the shopper comes back to (null: where the provider was told to send them)'),
+          hosted_instructions_url: z
+            .string()
+            .optional()
+            .describe("Kassa's page that opens `url` in a window of its own and follows the payment to its end (what the widget frames)"),
         })
         .strict(),
     })
@@ -241,6 +259,8 @@ export const nextActionSchema = z.discriminatedUnion('type', [
         .object({
           data: z.string().describe('What the QR code encodes (e.g. an Alipay payment link): show it for the shopper to scan'),
           expires_at: z.number().int().nonnegative().describe('Unix time in seconds after which the code is no longer valid'),
+          image_url_svg: z.string().describe('The code as an SVG image, drawn by Kassa'),
+          hosted_instructions_url: z.string().describe("Kassa's page that shows the code, follows the payment to its end and handles expiry (what the widget frames)"),
         })
         .strict(),
     })
@@ -303,6 +323,18 @@ export const paymentIntentObjectSchema = z
     last_payment_error: lastPaymentErrorSchema.nullable(),
     next_action: nextActionSchema.nullable(),
     latest_charge: z.string().nullable().describe('The charge of the latest authorization (`ch_…`), or null before one'),
+    payment_method_type: z.enum(['card', ...WALLET_TYPES]).nullable().describe('What the latest confirmation paid with (null before one)'),
+    kassa_routing: z
+      .object({
+        rule: z.string().nullable().describe('The routing rule that chose (null: the mode\'s default order)'),
+        candidates: z.array(z.string()).describe('The providers eligible, in the order tried'),
+        tried: z
+          .array(z.object({ provider: z.string(), result: z.enum(['answered', 'definite_failure', 'unknown']) }).strict())
+          .describe('Each provider asked and how it answered: a definite failure (nothing happened) moves on to the next'),
+      })
+      .strict()
+      .nullable()
+      .describe("Kassa's routing decision for the latest confirmation"),
     cancellation_reason: z
       .enum([...CANCELLATION_REASONS, AUTOMATIC_CANCELLATION])
       .nullable()
@@ -411,7 +443,13 @@ export const chargeObjectSchema = z
     metadata: metadataObjectSchema,
     payment_intent: z.string(),
     payment_method: z.string().nullable(),
-    payment_method_details: z.object({ type: z.literal('card'), card: cardSummarySchema }).strict().nullable(),
+    payment_method_details: z
+      .discriminatedUnion('type', [
+        z.object({ type: z.literal('card'), card: cardSummarySchema }).strict(),
+        z.object({ type: z.literal('alipay'), alipay: z.object({}).strict() }).strict(),
+        z.object({ type: z.literal('paypal'), paypal: z.object({}).strict() }).strict(),
+      ])
+      .nullable(),
     failure_code: z.string().nullable(),
     failure_message: z.string().nullable(),
     outcome: chargeOutcomeSchema,

@@ -37,7 +37,11 @@ import { WebhookSecrets } from './webhooks/secrets.js';
 import { WebhookEndpoints } from './webhooks/endpoints.js';
 import { Events } from './webhooks/events.js';
 import { WebhookWorker } from './webhooks/worker.js';
+import { ProviderNotifications } from './domain/provider-notifications.js';
 import { ConfiguredProviders } from './providers.js';
+import type { RoutingRule } from './routing.js';
+
+const listOf = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
 import { saturation } from './saturation.js';
 import { providerFromSpec } from './provider-config.js';
 import type { ProviderSpec } from './provider-config.js';
@@ -73,11 +77,19 @@ export interface KassaOptions {
    * The provider of each mode: test defaults to the built-in sandbox issuer; live has none
    * until one is given (live payments are then refused with `provider_not_configured`).
    */
-  providers?: { test?: PaymentProvider; live?: PaymentProvider };
-  /** The provider of each mode as configured (`kassa serve`): turned into adapters at start (`providers` wins, for tests). */
-  providerSpecs?: { test?: ProviderSpec; live?: ProviderSpec };
+  providers?: { test?: PaymentProvider | PaymentProvider[]; live?: PaymentProvider | PaymentProvider[] };
+  /**
+   * The providers of each mode as configured (`kassa serve`): turned into adapters at start
+   * (`providers` wins, for tests). Several per mode are tried in this order, unless a routing
+   * rule decides otherwise.
+   */
+  providerSpecs?: { test?: ProviderSpec | ProviderSpec[]; live?: ProviderSpec | ProviderSpec[] };
+  /** Each mode's routing rules (`src/routing.ts`): which provider a payment goes to, and its failover order. */
+  routing?: { test?: RoutingRule[]; live?: RoutingRule[] };
   /** How long one provider call may take; past it the outcome is unknown and recovery settles it (default 30 s). */
   providerTimeoutMs?: number;
+  /** How often Kassa's action page (QR code, provider window) may ask the provider where a payment stands (default 2 s). */
+  actionPollIntervalMs?: number;
   /** Test seam: the clock (milliseconds). */
   now?: () => number;
   /** Test seam: crash hooks at every commit and provider call (the fault-injection tests kill the process there). */
@@ -197,16 +209,23 @@ export async function startKassa(options: KassaOptions): Promise<KassaServer> {
 
     // Before anything takes a lock: who this process is, and which earlier instances are gone.
     instance = await InstanceRegistry.start(store, clock, logger, options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {});
-    const configured = async (mode: 'test' | 'live'): Promise<PaymentProvider | null> => {
+    const configured = async (mode: 'test' | 'live'): Promise<PaymentProvider[]> => {
       const given = options.providers?.[mode];
-      const spec = options.providerSpecs?.[mode];
-      const provider = given ?? (spec ? await providerFromSpec(spec, { mode, sandbox, publicUrl: config.publicUrl }) : mode === 'test' ? sandbox : null);
-      return provider && options.wrapProvider ? options.wrapProvider(provider) : provider;
+      const specs = options.providerSpecs?.[mode];
+      const list = given
+        ? listOf(given)
+        : specs
+          ? await Promise.all(listOf(specs).map((spec) => providerFromSpec(spec, { mode, sandbox, publicUrl: config.publicUrl })))
+          : mode === 'test'
+            ? [sandbox]
+            : [];
+      return options.wrapProvider ? list.map((p) => options.wrapProvider!(p)) : list;
     };
     const providers = new ConfiguredProviders(
       { test: await configured('test'), live: await configured('live') },
       // Intents paid at the sandbox before test mode moved to a real provider are still captured and refunded there.
       [sandbox],
+      options.routing ?? {},
     );
     const merchants = new Merchants(store, clock);
     const payments = new PaymentIntents({
@@ -233,6 +252,7 @@ export async function startKassa(options: KassaOptions): Promise<KassaServer> {
       ...(options.faults ? { faults: options.faults } : {}),
     });
     const clientSecrets = new ClientSecrets(secrets.clientSecretKey, () => publicUrl, clock);
+    const providerNotifications = new ProviderNotifications({ store, payments, clock, logger });
     // Endpoint signing secrets are sealed under a key of their own, derived from the server secret.
     const webhookSecrets = new WebhookSecrets(
       Buffer.from(hkdfSync('sha256', secrets.serverSecret, Buffer.alloc(0), 'kassa webhook endpoint secrets', 32)),
@@ -311,6 +331,11 @@ export async function startKassa(options: KassaOptions): Promise<KassaServer> {
       publicUrl: () => publicUrl,
       mounts: [{ path: '/sandbox', router: challengeRouter, api: sandboxOperations({ query: challengeQuerySchema, choice: challengeChoiceSchema }) }],
       webhooks: { endpoints: webhookEndpoints, events, secrets: webhookSecrets },
+      providers: {
+        directory: providers,
+        notifications: providerNotifications,
+        ...(options.actionPollIntervalMs !== undefined ? { pollIntervalMs: options.actionPollIntervalMs } : {}),
+      },
     });
 
     const server = createServer(app);
@@ -336,6 +361,9 @@ export async function startKassa(options: KassaOptions): Promise<KassaServer> {
     if (options.recoverOnStart !== false) {
       const recovered = await payments.recoverInterrupted();
       if (recovered > 0) logger.warn({ recovered }, 'settled interrupted payments');
+      // Acknowledged before the last stop and not applied yet.
+      const applied = await providerNotifications.applyPending();
+      if (applied > 0) logger.warn({ applied }, 'applied provider notifications left from before the restart');
     }
     // A provider that timed out leaves intents `unknown`; ask it again now and then.
     const recoveryTimer = setInterval(() => {

@@ -5,14 +5,20 @@
  */
 import type { PaymentProvider, Sensitive } from './domain/ports.js';
 
-export const PROVIDER_TYPES = ['sandbox', 'stripe', 'adyen'] as const;
+export const PROVIDER_TYPES = ['sandbox', 'stripe', 'adyen', 'paypal', 'alipay'] as const;
 
-export type ProviderSpec =
+/** `name`: what intents record and routing rules use (default: the type); unique per server. */
+export type ProviderSpec = { name?: string | undefined } & (
   | { type: 'sandbox' }
   /** `apiBase`: Stripe's API (default https://api.stripe.com; a local fake in tests). */
   | { type: 'stripe'; secretKey: Sensitive; apiBase?: string | undefined }
   /** `checkoutBase`: Adyen's Checkout API with its version (default the test endpoint, v71). */
-  | { type: 'adyen'; apiKey: Sensitive; merchantAccount: string; checkoutBase?: string | undefined; hmacKey?: Sensitive | undefined };
+  | { type: 'adyen'; apiKey: Sensitive; merchantAccount: string; checkoutBase?: string | undefined; hmacKey?: Sensitive | undefined }
+  /** `apiBase`: PayPal's REST API (default: the sandbox in test mode, production in live mode). `webhookId` verifies its notifications. */
+  | { type: 'paypal'; clientId: string; clientSecret: Sensitive; apiBase?: string | undefined; webhookId?: string | undefined }
+  /** `gateway`: Alipay's OpenAPI gateway (default: its sandbox in test mode, production in live mode); `alipayPublicKey` verifies its answers and notifications. */
+  | { type: 'alipay'; appId: string; privateKey: Sensitive; alipayPublicKey: string; gateway?: string | undefined; qrExpiryMs?: number | undefined }
+);
 
 export interface ProviderContext {
   mode: 'test' | 'live';
@@ -29,23 +35,52 @@ export interface ProviderContext {
 export async function providerFromSpec(spec: ProviderSpec, context: ProviderContext): Promise<PaymentProvider> {
   switch (spec.type) {
     case 'sandbox':
-      if (context.mode === 'live') throw new Error('the sandbox issuer cannot be the live provider');
+      // Live mode refuses it (ConfiguredProviders): the one place that rule is kept. One sandbox
+      // issuer per server, under its own name.
+      if (spec.name !== undefined && spec.name !== 'sandbox') throw new Error('the sandbox issuer is named sandbox');
       return context.sandbox;
     case 'stripe': {
       checkKeyMode(spec.secretKey, context.mode, 'sk_test_', 'sk_live_', 'the Stripe secret key');
       const returnUrl = returnBase(context, 'stripe');
       const { StripeProvider } = await import('./adapters/stripe/provider.js');
-      return new StripeProvider({ secretKey: spec.secretKey, apiBase: spec.apiBase, returnUrl });
+      return new StripeProvider({ name: spec.name, secretKey: spec.secretKey, apiBase: spec.apiBase, returnUrl });
     }
     case 'adyen': {
       const base = returnBase(context, 'adyen');
       const { AdyenProvider } = await import('./adapters/adyen/provider.js');
       return new AdyenProvider({
+        name: spec.name,
         apiKey: spec.apiKey,
         merchantAccount: spec.merchantAccount,
         ...(spec.checkoutBase ? { checkoutBase: spec.checkoutBase } : {}),
         ...(spec.hmacKey ? { hmacKey: spec.hmacKey } : {}),
         returnUrl: (reference) => `${base}?kassa_reference=${encodeURIComponent(reference)}`,
+      });
+    }
+    case 'paypal': {
+      const base = returnBase(context, 'paypal');
+      const { PayPalProvider, PAYPAL_LIVE_API, PAYPAL_SANDBOX_API } = await import('./adapters/paypal/provider.js');
+      return new PayPalProvider({
+        name: spec.name,
+        clientId: spec.clientId,
+        clientSecret: spec.clientSecret,
+        apiBase: spec.apiBase ?? (context.mode === 'live' ? PAYPAL_LIVE_API : PAYPAL_SANDBOX_API),
+        webhookId: spec.webhookId,
+        returnUrl: (reference) => `${base}?kassa_reference=${encodeURIComponent(reference)}`,
+      });
+    }
+    case 'alipay': {
+      const base = returnBase(context, 'alipay');
+      const { AlipayProvider, ALIPAY_LIVE_GATEWAY, ALIPAY_SANDBOX_GATEWAY } = await import('./adapters/alipay/provider.js');
+      return new AlipayProvider({
+        name: spec.name,
+        appId: spec.appId,
+        privateKey: spec.privateKey,
+        alipayPublicKey: spec.alipayPublicKey,
+        gateway: spec.gateway ?? (context.mode === 'live' ? ALIPAY_LIVE_GATEWAY : ALIPAY_SANDBOX_GATEWAY),
+        returnUrl: (reference) => `${base}?kassa_reference=${encodeURIComponent(reference)}`,
+        notifyUrl: base.replace(/\/return$/, '/webhooks'),
+        ...(spec.qrExpiryMs !== undefined ? { qrExpiryMs: spec.qrExpiryMs } : {}),
       });
     }
     default: {

@@ -1,38 +1,73 @@
 /**
- * The server's provider directory: which provider a new payment goes to, per mode, and every
- * configured provider by name (an intent's capture, refund or recovery goes to the provider
- * its payment was made at, by the name recorded on it). Routing rules across several
- * providers per mode (currency, method, weights, failover) are to come; today a mode has one.
+ * The server's provider directory: which providers a new payment may go to, per mode and in
+ * which order (routing rules, failover), and every configured provider by name (an intent's
+ * capture, refund or recovery goes to the provider its payment was made at, by the name
+ * recorded on it).
  */
 import type { PaymentProvider, ProviderChoice, ProviderDirectory } from './domain/ports.js';
+import { checkRules, route } from './routing.js';
+import type { RoutingRule } from './routing.js';
+
+export { accepts } from './routing.js';
+
+type Mode = 'test' | 'live';
 
 export class ConfiguredProviders implements ProviderDirectory {
-  readonly #test: PaymentProvider | null;
-  readonly #live: PaymentProvider | null;
+  readonly #modes: Record<Mode, readonly PaymentProvider[]>;
+  readonly #rules: Record<Mode, readonly RoutingRule[]>;
   readonly #byName = new Map<string, PaymentProvider>();
 
   /**
-   * `test`, `live`: the provider of each mode (live: null until one is configured — the
-   * sandbox issuer never takes live payments). `others`: providers no new payment goes to any
-   * more but earlier intents were made at (the sandbox, after test mode moved to a real one).
+   * `test`, `live`: each mode's providers (one, several, or none: live has none until one is
+   * configured — the sandbox issuer never takes live payments), in the order tried when no rule
+   * decides. `others`: providers no new payment goes to any more but earlier intents were made
+   * at (the sandbox, after test mode moved to a real one). `rules`: each mode's routing rules.
    */
-  constructor(modes: { test: PaymentProvider | null; live: PaymentProvider | null }, others: PaymentProvider[] = []) {
-    if (modes.live?.name === 'sandbox') throw new Error('the sandbox issuer cannot take live payments');
-    this.#test = modes.test;
-    this.#live = modes.live;
-    for (const provider of [modes.test, modes.live, ...others]) {
-      if (!provider) continue;
+  constructor(
+    modes: { test: PaymentProvider | readonly PaymentProvider[] | null; live: PaymentProvider | readonly PaymentProvider[] | null },
+    others: PaymentProvider[] = [],
+    rules: { test?: readonly RoutingRule[]; live?: readonly RoutingRule[] } = {},
+  ) {
+    const list = (p: PaymentProvider | readonly PaymentProvider[] | null): readonly PaymentProvider[] => (p === null ? [] : Array.isArray(p) ? p : [p as PaymentProvider]);
+    this.#modes = { test: list(modes.test), live: list(modes.live) };
+    if (this.#modes.live.some((p) => p.name === 'sandbox' || p.type === 'sandbox')) throw new Error('the sandbox issuer cannot take live payments');
+    for (const mode of ['test', 'live'] as const) {
+      const names = this.#modes[mode].map((p) => p.name);
+      const twice = names.find((n, i) => names.indexOf(n) !== i);
+      if (twice) throw new Error(`${mode} mode has two providers named ${twice}: give each its own name`);
+    }
+    this.#rules = { test: rules.test ?? [], live: rules.live ?? [] };
+    checkRules(this.#rules.test, this.#modes.test, 'test');
+    checkRules(this.#rules.live, this.#modes.live, 'live');
+    for (const provider of [...this.#modes.test, ...this.#modes.live, ...others]) {
       const known = this.#byName.get(provider.name);
       // First wins: a mode's provider over an "other" of the same name (e.g. the wrapped sandbox of the tests).
       if (!known) this.#byName.set(provider.name, provider);
+      // One name, one provider: an intent's name must find the provider it was paid at.
+      else if (known !== provider && this.#modes.test.includes(known) && this.#modes.live.includes(provider)) {
+        throw new Error(`test and live mode both have a provider named ${provider.name}: name them apart (e.g. ${provider.name}-live)`);
+      }
     }
   }
 
   choose(choice: ProviderChoice): PaymentProvider | null {
-    return choice.livemode ? this.#live : this.#test;
+    return this.route(choice).providers[0] ?? null;
+  }
+
+  route(choice: ProviderChoice): { providers: PaymentProvider[]; rule: string | null } {
+    const mode: Mode = choice.livemode ? 'live' : 'test';
+    return route(this.#modes[mode], this.#rules[mode], choice);
   }
 
   byName(name: string): PaymentProvider | undefined {
     return this.#byName.get(name);
+  }
+
+  hasAny(livemode: boolean): boolean {
+    return this.#modes[livemode ? 'live' : 'test'].length > 0;
+  }
+
+  all(): PaymentProvider[] {
+    return [...this.#byName.values()];
   }
 }

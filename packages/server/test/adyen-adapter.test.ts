@@ -57,12 +57,13 @@ async function rig(options: { timeoutMs?: number } = {}): Promise<Rig> {
   return { fake, provider, hmacKey, returned, close: () => fake.close() };
 }
 
-const request = (o: Partial<AuthorizeRequest> = {}): AuthorizeRequest => ({
+/** A card payment; `card` overrides the card (the port carries it as `method`). */
+const request = ({ card: given, ...o }: Partial<AuthorizeRequest> & { card?: ProviderCard } = {}): AuthorizeRequest => ({
   idempotencyKey: randomUUID(),
   amount: 1200,
   currency: 'eur',
   capture: true,
-  card: card(ADYEN_TEST_CARDS.visa),
+  method: { type: 'card', card: given ?? card(ADYEN_TEST_CARDS.visa) },
   reference: `pi_${randomUUID().slice(0, 12)}`,
   offSession: false,
   ...o,

@@ -6,7 +6,8 @@
  */
 import { join } from 'node:path';
 import { startKassa } from '../src/index.js';
-import type { FaultPoint, PaymentProvider } from '../src/index.js';
+import type { FaultPoint, KassaOptions, PaymentProvider } from '../src/index.js';
+import { Sensitive } from '../src/domain/ports.js';
 import { UNLIMITED, overriding } from './helpers.js';
 
 export type ToChild = { type: 'arm'; point: FaultPoint; skip?: number } | { type: 'disarm' };
@@ -17,6 +18,15 @@ const leaseMs = process.env.KASSA_TEST_LEASE_MS ? Number(process.env.KASSA_TEST_
 /** A provider that takes this long before it authorizes (a slow issuer), to hold a request in flight. */
 const authorizeDelayMs = Number(process.env.KASSA_TEST_AUTHORIZE_DELAY_MS ?? '0');
 const port = Number(process.env.KASSA_TEST_PORT ?? '0');
+/**
+ * The providers of test mode (`providerSpecs`, as `kassa serve` passes them), as JSON: each
+ * secret field is a plain string here and made Sensitive, as the CLI does from the environment.
+ */
+const SECRET_FIELDS = new Set(['secretKey', 'apiKey', 'hmacKey', 'clientSecret', 'privateKey']);
+const providerSpecs = process.env.KASSA_TEST_PROVIDER_SPECS
+  ? (JSON.parse(process.env.KASSA_TEST_PROVIDER_SPECS, (key, value: unknown) => (SECRET_FIELDS.has(key) && typeof value === 'string' ? new Sensitive(value) : value)) as KassaOptions['providerSpecs'])
+  : undefined;
+const publicUrl = process.env.KASSA_TEST_PUBLIC_URL;
 if (!dataDir || !process.send) throw new Error('crash-child needs KASSA_TEST_DATA_DIR and an IPC channel');
 const send = (message: FromChild) => process.send?.(message);
 
@@ -36,6 +46,9 @@ const kassa = await startKassa({
   recoverOnStart: process.env.KASSA_TEST_RECOVER_ON_START !== '0',
   rateLimits: UNLIMITED,
   ...(leaseMs !== undefined ? { leaseMs } : {}),
+  ...(providerSpecs ? { providerSpecs } : {}),
+  ...(publicUrl ? { publicUrl } : {}),
+  actionPollIntervalMs: 0,
   ...(authorizeDelayMs > 0
     ? {
         wrapProvider: (inner: PaymentProvider): PaymentProvider =>

@@ -48,7 +48,7 @@ export class ChildKassa {
   static async start(
     dataDir: string,
     port: number,
-    options: { recoverOnStart?: boolean; leaseMs?: number; authorizeDelayMs?: number } = {},
+    options: { recoverOnStart?: boolean; leaseMs?: number; authorizeDelayMs?: number; providerSpecs?: unknown; publicUrl?: string } = {},
   ): Promise<ChildKassa> {
     const child = fork(CHILD, [], {
       execArgv: ['--import', 'tsx'],
@@ -59,6 +59,8 @@ export class ChildKassa {
         KASSA_TEST_RECOVER_ON_START: options.recoverOnStart === false ? '0' : '1',
         ...(options.leaseMs !== undefined ? { KASSA_TEST_LEASE_MS: String(options.leaseMs) } : {}),
         ...(options.authorizeDelayMs !== undefined ? { KASSA_TEST_AUTHORIZE_DELAY_MS: String(options.authorizeDelayMs) } : {}),
+        ...(options.providerSpecs !== undefined ? { KASSA_TEST_PROVIDER_SPECS: JSON.stringify(options.providerSpecs) } : {}),
+        ...(options.publicUrl !== undefined ? { KASSA_TEST_PUBLIC_URL: options.publicUrl } : {}),
       },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });

@@ -14,6 +14,11 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import { CARDS, FUTURE_YEAR, SHOP, UNLIMITED, boot, challengeUrl, formEncode } from './helpers.js';
 import type { Harness } from './helpers.js';
 import { Contract } from './openapi-contract.js';
+import { PayPalFake } from './fakes/paypal-fake.js';
+import { AlipayFake } from './fakes/alipay-fake.js';
+import { AlipayProvider } from '../src/adapters/alipay/provider.js';
+import { PayPalProvider } from '../src/adapters/paypal/provider.js';
+import { Sensitive } from '../src/domain/ports.js';
 import type { Answer } from './openapi-contract.js';
 
 type Doc = ConstructorParameters<typeof Contract>[0];
@@ -387,6 +392,71 @@ describe('API description (/openapi.json, /docs)', () => {
     await expectError('GET', '/docs?q=1', {}, 400, 'parameter_unknown');
     await expectError('GET', '/sandbox/3ds/tds_000000000000/redirect', {}, 404, 'resource_missing');
     await expectError('POST', '/sandbox/3ds/tds_000000000000/redirect', { raw: 'result=pass', headers: { 'content-type': 'application/x-www-form-urlencoded' } }, 404, 'resource_missing');
+
+    // A wallet payment at PayPal (the strict fake), on a server whose test mode has it: Kassa's
+    // action page, the provider's return (GET and POST), its notifications.
+    const paypalFake = await PayPalFake.start();
+    const alipayFake = await AlipayFake.start();
+    let walletUrl = '';
+    const wallet = await boot({
+      providers: {
+        test: [
+          new PayPalProvider({
+            clientId: paypalFake.clientId,
+            clientSecret: new Sensitive(paypalFake.clientSecret),
+            apiBase: paypalFake.url,
+            webhookId: paypalFake.webhookId,
+            returnUrl: (reference) => `${walletUrl}/providers/paypal/return?kassa_reference=${reference}`,
+          }),
+          new AlipayProvider({
+            appId: alipayFake.appId,
+            privateKey: new Sensitive(alipayFake.appPrivateKey!),
+            alipayPublicKey: alipayFake.alipayPublicKey,
+            gateway: alipayFake.gateway,
+            returnUrl: (reference) => `${walletUrl}/providers/alipay/return?kassa_reference=${reference}`,
+            notifyUrl: 'http://127.0.0.1:9/nowhere',
+            now: () => alipayFake.now(),
+          }),
+        ],
+      },
+      actionPollIntervalMs: 0,
+    });
+    walletUrl = wallet.url;
+    try {
+      const at = { at: wallet };
+      const wpi = await ok('POST', '/v1/payment_intents', { ...at, auth: wallet.secretKey, body: { amount: 1999, currency: 'usd' } });
+      const waiting = await ok('POST', `/client/payment_intents/${wpi.id}/confirm`, { ...at, auth: wpi.client_secret, body: { payment_method_data: { type: 'paypal' } } });
+      const order = new URL(waiting.next_action.redirect_to_url.url).searchParams.get('token') ?? '';
+      await ok('GET', '/actions/assets/action.css', at);
+      await ok('GET', '/actions/assets/action.js', at);
+      await ok('GET', `/actions/${order}?channel=chan_12345678&origin=${encodeURIComponent(SHOP)}&locale=ja`, at);
+      await ok('GET', `/actions/${order}/status`, at);
+      const api = await ok('POST', '/v1/payment_intents', { ...at, auth: wallet.secretKey, body: { amount: 880, currency: 'cny' } });
+      const scan = await ok('POST', `/client/payment_intents/${api.id}/confirm`, { ...at, auth: api.client_secret, body: { payment_method_data: { type: 'alipay' } } });
+      const svg = await call('GET', scan.next_action.display_qr_code.image_url_svg, at);
+      assert.equal(svg.status, 200);
+      await expectError('GET', `/actions/${order}?channel=chan_12345678&origin=${encodeURIComponent('https://evil.example')}`, at, 400, 'origin_not_allowed');
+      await expectError('GET', '/actions/NOPE', at, 404, 'resource_missing');
+      await expectError('GET', `/actions/${order}/qr.svg`, at, 404, 'resource_missing');
+      await expectError('GET', '/actions/NOPE/status', at, 404, 'resource_missing');
+      await expectError('GET', `/providers/paypal/return?token=${order}`, at, 400, 'parameter_invalid');
+      await expectError('GET', `/providers/worldpay/return?kassa_reference=${wpi.id}`, at, 404, 'resource_missing');
+      await expectError('POST', '/providers/paypal/return', { ...at, raw: 'token=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } }, 400, 'parameter_invalid');
+      await expectError('POST', '/providers/worldpay/return', { ...at, raw: 'kassa_reference=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } }, 404, 'resource_missing');
+      const back = paypalFake.approve(order);
+      const returned = await call('POST', `/providers/paypal/return?kassa_reference=${wpi.id}`, { ...at, raw: `token=${back.token}&PayerID=${back.PayerID}`, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+      assert.equal(returned.status, 200);
+      await ok('GET', `/providers/paypal/return?kassa_reference=${wpi.id}&token=${back.token}`, at);
+      const event = paypalFake.signedEvent(paypalFake.orderEvent(order, 'CHECKOUT.ORDER.COMPLETED'));
+      await ok('POST', '/providers/paypal/webhooks', { ...at, raw: event.body, headers: event.headers });
+      await expectError('POST', '/providers/paypal/webhooks', { ...at, raw: event.body.replace('COMPLETED', 'VOIDED'), headers: event.headers }, 400, 'notification_invalid');
+      await expectError('POST', '/providers/worldpay/webhooks', { ...at, raw: '{}', headers: { 'content-type': 'application/json' } }, 404, 'resource_missing');
+      await expectError('POST', '/providers/paypal/webhooks', { ...at, raw: 'x'.repeat(300_000), headers: event.headers }, 413, 'body_too_large');
+    } finally {
+      await wallet.close();
+      await paypalFake.close();
+      await alipayFake.close();
+    }
 
     // Every operation with a documented query refuses a parameter it does not document.
     let queried = 0;

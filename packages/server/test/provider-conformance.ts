@@ -21,15 +21,30 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { DeclineCode } from '@kassa/core';
 import type { Currency } from '@kassa/core';
-import { ProviderFailure } from '../src/domain/ports.js';
-import type { AuthorizeOutcome, AuthorizeRequest, PaymentProvider, ProviderCard } from '../src/domain/ports.js';
+import { ProviderFailure, Sensitive } from '../src/domain/ports.js';
+import type { AuthorizeOutcome, AuthorizeRequest, PaymentProvider, ProviderCard, ProviderPaymentMethod } from '../src/domain/ports.js';
+
+/** An answer that waits for the shopper (a wallet's approval page or QR code, a bank's challenge). */
+export type ActionOutcome = Extract<AuthorizeOutcome, { status: 'requires_action' }>;
 
 export interface ConformanceSubject {
   provider: PaymentProvider;
-  /** A card the provider approves (with room for several small payments). */
-  approved: ProviderCard;
-  /** A card the provider declines for insufficient funds. */
-  insufficientFunds: ProviderCard;
+  /** A card the provider approves (with room for several small payments); a card provider's subject. */
+  approved?: ProviderCard;
+  /** A card the provider declines for insufficient funds; a card provider's subject. */
+  insufficientFunds?: ProviderCard;
+  /**
+   * A wallet provider's subject: the method its payments use (then `approve` and `refuse` are
+   * required, and the card fields are not used). A wallet payment is authorize (→ requires_action)
+   * then the shopper acts, then completeAction with what the shopper's return brought.
+   */
+  wallet?: {
+    method: Exclude<ProviderPaymentMethod, { type: 'card' }>;
+    /** The shopper approves (the fake's approval page, a scan and pay); answers the return URL's query, if any. */
+    approve: (outcome: ActionOutcome) => Promise<Record<string, string> | undefined>;
+    /** The shopper's payment ends refused (a declined capture, a code left to expire); completeAction then declines. */
+    refuse: (outcome: ActionOutcome) => Promise<Record<string, string> | undefined>;
+  };
   currency: Currency;
   /** What the issuer holds and has taken on a card, where the fake can tell (money moved once?). */
   account?: (card: ProviderCard) => { balance: number; held: number } | null;
@@ -50,6 +65,18 @@ export interface ConformanceSubject {
 
 const TAXONOMY = new Set<string>(Object.values(DeclineCode));
 
+function cardOf(s: ConformanceSubject, which: 'approved' | 'insufficientFunds'): ProviderCard {
+  const card = s[which];
+  assert.ok(card, `a card provider's subject gives the ${which} card`);
+  return card;
+}
+
+/** The same card payment without its CVC (dropped at a restart). */
+export function withoutCvcOf(r: AuthorizeRequest): AuthorizeRequest {
+  assert.equal(r.method.type, 'card');
+  return r.method.type === 'card' ? { ...r, method: { type: 'card', card: { ...r.method.card, cvc: undefined } } } : r;
+}
+
 export function providerConformance(name: string, make: () => Promise<ConformanceSubject>): void {
   describe(`provider port conformance: ${name}`, () => {
     const request = (s: ConformanceSubject, o: Partial<AuthorizeRequest> = {}): AuthorizeRequest => ({
@@ -57,11 +84,30 @@ export function providerConformance(name: string, make: () => Promise<Conformanc
       amount: 1200,
       currency: s.currency,
       capture: true,
-      card: s.approved,
+      method: s.wallet?.method ?? { type: 'card', card: cardOf(s, 'approved') },
       reference: `pi_conformance_${randomUUID().slice(0, 8)}`,
       offSession: false,
       ...o,
     });
+    /**
+     * A payment to its end, as the use case makes it: authorize; for a wallet, the shopper approves
+     * (or refuses) and completeAction (under its own key) settles it.
+     */
+    async function pay(s: ConformanceSubject, r: AuthorizeRequest, shopper: 'approve' | 'refuse' = 'approve'): Promise<AuthorizeOutcome & { completeKey?: string }> {
+      const first = await s.provider.authorize(r);
+      if (!s.wallet) return first;
+      assert.equal(first.status, 'requires_action', `a ${s.wallet.method.type} payment waits for the shopper`);
+      if (first.status !== 'requires_action') return first;
+      assert.deepEqual(await s.provider.authorize(r), first, 'an authorization repeated with its key: the same action');
+      const details = await s.wallet[shopper](first);
+      const completeKey = `${r.idempotencyKey}:complete`;
+      const done = await s.provider.completeAction({ idempotencyKey: completeKey, reference: first.reference, amount: r.amount, currency: r.currency, capture: r.capture, details });
+      return { ...done, completeKey };
+    }
+    const without = <T extends { completeKey?: string }>(o: T): Omit<T, 'completeKey'> => {
+      const { completeKey: _, ...rest } = o;
+      return rest;
+    };
     const reference = (o: AuthorizeOutcome): string => {
       assert.ok(o.status === 'authorized' || o.status === 'captured', `expected an authorization, got ${JSON.stringify(o)}`);
       return o.reference;
@@ -90,13 +136,30 @@ export function providerConformance(name: string, make: () => Promise<Conformanc
 
     it('an authorization repeated with its key is answered as the first, and charges once', () =>
       within(async (s) => {
+        if (s.wallet) {
+          const r = request(s);
+          const done = await pay(s, r);
+          assert.equal(done.status, 'captured', JSON.stringify(done));
+          const first = await s.provider.authorize(r);
+          assert.equal(first.status, 'requires_action');
+          const again = await s.provider.completeAction({
+            idempotencyKey: done.completeKey ?? '',
+            reference: first.status === 'requires_action' ? first.reference : '',
+            amount: r.amount,
+            currency: r.currency,
+            capture: true,
+          });
+          assert.deepEqual(again, without(done), 'the completion repeated with its key: the same answer, nothing taken twice');
+          return;
+        }
+        const approved = cardOf(s, 'approved');
         await s.provider.authorize(request(s, { amount: 100 })); // the issuer knows the card from now on
-        const before = s.account?.(s.approved) ?? null;
+        const before = s.account?.(approved) ?? null;
         const r = request(s);
         const first = await s.provider.authorize(r);
         assert.equal(first.status, 'captured');
         assert.deepEqual(await s.provider.authorize(r), first);
-        const withoutCvc = { ...r, card: { ...r.card, cvc: undefined } };
+        const withoutCvc = withoutCvcOf(r);
         if (s.cvcLessRetry === 'ambiguous') {
           await assert.rejects(
             s.provider.authorize(withoutCvc),
@@ -108,7 +171,7 @@ export function providerConformance(name: string, make: () => Promise<Conformanc
         }
         if (s.account) {
           assert.ok(before, 'the fake reports the account of a card it has charged');
-          assert.equal(before.balance - (s.account(s.approved)?.balance ?? NaN), 1200, 'taken once');
+          assert.equal(before.balance - (s.account(approved)?.balance ?? NaN), 1200, 'taken once');
         }
       }));
 
@@ -127,6 +190,21 @@ export function providerConformance(name: string, make: () => Promise<Conformanc
           await s.provider.lookup({ idempotencyKey: never.idempotencyKey, operation: 'authorize', reference: never.reference, amount: never.amount, capture: true, ...made }),
           null,
         );
+        if (s.wallet) {
+          const r = request(s);
+          const first = await s.provider.authorize(r);
+          const asked = { idempotencyKey: r.idempotencyKey, operation: 'authorize', reference: r.reference, amount: r.amount, capture: true, ...made } as const;
+          const found = await s.provider.lookup(asked);
+          assert.equal(found?.operation, 'authorize', 'a wallet payment waiting for the shopper is found');
+          assert.deepEqual(
+            found?.operation === 'authorize' && found.outcome.status === 'requires_action' ? [found.outcome.status, found.outcome.reference] : found,
+            ['requires_action', first.status === 'requires_action' ? first.reference : '?'],
+          );
+          const done = await pay(s, r);
+          const completed = await s.provider.lookup({ ...asked, idempotencyKey: done.completeKey ?? '', operation: 'complete_action', providerRef: first.status === 'requires_action' ? first.reference : undefined });
+          assert.deepEqual(completed, { operation: 'complete_action', outcome: without(done) }, 'the completion, by its key');
+          return;
+        }
         const r = request(s, { capture: false });
         const held = await s.provider.authorize(r);
         const asked = { idempotencyKey: r.idempotencyKey, operation: 'authorize', reference: r.reference, amount: r.amount, capture: false, ...made } as const;
@@ -140,12 +218,21 @@ export function providerConformance(name: string, make: () => Promise<Conformanc
       });
     });
 
-    it('manual capture holds, then takes the hold (or part of it, if declared) once', async (t) => {
+    it('manual capture holds, then takes the hold (or part of it, if declared) once', async () => {
       await within(async (s) => {
-        if (!s.provider.capabilities.manualCapture) return void t.skip(`${name} declares no manual capture`);
-        const held = await s.provider.authorize(request(s, { capture: false, amount: 3000 }));
+        if (!s.provider.capabilities.manualCapture) {
+          // Undeclared: refused loudly (the use case never asks; an adapter asked anyway must not charge).
+          await assert.rejects(s.provider.authorize(request(s, { capture: false })), ProviderFailure, 'a hold without manual capture');
+          await assert.rejects(
+            s.provider.capture({ idempotencyKey: randomUUID(), reference: 'none', amount: 100, currency: s.currency }),
+            ProviderFailure,
+            'a capture without manual capture',
+          );
+          return;
+        }
+        const held = await pay(s, request(s, { capture: false, amount: 3000 }));
         assert.deepEqual([held.status, held.status === 'authorized' && held.amount], ['authorized', 3000]);
-        if (s.account) assert.ok((s.account(s.approved)?.held ?? 0) >= 3000, 'a hold is placed');
+        if (s.account && s.approved) assert.ok((s.account(s.approved)?.held ?? 0) >= 3000, 'a hold is placed');
         const amount = s.provider.capabilities.partialCapture ? 1800 : 3000;
         const capture = { idempotencyKey: randomUUID(), reference: reference(held), amount, currency: s.currency };
         const first = await s.provider.capture(capture);
@@ -157,25 +244,53 @@ export function providerConformance(name: string, make: () => Promise<Conformanc
       });
     });
 
-    it('cancel releases a hold, once', async (t) => {
+    it('cancel releases a hold (or a wallet payment still waiting for the shopper), once', async () => {
       await within(async (s) => {
-        if (!s.provider.capabilities.cancel) return void t.skip(`${name} declares no cancel`);
-        const before = s.account?.(s.approved)?.held ?? 0;
+        if (!s.provider.capabilities.cancel) {
+          await assert.rejects(
+            s.provider.cancel({ idempotencyKey: randomUUID(), reference: 'none', amount: 100, currency: s.currency }),
+            ProviderFailure,
+            'a cancel it does not declare',
+          );
+          return;
+        }
+        if (s.wallet) {
+          const r = request(s, { amount: 2500 });
+          const waiting = await s.provider.authorize(r);
+          assert.equal(waiting.status, 'requires_action');
+          const ref = waiting.status === 'requires_action' ? waiting.reference : '';
+          const cancel = { idempotencyKey: randomUUID(), reference: ref, amount: 2500, currency: s.currency };
+          assert.deepEqual(await s.provider.cancel(cancel), { status: 'canceled' });
+          assert.deepEqual(await s.provider.cancel(cancel), { status: 'canceled' }, 'repeated with its key');
+          const after = await s.provider.completeAction({ idempotencyKey: randomUUID(), reference: ref, amount: 2500, currency: s.currency, capture: true });
+          assert.equal(after.status, 'declined', 'a canceled payment cannot be completed');
+          return;
+        }
+        if (!s.provider.capabilities.manualCapture) return;
+        const approved = cardOf(s, 'approved');
+        const before = s.account?.(approved)?.held ?? 0;
         const held = await s.provider.authorize(request(s, { capture: false, amount: 2500 }));
         const cancel = { idempotencyKey: randomUUID(), reference: reference(held), amount: 2500, currency: s.currency };
         assert.deepEqual(await s.provider.cancel(cancel), { status: 'canceled' });
         await succeeded(s, reference(held), 'the cancel');
         assert.deepEqual(await s.provider.cancel(cancel), { status: 'canceled' });
-        if (s.account) assert.equal(s.account(s.approved)?.held, before, 'the hold is gone');
+        if (s.account) assert.equal(s.account(approved)?.held, before, 'the hold is gone');
         const late = await s.provider.capture({ idempotencyKey: randomUUID(), reference: reference(held), amount: 2500, currency: s.currency });
         await refused(s, late, reference(held), 'a capture of a released hold');
       });
     });
 
-    it('refunds: in parts, each once, never more than was captured; a refusal is an answer', async (t) => {
+    it('refunds: in parts, each once, never more than was captured; a refusal is an answer', async () => {
       await within(async (s) => {
-        if (!s.provider.capabilities.refund) return void t.skip(`${name} declares no refunds`);
-        const paid = await s.provider.authorize(request(s, { amount: 2000 }));
+        if (!s.provider.capabilities.refund) {
+          await assert.rejects(
+            s.provider.refund({ idempotencyKey: randomUUID(), reference: 'none', amount: 100, currency: s.currency }),
+            ProviderFailure,
+            'a refund it does not declare',
+          );
+          return;
+        }
+        const paid = await pay(s, request(s, { amount: 2000 }));
         const ref = reference(paid);
         const part = { idempotencyKey: randomUUID(), reference: ref, amount: 1500, currency: s.currency };
         assert.deepEqual(await s.provider.refund(part), { status: 'succeeded', amount: 1500 });
@@ -190,7 +305,14 @@ export function providerConformance(name: string, make: () => Promise<Conformanc
 
     it("a decline is an answer with a code of core's taxonomy, and moves no money", () =>
       within(async (s) => {
-        const r = request(s, { card: s.insufficientFunds });
+        if (s.wallet) {
+          const declined = await pay(s, request(s), 'refuse');
+          assert.equal(declined.status, 'declined', JSON.stringify(declined));
+          if (declined.status === 'declined') assert.ok(TAXONOMY.has(declined.declineCode), declined.declineCode);
+          return;
+        }
+        const insufficientFunds = cardOf(s, 'insufficientFunds');
+        const r = request(s, { method: { type: 'card', card: insufficientFunds } });
         const declined = await s.provider.authorize(r);
         assert.equal(declined.status, 'declined');
         if (declined.status === 'declined') {
@@ -198,7 +320,22 @@ export function providerConformance(name: string, make: () => Promise<Conformanc
           assert.ok(TAXONOMY.has(declined.declineCode));
         }
         assert.deepEqual(await s.provider.authorize(r), declined);
-        if (s.account) assert.equal(s.account(s.insufficientFunds)?.held ?? 0, 0);
+        if (s.account) assert.equal(s.account(insufficientFunds)?.held ?? 0, 0);
+      }));
+
+    it('a payment method it does not declare fails loudly, definitely (nothing was sent)', () =>
+      within(async (s) => {
+        const card: ProviderCard = { number: new Sensitive('4242424242424242'), cvc: new Sensitive('123'), expMonth: 12, expYear: 2040 };
+        const others: ProviderPaymentMethod[] = [{ type: 'card', card }, { type: 'paypal' }, { type: 'alipay', flow: 'qr_code' }];
+        const undeclared = others.filter((m) => !s.provider.capabilities.paymentMethods.includes(m.type));
+        assert.ok(undeclared.length > 0 && s.provider.capabilities.paymentMethods.length > 0);
+        for (const method of undeclared) {
+          await assert.rejects(
+            s.provider.authorize(request(s, { method })),
+            (e: unknown) => e instanceof ProviderFailure && e.certainty === 'definite',
+            method.type,
+          );
+        }
       }));
   });
 }

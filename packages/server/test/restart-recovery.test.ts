@@ -286,7 +286,8 @@ describe('tokens', () => {
       wrapProvider: (inner) =>
         overriding(inner, {
           authorize: (r) => {
-            seen.push({ cvc: r.card.cvc !== undefined && /^\d{3}$/.test(r.card.cvc.reveal()) });
+            const cvc = r.method.type === 'card' ? r.method.card.cvc : undefined;
+            seen.push({ cvc: cvc !== undefined && /^\d{3}$/.test(cvc.reveal()) });
             return inner.authorize(r);
           },
         }),

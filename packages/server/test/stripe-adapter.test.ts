@@ -16,7 +16,7 @@ import { intentOutcome } from '../src/adapters/stripe/mapping.js';
 import { ProviderFailure, Sensitive } from '../src/domain/ports.js';
 import type { AuthorizeRequest, LookupRequest, ProviderCard } from '../src/domain/ports.js';
 import { FUTURE_YEAR } from './helpers.js';
-import { providerConformance } from './provider-conformance.js';
+import { providerConformance, withoutCvcOf as withoutCvc } from './provider-conformance.js';
 import { StripeFake } from './fakes/stripe-fake.js';
 
 const VISA = '4242424242424242';
@@ -37,12 +37,13 @@ function adapterFor(fake: StripeFake, o: { secretKey?: string; now?: () => numbe
   });
 }
 
-const authorization = (o: Partial<AuthorizeRequest> = {}): AuthorizeRequest => ({
+/** A card payment; `card` overrides the card (the port carries it as `method`). */
+const authorization = ({ card: given, ...o }: Partial<AuthorizeRequest> & { card?: ProviderCard } = {}): AuthorizeRequest => ({
   idempotencyKey: randomUUID(),
   amount: 1200,
   currency: 'usd',
   capture: true,
-  card: card(VISA),
+  method: { type: 'card', card: given ?? card(VISA) },
   reference: `pi_kassa_${randomUUID().slice(0, 8)}`,
   offSession: false,
   ...o,
@@ -214,7 +215,7 @@ describe('stripe adapter', () => {
       if (o.status !== 'declined') continue;
       assert.deepEqual([o.declineCode, o.rawCode], [declineCode, rawCode], number);
       assert.ok(o.message);
-      assert.deepEqual(await stripe.authorize({ ...r, card: { ...r.card, cvc: undefined } }), o, 'a retry without the CVC: the same decline');
+      assert.deepEqual(await stripe.authorize(withoutCvc(r)), o, 'a retry without the CVC: the same decline');
       assert.deepEqual(await stripe.lookup(lookupOf(r)), { operation: 'authorize', outcome: o }, 'lookup says the same');
     }
   });

@@ -81,6 +81,6 @@ describe('test mode on Stripe, by configuration', () => {
       boot({ providerSpecs: { test: { type: 'stripe', secretKey: new Sensitive('sk_test_abc') } } }),
       /needs the server's public URL/,
     );
-    await assert.rejects(boot({ providerSpecs: { live: { type: 'sandbox' } } }), /sandbox issuer cannot be the live provider/);
+    await assert.rejects(boot({ providerSpecs: { live: { type: 'sandbox' } } }), /sandbox issuer cannot take live payments/);
   });
 });

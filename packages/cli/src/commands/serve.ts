@@ -72,6 +72,7 @@ export function serveCommand(ctx: Context): Command {
           ...(settings.widgetDir !== undefined ? { widgetDistDir: settings.widgetDir } : {}),
           ...(settings.trustProxy !== undefined ? { trustProxy: settings.trustProxy } : {}),
           providerSpecs: settings.providers,
+          routing: settings.routing,
           ...(flags.json ? { logDestination: process.stderr } : {}),
         });
       } catch (error) {

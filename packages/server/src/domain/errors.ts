@@ -49,6 +49,7 @@ export const SERVER_ERROR_CODES = [
   ...Object.values(ErrorCode),
   'widget_not_built',
   'form_token_invalid',
+  'notification_invalid',
   'vault_unavailable',
   ...WEBHOOK_ERROR_CODES,
   ...ACCOUNT_ERROR_CODES,

@@ -4,6 +4,18 @@
  */
 import type { CardBrand, Currency, DeclineCode, ErrorCode, ErrorType, PaymentStatus } from '@kassa/core';
 import type { BalanceTransactionType, CancellationReason, RefundReason, RefundStatus } from '@kassa/core/wire';
+import type { PaymentMethodType } from './ports.js';
+
+/**
+ * The routing decision of a confirmation: the providers eligible, in order, the rule that
+ * ordered them (null: the mode's default order) and what each one tried answered. `definite`
+ * failures move on to the next; anything else ends the list there.
+ */
+export interface RoutingRecord {
+  rule: string | null;
+  candidates: string[];
+  tried: Array<{ provider: string; result: 'answered' | 'definite_failure' | 'unknown' }>;
+}
 
 export type CaptureMethod = 'automatic' | 'manual';
 export type FutureUsage = 'on_session' | 'off_session';
@@ -17,8 +29,8 @@ export interface LastPaymentErrorRecord {
 
 export type NextActionRecord =
   | { type: 'three_d_secure'; three_d_secure: { url: string } }
-  | { type: 'redirect_to_url'; redirect_to_url: { url: string; return_url: string | null } }
-  | { type: 'display_qr_code'; display_qr_code: { data: string; expires_at: number } };
+  | { type: 'redirect_to_url'; redirect_to_url: { url: string; return_url: string | null; hosted_instructions_url?: string } }
+  | { type: 'display_qr_code'; display_qr_code: { data: string; expires_at: number; image_url_svg: string; hosted_instructions_url: string } };
 
 /**
  * One mode of a merchant account: the test scope (its id is the account's id) or the live scope
@@ -96,8 +108,12 @@ export interface PaymentIntentRecord {
   /** Where a server-side 3-D Secure redirect sends the shopper back to. */
   returnUrl: string | null;
   metadata: Record<string, string>;
-  /** `tok_…` or `pm_…` used by the latest confirmation (`pm_…` once a card was saved). */
+  /** `tok_…` or `pm_…` used by the latest confirmation (`pm_…` once a card was saved); null for a wallet. */
   paymentMethod: string | null;
+  /** What the latest confirmation pays with (null: not confirmed yet, or a card before this was recorded). */
+  paymentMethodType: PaymentMethodType | null;
+  /** How the provider was chosen for the latest confirmation, and what each one tried said. */
+  routing: RoutingRecord | null;
   /** The vaulted card behind paymentMethod, to save it once the payment succeeds (after 3DS too). */
   vaultCardId: string | null;
   saveCard: boolean;
@@ -120,6 +136,23 @@ export interface PaymentIntentRecord {
   updated: number;
   /** Optimistic concurrency: every change names the version it read. */
   version: number;
+}
+
+/** A provider's notification as received: stored (verified) before it is acknowledged, then applied. */
+export interface ProviderNotificationRecord {
+  id: string;
+  /** The configured provider's name that verified it. */
+  provider: string;
+  providerEventId: string | null;
+  kind: string;
+  paymentIntent: string | null;
+  providerRef: string | null;
+  /** The body as it came (UTF-8), kept for the operator: what the provider said, signed. */
+  raw: string;
+  receivedAt: number;
+  appliedAt: number | null;
+  /** What applying it did (`completed:succeeded`, `unchanged:succeeded`, `no_payment`, …). */
+  outcome: string | null;
 }
 
 export type AttemptOperation = 'authorize' | 'complete_action' | 'capture' | 'cancel' | 'refund';

@@ -37,6 +37,7 @@ import type {
   OutboxEvent,
   PaymentIntentRecord,
   PaymentMethodRecord,
+  RoutingRecord,
   TokenRecord,
 } from './model.js';
 import { EventType, SETTLED_ATTEMPT } from './model.js';
@@ -51,13 +52,16 @@ import type {
   FaultStep,
   Liveness,
   OpenedCard,
+  PaymentMethodType,
   PaymentProvider,
   ProviderAction,
+  ProviderPaymentMethod,
   ProviderDirectory,
   ProviderOutcome,
   RefundOutcome,
   Refusal,
   Sensitive,
+  WalletType,
 } from './ports.js';
 import { FailureKind, KassaError, invalidParam, missingParam, notFound, unexpectedState } from './errors.js';
 import { cardError } from './declines.js';
@@ -124,6 +128,8 @@ type ProviderCardInput = OpenedCard & { cvc: Sensitive | undefined };
 interface Settled {
   intent: PaymentIntentRecord;
   attempt: AttemptRecord;
+  /** The refusal stands for a definite provider failure: nothing happened there (routing may fail over). */
+  definite?: boolean;
 }
 
 /** What a new attempt is: the call, the amount, where the intent goes meanwhile and back to. */
@@ -139,6 +145,10 @@ interface AttemptSpec {
   consumeToken?: IntentChange['consumeToken'];
   /** The card for an authorization, taken once the attempt is committed (the CVC is used once). */
   card?: () => ProviderCardInput;
+  /** Another provider follows if this one fails definitely (routing). */
+  failover?: boolean;
+  /** What the shopper's return brought (the provider's query), for completing the action; in memory, like the CVC. */
+  details?: Record<string, string>;
   /** What else the attempt's commit writes, knowing the attempt (a refund row and its event). */
   with?: (attempt: AttemptRecord) => Pick<IntentChange, 'refund' | 'events'>;
 }
@@ -149,7 +159,20 @@ export const DEFAULT_MAX_DECLINES = 5;
 export const DEFAULT_PROVIDER_TIMEOUT_MS = 30_000;
 
 /** The intent's `next_action` for what the provider asks of the shopper. */
-function nextActionFor(action: ProviderAction, returnUrl: string | null): NextActionRecord {
+/** The intent with its routing record's last try answered (a recovered or resumed call too). */
+function withTryResult(intent: PaymentIntentRecord, result: RoutingRecord['tried'][number]['result']): PaymentIntentRecord {
+  const last = intent.routing?.tried.at(-1);
+  if (!intent.routing || !last || last.result !== 'unknown' || last.provider !== intent.provider) return intent;
+  return { ...intent, routing: { ...intent.routing, tried: [...intent.routing.tried.slice(0, -1), { ...last, result }] } };
+}
+
+/**
+ * Kassa's own page for an action the widget cannot show itself (a QR code, a provider's page that
+ * must open in a window of its own): the widget frames it, it follows the payment to its end.
+ */
+export const hostedActionPath = (actionRef: string): string => `/actions/${encodeURIComponent(actionRef)}`;
+
+function nextActionFor(action: ProviderAction, returnUrl: string | null, actionRef: string): NextActionRecord {
   switch (action.type) {
     case 'three_d_secure':
       // Confirmed server-side with a return_url: a redirect, as Stripe answers; else the widget's framed challenge.
@@ -157,9 +180,20 @@ function nextActionFor(action: ProviderAction, returnUrl: string | null): NextAc
         ? { type: 'redirect_to_url', redirect_to_url: { url: action.redirectUrl, return_url: returnUrl } }
         : { type: 'three_d_secure', three_d_secure: { url: action.url } };
     case 'redirect':
-      return { type: 'redirect_to_url', redirect_to_url: { url: action.url, return_url: returnUrl } };
+      // With a return_url the merchant sends the whole page; without, the widget frames Kassa's page, which opens the provider's.
+      return returnUrl
+        ? { type: 'redirect_to_url', redirect_to_url: { url: action.url, return_url: returnUrl } }
+        : { type: 'redirect_to_url', redirect_to_url: { url: action.url, return_url: null, hosted_instructions_url: hostedActionPath(actionRef) } };
     case 'qr_code':
-      return { type: 'display_qr_code', display_qr_code: { data: action.data, expires_at: Math.floor(action.expiresAt / 1000) } };
+      return {
+        type: 'display_qr_code',
+        display_qr_code: {
+          data: action.data,
+          expires_at: Math.floor(action.expiresAt / 1000),
+          image_url_svg: `${hostedActionPath(actionRef)}/qr.svg`,
+          hosted_instructions_url: hostedActionPath(actionRef),
+        },
+      };
     default: {
       const unreachable: never = action;
       throw new Error(`unknown provider action ${JSON.stringify(unreachable)}`);
@@ -216,6 +250,10 @@ const providerSilent = (intent: PaymentIntentRecord) =>
 
 export class PaymentIntents {
   readonly #faults: FaultPoints;
+  /** Refusals that stand for a definite provider failure (nothing happened), not a provider's answer. */
+  readonly #definite = new WeakSet<object>();
+  /** Attempts another provider takes over after a definite failure: their refusal is not the payment's. */
+  readonly #failingOver = new Set<string>();
 
   constructor(private readonly d: PaymentDeps) {
     this.#faults = d.faults ?? NO_FAULTS;
@@ -225,7 +263,15 @@ export class PaymentIntents {
 
   async create(merchantId: string, input: CreatePaymentIntent, j?: Journal): Promise<PaymentIntentRecord> {
     // The provider a payment of it would go to now (none yet in live mode: confirm says so).
-    const provider = this.d.providers.choose({ merchantId, livemode: this.d.isLive(merchantId), currency: input.currency, amount: input.amount });
+    // A card payment's provider (the method is chosen at confirm): what the intent's options are checked against.
+    const provider = this.d.providers.choose({
+      merchantId,
+      livemode: this.d.isLive(merchantId),
+      currency: input.currency,
+      amount: input.amount,
+      paymentMethod: 'card',
+      reference: '',
+    });
     if (input.capture_method === 'manual' && provider && !provider.capabilities.manualCapture) {
       throw invalidParam('capture_method', `The ${provider.name} provider does not support manual capture.`);
     }
@@ -264,6 +310,8 @@ export class PaymentIntents {
       returnUrl: null,
       metadata: input.metadata ?? {},
       paymentMethod: null,
+      paymentMethodType: null,
+      routing: null,
       vaultCardId: null,
       saveCard: false,
       amountCapturable: 0,
@@ -408,6 +456,8 @@ export class PaymentIntents {
     intentId: string,
     input: {
       paymentMethod?: string | undefined;
+      /** A wallet, made for this payment (Stripe's `payment_method_data`): the shopper approves at the provider. */
+      paymentMethodData?: { type: WalletType } | undefined;
       setupFutureUsage?: FutureUsage | undefined;
       /** Merchant API: the shopper is not there (a saved card charged by the merchant). */
       offSession?: boolean | 'one_off' | 'recurring' | undefined;
@@ -422,11 +472,15 @@ export class PaymentIntents {
     const intent = await this.load(merchantId, intentId);
     this.assertIdle(intent, 'confirm');
     if (!CONFIRMABLE.includes(intent.status)) throw unexpectedState(intent, 'confirm');
-    // A new payment goes where the directory says (live mode: never the sandbox issuer).
-    const provider = this.requireProvider({ ...intent, provider: null });
-
-    const paymentMethod = input.paymentMethod ?? intent.paymentMethod;
-    if (!paymentMethod) throw missingParam('payment_method');
+    const offSession = input.offSession !== undefined && input.offSession !== false;
+    const wallet = input.paymentMethodData?.type;
+    if (wallet) {
+      if (input.paymentMethod) throw invalidParam('payment_method_data', 'Pass payment_method or payment_method_data, not both.');
+      if (input.setupFutureUsage) throw invalidParam('setup_future_usage', `A ${wallet} payment is approved by the shopper each time; only cards are saved.`);
+      if (offSession) throw invalidParam('off_session', `A ${wallet} payment needs the shopper to approve it; it cannot be made off-session.`);
+    }
+    const paymentMethod = wallet ? null : (input.paymentMethod ?? intent.paymentMethod);
+    if (!wallet && !paymentMethod) throw missingParam('payment_method');
     if (input.setupFutureUsage && !intent.customer) {
       throw invalidParam('setup_future_usage', 'setup_future_usage needs a PaymentIntent created with a customer.');
     }
@@ -441,37 +495,89 @@ export class PaymentIntents {
         { paymentIntent: intent },
       );
     }
-    const source = await this.resolveCard(intent, paymentMethod);
+    const source = paymentMethod ? await this.resolveCard(intent, paymentMethod) : null;
+    const methodType: PaymentMethodType = wallet ?? 'card';
+    // Where a new payment goes: the routing's order (live mode never gets the sandbox issuer).
+    const routed = this.route(intent, methodType, source?.card);
     const futureUsage = input.setupFutureUsage ?? intent.setupFutureUsage;
-    const saveCard = source.kind !== 'saved' && futureUsage !== null && intent.customer !== null;
+    const saveCard = source !== null && source.kind !== 'saved' && futureUsage !== null && intent.customer !== null;
+    // Taken once for every provider tried: the CVC is handed out once.
+    let card: ProviderCardInput | undefined;
+    const cardFrom = (from: CardSource) => (): ProviderCardInput =>
+      (card ??= { ...from.card, cvc: from.kind === 'token' ? this.d.vault.takeCvc(from.token.id) : undefined });
 
-    const settled = await this.startAttempt(
-      intent,
-      {
-        operation: 'authorize',
-        key: j?.ref.key,
-        amount: intent.amount,
-        resumeStatus: S.RequiresPaymentMethod,
-        to: S.Processing,
-        patch: {
-          paymentMethod: source.id,
-          vaultCardId: source.card.vaultCardId,
-          saveCard,
-          setupFutureUsage: futureUsage,
-          lastPaymentError: null,
-          nextAction: null,
-          actionRef: null,
-          provider: provider.name,
-          providerRef: null,
-          offSession: input.offSession !== undefined && input.offSession !== false,
-          returnUrl: input.returnUrl ?? null,
+    const candidates = routed.providers.map((p) => p.name);
+    const tried: RoutingRecord['tried'] = [];
+    let current = intent;
+    for (const [i, provider] of routed.providers.entries()) {
+      const last = i === routed.providers.length - 1;
+      const settled = await this.startAttempt(
+        current,
+        {
+          operation: 'authorize',
+          // A failover is a new call at another provider: a key of its own, derived from the request's.
+          key: i === 0 ? j?.ref.key : `${j?.ref.key ?? randomBase62(16)}|failover:${i}`,
+          amount: current.amount,
+          resumeStatus: S.RequiresPaymentMethod,
+          to: S.Processing,
+          patch: {
+            paymentMethod: source?.id ?? null,
+            paymentMethodType: methodType,
+            vaultCardId: source?.card.vaultCardId ?? null,
+            saveCard,
+            setupFutureUsage: futureUsage,
+            lastPaymentError: null,
+            nextAction: null,
+            actionRef: null,
+            provider: provider.name,
+            providerRef: null,
+            offSession,
+            returnUrl: input.returnUrl ?? null,
+            // As the call starts; settling says what it answered (an unknown outcome stays `unknown`).
+            routing: { rule: routed.rule, candidates, tried: [...tried, { provider: provider.name, result: 'unknown' }] },
+          },
+          ...(i === 0 && source?.kind === 'token' ? { consumeToken: { id: source.token.id, merchantId, now: this.d.clock.now() } } : {}),
+          ...(source ? { card: cardFrom(source) } : {}),
+          failover: !last,
         },
-        ...(source.kind === 'token' ? { consumeToken: { id: source.token.id, merchantId, now: this.d.clock.now() } } : {}),
-        card: () => ({ ...source.card, cvc: source.kind === 'token' ? this.d.vault.takeCvc(source.token.id) : undefined }),
-      },
-      j,
+        j,
+      );
+      const definite = settled.definite === true;
+      tried.push({ provider: provider.name, result: definite ? 'definite_failure' : 'answered' });
+      if (!definite || last) return this.answer(settled);
+      // Nothing happened at this provider: the next one takes the payment.
+      this.d.logger.warn({ paymentIntent: intent.id, from: provider.name, to: routed.providers[i + 1]?.name }, 'provider failed definitely; failing over');
+      current = settled.intent;
+    }
+    throw new Error('unreachable: a route has at least one provider');
+  }
+
+  /**
+   * The providers a confirmation may go to, in order, or a clear refusal: none configured for
+   * the mode at all, or none that takes this method in this currency.
+   */
+  private route(intent: PaymentIntentRecord, methodType: PaymentMethodType, card: OpenedCard | undefined): { providers: PaymentProvider[]; rule: string | null } {
+    const choice = {
+      merchantId: intent.merchantId,
+      livemode: intent.livemode,
+      currency: intent.currency,
+      amount: intent.amount,
+      paymentMethod: methodType,
+      cardBrand: card?.brand,
+      bin: card ? card.number.reveal().slice(0, 6) : undefined,
+      reference: intent.id,
+    };
+    const routed = this.d.providers.route(choice);
+    if (routed.providers.length > 0) return routed;
+    // Which refusal: nothing at all configured for the mode, or nothing for this method.
+    if (!this.d.providers.hasAny(intent.livemode)) this.requireProvider({ ...intent, provider: null });
+    const mode = intent.livemode ? 'live' : 'test';
+    throw new KassaError(
+      FailureKind.InvalidRequest,
+      'payment_method_unactivated',
+      `No payment provider configured for ${mode} mode takes ${methodType} payments in ${intent.currency.toUpperCase()}.`,
+      { param: methodType === 'card' ? 'payment_method' : 'payment_method_data[type]', paymentIntent: intent },
     );
-    return this.answer(settled);
   }
 
   // ---- 3-D Secure ----
@@ -481,7 +587,7 @@ export class PaymentIntents {
    * attempt is this request's journal: a completion whose first run died (the shopper sends
    * the page again, or nobody does and recovery runs) is finished, never made twice.
    */
-  async completeAction(actionRef: string): Promise<PaymentIntentRecord> {
+  async completeAction(actionRef: string, details?: Record<string, string>): Promise<PaymentIntentRecord> {
     const intent = await this.d.store.findIntentByActionRef(actionRef);
     if (!intent) throw notFound('three_d_secure challenge', actionRef);
     if (intent.pendingOperation) {
@@ -491,15 +597,55 @@ export class PaymentIntents {
     }
     // Already settled (a second POST, a reload): report where it stands.
     if (intent.status !== S.RequiresAction) return intent;
+    // A challenge is completed once (its key says so). A wallet payment is asked again and again
+    // until the shopper has paid (the page polls, the notification comes, the shopper returns):
+    // each asking is an attempt of its own; one that charges ends the asking.
+    const wallet = intent.paymentMethodType === 'alipay' || intent.paymentMethodType === 'paypal';
     const settled = await this.startAttempt(intent, {
       operation: 'complete_action',
-      key: `action:${actionRef}`,
+      key: wallet ? undefined : `action:${actionRef}`,
       amount: intent.amount,
       resumeStatus: S.RequiresAction,
       to: S.Processing,
       patch: {},
+      ...(details ? { details } : {}),
     });
     return settled.intent;
+  }
+
+  /**
+   * A provider's verified notification about a payment: it says something changed, not what —
+   * Kassa asks the provider (a payment waiting for the shopper is completed; a call whose answer
+   * was lost is looked up) and the status table decides, so a duplicate or a late notification
+   * changes nothing. Resolves to what was done, for the notification's record.
+   */
+  async applyNotification(provider: string, about: { reference?: string | undefined; providerRef?: string | undefined }): Promise<string> {
+    const byId = about.reference ? await this.d.store.getIntentAnyMerchant(about.reference) : null;
+    const intent = byId ?? (about.providerRef ? await this.d.store.findIntentByActionRef(about.providerRef) : null) ?? (about.reference ? await this.d.store.findIntentByActionRef(about.reference) : null);
+    if (!intent) return 'no_payment';
+    if (intent.provider !== provider) return 'other_provider';
+    if (intent.pendingOperation) {
+      const attempt = await this.d.store.getAttempt(intent.pendingOperation);
+      if (!attempt || SETTLED_ATTEMPT.includes(attempt.status) || (await this.beingWorkedOn(attempt))) return 'in_progress';
+      const owner = this.d.liveness.begin();
+      try {
+        const claimed = await this.claim(intent, attempt, owner);
+        if (!claimed) return 'in_progress';
+        const settled = await this.drive(claimed.intent, claimed.attempt, { recovering: 'background' });
+        return `recovered:${settled.intent.status}`;
+      } finally {
+        this.d.liveness.end(owner);
+      }
+    }
+    if (intent.status === S.RequiresAction && intent.actionRef) return `completed:${(await this.completeAction(intent.actionRef)).status}`;
+    return `unchanged:${intent.status}`;
+  }
+
+
+  /** The intent a provider's return names (Kassa's reference on the return URL); unscoped, as the shopper's browser brings it. */
+  async intentForReturn(reference: string): Promise<PaymentIntentRecord | null> {
+    // Kassa's intent id, or the action's reference (what an adapter was given to build its return URL from).
+    return (await this.d.store.getIntentAnyMerchant(reference)) ?? (await this.d.store.findIntentByActionRef(reference));
   }
 
   /** Who may frame the challenge page: the intent's merchant's allowed origins. */
@@ -863,8 +1009,10 @@ export class PaymentIntents {
   private async startAttempt(intent: PaymentIntentRecord, spec: AttemptSpec, j?: Journal): Promise<Settled> {
     // The token is running before the attempt is visible, so recovery never mistakes it for abandoned.
     const owner = this.d.liveness.begin();
+    let attemptId: string | undefined;
     try {
       const attempt = this.newAttempt(intent, spec, owner);
+      attemptId = attempt.id;
       const patch = { ...spec.patch, pendingOperation: attempt.id };
       const next = spec.to ? this.advance(intent, spec.to, patch) : this.touch(intent, patch);
       const write = journalStep(j, 'attempt_started', { intentId: intent.id, attemptId: attempt.id });
@@ -875,8 +1023,10 @@ export class PaymentIntents {
         ...(spec.with ? spec.with(attempt) : {}),
       });
       recorded(j, write);
-      return await this.drive(started, attempt, spec.card ? { card: spec.card() } : {});
+      if (spec.failover) this.#failingOver.add(attempt.id);
+      return await this.drive(started, attempt, { ...(spec.card ? { card: spec.card() } : {}), ...(spec.details ? { details: spec.details } : {}) });
     } finally {
+      if (attemptId) this.#failingOver.delete(attemptId);
       this.d.liveness.end(owner);
     }
   }
@@ -889,7 +1039,7 @@ export class PaymentIntents {
   private async drive(
     intent: PaymentIntentRecord,
     attempt: AttemptRecord,
-    how: { card?: ProviderCardInput; recovering?: 'retry' | 'background' },
+    how: { card?: ProviderCardInput; details?: Record<string, string>; recovering?: 'retry' | 'background' },
   ): Promise<Settled> {
     let answer: ProviderOutcome | null = null;
     const provider = this.requireProvider(intent);
@@ -921,18 +1071,17 @@ export class PaymentIntents {
         return this.leaveUnknown(intent, attempt);
       }
     }
-    answer ??= await this.execute(intent, attempt, how.card);
+    answer ??= await this.execute(intent, attempt, how.card, how.details);
     return this.settle(intent, attempt, answer);
   }
 
   /** Makes the attempt's provider call, built from the intent and the attempt alone (so a retry can make it). */
-  private async execute(intent: PaymentIntentRecord, attempt: AttemptRecord, card?: ProviderCardInput): Promise<ProviderOutcome> {
+  private async execute(intent: PaymentIntentRecord, attempt: AttemptRecord, card?: ProviderCardInput, details?: Record<string, string>): Promise<ProviderOutcome> {
     const provider = this.requireProvider(intent);
     const idempotencyKey = attempt.providerKey;
     switch (attempt.operation) {
       case 'authorize': {
-        // A resumed authorization opens the card again; its CVC was used (or lost) with the first run.
-        const c = card ?? { ...(await this.openCard(intent)), cvc: undefined };
+        const method = await this.methodFor(intent, card);
         return this.callProvider(intent, attempt, 'provider.authorize', definitely('authorize'), async (signal) => ({
           operation: 'authorize',
           outcome: parseAuthorizeOutcome(
@@ -942,7 +1091,7 @@ export class PaymentIntents {
               amount: attempt.amount,
               currency: intent.currency,
               capture: intent.captureMethod === 'automatic',
-              card: { number: c.number, cvc: c.cvc, expMonth: c.expMonth, expYear: c.expYear },
+              method,
               reference: intent.id,
               offSession: intent.offSession,
             }),
@@ -954,7 +1103,15 @@ export class PaymentIntents {
         return this.callProvider(intent, attempt, 'provider.complete_action', definitely('complete_action'), async (signal) => ({
           operation: 'complete_action',
           outcome: parseAuthorizeOutcome(
-            await provider.completeAction({ idempotencyKey, reference, amount: attempt.amount, currency: intent.currency, capture: intent.captureMethod === 'automatic', signal }),
+            await provider.completeAction({
+              idempotencyKey,
+              reference,
+              amount: attempt.amount,
+              currency: intent.currency,
+              capture: intent.captureMethod === 'automatic',
+              signal,
+              ...(details ? { details } : {}),
+            }),
           ),
         }));
       }
@@ -1026,7 +1183,9 @@ export class PaymentIntents {
           { paymentIntent: intent.id, attempt: attempt.id, operation: attempt.operation, provider: intent.provider, rawCode: error.rawCode, err: error },
           'provider did not act on the call; settled as a processing error',
         );
-        return definite({ declineCode: 'processing_error', message: DEFINITE_FAILURE_MESSAGE, ...(error.rawCode ? { rawCode: error.rawCode } : {}) });
+        const answer = definite({ declineCode: 'processing_error', message: DEFINITE_FAILURE_MESSAGE, ...(error.rawCode ? { rawCode: error.rawCode } : {}) });
+        if (typeof answer === 'object' && answer !== null && 'outcome' in answer) this.#definite.add(answer.outcome as object);
+        return answer;
       }
       this.d.logger.error({ paymentIntent: intent.id, attempt: attempt.id, operation: attempt.operation, err: error }, 'provider call failed; outcome unknown');
       const now = this.d.clock.now();
@@ -1088,8 +1247,11 @@ export class PaymentIntents {
     return { ...attempt, status, outcome: JSON.stringify(outcome), owner: null, updated: this.d.clock.now() };
   }
 
-  private async settleAuthorization(intent: PaymentIntentRecord, attempt: AttemptRecord, outcome: AuthorizeOutcome): Promise<Settled> {
+  private async settleAuthorization(answered: PaymentIntentRecord, attempt: AttemptRecord, outcome: AuthorizeOutcome): Promise<Settled> {
     const now = this.d.clock.now();
+    const definite = this.#definite.has(outcome);
+    // The routing record's last try (written `unknown` as the call started) now has its answer.
+    const intent = attempt.operation === 'authorize' ? withTryResult(answered, definite ? 'definite_failure' : 'answered') : answered;
     switch (outcome.status) {
       case 'captured':
       case 'authorized': {
@@ -1128,21 +1290,25 @@ export class PaymentIntents {
       case 'requires_action': {
         const next = this.advance(intent, S.RequiresAction, {
           // Confirmed server-side with a return_url: a redirect, as Stripe answers; else the widget's framed challenge.
-          nextAction: nextActionFor(outcome.action, intent.returnUrl),
+          nextAction: nextActionFor(outcome.action, intent.returnUrl, outcome.reference),
           actionRef: outcome.reference,
           providerRef: outcome.reference,
           pendingOperation: null,
         });
         const settled = this.done(attempt, 'requires_action', outcome);
-        const written = await this.commit('outcome', intent, next, { attempt: settled, events: [this.event(next, EventType.RequiresAction, now)] });
+        // Asked again while the shopper has not acted yet (a wallet's poll): still the same action, no new event.
+        const again = attempt.operation === 'complete_action';
+        const written = await this.commit('outcome', intent, next, { attempt: settled, events: again ? [] : [this.event(next, EventType.RequiresAction, now)] });
         this.d.logger.info({ paymentIntent: next.id }, 'payment_intent.requires_action');
         return { intent: written, attempt: settled };
       }
       case 'declined': {
         const error = cardError(outcome.declineCode);
+        // Another provider takes the payment over: this provider's failure is not the payment's (no charge, no event).
+        const failingOver = definite && this.#failingOver.has(attempt.id);
         // As at Stripe, an issuer's refusal is a failed charge; a failed authentication never reached the issuer.
         const charge =
-          outcome.declineCode === 'authentication_failure'
+          outcome.declineCode === 'authentication_failure' || failingOver
             ? null
             : await this.newCharge(intent, attempt, now, {
                 status: 'failed',
@@ -1163,13 +1329,12 @@ export class PaymentIntents {
         const written = await this.commit('outcome', intent, next, {
           attempt: settled,
           ...(charge ? { charge } : {}),
-          events: [
-            ...(charge ? [this.event(next, EventType.ChargeFailed, now, chargeView(charge, next))] : []),
-            this.event(next, EventType.PaymentFailed, now),
-          ],
+          events: failingOver
+            ? []
+            : [...(charge ? [this.event(next, EventType.ChargeFailed, now, chargeView(charge, next))] : []), this.event(next, EventType.PaymentFailed, now)],
         });
-        this.d.logger.info({ paymentIntent: next.id, declineCode: outcome.declineCode }, 'payment_intent.payment_failed');
-        return { intent: written, attempt: settled };
+        if (!failingOver) this.d.logger.info({ paymentIntent: next.id, declineCode: outcome.declineCode }, 'payment_intent.payment_failed');
+        return { intent: written, attempt: settled, definite };
       }
       default: {
         const unreachable: never = outcome;
@@ -1462,6 +1627,30 @@ export class PaymentIntents {
     if (!customer || customer.deleted) throw notFound('customer', id, 'customer');
   }
 
+  /**
+   * What an authorization of this intent pays with, from the intent alone (so a resumed call is
+   * the same call): a wallet by its type (Alipay: the cashier by redirect when the merchant sends
+   * the whole page with a return_url, else a QR code in the widget), or the card — opened again
+   * on a resumed run, whose CVC was used (or lost) with the first.
+   */
+  private async methodFor(intent: PaymentIntentRecord, card: ProviderCardInput | undefined): Promise<ProviderPaymentMethod> {
+    switch (intent.paymentMethodType) {
+      case 'alipay':
+        return { type: 'alipay', flow: intent.returnUrl ? 'redirect' : 'qr_code' };
+      case 'paypal':
+        return { type: 'paypal' };
+      case 'card':
+      case null: {
+        const c = card ?? { ...(await this.openCard(intent)), cvc: undefined };
+        return { type: 'card', card: { number: c.number, cvc: c.cvc, expMonth: c.expMonth, expYear: c.expYear } };
+      }
+      default: {
+        const unreachable: never = intent.paymentMethodType;
+        throw new Error(`unknown payment method type ${String(unreachable)}`);
+      }
+    }
+  }
+
   /** The card an authorization of this intent used, for a call made again. */
   private async openCard(intent: PaymentIntentRecord): Promise<OpenedCard> {
     if (!intent.vaultCardId) {
@@ -1588,7 +1777,14 @@ export class PaymentIntents {
    */
   private providerOf(intent: PaymentIntentRecord): PaymentProvider | null {
     if (intent.provider) return this.d.providers.byName(intent.provider) ?? null;
-    return this.d.providers.choose({ merchantId: intent.merchantId, livemode: intent.livemode, currency: intent.currency, amount: intent.amount });
+    return this.d.providers.choose({
+      merchantId: intent.merchantId,
+      livemode: intent.livemode,
+      currency: intent.currency,
+      amount: intent.amount,
+      paymentMethod: intent.paymentMethodType ?? 'card',
+      reference: intent.id,
+    });
   }
 
   private requireProvider(intent: PaymentIntentRecord): PaymentProvider {

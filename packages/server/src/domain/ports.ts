@@ -4,6 +4,7 @@
  */
 import { inspect } from 'node:util';
 import type { CardBrand, Currency, DeclineCode } from '@kassa/core';
+import type { WALLET_TYPES } from '@kassa/core/wire';
 import type { AttemptOperation, PaymentMethodRecord } from './model.js';
 
 /**
@@ -46,6 +47,12 @@ export interface ProviderCapabilities {
    * as `unknown` for the client's retry (the same call under the same key) or reconciliation.
    */
   lookup: boolean;
+  /** How shoppers may pay through it (`card`: a card from Kassa's vault, forwarded). Checked before a payment goes to it. */
+  paymentMethods: readonly PaymentMethodType[];
+  /** The currencies it charges; absent: every currency Kassa charges. */
+  currencies?: readonly Currency[] | undefined;
+  /** Verifies and reads its own notifications (`parseNotification`): one inbound route per provider. */
+  notifications: boolean;
 }
 
 
@@ -90,6 +97,25 @@ export interface LookupRequest extends ProviderCallOptions {
   madeAt: number;
 }
 
+/**
+ * How the shopper pays, as the provider is asked to charge it:
+ *   - `card`: a card from Kassa's vault, forwarded (the PAN leaves Kassa only here);
+ *   - `alipay`: `qr_code` for a code the shopper scans with the Alipay app (a desktop checkout:
+ *     `alipay.trade.precreate`), `redirect` for Alipay's cashier page (a phone, or a merchant
+ *     redirecting the whole page: `alipay.trade.wap.pay`);
+ *   - `paypal`: the shopper approves at PayPal (a redirect), then the order is captured or authorized.
+ */
+export type ProviderPaymentMethod =
+  | { type: 'card'; card: ProviderCard }
+  | { type: 'alipay'; flow: 'qr_code' | 'redirect' }
+  | { type: 'paypal' };
+/** The wallets are core's list (what the API takes in `payment_method_data[type]`). */
+export type WalletType = (typeof WALLET_TYPES)[number];
+export type PaymentMethodType = 'card' | WalletType;
+// Every method the API takes has its shape in the union, and the reverse (a compile-time check).
+const _everyMethodShaped: [PaymentMethodType, ProviderPaymentMethod['type']] extends [ProviderPaymentMethod['type'], PaymentMethodType] ? true : never = true;
+void _everyMethodShaped;
+
 export interface ProviderCard {
   number: Sensitive;
   /** Absent for a saved card (one-click) or after a restart dropped it from memory. */
@@ -113,11 +139,17 @@ export interface AuthorizeRequest extends ProviderCallOptions {
   currency: Currency;
   /** Capture at once (capture_method automatic) or only place a hold. */
   capture: boolean;
-  card: ProviderCard;
+  method: ProviderPaymentMethod;
   /** Kassa's reference (the payment intent id), for the provider's records. */
   reference: string;
   /** The shopper is not there: the provider must not ask for a challenge (it declines `authentication_required`). */
   offSession: boolean;
+}
+
+/** The card of a card payment; a definite failure for any other method (the domain checks capabilities first). */
+export function cardOf(request: AuthorizeRequest): ProviderCard {
+  if (request.method.type !== 'card') throw new ProviderFailure('definite', `this provider does not take ${request.method.type} payments`, 'unsupported_payment_method');
+  return request.method.card;
 }
 
 export type AuthorizeOutcome =
@@ -189,8 +221,35 @@ export interface CompleteActionRequest extends PaymentCallRequest {
   details?: Record<string, string> | undefined;
 }
 
+/**
+ * What a provider's notification says, once verified on its raw body. It is a trigger, not the
+ * truth: Kassa stores it, acknowledges it, then asks the provider (`completeAction` for a
+ * payment waiting on the shopper, `lookup` for an unknown outcome) and lets the status table
+ * decide — so a replayed, forged-but-valid-looking or out-of-order notification never moves an
+ * intent backwards.
+ */
+export interface ProviderNotification {
+  /** The provider's id for the notification (dedupe); absent if it has none. */
+  id?: string | undefined;
+  /** The payment it is about: Kassa's reference (the intent id), the provider's id, or both. */
+  reference?: string | undefined;
+  providerRef?: string | undefined;
+  /** The provider's own event name and status, for the operator (e.g. `TRADE_SUCCESS`, `AUTHORISATION:false`). */
+  kind: string;
+}
+
+/** A notification whose signature or shape did not check out: answered 400, never applied. */
+export class NotificationRejected extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NotificationRejected';
+  }
+}
+
 export interface PaymentProvider {
   readonly name: string;
+  /** The adapter's family (`sandbox`, `stripe`, `adyen`, `paypal`, `alipay`): names its inbound routes. */
+  readonly type?: string | undefined;
   readonly capabilities: ProviderCapabilities;
   authorize(request: AuthorizeRequest): Promise<AuthorizeOutcome>;
   /** After the shopper finished a customer action (3-D Secure): hold or charge, or refuse. */
@@ -205,6 +264,13 @@ export interface PaymentProvider {
    * intent stays `unknown` and is asked again later.
    */
   lookup(request: LookupRequest): Promise<ProviderOutcome | null>;
+  /**
+   * Verifies a notification on its raw body and headers and says what it is about (several for
+   * a batch, as Adyen sends); throws NotificationRejected if it is not genuine. `ack` is the
+   * body the provider expects in answer (Adyen `[accepted]`, Alipay `success`). Declared by
+   * `capabilities.notifications`.
+   */
+  parseNotification?(raw: Buffer, headers: Readonly<Record<string, string | undefined>>): Promise<{ notifications: ProviderNotification[]; ack: string }>;
 }
 
 /** What a provider is chosen by, for a new payment. */
@@ -213,6 +279,12 @@ export interface ProviderChoice {
   livemode: boolean;
   currency: Currency;
   amount: number;
+  paymentMethod: PaymentMethodType;
+  /** For a card: its brand and first six digits (routing by brand or BIN range). */
+  cardBrand?: CardBrand | undefined;
+  bin?: string | undefined;
+  /** Kassa's reference (the intent id): weighted routing is decided by it, so a retry goes where the first try went. */
+  reference: string;
 }
 
 /**
@@ -222,7 +294,18 @@ export interface ProviderChoice {
  */
 export interface ProviderDirectory {
   choose(choice: ProviderChoice): PaymentProvider | null;
+  /**
+   * Every provider eligible for the payment, in the order to try them: the first is the choice,
+   * the rest are where it fails over to after a *definite* failure (nothing happened). Each one
+   * takes the payment method and currency. Empty: none configured for it. `rule`: the name of
+   * the routing rule that decided (null: the mode's default order).
+   */
+  route(choice: ProviderChoice): { providers: PaymentProvider[]; rule: string | null };
   byName(name: string): PaymentProvider | undefined;
+  /** Every configured provider (an inbound route finds the ones of its type here). */
+  all(): PaymentProvider[];
+  /** Whether a mode has any provider at all (none: live mode before one is configured). */
+  hasAny(livemode: boolean): boolean;
 }
 
 // ---- Card vault ----

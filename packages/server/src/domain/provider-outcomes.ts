@@ -28,7 +28,7 @@ const authorizeOutcome = z.discriminatedUnion('status', [
             redirectUrl: z.url({ protocol: /^https?$/ }).max(2048).optional(),
           })
           .strict(),
-        z.object({ type: z.literal('redirect'), url: z.url({ protocol: /^https$/ }).max(4096) }).strict(),
+        z.object({ type: z.literal('redirect'), url: z.url({ protocol: /^https?$/ }).max(4096) }).strict(),
         z.object({ type: z.literal('qr_code'), data: z.string().min(1).max(2048), expiresAt: z.number().int().positive() }).strict(),
       ]),
     })

@@ -43,11 +43,30 @@ export function eventObject(intent: PaymentIntentRecord): PaymentIntentEventObje
     last_payment_error: intent.lastPaymentError,
     next_action: intent.nextAction,
     latest_charge: intent.latestCharge,
+    payment_method_type: intent.paymentMethodType,
+    kassa_routing: intent.routing,
     cancellation_reason: intent.cancellationReason,
     canceled_at: intent.canceledAt === null ? null : seconds(intent.canceledAt),
     created: seconds(intent.created),
     livemode: intent.livemode,
   };
+}
+
+/** A wallet charge's details, as Stripe shows them (nothing of the shopper's account). */
+function walletDetails(type: PaymentIntentRecord['paymentMethodType']): ChargeObject['payment_method_details'] {
+  switch (type) {
+    case 'alipay':
+      return { type: 'alipay', alipay: {} };
+    case 'paypal':
+      return { type: 'paypal', paypal: {} };
+    case 'card':
+    case null:
+      return null;
+    default: {
+      const unreachable: never = type;
+      throw new Error(`unknown payment method type ${String(unreachable)}`);
+    }
+  }
 }
 
 /** Stripe's Charge. Customer, description and metadata are the intent's, as Stripe copies them. */
@@ -71,7 +90,7 @@ export function chargeView(charge: ChargeRecord, intent: PaymentIntentRecord): C
     payment_method: charge.paymentMethod,
     payment_method_details: charge.card
       ? { type: 'card', card: { brand: charge.card.brand, last4: charge.card.last4, exp_month: charge.card.expMonth, exp_year: charge.card.expYear } }
-      : null,
+      : walletDetails(intent.paymentMethodType),
     failure_code: charge.failureCode,
     failure_message: charge.failureMessage,
     outcome: succeeded

@@ -32,6 +32,11 @@ import { COMPONENTS } from './openapi/components.js';
 import { OPERATIONS } from './openapi/operations.js';
 import type { MountedApi } from './openapi/operations.js';
 import { balanceRouter } from './routes/balance.js';
+import { actionsRouter } from './routes/actions.js';
+import { htmlFormParsers } from './body.js';
+import { challengeHeaders } from './security.js';
+import type { ProviderDirectory } from '../domain/ports.js';
+import type { ProviderNotifications } from '../domain/provider-notifications.js';
 import { Balances } from '../domain/balance.js';
 import type { WebhookEndpoints } from '../webhooks/endpoints.js';
 import type { Events } from '../webhooks/events.js';
@@ -65,6 +70,8 @@ export interface AppDeps {
   mounts?: Array<{ path: string; router: Router; api: MountedApi }>;
   /** Webhook endpoints and events (/v1/webhook_endpoints, /v1/events). */
   webhooks: { endpoints: WebhookEndpoints; events: Events; secrets: WebhookSecrets };
+  /** The configured providers and their inbound notifications (/actions, /providers/:type/…). */
+  providers: { directory: ProviderDirectory; notifications: ProviderNotifications; pollIntervalMs?: number };
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -143,6 +150,18 @@ export function createApp(deps: AppDeps): Express {
   );
 
   for (const mount of mounts) app.use(mount.path, mount.router);
+
+  app.use(
+    actionsRouter({
+      payments: deps.payments,
+      providers: deps.providers.directory,
+      notifications: deps.providers.notifications,
+      framedPageHeaders: challengeHeaders,
+      formParser: htmlFormParsers,
+      clientSecret: (intent) => deps.clientSecrets.mint(intent),
+      ...(deps.providers.pollIntervalMs !== undefined ? { pollIntervalMs: deps.providers.pollIntervalMs } : {}),
+    }),
+  );
 
   app.use(apiHeaders, notFoundHandler());
   app.use(errorHandler(deps.logger));

@@ -5,7 +5,7 @@
  * is one call.
  */
 import type { Currency } from '@kassa/core';
-import type {
+import type { ProviderNotificationRecord,
   ApiKeyRecord,
   AttemptRecord,
   BalanceTransactionRecord,
@@ -128,6 +128,11 @@ export interface Store {
   /** Unscoped lookup: only for routing (CORS preflight, the 3-D Secure page), never for auth. */
   getIntentAnyMerchant(id: string): Promise<PaymentIntentRecord | null>;
   findIntentByActionRef(actionRef: string): Promise<PaymentIntentRecord | null>;
+  /** Stores a verified provider notification, once per provider event id; false if it was stored before (a replay). */
+  recordProviderNotification(notification: ProviderNotificationRecord): Promise<boolean>;
+  markProviderNotificationApplied(id: string, at: number, outcome: string): Promise<void>;
+  /** Notifications stored and not applied yet (the process died in between), oldest first. */
+  listUnappliedProviderNotifications(limit: number): Promise<ProviderNotificationRecord[]>;
   /** Applies the change atomically; resolves to the intent as written. */
   applyIntentChange(change: IntentChange): Promise<PaymentIntentRecord>;
   getAttempt(id: string): Promise<AttemptRecord | null>;

@@ -41,6 +41,10 @@ export class TemplateProvider implements PaymentProvider {
     cancel: false,
     refund: false,
     lookup: false,
+    // One entry per method the adapter maps (see ProviderPaymentMethod); `currencies` if it charges only some.
+    paymentMethods: ['card'],
+    // true once parseNotification() verifies the provider's signature on the raw body.
+    notifications: false,
   };
 
   readonly #config: TemplateProviderConfig;

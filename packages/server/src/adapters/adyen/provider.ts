@@ -31,7 +31,7 @@ import type {
   RefundOutcome,
   Sensitive,
 } from '../../domain/ports.js';
-import { ProviderFailure } from '../../domain/ports.js';
+import { ProviderFailure, cardOf } from '../../domain/ports.js';
 import { authorizeOutcomeFor } from './mapping.js';
 import { AdyenNotificationError, verifyAdyenNotification } from './notifications.js';
 import type { AdyenNotificationItem } from './notifications.js';
@@ -47,6 +47,8 @@ export const ADYEN_TEST_CHECKOUT = 'https://checkout-test.adyen.com/v71';
 export const ADYEN_KEY_RETENTION_MS = 7 * 24 * 3600 * 1000;
 
 export interface AdyenConfig {
+  /** The name intents record (default `adyen`). */
+  name?: string | undefined;
   apiKey: Sensitive;
   merchantAccount: string;
   /** Adyen's Checkout base including the version; the test endpoint by default. */
@@ -75,7 +77,9 @@ type Operation = 'authorize' | 'complete_action' | 'capture' | 'cancel' | 'refun
 const REMEMBERED = 100_000;
 
 export class AdyenProvider implements PaymentProvider {
-  readonly name = 'adyen';
+  /** `adyen`, unless configured under another name (two of one type in a mode, or test and live apart). */
+  readonly name: string;
+  readonly type = 'adyen';
   readonly capabilities: ProviderCapabilities = {
     // additionalData.manualCapture per payment (Adyen's documented per-request switch; the
     // account-level "capture delay" setting is overridden by it and by captureDelayHours).
@@ -89,6 +93,8 @@ export class AdyenProvider implements PaymentProvider {
     // the capability recovery relies on (what became of an authorization) is not there; lookup()
     // still answers modifications by replay, see below.
     lookup: false,
+    paymentMethods: ['card'],
+    notifications: false, // verifyNotification() checks the HMAC; applying them is to come
   };
 
   readonly #config: AdyenConfig;
@@ -101,6 +107,7 @@ export class AdyenProvider implements PaymentProvider {
   readonly #pending = new Map<string, string>();
 
   constructor(config: AdyenConfig) {
+    this.name = config.name ?? 'adyen';
     this.#config = config;
     this.#base = (config.checkoutBase ?? ADYEN_TEST_CHECKOUT).replace(/\/+$/, '');
     this.#timeoutMs = config.timeoutMs ?? 30_000;
@@ -108,13 +115,14 @@ export class AdyenProvider implements PaymentProvider {
 
   async authorize(request: AuthorizeRequest): Promise<AuthorizeOutcome> {
     const currency = request.currency.toUpperCase();
+    const card = cardOf(request);
     const paymentMethod: Record<string, string> = {
       type: 'scheme',
-      number: request.card.number.reveal(),
-      expiryMonth: String(request.card.expMonth).padStart(2, '0'),
-      expiryYear: String(request.card.expYear),
+      number: card.number.reveal(),
+      expiryMonth: String(card.expMonth).padStart(2, '0'),
+      expiryYear: String(card.expYear),
     };
-    const cvc = request.card.cvc?.reveal();
+    const cvc = card.cvc?.reveal();
     if (cvc !== undefined) paymentMethod['cvc'] = cvc;
     const body: Record<string, unknown> = {
       merchantAccount: this.#config.merchantAccount,

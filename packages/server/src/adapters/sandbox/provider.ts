@@ -22,6 +22,7 @@ import type {
   ProviderCapabilities,
   ProviderOutcome,
 } from '../../domain/ports.js';
+import { cardOf } from '../../domain/ports.js';
 import { newId } from '../../domain/ids.js';
 import { Checkpointer, GroupCommit, openSqlite } from '../../store/sqlite/open.js';
 import { behaviorFor } from './cards.js';
@@ -56,6 +57,8 @@ interface ChallengeRow {
 }
 
 export interface SandboxOptions {
+  /** The name intents record (default `sandbox`). */
+  name?: string | undefined;
   /** File of the issuer's own database. */
   path: string;
   /** Key for card fingerprints (derived from the server secret). */
@@ -66,7 +69,9 @@ export interface SandboxOptions {
 }
 
 export class SandboxProvider implements PaymentProvider {
-  readonly name = 'sandbox';
+  /** `sandbox`, unless configured under another name (two of one type in a mode, or test and live apart). */
+  readonly name: string;
+  readonly type = 'sandbox';
   readonly capabilities: ProviderCapabilities = {
     manualCapture: true,
     partialCapture: true,
@@ -74,6 +79,8 @@ export class SandboxProvider implements PaymentProvider {
     cancel: true,
     refund: true,
     lookup: true,
+    paymentMethods: ['card'],
+    notifications: false,
   };
 
   readonly #db: Database;
@@ -83,6 +90,7 @@ export class SandboxProvider implements PaymentProvider {
   readonly #checkpointer: Checkpointer;
 
   constructor(options: SandboxOptions) {
+    this.name = options.name ?? 'sandbox';
     this.#options = options;
     this.#db = openSqlite(options.path, SANDBOX_MIGRATIONS);
     this.#s = prepare(this.#db);
@@ -91,11 +99,12 @@ export class SandboxProvider implements PaymentProvider {
   }
 
   async authorize(request: AuthorizeRequest): Promise<AuthorizeOutcome> {
+    const card = cardOf(request);
     return this.#once(request.idempotencyKey, 'authorize', (): AuthorizeOutcome => {
-      const digits = request.card.number.reveal();
+      const digits = card.number.reveal();
       const fingerprint = this.#fingerprint(digits);
       const behavior = behaviorFor(digits);
-      if (isExpired(request.card.expMonth, request.card.expYear, this.#options.clock.now())) return declined('expired_card');
+      if (isExpired(card.expMonth, card.expYear, this.#options.clock.now())) return declined('expired_card');
       switch (behavior.kind) {
         case 'processing_error':
           return declined('processing_error');

@@ -30,11 +30,13 @@ import type {
   RefundOutcome,
   Sensitive,
 } from '../../domain/ports.js';
-import { ProviderFailure } from '../../domain/ports.js';
+import { ProviderFailure, cardOf } from '../../domain/ports.js';
 import { intentOutcome, refundOutcome, refusalFrom } from './mapping.js';
 import type { IntentView } from './mapping.js';
 
 export interface StripeProviderConfig {
+  /** The name intents record (default `stripe`). */
+  name?: string | undefined;
   secretKey: Sensitive;
   /** Where Stripe's API is: the fake's `http://127.0.0.1:PORT` in tests. Default `https://api.stripe.com`. */
   apiBase?: string | undefined;
@@ -83,7 +85,9 @@ const fetchWithCallSignal: typeof fetch = (input, init) => {
 };
 
 export class StripeProvider implements PaymentProvider {
-  readonly name = 'stripe';
+  /** `stripe`, unless configured under another name (two of one type in a mode, or test and live apart). */
+  readonly name: string;
+  readonly type = 'stripe';
   readonly capabilities: ProviderCapabilities = {
     manualCapture: true, // capture_method=manual
     partialCapture: true, // amount_to_capture; the rest of the hold is released
@@ -91,6 +95,8 @@ export class StripeProvider implements PaymentProvider {
     cancel: true,
     refund: true, // several partial refunds up to the captured amount
     lookup: true, // replayed create + the intent's state; refunds by their metadata
+    paymentMethods: ['card'],
+    notifications: false, // verifyStripeWebhook() checks Stripe-Signature; applying Stripe's events is to come
   };
 
   readonly #stripe: Stripe;
@@ -99,6 +105,7 @@ export class StripeProvider implements PaymentProvider {
   readonly #now: () => number;
 
   constructor(config: StripeProviderConfig) {
+    this.name = config.name ?? 'stripe';
     const base = new URL(config.apiBase ?? 'https://api.stripe.com');
     const protocol = base.protocol === 'http:' ? 'http' : 'https';
     this.#timeoutMs = config.timeoutMs ?? 30_000;
@@ -119,14 +126,16 @@ export class StripeProvider implements PaymentProvider {
   }
 
   async authorize(request: AuthorizeRequest): Promise<AuthorizeOutcome> {
+    // Before any call: a method Kassa's Stripe adapter does not take is refused with nothing sent.
+    const forwarded = cardOf(request);
     return this.#call(request, async () => {
       const intent = await this.#create(request);
       const card: Record<string, string | number> = {
-        number: request.card.number.reveal(),
-        exp_month: request.card.expMonth,
-        exp_year: request.card.expYear,
+        number: forwarded.number.reveal(),
+        exp_month: forwarded.expMonth,
+        exp_year: forwarded.expYear,
       };
-      if (request.card.cvc) card.cvc = request.card.cvc.reveal();
+      if (forwarded.cvc) card.cvc = forwarded.cvc.reveal();
       // Raw card data in `payment_method_data[card]` is an API Stripe opens per account (Kassa
       // holds the card itself); the SDK's types only describe tokens, hence the cast.
       const params = {

@@ -4,6 +4,7 @@
  * itself uses — core's wire schemas, the routes' exported request schemas, the webhook views —
  * registered here under the name the document shows; nothing is written out twice.
  */
+import { actionStatusSchema, providerReturnFormSchema } from '../routes/actions.js';
 import { z } from 'zod';
 import {
   addressSchema,
@@ -97,6 +98,8 @@ const plainError = errorBody(errorObjectSchema.omit({ payment_intent: true }).st
 
 /** Registered schemas by the name the document gives them. Order is the reference page's order. */
 export const COMPONENTS = {
+  ActionStatus: actionStatusSchema,
+  ProviderReturnForm: providerReturnFormSchema,
   // Objects
   PaymentIntent: expandedPaymentIntentSchema,
   Charge: chargeObjectSchema,

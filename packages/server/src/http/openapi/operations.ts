@@ -9,6 +9,7 @@
  * Error statuses: the document builder adds those every operation of its kind can answer (bad
  * input, authentication, rate limits, idempotency, an unknown id); an entry lists only its own.
  */
+import { actionQuerySchema } from '../routes/actions.js';
 import type { z } from 'zod';
 import { LOCALES } from '@kassa/core';
 import type { ServerErrorCode } from '../../domain/errors.js';
@@ -43,6 +44,8 @@ export const TAGS = {
   Client: 'The widget API, called by `<kassa-checkout>` and its card frame with the client secret. CORS: only the merchant\'s allowed origins (preflight `OPTIONS` answers `Access-Control-Allow-Methods: GET, POST`).',
   Pages: 'What browsers load from the Kassa origin: the widget script, its pinned copy, manifest and locale files, the card frame and its scripts.',
   Sandbox: "The sandbox issuer's 3-D Secure challenge (test mode). The URL comes from `next_action`.",
+  Providers:
+    "Around a payment that waits for the shopper at a provider (Alipay, PayPal): Kassa's page for the action (`next_action.*.hosted_instructions_url`, what the widget frames), the provider's return, and its notifications.",
   Operator: 'The operator API: registering merchants, activating live mode, managing their keys. The operator key only (no merchant key works here); JSON bodies; not idempotent by key. Keys are shown in the one answer that makes them.',
   Reference: 'This description of the API.',
 } as const;
@@ -589,8 +592,81 @@ const pageOps: OperationSpec[] = [
   },
 ];
 
+const actionRef = { ref: "The action (from `next_action`): the provider's reference for the payment" };
+const providerType = { type: { description: 'The provider type', enum: ['paypal', 'alipay', 'stripe', 'adyen'], example: 'paypal' } };
+const providerOps: OperationSpec[] = [
+  {
+    method: 'get', path: '/actions/assets/action.css', operationId: 'ActionPageStyles', tag: 'Providers', auth: 'none',
+    summary: "The action page's stylesheet", responses: [{ status: 200, description: 'The stylesheet', media: ['text/css'] }],
+  },
+  {
+    method: 'get', path: '/actions/assets/action.js', operationId: 'ActionPageScript', tag: 'Providers', auth: 'none',
+    summary: "The action page's script (opens the provider's window, counts down, asks for the status, tells the host page)",
+    responses: [{ status: 200, description: 'The script', media: ['text/javascript'] }],
+  },
+  {
+    method: 'get', path: '/actions/{ref}', operationId: 'ActionPage', tag: 'Providers', auth: 'none',
+    summary: 'Kassa\'s page for a wallet payment waiting for the shopper: the QR code, or the button to the provider\'s window',
+    description: 'Framable by exactly `origin` (an allowed origin of the intent\'s merchant); posts `challenge_complete` to it once the payment is over. Opened by hand (no `channel`, `origin`), it is not framable.',
+    params: actionRef, query: actionQuerySchema, queryCodes: ['parameter_invalid', 'parameter_unknown'],
+    responses: [{ status: 200, description: 'The page', media: ['text/html'] }],
+    errors: { 400: ['origin_not_allowed'], 404: ['resource_missing'] },
+  },
+  {
+    method: 'get', path: '/actions/{ref}/qr.svg', operationId: 'ActionQrCode', tag: 'Providers', auth: 'none',
+    summary: "The action's QR code as an SVG image (`next_action.display_qr_code.image_url_svg`)", params: actionRef,
+    responses: [{ status: 200, description: 'The code', media: ['image/svg+xml'] }],
+    errors: { 404: ['resource_missing'] },
+  },
+  {
+    method: 'get', path: '/actions/{ref}/status', operationId: 'ActionStatus', tag: 'Providers', auth: 'none',
+    summary: 'Where the payment stands, for the action page; while it waits, Kassa asks the provider (at most every 2 s per action)',
+    params: actionRef, responses: [{ status: 200, description: 'The status', json: 'ActionStatus' }],
+    errors: { 404: ['resource_missing'] },
+  },
+  {
+    method: 'get', path: '/providers/{type}/return', operationId: 'ProviderReturn', tag: 'Providers', auth: 'none',
+    summary: "The shopper back from the provider's page: the action is completed with what the provider added to the URL",
+    description: "Then on to the intent's `return_url` (with `payment_intent`, `payment_intent_client_secret`, `redirect_status`), or, without one (the widget's window), a page saying it can be closed.",
+    params: providerType,
+    responses: [
+      { status: 200, description: 'The window may be closed', media: ['text/html'] },
+      { status: 303, description: 'Back to `return_url`', headers: { Location: '`return_url` with `payment_intent`, `payment_intent_client_secret` and `redirect_status`' } },
+    ],
+    errors: { 400: ['parameter_invalid', 'parameter_missing'], 404: ['resource_missing'] },
+  },
+  {
+    method: 'post', path: '/providers/{type}/return', operationId: 'ProviderReturnPost', tag: 'Providers', auth: 'none',
+    summary: 'The same, for a provider that posts the shopper back (a form)', params: providerType,
+    body: { component: 'ProviderReturnForm', media: ['application/x-www-form-urlencoded'] },
+    responses: [
+      { status: 200, description: 'The window may be closed', media: ['text/html'] },
+      { status: 303, description: 'Back to `return_url`', headers: { Location: '`return_url` with `payment_intent`, `payment_intent_client_secret` and `redirect_status`' } },
+    ],
+    errors: { 400: ['parameter_invalid', 'parameter_missing'], 404: ['resource_missing'] },
+  },
+  {
+    method: 'post', path: '/providers/{type}/webhooks', operationId: 'ProviderNotification', tag: 'Providers', auth: 'none',
+    summary: "The provider's notifications, verified on the raw body (signature), stored, acknowledged, then applied",
+    description: 'Applying asks the provider; a replayed or late notification changes nothing. Answered with what the provider expects (`success` for Alipay).',
+    params: providerType,
+    responses: [{ status: 200, description: "The provider's acknowledgement", media: ['text/plain'] }],
+    errors: { 400: ['notification_invalid'], 404: ['resource_missing'], 413: ['body_too_large'] },
+  },
+];
+
 /** The operations of the app's own routers (mounted routers bring theirs, see `sandboxOperations`). */
-export const OPERATIONS: readonly OperationSpec[] = [...intentOps, ...refundOps, ...balanceOps, ...customerOps, ...webhookOps, ...clientOps, ...operatorOps, ...pageOps];
+export const OPERATIONS: readonly OperationSpec[] = [
+  ...intentOps,
+  ...refundOps,
+  ...balanceOps,
+  ...customerOps,
+  ...webhookOps,
+  ...clientOps,
+  ...operatorOps,
+  ...pageOps,
+  ...providerOps,
+];
 
 /**
  * The sandbox issuer's challenge pages, mounted at `/sandbox` by the composition root. Its

@@ -24,10 +24,14 @@ import type { Limits } from '../limits.js';
 
 
 /**
- * The widget confirms with a token or a saved card; return_url and off_session are the merchant
- * API's (a widget confirm has its shopper, and its own 3-D Secure flow), so here they are unknown.
+ * The widget confirms with a token, a saved card or a wallet (`payment_method_data[type]`);
+ * return_url and off_session are the merchant API's (a widget confirm has its shopper, and its own
+ * 3-D Secure flow), so here they are unknown.
  */
-export const clientConfirmSchema = confirmPaymentIntentSchema.omit({ return_url: true, off_session: true }).strict();
+export const clientConfirmSchema = confirmPaymentIntentSchema
+  .omit({ return_url: true, off_session: true })
+  .partial({ payment_method: true })
+  .strict();
 
 export interface ClientRouterDeps {
   payments: PaymentIntents;
@@ -83,7 +87,7 @@ export function clientRouter(deps: ClientRouterDeps): Router {
       await idempotency.respond(req, res, { merchantId: mid, scope: `client:${id}` }, input, async (journal) => ({
         status: 200,
         body: await present(
-          await payments.confirm(mid, id, { paymentMethod: input.payment_method, setupFutureUsage: input.setup_future_usage }, journal),
+          await payments.confirm(mid, id, { paymentMethod: input.payment_method, paymentMethodData: input.payment_method_data, setupFutureUsage: input.setup_future_usage }, journal),
         ),
       }));
     })

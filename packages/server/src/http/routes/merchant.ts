@@ -208,7 +208,13 @@ export function merchantRouter(deps: {
           await payments.confirm(
             merchantId,
             id,
-            { paymentMethod: input.payment_method, setupFutureUsage: input.setup_future_usage, offSession: input.off_session, returnUrl: input.return_url },
+            {
+              paymentMethod: input.payment_method,
+              paymentMethodData: input.payment_method_data,
+              setupFutureUsage: input.setup_future_usage,
+              offSession: input.off_session,
+              returnUrl: input.return_url,
+            },
             journal,
           ),
           input.expand,

@@ -666,4 +666,29 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at, event_seq) WHERE status = 'pending';
     `,
   },
+  {
+    // Wallets (Alipay, PayPal) pay without a card; the routing decision is kept with the intent;
+    // provider notifications are stored before they are acknowledged (then applied).
+    version: 11,
+    name: 'providers: payment method types, routing decisions, inbound notifications',
+    sql: `
+      ALTER TABLE payment_intents ADD COLUMN payment_method_type TEXT CHECK (payment_method_type IN ('card', 'alipay', 'paypal'));
+      ALTER TABLE payment_intents ADD COLUMN routing TEXT;
+      CREATE TABLE provider_notifications (
+        id TEXT PRIMARY KEY,
+        provider TEXT NOT NULL,
+        -- The provider's own id for it, when it has one: a replay is stored once.
+        provider_event_id TEXT,
+        kind TEXT NOT NULL,
+        payment_intent TEXT,
+        provider_ref TEXT,
+        raw TEXT NOT NULL,
+        received_at INTEGER NOT NULL,
+        applied_at INTEGER,
+        outcome TEXT,
+        UNIQUE (provider, provider_event_id)
+      );
+      CREATE INDEX provider_notifications_unapplied ON provider_notifications (received_at) WHERE applied_at IS NULL;
+    `,
+  },
 ];

@@ -7,6 +7,7 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { Currency, PaymentStatus, CardBrand } from '@kassa/core';
 import type {
+  ProviderNotificationRecord,
   AttemptRecord,
   ChargeRecord,
   CustomerRecord,
@@ -77,6 +78,8 @@ interface IntentRow {
   shipping: string | null;
   off_session: number;
   return_url: string | null;
+  payment_method_type: string | null;
+  routing: string | null;
   metadata: string;
   payment_method: string | null;
   vault_card_id: string | null;
@@ -115,6 +118,8 @@ function intentToRow(i: PaymentIntentRecord): IntentRow {
     shipping: i.shipping ? JSON.stringify(i.shipping) : null,
     off_session: i.offSession ? 1 : 0,
     return_url: i.returnUrl,
+    payment_method_type: i.paymentMethodType,
+    routing: i.routing ? JSON.stringify(i.routing) : null,
     metadata: JSON.stringify(i.metadata),
     payment_method: i.paymentMethod,
     vault_card_id: i.vaultCardId,
@@ -154,6 +159,8 @@ function rowToIntent(r: IntentRow): PaymentIntentRecord {
     shipping: r.shipping ? (JSON.parse(r.shipping) as PaymentIntentRecord['shipping']) : null,
     offSession: r.off_session === 1,
     returnUrl: r.return_url,
+    paymentMethodType: r.payment_method_type as PaymentIntentRecord['paymentMethodType'],
+    routing: r.routing ? (JSON.parse(r.routing) as PaymentIntentRecord['routing']) : null,
     metadata: JSON.parse(r.metadata) as Record<string, string>,
     paymentMethod: r.payment_method,
     vaultCardId: r.vault_card_id,
@@ -750,6 +757,42 @@ export class SqliteStore implements Store {
   async getIntentAnyMerchant(id: string): Promise<PaymentIntentRecord | null> {
     const row = this.#s.getIntentAny.get(id) as IntentRow | undefined;
     return row ? rowToIntent(row) : null;
+  }
+
+  async recordProviderNotification(n: ProviderNotificationRecord): Promise<boolean> {
+    return this.#writes.run(
+      () =>
+        this.#s.insertProviderNotification.run({
+          id: n.id,
+          provider: n.provider,
+          provider_event_id: n.providerEventId,
+          kind: n.kind,
+          payment_intent: n.paymentIntent,
+          provider_ref: n.providerRef,
+          raw: n.raw,
+          received_at: n.receivedAt,
+        }).changes === 1,
+    );
+  }
+
+  async markProviderNotificationApplied(id: string, at: number, outcome: string): Promise<void> {
+    await this.#writes.run(() => this.#s.markProviderNotificationApplied.run(at, outcome, id));
+  }
+
+  async listUnappliedProviderNotifications(limit: number): Promise<ProviderNotificationRecord[]> {
+    const rows = this.#s.unappliedProviderNotifications.all(limit) as Array<Record<string, string | number | null>>;
+    return rows.map((r) => ({
+      id: String(r.id),
+      provider: String(r.provider),
+      providerEventId: r.provider_event_id === null ? null : String(r.provider_event_id),
+      kind: String(r.kind),
+      paymentIntent: r.payment_intent === null ? null : String(r.payment_intent),
+      providerRef: r.provider_ref === null ? null : String(r.provider_ref),
+      raw: String(r.raw),
+      receivedAt: Number(r.received_at),
+      appliedAt: null,
+      outcome: null,
+    }));
   }
 
   async findIntentByActionRef(actionRef: string): Promise<PaymentIntentRecord | null> {
@@ -1354,13 +1397,13 @@ function prepare(db: Database) {
     touchApiKey: st('UPDATE api_keys SET last_used_at = ? WHERE id = ?'),
     insertIntent: st(`INSERT INTO payment_intents (
         id, merchant_id, livemode, amount, currency, status, capture_method, customer, setup_future_usage, description,
-        statement_descriptor, statement_descriptor_suffix, receipt_email, shipping, off_session, return_url,
+        statement_descriptor, statement_descriptor_suffix, receipt_email, shipping, off_session, return_url, payment_method_type, routing,
         metadata, payment_method, vault_card_id, save_card, amount_capturable, amount_received,
         last_payment_error, next_action, action_ref, provider, provider_ref, latest_charge, cancellation_reason, canceled_at,
         pending_operation, created, updated, version
       ) VALUES (
         @id, @merchant_id, @livemode, @amount, @currency, @status, @capture_method, @customer, @setup_future_usage, @description,
-        @statement_descriptor, @statement_descriptor_suffix, @receipt_email, @shipping, @off_session, @return_url,
+        @statement_descriptor, @statement_descriptor_suffix, @receipt_email, @shipping, @off_session, @return_url, @payment_method_type, @routing,
         @metadata, @payment_method, @vault_card_id, @save_card, @amount_capturable, @amount_received,
         @last_payment_error, @next_action, @action_ref, @provider, @provider_ref, @latest_charge, @cancellation_reason, @canceled_at,
         @pending_operation, @created, @updated, @version
@@ -1369,7 +1412,7 @@ function prepare(db: Database) {
         status = @status, customer = @customer, setup_future_usage = @setup_future_usage, description = @description,
         amount = @amount, currency = @currency, capture_method = @capture_method,
         statement_descriptor = @statement_descriptor, statement_descriptor_suffix = @statement_descriptor_suffix,
-        receipt_email = @receipt_email, shipping = @shipping, off_session = @off_session, return_url = @return_url,
+        receipt_email = @receipt_email, shipping = @shipping, off_session = @off_session, return_url = @return_url, payment_method_type = @payment_method_type, routing = @routing,
         metadata = @metadata, payment_method = @payment_method, vault_card_id = @vault_card_id, save_card = @save_card,
         amount_capturable = @amount_capturable, amount_received = @amount_received,
         last_payment_error = @last_payment_error, next_action = @next_action, action_ref = @action_ref,
@@ -1378,6 +1421,12 @@ function prepare(db: Database) {
       WHERE id = @id AND merchant_id = @merchant_id AND version = @expected_version`),
     getIntent: st('SELECT * FROM payment_intents WHERE id = ? AND merchant_id = ?'),
     getIntentAny: st('SELECT * FROM payment_intents WHERE id = ?'),
+    // A replay (same provider event id) is stored once: the UNIQUE constraint decides, not a read first.
+    insertProviderNotification: st(`INSERT INTO provider_notifications (id, provider, provider_event_id, kind, payment_intent, provider_ref, raw, received_at)
+      VALUES (@id, @provider, @provider_event_id, @kind, @payment_intent, @provider_ref, @raw, @received_at)
+      ON CONFLICT (provider, provider_event_id) DO NOTHING`),
+    markProviderNotificationApplied: st('UPDATE provider_notifications SET applied_at = ?, outcome = ? WHERE id = ?'),
+    unappliedProviderNotifications: st('SELECT * FROM provider_notifications WHERE applied_at IS NULL ORDER BY received_at, id LIMIT ?'),
     getIntentByAction: st('SELECT * FROM payment_intents WHERE action_ref = ?'),
     listInterrupted: st('SELECT * FROM payment_intents WHERE pending_operation IS NOT NULL ORDER BY updated'),
     // An intent with an operation in flight is left to it (a capture may be settling right now).
