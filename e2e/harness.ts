@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type ElementHandle, type Frame, type FrameLocator, type JSHandle, type Locator, type Page } from 'playwright-core';
 import { startKassa } from '../packages/server/src/index.js';
+import type { KassaOptions } from '../packages/server/src/index.js';
 import { startDemo } from '../demo/server/index.js';
 // One place for Debian's Chromium and the flags that work as root (shared with the wtr configs).
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../scripts/chromium.mjs';
@@ -89,17 +90,29 @@ interface Closable {
   close(): Promise<void> | void;
 }
 
-export async function startStack(): Promise<Stack> {
+/**
+ * `providerSpecs`: test mode's providers as `kassa serve` configures them (the real ones point at
+ * the strict fakes): Kassa then listens on a port reserved first, its public URL known before it
+ * starts (providers send shoppers back there). `wallets`: what the demo's shop page offers.
+ */
+export interface StackOptions {
+  providerSpecs?: KassaOptions['providerSpecs'];
+  wallets?: ReadonlyArray<'alipay' | 'paypal'>;
+}
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const dataDir = await mkdtemp(join(tmpdir(), 'kassa-e2e-'));
   const demoPort = await freePort();
+  const kassaPort = options.providerSpecs ? await freePort() : 0;
   const demoOrigin = `http://localhost:${demoPort}`;
   const toClose: Closable[] = [];
 
   try {
     const kassa = await startKassa({
       dataDir,
-      port: 0,
+      port: kassaPort,
       host: '127.0.0.1',
+      ...(options.providerSpecs ? { providerSpecs: options.providerSpecs, publicUrl: `http://127.0.0.1:${kassaPort}` } : {}),
       allowedOrigins: [demoOrigin],
       // Quiet request logs; warnings and errors still reach the test output.
       logLevel: process.env.LOG_LEVEL ?? 'warn',
@@ -113,7 +126,7 @@ export async function startStack(): Promise<Stack> {
     if (!kassa.keys) throw new Error('a fresh data directory should create test keys');
     const keys = { secret_key: kassa.keys.secretKey };
 
-    const demo = await startDemo({ port: demoPort, kassaUrl, keysFile: kassa.keysFile });
+    const demo = await startDemo({ port: demoPort, kassaUrl, keysFile: kassa.keysFile, ...(options.wallets ? { wallets: options.wallets } : {}) });
     toClose.push(demo);
     const demoUrl = demo.url;
     if (demoUrl !== demoOrigin) throw new Error(`demo should be on ${demoOrigin}, got ${demoUrl}`);

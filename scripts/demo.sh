@@ -61,13 +61,25 @@ KASSA_HOST=127.0.0.1 \
 KASSA_PORT="$KASSA_PORT" \
 KASSA_PUBLIC_URL="$KASSA_URL" \
 KASSA_DATA_DIR="$DATA_DIR" \
-KASSA_PROVIDER=sandbox \
 KASSA_ALLOWED_ORIGINS="$DEMO_URL,http://127.0.0.1:$DEMO_PORT" \
   node packages/cli/dist/bin.js serve &
 PIDS+=($!)
 wait_for "$KASSA_URL/kassa.js" "Kassa server" "${PIDS[0]}"
 
+# The wallets test mode has a provider for (KASSA_PROVIDERS, or kassa.config.json here), which the
+# shop then offers beside cards; set DEMO_WALLETS to override.
+if [ -z "${DEMO_WALLETS+x}" ]; then
+  DEMO_WALLETS="$(node -e '
+    const fs = require("fs");
+    let p = process.env.KASSA_PROVIDERS;
+    if (!p && fs.existsSync("kassa.config.json")) p = JSON.stringify(JSON.parse(fs.readFileSync("kassa.config.json", "utf8")).providers ?? {});
+    const test = p ? [].concat(JSON.parse(p).test ?? []) : [];
+    console.log(test.map((s) => s.type).filter((t) => t === "alipay" || t === "paypal").join(" "));
+  ' 2>/dev/null || true)"
+fi
+
 KASSA_URL="$KASSA_URL" \
+DEMO_WALLETS="$DEMO_WALLETS" \
 KASSA_KEYS_FILE="$DATA_DIR/test-keys.json" \
 DEMO_PORT="$DEMO_PORT" \
 PORT="$DEMO_PORT" \

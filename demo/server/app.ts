@@ -22,6 +22,8 @@ export interface AppOptions {
   /** The pinned kassa.js tag for the plain shop page (from Kassa's /kassa.json). */
   kassaScript: KassaScript;
   distDir: string;
+  /** Wallets the plain shop page offers beside cards. */
+  wallets?: readonly string[];
 }
 
 const LOCALE_COOKIE = 'kassa_demo_locale';
@@ -105,7 +107,7 @@ export function createApp(options: AppOptions): express.Express {
     app.get(path, async (req, res) => {
       // Only the plain pages load kassa.js by tag; React and Vue bundle the widget.
       const script = page === 'shop' || page === 'theming' ? await options.kassaScript.tag() : null;
-      const { status, body } = appPage(page, localeOf(req, res), path, assets, script, options.kassaPublicUrl);
+      const { status, body } = appPage(page, localeOf(req, res), path, assets, script, options.kassaPublicUrl, options.wallets ?? []);
       sendHtml(res, status, body);
     });
   }

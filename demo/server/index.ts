@@ -25,6 +25,11 @@ export type StartDemoOptions = {
    * before asking again; default 10 s (0: ask on every page view, for tests).
    */
   kassaScriptRetryMs?: number;
+  /**
+   * The wallets the shop offers beside cards (the ones Kassa's test mode has a provider for:
+   * `DEMO_WALLETS`, which scripts/demo.sh derives from KASSA_PROVIDERS). Default none.
+   */
+  wallets?: ReadonlyArray<'alipay' | 'paypal'>;
 } & SecretKeySource;
 
 export interface DemoServer {
@@ -47,6 +52,7 @@ export async function startDemo(options: StartDemoOptions): Promise<DemoServer> 
       ...(options.kassaScriptRetryMs !== undefined ? { retryMs: options.kassaScriptRetryMs } : {}),
     }),
     distDir: options.distDir ?? fileURLToPath(new URL('../dist', import.meta.url)),
+    wallets: options.wallets ?? [],
   });
   const host = options.host ?? '127.0.0.1';
   const server = await new Promise<import('node:http').Server>((resolve, reject) => {

@@ -87,6 +87,7 @@ export function appPage(
   assets: Assets,
   kassaScript: KassaScriptTag | null,
   kassaUrl: string,
+  wallets: readonly string[] = [],
 ): { status: number; body: string } {
   const t = MESSAGES[locale];
   const built = assets.entry(page) !== null;
@@ -94,8 +95,10 @@ export function appPage(
   // The script-tag pages (shop, theming) need no URL: kassa.js knows where it came from.
   const byTag = page === 'shop' || page === 'theming';
   const kassaAttr = byTag ? '' : html` data-kassa-url="${kassaUrl}"`;
+  // The plain shop page offers the wallets Kassa's test mode can take, beside cards.
+  const walletsAttr = page === 'shop' && wallets.length > 0 ? html` data-wallets="${wallets.join(' ')}"` : '';
   const body = built
-    ? html`<main id="app" data-page="${page}"${kassaAttr}><p class="integration">${t.integration} <code>${integration}</code></p></main>`
+    ? html`<main id="app" data-page="${page}"${kassaAttr}${walletsAttr}><p class="integration">${t.integration} <code>${integration}</code></p></main>`
     : html`<main id="app" data-page="${page}"><p class="notice" role="alert">The demo's browser bundles are not built. Run <code>pnpm --filter @kassa/demo build</code> and reload.</p></main>`;
   return {
     status: built ? 200 : 503,

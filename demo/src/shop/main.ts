@@ -112,6 +112,38 @@ app.replaceChildren(
 
 let widget: KassaCheckout | null = null;
 
+// The wallets Kassa's test mode takes (the server says which), offered beside cards: the choice
+// is the element's `payment-method`; a wallet shows no card fields, and its button pays there.
+const wallets = (app.dataset.wallets ?? '').split(' ').filter((w): w is 'alipay' | 'paypal' => w === 'alipay' || w === 'paypal');
+let method: 'card' | 'alipay' | 'paypal' = 'card';
+const methodLabels = { card: t.methodCard, alipay: t.methodAlipay, paypal: t.methodPaypal } as const;
+const methodPicker = h(
+  'fieldset',
+  { class: 'pay-with', 'data-testid': 'pay-with', hidden: wallets.length === 0 },
+  h('legend', {}, t.payWith),
+  ...(['card', ...wallets] as const).map((m) =>
+    h(
+      'label',
+      {},
+      h('input', {
+        type: 'radio',
+        name: 'pay-with',
+        value: m,
+        checked: m === method,
+        'data-testid': `pay-with-${m}`,
+        onchange: () => {
+          method = m;
+          if (widget) widget.remove();
+          widget = null;
+          renderWidget(shop.state);
+        },
+      }),
+      ` ${methodLabels[m]}`,
+    ),
+  ),
+);
+widgetSlot.before(methodPicker);
+
 function renderWidget(s: ShopState): void {
   if (!s.checkout) {
     widget?.remove();
@@ -123,6 +155,7 @@ function renderWidget(s: ShopState): void {
   widget = document.createElement('kassa-checkout');
   widget.setAttribute('client-secret', s.checkout.clientSecret);
   widget.setAttribute('locale', s.locale);
+  if (method !== 'card') widget.setAttribute('payment-method', method);
   widget.addEventListener('kassa-payment-succeeded', (e) => shop.paymentSucceeded(e.detail));
   widget.addEventListener('kassa-payment-failed', (e) => shop.paymentFailed(e.detail));
   widget.addEventListener('kassa-action-required', (e) => shop.actionRequired(e.detail));

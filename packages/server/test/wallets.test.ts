@@ -14,6 +14,8 @@ import { PayPalFake } from './fakes/paypal-fake.js';
 import { AlipayProvider } from '../src/adapters/alipay/provider.js';
 import { AlipayFake } from './fakes/alipay-fake.js';
 import { freePort } from './crash.js';
+import { ADYEN_TEST_CARDS, AdyenFake } from './fakes/adyen-fake.js';
+import { randomBytes } from 'node:crypto';
 import { SHOP, boot, outboxTypes, request } from './helpers.js';
 import type { Harness } from './helpers.js';
 
@@ -362,6 +364,40 @@ describe('Alipay through the server', () => {
       assert.equal((h.db().prepare('SELECT COUNT(*) AS n FROM provider_notifications').get() as { n: number }).n, 0);
     } finally {
       await r.close();
+    }
+  });
+});
+
+describe("Adyen's notifications on the inbound route", () => {
+  it("verified with the HMAC key and answered [accepted], stored once per event; a forged one is 400; without a key, refused", async () => {
+    const hmacKey = randomBytes(32).toString('hex');
+    const fake = await AdyenFake.start({ apiKey: 'AQE_inbound', merchantAccount: 'KassaECOM', hmacKey });
+    const h = await boot({
+      publicUrl: 'https://pay.shop.test',
+      providerSpecs: { test: { type: 'adyen', apiKey: new Sensitive('AQE_inbound'), merchantAccount: 'KassaECOM', checkoutBase: fake.checkoutBase, hmacKey: new Sensitive(hmacKey) } },
+    });
+    try {
+      const intent = await h.createIntent({ amount: 1500, currency: 'eur', capture_method: 'manual' });
+      const token = await h.tokenize(intent.client_secret, { number: ADYEN_TEST_CARDS.visa, cvc: '737', exp_month: 3, exp_year: 2030 });
+      const held = await h.client('POST', `/payment_intents/${intent.id}/confirm`, intent.client_secret, { payment_method: token.body.id });
+      assert.equal(held.body.status, 'requires_capture', JSON.stringify(held.body));
+      assert.equal((await h.v1('POST', `/payment_intents/${intent.id}/capture`, {})).body.status, 'succeeded');
+      const items = fake.notifications.filter((n) => n.merchantReference === intent.id || n.eventCode === 'CAPTURE');
+      assert.ok(items.length > 0, 'the fake sent its notifications');
+      const body = JSON.stringify({ live: 'false', notificationItems: items.map((i) => ({ NotificationRequestItem: i })) });
+      const post = (raw: string) => fetch(`${h.url}/providers/adyen/webhooks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: raw });
+      const first = await post(body);
+      assert.deepEqual([first.status, await first.text()], [200, '[accepted]']);
+      const again = await post(body);
+      assert.deepEqual([again.status, await again.text()], [200, '[accepted]'], 'a replay is acknowledged');
+      const stored = h.db().prepare("SELECT COUNT(*) AS n FROM provider_notifications WHERE provider = 'adyen'").get() as { n: number };
+      assert.equal(stored.n, items.length, 'each event stored once');
+      const forged = await post(body.replace('"value":1500', '"value":15'));
+      assert.equal(forged.status, 400);
+      assert.equal((await h.v1('GET', `/payment_intents/${intent.id}`)).body.status, 'succeeded', 'nothing moved backwards');
+    } finally {
+      await h.close();
+      await fake.close();
     }
   });
 });

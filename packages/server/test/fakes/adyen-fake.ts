@@ -34,9 +34,8 @@
  * Card numbers are masked to their last four in what it records.
  */
 import { luhnValid } from '@kassa/core';
-import { createServer } from 'node:http';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import { LocalServer } from './local-server.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createHash, randomBytes } from 'node:crypto';
 import { isCurrency } from '@kassa/core/currencies';
 import { Sensitive } from '../../src/domain/ports.js';
@@ -150,8 +149,7 @@ export class AdyenFake {
   readonly requests: RecordedRequest[] = [];
   readonly notifications: AdyenNotificationItem[] = [];
   readonly #options: AdyenFakeOptions;
-  readonly #server: Server;
-  readonly #sockets = new Set<Socket>();
+  readonly #http: LocalServer;
   readonly #keys = new Map<string, Kept>();
   readonly #payments = new Map<string, Payment>();
   readonly #balances = new Map<string, number>();
@@ -162,19 +160,12 @@ export class AdyenFake {
 
   private constructor(options: AdyenFakeOptions) {
     this.#options = options;
-    this.#server = createServer((req, res) => void this.#handle(req, res));
-    this.#server.on('connection', (socket) => {
-      this.#sockets.add(socket);
-      socket.on('close', () => this.#sockets.delete(socket));
-    });
+    this.#http = new LocalServer((req, res) => void this.#handle(req, res));
   }
 
   static async start(options: AdyenFakeOptions): Promise<AdyenFake> {
     const fake = new AdyenFake(options);
-    await new Promise<void>((resolve) => fake.#server.listen(0, '127.0.0.1', resolve));
-    const address = fake.#server.address();
-    if (typeof address !== 'object' || address === null) throw new Error('no address');
-    fake.#url = `http://127.0.0.1:${address.port}`;
+    fake.#url = `http://127.0.0.1:${await fake.#http.listen()}`;
     return fake;
   }
 
@@ -224,8 +215,7 @@ export class AdyenFake {
   }
 
   async close(): Promise<void> {
-    for (const socket of this.#sockets) socket.destroy();
-    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    await this.#http.close();
   }
 
   // ---- the HTTP side ----

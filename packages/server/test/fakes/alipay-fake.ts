@@ -42,9 +42,8 @@
  * Standalone (for an end-to-end test): `node --import tsx test/fakes/alipay-fake.ts --port N` prints
  * one JSON line with the gateway URL and what the server must be configured with.
  */
-import { createServer } from 'node:http';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import { LocalServer } from './local-server.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createPublicKey, createSign, createVerify, generateKeyPairSync, randomBytes, randomInt } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 
@@ -383,15 +382,13 @@ export class AlipayFake {
   readonly requests: RecordedRequest[] = [];
   readonly notifications: SentNotification[] = [];
   readonly #alipayPrivateKey: string;
-  readonly #server: Server;
-  readonly #sockets = new Set<Socket>();
+  readonly #http: LocalServer;
   readonly #trades = new Map<string, FakeTrade>();
   readonly #byQr = new Map<string, string>();
   readonly #faults: { method: AlipayMethod | '*'; kind: FaultKind; times: number }[] = [];
   readonly #baseNow: () => number;
   readonly #deliveries = new Set<Promise<void>>();
   #offset = 0;
-  #port = 0;
   #host = '127.0.0.1';
 
   private constructor(options: AlipayFakeOptions) {
@@ -408,25 +405,18 @@ export class AlipayFake {
     this.alipayPublicKey = alipay.publicKey;
     this.#alipayPrivateKey = alipay.privateKey;
     this.#baseNow = options.now ?? Date.now;
-    this.#server = createServer((req, res) => void this.#handle(req, res));
-    this.#server.on('connection', (s) => {
-      this.#sockets.add(s);
-      s.on('close', () => this.#sockets.delete(s));
-    });
+    this.#http = new LocalServer((req, res) => void this.#handle(req, res));
   }
 
   static async start(options: AlipayFakeOptions = {}): Promise<AlipayFake> {
     const fake = new AlipayFake(options);
     fake.#host = options.host ?? '127.0.0.1';
-    await new Promise<void>((resolve) => fake.#server.listen(options.port ?? 0, fake.#host, resolve));
-    const address = fake.#server.address();
-    if (!address || typeof address === 'string') throw new Error('no port');
-    fake.#port = address.port;
+    await fake.#http.listen(options.port ?? 0, fake.#host);
     return fake;
   }
 
   get url(): string {
-    return `http://${this.#host}:${this.#port}`;
+    return `http://${this.#host}:${this.#http.port}`;
   }
 
   /** What the adapter is configured with as `gateway`. */
@@ -436,8 +426,7 @@ export class AlipayFake {
 
   async close(): Promise<void> {
     await Promise.allSettled([...this.#deliveries]);
-    for (const s of this.#sockets) s.destroy();
-    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    await this.#http.close();
   }
 
   /** The fake's clock (ms since the epoch). */

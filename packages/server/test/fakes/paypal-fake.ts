@@ -44,9 +44,8 @@
  * Learned from PayPal's REST reference (Orders v2, Payments v2, Webhooks, idempotency) and the
  * models of @paypal/paypal-server-sdk; the code is ours.
  */
-import { createServer } from 'node:http';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import { LocalServer } from './local-server.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import { pathToFileURL } from 'node:url';
@@ -400,8 +399,7 @@ export class PayPalFake {
   readonly webhookId: string;
   readonly requests: RecordedRequest[] = [];
   readonly #tokenTtl: number;
-  readonly #server: Server;
-  readonly #sockets = new Set<Socket>();
+  readonly #http: LocalServer;
   readonly #tokens = new Map<string, number>();
   readonly #orders = new Map<string, OrderState>();
   readonly #authorizations = new Map<string, AuthorizationState>();
@@ -411,36 +409,27 @@ export class PayPalFake {
   readonly #faults: { route: Route | '*'; kind: FaultKind; times: number }[] = [];
   readonly #declines: Decline[] = [];
   readonly #signingKey = randomBytes(32);
-  #port = 0;
 
   private constructor(options: PayPalFakeOptions) {
     this.clientId = options.clientId ?? `AZ${randomBytes(20).toString('hex')}`;
     this.clientSecret = options.clientSecret ?? `EK${randomBytes(24).toString('hex')}`;
     this.webhookId = options.webhookId ?? `WH-${ppId()}`;
     this.#tokenTtl = options.tokenTtlSeconds ?? 32_400;
-    this.#server = createServer((req, res) => void this.#handle(req, res));
-    this.#server.on('connection', (s) => {
-      this.#sockets.add(s);
-      s.on('close', () => this.#sockets.delete(s));
-    });
+    this.#http = new LocalServer((req, res) => void this.#handle(req, res));
   }
 
   static async start(options: PayPalFakeOptions = {}): Promise<PayPalFake> {
     const fake = new PayPalFake(options);
-    await new Promise<void>((resolve) => fake.#server.listen(options.port ?? 0, '127.0.0.1', resolve));
-    const address = fake.#server.address();
-    if (!address || typeof address === 'string') throw new Error('no port');
-    fake.#port = address.port;
+    await fake.#http.listen(options.port ?? 0);
     return fake;
   }
 
   get url(): string {
-    return `http://127.0.0.1:${this.#port}`;
+    return `http://127.0.0.1:${this.#http.port}`;
   }
 
   async close(): Promise<void> {
-    for (const s of this.#sockets) s.destroy();
-    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    await this.#http.close();
   }
 
   // ---- test controls ----

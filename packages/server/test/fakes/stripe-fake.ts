@@ -26,9 +26,8 @@
  * fixtures; the code is ours.
  */
 import { luhnValid } from '@kassa/core';
-import { createServer } from 'node:http';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import { LocalServer } from './local-server.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
 
 // ---- parameters ----
@@ -325,40 +324,30 @@ export interface StripeFakeOptions {
 export class StripeFake {
   readonly secretKey: string;
   readonly requests: RecordedRequest[] = [];
-  readonly #server: Server;
-  readonly #sockets = new Set<Socket>();
+  readonly #http: LocalServer;
   readonly #intents = new Map<string, IntentState>();
   readonly #refunds: Refund[] = [];
   readonly #keys = new Map<string, Saved>();
   readonly #accounts = new Map<string, { balance: number; held: number }>();
   readonly #faults: { route: Route | '*'; kind: FaultKind; times: number }[] = [];
-  #port = 0;
 
   private constructor(options: StripeFakeOptions) {
     this.secretKey = options.secretKey ?? `sk_test_${randomBytes(18).toString('hex')}`;
-    this.#server = createServer((req, res) => void this.#handle(req, res));
-    this.#server.on('connection', (s) => {
-      this.#sockets.add(s);
-      s.on('close', () => this.#sockets.delete(s));
-    });
+    this.#http = new LocalServer((req, res) => void this.#handle(req, res));
   }
 
   static async start(options: StripeFakeOptions = {}): Promise<StripeFake> {
     const fake = new StripeFake(options);
-    await new Promise<void>((resolve) => fake.#server.listen(0, '127.0.0.1', resolve));
-    const address = fake.#server.address();
-    if (!address || typeof address === 'string') throw new Error('no port');
-    fake.#port = address.port;
+    await fake.#http.listen(0);
     return fake;
   }
 
   get url(): string {
-    return `http://127.0.0.1:${this.#port}`;
+    return `http://127.0.0.1:${this.#http.port}`;
   }
 
   async close(): Promise<void> {
-    for (const s of this.#sockets) s.destroy();
-    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    await this.#http.close();
   }
 
   /** The next `times` requests to `route` (or any) meet this fault. */

@@ -30,10 +30,11 @@ import type {
   ProviderOutcome,
   RefundOutcome,
   Sensitive,
+  ProviderNotification,
 } from '../../domain/ports.js';
-import { ProviderFailure, cardOf } from '../../domain/ports.js';
+import { NotificationRejected, ProviderFailure, cardOf } from '../../domain/ports.js';
 import { authorizeOutcomeFor } from './mapping.js';
-import { AdyenNotificationError, verifyAdyenNotification } from './notifications.js';
+import { ADYEN_NOTIFICATION_ACK, AdyenNotificationError, verifyAdyenNotification } from './notifications.js';
 import type { AdyenNotificationItem } from './notifications.js';
 import type { PaymentAnswer } from './mapping.js';
 
@@ -94,7 +95,8 @@ export class AdyenProvider implements PaymentProvider {
     // still answers modifications by replay, see below.
     lookup: false,
     paymentMethods: ['card'],
-    notifications: false, // verifyNotification() checks the HMAC; applying them is to come
+    // Verified with the HMAC key (refused without one); Kassa applies them by asking, as for every provider.
+    notifications: true,
   };
 
   readonly #config: AdyenConfig;
@@ -228,10 +230,33 @@ export class AdyenProvider implements PaymentProvider {
     }
   }
 
-  /** The verified items of a notification body, with this account's HMAC key (for the inbound-webhook work). */
+  /** The verified items of a notification body, with this account's HMAC key. */
   verifyNotification(rawBody: string): AdyenNotificationItem[] {
     if (!this.#config.hmacKey) throw new AdyenNotificationError('no HMAC key is configured for Adyen notifications');
     return verifyAdyenNotification(rawBody, this.#config.hmacKey);
+  }
+
+  /**
+   * Adyen's webhook (a batch of items, each HMAC-signed), answered `[accepted]`. Each item names
+   * Kassa's reference (`merchantReference`) and the payment (`originalReference` for a
+   * modification, else `pspReference`); one event per payment, code and verdict.
+   */
+  async parseNotification(raw: Buffer): Promise<{ notifications: ProviderNotification[]; ack: string }> {
+    let items: AdyenNotificationItem[];
+    try {
+      items = this.verifyNotification(raw.toString('utf8'));
+    } catch (error) {
+      throw new NotificationRejected(error instanceof Error ? error.message : 'not an Adyen notification');
+    }
+    return {
+      notifications: items.map((item) => ({
+        id: `${item.pspReference}:${item.eventCode}:${item.success}`,
+        kind: `${item.eventCode}:${item.success}`,
+        reference: item.merchantReference,
+        providerRef: item.originalReference ?? item.pspReference,
+      })),
+      ack: ADYEN_NOTIFICATION_ACK,
+    };
   }
 
   // ---- internals ----
