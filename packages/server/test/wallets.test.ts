@@ -353,6 +353,18 @@ describe('Alipay through the server', () => {
     }
   });
 
+  it('a manual-capture intent cannot pay with Alipay (it captures at once): a clear 400 before any call', async () => {
+    const r = await alipayRig();
+    try {
+      const intent = await r.h.createIntent({ amount: 500, currency: 'cny', capture_method: 'manual' });
+      const refused = await r.h.client('POST', `/payment_intents/${intent.id}/confirm`, intent.client_secret, { payment_method_data: { type: 'alipay' } });
+      assert.deepEqual([refused.status, refused.body.error.param], [400, 'capture_method'], JSON.stringify(refused.body));
+      assert.equal(r.fake.requests.length, 0, 'nothing sent to Alipay');
+    } finally {
+      await r.close();
+    }
+  });
+
   it("a notification not signed by Alipay is refused (400) and stored nowhere", async () => {
     const r = await alipayRig();
     try {

@@ -158,7 +158,6 @@ export const DEFAULT_MAX_DECLINES = 5;
 /** A provider call unanswered after this is treated as a timeout: outcome unknown, settled by recovery. */
 export const DEFAULT_PROVIDER_TIMEOUT_MS = 30_000;
 
-/** The intent's `next_action` for what the provider asks of the shopper. */
 /** The intent with its routing record's last try answered (a recovered or resumed call too). */
 function withTryResult(intent: PaymentIntentRecord, result: RoutingRecord['tried'][number]['result']): PaymentIntentRecord {
   const last = intent.routing?.tried.at(-1);
@@ -172,6 +171,7 @@ function withTryResult(intent: PaymentIntentRecord, result: RoutingRecord['tried
  */
 export const hostedActionPath = (actionRef: string): string => `/actions/${encodeURIComponent(actionRef)}`;
 
+/** The intent's `next_action` for what the provider asks of the shopper. */
 function nextActionFor(action: ProviderAction, returnUrl: string | null, actionRef: string): NextActionRecord {
   switch (action.type) {
     case 'three_d_secure':
@@ -568,7 +568,12 @@ export class PaymentIntents {
       reference: intent.id,
     };
     const routed = this.d.providers.route(choice);
-    if (routed.providers.length > 0) return routed;
+    // A hold needs a provider that can hold (Alipay's trade pay captures at once): checked before any call.
+    const able = intent.captureMethod === 'manual' ? routed.providers.filter((p) => p.capabilities.manualCapture) : routed.providers;
+    if (able.length > 0) return { providers: able, rule: routed.rule };
+    if (routed.providers.length > 0) {
+      throw invalidParam('capture_method', `No payment provider for ${methodType} payments supports manual capture (capture_method=manual); use automatic capture.`);
+    }
     // Which refusal: nothing at all configured for the mode, or nothing for this method.
     if (!this.d.providers.hasAny(intent.livemode)) this.requireProvider({ ...intent, provider: null });
     const mode = intent.livemode ? 'live' : 'test';
