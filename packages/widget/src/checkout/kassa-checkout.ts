@@ -259,10 +259,9 @@ export class KassaCheckout extends KassaElement {
     this.#run?.abort();
   }
 
+  /** Each observed attribute sets the property of its camelCased name (`kassa-url` → `kassaUrl`). */
   attributeChangedCallback(name: string, _old: string | null, value: string | null): void {
-    if (name === 'locale') this.locale = value;
-    else if (name === 'kassa-url') this.kassaUrl = value;
-    else this.clientSecret = value;
+    (this as unknown as Record<string, string | null>)[name.replace(/-./g, (m) => m[1]!.toUpperCase())] = value;
   }
 
   /**
@@ -299,13 +298,11 @@ export class KassaCheckout extends KassaElement {
     // Anything that happened meanwhile (a payment started, a new secret) wins over this answer.
     if (signal.aborted || this.#state !== state || this.#attempt || result.error) return;
     const intent = result.intent;
-    if (CONFIRMABLE.includes(intent.status)) {
-      // Another amount is another payment: a fresh idempotency key, so no earlier try can be replayed for it.
-      const same = intent.amount === state.intent.amount && intent.currency === state.intent.currency;
-      if (state.status === 'ready' && same) this.#set({ ...state, intent });
-      else this.#enterReady(intent);
-    } else if (isPaid(intent)) this.#set({ status: 'succeeded', intent });
-    else this.#track(this.#route(result, this.#begin(), intent, 0));
+    // The same amount: the same payment, keep its idempotency key. Another amount is another
+    // payment: #show mints a fresh key, so no earlier try can be replayed for it.
+    if (state.status === 'ready' && CONFIRMABLE.includes(intent.status) && intent.amount === state.intent.amount && intent.currency === state.intent.currency) {
+      this.#set({ ...state, intent });
+    } else this.#show(result);
   }
 
   protected override render(): TemplateResult {
@@ -378,7 +375,7 @@ export class KassaCheckout extends KassaElement {
     // Failures while loading do not move focus: the shopper did nothing yet, and may be elsewhere.
     const fail = async (error: ApiError, intent?: ClientPaymentIntent) => {
       await strings;
-      if (!signal.aborted) this.#fail(error, intent, { moveFocus: false });
+      if (!signal.aborted) this.#fail(error, intent, true);
     };
     if (!claims) return fail({ type: 'invalid_request_error', code: ClientErrorCode.ClientSecretInvalid });
     // Before any frame or request: a forged secret must not choose where the card form comes from.
@@ -390,11 +387,16 @@ export class KassaCheckout extends KassaElement {
     this.#bridge = new FrameBridge(server, this.#bridgeHost);
     // The card frame needs nothing from the intent: it starts loading now, in parallel with the
     // intent (rendered hidden until both are here), not after it.
-    this.#frameSrc = this.#bridge.frameUrl(location.origin, this.#locale);
+    this.#frameSrc = this.#bridge.framedUrl('/frame/card', this.#locale)!;
     this.requestUpdate();
     const [result] = await Promise.all([this.#api.getIntent(claims.sub, signal), strings]);
     if (signal.aborted) return;
     if (result.error) return fail(result.error, result.intent);
+    this.#show(result);
+  }
+
+  /** An intent read outside a payment attempt (loaded, refreshed): payable, paid, or for the router. */
+  #show(result: ApiResult & { intent: ClientPaymentIntent }): void {
     const intent = result.intent;
     if (CONFIRMABLE.includes(intent.status)) this.#enterReady(intent);
     // Paid earlier (e.g. the page was reloaded): show it, but announce nothing new.
@@ -497,7 +499,7 @@ export class KassaCheckout extends KassaElement {
     const bridge = this.#bridge!;
     // This run's API, taken now: a new client secret clears #api while the shopper is in the challenge.
     const api = this.#api!;
-    const url = actionUrl(intent.next_action, { server: bridge.origin, channel: bridge.channel, origin: location.origin, locale: this.#locale });
+    const url = actionUrl(intent.next_action, (page) => bridge.framedUrl(page, this.#locale));
     if (!url || !intent.next_action) {
       return { error: { type: 'api_error', code: ClientErrorCode.UnsupportedAction }, intent };
     }
@@ -543,7 +545,8 @@ export class KassaCheckout extends KassaElement {
     return { paymentIntent: intent };
   }
 
-  #fail(apiError: ApiError, intent?: ClientPaymentIntent, { moveFocus = true } = {}): PayResult {
+  /** `onLoad`: the shopper did nothing yet (and may be elsewhere on the page), so focus stays where it is. */
+  #fail(apiError: ApiError, intent?: ClientPaymentIntent, onLoad?: boolean): PayResult {
     const error = this.#error(apiError);
     this.#set({ status: 'failed', error, intent });
     // The token is spent, and the frame forgot the CVC with it. Clear what else the failure says
@@ -552,7 +555,7 @@ export class KassaCheckout extends KassaElement {
     if (fields.length) this.#bridge?.send({ type: 'reset', fields });
     this.dispatchEvent(new KassaPaymentFailedEvent(intent ? { error, paymentIntent: intent } : { error }));
     // Back to where the shopper can try again (the announcement comes from the live region).
-    if (moveFocus) void this.#focusAfterUpdate(() => this.#focusTarget());
+    if (!onLoad) void this.#focusAfterUpdate(() => this.#focusTarget());
     return { error };
   }
 
@@ -665,15 +668,6 @@ export class KassaCheckout extends KassaElement {
       this.#frameReady = true;
       this.#announceReady();
     },
-    onFrameResize: (height) => {
-      const frame = this.#cardFrame();
-      // Set through CSSOM (not a style attribute), which a page's CSP does not block.
-      if (frame) frame.style.height = `${Math.ceil(height)}px`;
-    },
-    onChallengeResize: (height) => {
-      const frame = this.#challengeFrame();
-      if (frame) frame.style.height = `${Math.ceil(height)}px`;
-    },
     onFrameChange: (message: Extract<FrameToHost, { type: 'change' }>) => {
       this.#complete = message.complete;
       this.#syncStates();
@@ -686,10 +680,8 @@ export class KassaCheckout extends KassaElement {
   };
 
   #initData(): { clientSecret: string; locale: Locale; appearance: Appearance; messages: Record<string, string> } {
-    const overrides = this.#messages?.[this.#locale];
-    const messages: Record<string, string> = {};
-    // The frame's share of the overrides (it checks them again).
-    for (const [key, text] of Object.entries(overrides ?? {})) if (typeof text === 'string') messages[key] = text;
+    // The overrides as strings the frame takes (it checks them again, and drops the init whole if one is not).
+    const messages = cleanMessages(this.#messages?.[this.#locale]) as Record<string, string>;
     return { clientSecret: this.#clientSecret, locale: this.#locale, appearance: frameAppearance(this, this.#appearance), messages };
   }
 
@@ -698,7 +690,7 @@ export class KassaCheckout extends KassaElement {
   }
 
   get #locale(): Locale {
-    return this.#localeAttr ? resolveLocale(this.#localeAttr, pageLocale()) : pageLocale();
+    return resolveLocale(this.#localeAttr, pageLocale());
   }
 
   /**

@@ -1,4 +1,5 @@
 import type { ClientPaymentIntent, NextAction } from '@kassa/core/wire';
+import { kassaEvent } from './kassa-event.js';
 
 export interface KassaActionRequiredDetail {
   action: NextAction;
@@ -9,13 +10,7 @@ export interface KassaActionRequiredDetail {
  * The shopper must do something more (3-D Secure) before the payment can finish. The element
  * shows the challenge itself; the event lets the page react (scroll into view, analytics).
  */
-export class KassaActionRequiredEvent extends CustomEvent<KassaActionRequiredDetail> {
-  static readonly eventName = 'kassa-action-required' as const;
-
-  constructor(detail: KassaActionRequiredDetail) {
-    super(KassaActionRequiredEvent.eventName, { detail, bubbles: true, composed: true });
-  }
-}
+export class KassaActionRequiredEvent extends kassaEvent<KassaActionRequiredDetail, 'kassa-action-required'>('kassa-action-required') {}
 
 declare global {
   interface HTMLElementEventMap {

@@ -1,5 +1,6 @@
 import type { ClientPaymentIntent } from '@kassa/core/wire';
 import type { KassaError } from '../errors.js';
+import { kassaEvent } from './kassa-event.js';
 
 export interface KassaPaymentFailedDetail {
   error: KassaError;
@@ -8,13 +9,7 @@ export interface KassaPaymentFailedDetail {
 }
 
 /** A payment attempt ended without paying (declined, 3-D Secure failed, network error). */
-export class KassaPaymentFailedEvent extends CustomEvent<KassaPaymentFailedDetail> {
-  static readonly eventName = 'kassa-payment-failed' as const;
-
-  constructor(detail: KassaPaymentFailedDetail) {
-    super(KassaPaymentFailedEvent.eventName, { detail, bubbles: true, composed: true });
-  }
-}
+export class KassaPaymentFailedEvent extends kassaEvent<KassaPaymentFailedDetail, 'kassa-payment-failed'>('kassa-payment-failed') {}
 
 declare global {
   interface HTMLElementEventMap {
