@@ -14,10 +14,13 @@ export type ApiResult =
   | { intent: ClientPaymentIntent; error?: undefined }
   | { error: ApiError; intent?: ClientPaymentIntent | undefined };
 
-export interface ConfirmBody {
-  payment_method: string;
-  setup_future_usage?: 'on_session';
-}
+/** A wallet: no card frame; the shopper approves at Alipay or PayPal, on Kassa's page framed inside the element. */
+export type Wallet = 'alipay' | 'paypal';
+
+/** A card (a token, or a saved `pm_`), or a wallet made for this payment (Stripe's `payment_method_data`): never both. */
+export type ConfirmBody =
+  | { payment_method: string; setup_future_usage?: 'on_session' }
+  | { payment_method_data: { type: Wallet } };
 
 export class ClientApi {
   readonly #server: string;

@@ -8,7 +8,7 @@ export interface KassaPaymentFailedDetail {
   paymentIntent?: ClientPaymentIntent;
 }
 
-/** A payment attempt ended without paying (declined, 3-D Secure failed, network error). */
+/** A payment attempt ended without paying (declined, 3-D Secure failed, a wallet refused or its code expired, network error). */
 export class KassaPaymentFailedEvent extends kassaEvent<KassaPaymentFailedDetail, 'kassa-payment-failed'>('kassa-payment-failed') {}
 
 declare global {

@@ -7,7 +7,8 @@ export interface KassaReadyDetail {
 
 /**
  * The shopper can pay now: the intent is loaded and the card fields are showing (or the saved
- * card is offered). Fired once per load, e.g. to hide the page's own placeholder.
+ * card is offered, or the wallet's button: no card frame to wait for). Fired once per load, e.g.
+ * to hide the page's own placeholder.
  */
 export class KassaReadyEvent extends kassaEvent<KassaReadyDetail, 'kassa-ready'>('kassa-ready') {}
 
