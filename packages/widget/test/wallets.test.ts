@@ -132,6 +132,11 @@ describe('<kassa-checkout> with a wallet', () => {
         expect(el.paymentMethod).to.equal('card');
         expect(payButton(el).textContent!.trim()).to.equal('Pay CN¥128.00');
         expect(cardIframe(el), 'the card frame, now that it pays by card').not.to.equal(null);
+        // Empty is unset too (Vue writes '' for an unset string property), without a warning.
+        el.paymentMethod = 'paypal';
+        el.setAttribute('payment-method', '');
+        expect(el.paymentMethod).to.equal('card');
+        expect(warnings).to.have.length(2);
 
         const { client_secret } = await createIntent();
         const unknown = await mountCheckout(client_secret, 'en', location.origin, 'wechat');

@@ -115,7 +115,7 @@ const QR_MARGIN_MS = 60_000;
  * @attr locale - `en`, `zh-CN`, `zh-TW`, `ja`, `es`, `de` or `fr` (any BCP 47 tag: zh-HK → zh-TW,
  *   pt-BR → en). Defaults to the page's `<html lang>`, then the browser's languages.
  * @attr payment-method - `card` (default), `alipay` or `paypal`. An unknown value is ignored (the
- *   element keeps the method it had) with a console warning; removing the attribute means `card`.
+ *   element keeps the method it had) with a console warning; an empty or removed attribute means `card`.
  *
  * @event kassa-payment-succeeded - `{ paymentIntent }`: paid (`succeeded`, or `requires_capture` with manual capture).
  * @event kassa-payment-failed - `{ error, paymentIntent? }`: declined, 3-D Secure failed, a wallet
@@ -218,8 +218,9 @@ export class KassaCheckout extends KassaElement {
     return this.#method;
   }
 
-  set paymentMethod(value: PaymentMethodType | null | undefined) {
-    const method = value ?? 'card';
+  set paymentMethod(value: PaymentMethodType | '' | null | undefined) {
+    // Empty is unset, as Vue writes an unset string property.
+    const method = value || 'card';
     if (!PAYMENT_METHODS.includes(method)) {
       console.warn(`kassa: payment-method "${method}" ignored (card, alipay or paypal)`);
       return;
