@@ -1,15 +1,17 @@
 /**
  * The one place the browser bundles' size is measured and budgeted: gzip at level 9 (as
- * `gzip -9 -c file | wc -c`), 12 KiB (12,288 bytes) each. kassa.js ships on every merchant page,
- * the card frame's script on every card entry; both carry Lit. The frame counts its entry plus
- * every chunk the entry imports statically (what the page must load before the fields show);
- * locale chunks, loaded on demand, are listed on their own. Used by check-size.mjs (the build
- * fails over budget), e2e/tests/bundles.test.ts (the test run) and bench/run.ts (the report).
+ * `gzip -9 -c file | wc -c`), 12.5 KiB (12,800 bytes) each: 12 KiB until wallet payments (Alipay,
+ * PayPal) took kassa.js past it (README.md, "Builds and sizes", says why and by how much).
+ * kassa.js ships on every merchant page, the card frame's script on every card entry; both
+ * carry Lit. The frame counts its entry plus every chunk the entry imports statically (what the
+ * page must load before the fields show); locale chunks, loaded on demand, are listed on their
+ * own. Used by check-size.mjs (the build fails over budget), e2e/tests/bundles.test.ts (the
+ * test run) and bench/run.ts (the report).
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 
-export const BUDGET_BYTES = 12 * 1024;
+export const BUDGET_BYTES = 12.5 * 1024;
 
 export const gzipSize = (bytes) => gzipSync(bytes, { level: 9 }).length;
 

@@ -41,10 +41,11 @@ function emitLocales(files: Record<string, string>): Plugin {
 
 export default defineConfig(({ mode }) => {
   const files = mode === 'iife' ? localeFiles() : {};
-  // SHA-256 digests (44 base64 characters each) back to back, in LOCALES order: the least
-  // kassa.js can carry to pin every locale file (the order is checked when it is used).
+  // SHA-256 digests back to back, in LOCALES order, each 43 base64 characters (without the one
+  // `=` of padding every one ends with): the least kassa.js can carry to pin every locale file
+  // (the order is checked when it is used).
   const digests = Object.values(files)
-    .map((source) => createHash('sha256').update(source).digest('base64'))
+    .map((source) => createHash('sha256').update(source).digest('base64').slice(0, 43))
     .join('');
   const BUILDS: Record<string, UserConfig['build']> = {
     iife: {

@@ -36,8 +36,8 @@ const Wrapped = createComponent({
 
 /**
  * Props of `<KassaCheckout>`: `clientSecret`, `kassaUrl` (the Kassa server's URL: a bundled app
- * must give it, and a client secret of any other server is refused), `locale`, `appearance`,
- * `messages`, the `on…` handlers (`onReady`, `onChange`, `onPaymentSucceeded`, `onPaymentFailed`,
+ * must give it, and a client secret of any other server is refused), `locale`, `paymentMethod`
+ * (`'card'`, the default, `'alipay'` or `'paypal'`), `appearance`, `messages`, the `on…` handlers (`onReady`, `onChange`, `onPaymentSucceeded`, `onPaymentFailed`,
  * `onActionRequired`), `ref` (the element: `pay()`, `refresh()`), and HTML attributes.
  */
 export type KassaCheckoutProps = React.ComponentProps<typeof Wrapped>;
@@ -74,5 +74,6 @@ export type {
   Locale,
   MessageOverrides,
   NextAction,
+  PaymentMethodType,
   PayResult,
 } from '@kassa/widget';

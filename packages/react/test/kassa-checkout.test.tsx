@@ -52,7 +52,7 @@ describe('<KassaCheckout> for React, against the element\'s custom-elements.json
 
   it('passes every settable property of the element through as a prop', async () => {
     const fields = (element.members ?? []).filter((m) => m.kind === 'field' && !m.static && !m.readonly && m.privacy !== 'private');
-    expect(fields.map((f) => f.name).sort()).to.deep.equal(['appearance', 'clientSecret', 'kassaUrl', 'locale', 'messages']);
+    expect(fields.map((f) => f.name).sort()).to.deep.equal(['appearance', 'clientSecret', 'kassaUrl', 'locale', 'messages', 'paymentMethod']);
     const host = document.createElement('div');
     document.body.append(host);
     const root = createRoot(host);
@@ -60,6 +60,7 @@ describe('<KassaCheckout> for React, against the element\'s custom-elements.json
       clientSecret: 'not.a.secret',
       kassaUrl: 'https://pay.example.com',
       locale: 'ja',
+      paymentMethod: 'paypal',
       appearance: { theme: 'flat' },
       messages: { en: { pay: 'Buy {amount}' } },
     };
@@ -118,6 +119,16 @@ describe('<KassaCheckout> for React', () => {
     expect(element.hasAttribute('kassaurl'), 'a property, not an attribute').to.equal(false);
     render({ kassaUrl: KASSA_URL });
     expect(element.kassaUrl).to.equal(KASSA_URL);
+  });
+
+  it('passes paymentMethod to the element as a property, updates it, and is back to card without the prop', () => {
+    const element = render({ kassaUrl: KASSA_URL, paymentMethod: 'alipay' });
+    expect(element.paymentMethod).to.equal('alipay');
+    expect(element.hasAttribute('paymentmethod'), 'a property, not an attribute').to.equal(false);
+    render({ kassaUrl: KASSA_URL, paymentMethod: 'paypal' });
+    expect(element.paymentMethod).to.equal('paypal');
+    render({ kassaUrl: KASSA_URL });
+    expect(element.paymentMethod).to.equal('card');
   });
 
   it('without kassaUrl, onPaymentFailed hears kassa_url_missing (a bundled element never trusts the secret’s iss)', async () => {
@@ -233,4 +244,7 @@ export function typeChecks(): void {
   <KassaCheckout clientSecret={42} />;
   // @ts-expect-error: kassaUrl is a string
   <KassaCheckout kassaUrl={new URL('https://pay.example.com')} />;
+  <KassaCheckout paymentMethod="alipay" />;
+  // @ts-expect-error: not a payment method the element knows
+  <KassaCheckout paymentMethod="bitcoin" />;
 }

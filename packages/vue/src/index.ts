@@ -1,6 +1,6 @@
 /**
  * `<KassaCheckout>` for Vue 3: renders the `<kassa-checkout>` element, passes `clientSecret`,
- * `kassaUrl`, `locale`, `appearance` and `messages` as DOM properties, and re-emits the element's
+ * `kassaUrl`, `locale`, `paymentMethod`, `appearance` and `messages` as DOM properties, and re-emits the element's
  * events as typed Vue emits carrying the event's `detail`. Nothing else: the element owns the
  * payment flow.
  */
@@ -21,6 +21,7 @@ import {
   type KassaReadyDetail,
   type Locale,
   type MessageOverrides,
+  type PaymentMethodType,
   type PayResult,
 } from '@kassa/widget';
 // Registers <kassa-checkout> so that rendering the component is all a page has to do.
@@ -48,6 +49,11 @@ export const KassaCheckout = defineComponent({
     kassaUrl: { type: String, required: true },
     /** Any BCP 47 tag (`en`, `zh-CN`, `ja`…); when omitted the element follows the page's `<html lang>`. */
     locale: { type: String as PropType<Locale | string>, default: undefined },
+    /**
+     * `'card'` (when omitted), `'alipay'` or `'paypal'`: with a wallet there is no card frame, and
+     * Kassa's page for it (the QR code, or PayPal in a popup) shows inside the element.
+     */
+    paymentMethod: { type: String as PropType<PaymentMethodType>, default: undefined },
     /** The card fields' look: `{ theme, variables, rules }` (validated inside the frame). */
     appearance: { type: Object as PropType<Appearance>, default: undefined },
     /** Your own words per locale: `{ 'zh-CN': { pay: '立即支付 {amount}' } }`. */
@@ -85,6 +91,7 @@ export const KassaCheckout = defineComponent({
         '.clientSecret': props.clientSecret,
         '.kassaUrl': props.kassaUrl,
         '.locale': props.locale,
+        '.paymentMethod': props.paymentMethod,
         '.appearance': props.appearance,
         '.messages': props.messages,
       });
@@ -111,5 +118,6 @@ export type {
   Locale,
   MessageOverrides,
   NextAction,
+  PaymentMethodType,
   PayResult,
 } from '@kassa/widget';

@@ -96,6 +96,19 @@ describe('<KassaCheckout> for Vue', () => {
     expect(element.kassaUrl).to.equal(KASSA_URL);
   });
 
+  it('passes paymentMethod to the element as a property, follows changes, and is back to card without it', async () => {
+    const state = reactive({ method: 'alipay' as 'alipay' | 'paypal' | undefined });
+    const element = mount(() => h(KassaCheckout, { kassaUrl: KASSA_URL, clientSecret: NO_SECRET_YET, paymentMethod: state.method }));
+    expect(element.paymentMethod).to.equal('alipay');
+    expect(element.hasAttribute('payment-method'), 'a property, not an attribute').to.equal(false);
+    state.method = 'paypal';
+    await nextTick();
+    expect(element.paymentMethod).to.equal('paypal');
+    state.method = undefined;
+    await nextTick();
+    expect(element.paymentMethod).to.equal('card');
+  });
+
   it('emits paymentFailed with client_secret_issuer_mismatch for a secret of another server than kassaUrl', async () => {
     const detail = await new Promise<KassaPaymentFailedDetail>((resolve) => {
       mount(() => h(KassaCheckout, { kassaUrl: KASSA_URL, clientSecret: expiredClientSecret('pi_3Forged00001', 'https://evil.example'), onPaymentFailed: resolve }));
@@ -208,6 +221,9 @@ export function typeChecks(): void {
   h(KassaCheckout, { kassaUrl: 'https://pay.example.com', clientSecret: 'x', appearance: { theme: 'neon' } });
   // @ts-expect-error: kassaUrl is required
   h(KassaCheckout, { clientSecret: 'x' });
+  h(KassaCheckout, { kassaUrl: 'https://pay.example.com', clientSecret: 'x', paymentMethod: 'paypal' });
+  // @ts-expect-error: not a payment method the element knows
+  h(KassaCheckout, { kassaUrl: 'https://pay.example.com', clientSecret: 'x', paymentMethod: 'bitcoin' });
 }
 
 interface ManifestMember {

@@ -3,7 +3,7 @@
  * so server-side rendering may import it). `@kassa/widget/define` (or the kassa.js script)
  * registers <kassa-checkout>.
  */
-export { KassaCheckout, CheckoutStatus, type PayResult } from './checkout/kassa-checkout.js';
+export { KassaCheckout, CheckoutStatus, type PayResult, type PaymentMethodType } from './checkout/kassa-checkout.js';
 export type { Appearance, AppearanceVariables, AppearanceRules, Theme } from './checkout/appearance.js';
 export { KassaPaymentSucceededEvent, type KassaPaymentSucceededDetail } from './events/payment-succeeded.js';
 export { KassaPaymentFailedEvent, type KassaPaymentFailedDetail } from './events/payment-failed.js';

@@ -16,13 +16,13 @@ import { LOCALES } from '@kassa/core';
 import { setCatalogLoader, type Messages } from './i18n/index.js';
 
 declare const __KASSA_VERSION__: string;
-/** The locale files' SHA-256 digests, 44 base64 characters each, in LOCALES order (vite.config.ts). */
+/** The locale files' SHA-256 digests, 43 base64 characters each (their `=` left off), in LOCALES order (vite.config.ts). */
 declare const __KASSA_LOCALE_SHA256__: string;
 
 setCatalogLoader(async (locale) => {
   const url = `${kassaScriptOrigin()}/kassa@${__KASSA_VERSION__}/locales/${locale}.json`;
-  const at = LOCALES.indexOf(locale) * 44;
-  const response = await fetch(url, { credentials: 'omit', integrity: `sha256-${__KASSA_LOCALE_SHA256__.slice(at, at + 44)}` });
+  const at = LOCALES.indexOf(locale) * 43;
+  const response = await fetch(url, { credentials: 'omit', integrity: `sha256-${__KASSA_LOCALE_SHA256__.slice(at, at + 43)}=` });
   if (!response.ok) throw new Error(`${url}: ${response.status}`);
   return (await response.json()) as Messages;
 });

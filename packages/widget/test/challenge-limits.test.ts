@@ -46,14 +46,14 @@ async function startChallenge(options: FakeIntentOptions = {}, locale = 'en') {
 describe('3-D Secure time limits', () => {
   const defaults = { ...KassaCheckout.timing };
   beforeEach(() => {
-    KassaCheckout.timing = { challengeMs: 400, pollMs: 10, maxPollMs: 40 };
+    KassaCheckout.timing = { ...defaults, challengeMs: 400, pollMs: 10, maxPollMs: 40 };
   });
   afterEach(() => {
     KassaCheckout.timing = { ...defaults };
   });
 
-  it('gives a challenge ten minutes by default, and polls from 1.5 s up to 8 s', () => {
-    expect(defaults).to.deep.equal({ challengeMs: 10 * 60_000, pollMs: 1500, maxPollMs: 8000 });
+  it('gives a challenge ten minutes by default, a wallet’s page thirty (a QR code: its validity plus a minute), and polls from 1.5 s up to 8 s', () => {
+    expect(defaults).to.deep.equal({ challengeMs: 10 * 60_000, walletMs: 30 * 60_000, qrMarginMs: 60_000, pollMs: 1500, maxPollMs: 8000 });
   });
 
   describe('after challenge_complete, an intent the provider has not settled', () => {

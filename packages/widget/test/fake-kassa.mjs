@@ -1,9 +1,17 @@
 /**
  * A fake Kassa server for the widget's browser tests, run as web-test-runner middleware on
  * the test server itself. It speaks the /client API of docs/API.md closely enough to drive
- * every widget path (success, each decline, 3-D Secure, saved cards, network failure), and
- * records what the widget sent so tests can assert on it. The real server is covered by its
+ * every widget path (success, each decline, 3-D Secure, saved cards, wallets, network failure),
+ * and records what the widget sent so tests can assert on it. The real server is covered by its
  * own tests and by e2e; this one exists so widget tests need no database and no provider.
+ *
+ * Wallets (Alipay, PayPal) as the server does them (packages/server/src/http/routes/actions.ts):
+ * a confirm with `payment_method_data: { type }` leaves the intent `requires_action` with
+ * core's next action (`display_qr_code`, or `redirect_to_url` with `hosted_instructions_url`),
+ * and Kassa's page at `/actions/<ref>` shows the code (or a button that opens the provider's
+ * page in a popup), asks `/actions/<ref>/status` until the payment is over (paid, refused, or
+ * the code expired, which the server settles as a decline) and then posts challenge_complete.
+ * Tests play the provider with POST /__fake/actions/<ref>/settle.
  *
  * Test-only endpoints live under /__fake/. Card numbers are used to pick the outcome and
  * then dropped: the log keeps only the last 4 digits and the CVC length.
@@ -32,6 +40,9 @@ const DECLINES = {
   '4000000000000119': { code: 'processing_error', decline_code: 'processing_error' },
 };
 const THREE_DS_CARD = '4000000000003220';
+const WALLETS = ['alipay', 'paypal'];
+/** How often the fake action page asks where the payment stands (the server's page: every 2 s). */
+const ACTION_POLL_MS = 50;
 
 function brandOf(number) {
   if (/^3[47]/.test(number)) return 'amex';
@@ -61,6 +72,9 @@ export function fakeKassa() {
     saved_payment_method: pi.saved_payment_method,
     can_save_card: pi.can_save_card,
   });
+
+  /** The wallet action waiting behind an /actions/<ref> URL. */
+  const actionByRef = (ref) => [...intents.values()].find((pi) => pi.action?.ref === ref);
 
   const intentForSecret = (ctx) => {
     const auth = ctx.get('authorization');
@@ -103,8 +117,97 @@ export function fakeKassa() {
     pi.log.push(entry);
   }
 
+  const invalid = (code, param, message) => ({ status: 400, body: { error: { type: 'invalid_request_error', code, param, message: `fake: ${message}` } } });
+
+  /**
+   * The body as the server's clientConfirmSchema takes it (strict: payment_method, or
+   * payment_method_data with only a known wallet type, never both; setup_future_usage only for a
+   * card); null when it is fine.
+   */
+  function refuseBody(body) {
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) return invalid('parameter_invalid', undefined, 'body must be an object');
+    for (const key of Object.keys(body)) {
+      if (!['payment_method', 'payment_method_data', 'setup_future_usage'].includes(key)) return invalid('parameter_unknown', key, `unknown parameter ${key}`);
+    }
+    const data = body.payment_method_data;
+    if (data !== undefined) {
+      if (typeof data !== 'object' || data === null || Object.keys(data).some((k) => k !== 'type')) return invalid('parameter_unknown', 'payment_method_data', 'only type');
+      if (!WALLETS.includes(data.type)) return invalid('parameter_invalid', 'payment_method_data[type]', 'must be alipay or paypal');
+      if (body.payment_method !== undefined) return invalid('parameter_invalid', 'payment_method_data', 'payment_method or payment_method_data, not both');
+      if (body.setup_future_usage !== undefined) return invalid('parameter_invalid', 'setup_future_usage', 'only cards are saved');
+      return null;
+    }
+    if (typeof body.payment_method !== 'string') return invalid('parameter_missing', 'payment_method', 'payment_method is required');
+    if (body.setup_future_usage !== undefined && body.setup_future_usage !== 'on_session' && body.setup_future_usage !== 'off_session') {
+      return invalid('parameter_invalid', 'setup_future_usage', 'on_session or off_session');
+    }
+    return null;
+  }
+
+  /** A wallet confirm: the provider makes an order (a QR code, or an approval page), Kassa its page for it. */
+  function confirmWallet(pi, type, origin) {
+    if (!pi.wallets.includes(type)) {
+      return {
+        status: 400,
+        body: {
+          error: {
+            type: 'invalid_request_error',
+            code: 'payment_method_unactivated',
+            param: 'payment_method_data[type]',
+            message: `fake: no provider takes ${type} payments in ${pi.currency.toUpperCase()}`,
+            payment_intent: clientView(pi),
+          },
+        },
+      };
+    }
+    pi.orders += 1;
+    const ref = `act_${rand(8)}`;
+    // Kassa's page is on Kassa's origin, as a path (the server writes it so); a test may move it elsewhere.
+    const hosted = pi.action_origin ? new URL(`/actions/${ref}`, pi.action_origin).href : `/actions/${ref}`;
+    const qr = type === 'alipay' && pi.alipay_flow === 'qr';
+    pi.status = 'requires_action';
+    pi.last_payment_error = null;
+    pi.action = { ref, type, qr, expires_at: Math.floor(Date.now() / 1000) + pi.qr_ttl, expires_ms: Date.now() + pi.qr_ttl * 1000 };
+    const provider = new URL(`/__fake/${type}/checkout?ref=${ref}`, origin).href;
+    pi.next_action = qr
+      ? {
+          type: 'display_qr_code',
+          display_qr_code: {
+            data: `https://qr.alipay.com/fake${ref}`,
+            expires_at: pi.action.expires_at,
+            image_url_svg: `/actions/${ref}/qr.svg`,
+            hosted_instructions_url: hosted,
+          },
+        }
+      : {
+          type: 'redirect_to_url',
+          redirect_to_url: { url: provider, return_url: null, ...(pi.no_hosted_url ? {} : { hosted_instructions_url: hosted }) },
+        };
+    return { status: 200, body: clientView(pi) };
+  }
+
+  /** The provider's answer to a wallet order, as the server settles it. */
+  function settleWallet(pi, result) {
+    pi.next_action = null;
+    if (result === 'paid') {
+      pi.status = pi.capture_method === 'manual' ? 'requires_capture' : 'succeeded';
+      pi.last_payment_error = null;
+      return;
+    }
+    pi.status = 'requires_payment_method';
+    // An expired code is a decline too (generic_decline today), with a message about the expiry.
+    const message = result === 'expired' ? 'fake: the QR code expired before it was paid' : 'fake: the shopper refused at the provider';
+    pi.last_payment_error = { type: 'card_error', code: 'card_declined', decline_code: 'generic_decline', message };
+  }
+
   /** What a confirm does to the intent, as the real server would decide it. */
-  function confirm(pi, body) {
+  function confirm(pi, body, origin) {
+    const refused = refuseBody(body);
+    if (refused) return refused;
+    if (!['requires_payment_method', 'requires_confirmation'].includes(pi.status)) {
+      return { status: 400, body: { error: { type: 'invalid_request_error', code: 'payment_intent_unexpected_state', message: 'fake: state' } } };
+    }
+    if (body.payment_method_data) return confirmWallet(pi, body.payment_method_data.type, origin);
     const method = body.payment_method;
     let number = null;
     if (typeof method === 'string' && method.startsWith('pm_')) {
@@ -178,6 +281,20 @@ export function fakeKassa() {
         next_action: null,
         saved_payment_method: saved,
         saved_number: o.saved_card ?? null,
+        // Wallets: which ones a provider takes (both by default), how Alipay answers on this
+        // "desktop" (a QR code, or its cashier as a redirect), how long a code lives (seconds).
+        wallets: o.wallets ?? WALLETS,
+        alipay_flow: o.alipay_flow ?? 'qr',
+        qr_ttl: o.qr_ttl ?? 900,
+        // Kassa's page on another origin (the widget must refuse it), or none (the merchant's redirect flow).
+        action_origin: o.action_origin ?? null,
+        no_hosted_url: Boolean(o.no_hosted_url),
+        // The action page shows the payment but never tells the host (a page that hung).
+        silent_action: Boolean(o.silent_action),
+        action: null,
+        orders: 0,
+        // The first confirm acts, but its answer is lost on the way back (the connection drops).
+        confirm_lost_answer: Boolean(o.confirm_lost_answer),
         can_save_card: Boolean(o.can_save_card),
         confirm_status: o.confirm_status ?? null,
         settle_to: o.settle_to ?? null,
@@ -193,7 +310,7 @@ export function fakeKassa() {
     }],
     ['GET', /^\/__fake\/log\/(pi_\w+)$/, async (ctx, [, id]) => {
       const pi = intents.get(id);
-      send(ctx, pi ? 200 : 404, pi ? { status: pi.status, log: pi.log } : { error: 'no such intent' });
+      send(ctx, pi ? 200 : 404, pi ? { status: pi.status, log: pi.log, orders: pi.orders, action: pi.action?.ref ?? null } : { error: 'no such intent' });
     }],
     // The merchant changed the intent (Kassa's update is the merchant's backend's business).
     ['POST', /^\/__fake\/update\/(pi_\w+)$/, async (ctx, [, id]) => {
@@ -230,6 +347,81 @@ export function fakeKassa() {
           document.getElementById('complete').onclick = () => choose('pass');
           document.getElementById('fail').onclick = () => choose('fail');
           if (q.get('auto')) tell();
+        </script></body></html>`;
+    }],
+    // ---- wallets: the provider (played by the test) and Kassa's action page ----
+    ['POST', /^\/__fake\/actions\/(act_\w+)\/settle$/, async (ctx, [, ref]) => {
+      const pi = actionByRef(ref);
+      const { result } = await readJson(ctx);
+      const acted = Boolean(pi && pi.status === 'requires_action' && ['paid', 'refused'].includes(result));
+      if (acted) settleWallet(pi, result);
+      send(ctx, 200, { settled: acted });
+    }],
+    // The provider's own page (PayPal's approval, Alipay's cashier), opened in a popup by Kassa's page.
+    ['GET', /^\/__fake\/(alipay|paypal)\/checkout$/, async (ctx, [, type]) => {
+      const ref = String(ctx.query.ref ?? '');
+      const pi = actionByRef(ref);
+      if (pi) log(pi, { method: 'GET', path: ctx.path, origin: null, provider: type, opener: null });
+      ctx.type = 'text/html';
+      ctx.body = `<!doctype html><html lang="en"><title>Fake ${type}</title><body><main><h1>Fake ${type}</h1>
+        <button id="approve" type="button">Approve</button> <button id="refuse" type="button">Refuse</button></main>
+        <script>
+          const choose = (result) => fetch('/__fake/actions/${ref}/settle', { method: 'POST', body: JSON.stringify({ result }) }).then(() => window.close());
+          document.getElementById('approve').onclick = () => choose('paid');
+          document.getElementById('refuse').onclick = () => choose('refused');
+        </script></body></html>`;
+    }],
+    ['GET', /^\/actions\/(act_\w+)\/qr\.svg$/, async (ctx, [, ref]) => {
+      const pi = actionByRef(ref);
+      if (!pi?.action?.qr) return error(ctx, 404, 'invalid_request_error', 'resource_missing');
+      ctx.type = 'image/svg+xml';
+      ctx.body = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 4 4" width="160" height="160"><path d="M0 0h2v2H0zM2 2h2v2H2z"/></svg>';
+    }],
+    // Where the payment stands, as the action page asks; an expired code is settled here, as a decline.
+    ['GET', /^\/actions\/(act_\w+)\/status$/, async (ctx, [, ref]) => {
+      const pi = actionByRef(ref);
+      if (!pi) return error(ctx, 404, 'invalid_request_error', 'resource_missing');
+      if (pi.status === 'requires_action' && pi.action.qr && Date.now() >= pi.action.expires_ms) settleWallet(pi, 'expired');
+      const over = pi.status !== 'requires_action';
+      send(ctx, 200, { status: pi.status, over, shown: !over ? 'waiting' : ['succeeded', 'requires_capture'].includes(pi.status) ? 'paid' : 'not_paid' });
+    }],
+    // Kassa's page for a wallet's action, framed by the widget as a 3-D Secure page is: the QR code
+    // with its countdown, or a link that opens the provider's page in a popup window of its own.
+    ['GET', /^\/actions\/(act_\w+)$/, async (ctx, [, ref]) => {
+      const pi = actionByRef(ref);
+      if (!pi) return error(ctx, 404, 'invalid_request_error', 'resource_missing');
+      const a = pi.action;
+      const body = a.qr
+        ? `<h1 tabindex="-1">Scan to pay</h1><img id="qr" src="/actions/${ref}/qr.svg" alt="Alipay QR code" width="160" height="160">
+           <p>The code expires in <span id="left"></span></p>`
+        : `<h1 tabindex="-1">Pay with ${a.type}</h1>
+           <p><a id="open" href="${pi.next_action.redirect_to_url.url}" target="_blank" rel="opener">Continue to ${a.type}</a></p>`;
+      ctx.type = 'text/html';
+      ctx.body = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Kassa ${a.type}</title></head><body>
+        <main data-payment-intent="${pi.id}" data-expires-at="${a.qr ? a.expires_at : 0}">${body}<p id="shown" role="status">waiting</p></main>
+        <script>
+          const q = new URLSearchParams(location.search);
+          const post = (message) => parent.postMessage({ kassa: 1, channel: q.get('channel'), ...message }, q.get('origin'));
+          post({ type: 'challenge_resize', height: Math.ceil(document.documentElement.getBoundingClientRect().height) });
+          const open = document.getElementById('open');
+          // As the server's page: a window of its own for the provider (PayPal refuses to be framed).
+          if (open) open.addEventListener('click', (e) => {
+            window.kassaPopup = window.open(open.href, 'kassa-provider', 'popup,width=480,height=720');
+            if (window.kassaPopup) e.preventDefault();
+          });
+          const left = document.getElementById('left');
+          const expires = Number(document.querySelector('main').dataset.expiresAt) * 1000;
+          const tick = () => { if (left) left.textContent = Math.max(0, Math.round((expires - Date.now()) / 1000)) + ' s'; };
+          tick();
+          setInterval(tick, 1000);
+          const poll = async () => {
+            const body = await (await fetch('/actions/${ref}/status', { cache: 'no-store' })).json();
+            if (!body.over) return setTimeout(poll, ${ACTION_POLL_MS});
+            document.getElementById('shown').textContent = body.shown;
+            post({ type: 'challenge_complete', paymentIntent: document.querySelector('main').dataset.paymentIntent });
+          };
+          // A silent page has hung: it neither asks nor tells.
+          ${pi.silent_action ? '' : `setTimeout(poll, ${ACTION_POLL_MS});`}
         </script></body></html>`;
     }],
     // The card frame page, as the real server serves it (same CSP), but with the TS source.
@@ -307,13 +499,18 @@ export function fakeKassa() {
       const scoped = `${pi.id}:${key}`;
       const request = JSON.stringify(body);
       const stored = idempotent.get(scoped);
-      if (stored) {
-        if (stored.request !== request) return error(ctx, 400, 'idempotency_error', 'idempotency_key_reused');
-        return send(ctx, stored.status, stored.body, { ...cors(ctx), 'Idempotent-Replayed': 'true' });
+      if (stored && stored.request !== request) return error(ctx, 400, 'idempotency_error', 'idempotency_key_reused');
+      const result = stored ?? confirm(pi, body, `${ctx.protocol}://${ctx.host}`);
+      if (!stored) idempotent.set(scoped, { ...result, request });
+      // Acted (once: a repeat under the key is a replay), then the answer is lost on the way back,
+      // for the first attempt's key only (as above: Chrome repeats the request once itself).
+      if (pi.confirm_lost_answer && (pi.lost_key ??= key) === key) {
+        ctx.status = 204;
+        ctx.respond = false;
+        ctx.req.socket.destroy();
+        return;
       }
-      const result = confirm(pi, body);
-      idempotent.set(scoped, { ...result, request });
-      send(ctx, result.status, result.body, cors(ctx));
+      send(ctx, result.status, result.body, stored ? { ...cors(ctx), 'Idempotent-Replayed': 'true' } : cors(ctx));
     }],
     ['POST', /^\/client\/tokens$/, async (ctx) => {
       // Same-origin only: no CORS headers, so a merchant page could never call this.

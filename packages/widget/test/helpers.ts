@@ -22,6 +22,20 @@ export interface FakeIntentOptions {
   hold_confirm?: boolean;
   confirm_network_error?: boolean;
   auto_3ds?: 'pass' | 'fail';
+  /** The wallets a provider takes for this intent (default both); any other is payment_method_unactivated. */
+  wallets?: ('alipay' | 'paypal')[];
+  /** Alipay shows a QR code (default) or sends the shopper to its cashier (a redirect). */
+  alipay_flow?: 'qr' | 'redirect';
+  /** How long a QR code is valid, in seconds (default 900). */
+  qr_ttl?: number;
+  /** Kassa's action page on this other origin instead of the server's own. */
+  action_origin?: string;
+  /** A redirect_to_url without hosted_instructions_url: the merchant's full-page redirect flow. */
+  no_hosted_url?: boolean;
+  /** The action page never posts challenge_complete. */
+  silent_action?: boolean;
+  /** The first confirm acts, but its answer never arrives (the connection drops). */
+  confirm_lost_answer?: boolean;
 }
 
 export interface LogEntry {
@@ -29,7 +43,9 @@ export interface LogEntry {
   path: string;
   origin: string | null;
   idempotencyKey?: string | null;
-  body?: { payment_method: string; setup_future_usage?: string };
+  body?: { payment_method?: string; setup_future_usage?: string; payment_method_data?: { type: string } };
+  /** A visit to the fake provider's page (PayPal, Alipay's cashier). */
+  provider?: string;
   card?: {
     digitsOnly: boolean;
     last4: string;
@@ -45,9 +61,28 @@ export async function createIntent(options: FakeIntentOptions = {}): Promise<{ i
   return response.json() as Promise<{ id: string; client_secret: string }>;
 }
 
-export async function fakeLog(id: string): Promise<LogEntry[]> {
+export interface FakeState {
+  status: string;
+  log: LogEntry[];
+  /** Orders the wallet's provider was asked to make (a QR code, an approval page). */
+  orders: number;
+  /** The current wallet action's reference (`/actions/<ref>`), or null. */
+  action: string | null;
+}
+
+export async function fakeState(id: string): Promise<FakeState> {
   const response = await fetch(`/__fake/log/${id}`);
-  return ((await response.json()) as { log: LogEntry[] }).log;
+  return response.json() as Promise<FakeState>;
+}
+
+export async function fakeLog(id: string): Promise<LogEntry[]> {
+  return (await fakeState(id)).log;
+}
+
+/** The provider's answer to the wallet order behind Kassa's action page `ref`. */
+export async function settleAction(ref: string, result: 'paid' | 'refused'): Promise<void> {
+  const response = await fetch(`/__fake/actions/${ref}/settle`, { method: 'POST', body: JSON.stringify({ result }) });
+  if (!((await response.json()) as { settled: boolean }).settled) throw new Error(`action ${ref} was not waiting`);
 }
 
 export const confirms = (log: LogEntry[]) => log.filter((e) => e.path.endsWith('/confirm'));
@@ -57,9 +92,19 @@ export const tokenRequests = (log: LogEntry[]) => log.filter((e) => e.path === '
  * Mounts the element from src/ (the ES module build), pinned with `kassa-url` to the fake Kassa
  * on this test server unless told otherwise (`null`: no kassa-url at all).
  */
-export async function mountCheckout(secret: string, locale?: string, kassaUrl: string | null = location.origin): Promise<KassaCheckout> {
+export async function mountCheckout(
+  secret: string,
+  locale?: string,
+  kassaUrl: string | null = location.origin,
+  paymentMethod?: string,
+): Promise<KassaCheckout> {
   return fixture<KassaCheckout>(
-    html`<kassa-checkout client-secret=${secret} locale=${locale ?? nothing} kassa-url=${kassaUrl ?? nothing}></kassa-checkout>`,
+    html`<kassa-checkout
+      client-secret=${secret}
+      locale=${locale ?? nothing}
+      kassa-url=${kassaUrl ?? nothing}
+      payment-method=${paymentMethod ?? nothing}
+    ></kassa-checkout>`,
   );
 }
 

@@ -40,7 +40,7 @@ describe('i18n', () => {
   it('really translates: no locale but English keeps an English sentence', () => {
     for (const [locale, table] of Object.entries(TABLES)) {
       if (locale === 'en') continue;
-      for (const key of ['pay', 'insufficient_funds', 'number', 'expiry', 'cvc', 'frameTitle', 'succeededWith'] as const) {
+      for (const key of ['pay', 'insufficient_funds', 'number', 'expiry', 'cvc', 'frameTitle', 'succeededWith', 'payWithWallet', 'walletTitle', 'wallet_declined'] as const) {
         expect(table[key], `${locale}.${key}`).not.to.equal(en[key]);
       }
     }
@@ -59,6 +59,22 @@ describe('i18n', () => {
     );
   });
 
+  it('names the wallets as their shoppers know them, and never speaks of a card for one', () => {
+    expect(LOCALES.map((l) => TABLES[l]!.wallet_alipay)).to.deep.equal(['Alipay', '支付宝', '支付寶', 'Alipay', 'Alipay', 'Alipay', 'Alipay']);
+    for (const locale of LOCALES) expect(TABLES[locale]!.wallet_paypal, locale).to.equal('PayPal');
+    expect(t('zh-CN')('payWithWallet', { amount: '¥128.00', wallet: '支付宝' })).to.equal('使用支付宝支付 ¥128.00');
+    expect(t('zh-TW')('payWithWallet', { amount: '¥128.00', wallet: '支付寶' })).to.equal('使用支付寶支付 ¥128.00');
+    // The words each locale uses for a card (its generic decline says it), absent from the wallet's sentences.
+    const card: Record<string, RegExp> = { en: /card/i, 'zh-CN': /卡/, 'zh-TW': /卡/, ja: /カード/, es: /tarjeta/i, de: /karte/i, fr: /carte/i };
+    for (const locale of LOCALES) {
+      const table = TABLES[locale]!;
+      expect(table.generic_decline, `${locale} generic_decline`).to.match(card[locale]!);
+      for (const key of ['wallet_declined', 'wallet_timeout', 'walletAction', 'walletTitle', 'payWithWallet'] as const) {
+        expect(table[key], `${locale}.${key}`).not.to.match(card[locale]!);
+      }
+    }
+  });
+
   it('has a sentence for every decline code, in every language', () => {
     const codes = [
       { code: 'card_declined', decline_code: 'insufficient_funds' },
@@ -71,6 +87,7 @@ describe('i18n', () => {
       { code: 'network_error' },
       { code: 'client_secret_expired' },
       { code: 'payment_intent_unexpected_state' },
+      { code: 'payment_method_unactivated' },
     ];
     expect(errorMessage(t('en'), codes[0]!)).to.equal('Your card has insufficient funds.');
     expect(errorMessage(t('zh-CN'), codes[0]!)).to.equal('您的卡余额不足。');

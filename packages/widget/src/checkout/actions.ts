@@ -1,44 +1,52 @@
 /**
- * Next actions the server may ask for, as data: one entry per `next_action.type`, each saying
- * which page to frame. The element only knows "show this action's page, wait for
- * challenge_complete"; adding Alipay QR or a redirect is one more entry here.
+ * Next actions the server may ask for, as data: one entry per `next_action.type`, saying which
+ * field holds the page to frame and how long to wait for it. The element only knows "show this
+ * action's page, wait for challenge_complete": a 3-D Secure challenge, and Kassa's own page for a
+ * wallet (the Alipay QR code, a button that opens PayPal or Alipay's cashier in a popup), which
+ * follows the payment to its end. Pages must live on the Kassa server's origin (the bridge's
+ * `framedUrl` refuses any other): only a page there may report the outcome. A redirect without
+ * Kassa's page is the merchant's full-page redirect flow: not the widget's (unsupported here).
  */
 import type { NextAction } from '@kassa/core/wire';
 
-export interface ActionContext {
-  /** Kassa server origin; action pages must live there, since only it may post back. */
-  server: string;
-  channel: string;
-  /** The merchant page's origin, where the action page posts `challenge_complete`. */
-  origin: string;
-  /** The shopper's language, so the bank's page speaks it too. */
-  locale: string;
+/** How long an action's page may stay silent (KassaCheckout.timing). */
+export interface ActionTiming {
+  /** A 3-D Secure challenge; also the least any action gets. */
+  challengeMs: number;
+  /** A wallet's page that opens the provider's (PayPal's approval, Alipay's cashier). */
+  walletMs: number;
+  /** Past a QR code's `expires_at`: the page's last poll, and the server settling the expiry. */
+  qrMarginMs: number;
 }
 
-type ActionHandler = (action: Record<string, unknown>, ctx: ActionContext) => string | null;
+/** The longest wait, whatever an `expires_at` says: a day, well inside setTimeout's range. */
+const MAX_WAIT_MS = 864e5;
 
-const ACTIONS: Readonly<Record<string, ActionHandler>> = {
-  three_d_secure(action, ctx) {
-    const tds = action.three_d_secure;
-    if (typeof tds !== 'object' || tds === null) return null;
-    const raw = (tds as Record<string, unknown>).url;
-    if (typeof raw !== 'string') return null;
-    let url: URL;
-    try {
-      url = new URL(raw, ctx.server);
-    } catch {
-      return null;
-    }
-    // A challenge page on any other origin could not be trusted to report the outcome.
-    if (url.origin !== ctx.server) return null;
-    for (const key of ['channel', 'origin', 'locale'] as const) url.searchParams.set(key, ctx[key]);
-    return url.href;
-  },
+/** Per action type: the field of `action[type]` with the page's URL, and the wait for it. */
+const ACTIONS: Readonly<Record<string, [field: string, wait: (details: Record<string, unknown>, t: ActionTiming) => number]>> = {
+  three_d_secure: ['url', (_, t) => t.challengeMs],
+  redirect_to_url: ['hosted_instructions_url', (_, t) => t.walletMs],
+  // As long as the code is valid, and never less than a challenge (the shopper's clock may run ahead).
+  display_qr_code: [
+    'hosted_instructions_url',
+    (d, t) => Math.max(t.challengeMs, Math.min(MAX_WAIT_MS, Number(d.expires_at) * 1000 - Date.now() + t.qrMarginMs) || 0),
+  ],
 };
 
-/** The URL to frame for this action, or null if the widget cannot perform it. */
-export function actionUrl(action: NextAction | null, ctx: ActionContext): string | null {
-  if (!action || typeof action !== 'object') return null;
-  const handler = Object.hasOwn(ACTIONS, action.type) ? ACTIONS[action.type] : undefined;
-  return handler ? handler(action as unknown as Record<string, unknown>, ctx) : null;
+/**
+ * The page to frame for this action (through `framed`: the Kassa origin's URL with the frame's
+ * parameters, or null) and how long to wait for it; null if the widget cannot perform it.
+ */
+export function actionPage(
+  action: NextAction | null,
+  framed: (url: string) => string | null,
+  timing: ActionTiming,
+): { url: string; ms: number } | null {
+  const entry = action && Object.hasOwn(ACTIONS, action.type) ? ACTIONS[action.type] : undefined;
+  // Untrusted input like any answer: the details may be missing or of any shape.
+  const details: unknown = entry && (action as unknown as Record<string, unknown>)[action!.type];
+  if (!entry || typeof details !== 'object' || details === null) return null;
+  const raw = (details as Record<string, unknown>)[entry[0]];
+  const url = typeof raw === 'string' && framed(raw);
+  return url ? { url, ms: entry[1](details as Record<string, unknown>, timing) } : null;
 }

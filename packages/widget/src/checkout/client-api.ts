@@ -14,10 +14,13 @@ export type ApiResult =
   | { intent: ClientPaymentIntent; error?: undefined }
   | { error: ApiError; intent?: ClientPaymentIntent | undefined };
 
-export interface ConfirmBody {
-  payment_method: string;
-  setup_future_usage?: 'on_session';
-}
+/** A wallet: no card frame; the shopper approves at Alipay or PayPal, on Kassa's page framed inside the element. */
+export type Wallet = 'alipay' | 'paypal';
+
+/** A card (a token, or a saved `pm_`), or a wallet made for this payment (Stripe's `payment_method_data`): never both. */
+export type ConfirmBody =
+  | { payment_method: string; setup_future_usage?: 'on_session' }
+  | { payment_method_data: { type: Wallet } };
 
 export class ClientApi {
   readonly #server: string;
@@ -30,36 +33,27 @@ export class ClientApi {
   }
 
   getIntent(id: string, signal: AbortSignal): Promise<ApiResult> {
-    return this.#request('GET', `/client/payment_intents/${encodeURIComponent(id)}`, signal);
+    return this.#request(id, '', signal);
   }
 
   confirm(id: string, body: ConfirmBody, idempotencyKey: string, signal: AbortSignal): Promise<ApiResult> {
-    return this.#request('POST', `/client/payment_intents/${encodeURIComponent(id)}/confirm`, signal, body, {
-      'Idempotency-Key': idempotencyKey,
-    });
+    return this.#request(id, '/confirm', signal, body, idempotencyKey);
   }
 
-  async #request(
-    method: 'GET' | 'POST',
-    path: string,
-    signal: AbortSignal,
-    body?: unknown,
-    headers: Record<string, string> = {},
-  ): Promise<ApiResult> {
+  /** GET the intent, or (with a body) POST to one of its actions under an idempotency key. */
+  async #request(id: string, action: string, signal: AbortSignal, body?: ConfirmBody, idempotencyKey?: string): Promise<ApiResult> {
     let response: Response;
     try {
-      response = await fetch(new URL(path, this.#server), {
-        method,
+      response = await fetch(new URL(`/client/payment_intents/${encodeURIComponent(id)}${action}`, this.#server), {
+        method: body ? 'POST' : 'GET',
         signal,
         mode: 'cors',
         // The client secret is the only credential; cookies of the Kassa origin are never sent.
         credentials: 'omit',
-        headers: {
-          Authorization: `Bearer ${this.#secret}`,
-          ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
-          ...headers,
-        },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        headers: body
+          ? { Authorization: `Bearer ${this.#secret}`, 'Content-Type': 'application/json', 'Idempotency-Key': idempotencyKey! }
+          : { Authorization: `Bearer ${this.#secret}` },
+        body: body && JSON.stringify(body),
       });
     } catch (cause) {
       return { error: { type: 'api_connection_error', code: ClientErrorCode.NetworkError, cause } };
@@ -74,7 +68,7 @@ export class ClientApi {
     if (response.ok) {
       return isClientIntent(json) ? { intent: json } : { error: unexpected(response.status) };
     }
-    return { error: readError(json, response.status), intent: readErrorIntent(json) };
+    return readError(json, response.status);
   }
 }
 
@@ -109,20 +103,20 @@ export function isClientIntent(value: unknown): value is ClientPaymentIntent {
 
 const str = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
 
-function readError(json: unknown, status: number): ApiError {
-  const e = isRecord(json) && isRecord(json.error) ? json.error : null;
-  if (!e || typeof e.code !== 'string') return unexpected(status);
+/** The server's error, and the intent it carries (a 402's, back in `requires_payment_method`) for the failed event. */
+function readError(json: unknown, status: number): ApiResult & { error: ApiError } {
+  const e: Record<string, unknown> = isRecord(json) && isRecord(json.error) ? json.error : {};
   return {
-    type: (str(e.type) ?? 'api_error') as ApiError['type'],
-    code: e.code,
-    decline_code: str(e.decline_code),
-    param: str(e.param),
-    message: str(e.message),
+    error:
+      typeof e.code === 'string'
+        ? {
+            type: (str(e.type) ?? 'api_error') as ApiError['type'],
+            code: e.code,
+            decline_code: str(e.decline_code),
+            param: str(e.param),
+            message: str(e.message),
+          }
+        : unexpected(status),
+    intent: isClientIntent(e.payment_intent) ? e.payment_intent : undefined,
   };
-}
-
-/** A 402 carries the intent (back in `requires_payment_method`) for the failed event. */
-function readErrorIntent(json: unknown): ClientPaymentIntent | undefined {
-  const intent = isRecord(json) && isRecord(json.error) ? json.error.payment_intent : undefined;
-  return isClientIntent(intent) ? intent : undefined;
 }

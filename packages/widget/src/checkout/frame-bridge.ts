@@ -4,6 +4,8 @@
  * origin, from the very window of our card (or challenge) iframe, on our channel, and in a
  * known shape. It sends only with the exact Kassa origin as target. No card data ever passes
  * through here: the frame answers a tokenize request with a token, a brand and the last 4.
+ * It also writes the URLs of the pages it talks to (on the Kassa origin only, with the channel)
+ * and sizes their iframes to the heights they report.
  */
 import { parseChallengeToHost, parseFrameToHost, type CardBrand, type FrameToHost, type HostToFrame } from '@kassa/core';
 import { ClientErrorCode } from '../errors.js';
@@ -23,8 +25,6 @@ export interface BridgeHost {
   /** What to send in `init` whenever a (re)loaded card frame says `ready`. */
   initData(): Omit<Extract<HostToFrame, { type: 'init' }>, 'kassa' | 'channel' | 'type'>;
   onFrameReady(): void;
-  onFrameResize(height: number): void;
-  onChallengeResize(height: number): void;
   onFrameChange(message: Extract<FrameToHost, { type: 'change' }>): void;
   /** Enter in a card field. */
   onSubmit(): void;
@@ -37,6 +37,11 @@ type Outgoing = HostToFrame extends infer M ? (M extends HostToFrame ? Omit<M, '
 const FRAME_TIMEOUT_MS = 30_000;
 
 const UNAVAILABLE = { error: { type: 'api_error', code: ClientErrorCode.FrameUnavailable } } as const;
+
+/** A frame as tall as its page says; through CSSOM (not a style attribute), which a page's CSP does not block. */
+const fit = (frame: HTMLIFrameElement, height: number): void => {
+  frame.style.height = `${Math.ceil(height)}px`;
+};
 
 export class FrameBridge {
   readonly origin: string;
@@ -53,11 +58,21 @@ export class FrameBridge {
     this.#host = host;
   }
 
-  /** The card frame URL: the frame needs our channel, our origin (to post back) and a locale. */
-  frameUrl(pageOrigin: string, locale: string): string {
-    const url = new URL('/frame/card', this.origin);
+  /**
+   * A Kassa page to frame (the card form, a 3-D Secure challenge, a wallet's page) with what it
+   * needs to talk back: our channel, this page's origin (to post to) and the shopper's locale.
+   * Null for a URL on any other origin: a page there could not be trusted to report an outcome.
+   */
+  framedUrl(path: string, locale: string): string | null {
+    let url: URL;
+    try {
+      url = new URL(path, this.origin);
+    } catch {
+      return null;
+    }
+    if (url.origin !== this.origin) return null;
     url.searchParams.set('channel', this.channel);
-    url.searchParams.set('origin', pageOrigin);
+    url.searchParams.set('origin', location.origin);
     url.searchParams.set('locale', locale);
     return url.href;
   }
@@ -65,16 +80,16 @@ export class FrameBridge {
   /** Window `message` listener. Everything that fails a check is dropped without a word. */
   handleMessage(event: MessageEvent): void {
     if (event.origin !== this.origin || event.source === null) return;
-    const card = this.#host.cardFrame()?.contentWindow ?? null;
-    if (card !== null && event.source === card) {
+    const card = this.#host.cardFrame();
+    if (card && event.source === card.contentWindow) {
       const message = parseFrameToHost(event.data, this.channel);
       if (message) this.#onFrameMessage(message, card);
       return;
     }
-    const challenge = this.#host.challengeFrame()?.contentWindow ?? null;
-    if (challenge !== null && event.source === challenge) {
+    const challenge = this.#host.challengeFrame();
+    if (challenge && event.source === challenge.contentWindow) {
       const message = parseChallengeToHost(event.data, this.channel);
-      if (message?.type === 'challenge_resize') this.#host.onChallengeResize(message.height);
+      if (message?.type === 'challenge_resize') fit(challenge, message.height);
       else if (message) this.#challengeWaiters.get(message.paymentIntent)?.(true);
     }
   }
@@ -106,10 +121,10 @@ export class FrameBridge {
     });
   }
 
-  #onFrameMessage(message: FrameToHost, source: Window): void {
+  #onFrameMessage(message: FrameToHost, frame: HTMLIFrameElement): void {
     switch (message.type) {
       case 'ready':
-        this.#readyWindow = source;
+        this.#readyWindow = frame.contentWindow;
         this.send({ type: 'init', ...this.#host.initData() });
         for (const wake of [...this.#readyWaiters]) wake();
         this.#host.onFrameReady();
@@ -121,12 +136,11 @@ export class FrameBridge {
         this.#host.onFrameChange(message);
         return;
       case 'resize':
-        this.#host.onFrameResize(message.height);
+        fit(frame, message.height);
         return;
       case 'tokenized':
-        this.#pending.get(message.requestId)?.({
-          tokenized: { token: message.token, brand: message.brand, last4: message.last4 },
-        });
+        // The message itself: it carries the token, the brand and the last 4 (and nothing else of the card).
+        this.#pending.get(message.requestId)?.({ tokenized: message });
         return;
       case 'token_error':
         this.#pending.get(message.requestId)?.({

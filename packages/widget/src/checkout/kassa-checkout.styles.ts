@@ -63,12 +63,10 @@ export const styles = css`
     font-weight: 600;
     cursor: pointer;
   }
+  /* A slow pulse while paying; still for shoppers who ask for less motion. */
   .pay[aria-disabled='true'] {
     opacity: 0.7;
     cursor: progress;
-  }
-  /* A slow pulse while paying; still for shoppers who ask for less motion. */
-  .pay[aria-disabled='true'] {
     animation: kassa-busy 0.8s ease-in-out infinite alternate;
   }
   @keyframes kassa-busy {

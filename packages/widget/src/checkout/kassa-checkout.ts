@@ -15,6 +15,7 @@ import {
   loadedCatalog,
   pageLocale,
   translator,
+  type ErrorLike,
   type MessageOverrides,
   type Messages,
   type Translate,
@@ -22,9 +23,9 @@ import {
 import { abortable } from '../abortable.js';
 import { KassaElement } from '../kassa-element.js';
 import { randomId } from '../random.js';
-import { actionUrl } from './actions.js';
+import { actionPage } from './actions.js';
 import { frameAppearance, onDarkPage, type Appearance } from './appearance.js';
-import { ClientApi, type ApiError, type ApiResult, type ConfirmBody } from './client-api.js';
+import { ClientApi, type ApiError, type ApiResult, type ConfirmBody, type Wallet } from './client-api.js';
 import { FrameBridge, type BridgeHost } from './frame-bridge.js';
 import { pinnedOrigin } from './kassa-origin.js';
 import { styles } from './kassa-checkout.styles.js';
@@ -61,7 +62,7 @@ type CheckoutState =
   | ReadyState
   | { status: 'processing'; intent: ClientPaymentIntent }
   | { status: 'challenge'; intent: ClientPaymentIntent; url: string }
-  | { status: 'succeeded'; intent: ClientPaymentIntent; card?: Card | undefined }
+  | { status: 'succeeded'; intent: ClientPaymentIntent; via?: Card | Wallet | undefined }
   | { status: 'failed'; error: KassaError; intent?: ClientPaymentIntent | undefined };
 
 /** The card a payment used, for the shopper-facing words (never more than brand and last 4). */
@@ -69,6 +70,10 @@ interface Card {
   brand: CardBrand;
   last4: string;
 }
+
+/** What `<kassa-checkout>` pays with: the card frame (or the saved card), or a wallet. */
+export type PaymentMethodType = 'card' | Wallet;
+const PAYMENT_METHODS: readonly PaymentMethodType[] = ['card', 'alipay', 'paypal'];
 
 /** Bounds the follow-ups (3-D Secure, polls, state refreshes) one attempt may chain. */
 const MAX_HOPS = 6;
@@ -82,6 +87,14 @@ const MAX_POLL_MS = 8000;
  * looking at "Processing" forever.
  */
 const CHALLENGE_TIMEOUT_MS = 10 * 60_000;
+/**
+ * How long a wallet's page that opens the provider's (PayPal's approval, Alipay's cashier) may
+ * stay silent: a log-in, a second factor, a card to pick at PayPal. A QR code's page gets as
+ * long as the code is valid (its `expires_at`, plus QR_MARGIN_MS for the page's last look and
+ * the server settling the expiry), and never less than a challenge.
+ */
+const WALLET_TIMEOUT_MS = 30 * 60_000;
+const QR_MARGIN_MS = 60_000;
 
 /**
  * @customElement kassa-checkout
@@ -89,7 +102,10 @@ const CHALLENGE_TIMEOUT_MS = 10 * 60_000;
  * `<kassa-checkout>`: one "Pay ¥128.00" button. A new shopper types a card once in Kassa's
  * secure card frame (a cross-origin iframe: this element never sees the number or the CVC);
  * a returning shopper pays in one click with the saved card. 3-D Secure challenges are shown
- * inside the element.
+ * inside the element. With `payment-method="alipay"` or `"paypal"` there is no card frame: the
+ * button ("Pay ¥128.00 with Alipay") confirms with the wallet, and Kassa's page for it (the QR
+ * code to scan, or a button that opens PayPal in a popup) is shown inside the element until
+ * the payment is over.
  *
  * @attr client-secret - The payment intent's client secret, minted by the merchant backend. Required.
  * @attr kassa-url - The Kassa server this element belongs to, e.g. `https://pay.example.com`. Required
@@ -98,29 +114,34 @@ const CHALLENGE_TIMEOUT_MS = 10 * 60_000;
  *   other server is refused (`client_secret_issuer_mismatch`) before anything is framed or fetched.
  * @attr locale - `en`, `zh-CN`, `zh-TW`, `ja`, `es`, `de` or `fr` (any BCP 47 tag: zh-HK → zh-TW,
  *   pt-BR → en). Defaults to the page's `<html lang>`, then the browser's languages.
+ * @attr payment-method - `card` (default), `alipay` or `paypal`. An unknown value is ignored (the
+ *   element keeps the method it had) with a console warning; an empty or removed attribute means `card`.
  *
  * @event kassa-payment-succeeded - `{ paymentIntent }`: paid (`succeeded`, or `requires_capture` with manual capture).
- * @event kassa-payment-failed - `{ error, paymentIntent? }`: declined, 3-D Secure failed, network error,
- *   or the payment could not be loaded (expired client secret, secret of another server, no
- *   `kassa-url`). `error.message` is localized.
- * @event kassa-action-required - `{ action, paymentIntent }`: a 3-D Secure challenge is now shown.
- * @event kassa-ready - `{ paymentIntent }`: the intent is loaded and the fields (or the saved card) are showing.
+ * @event kassa-payment-failed - `{ error, paymentIntent? }`: declined, 3-D Secure failed, a wallet
+ *   payment refused or its code expired, network error, a wallet not available
+ *   (`payment_method_unactivated`), or the payment could not be loaded (expired client secret,
+ *   secret of another server, no `kassa-url`). `error.message` is localized.
+ * @event kassa-action-required - `{ action, paymentIntent }`: a 3-D Secure challenge, or a wallet's page
+ *   (`display_qr_code`, `redirect_to_url`), is now shown.
+ * @event kassa-ready - `{ paymentIntent }`: the intent is loaded and the fields (or the saved card, or
+ *   the wallet's button) are showing.
  * @event kassa-change - `{ complete, empty, brand }`: the card form changed (never any digits).
  *
  * @csspart button - The pay button (new card or saved card).
  * @csspart status - The live status line: loading, processing, errors, success.
  * @csspart frame - The card-entry iframe.
- * @csspart challenge - The 3-D Secure iframe.
+ * @csspart challenge - The 3-D Secure iframe, or the wallet's (QR code, PayPal).
  * @csspart link - The "Use another card" / "Use UnionPay •••• 0005" switch.
  * @csspart save - The "Save card for next time" label.
  *
  * @cssstate loading - The intent is loading (one status state at a time, as `status`; e.g. `kassa-checkout:state(succeeded)`).
  * @cssstate ready - The shopper can pay.
  * @cssstate processing - A payment is running.
- * @cssstate challenge - A 3-D Secure challenge is shown.
+ * @cssstate challenge - A 3-D Secure challenge, or a wallet's page, is shown.
  * @cssstate succeeded - Paid.
  * @cssstate failed - The last attempt failed (the pay button is back if the intent can still be paid).
- * @cssstate complete - The card form is complete (with a saved card: always).
+ * @cssstate complete - The card form is complete (with a saved card or a wallet: always).
  * @cssstate dark - Dark colours: `appearance.theme` is `dark`, or (no theme) the text around is light.
  *
  * @cssproperty --kassa-font-family - Font stack.
@@ -137,11 +158,11 @@ const CHALLENGE_TIMEOUT_MS = 10 * 60_000;
  * @cssproperty --kassa-focus-ring - Outline of focused controls.
  * @cssproperty --kassa-max-width - Maximum width (default 28rem).
  * @cssproperty --kassa-frame-height - Card frame height until the frame reports its own.
- * @cssproperty --kassa-challenge-height - 3-D Secure frame height until its page reports its own.
+ * @cssproperty --kassa-challenge-height - 3-D Secure (or wallet) frame height until its page reports its own.
  */
 export class KassaCheckout extends KassaElement {
   static override styles = styles;
-  static observedAttributes = ['client-secret', 'kassa-url', 'locale'];
+  static observedAttributes = ['client-secret', 'kassa-url', 'locale', 'payment-method'];
 
   /** For `:state(…)`; created once per element (ElementInternals allows one). */
   readonly #internals = this.attachInternals();
@@ -150,7 +171,7 @@ export class KassaCheckout extends KassaElement {
    * The flow's time limits, read at each wait. For tests only (a test shortens them instead of
    * waiting ten minutes); pages should leave them alone.
    */
-  static timing = { challengeMs: CHALLENGE_TIMEOUT_MS, pollMs: POLL_MS, maxPollMs: MAX_POLL_MS };
+  static timing = { challengeMs: CHALLENGE_TIMEOUT_MS, walletMs: WALLET_TIMEOUT_MS, qrMarginMs: QR_MARGIN_MS, pollMs: POLL_MS, maxPollMs: MAX_POLL_MS };
 
   /** The payment intent's client secret (attribute `client-secret`). Setting it (re)loads the intent. */
   get clientSecret(): string {
@@ -185,6 +206,30 @@ export class KassaCheckout extends KassaElement {
   set locale(value: string | null | undefined) {
     this.#localeAttr = value ?? null;
     this.#localeChanged();
+  }
+
+  /**
+   * What the button pays with (attribute `payment-method`): `card` (the default: the card frame,
+   * or the saved card), `alipay` or `paypal` (no card frame; the wallet's page is shown inside
+   * the element). An unknown value is ignored with a console warning. Changing it after a
+   * failed attempt offers the new method at once.
+   */
+  get paymentMethod(): PaymentMethodType {
+    return this.#method;
+  }
+
+  set paymentMethod(value: PaymentMethodType | '' | null | undefined) {
+    // Empty is unset, as Vue writes an unset string property.
+    const method = value || 'card';
+    if (!PAYMENT_METHODS.includes(method)) {
+      console.warn(`kassa: payment-method "${method}" ignored (card, alipay or paypal)`);
+      return;
+    }
+    if (method === this.#method) return;
+    this.#method = method;
+    // The card frame goes (a wallet has none) or comes back new: empty either way.
+    this.#complete = false;
+    this.#methodChanged();
   }
 
   /**
@@ -223,6 +268,7 @@ export class KassaCheckout extends KassaElement {
   #clientSecret = '';
   #kassaUrl = '';
   #localeAttr: string | null = null;
+  #method: PaymentMethodType = 'card';
   #appearance: Appearance | undefined;
   #messages: MessageOverrides | undefined;
   /** The card frame has said `ready` since it was (re)created. */
@@ -233,8 +279,8 @@ export class KassaCheckout extends KassaElement {
   #complete = false;
   /** The strings last shown, kept while another locale loads. */
   #shown: { locale: Locale; table: Messages } | undefined;
-  /** The card of the current attempt (from the frame's token, or the saved card). */
-  #card: Card | undefined;
+  /** What the current attempt pays with: the card (from the frame's token, or the saved card), or the wallet. */
+  #via: Card | Wallet | undefined;
   #state: CheckoutState = { status: 'loading' };
   /** One controller per run (a load or a pay attempt); starting a run aborts the previous one. */
   #run: AbortController | undefined;
@@ -259,10 +305,9 @@ export class KassaCheckout extends KassaElement {
     this.#run?.abort();
   }
 
+  /** Each observed attribute sets the property of its camelCased name (`kassa-url` → `kassaUrl`). */
   attributeChangedCallback(name: string, _old: string | null, value: string | null): void {
-    if (name === 'locale') this.locale = value;
-    else if (name === 'kassa-url') this.kassaUrl = value;
-    else this.clientSecret = value;
+    (this as unknown as Record<string, string | null>)[name.replace(/-./g, (m) => m[1]!.toUpperCase())] = value;
   }
 
   /**
@@ -299,13 +344,11 @@ export class KassaCheckout extends KassaElement {
     // Anything that happened meanwhile (a payment started, a new secret) wins over this answer.
     if (signal.aborted || this.#state !== state || this.#attempt || result.error) return;
     const intent = result.intent;
-    if (CONFIRMABLE.includes(intent.status)) {
-      // Another amount is another payment: a fresh idempotency key, so no earlier try can be replayed for it.
-      const same = intent.amount === state.intent.amount && intent.currency === state.intent.currency;
-      if (state.status === 'ready' && same) this.#set({ ...state, intent });
-      else this.#enterReady(intent);
-    } else if (isPaid(intent)) this.#set({ status: 'succeeded', intent });
-    else this.#track(this.#route(result, this.#begin(), intent, 0));
+    // The same amount: the same payment, keep its idempotency key. Another amount is another
+    // payment: #show mints a fresh key, so no earlier try can be replayed for it.
+    if (state.status === 'ready' && CONFIRMABLE.includes(intent.status) && intent.amount === state.intent.amount && intent.currency === state.intent.currency) {
+      this.#set({ ...state, intent });
+    } else this.#show(result);
   }
 
   protected override render(): TemplateResult {
@@ -314,21 +357,24 @@ export class KassaCheckout extends KassaElement {
     const challenge = state.status === 'challenge';
     const busy = challenge || state.status === 'processing';
     const intent = 'intent' in state ? state.intent : undefined;
+    const wallet = this.#wallet();
     const form =
       state.status === 'loading'
-        ? this.#frameSrc !== ''
+        ? this.#frameSrc !== '' && this.#method === 'card'
         : busy || state.status === 'ready' || (state.status === 'failed' && intent !== undefined && CONFIRMABLE.includes(intent.status));
     // Nothing is said until the shopper's language is here (no English flash); localized from
     // codes at render time, so a locale switch re-translates everything.
     const text = !t
       ? ''
       : state.status === 'failed'
-        ? errorMessage(t, state.error)
+        ? this.#message(t, state.error)
         : state.status === 'ready'
           ? (state.notice?.message ?? '')
-          : state.status === 'succeeded' && state.card && intent
-            ? t('succeededWith', { amount: this.#amount(intent), card: this.#cardText(t, state.card) })
-            : t(state.status);
+          : state.status === 'succeeded' && state.via && intent
+            ? t('succeededWith', { amount: this.#amount(intent), card: this.#viaText(t, state.via) })
+            : challenge && wallet
+              ? t('walletAction', { wallet: this.#viaText(t, wallet) })
+              : t(state.status);
     const tone = state.status === 'succeeded' ? 'success' : text && (state.status === 'failed' || state.status === 'ready') ? 'error' : '';
     // One fixed layout for every status, so the card iframe is never re-created (and never
     // loses what the shopper typed) while the status changes around it.
@@ -339,7 +385,7 @@ export class KassaCheckout extends KassaElement {
             part="challenge"
             class="challenge"
             src=${state.url}
-            title=${t('challengeTitle')}
+            title=${wallet ? t('walletTitle', { wallet: this.#viaText(t, wallet) }) : t('challengeTitle')}
             @load=${this.#onChallengeLoad}
           ></iframe>`
         : nothing}
@@ -357,7 +403,7 @@ export class KassaCheckout extends KassaElement {
     this.#frameReady = false;
     this.#announcedReady = false;
     this.#complete = false;
-    this.#card = undefined;
+    this.#via = undefined;
     this.#useSavedCard = true;
     this.#set({ status: 'loading' });
     this.#loaded = this.#fetchIntent(signal);
@@ -378,7 +424,7 @@ export class KassaCheckout extends KassaElement {
     // Failures while loading do not move focus: the shopper did nothing yet, and may be elsewhere.
     const fail = async (error: ApiError, intent?: ClientPaymentIntent) => {
       await strings;
-      if (!signal.aborted) this.#fail(error, intent, { moveFocus: false });
+      if (!signal.aborted) this.#fail(error, intent, true);
     };
     if (!claims) return fail({ type: 'invalid_request_error', code: ClientErrorCode.ClientSecretInvalid });
     // Before any frame or request: a forged secret must not choose where the card form comes from.
@@ -390,11 +436,16 @@ export class KassaCheckout extends KassaElement {
     this.#bridge = new FrameBridge(server, this.#bridgeHost);
     // The card frame needs nothing from the intent: it starts loading now, in parallel with the
     // intent (rendered hidden until both are here), not after it.
-    this.#frameSrc = this.#bridge.frameUrl(location.origin, this.#locale);
+    this.#frameSrc = this.#bridge.framedUrl('/frame/card', this.#locale)!;
     this.requestUpdate();
     const [result] = await Promise.all([this.#api.getIntent(claims.sub, signal), strings]);
     if (signal.aborted) return;
     if (result.error) return fail(result.error, result.intent);
+    this.#show(result);
+  }
+
+  /** An intent read outside a payment attempt (loaded, refreshed): payable, paid, or for the router. */
+  #show(result: ApiResult & { intent: ClientPaymentIntent }): void {
     const intent = result.intent;
     if (CONFIRMABLE.includes(intent.status)) this.#enterReady(intent);
     // Paid earlier (e.g. the page was reloaded): show it, but announce nothing new.
@@ -411,31 +462,34 @@ export class KassaCheckout extends KassaElement {
 
   async #submit({ intent, idempotencyKey }: ReadyState, signal: AbortSignal): Promise<PayResult> {
     // An incomplete form goes to the frame only to have the field pointed out: no "Processing…".
-    if (this.#usesSavedCard(intent) || this.#complete) this.#set({ status: 'processing', intent });
+    if (this.#oneClick(intent) || this.#complete) this.#set({ status: 'processing', intent });
     const method = await this.#paymentMethod(intent, signal);
     if ('error' in method) return this.#route({ error: method.error, intent }, signal, intent, 0);
     // The form was valid after all (the frame's last change may not have arrived yet).
     if (this.#state.status === 'ready' && !signal.aborted) this.#set({ status: 'processing', intent });
-    const body: ConfirmBody = { payment_method: method.id };
-    if (method.fromFrame && this.#saveCard && intent.can_save_card) body.setup_future_usage = 'on_session';
-    const result = await this.#api!.confirm(intent.id, body, idempotencyKey, signal);
+    const result = await this.#api!.confirm(intent.id, method.body, idempotencyKey, signal);
     return this.#route(result, signal, intent, 0);
   }
 
-  /** The saved card's id, or a fresh single-use token from the card frame. */
-  async #paymentMethod(
-    intent: ClientPaymentIntent,
-    signal: AbortSignal,
-  ): Promise<{ id: string; fromFrame: boolean } | { error: ApiError }> {
+  /** What the confirm pays with: the wallet, the saved card's id, or a fresh single-use token from the card frame. */
+  async #paymentMethod(intent: ClientPaymentIntent, signal: AbortSignal): Promise<{ body: ConfirmBody } | { error: ApiError }> {
+    const method = this.#method;
     const saved = intent.saved_payment_method;
+    if (method !== 'card') {
+      this.#via = method;
+      // Stripe's shape: a wallet made for this payment. Never saved, so never setup_future_usage.
+      return { body: { payment_method_data: { type: method } } };
+    }
     if (saved && this.#useSavedCard) {
-      this.#card = saved;
-      return { id: saved.id, fromFrame: false };
+      this.#via = saved;
+      return { body: { payment_method: saved.id } };
     }
     const result = await this.#bridge!.tokenize(signal);
     if ('error' in result) return result;
-    this.#card = result.tokenized;
-    return { id: result.tokenized.token, fromFrame: true };
+    this.#via = result.tokenized;
+    const body: ConfirmBody = { payment_method: result.tokenized.token };
+    if (this.#saveCard && intent.can_save_card) body.setup_future_usage = 'on_session';
+    return { body };
   }
 
   /**
@@ -497,14 +551,12 @@ export class KassaCheckout extends KassaElement {
     const bridge = this.#bridge!;
     // This run's API, taken now: a new client secret clears #api while the shopper is in the challenge.
     const api = this.#api!;
-    const url = actionUrl(intent.next_action, { server: bridge.origin, channel: bridge.channel, origin: location.origin, locale: this.#locale });
-    if (!url || !intent.next_action) {
-      return { error: { type: 'api_error', code: ClientErrorCode.UnsupportedAction }, intent };
-    }
-    this.#set({ status: 'challenge', intent, url });
-    this.dispatchEvent(new KassaActionRequiredEvent({ action: intent.next_action, paymentIntent: intent }));
+    const page = actionPage(intent.next_action, (url) => bridge.framedUrl(url, this.#locale), KassaCheckout.timing);
+    if (!page) return { error: { type: 'api_error', code: ClientErrorCode.UnsupportedAction }, intent };
+    this.#set({ status: 'challenge', intent, url: page.url });
+    this.dispatchEvent(new KassaActionRequiredEvent({ action: intent.next_action!, paymentIntent: intent }));
     void this.#focusAfterUpdate(() => this.#challengeFrame());
-    const answered = await bridge.challengeComplete(intent.id, signal, KassaCheckout.timing.challengeMs);
+    const answered = await bridge.challengeComplete(intent.id, signal, page.ms);
     const result = await api.getIntent(intent.id, signal);
     if (answered || signal.aborted) return result;
     // No word from the page in time (it hung, or its message was lost): the server knows where the
@@ -530,20 +582,21 @@ export class KassaCheckout extends KassaElement {
   #announceReady(): void {
     const state = this.#state;
     if (this.#announcedReady || state.status !== 'ready') return;
-    if (!this.#usesSavedCard(state.intent) && !this.#frameReady) return;
+    if (!this.#oneClick(state.intent) && !this.#frameReady) return;
     this.#announcedReady = true;
     void this.updateComplete.then(() => this.dispatchEvent(new KassaReadyEvent({ paymentIntent: state.intent })));
   }
 
   #succeed(intent: ClientPaymentIntent): PayResult {
-    this.#set({ status: 'succeeded', intent, card: this.#card });
+    this.#set({ status: 'succeeded', intent, via: this.#via });
     this.dispatchEvent(new KassaPaymentSucceededEvent({ paymentIntent: intent }));
     // The pay button is gone; keep keyboard and screen-reader users on the confirmation.
     void this.#focusAfterUpdate(() => this.#statusRegion());
     return { paymentIntent: intent };
   }
 
-  #fail(apiError: ApiError, intent?: ClientPaymentIntent, { moveFocus = true } = {}): PayResult {
+  /** `onLoad`: the shopper did nothing yet (and may be elsewhere on the page), so focus stays where it is. */
+  #fail(apiError: ApiError, intent?: ClientPaymentIntent, onLoad?: boolean): PayResult {
     const error = this.#error(apiError);
     this.#set({ status: 'failed', error, intent });
     // The token is spent, and the frame forgot the CVC with it. Clear what else the failure says
@@ -552,7 +605,7 @@ export class KassaCheckout extends KassaElement {
     if (fields.length) this.#bridge?.send({ type: 'reset', fields });
     this.dispatchEvent(new KassaPaymentFailedEvent(intent ? { error, paymentIntent: intent } : { error }));
     // Back to where the shopper can try again (the announcement comes from the live region).
-    if (moveFocus) void this.#focusAfterUpdate(() => this.#focusTarget());
+    if (!onLoad) void this.#focusAfterUpdate(() => this.#focusTarget());
     return { error };
   }
 
@@ -567,7 +620,7 @@ export class KassaCheckout extends KassaElement {
   #error(apiError: ApiError): KassaError {
     // The frame already said which field is wrong, in the shopper's language; keep its words.
     const t = this.#t() ?? translator({});
-    const message = apiError.type === 'validation_error' && apiError.message ? apiError.message : errorMessage(t, apiError);
+    const message = apiError.type === 'validation_error' && apiError.message ? apiError.message : this.#message(t, apiError);
     return new KassaError({ ...apiError, message }, apiError.cause === undefined ? undefined : { cause: apiError.cause });
   }
 
@@ -575,17 +628,23 @@ export class KassaCheckout extends KassaElement {
 
   /**
    * The card iframe is kept (hidden) while the intent loads and while the saved card is offered,
-   * so it loads early and "Use another card" shows it at once, with nothing lost.
+   * so it loads early and "Use another card" shows it at once, with nothing lost. A wallet has
+   * none: just its button.
    */
   #renderForm(intent: ClientPaymentIntent | undefined, t: Translate, busy: boolean, hidden: boolean): TemplateResult {
-    const saved = intent?.saved_payment_method;
-    const useSaved = intent !== undefined && this.#usesSavedCard(intent);
+    const method = this.#method;
+    // A wallet has no card frame, no saved card and nothing to save.
+    const cards = method === 'card';
+    const saved = cards ? intent?.saved_payment_method : null;
+    const useSaved = saved && this.#useSavedCard;
     const amount = intent ? this.#amount(intent) : '';
-    const card = saved ? this.#cardText(t, saved) : '';
+    const card = saved ? this.#viaText(t, saved) : '';
     const waiting = !intent || useSaved;
     return html`<div ?hidden=${hidden}>
-      <iframe part="frame" class=${waiting ? 'card-frame wait' : 'card-frame'} src=${this.#frameSrc} title=${t('cardFrameTitle')}></iframe>
-      ${intent?.can_save_card && !useSaved
+      ${cards
+        ? html`<iframe part="frame" class=${waiting ? 'card-frame wait' : 'card-frame'} src=${this.#frameSrc} title=${t('cardFrameTitle')}></iframe>`
+        : nothing}
+      ${cards && intent?.can_save_card && !useSaved
         ? html`<label part="save"
             ><input type="checkbox" .checked=${this.#saveCard} ?disabled=${busy} @change=${this.#onSaveCardChange} />
             ${t('saveCard')}</label
@@ -598,7 +657,11 @@ export class KassaCheckout extends KassaElement {
             aria-disabled=${busy}
             @click=${this.#onPayClick}
           >
-            ${useSaved ? t('payWithCard', { amount, card }) : t('pay', { amount })}
+            ${!cards
+              ? t('payWithWallet', { amount, wallet: this.#viaText(t, method) })
+              : useSaved
+                ? t('payWithCard', { amount, card })
+                : t('pay', { amount })}
           </button>`
         : nothing}
       ${saved
@@ -618,13 +681,36 @@ export class KassaCheckout extends KassaElement {
     return formatAmount(intent.amount, intent.currency, this.#locale);
   }
 
-  /** "UnionPay ending 0005", read the same by eye and by screen reader; "Amex", so one line fits a phone. */
-  #cardText(t: Translate, card: Card): string {
-    return t('cardEnding', { brand: card.brand === 'amex' ? 'Amex' : brandName(t, card.brand), last4: card.last4 });
+  /**
+   * "UnionPay ending 0005", read the same by eye and by screen reader; "Amex", so one line fits a
+   * phone; a wallet by its name ("Alipay", "支付宝").
+   */
+  #viaText(t: Translate, via: Card | Wallet): string {
+    return typeof via === 'string'
+      ? t(`wallet_${via}`)
+      : t('cardEnding', { brand: via.brand === 'amex' ? 'Amex' : brandName(t, via.brand), last4: via.last4 });
   }
 
-  #usesSavedCard(intent: ClientPaymentIntent): boolean {
-    return Boolean(intent.saved_payment_method) && this.#useSavedCard;
+  /** Nothing to type: a wallet, or the saved card. */
+  #oneClick(intent: ClientPaymentIntent): boolean {
+    return this.#method !== 'card' || (Boolean(intent.saved_payment_method) && this.#useSavedCard);
+  }
+
+  /**
+   * The shopper's sentence for an error. A wallet payment has no card and no bank to speak of: its
+   * declines (refused or canceled at the provider, a QR code that expired: the server settles each
+   * as a decline) and a page that never answered get the wallet's own words.
+   */
+  #message(t: Translate, error: ErrorLike): string {
+    const wallet = this.#wallet();
+    const own = wallet && (error.type === 'card_error' ? 'wallet_declined' : error.code === ClientErrorCode.ChallengeTimeout && 'wallet_timeout');
+    return own ? t(own, { wallet: t(`wallet_${wallet}`) }) : errorMessage(t, error);
+  }
+
+  /** The wallet of the current attempt (before any, the element's), for the shopper-facing words. */
+  #wallet(): Wallet | undefined {
+    const via = this.#via ?? this.#method;
+    return typeof via === 'string' && via !== 'card' ? via : undefined;
   }
 
   // ---- Handlers and plumbing ----
@@ -635,13 +721,19 @@ export class KassaCheckout extends KassaElement {
 
   #onToggleSavedCard = (): void => {
     this.#useSavedCard = !this.#useSavedCard;
+    this.#methodChanged();
+    void this.#focusAfterUpdate(() => (this.#useSavedCard ? this.#payButton() : this.#focusCardFrame()));
+  };
+
+  /** A different payment method is a different attempt: drop any earlier error and key. */
+  #methodChanged(): void {
     const state = this.#state;
-    // A different payment method is a different attempt: drop any earlier error and key.
     if (state.status === 'failed' && state.intent && CONFIRMABLE.includes(state.intent.status)) this.#enterReady(state.intent);
     else this.requestUpdate();
     this.#syncStates();
-    void this.#focusAfterUpdate(() => (this.#useSavedCard ? this.#payButton() : this.#focusCardFrame()));
-  };
+    // A wallet has no frame to wait for: a load that was waiting for one is ready now.
+    this.#announceReady();
+  }
 
   #onChallengeLoad = (event: Event): void => {
     // Only once its page is there: focus given to a frame still loading is lost, and Tab then
@@ -665,15 +757,6 @@ export class KassaCheckout extends KassaElement {
       this.#frameReady = true;
       this.#announceReady();
     },
-    onFrameResize: (height) => {
-      const frame = this.#cardFrame();
-      // Set through CSSOM (not a style attribute), which a page's CSP does not block.
-      if (frame) frame.style.height = `${Math.ceil(height)}px`;
-    },
-    onChallengeResize: (height) => {
-      const frame = this.#challengeFrame();
-      if (frame) frame.style.height = `${Math.ceil(height)}px`;
-    },
     onFrameChange: (message: Extract<FrameToHost, { type: 'change' }>) => {
       this.#complete = message.complete;
       this.#syncStates();
@@ -686,10 +769,8 @@ export class KassaCheckout extends KassaElement {
   };
 
   #initData(): { clientSecret: string; locale: Locale; appearance: Appearance; messages: Record<string, string> } {
-    const overrides = this.#messages?.[this.#locale];
-    const messages: Record<string, string> = {};
-    // The frame's share of the overrides (it checks them again).
-    for (const [key, text] of Object.entries(overrides ?? {})) if (typeof text === 'string') messages[key] = text;
+    // The overrides as strings the frame takes (it checks them again, and drops the init whole if one is not).
+    const messages = cleanMessages(this.#messages?.[this.#locale]) as Record<string, string>;
     return { clientSecret: this.#clientSecret, locale: this.#locale, appearance: frameAppearance(this, this.#appearance), messages };
   }
 
@@ -698,7 +779,7 @@ export class KassaCheckout extends KassaElement {
   }
 
   get #locale(): Locale {
-    return this.#localeAttr ? resolveLocale(this.#localeAttr, pageLocale()) : pageLocale();
+    return resolveLocale(this.#localeAttr, pageLocale());
   }
 
   /**
@@ -727,7 +808,7 @@ export class KassaCheckout extends KassaElement {
     for (const s of Object.values(CheckoutStatus)) if (s !== status) states.delete(s);
     states.add(status);
     const intent = 'intent' in this.#state ? this.#state.intent : undefined;
-    if (this.#complete || (intent && this.#usesSavedCard(intent))) states.add('complete');
+    if (this.#complete || (intent && this.#oneClick(intent))) states.add('complete');
     else states.delete('complete');
     const dark = this.#appearance?.theme ? this.#appearance.theme === 'dark' : this.isConnected && onDarkPage(this);
     if (dark) states.add('dark');

@@ -1,4 +1,5 @@
 import type { CardBrand } from '@kassa/core';
+import { kassaEvent } from './kassa-event.js';
 
 export interface KassaChangeDetail {
   /** Every field is filled in and valid: `pay()` will send the card. */
@@ -13,13 +14,7 @@ export interface KassaChangeDetail {
  * The card form changed, as the shopper types in the frame, so a merchant can drive their own
  * button (`disabled` until `complete`). Carries the form's state, never what was typed.
  */
-export class KassaChangeEvent extends CustomEvent<KassaChangeDetail> {
-  static readonly eventName = 'kassa-change' as const;
-
-  constructor(detail: KassaChangeDetail) {
-    super(KassaChangeEvent.eventName, { detail, bubbles: true, composed: true });
-  }
-}
+export class KassaChangeEvent extends kassaEvent<KassaChangeDetail, 'kassa-change'>('kassa-change') {}
 
 declare global {
   interface HTMLElementEventMap {

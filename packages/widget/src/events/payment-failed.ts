@@ -1,5 +1,6 @@
 import type { ClientPaymentIntent } from '@kassa/core/wire';
 import type { KassaError } from '../errors.js';
+import { kassaEvent } from './kassa-event.js';
 
 export interface KassaPaymentFailedDetail {
   error: KassaError;
@@ -7,14 +8,8 @@ export interface KassaPaymentFailedDetail {
   paymentIntent?: ClientPaymentIntent;
 }
 
-/** A payment attempt ended without paying (declined, 3-D Secure failed, network error). */
-export class KassaPaymentFailedEvent extends CustomEvent<KassaPaymentFailedDetail> {
-  static readonly eventName = 'kassa-payment-failed' as const;
-
-  constructor(detail: KassaPaymentFailedDetail) {
-    super(KassaPaymentFailedEvent.eventName, { detail, bubbles: true, composed: true });
-  }
-}
+/** A payment attempt ended without paying (declined, 3-D Secure failed, a wallet refused or its code expired, network error). */
+export class KassaPaymentFailedEvent extends kassaEvent<KassaPaymentFailedDetail, 'kassa-payment-failed'>('kassa-payment-failed') {}
 
 declare global {
   interface HTMLElementEventMap {

@@ -1,18 +1,12 @@
 import type { ClientPaymentIntent } from '@kassa/core/wire';
+import { kassaEvent } from './kassa-event.js';
 
 export interface KassaPaymentSucceededDetail {
   paymentIntent: ClientPaymentIntent;
 }
 
 /** The payment went through (`succeeded`, or `requires_capture` for manual capture). */
-export class KassaPaymentSucceededEvent extends CustomEvent<KassaPaymentSucceededDetail> {
-  static readonly eventName = 'kassa-payment-succeeded' as const;
-
-  constructor(detail: KassaPaymentSucceededDetail) {
-    // composed: merchants listen on their own component that renders <kassa-checkout>.
-    super(KassaPaymentSucceededEvent.eventName, { detail, bubbles: true, composed: true });
-  }
-}
+export class KassaPaymentSucceededEvent extends kassaEvent<KassaPaymentSucceededDetail, 'kassa-payment-succeeded'>('kassa-payment-succeeded') {}
 
 declare global {
   interface HTMLElementEventMap {

@@ -1,4 +1,5 @@
 import type { ClientPaymentIntent } from '@kassa/core/wire';
+import { kassaEvent } from './kassa-event.js';
 
 export interface KassaReadyDetail {
   paymentIntent: ClientPaymentIntent;
@@ -6,15 +7,10 @@ export interface KassaReadyDetail {
 
 /**
  * The shopper can pay now: the intent is loaded and the card fields are showing (or the saved
- * card is offered). Fired once per load, e.g. to hide the page's own placeholder.
+ * card is offered, or the wallet's button: no card frame to wait for). Fired once per load, e.g.
+ * to hide the page's own placeholder.
  */
-export class KassaReadyEvent extends CustomEvent<KassaReadyDetail> {
-  static readonly eventName = 'kassa-ready' as const;
-
-  constructor(detail: KassaReadyDetail) {
-    super(KassaReadyEvent.eventName, { detail, bubbles: true, composed: true });
-  }
-}
+export class KassaReadyEvent extends kassaEvent<KassaReadyDetail, 'kassa-ready'>('kassa-ready') {}
 
 declare global {
   interface HTMLElementEventMap {

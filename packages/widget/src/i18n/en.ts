@@ -31,11 +31,19 @@ export const checkout = {
   client_secret_issuer_mismatch: 'This payment could not be loaded: it was issued by another payment server.',
   kassa_url_missing: 'This payment could not be loaded: the checkout does not know its payment server (kassa-url is not set).',
   challenge_timeout: 'Verification with your bank timed out. This payment has not been completed.',
+  payment_method_unactivated: 'This payment method is not available for this payment. Choose another way to pay.',
+  /** A wallet payment that did not go through: refused, canceled at the provider, or its QR code expired. */
+  wallet_declined: 'The payment with {wallet} was not completed, and nothing was charged. You can try again.',
+  wallet_timeout: 'The payment with {wallet} timed out. This payment has not been completed.',
   // Truthful on purpose: the payment may still go through, so never "failed"; it cannot be charged twice.
   payment_unconfirmed:
     'We could not confirm your payment yet. It may still complete, and you will not be charged twice for it. Check your order status or contact the shop before paying again.',
   pay: 'Pay {amount}',
   payWithCard: 'Pay {amount} with {card}',
+  payWithWallet: 'Pay {amount} with {wallet}',
+  /** Wallet names, as the shopper knows them where they live (支付宝 in mainland China). */
+  wallet_alipay: 'Alipay',
+  wallet_paypal: 'PayPal',
   /** A saved card, in words (masking bullets are read out one by one by screen readers). */
   cardEnding: '{brand} ending {last4}',
   useAnotherCard: 'Use another card',
@@ -43,10 +51,13 @@ export const checkout = {
   saveCard: 'Save card for next time',
   cardFrameTitle: 'Secure card payment form',
   challengeTitle: 'Card verification by your bank',
+  walletTitle: '{wallet} payment',
   loading: 'Loading payment…',
   processing: 'Processing payment…',
   challenge: 'Your bank needs to confirm this payment.',
+  walletAction: 'Complete the payment with {wallet}.',
   succeeded: 'Payment complete. Thank you!',
+  /** `{card}`: the card in words ("Visa ending 4242"), or the wallet's name. */
   succeededWith: 'Paid {amount} with {card}. Thank you!',
 };
 
