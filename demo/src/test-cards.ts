@@ -10,7 +10,17 @@ export interface TestCard {
   number: string;
   brand: CardBrand;
   /** The decline code (or outcome) QA should see, language-neutral. */
-  code: 'success' | 'insufficient_funds' | 'generic_decline' | 'expired_card' | 'incorrect_cvc' | 'three_d_secure' | 'processing_error';
+  code:
+    | 'success'
+    | 'insufficient_funds'
+    | 'generic_decline'
+    | 'expired_card'
+    | 'incorrect_cvc'
+    | 'three_d_secure'
+    | 'processing_error'
+    | 'fraudulent'
+    | 'lost_card'
+    | 'stolen_card';
   outcome: { en: string; 'zh-CN': string };
   /** Spending balance per currency in major units, or null when the card never authorizes. */
   balance: string | null;
@@ -95,6 +105,28 @@ export const TEST_CARDS = [
     brand: 'visa',
     code: 'processing_error',
     outcome: { en: 'Provider fault (processing_error); nothing charged', 'zh-CN': '服务商故障（processing_error），不扣款' },
+    balance: null,
+  },
+  // The merchant's API says fraudulent / lost_card / stolen_card; the shopper's page sees generic_decline.
+  {
+    number: '4100 0000 0000 0019',
+    brand: 'visa',
+    code: 'fraudulent',
+    outcome: { en: 'Declined as fraudulent (the shopper sees a plain decline)', 'zh-CN': '疑似欺诈被拒（顾客只看到“被拒”）' },
+    balance: null,
+  },
+  {
+    number: '4000 0000 0000 9987',
+    brand: 'visa',
+    code: 'lost_card',
+    outcome: { en: 'Declined: reported lost (the shopper sees a plain decline)', 'zh-CN': '挂失卡被拒（顾客只看到“被拒”）' },
+    balance: null,
+  },
+  {
+    number: '4000 0000 0000 9979',
+    brand: 'visa',
+    code: 'stolen_card',
+    outcome: { en: 'Declined: reported stolen (the shopper sees a plain decline)', 'zh-CN': '被盗卡被拒（顾客只看到“被拒”）' },
     balance: null,
   },
 ] as const satisfies readonly TestCard[];

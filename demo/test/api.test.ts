@@ -247,7 +247,7 @@ describe('pages', () => {
     assert.match(en, /<html lang="en">/);
     assert.match(en, /4242 4242 4242 4242/);
     assert.match(en, /data-outcome="insufficient_funds"/);
-    assert.equal(en.match(/<tr data-card=/g)?.length, 11);
+    assert.equal(en.match(/<tr data-card=/g)?.length, TEST_CARDS.length);
     const zh = await (await fetch(`${stack.demo.url}/cards?locale=zh-CN`)).text();
     assert.match(zh, /<html lang="zh-CN">/);
     assert.match(zh, /拒绝：余额不足/);

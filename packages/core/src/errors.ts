@@ -66,9 +66,24 @@ export const DeclineCode = {
   AuthenticationFailure: 'authentication_failure',
   /** The bank wants the shopper to authenticate, and the shopper is not there (off-session). */
   AuthenticationRequired: 'authentication_required',
+  /** The issuer refused without a reason it will give (ISO 8583 code 05). */
+  DoNotHonor: 'do_not_honor',
+  /** The issuer or the provider's risk checks suspect fraud. */
+  Fraudulent: 'fraudulent',
+  LostCard: 'lost_card',
+  StolenCard: 'stolen_card',
 } as const;
 
 export type DeclineCode = (typeof DeclineCode)[keyof typeof DeclineCode];
+
+/**
+ * The decline code a shopper's page is told. Fraud, a lost or a stolen card read as a plain
+ * decline there, as Stripe advises: whoever holds a stolen card must not learn that it was
+ * reported. The merchant's API and webhooks keep the real code.
+ */
+export function shopperDeclineCode(code: DeclineCode): DeclineCode {
+  return code === DeclineCode.Fraudulent || code === DeclineCode.LostCard || code === DeclineCode.StolenCard ? DeclineCode.Generic : code;
+}
 
 export interface ErrorBody {
   type: ErrorType;

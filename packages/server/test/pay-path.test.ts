@@ -86,6 +86,27 @@ describe('pay path per sandbox card', () => {
     });
   }
 
+  it('a card declined as fraudulent, lost or stolen: the merchant learns why, the shopper only that it was declined', async () => {
+    for (const [number, reason] of [
+      ['4100000000000019', 'fraudulent'],
+      ['4000000000009987', 'lost_card'],
+      ['4000000000009979', 'stolen_card'],
+    ] as const) {
+      const { intent, confirm } = await h.pay(number);
+      assert.equal(confirm.status, 402, number);
+      assert.deepEqual([confirm.body.error.code, confirm.body.error.decline_code, confirm.body.error.message], ['card_declined', 'generic_decline', 'Your card was declined.'], number);
+      assert.equal(confirm.body.error.payment_intent.last_payment_error.decline_code, 'generic_decline', `${number}: the widget's view of the intent too`);
+      const client = await h.client('GET', `/payment_intents/${intent.id}`, intent.client_secret);
+      assert.equal(client.body.last_payment_error.decline_code, 'generic_decline');
+      const merchant = await h.v1('GET', `/payment_intents/${intent.id}`);
+      assert.equal(merchant.body.last_payment_error.decline_code, reason, `${number}: the merchant's view says why`);
+      const charge = await h.v1('GET', `/charges/${merchant.body.latest_charge}`);
+      assert.equal(charge.body.outcome.reason, reason);
+      const viaTestId = await h.v1('POST', '/payment_intents', { amount: 1000, currency: 'usd', payment_method: `pm_card_chargeDeclined${{ fraudulent: 'Fraudulent', lost_card: 'LostCard', stolen_card: 'StolenCard' }[reason]}`, confirm: true });
+      assert.deepEqual([viaTestId.status, viaTestId.body.error.decline_code], [402, reason], "Stripe's test id, on the merchant's API");
+    }
+  });
+
   it('when a declined intent is retried with a good card, then it succeeds', async () => {
     const { intent, confirm } = await h.pay(CARDS.genericDecline);
     assert.equal(confirm.status, 402);

@@ -205,7 +205,8 @@ describe('stripe adapter', () => {
       ['4000000000000069', DeclineCode.ExpiredCard, 'expired_card'],
       ['4000000000000127', DeclineCode.IncorrectCvc, 'incorrect_cvc'],
       ['4000000000000119', DeclineCode.ProcessingError, 'processing_error'],
-      ['4000000000009987', DeclineCode.Generic, 'lost_card'],
+      ['4000000000009987', DeclineCode.LostCard, 'lost_card'],
+      ['4000000000009979', DeclineCode.StolenCard, 'stolen_card'],
       ['4242424242424241', DeclineCode.Generic, 'incorrect_number'],
     ];
     for (const [number, declineCode, rawCode] of cases) {

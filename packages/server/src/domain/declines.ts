@@ -6,6 +6,11 @@ export function cardError(declineCode: DeclineCode): LastPaymentErrorRecord {
   const base = { type: 'card_error', decline_code: declineCode } as const;
   switch (declineCode) {
     case 'generic_decline':
+    case 'do_not_honor':
+    // Never said to the shopper (the client sees generic_decline), so the same plain sentence.
+    case 'fraudulent':
+    case 'lost_card':
+    case 'stolen_card':
       return { ...base, code: 'card_declined', message: 'Your card was declined.' };
     case 'insufficient_funds':
       return { ...base, code: 'card_declined', message: 'Your card has insufficient funds.' };

@@ -2,6 +2,7 @@
  * Wire shapes built from records: the merchant's full view, the widget's narrow view and
  * the event body. Timestamps on the wire are Unix seconds, as Stripe's are.
  */
+import { shopperDeclineCode } from '@kassa/core';
 import type {
   BalanceObject,
   BalanceTransactionObject,
@@ -141,7 +142,9 @@ export function clientView(intent: PaymentIntentRecord, saved: PaymentMethodReco
     amount: intent.amount,
     currency: intent.currency,
     status: intent.status,
-    last_payment_error: intent.lastPaymentError,
+    last_payment_error: intent.lastPaymentError?.decline_code
+      ? { ...intent.lastPaymentError, decline_code: shopperDeclineCode(intent.lastPaymentError.decline_code) }
+      : intent.lastPaymentError,
     next_action: intent.nextAction,
     saved_payment_method: saved
       ? { id: saved.id, brand: saved.brand, last4: saved.last4, exp_month: saved.expMonth, exp_year: saved.expYear }

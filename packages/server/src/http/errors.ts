@@ -3,6 +3,7 @@
  * error type; body-parser and router errors are translated to the same shape; anything
  * else is a 500 that is logged and says nothing about internals.
  */
+import { shopperDeclineCode } from '@kassa/core';
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import { z } from 'zod';
 import { DeclineCode, ErrorType } from '@kassa/core';
@@ -76,7 +77,7 @@ export interface HttpResult {
 }
 
 /** How a route shows a payment intent inside an error (merchant view or widget view). */
-export type IntentPresenter = (intent: PaymentIntentRecord) => Promise<unknown>;
+export type IntentPresenter = ((intent: PaymentIntentRecord) => Promise<unknown>) & { shopperFacing?: boolean };
 
 export function presenterOf(res: Response): IntentPresenter | undefined {
   return res.locals.presentIntent as IntentPresenter | undefined;
@@ -111,7 +112,8 @@ export async function errorResult(err: unknown, present?: IntentPresenter): Prom
   if (!known) return null;
   const error: ErrorObject = { type: TYPE[known.kind], code: known.code, message: known.message };
   if (known.details.param) error.param = known.details.param;
-  if (known.details.declineCode) error.decline_code = known.details.declineCode;
+  // The widget's answers tell a shopper no more than a plain decline for fraud or a reported card.
+  if (known.details.declineCode) error.decline_code = present?.shopperFacing ? shopperDeclineCode(known.details.declineCode) : known.details.declineCode;
   if (known.details.paymentIntent && present) error.payment_intent = await present(known.details.paymentIntent);
   return { status: STATUS[known.kind], body: { error } };
 }

@@ -24,6 +24,10 @@ export const SANDBOX_CARDS: Readonly<Record<string, CardBehavior>> = {
   '4000000000000002': { kind: 'decline', declineCode: 'generic_decline', balanceMajor: 0 },
   '4000000000000069': { kind: 'decline', declineCode: 'expired_card', balanceMajor: 0 },
   '4000000000000127': { kind: 'decline', declineCode: 'incorrect_cvc', balanceMajor: 0 },
+  // Fraud and reported cards: the merchant's API says so; the shopper's page sees a plain decline.
+  '4100000000000019': { kind: 'decline', declineCode: 'fraudulent', balanceMajor: 0 },
+  '4000000000009987': { kind: 'decline', declineCode: 'lost_card', balanceMajor: 0 },
+  '4000000000009979': { kind: 'decline', declineCode: 'stolen_card', balanceMajor: 0 },
   '4000000000003220': { kind: 'three_d_secure', balanceMajor: PLENTY },
   '4000000000000119': { kind: 'processing_error' },
 };
@@ -57,6 +61,9 @@ export const STRIPE_TEST_IDS: Readonly<Record<string, string>> = {
   pm_card_chargeDeclinedExpiredCard: '4000000000000069',
   pm_card_chargeDeclinedIncorrectCvc: '4000000000000127',
   pm_card_chargeDeclinedProcessingError: '4000000000000119',
+  pm_card_chargeDeclinedFraudulent: '4100000000000019',
+  pm_card_chargeDeclinedLostCard: '4000000000009987',
+  pm_card_chargeDeclinedStolenCard: '4000000000009979',
   pm_card_threeDSecure2Required: '4000000000003220',
   pm_card_authenticationRequired: '4000000000003220',
   tok_visa: '4242424242424242',
@@ -70,6 +77,9 @@ export const STRIPE_TEST_IDS: Readonly<Record<string, string>> = {
   tok_chargeDeclinedExpiredCard: '4000000000000069',
   tok_chargeDeclinedIncorrectCvc: '4000000000000127',
   tok_chargeDeclinedProcessingError: '4000000000000119',
+  tok_chargeDeclinedFraudulent: '4100000000000019',
+  tok_chargeDeclinedLostCard: '4000000000009987',
+  tok_chargeDeclinedStolenCard: '4000000000009979',
   tok_threeDSecure2Required: '4000000000003220',
 };
 

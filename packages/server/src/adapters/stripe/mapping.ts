@@ -118,19 +118,23 @@ function isKnown(code: string): code is KnownStripeCode {
   return KNOWN.has(code);
 }
 
-/** One Stripe code → core's taxonomy. Fraud and lost/stolen cards show as a generic decline, as Stripe advises. */
+/** One Stripe code → core's taxonomy (the shopper's page sees fraud and lost or stolen cards as a generic decline: core's shopperDeclineCode). */
 export function declineCodeFor(code: KnownStripeCode): DeclineCode {
   switch (code) {
     case 'insufficient_funds':
     case 'card_velocity_exceeded':
       return 'insufficient_funds';
-    case 'generic_decline':
-    case 'card_declined':
     case 'do_not_honor':
+      return 'do_not_honor';
     case 'fraudulent':
+      return 'fraudulent';
     case 'lost_card':
+      return 'lost_card';
     case 'stolen_card':
     case 'pickup_card':
+      return 'stolen_card';
+    case 'generic_decline':
+    case 'card_declined':
     case 'incorrect_number':
     case 'invalid_number':
       return 'generic_decline';

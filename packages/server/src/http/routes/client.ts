@@ -51,7 +51,7 @@ export interface ClientRouterDeps {
 export function clientRouter(deps: ClientRouterDeps): Router {
   const { payments, clientSecrets, idempotency } = deps;
   const router = Router();
-  const present = async (intent: PaymentIntentRecord) => clientView(intent, await payments.savedPaymentMethod(intent));
+  const present = Object.assign(async (intent: PaymentIntentRecord) => clientView(intent, await payments.savedPaymentMethod(intent)), { shopperFacing: true });
   const auth = clientAuth(clientSecrets);
   const json = bodyParsers({ form: false });
   const cors = clientCors(deps.originsForIntent);
