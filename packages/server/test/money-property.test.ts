@@ -29,7 +29,7 @@ import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type Database from 'better-sqlite3';
-import { currencyExponent } from '@kassa/core';
+import { currencyExponent, shopperDeclineCode } from '@kassa/core';
 import type { Currency } from '@kassa/core';
 import { CURRENCIES } from '@kassa/core/currencies';
 import { SANDBOX_CARDS, STRIPE_TEST_IDS, behaviorFor } from '../src/adapters/sandbox/cards.js';
@@ -306,7 +306,8 @@ class Confirm implements Cmd {
           break;
         case 'decline':
           intent.charges += 1;
-          declined(behavior.declineCode);
+          // The widget's answer tells a shopper no more than a plain decline for fraud or a reported card.
+          declined(secret ? shopperDeclineCode(behavior.declineCode) : behavior.declineCode);
           break;
         case 'processing_error':
           intent.charges += 1;
