@@ -8,8 +8,6 @@ import type { PaymentProvider, ProviderChoice, ProviderDirectory } from './domai
 import { checkRules, route } from './routing.js';
 import type { RoutingRule } from './routing.js';
 
-export { accepts } from './routing.js';
-
 type Mode = 'test' | 'live';
 
 export class ConfiguredProviders implements ProviderDirectory {

@@ -8,6 +8,10 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { Sensitive } from '../src/domain/ports.js';
 import { PayPalProvider } from '../src/adapters/paypal/provider.js';
 import { PayPalFake } from './fakes/paypal-fake.js';
@@ -167,6 +171,51 @@ describe('PayPal through the server', () => {
       assert.equal((h.db().prepare('SELECT COUNT(*) AS n FROM provider_notifications').get() as { n: number }).n, 1);
     } finally {
       await r.close();
+    }
+  });
+
+  it('a notification acknowledged but not applied when the process died is applied at the next start, once', async () => {
+    const fake = await PayPalFake.start();
+    const dataDir = mkdtempSync(join(tmpdir(), 'kassa-notify-crash-'));
+    let url = '';
+    const paypal = () =>
+      new PayPalProvider({
+        clientId: fake.clientId,
+        clientSecret: new Sensitive(fake.clientSecret),
+        apiBase: fake.url,
+        webhookId: fake.webhookId,
+        returnUrl: (reference) => `${url}/providers/paypal/return?kassa_reference=${encodeURIComponent(reference)}`,
+      });
+    try {
+      let h = await boot({ providers: { test: [paypal()] } }, dataDir);
+      url = h.url;
+      const intent = await h.createIntent({ amount: 3300, currency: 'usd' });
+      const confirmed = await h.client('POST', `/payment_intents/${intent.id}/confirm`, intent.client_secret, { payment_method_data: { type: 'paypal' } });
+      const order = orderOf(confirmed.body);
+      fake.approve(order);
+      // Stored and acknowledged, then the process died before applying it (what the row says).
+      const db = new Database(join(dataDir, 'kassa.sqlite'));
+      db.prepare(
+        "INSERT INTO provider_notifications (id, provider, provider_event_id, kind, payment_intent, provider_ref, raw, received_at) VALUES ('pnt_crash', 'paypal', 'WH-crash', 'CHECKOUT.ORDER.APPROVED', ?, ?, '{}', ?)",
+      ).run(intent.id, order, Date.now());
+      db.close();
+      await h.close();
+      h = await boot({ providers: { test: [paypal()] } }, dataDir);
+      url = h.url;
+      try {
+        assert.equal((await h.v1('GET', `/payment_intents/${intent.id}`)).body.status, 'succeeded', 'applied at start');
+        assert.deepEqual(h.db().prepare("SELECT outcome FROM provider_notifications WHERE id = 'pnt_crash'").get(), { outcome: 'completed:succeeded' });
+        assert.deepEqual(fake.moneyOf(order), { held: 0, captured: 3300, refunded: 0 });
+      } finally {
+        await h.close();
+      }
+      // And not again at the start after.
+      const again = await boot({ providers: { test: [paypal()] } }, dataDir);
+      await again.close();
+      assert.deepEqual(fake.moneyOf(order), { held: 0, captured: 3300, refunded: 0 }, 'captured once');
+    } finally {
+      await fake.close();
+      rmSync(dataDir, { recursive: true, force: true });
     }
   });
 

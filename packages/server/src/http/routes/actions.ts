@@ -22,6 +22,7 @@ import { formatAmount, isValidChannel, resolveLocale, type Locale } from '@kassa
 import { FailureKind, KassaError, invalidParam, notFound } from '../../domain/errors.js';
 import type { NextActionRecord, PaymentIntentRecord } from '../../domain/model.js';
 import type { PaymentIntents } from '../../domain/payment-intents.js';
+import { hostedActionPath } from '../../domain/payment-intents.js';
 import { NotificationRejected } from '../../domain/ports.js';
 import type { ProviderDirectory } from '../../domain/ports.js';
 import type { ProviderNotifications } from '../../domain/provider-notifications.js';
@@ -305,7 +306,7 @@ function actionPage(ctx: PageContext, intent: PaymentIntentRecord, action: NextA
   const locale = ctx.locale;
   const provider = intent.paymentMethodType ?? intent.provider ?? '';
   const amount = formatAmount(intent.amount, intent.currency, locale ?? 'en');
-  const base = `/actions/${encodeURIComponent(ref)}`;
+  const base = hostedActionPath(ref);
   let waiting: string;
   let expiresAt = 0;
   if (action.type === 'display_qr_code') {
@@ -403,6 +404,9 @@ function returnDetails(source: unknown, where: string): Record<string, string> {
   return details;
 }
 
+/** Actions whose last poll time is remembered (the rest simply ask again at once). */
+const MAX_ASKED = 10_000;
+
 /** How long a return waits for a settling that is under way elsewhere: 10 × 200 ms. */
 const RETURN_WAIT_ROUNDS = 10;
 const RETURN_WAIT_MS = 200;
@@ -478,7 +482,13 @@ export function actionsRouter(deps: ActionsDeps): Router {
       // Waiting for the shopper: ask the provider (at most once per interval per action). The
       // provider's notification does the same; whichever comes first settles it.
       if (intent.status === 'requires_action' && now - (asked.get(ref) ?? 0) >= pollMs) {
+        asked.delete(ref);
         asked.set(ref, now);
+        // Pages left open and never finished would keep their entry: the oldest go first.
+        for (const oldest of asked.keys()) {
+          if (asked.size <= MAX_ASKED) break;
+          asked.delete(oldest);
+        }
         try {
           intent = await deps.payments.completeAction(ref);
         } catch (error) {
