@@ -20,7 +20,9 @@ export interface TestCard {
     | 'processing_error'
     | 'fraudulent'
     | 'lost_card'
-    | 'stolen_card';
+    | 'stolen_card'
+    | 'pending'
+    | 'approve_in_app';
   outcome: { en: string; 'zh-CN': string };
   /** Spending balance per currency in major units, or null when the card never authorizes. */
   balance: string | null;
@@ -128,5 +130,20 @@ export const TEST_CARDS = [
     code: 'stolen_card',
     outcome: { en: 'Declined: reported stolen (the shopper sees a plain decline)', 'zh-CN': '被盗卡被拒（顾客只看到“被拒”）' },
     balance: null,
+  },
+  // The bank answers later: the payment is `processing` until Kassa asks again (within a minute).
+  {
+    number: '4000 0000 0000 1505',
+    brand: 'visa',
+    code: 'pending',
+    outcome: { en: 'Processing: the bank answers later, then success', 'zh-CN': '处理中：银行稍后答复，随后成功' },
+    balance: '1,000,000.00',
+  },
+  {
+    number: '4000 0000 0000 1604',
+    brand: 'visa',
+    code: 'approve_in_app',
+    outcome: { en: 'Approve in the bank’s app (approved after 5 seconds), then success', 'zh-CN': '在银行应用中确认（5 秒后自动确认），随后成功' },
+    balance: '1,000,000.00',
   },
 ] as const satisfies readonly TestCard[];

@@ -282,9 +282,13 @@ describe('the /cards table', () => {
       if (card.code === 'success') {
         assert.equal(result.status, 200);
         assert.equal(result.body.status, 'succeeded');
-      } else if (card.code === 'three_d_secure') {
+      } else if (card.code === 'three_d_secure' || card.code === 'approve_in_app') {
         assert.equal(result.status, 200);
         assert.equal(result.body.status, 'requires_action');
+        assert.equal(result.body.next_action?.type, card.code === 'three_d_secure' ? 'three_d_secure' : 'await_notification');
+      } else if (card.code === 'pending') {
+        assert.equal(result.status, 200);
+        assert.equal(result.body.status, 'processing');
       } else {
         assert.equal(result.status, 402);
         const error = result.body.error as { decline_code?: string } | undefined;

@@ -265,6 +265,20 @@ export const nextActionSchema = z.discriminatedUnion('type', [
         .strict(),
     })
     .strict(),
+  z
+    .object({
+      type: z.literal('await_notification'),
+      await_notification: z
+        .object({
+          expires_at: z.number().int().nonnegative().describe('Unix time in seconds after which the approval can no longer come'),
+          hosted_instructions_url: z
+            .string()
+            .describe("Kassa's page that asks the shopper to approve in their bank's or wallet's app and follows the payment to its end (what the widget frames)"),
+        })
+        .strict(),
+    })
+    .strict()
+    .describe("Kassa's own action (Stripe has none like it): the shopper approves elsewhere, the provider tells Kassa"),
 ]);
 export type NextAction = z.infer<typeof nextActionSchema>;
 

@@ -141,6 +141,8 @@ export interface KassaServer {
   sandboxAccount(cardNumber: string, currency: Currency): { balance: number; held: number } | null;
   /** Asks the provider about calls that failed on our side (intents `unknown`) and settles them; also runs at start and every minute. */
   recover(): Promise<number>;
+  /** Asks the providers about every payment they answered `pending` now (what the minute timer does for the ones waiting longer); resolves to how many. */
+  askAwaiting(): Promise<number>;
   /** Delivers every webhook due now (fan-out included) and resolves to the number of attempts made. */
   deliverWebhooks(): Promise<number>;
   /**
@@ -366,8 +368,10 @@ export async function startKassa(options: KassaOptions): Promise<KassaServer> {
       if (applied > 0) logger.warn({ applied }, 'applied provider notifications left from before the restart');
     }
     // A provider that timed out leaves intents `unknown`; ask it again now and then.
+    // A provider that answered `pending` and whose notification has not come: ask it, at most once a minute per payment.
     const recoveryTimer = setInterval(() => {
       payments.recoverInterrupted({ unknownOlderThanMs: RECOVERY_AFTER_MS }).catch((err: unknown) => logger.error({ err }, 'recovery failed'));
+      payments.askAwaiting({ olderThanMs: RECOVERY_AFTER_MS }).catch((err: unknown) => logger.error({ err }, 'asking about pending payments failed'));
     }, RECOVERY_AFTER_MS);
     recoveryTimer.unref();
     const housekeep = async (): Promise<Housekeeping> => {
@@ -403,6 +407,7 @@ export async function startKassa(options: KassaOptions): Promise<KassaServer> {
       createMerchant: (o = {}) => merchants.create({ allowedOrigins: o.allowedOrigins ?? config.allowedOrigins, ...(o.name ? { name: o.name } : {}) }),
       sandboxAccount: (cardNumber, currency) => sandbox.account(cardNumber, currency),
       recover: () => payments.recoverInterrupted({ unknownOlderThanMs: 0 }),
+      askAwaiting: () => payments.askAwaiting({ olderThanMs: 0 }),
       deliverWebhooks: () => worker.drain(),
       housekeep,
       webhookDeliveries: async (merchantId, endpointId, limit = 50) => (await store.webhookDeliveries(merchantId, endpointId, limit)).map(deliveryView),

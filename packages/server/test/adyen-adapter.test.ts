@@ -342,11 +342,14 @@ describe('adyen adapter: refusals', () => {
       assert.deepEqual(expired.status === 'declined' && [expired.declineCode, expired.rawCode], ['expired_card', '6']);
     }));
 
-  it('the mappings: every documented refusal code has a taxonomy code; an unknown one is generic with its code; an undecided result throws', () => {
+  it('the mappings: every documented refusal code has a taxonomy code; an unknown one is generic with its code; an undecided result is pending; one the adapter cannot run throws', () => {
     for (const code of REFUSAL_REASON_CODES) assert.ok(typeof declineCodeFor(code) === 'string');
     assert.deepEqual(refusalFrom('99', 'New reason'), { declineCode: 'generic_decline', message: 'New reason', rawCode: '99' });
     assert.equal(RESULT_CODES.length, 14);
-    for (const resultCode of ['Pending', 'Received', 'IdentifyShopper', 'PartiallyAuthorised', 'Unheard']) {
+    for (const resultCode of ['Pending', 'Received']) {
+      assert.deepEqual(authorizeOutcomeFor({ resultCode, pspReference: 'ABCDEFGHIJKLMNOP' }, { capture: true, amount: 1 }), { status: 'pending', reference: 'ABCDEFGHIJKLMNOP' }, resultCode);
+    }
+    for (const resultCode of ['IdentifyShopper', 'PartiallyAuthorised', 'Unheard']) {
       assert.throws(
         () => authorizeOutcomeFor({ resultCode, pspReference: 'ABCDEFGHIJKLMNOP' }, { capture: true, amount: 1 }),
         (e: unknown) => e instanceof ProviderFailure && e.certainty === 'ambiguous',

@@ -322,6 +322,22 @@ class Confirm implements Cmd {
           intent.challenge = reply.body.next_action.three_d_secure.url;
           saw('confirm: requires_action');
           break;
+        case 'pending':
+          // The issuer answers later: nothing held or charged until it is asked again (not in this model).
+          assert.equal(reply.status, 200, `${label}: ${JSON.stringify(reply.body)}`);
+          assert.deepEqual([reply.body.status, reply.body.next_action], ['processing', null], label);
+          intent.status = 'processing';
+          intent.card = this.card;
+          saw('confirm: processing');
+          break;
+        case 'approve_in_app':
+          assert.equal(reply.status, 200, `${label}: ${JSON.stringify(reply.body)}`);
+          assert.equal(reply.body.status, 'requires_action', label);
+          assert.equal(reply.body.next_action.type, 'await_notification', label);
+          intent.status = 'requires_action';
+          intent.card = this.card;
+          saw('confirm: await_notification');
+          break;
         default: {
           const unreachable: never = behavior;
           throw new Error(`card behaviour ${JSON.stringify(unreachable)}`);
@@ -339,9 +355,10 @@ class Authenticate implements Cmd {
     readonly target: number,
     readonly pass: boolean,
   ) {}
-  check = (m: Readonly<Model>) => m.intents.some((i) => i.status === 'requires_action');
+  // A 3-D Secure challenge only (an in-app approval has no page of the issuer's to answer).
+  check = (m: Readonly<Model>) => m.intents.some((i) => i.status === 'requires_action' && i.challenge !== null);
   async run(m: Model, r: Real): Promise<void> {
-    const waiting = m.intents.filter((i) => i.status === 'requires_action');
+    const waiting = m.intents.filter((i) => i.status === 'requires_action' && i.challenge !== null);
     const intent = waiting[this.target % waiting.length]!;
     const url = challengeUrl(intent.challenge!);
     const html = await (await fetch(url)).text();

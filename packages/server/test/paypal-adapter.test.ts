@@ -292,14 +292,20 @@ describe('paypal adapter', () => {
     assert.deepEqual([voided.status, voided.status === 'declined' && voided.rawCode], ['declined', 'ORDER_VOIDED']);
   });
 
-  it('a PENDING capture is neither a charge nor a decline: ambiguous, and lookup says the same until PayPal decides', async () => {
+  it('a PENDING capture is neither a charge nor a decline: pending, and asking again or looking up says the same until PayPal decides', async () => {
     const r = payment();
     const action = waiting(await paypal.authorize(r));
     fake.approve(action.reference);
     fake.declineNext({ status: 'PENDING', reason: 'ECHECK' });
-    const e = await failure(paypal.completeAction(completion(r, action.reference)));
-    assert.deepEqual([e.certainty, e.rawCode], ['ambiguous', 'PENDING:ECHECK']);
-    assert.equal((await failure(paypal.lookup(lookupOf(r, { operation: 'complete_action', idempotencyKey: `${r.idempotencyKey}:complete`, providerRef: action.reference })))).certainty, 'ambiguous');
+    const pending = await paypal.completeAction(completion(r, action.reference));
+    assert.equal(pending.status, 'pending');
+    const captures = fake.acted('capture_order');
+    // Asked again (no shopper details): the order is read back, nothing is captured twice.
+    const again = await paypal.completeAction({ ...completion(r, pending.reference), idempotencyKey: randomUUID(), details: undefined });
+    assert.deepEqual(again, pending);
+    assert.equal(fake.acted('capture_order'), captures, 'asking captures nothing');
+    const found = await paypal.lookup(lookupOf(r, { operation: 'complete_action', idempotencyKey: `${r.idempotencyKey}:complete`, providerRef: action.reference }));
+    assert.deepEqual(found, { operation: 'complete_action', outcome: pending });
   });
 
   it('a refused connection, bad credentials and token failures are definite (nothing was sent), and never show the secret', async () => {

@@ -344,9 +344,9 @@ describe('stripe adapter', () => {
     assert.equal(fake.acted('confirm'), confirms, 'replayed, not charged again');
   });
 
-  it('status mapping: processing and unknown statuses are never guessed', () => {
+  it('status mapping: processing is pending (asked again, never guessed); unknown statuses are ambiguous', () => {
     const base = { id: 'pi_1', amount: 100, amount_capturable: 0, amount_received: 0 };
-    assert.throws(() => intentOutcome({ ...base, status: 'processing' }), (e: unknown) => e instanceof ProviderFailure && e.certainty === 'ambiguous');
+    assert.deepEqual(intentOutcome({ ...base, status: 'processing' }), { status: 'pending', reference: 'pi_1' });
     assert.throws(() => intentOutcome({ ...base, status: 'requires_reauthorization' }), (e: unknown) => e instanceof ProviderFailure && e.certainty === 'ambiguous');
     assert.equal(intentOutcome({ ...base, status: 'requires_payment_method' }), null);
     assert.throws(() => intentOutcome({ ...base, status: 'requires_action', next_action: { type: 'use_stripe_sdk' } }), (e: unknown) => e instanceof ProviderFailure && e.certainty === 'definite');

@@ -30,7 +30,9 @@ export interface LastPaymentErrorRecord {
 export type NextActionRecord =
   | { type: 'three_d_secure'; three_d_secure: { url: string } }
   | { type: 'redirect_to_url'; redirect_to_url: { url: string; return_url: string | null; hosted_instructions_url?: string } }
-  | { type: 'display_qr_code'; display_qr_code: { data: string; expires_at: number; image_url_svg: string; hosted_instructions_url: string } };
+  | { type: 'display_qr_code'; display_qr_code: { data: string; expires_at: number; image_url_svg: string; hosted_instructions_url: string } }
+  /** Kassa's own (Stripe has no such action): the shopper approves in their bank's or wallet's app; the page shows `hosted_instructions_url` and waits. */
+  | { type: 'await_notification'; await_notification: { expires_at: number; hosted_instructions_url: string } };
 
 /**
  * One mode of a merchant account: the test scope (its id is the account's id) or the live scope
@@ -160,13 +162,15 @@ export type AttemptOperation = 'authorize' | 'complete_action' | 'capture' | 'ca
  * - `pending`: committed, the call is being made (by `owner`) or its maker died;
  * - `unknown`: the call was made and no answer came (timeout, network, provider down);
  * - `succeeded` / `failed` / `requires_action`: the provider answered;
+ * - `processing`: the provider answered that it answers later (`pending`): the call is settled,
+ *   the payment is not — the intent waits as `processing` until a notification or an asking;
  * - `abandoned`: the provider confirmed it never saw the call and it could not be made again;
  * - `discrepancy`: the provider settled another amount than asked: held for reconciliation.
  */
-export type AttemptStatus = 'pending' | 'unknown' | 'succeeded' | 'failed' | 'requires_action' | 'abandoned' | 'discrepancy';
+export type AttemptStatus = 'pending' | 'unknown' | 'succeeded' | 'failed' | 'requires_action' | 'processing' | 'abandoned' | 'discrepancy';
 
 /** Statuses in which the provider's answer is known and recorded: nothing left to settle. */
-export const SETTLED_ATTEMPT: readonly AttemptStatus[] = ['succeeded', 'failed', 'requires_action', 'abandoned', 'discrepancy'];
+export const SETTLED_ATTEMPT: readonly AttemptStatus[] = ['succeeded', 'failed', 'requires_action', 'processing', 'abandoned', 'discrepancy'];
 
 /** One call to a provider, committed before it is made (the recovery point) and settled after. */
 export interface AttemptRecord {
@@ -413,6 +417,8 @@ export const EventType = {
   PaymentFailed: 'payment_intent.payment_failed',
   Canceled: 'payment_intent.canceled',
   RequiresAction: 'payment_intent.requires_action',
+  /** The provider took the payment and answers later (Stripe's event for the same state). */
+  Processing: 'payment_intent.processing',
   AmountCapturableUpdated: 'payment_intent.amount_capturable_updated',
   Created: 'payment_intent.created',
   ChargeSucceeded: 'charge.succeeded',

@@ -169,6 +169,11 @@ function withTryResult(intent: PaymentIntentRecord, result: RoutingRecord['tried
  * Kassa's own page for an action the widget cannot show itself (a QR code, a provider's page that
  * must open in a window of its own): the widget frames it, it follows the payment to its end.
  */
+/** A payment its provider answered `pending`: `processing` with no call in flight, waiting for the answer. */
+function awaitingProvider(intent: PaymentIntentRecord): boolean {
+  return intent.status === S.Processing && intent.pendingOperation === null && intent.actionRef !== null;
+}
+
 export const hostedActionPath = (actionRef: string): string => `/actions/${encodeURIComponent(actionRef)}`;
 
 /** The intent's `next_action` for what the provider asks of the shopper. */
@@ -193,6 +198,11 @@ function nextActionFor(action: ProviderAction, returnUrl: string | null, actionR
           image_url_svg: `${hostedActionPath(actionRef)}/qr.svg`,
           hosted_instructions_url: hostedActionPath(actionRef),
         },
+      };
+    case 'await_notification':
+      return {
+        type: 'await_notification',
+        await_notification: { expires_at: Math.floor(action.expiresAt / 1000), hosted_instructions_url: hostedActionPath(actionRef) },
       };
     default: {
       const unreachable: never = action;
@@ -600,6 +610,7 @@ export class PaymentIntents {
       if (attempt?.operation === 'complete_action') return (await this.resumeAttempt(intent.merchantId, attempt.id)).intent;
       return intent;
     }
+    if (awaitingProvider(intent)) return this.askAgain(intent);
     // Already settled (a second POST, a reload): report where it stands.
     if (intent.status !== S.RequiresAction) return intent;
     // A challenge is completed once (its key says so). A wallet payment is asked again and again
@@ -616,6 +627,40 @@ export class PaymentIntents {
       ...(details ? { details } : {}),
     });
     return settled.intent;
+  }
+
+  /**
+   * Asks the provider again about a payment it answered `pending`: an attempt of its own (a key
+   * of its own), made from `processing` and back to it if the provider still has no answer.
+   */
+  private async askAgain(intent: PaymentIntentRecord): Promise<PaymentIntentRecord> {
+    const settled = await this.startAttempt(intent, {
+      operation: 'complete_action',
+      key: undefined,
+      amount: intent.amount,
+      resumeStatus: S.Processing,
+      to: null,
+      patch: {},
+    });
+    return settled.intent;
+  }
+
+  /**
+   * Asks the providers about payments they answered `pending` and that have waited at least
+   * `olderThanMs` since they were last asked (the notification usually comes first; this is for
+   * the one that never does). Resolves to how many were asked.
+   */
+  async askAwaiting(options: { olderThanMs: number; limit?: number }): Promise<number> {
+    let asked = 0;
+    for (const intent of await this.d.store.listAwaitingIntents(this.d.clock.now() - options.olderThanMs, options.limit ?? 100)) {
+      try {
+        await this.askAgain(intent);
+        asked++;
+      } catch (error) {
+        this.d.logger.warn({ paymentIntent: intent.id, err: error }, 'asking the provider about a pending payment failed; asked again later');
+      }
+    }
+    return asked;
   }
 
   /**
@@ -642,7 +687,7 @@ export class PaymentIntents {
         this.d.liveness.end(owner);
       }
     }
-    if (intent.status === S.RequiresAction && intent.actionRef) return `completed:${(await this.completeAction(intent.actionRef)).status}`;
+    if ((intent.status === S.RequiresAction || awaitingProvider(intent)) && intent.actionRef) return `completed:${(await this.completeAction(intent.actionRef)).status}`;
     return `unchanged:${intent.status}`;
   }
 
@@ -1105,7 +1150,11 @@ export class PaymentIntents {
       }
       case 'complete_action': {
         const reference = intent.providerRef ?? intent.actionRef ?? this.providerRef(intent);
-        return this.callProvider(intent, attempt, 'provider.complete_action', definitely('complete_action'), async (signal) => ({
+        // Asking again about a pending payment: a failed asking says nothing about the payment
+        // itself — definitely not asked is still pending (an ambiguous one may have finished it: unknown).
+        const definite: (refusal: Refusal) => ProviderOutcome =
+          attempt.resumeStatus === S.Processing ? () => ({ operation: 'complete_action', outcome: { status: 'pending', reference } }) : definitely('complete_action');
+        return this.callProvider(intent, attempt, 'provider.complete_action', definite, async (signal) => ({
           operation: 'complete_action',
           outcome: parseAuthorizeOutcome(
             await provider.completeAction({
@@ -1305,6 +1354,17 @@ export class PaymentIntents {
         const again = attempt.operation === 'complete_action';
         const written = await this.commit('outcome', intent, next, { attempt: settled, events: again ? [] : [this.event(next, EventType.RequiresAction, now)] });
         this.d.logger.info({ paymentIntent: next.id }, 'payment_intent.requires_action');
+        return { intent: written, attempt: settled };
+      }
+      case 'pending': {
+        // Nothing is booked and nothing guessed: the intent waits as `processing` (no operation in
+        // flight) until the provider's notification or an asking (`askAwaiting`) brings the answer.
+        const next = this.touch(intent, { actionRef: outcome.reference, providerRef: outcome.reference, nextAction: null, pendingOperation: null });
+        const settled = this.done(attempt, 'processing', outcome);
+        // Asked again and still waiting: no new event (the first `pending` answer told the merchant).
+        const again = attempt.resumeStatus === S.Processing;
+        const written = await this.commit('outcome', intent, next, { attempt: settled, events: again ? [] : [this.event(next, EventType.Processing, now)] });
+        if (!again) this.d.logger.info({ paymentIntent: next.id, provider: intent.provider }, 'payment_intent.processing');
         return { intent: written, attempt: settled };
       }
       case 'declined': {
@@ -1521,6 +1581,7 @@ export class PaymentIntents {
     switch (attempt.status) {
       case 'succeeded':
       case 'requires_action':
+      case 'processing':
         return null;
       case 'failed': {
         const declineCode = declineCodeOf(attempt);

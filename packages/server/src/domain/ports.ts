@@ -160,6 +160,13 @@ export type AuthorizeOutcome =
       reference: string;
       action: ProviderAction;
     }
+  /**
+   * The provider took the payment and answers later, by notification or when asked again
+   * (`completeAction` without details): a bank's own review, an asynchronous method, a capture
+   * the provider holds as PENDING. Nothing is booked; the intent waits as `processing` and is
+   * never guessed for. `reference`: the provider's id to ask about.
+   */
+  | { status: 'pending'; reference: string }
   | ({ status: 'declined' } & Refusal);
 
 /**
@@ -186,7 +193,13 @@ export interface Refusal {
 export type ProviderAction =
   | { type: 'three_d_secure'; url: string; redirectUrl?: string | undefined }
   | { type: 'redirect'; url: string }
-  | { type: 'qr_code'; data: string; expiresAt: number };
+  | { type: 'qr_code'; data: string; expiresAt: number }
+  /**
+   * The shopper approves somewhere Kassa cannot show (their banking or wallet app: a decoupled
+   * authentication, an app-to-app approval) until `expiresAt` (ms since the epoch); the answer
+   * comes by the provider's notification or when Kassa asks again (`completeAction`).
+   */
+  | { type: 'await_notification'; expiresAt: number };
 
 export type CaptureOutcome = { status: 'captured'; amount: number } | ({ status: 'failed' } & Refusal);
 
@@ -252,7 +265,12 @@ export interface PaymentProvider {
   readonly type?: string | undefined;
   readonly capabilities: ProviderCapabilities;
   authorize(request: AuthorizeRequest): Promise<AuthorizeOutcome>;
-  /** After the shopper finished a customer action (3-D Secure): hold or charge, or refuse. */
+  /**
+   * After the shopper finished a customer action (3-D Secure): hold or charge, or refuse. Also
+   * how Kassa asks again about a payment still waiting (a wallet's shopper, an `await_notification`
+   * approval, a `pending` answer): then without `details`, possibly many times, each under a key of
+   * its own — the call must only read or finish the provider's payment, never start another.
+   */
   completeAction(request: CompleteActionRequest): Promise<AuthorizeOutcome>;
   capture(request: PaymentCallRequest): Promise<CaptureOutcome>;
   cancel(request: PaymentCallRequest): Promise<CancelOutcome>;

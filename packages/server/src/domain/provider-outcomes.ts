@@ -30,9 +30,11 @@ const authorizeOutcome = z.discriminatedUnion('status', [
           .strict(),
         z.object({ type: z.literal('redirect'), url: z.url({ protocol: /^https?$/ }).max(4096) }).strict(),
         z.object({ type: z.literal('qr_code'), data: z.string().min(1).max(2048), expiresAt: z.number().int().positive() }).strict(),
+        z.object({ type: z.literal('await_notification'), expiresAt: z.number().int().positive() }).strict(),
       ]),
     })
     .strict(),
+  z.object({ status: z.literal('pending'), reference }).strict(),
   declined,
 ]);
 

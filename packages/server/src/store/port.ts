@@ -138,6 +138,8 @@ export interface Store {
   getAttempt(id: string): Promise<AttemptRecord | null>;
   /** Intents with a provider call whose outcome was never recorded (crash, timeout). */
   listInterruptedIntents(): Promise<PaymentIntentRecord[]>;
+  /** Intents a provider answered `pending` (`processing`, no call in flight) last changed before `updatedBefore`, oldest first. */
+  listAwaitingIntents(updatedBefore: number, limit: number): Promise<PaymentIntentRecord[]>;
   /** Intents awaiting capture whose authorization (their latest charge) was made before `authorizedBefore`, oldest first. */
   listExpiredAuthorizations(authorizedBefore: number, limit: number): Promise<PaymentIntentRecord[]>;
   discrepanciesFor(intentId: string): Promise<DiscrepancyRecord[]>;

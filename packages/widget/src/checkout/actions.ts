@@ -27,11 +27,14 @@ const ACTIONS: Readonly<Record<string, [field: string, wait: (details: Record<st
   three_d_secure: ['url', (_, t) => t.challengeMs],
   redirect_to_url: ['hosted_instructions_url', (_, t) => t.walletMs],
   // As long as the code is valid, and never less than a challenge (the shopper's clock may run ahead).
-  display_qr_code: [
-    'hosted_instructions_url',
-    (d, t) => Math.max(t.challengeMs, Math.min(MAX_WAIT_MS, Number(d.expires_at) * 1000 - Date.now() + t.qrMarginMs) || 0),
-  ],
+  display_qr_code: ['hosted_instructions_url', untilExpiry],
+  // An approval in the shopper's app: the same wait, until the approval expires.
+  await_notification: ['hosted_instructions_url', untilExpiry],
 };
+
+function untilExpiry(d: Record<string, unknown>, t: ActionTiming): number {
+  return Math.max(t.challengeMs, Math.min(MAX_WAIT_MS, Number(d.expires_at) * 1000 - Date.now() + t.qrMarginMs) || 0);
+}
 
 /**
  * The page to frame for this action (through `framed`: the Kassa origin's URL with the frame's

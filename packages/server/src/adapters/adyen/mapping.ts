@@ -164,8 +164,8 @@ export function authorizeOutcomeFor(answer: PaymentAnswer, request: { capture: b
       throw new ProviderFailure('ambiguous', `Adyen asked for a native 3-D Secure step (${code}) the adapter does not run`, code);
     case 'Pending':
     case 'Received':
-      // Adyen has the payment and will say by AUTHORISATION notification: not an outcome yet.
-      throw new ProviderFailure('ambiguous', `Adyen has not decided yet (${code}); the outcome comes by notification`, code);
+      // Adyen has the payment and will say by AUTHORISATION notification: the port's `pending`.
+      return { status: 'pending', reference: needPsp() };
     case 'PartiallyAuthorised':
       // Only with `additionalData.allowPartialAuth`, which the adapter never sends: less money than
       // asked is held, which no port outcome can say.

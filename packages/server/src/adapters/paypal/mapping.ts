@@ -165,8 +165,9 @@ export function approvalLink(order: OrderView): string | undefined {
  * A capture as the answer to the shopper's completed checkout (the order captured at once).
  * PENDING: PayPal took the payment but has not settled it (an eCheck, a review, a currency the
  * merchant must accept); PayPal's docs say not to ship until it completes, and it may still be
- * DECLINED. Neither a charge nor a decline — so ambiguous: the intent waits `unknown`, and
- * recovery (lookup, or the PAYMENT.CAPTURE.COMPLETED / DENIED notification) asks again.
+ * DECLINED. Neither a charge nor a decline — the port's `pending`: the intent waits as
+ * `processing`, and Kassa asks again (the order read back) when the PAYMENT.CAPTURE.COMPLETED /
+ * DENIED notification comes, or now and then without one.
  */
 export function captureAsAuthorizeOutcome(orderId: string, capture: CaptureView, currency: Currency): AuthorizeOutcome {
   const status = known<CaptureStatus>(CAPTURE_STATUSES, capture.status, 'capture');
@@ -180,7 +181,8 @@ export function captureAsAuthorizeOutcome(orderId: string, capture: CaptureView,
     case 'FAILED':
       return { status: 'declined', ...captureRefusal(capture) };
     case 'PENDING':
-      throw new ProviderFailure('ambiguous', `PayPal holds the capture ${capture.id} as PENDING (${capture.status_details?.reason ?? 'no reason'})`, `PENDING:${capture.status_details?.reason ?? ''}`);
+      // The port's `pending`: asked again (the order read back), or PAYMENT.CAPTURE.COMPLETED / DENIED says.
+      return { status: 'pending', reference: formatRef({ kind: 'capture', orderId, id: capture.id }) };
     default: {
       const unknown: never = status;
       throw new ProviderFailure('ambiguous', `unknown capture status ${String(unknown)}`);
@@ -201,8 +203,8 @@ export function authorizationAsAuthorizeOutcome(orderId: string, auth: Authoriza
     case 'DENIED':
       return { status: 'declined', declineCode: 'generic_decline', message: 'PayPal denied the authorization.', rawCode: auth.status_details?.reason ? `DENIED:${auth.status_details.reason}` : 'DENIED' };
     case 'PENDING':
-      // Under review at PayPal: not yet a hold, not a refusal.
-      throw new ProviderFailure('ambiguous', `PayPal holds the authorization ${auth.id} as PENDING`, `PENDING:${auth.status_details?.reason ?? ''}`);
+      // Under review at PayPal: not yet a hold, not a refusal — the port's `pending`.
+      return { status: 'pending', reference: formatRef({ kind: 'authorization', orderId, id: auth.id }) };
     default: {
       const unknown: never = status;
       throw new ProviderFailure('ambiguous', `unknown authorization status ${String(unknown)}`);

@@ -9,6 +9,10 @@ export type CardBehavior =
   | { kind: 'approve'; balanceMajor: number }
   | { kind: 'decline'; declineCode: DeclineCode; balanceMajor: number }
   | { kind: 'three_d_secure'; balanceMajor: number }
+  /** The issuer answers later (`pending`): it approves when it is asked again (a notification would say so at a real provider). */
+  | { kind: 'pending'; balanceMajor: number }
+  /** The shopper approves in their bank's app (a decoupled authentication): approved once the sandbox's approval delay has passed. */
+  | { kind: 'approve_in_app'; balanceMajor: number }
   | { kind: 'processing_error' };
 
 const PLENTY = 1_000_000;
@@ -30,6 +34,8 @@ export const SANDBOX_CARDS: Readonly<Record<string, CardBehavior>> = {
   '4000000000009979': { kind: 'decline', declineCode: 'stolen_card', balanceMajor: 0 },
   '4000000000003220': { kind: 'three_d_secure', balanceMajor: PLENTY },
   '4000000000000119': { kind: 'processing_error' },
+  '4000000000001505': { kind: 'pending', balanceMajor: PLENTY },
+  '4000000000001604': { kind: 'approve_in_app', balanceMajor: PLENTY },
 };
 
 /** Whether a number is one of the sandbox's magic cards, or stands behind a Stripe test id. */

@@ -66,7 +66,15 @@ export interface SandboxOptions {
   /** The server's public URL, for the challenge page address (known only once listening). */
   publicUrl: () => string;
   clock: Clock;
+  /** How long the shopper of an in-app approval card takes to approve (default 5 s; what QA sees the waiting page for). */
+  approvalDelayMs?: number | undefined;
 }
+
+const DEFAULT_APPROVAL_DELAY_MS = 5_000;
+/** How long an in-app approval may take before the bank gives up on it. */
+const APPROVAL_EXPIRY_MS = 10 * 60_000;
+/** Challenge ids of in-app approvals (the other rows are 3-D Secure challenges and pending answers). */
+const APPROVAL_PREFIX = 'apv';
 
 export class SandboxProvider implements PaymentProvider {
   /** `sandbox`, unless configured under another name (two of one type in a mode, or test and live apart). */
@@ -130,6 +138,30 @@ export class SandboxProvider implements PaymentProvider {
             action: { type: 'three_d_secure', url: this.challengeUrl(id), redirectUrl: `${this.challengeUrl(id)}/redirect` },
           };
         }
+        case 'pending':
+        case 'approve_in_app': {
+          // Both wait in a challenge row: decided already (the issuer answers when asked), or
+          // pending until the shopper approves in their app.
+          const pending = behavior.kind === 'pending';
+          if (!pending && request.offSession) return declined('authentication_required');
+          const id = newId(pending ? 'pnd' : APPROVAL_PREFIX);
+          const created = this.#options.clock.now();
+          this.#s.insertChallenge.run({
+            id,
+            fingerprint,
+            currency: request.currency,
+            amount: request.amount,
+            capture: request.capture ? 1 : 0,
+            balance_major: behavior.balanceMajor,
+            reference: request.reference,
+            created,
+          });
+          if (pending) {
+            this.#s.setChallengeStatus.run('passed', id, 'pending');
+            return { status: 'pending', reference: id };
+          }
+          return { status: 'requires_action', reference: id, action: { type: 'await_notification', expiresAt: created + APPROVAL_EXPIRY_MS } };
+        }
         case 'approve':
           return this.#hold(fingerprint, request.currency, request.amount, request.capture, behavior.balanceMajor, request.reference);
         default: {
@@ -143,8 +175,17 @@ export class SandboxProvider implements PaymentProvider {
   async completeAction(request: CompleteActionRequest): Promise<AuthorizeOutcome> {
     const challenge = this.#s.getChallenge.get(request.reference) as ChallengeRow | undefined;
     if (!challenge) throw new Error(`unknown challenge ${request.reference}`);
-    // Not decided yet: nothing to record, the same call may be made again later.
-    if (challenge.status === 'pending') {
+    if (challenge.status === 'pending' && challenge.id.startsWith(`${APPROVAL_PREFIX}_`)) {
+      // The shopper's app: approved once the delay has passed, refused once the approval expired.
+      const created = (this.#s.getChallengeCreated.get(challenge.id) as { created: number }).created;
+      const now = this.#options.clock.now();
+      const expired = now >= created + APPROVAL_EXPIRY_MS;
+      if (!expired && now < created + (this.#options.approvalDelayMs ?? DEFAULT_APPROVAL_DELAY_MS)) {
+        return { status: 'requires_action', reference: challenge.id, action: { type: 'await_notification', expiresAt: created + APPROVAL_EXPIRY_MS } };
+      }
+      await this.#writes.run(() => this.#s.setChallengeStatus.run(expired ? 'failed' : 'passed', challenge.id, 'pending'));
+    } else if (challenge.status === 'pending') {
+      // Not decided yet: nothing to record, the same call may be made again later.
       return {
         status: 'requires_action',
         reference: challenge.id,
@@ -316,6 +357,7 @@ function prepare(db: Database) {
     insertChallenge: st(`INSERT INTO challenges (id, fingerprint, currency, amount, capture, balance_major, status, reference, created)
       VALUES (@id, @fingerprint, @currency, @amount, @capture, @balance_major, 'pending', @reference, @created)`),
     getChallenge: st('SELECT * FROM challenges WHERE id = ?'),
+    getChallengeCreated: st('SELECT created FROM challenges WHERE id = ?'),
     setChallengeStatus: st('UPDATE challenges SET status = ? WHERE id = ? AND status = ?'),
     cancelChallenge: st("UPDATE challenges SET status = 'canceled' WHERE id = ? AND status IN ('pending', 'passed', 'failed')"),
   };

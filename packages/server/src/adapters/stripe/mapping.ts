@@ -70,9 +70,9 @@ export function intentOutcome(pi: IntentView): AuthorizeOutcome | null {
       return null;
     case 'processing':
       // Cards rarely stay here, but while they do the bank has not answered: neither a charge nor a
-      // decline. Reporting either would be a guess, so the call counts as ambiguous and recovery
-      // asks again later (Stripe sends the final state within seconds).
-      throw new ProviderFailure('ambiguous', 'Stripe is still processing the payment', 'processing');
+      // decline. The port's `pending`: the intent waits as `processing` and Kassa asks again
+      // (retrieving the intent) or Stripe's event says it moved on.
+      return { status: 'pending', reference: pi.id };
     case 'canceled':
       // Canceled before it was charged (by Kassa, or by Stripe after an abandoned challenge).
       return { status: 'declined', declineCode: 'processing_error', message: 'The payment was canceled.', rawCode: 'payment_intent_canceled' };

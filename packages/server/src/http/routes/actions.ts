@@ -89,6 +89,11 @@ interface ActionStrings {
   notPaid: string;
   expired: string;
   closeWindow: string;
+  /** An approval in the shopper's banking or wallet app (`await_notification`). */
+  approveTitle: string;
+  approveBody: string;
+  approveExpired: string;
+  approveExpiresIn: string;
 }
 
 export const ACTION_STRINGS: Readonly<Record<Locale, ActionStrings>> = {
@@ -104,6 +109,10 @@ export const ACTION_STRINGS: Readonly<Record<Locale, ActionStrings>> = {
     notPaid: 'The payment did not go through.',
     expired: 'The code expired. Nothing was charged.',
     closeWindow: 'You can close this window and return to the shop.',
+    approveTitle: 'Approve in your app',
+    approveBody: 'Open your bank’s or {provider} app and approve the payment of {amount}.',
+    approveExpired: 'The approval timed out. Nothing was charged.',
+    approveExpiresIn: 'Time left to approve',
   },
   'zh-CN': {
     scanTitle: '扫码支付',
@@ -117,6 +126,10 @@ export const ACTION_STRINGS: Readonly<Record<Locale, ActionStrings>> = {
     notPaid: '支付未成功。',
     expired: '二维码已过期，未扣款。',
     closeWindow: '您可以关闭此窗口，返回商店。',
+    approveTitle: '请在应用中确认',
+    approveBody: '请打开您的银行或{provider}应用，确认支付 {amount}。',
+    approveExpired: '确认已超时，未扣款。',
+    approveExpiresIn: '确认剩余时间',
   },
   'zh-TW': {
     scanTitle: '掃碼付款',
@@ -130,6 +143,10 @@ export const ACTION_STRINGS: Readonly<Record<Locale, ActionStrings>> = {
     notPaid: '付款未成功。',
     expired: 'QR 碼已過期，未扣款。',
     closeWindow: '您可以關閉此視窗，返回商店。',
+    approveTitle: '請在應用程式中確認',
+    approveBody: '請開啟您的銀行或{provider}應用程式，確認付款 {amount}。',
+    approveExpired: '確認已逾時，未扣款。',
+    approveExpiresIn: '確認剩餘時間',
   },
   ja: {
     scanTitle: 'スキャンして支払う',
@@ -143,6 +160,10 @@ export const ACTION_STRINGS: Readonly<Record<Locale, ActionStrings>> = {
     notPaid: 'お支払いは完了しませんでした。',
     expired: 'コードの有効期限が切れました。請求はされていません。',
     closeWindow: 'このウィンドウを閉じて、ショップに戻れます。',
+    approveTitle: 'アプリで承認してください',
+    approveBody: '銀行または{provider}のアプリを開き、{amount} のお支払いを承認してください。',
+    approveExpired: '承認の有効期限が切れました。請求はされていません。',
+    approveExpiresIn: '承認の残り時間',
   },
   es: {
     scanTitle: 'Escanea para pagar',
@@ -156,6 +177,10 @@ export const ACTION_STRINGS: Readonly<Record<Locale, ActionStrings>> = {
     notPaid: 'El pago no se completó.',
     expired: 'El código ha caducado. No se ha cobrado nada.',
     closeWindow: 'Puedes cerrar esta ventana y volver a la tienda.',
+    approveTitle: 'Aprueba en tu app',
+    approveBody: 'Abre la app de tu banco o de {provider} y aprueba el pago de {amount}.',
+    approveExpired: 'La aprobación ha caducado. No se ha cobrado nada.',
+    approveExpiresIn: 'Tiempo para aprobar',
   },
   de: {
     scanTitle: 'Zum Bezahlen scannen',
@@ -169,6 +194,10 @@ export const ACTION_STRINGS: Readonly<Record<Locale, ActionStrings>> = {
     notPaid: 'Die Zahlung ist nicht durchgegangen.',
     expired: 'Der Code ist abgelaufen. Es wurde nichts abgebucht.',
     closeWindow: 'Du kannst dieses Fenster schließen und zum Shop zurückkehren.',
+    approveTitle: 'In deiner App bestätigen',
+    approveBody: 'Öffne die App deiner Bank oder von {provider} und bestätige die Zahlung von {amount}.',
+    approveExpired: 'Die Bestätigung ist abgelaufen. Es wurde nichts abgebucht.',
+    approveExpiresIn: 'Verbleibende Zeit zum Bestätigen',
   },
   fr: {
     scanTitle: 'Scanner pour payer',
@@ -182,6 +211,10 @@ export const ACTION_STRINGS: Readonly<Record<Locale, ActionStrings>> = {
     notPaid: 'Le paiement n’a pas abouti.',
     expired: 'Le code a expiré. Rien n’a été débité.',
     closeWindow: 'Vous pouvez fermer cette fenêtre et revenir à la boutique.',
+    approveTitle: 'Approuvez dans votre application',
+    approveBody: 'Ouvrez l’application de votre banque ou de {provider} et approuvez le paiement de {amount}.',
+    approveExpired: 'L’approbation a expiré. Rien n’a été débité.',
+    approveExpiresIn: 'Temps restant pour approuver',
   },
 };
 
@@ -302,6 +335,14 @@ function shownFor(intent: PaymentIntentRecord): Shown {
   }
 }
 
+/** The page's title per action. */
+const TITLE_OF: Readonly<Record<NextActionRecord['type'], keyof ActionStrings>> = {
+  display_qr_code: 'scanTitle',
+  redirect_to_url: 'openTitle',
+  three_d_secure: 'openTitle',
+  await_notification: 'approveTitle',
+};
+
 function actionPage(ctx: PageContext, intent: PaymentIntentRecord, action: NextActionRecord, ref: string, pollMs: number): string {
   const locale = ctx.locale;
   const provider = intent.paymentMethodType ?? intent.provider ?? '';
@@ -321,6 +362,12 @@ function actionPage(ctx: PageContext, intent: PaymentIntentRecord, action: NextA
 <p>${say(locale, 'openBody', { amount, provider })}</p>
 <p><a id="open" class="button" href="${escapeHtml(action.redirect_to_url.url)}" target="_blank" rel="opener">${say(locale, 'openButton', { provider })}</a></p>
 <p role="status">${say(locale, 'waiting')}</p>`;
+  } else if (action.type === 'await_notification') {
+    expiresAt = action.await_notification.expires_at;
+    waiting = `<h1 tabindex="-1">${say(locale, 'approveTitle')}</h1>
+<p>${say(locale, 'approveBody', { amount, provider })}</p>
+<p>${say(locale, 'approveExpiresIn')} <span id="left" aria-live="off"></span></p>
+<p role="status">${say(locale, 'waiting')}</p>`;
   } else {
     throw notFound('action', ref);
   }
@@ -330,7 +377,7 @@ function actionPage(ctx: PageContext, intent: PaymentIntentRecord, action: NextA
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(ACTION_STRINGS[locale ?? 'en'][action.type === 'display_qr_code' ? 'scanTitle' : 'openTitle'].replace('{provider}', provider))}</title>
+<title>${escapeHtml(ACTION_STRINGS[locale ?? 'en'][TITLE_OF[action.type]].replace('{provider}', provider))}</title>
 <link rel="stylesheet" href="/actions/assets/action.css">
 <script src="/actions/assets/action.js" defer></script>
 </head>
@@ -339,7 +386,7 @@ function actionPage(ctx: PageContext, intent: PaymentIntentRecord, action: NextA
 ${state('waiting', waiting)}
 ${state('paid', `<h1 tabindex="-1" role="status">${say(locale, 'paid')}</h1>`)}
 ${state('not_paid', `<h1 tabindex="-1" role="status">${say(locale, 'notPaid')}</h1>`)}
-${state('expired', `<h1 tabindex="-1" role="status">${say(locale, 'expired')}</h1>`)}
+${state('expired', `<h1 tabindex="-1" role="status">${say(locale, action.type === 'await_notification' ? 'approveExpired' : 'expired')}</h1>`)}
 </main>
 </body>
 </html>
@@ -436,7 +483,7 @@ export function actionsRouter(deps: ActionsDeps): Router {
     const ref = String(req.params.ref);
     const found = await deps.payments.actionContext(ref);
     const action = found?.intent.nextAction;
-    if (!found || !action || (action.type !== 'display_qr_code' && action.type !== 'redirect_to_url')) throw notFound('action', ref);
+    if (!found || !action || action.type === 'three_d_secure') throw notFound('action', ref);
     res.locals.allowedOrigins = found.allowedOrigins;
     return { intent: found.intent, action, ref };
   };
@@ -481,7 +528,9 @@ export function actionsRouter(deps: ActionsDeps): Router {
       const now = Date.now();
       // Waiting for the shopper: ask the provider (at most once per interval per action). The
       // provider's notification does the same; whichever comes first settles it.
-      if (intent.status === 'requires_action' && now - (asked.get(ref) ?? 0) >= pollMs) {
+      // A payment its provider answered `pending` is asked the same way (the page waits on it too).
+      const waiting = intent.status === 'requires_action' || (intent.status === 'processing' && intent.pendingOperation === null);
+      if (waiting && now - (asked.get(ref) ?? 0) >= pollMs) {
         asked.delete(ref);
         asked.set(ref, now);
         // Pages left open and never finished would keep their entry: the oldest go first.

@@ -691,4 +691,13 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX provider_notifications_unapplied ON provider_notifications (received_at) WHERE applied_at IS NULL;
     `,
   },
+  {
+    // Payments a provider answered `pending`: asked about again now and then, oldest first,
+    // without reading every intent to find the few that wait.
+    version: 14,
+    name: 'providers: the payments waiting for a pending answer',
+    sql: `
+      CREATE INDEX payment_intents_awaiting ON payment_intents (updated) WHERE status = 'processing' AND pending_operation IS NULL;
+    `,
+  },
 ];

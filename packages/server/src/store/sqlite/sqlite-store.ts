@@ -813,6 +813,10 @@ export class SqliteStore implements Store {
     return (this.#s.listInterrupted.all() as IntentRow[]).map(rowToIntent);
   }
 
+  async listAwaitingIntents(updatedBefore: number, limit: number): Promise<PaymentIntentRecord[]> {
+    return (this.#s.listAwaiting.all(updatedBefore, limit) as IntentRow[]).map(rowToIntent);
+  }
+
   async listExpiredAuthorizations(authorizedBefore: number, limit: number): Promise<PaymentIntentRecord[]> {
     return (this.#s.listExpiredAuthorizations.all(authorizedBefore, limit) as IntentRow[]).map(rowToIntent);
   }
@@ -1429,6 +1433,8 @@ function prepare(db: Database) {
     unappliedProviderNotifications: st('SELECT * FROM provider_notifications WHERE applied_at IS NULL ORDER BY received_at, id LIMIT ?'),
     getIntentByAction: st('SELECT * FROM payment_intents WHERE action_ref = ?'),
     listInterrupted: st('SELECT * FROM payment_intents WHERE pending_operation IS NOT NULL ORDER BY updated'),
+    listAwaiting: st(`SELECT * FROM payment_intents WHERE status = 'processing' AND pending_operation IS NULL AND action_ref IS NOT NULL AND updated < ?
+      ORDER BY updated LIMIT ?`),
     // An intent with an operation in flight is left to it (a capture may be settling right now).
     listExpiredAuthorizations: st(`SELECT i.* FROM payment_intents i JOIN charges c ON c.id = i.latest_charge
       WHERE i.status = 'requires_capture' AND i.pending_operation IS NULL AND c.created < ? ORDER BY c.created LIMIT ?`),
