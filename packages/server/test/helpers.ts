@@ -14,7 +14,7 @@ import type { KassaOptions, KassaServer, PaymentProvider } from '../src/index.js
 
 export const SHOP = 'http://localhost:3000';
 const LOTS = { points: 1_000_000, seconds: 1 };
-export const UNLIMITED = { perKey: LOTS, authFailuresPerIp: LOTS, clientPerIp: LOTS, tokensPerIp: LOTS, tokensPerIntent: LOTS };
+export const UNLIMITED = { perKey: LOTS, authFailuresPerIp: LOTS, clientPerIp: LOTS, tokensPerIp: LOTS, tokensPerIntent: LOTS, pagesPerIp: LOTS, notificationsPerIp: LOTS };
 export const FUTURE_YEAR = new Date().getUTCFullYear() + 3;
 
 export const CARDS = {

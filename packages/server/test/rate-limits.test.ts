@@ -12,12 +12,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Stripe from 'stripe';
 import type Database from 'better-sqlite3';
-import { CARDS, UNLIMITED, boot, request } from './helpers.js';
+import { CARDS, UNLIMITED, boot, overriding, request } from './helpers.js';
+import { SANDBOX_CARDS } from '../src/adapters/sandbox/cards.js';
 import { DEFAULT_MAX_DECLINES } from '../src/domain/payment-intents.js';
 import { NEWEST_STRIPE_VERSION, OLDEST_STRIPE_VERSION } from '../src/http/stripe-version.js';
 import { IDEMPOTENCY_RETENTION_MS } from '../src/index.js';
 
 const MINUTE = { seconds: 60 };
+const APPROVE_IN_APP = Object.keys(SANDBOX_CARDS).find((n) => SANDBOX_CARDS[n]?.kind === 'approve_in_app')!;
 
 /** One number from the database (`SELECT COUNT(*) AS n …`). */
 function countOf(db: Database.Database, sql: string, ...params: unknown[]): number {
@@ -81,6 +83,41 @@ describe('rate limits', () => {
       assertLimited(await h.client('GET', `/payment_intents/${intent.id}`, intent.client_secret), /from this address/);
       // The merchant API is not the widget's budget.
       assert.equal((await h.v1('GET', `/payment_intents/${intent.id}`)).status, 200);
+    } finally {
+      await h.close();
+    }
+  });
+});
+
+describe("the payment's pages and the providers' notifications", () => {
+  it("a flood of a payment's page polls is refused per address before any provider is asked", async () => {
+    let asked = 0;
+    const h = await boot({
+      rateLimits: { ...UNLIMITED, pagesPerIp: { points: 3, ...MINUTE } },
+      wrapProvider: (inner) => overriding(inner, { completeAction: async (r) => (asked++, inner.completeAction(r)) }),
+      actionPollIntervalMs: 1,
+    });
+    try {
+      const { confirm } = await h.pay(APPROVE_IN_APP);
+      const page = confirm.body.next_action.await_notification.hosted_instructions_url as string;
+      for (let i = 0; i < 3; i++) assert.equal((await request(`${h.url}${page}/status`, 'GET', undefined, null)).status, 200);
+      const seen = asked;
+      assertLimited(await request(`${h.url}${page}/status`, 'GET', undefined, null), /payment's pages from this address/);
+      assertLimited(await request(`${h.url}/providers/sandbox/return?kassa_reference=pi_x`, 'GET', undefined, null), /payment's pages/);
+      assert.equal(asked, seen, 'a refused poll asks no provider');
+      // The merchant's API has its own budget.
+      assert.equal((await h.v1('GET', '/payment_intents')).status, 200);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('provider notifications are limited per address, and a refused one is stored nowhere', async () => {
+    const h = await boot({ rateLimits: { ...UNLIMITED, notificationsPerIp: { points: 2, ...MINUTE } } });
+    try {
+      for (let i = 0; i < 2; i++) assert.equal((await request(`${h.url}/providers/sandbox/webhooks`, 'POST', { x: i }, null)).status, 400, 'the sandbox sends no notifications: refused');
+      assertLimited(await request(`${h.url}/providers/sandbox/webhooks`, 'POST', { x: 3 }, null), /provider notifications from this address/);
+      assert.equal(countOf(h.db(), 'SELECT COUNT(*) AS n FROM provider_notifications'), 0);
     } finally {
       await h.close();
     }

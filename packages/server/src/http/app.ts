@@ -151,6 +151,9 @@ export function createApp(deps: AppDeps): Express {
 
   for (const mount of mounts) app.use(mount.path, mount.router);
 
+  // Limited before the router reads a body or asks a provider (a refused request costs nothing more).
+  app.use('/providers/:type/webhooks', limits.notificationsPerIp);
+  app.use(['/actions', '/providers/:type/return'], limits.pagesPerIp);
   app.use(
     actionsRouter({
       payments: deps.payments,

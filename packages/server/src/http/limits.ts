@@ -8,7 +8,11 @@
  * - per IP for failed authentications on /v1 and /operator (someone guessing keys);
  * - per IP on /client;
  * - card tokenization per IP and per payment intent (client secret): card testers try many
- *   cards against one checkout.
+ *   cards against one checkout;
+ * - per IP on the shopper's pages around a provider (/actions, /providers/:type/return): each
+ *   status poll may ask the provider, so a flood must not become one at the provider;
+ * - per IP on the providers' notifications (/providers/:type/webhooks): each is verified, which
+ *   costs an RSA check (Alipay) or a call to the provider (PayPal's verify-webhook-signature).
  *
  * Declines per intent are capped in the domain (`payment-intents.ts`), from the attempts it
  * records: that count survives restarts.
@@ -28,6 +32,8 @@ export interface RateLimits {
   clientPerIp: Window;
   tokensPerIp: Window;
   tokensPerIntent: Window;
+  pagesPerIp: Window;
+  notificationsPerIp: Window;
 }
 
 /**
@@ -41,6 +47,10 @@ export const DEFAULT_RATE_LIMITS: RateLimits = {
   clientPerIp: { points: 50, seconds: 1 },
   tokensPerIp: { points: 30, seconds: 600 },
   tokensPerIntent: { points: 10, seconds: 3600 },
+  // A page polls every 2 s and a shopper may have a few open: far above that, far below a flood.
+  pagesPerIp: { points: 60, seconds: 10 },
+  // Providers deliver from a few addresses, in bursts after an outage of ours.
+  notificationsPerIp: { points: 100, seconds: 1 },
 };
 
 export interface LimitLogger {
@@ -58,6 +68,8 @@ export class Limits {
   readonly #clientPerIp: RateLimiterMemory;
   readonly #tokensPerIp: RateLimiterMemory;
   readonly #tokensPerIntent: RateLimiterMemory;
+  readonly #pagesPerIp: RateLimiterMemory;
+  readonly #notificationsPerIp: RateLimiterMemory;
 
   constructor(
     limits: RateLimits,
@@ -69,6 +81,8 @@ export class Limits {
     this.#clientPerIp = make(limits.clientPerIp, 'client');
     this.#tokensPerIp = make(limits.tokensPerIp, 'tokip');
     this.#tokensPerIntent = make(limits.tokensPerIntent, 'tokpi');
+    this.#pagesPerIp = make(limits.pagesPerIp, 'pages');
+    this.#notificationsPerIp = make(limits.notificationsPerIp, 'notify');
   }
 
   /** Before authentication: an IP that failed too often is refused until its window ends. */
@@ -104,6 +118,16 @@ export class Limits {
 
   readonly clientPerIp: RequestHandler = async (req, _res, next) => {
     await this.#take(this.#clientPerIp, ipOf(req), 'from this address', { ip: ipOf(req) });
+    next();
+  };
+
+  readonly pagesPerIp: RequestHandler = async (req, _res, next) => {
+    await this.#take(this.#pagesPerIp, ipOf(req), "for the payment's pages from this address", { ip: ipOf(req), path: req.path });
+    next();
+  };
+
+  readonly notificationsPerIp: RequestHandler = async (req, _res, next) => {
+    await this.#take(this.#notificationsPerIp, ipOf(req), 'of provider notifications from this address', { ip: ipOf(req), path: req.path });
     next();
   };
 
