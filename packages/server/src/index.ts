@@ -242,6 +242,7 @@ export async function startKassa(options: KassaOptions): Promise<KassaServer> {
       // Stripe's test ids stand for sandbox cards, in test mode.
       testCard: stripeTestCard,
       isLive: (merchantId) => merchants.isLive(merchantId),
+      publicUrl: () => publicUrl,
       providerKey: (merchantId, key, operation) =>
         createHmac('sha256', secrets.serverSecret).update(`${merchantId}|${key}|${operation}`).digest('base64url'),
     });

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { Validator } from '@seriousme/openapi-schema-validator';
-import { CARDS, FUTURE_YEAR, SHOP, UNLIMITED, boot, challengeUrl, formEncode } from './helpers.js';
+import { CARDS, FUTURE_YEAR, SHOP, UNLIMITED, boot, challengeUrl, formEncode, overriding } from './helpers.js';
 import type { Harness } from './helpers.js';
 import { Contract } from './openapi-contract.js';
 import { PayPalFake } from './fakes/paypal-fake.js';
@@ -456,6 +456,23 @@ describe('API description (/openapi.json, /docs)', () => {
       await wallet.close();
       await paypalFake.close();
       await alipayFake.close();
+    }
+
+    // A provider page reached by POST: Kassa's form page for it.
+    const posting = await boot({
+      wrapProvider: (inner) =>
+        overriding(inner, {
+          authorize: async (r) => ({ status: 'requires_action', reference: `post_${r.reference}`, action: { type: 'redirect', url: 'https://acs.example.test/pareq', method: 'POST', fields: { MD: 'x' } } }),
+        }),
+    });
+    try {
+      const at = { at: posting };
+      const ppi = await ok('POST', '/v1/payment_intents', { ...at, auth: posting.secretKey, body: { amount: 700, currency: 'cny' } });
+      const redirected = await ok('POST', `/v1/payment_intents/${ppi.id}/confirm`, { ...at, auth: posting.secretKey, body: { payment_method: 'pm_card_visa', return_url: 'https://shop.example/back' } });
+      await ok('GET', `${new URL(redirected.next_action.redirect_to_url.url).pathname}?locale=zh-CN`, at);
+      await expectError('GET', '/actions/NOPE/redirect', at, 404, 'resource_missing');
+    } finally {
+      await posting.close();
     }
 
     // Every operation with a documented query refuses a parameter it does not document.

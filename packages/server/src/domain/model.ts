@@ -29,7 +29,12 @@ export interface LastPaymentErrorRecord {
 
 export type NextActionRecord =
   | { type: 'three_d_secure'; three_d_secure: { url: string } }
-  | { type: 'redirect_to_url'; redirect_to_url: { url: string; return_url: string | null; hosted_instructions_url?: string } }
+  | {
+      type: 'redirect_to_url';
+      redirect_to_url: { url: string; return_url: string | null; hosted_instructions_url?: string };
+      /** A provider's page reached by POST: what Kassa's page at `url` submits. Kept with the intent, never shown (views strip it). */
+      form?: { url: string; fields: Record<string, string> };
+    }
   | { type: 'display_qr_code'; display_qr_code: { data: string; expires_at: number; image_url_svg: string; hosted_instructions_url: string } }
   /** Kassa's own (Stripe has no such action): the shopper approves in their bank's or wallet's app; the page shows `hosted_instructions_url` and waits. */
   | { type: 'await_notification'; await_notification: { expires_at: number; hosted_instructions_url: string } };

@@ -109,6 +109,8 @@ export interface PaymentDeps {
   maxDeclines?: number;
   /** How long one provider call may take before its outcome counts as unknown; default 30 s. */
   providerTimeoutMs?: number;
+  /** The server's public URL: Kassa's own pages named in a next action (a POST redirect's form page). */
+  publicUrl?: () => string;
 }
 
 /**
@@ -177,18 +179,21 @@ function awaitingProvider(intent: PaymentIntentRecord): boolean {
 export const hostedActionPath = (actionRef: string): string => `/actions/${encodeURIComponent(actionRef)}`;
 
 /** The intent's `next_action` for what the provider asks of the shopper. */
-function nextActionFor(action: ProviderAction, returnUrl: string | null, actionRef: string): NextActionRecord {
+function nextActionFor(action: ProviderAction, returnUrl: string | null, actionRef: string, publicUrl: string): NextActionRecord {
   switch (action.type) {
     case 'three_d_secure':
       // Confirmed server-side with a return_url: a redirect, as Stripe answers; else the widget's framed challenge.
       return returnUrl && action.redirectUrl
         ? { type: 'redirect_to_url', redirect_to_url: { url: action.redirectUrl, return_url: returnUrl } }
         : { type: 'three_d_secure', three_d_secure: { url: action.url } };
-    case 'redirect':
+    case 'redirect': {
+      // A POST is made by Kassa's page (a form it submits); the provider's fields stay with the intent.
+      const post = action.method === 'POST' ? { url: action.url, fields: action.fields } : undefined;
+      const url = post ? `${publicUrl}${hostedActionPath(actionRef)}/redirect` : action.url;
       // With a return_url the merchant sends the whole page; without, the widget frames Kassa's page, which opens the provider's.
-      return returnUrl
-        ? { type: 'redirect_to_url', redirect_to_url: { url: action.url, return_url: returnUrl } }
-        : { type: 'redirect_to_url', redirect_to_url: { url: action.url, return_url: null, hosted_instructions_url: hostedActionPath(actionRef) } };
+      const redirect = returnUrl ? { url, return_url: returnUrl } : { url, return_url: null, hosted_instructions_url: hostedActionPath(actionRef) };
+      return { type: 'redirect_to_url', redirect_to_url: redirect, ...(post ? { form: post } : {}) };
+    }
     case 'qr_code':
       return {
         type: 'display_qr_code',
@@ -1344,7 +1349,7 @@ export class PaymentIntents {
       case 'requires_action': {
         const next = this.advance(intent, S.RequiresAction, {
           // Confirmed server-side with a return_url: a redirect, as Stripe answers; else the widget's framed challenge.
-          nextAction: nextActionFor(outcome.action, intent.returnUrl, outcome.reference),
+          nextAction: nextActionFor(outcome.action, intent.returnUrl, outcome.reference, this.d.publicUrl?.() ?? ''),
           actionRef: outcome.reference,
           providerRef: outcome.reference,
           pendingOperation: null,

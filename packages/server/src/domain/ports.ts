@@ -185,14 +185,17 @@ export interface Refusal {
  * page acts on it):
  *   - `three_d_secure`: `url` is the challenge to frame; `redirectUrl` the same as a whole page
  *     that returns to the intent's `return_url`;
- *   - `redirect`: send the shopper's browser to `url` (GET), e.g. PayPal's approval page or
- *     Alipay's mobile cashier; the provider sends them back to the return URL it was given;
+ *   - `redirect`: send the shopper's browser to `url` (GET, or POST with `fields`), e.g. PayPal's
+ *     approval page or Alipay's mobile cashier; the provider sends them back to the return URL it
+ *     was given;
  *   - `qr_code`: show `data` as a QR code to scan (Alipay on a desktop) until `expiresAt` (ms
  *     since the epoch); the answer comes by the provider's notification or a poll.
  */
 export type ProviderAction =
   | { type: 'three_d_secure'; url: string; redirectUrl?: string | undefined }
-  | { type: 'redirect'; url: string }
+  | { type: 'redirect'; url: string; method?: 'GET' | undefined }
+  /** The same as a form the shopper's browser POSTs (`fields`, e.g. Adyen's MD/PaReq, Alipay's page.pay form): Kassa's page submits it. */
+  | { type: 'redirect'; url: string; method: 'POST'; fields: Record<string, string> }
   | { type: 'qr_code'; data: string; expiresAt: number }
   /**
    * The shopper approves somewhere Kassa cannot show (their banking or wallet app: a decoupled

@@ -20,7 +20,7 @@ const authorizeOutcome = z.discriminatedUnion('status', [
     .object({
       status: z.literal('requires_action'),
       reference,
-      action: z.discriminatedUnion('type', [
+      action: z.union([
         z
           .object({
             type: z.literal('three_d_secure'),
@@ -28,7 +28,15 @@ const authorizeOutcome = z.discriminatedUnion('status', [
             redirectUrl: z.url({ protocol: /^https?$/ }).max(2048).optional(),
           })
           .strict(),
-        z.object({ type: z.literal('redirect'), url: z.url({ protocol: /^https?$/ }).max(4096) }).strict(),
+        z.object({ type: z.literal('redirect'), url: z.url({ protocol: /^https?$/ }).max(4096), method: z.literal('GET').optional() }).strict(),
+        z
+          .object({
+            type: z.literal('redirect'),
+            url: z.url({ protocol: /^https?$/ }).max(4096),
+            method: z.literal('POST'),
+            fields: z.record(z.string().min(1).max(100), z.string().max(8192)).refine((f) => Object.keys(f).length <= 40, 'at most 40 fields'),
+          })
+          .strict(),
         z.object({ type: z.literal('qr_code'), data: z.string().min(1).max(2048), expiresAt: z.number().int().positive() }).strict(),
         z.object({ type: z.literal('await_notification'), expiresAt: z.number().int().positive() }).strict(),
       ]),

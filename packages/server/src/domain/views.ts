@@ -14,7 +14,7 @@ import type {
   PaymentMethodObject,
   RefundObject,
 } from '@kassa/core/wire';
-import type { BalanceTransactionRecord, ChargeRecord, CustomerRecord, PaymentIntentRecord, PaymentMethodRecord, RefundRecord } from './model.js';
+import type { BalanceTransactionRecord, ChargeRecord, CustomerRecord, NextActionRecord, PaymentIntentRecord, PaymentMethodRecord, RefundRecord } from './model.js';
 import type { BalanceTotal } from './balance.js';
 import { balanceTransactionId, isAvailable } from './balance.js';
 
@@ -42,7 +42,7 @@ export function eventObject(intent: PaymentIntentRecord): PaymentIntentEventObje
     metadata: intent.metadata,
     payment_method: intent.paymentMethod,
     last_payment_error: intent.lastPaymentError,
-    next_action: intent.nextAction,
+    next_action: shownNextAction(intent.nextAction),
     latest_charge: intent.latestCharge,
     payment_method_type: intent.paymentMethodType,
     kassa_routing: intent.routing,
@@ -145,7 +145,7 @@ export function clientView(intent: PaymentIntentRecord, saved: PaymentMethodReco
     last_payment_error: intent.lastPaymentError?.decline_code
       ? { ...intent.lastPaymentError, decline_code: shopperDeclineCode(intent.lastPaymentError.decline_code) }
       : intent.lastPaymentError,
-    next_action: intent.nextAction,
+    next_action: shownNextAction(intent.nextAction),
     saved_payment_method: saved
       ? { id: saved.id, brand: saved.brand, last4: saved.last4, exp_month: saved.expMonth, exp_year: saved.expYear }
       : null,
@@ -215,4 +215,11 @@ export function balanceTransactionView(txn: BalanceTransactionRecord, now: numbe
     created: seconds(txn.created),
     source: txn.source,
   };
+}
+
+/** The next action as the API shows it: a POST redirect's form (the provider's fields) stays Kassa's. */
+function shownNextAction(action: NextActionRecord | null): NextActionRecord | null {
+  if (action?.type !== 'redirect_to_url' || !action.form) return action;
+  const { form: _kept, ...shown } = action;
+  return shown;
 }

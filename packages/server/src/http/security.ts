@@ -56,6 +56,8 @@ function framedHelmet(formAction: string) {
 export const cardFrameHeaders: RequestHandler = framedHelmet("'none'");
 /** The 3-D Secure challenge: its buttons post a form to itself. Reads `res.locals.frameOrigin`. */
 export const challengeHeaders: RequestHandler = framedHelmet("'self'");
+/** Kassa's page that POSTs a provider's form (a redirect by POST): it may post to that provider's origin only. */
+export const providerFormHeaders = (providerOrigin: string): RequestHandler => framedHelmet(providerOrigin);
 
 const publicScriptHelmet = helmet({
   contentSecurityPolicy: false,

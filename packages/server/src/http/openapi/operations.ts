@@ -606,7 +606,7 @@ const providerOps: OperationSpec[] = [
   },
   {
     method: 'get', path: '/actions/{ref}', operationId: 'ActionPage', tag: 'Providers', auth: 'none',
-    summary: 'Kassa\'s page for a wallet payment waiting for the shopper: the QR code, or the button to the provider\'s window',
+    summary: 'Kassa\'s page for a payment waiting for the shopper: the QR code, the button to the provider\'s window, or the wait for an approval in the shopper\'s app',
     description: 'Framable by exactly `origin` (an allowed origin of the intent\'s merchant); posts `challenge_complete` to it once the payment is over. Opened by hand (no `channel`, `origin`), it is not framable.',
     params: actionRef, query: actionQuerySchema, queryCodes: ['parameter_invalid', 'parameter_unknown'],
     responses: [{ status: 200, description: 'The page', media: ['text/html'] }],
@@ -616,6 +616,14 @@ const providerOps: OperationSpec[] = [
     method: 'get', path: '/actions/{ref}/qr.svg', operationId: 'ActionQrCode', tag: 'Providers', auth: 'none',
     summary: "The action's QR code as an SVG image (`next_action.display_qr_code.image_url_svg`)", params: actionRef,
     responses: [{ status: 200, description: 'The code', media: ['image/svg+xml'] }],
+    errors: { 404: ['resource_missing'] },
+  },
+  {
+    method: 'get', path: '/actions/{ref}/redirect', operationId: 'ActionRedirectForm', tag: 'Providers', auth: 'none',
+    summary: "A provider's page reached by POST (`next_action.redirect_to_url.url` of such an action): a form Kassa's script submits to the provider",
+    description: "The provider's fields never appear in the API; this page carries them. Not framable; its CSP lets it post to the provider's origin only.",
+    params: actionRef, query: actionQuerySchema.pick({ locale: true }), queryCodes: ['parameter_invalid', 'parameter_unknown'],
+    responses: [{ status: 200, description: 'The form', media: ['text/html'] }],
     errors: { 404: ['resource_missing'] },
   },
   {

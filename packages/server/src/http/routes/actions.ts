@@ -28,6 +28,7 @@ import type { ProviderDirectory } from '../../domain/ports.js';
 import type { ProviderNotifications } from '../../domain/provider-notifications.js';
 import { methodNotAllowed } from '../errors.js';
 import { parseQuery } from '../validation.js';
+import { providerFormHeaders } from '../security.js';
 
 export interface ActionsDeps {
   payments: PaymentIntents;
@@ -256,6 +257,9 @@ button:focus-visible, a:focus-visible { outline: 3px solid #635bff; outline-offs
 // asks Kassa every few seconds where the payment stands; once it is over (paid, refused,
 // expired) it shows so and tells the host page, which reads the intent's status from Kassa.
 const PAGE_JS = `(() => {
+  // A provider's page reached by POST: submit its form at once (the button is there without script).
+  const form = document.querySelector('form[data-autosubmit]');
+  if (form) { form.submit(); return; }
   const main = document.querySelector('main');
   const d = main ? main.dataset : {};
   const framed = window.parent !== window && d.channel;
@@ -333,6 +337,33 @@ function shownFor(intent: PaymentIntentRecord): Shown {
       throw new Error(`unknown status ${String(unreachable)}`);
     }
   }
+}
+
+/** A provider's page reached by POST, as a form Kassa's script submits at once (a button without script). */
+function redirectFormPage(locale: Locale | null, intent: PaymentIntentRecord, form: { url: string; fields: Record<string, string> }): string {
+  const provider = intent.paymentMethodType ?? intent.provider ?? '';
+  const inputs = Object.entries(form.fields)
+    .map(([name, value]) => `<input type="hidden" name="${escapeHtml(name)}" value="${escapeHtml(value)}">`)
+    .join('\n');
+  return `<!doctype html>
+<html lang="${locale ?? 'en'}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(ACTION_STRINGS[locale ?? 'en'].openTitle.replace('{provider}', provider))}</title>
+<link rel="stylesheet" href="/actions/assets/action.css">
+<script src="/actions/assets/action.js" defer></script>
+</head>
+<body>
+<main>
+<form method="post" action="${escapeHtml(form.url)}" data-autosubmit>
+${inputs}
+<h1>${say(locale, 'openTitle', { provider })}</h1>
+<p><button type="submit">${say(locale, 'openButton', { provider })}</button></p>
+</form>
+</main>
+</body>
+</html>`;
 }
 
 /** The page's title per action. */
@@ -515,6 +546,21 @@ export function actionsRouter(deps: ActionsDeps): Router {
       const { default: QRCode } = await import('qrcode');
       const svg = await QRCode.toString(action.display_qr_code.data, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
       res.status(200).type('image/svg+xml').set('Content-Security-Policy', "default-src 'none'").set('Cross-Origin-Resource-Policy', 'same-origin').send(svg);
+    })
+    .all(methodNotAllowed('GET'));
+
+  router
+    .route('/actions/:ref/redirect')
+    .get(async (req, res) => {
+      const { locale } = parseQuery(actionQuerySchema.pick({ locale: true }), req);
+      const { intent, action, ref } = await load(req, res);
+      if (action.type !== 'redirect_to_url' || !action.form) throw notFound('redirect form', ref);
+      // Submitted once, by the shopper's own browser: never framed, never cached.
+      res.locals.frameOrigin = "'none'";
+      const html = redirectFormPage(locale ? resolveLocale(locale) : null, intent, action.form);
+      providerFormHeaders(new URL(action.form.url).origin)(req, res, () => {
+        res.status(200).type('html').send(html);
+      });
     })
     .all(methodNotAllowed('GET'));
 
