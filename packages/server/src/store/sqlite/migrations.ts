@@ -691,4 +691,18 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX provider_notifications_unapplied ON provider_notifications (received_at) WHERE applied_at IS NULL;
     `,
   },
+  // 12 is another branch's; numbers only have to increase (open.ts applies each above
+  // user_version in list order), so this one stands after it, or alone.
+  {
+    // Adyen cannot be asked about an authorization: its signed notification is the record of
+    // truth. What the adapter read from it is kept with the row, so a notification received
+    // before a crash (or while the call was still in flight) settles the call later.
+    version: 13,
+    name: 'provider notifications: the adapter\'s evidence, and modifications that failed afterwards',
+    sql: `
+      ALTER TABLE provider_notifications ADD COLUMN evidence TEXT;
+      ALTER TABLE provider_notifications ADD COLUMN failed TEXT;
+      CREATE INDEX provider_notifications_evidence ON provider_notifications (provider, payment_intent) WHERE evidence IS NOT NULL;
+    `,
+  },
 ];
