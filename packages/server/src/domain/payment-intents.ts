@@ -664,6 +664,9 @@ export class PaymentIntents {
    */
   private async modificationFailed(intent: PaymentIntentRecord, failed: ModificationFailure, notification: string | undefined): Promise<string> {
     const id = notification ? `dsc_${notification.replace(/^pnt_/, '')}` : newId('dsc');
+    // Not while a call on the intent is open: this write would win the intent's version from that
+    // call's outcome. Left unapplied, it is applied at the next start.
+    if (intent.pendingOperation) throw new Error(`intent ${intent.id} has a provider call open; the failed ${failed.operation} is recorded later`);
     const flagged = await this.d.store.discrepanciesFor(intent.id);
     if (flagged.some((d) => d.id === id)) return `unchanged:${failed.operation}_failure_recorded`;
     const booked = (await this.d.store.listAttempts(intent.id)).filter(
