@@ -13,9 +13,9 @@ import type { Currency } from '@kassa/core';
 import { AdyenProvider, adyenIdempotencyKey } from '../src/adapters/adyen/provider.js';
 import { ADYEN_NOTIFICATION_ACK, signAdyenItem, verifyAdyenNotification } from '../src/adapters/adyen/notifications.js';
 import type { AdyenNotificationItem } from '../src/adapters/adyen/notifications.js';
-import { authorizeOutcomeFor, declineCodeFor, REFUSAL_REASON_CODES, RESULT_CODES, refusalFrom } from '../src/adapters/adyen/mapping.js';
+import { authorizeOutcomeFor, declineCodeFor, REFUSAL_REASON_CODES, REFUSAL_REASON_NAMES, RESULT_CODES, refusalFrom, refusalFromReason } from '../src/adapters/adyen/mapping.js';
 import { ProviderFailure, Sensitive } from '../src/domain/ports.js';
-import type { AuthorizeRequest, ProviderCard } from '../src/domain/ports.js';
+import type { AuthorizeRequest, LookupRequest, ProviderCard, ProviderNotification } from '../src/domain/ports.js';
 import { ADYEN_TEST_CARDS, AdyenFake } from './fakes/adyen-fake.js';
 import { providerConformance } from './provider-conformance.js';
 
@@ -407,9 +407,9 @@ describe('adyen adapter: modifications and lookup', () => {
       assert.equal(sent?.status, 201);
       assert.equal(sent?.headers['idempotency-key'], adyenIdempotencyKey('capture', key));
       assert.deepEqual((sent?.body as Record<string, unknown>)['amount'], { value: 2000, currency: 'EUR' });
-      assert.deepEqual(fake.notificationsFor(held.reference).map((n) => [n.eventCode, n.success]), [['CAPTURE', 'true']]);
-      // Adyen accepts a capture it will refuse: the adapter cannot know yet. The inbound-webhook
-      // work must apply this CAPTURE success=false to the intent.
+      assert.deepEqual(fake.notificationsFor(held.reference).map((n) => [n.eventCode, n.success]), [['AUTHORISATION', 'true'], ['CAPTURE', 'true']]);
+      // Adyen accepts a capture it will refuse: the adapter cannot know yet. Its CAPTURE
+      // success=false notification is the port's `failed` (parseNotification, below).
       assert.equal((await provider.capture({ idempotencyKey: randomUUID(), reference: held.reference, amount: 2000, currency: 'eur' })).status, 'captured');
       assert.deepEqual(fake.notificationsFor(held.reference).at(-1)?.success, 'false');
       assert.deepEqual(await provider.refund({ idempotencyKey: randomUUID(), reference: held.reference, amount: 500, currency: 'eur' }), { status: 'succeeded', amount: 500 });
@@ -447,7 +447,7 @@ describe('adyen adapter: modifications and lookup', () => {
       const captured = await provider.capture({ idempotencyKey: key, reference: held.reference, amount: 1200, currency: 'eur' });
       const balance = fake.account(ADYEN_TEST_CARDS.visa)?.balance;
       assert.deepEqual(await provider.lookup({ idempotencyKey: key, operation: 'capture', providerRef: held.reference, amount: 1200, ...made }), { operation: 'capture', outcome: captured });
-      assert.equal(fake.notificationsFor(held.reference).length, 1, 'the replay did not capture again');
+      assert.deepEqual(fake.notificationsFor(held.reference).map((n) => n.eventCode), ['AUTHORISATION', 'CAPTURE'], 'the replay did not capture again');
       assert.equal(fake.account(ADYEN_TEST_CARDS.visa)?.balance, balance);
       const old = await failure(provider.lookup({ idempotencyKey: key, operation: 'capture', providerRef: held.reference, amount: 1200, ...made, madeAt: Date.now() - 8 * 24 * 3600 * 1000 }));
       assert.equal(old.certainty, 'ambiguous');
@@ -520,12 +520,117 @@ describe('adyen notifications', () => {
       if (held.status !== 'authorized') return assert.fail('expected a hold');
       await provider.cancel({ idempotencyKey: randomUUID(), reference: held.reference, amount: 1200, currency: 'eur' });
       const raw = body(...fake.notificationsFor(held.reference));
-      assert.equal(provider.verifyNotification(raw).length, 1);
+      assert.deepEqual(provider.verifyNotification(raw).map((n) => n.eventCode), ['AUTHORISATION', 'CANCELLATION']);
       const keyless = new AdyenProvider({ apiKey: new Sensitive(API_KEY), merchantAccount: MERCHANT, checkoutBase: fake.checkoutBase, returnUrl: () => 'https://x.test/' });
       assert.throws(() => keyless.verifyNotification(raw), /no HMAC key/);
     }));
 
   it('the acknowledgement is exactly [accepted]', () => {
     assert.equal(ADYEN_NOTIFICATION_ACK, '[accepted]');
+  });
+});
+
+describe('adyen adapter: a verified AUTHORISATION settles what Adyen cannot be asked about', () => {
+  const batch = (...items: AdyenNotificationItem[]): Buffer =>
+    Buffer.from(JSON.stringify({ live: 'false', notificationItems: items.map((i) => ({ NotificationRequestItem: i })) }));
+  const parsed = async (provider: AdyenProvider, ...items: AdyenNotificationItem[]): Promise<ProviderNotification[]> =>
+    (await provider.parseNotification(batch(...items))).notifications;
+  const asked = (r: AuthorizeRequest, evidence: ProviderNotification[], o: Partial<LookupRequest> = {}): LookupRequest => ({
+    idempotencyKey: r.idempotencyKey,
+    operation: 'authorize',
+    reference: r.reference,
+    amount: r.amount,
+    currency: r.currency,
+    capture: r.capture,
+    madeAt: Date.now(),
+    evidence: evidence.flatMap((n) => (n.evidence ? [{ kind: n.kind, evidence: n.evidence, receivedAt: Date.now() }] : [])),
+    ...o,
+  });
+  const authorisationOf = (fake: AdyenFake, reference: string): AdyenNotificationItem => {
+    const item = fake.notifications.find((n) => n.eventCode === 'AUTHORISATION' && n.merchantReference === reference);
+    assert.ok(item, 'the fake notified the authorization');
+    return item;
+  };
+
+  it('the fake signs its AUTHORISATION as Adyen does: the SDK verifies it; it carries the documented fields', () =>
+    within(async ({ fake, provider, hmacKey }) => {
+      const r = request({ capture: false });
+      const held = await provider.authorize(r);
+      const item = authorisationOf(fake, r.reference);
+      assert.equal(new HmacValidator().validateHMAC(item as unknown as Parameters<HmacValidator['validateHMAC']>[0], hmacKey), true);
+      assert.equal(held.status === 'authorized' && held.reference, item.pspReference);
+      assert.deepEqual([item.success, item.amount, item.merchantAccountCode, item.originalReference], ['true', { value: 1200, currency: 'EUR' }, MERCHANT, undefined]);
+      assert.match(String(item.reason), /^012345:1142:03\/2030$/);
+      assert.deepEqual(item['operations'], ['CANCEL', 'CAPTURE', 'REFUND']);
+    }));
+
+  it('a lost authorization is answered from the evidence as /payments would have: a hold, or a charge when the call captured', () =>
+    within(async ({ fake, provider }) => {
+      for (const capture of [false, true]) {
+        const r = request({ capture });
+        await provider.authorize(r); // the answer is "lost": only the notification is used below
+        const item = authorisationOf(fake, r.reference);
+        const notes = await parsed(provider, item);
+        assert.equal(notes[0]?.failed, undefined);
+        assert.ok(notes[0]?.evidence, 'an AUTHORISATION keeps evidence');
+        assert.deepEqual(await provider.lookup(asked(r, notes)), {
+          operation: 'authorize',
+          outcome: { status: capture ? 'captured' : 'authorized', reference: item.pspReference, amount: 1200 },
+        });
+      }
+    }));
+
+  it('a refused one is the decline its reason names; nothing else settles (another reference, two payments, another currency, another psp, no evidence)', () =>
+    within(async ({ fake, provider }) => {
+      fake.refuseCard(ADYEN_TEST_CARDS.mastercard, 'NOT_ENOUGH_BALANCE');
+      const r = request({ card: card(ADYEN_TEST_CARDS.mastercard) });
+      await provider.authorize(r);
+      const refused = authorisationOf(fake, r.reference);
+      assert.deepEqual([refused.success, refused.reason], ['false', 'Not enough balance']);
+      assert.deepEqual(await provider.lookup(asked(r, await parsed(provider, refused))), {
+        operation: 'authorize',
+        outcome: { status: 'declined', declineCode: 'insufficient_funds', message: 'Not enough balance', rawCode: '12' },
+      });
+
+      const ok = request();
+      await provider.authorize(ok);
+      const item = authorisationOf(fake, ok.reference);
+      const ambiguous = async (lookup: LookupRequest, why: string) => assert.equal((await failure(provider.lookup(lookup))).certainty, 'ambiguous', why);
+      await ambiguous(asked(ok, []), 'no evidence');
+      await ambiguous(asked({ ...ok, reference: 'pi_other' }, await parsed(provider, item)), 'about another intent');
+      const second = fake.signed({ ...item, pspReference: 'ZZZZZZZZZZZZZZZZ' });
+      await ambiguous(asked(ok, await parsed(provider, item, second)), 'two payments under one reference');
+      await ambiguous(asked(ok, await parsed(provider, fake.signed({ ...item, amount: { value: 1200, currency: 'USD' } }))), 'another currency');
+      await ambiguous(asked(ok, await parsed(provider, item), { operation: 'complete_action', providerRef: 'YYYYYYYYYYYYYYYY' }), 'a completion of another payment');
+      const otherAccount = await parsed(provider, fake.signed({ ...item, merchantAccountCode: 'SomeoneElseECOM' }));
+      assert.equal(otherAccount[0]?.evidence, undefined, "another merchant account's item is no evidence");
+      // Another amount is Adyen's to say: answered as it is, for the domain to hold as a discrepancy.
+      const more = await provider.lookup(asked(ok, await parsed(provider, fake.signed({ ...item, amount: { value: 1300, currency: 'EUR' } }))));
+      assert.equal(more?.operation === 'authorize' && more.outcome.status === 'captured' && more.outcome.amount, 1300);
+    }));
+
+  it('CAPTURE_FAILED, REFUND_FAILED and a refused CAPTURE / REFUND are failures of what Kassa booked; a successful one is not', () =>
+    within(async ({ fake, provider }) => {
+      const held = await provider.authorize(request({ capture: false, amount: 3000 }));
+      if (held.status !== 'authorized') return assert.fail('expected a hold');
+      await provider.capture({ idempotencyKey: randomUUID(), reference: held.reference, amount: 3000, currency: 'eur' });
+      await provider.refund({ idempotencyKey: randomUUID(), reference: held.reference, amount: 700, currency: 'eur' });
+      const refundFailed = fake.rejectRefund(held.reference);
+      const captureFailed = fake.rejectCapture(held.reference);
+      const capture = fake.notificationsFor(held.reference).find((n) => n.eventCode === 'CAPTURE');
+      assert.ok(capture);
+      const [ok, r, c, refusedCapture] = await parsed(provider, capture, refundFailed, captureFailed, fake.signed({ ...capture, success: 'false', reason: 'Insufficient balance on payment' }));
+      assert.equal(ok?.failed, undefined);
+      assert.deepEqual(r?.failed, { operation: 'refund', amount: 700, currency: 'eur', declineCode: 'processing_error', message: 'Refund rejected by card scheme because of a technical issue.', rawCode: 'REFUND_FAILED' });
+      assert.deepEqual(c?.failed, { operation: 'capture', amount: 3000, currency: 'eur', declineCode: 'processing_error', message: 'Capture rejected by card scheme because of a technical issue.', rawCode: 'CAPTURE_FAILED' });
+      assert.deepEqual([refusedCapture?.failed?.operation, refusedCapture?.failed?.rawCode], ['capture', 'CAPTURE']);
+      assert.deepEqual([c?.providerRef, c?.kind, c?.evidence], [held.reference, 'CAPTURE_FAILED:true', undefined]);
+      // Adyen's own record: the capture did not happen; the refund neither.
+      assert.deepEqual(fake.paymentsFor(capture.merchantReference).map((p) => [p.status, p.captured, p.refunded]), [['capture_failed', 0, 0]]);
+    }));
+
+  it('every refusal reason name reads back as its code', () => {
+    for (const code of REFUSAL_REASON_CODES) assert.equal(refusalFromReason(REFUSAL_REASON_NAMES[code]).rawCode, code, code);
+    assert.deepEqual(refusalFromReason('Something new'), { declineCode: 'generic_decline', message: 'Something new', rawCode: undefined });
   });
 });

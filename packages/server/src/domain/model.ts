@@ -4,7 +4,7 @@
  */
 import type { CardBrand, Currency, DeclineCode, ErrorCode, ErrorType, PaymentStatus } from '@kassa/core';
 import type { BalanceTransactionType, CancellationReason, RefundReason, RefundStatus } from '@kassa/core/wire';
-import type { PaymentMethodType } from './ports.js';
+import type { ModificationFailure, PaymentMethodType } from './ports.js';
 
 /**
  * The routing decision of a confirmation: the providers eligible, in order, the rule that
@@ -160,6 +160,10 @@ export interface ProviderNotificationRecord {
   appliedAt: number | null;
   /** What applying it did (`completed:succeeded`, `unchanged:succeeded`, `no_payment`, …). */
   outcome: string | null;
+  /** The adapter's record of what it says, for a provider whose notification settles an unresolved authorization (ports.ts). */
+  evidence: string | null;
+  /** A capture or refund it says failed after the provider accepted it. */
+  failed: ModificationFailure | null;
 }
 
 export type AttemptOperation = 'authorize' | 'complete_action' | 'capture' | 'cancel' | 'refund';
@@ -439,6 +443,11 @@ export const EventType = {
    * reconciliation.
    */
   OutcomeUnknown: 'payment_intent.outcome_unknown',
+  /**
+   * Kassa's own: the provider reported afterwards that a capture or refund it had accepted (and
+   * Kassa had booked) failed. Nothing is unbooked; the discrepancy waits for reconciliation.
+   */
+  Discrepancy: 'payment_intent.discrepancy',
 } as const;
 export type EventType = (typeof EventType)[keyof typeof EventType];
 

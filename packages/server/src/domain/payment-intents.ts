@@ -51,6 +51,8 @@ import type {
   FaultPoints,
   FaultStep,
   Liveness,
+  ModificationFailure,
+  NotificationEvidence,
   OpenedCard,
   PaymentMethodType,
   PaymentProvider,
@@ -671,14 +673,20 @@ export class PaymentIntents {
   /**
    * A provider's verified notification about a payment: it says something changed, not what —
    * Kassa asks the provider (a payment waiting for the shopper is completed; a call whose answer
-   * was lost is looked up) and the status table decides, so a duplicate or a late notification
-   * changes nothing. Resolves to what was done, for the notification's record.
+   * was lost is looked up, or, for a provider that cannot be asked, read from its stored
+   * notifications by its adapter) and the status table decides, so a duplicate or a late
+   * notification changes nothing. One that says a booked capture or refund failed afterwards
+   * (`failed`) is recorded as a discrepancy. Resolves to what was done, for the notification's record.
    */
-  async applyNotification(provider: string, about: { reference?: string | undefined; providerRef?: string | undefined }): Promise<string> {
+  async applyNotification(
+    provider: string,
+    about: { reference?: string | undefined; providerRef?: string | undefined; notification?: string | undefined; failed?: ModificationFailure | undefined },
+  ): Promise<string> {
     const byId = about.reference ? await this.d.store.getIntentAnyMerchant(about.reference) : null;
     const intent = byId ?? (about.providerRef ? await this.d.store.findIntentByActionRef(about.providerRef) : null) ?? (about.reference ? await this.d.store.findIntentByActionRef(about.reference) : null);
     if (!intent) return 'no_payment';
     if (intent.provider !== provider) return 'other_provider';
+    if (about.failed) return this.modificationFailed(intent, about.failed, about.notification);
     if (intent.pendingOperation) {
       const attempt = await this.d.store.getAttempt(intent.pendingOperation);
       if (!attempt || SETTLED_ATTEMPT.includes(attempt.status) || (await this.beingWorkedOn(attempt))) return 'in_progress';
@@ -694,6 +702,52 @@ export class PaymentIntents {
     }
     if ((intent.status === S.RequiresAction || awaitingProvider(intent)) && intent.actionRef) return `completed:${(await this.completeAction(intent.actionRef)).status}`;
     return `unchanged:${intent.status}`;
+  }
+
+  /**
+   * A capture or refund the provider accepted, which Kassa booked on that acceptance, failed
+   * afterwards. Nothing is unbooked — the ledger has no entry that undoes a capture, and a refund
+   * reversed would need one — so it is recorded as a discrepancy (expected: the booked amount,
+   * actual: 0) for reconciliation, with an event and a log line. The discrepancy's id is the
+   * notification's, so applying it again after a crash records nothing more; the call it is about
+   * is the oldest booked one of that amount not flagged yet.
+   */
+  private async modificationFailed(intent: PaymentIntentRecord, failed: ModificationFailure, notification: string | undefined): Promise<string> {
+    const id = notification ? `dsc_${notification.replace(/^pnt_/, '')}` : newId('dsc');
+    // Not while a call on the intent is open: this write would win the intent's version from that
+    // call's outcome. Left unapplied, it is applied at the next start.
+    if (intent.pendingOperation) throw new Error(`intent ${intent.id} has a provider call open; the failed ${failed.operation} is recorded later`);
+    const flagged = await this.d.store.discrepanciesFor(intent.id);
+    if (flagged.some((d) => d.id === id)) return `unchanged:${failed.operation}_failure_recorded`;
+    const booked = (await this.d.store.listAttempts(intent.id)).filter(
+      (a) => a.operation === failed.operation && a.status === 'succeeded' && a.amount === failed.amount && failed.currency === intent.currency,
+    );
+    const attempt = booked.find((a) => !flagged.some((d) => d.attemptId === a.id));
+    if (!attempt) {
+      this.d.logger.warn({ paymentIntent: intent.id, operation: failed.operation, amount: failed.amount }, 'provider reports a failed modification Kassa did not book');
+      return `no_booked_${failed.operation}`;
+    }
+    const now = this.d.clock.now();
+    const next = this.touch(intent, {});
+    await this.commit('outcome', intent, next, {
+      discrepancy: {
+        id,
+        merchantId: intent.merchantId,
+        intentId: intent.id,
+        attemptId: attempt.id,
+        operation: failed.operation,
+        currency: intent.currency,
+        expected: attempt.amount,
+        actual: 0,
+        created: now,
+      },
+      events: [this.event(next, EventType.Discrepancy, now)],
+    });
+    this.d.logger.error(
+      { paymentIntent: intent.id, attempt: attempt.id, operation: failed.operation, amount: attempt.amount, rawCode: failed.rawCode, reason: failed.message },
+      'provider reports a booked modification failed; held for reconciliation',
+    );
+    return `discrepancy:${failed.operation}_failed`;
   }
 
 
@@ -974,8 +1028,9 @@ export class PaymentIntents {
       if (await this.beingWorkedOn(attempt)) continue;
       if (attempt.status === 'unknown') {
         if (options.unknownOlderThanMs !== undefined && now - attempt.updated < options.unknownOlderThanMs) continue;
-        // Nothing to ask: it waits for reconciliation, or for a retry that makes the call again.
-        if (!this.providerOf(intent)?.capabilities.lookup) continue;
+        // Nothing to ask: it waits for reconciliation, for a retry that makes the call again, or
+        // for the notification of a provider whose notifications are its record of truth.
+        if (!this.providerOf(intent)?.capabilities.lookup && (await this.evidenceFor(intent, attempt)) === null) continue;
       }
       const owner = this.d.liveness.begin();
       try {
@@ -1122,12 +1177,68 @@ export class PaymentIntents {
           { paymentIntent: intent.id, attempt: attempt.id, operation: attempt.operation, found: answer !== null, by: how.recovering },
           'resuming an interrupted provider call',
         );
-      } else if (how.recovering === 'background') {
-        return this.leaveUnknown(intent, attempt);
+      } else {
+        answer = await this.answerFromNotifications(provider, intent, attempt);
+        if (!answer && how.recovering === 'background') return this.leaveUnknown(intent, attempt);
       }
+    } else if (attempt.operation === 'complete_action' && attempt.resumeStatus === S.Processing) {
+      // Asking about a `pending` payment at a provider whose notifications are its only answer
+      // (Adyen's AUTHORISATION after `Received`): what they said, before asking it in vain.
+      answer = await this.answerFromNotifications(provider, intent, attempt);
     }
     answer ??= await this.execute(intent, attempt, how.card, how.details);
     return this.settle(intent, attempt, answer);
+  }
+
+  /**
+   * For an authorization whose answer was lost, at a provider that cannot be asked but whose
+   * verified notifications are its record of truth (ports.ts, `notificationEvidence`): the stored
+   * ones about the payment, if they can be about this call alone. A notification names the
+   * payment by the intent's id, as every authorization of the intent did, so a first
+   * authorization (no psp known yet) takes evidence only if the intent made no other one; a
+   * completion names the payment the provider gave (its psp), which the adapter matches.
+   */
+  private async evidenceFor(intent: PaymentIntentRecord, attempt: AttemptRecord): Promise<NotificationEvidence[] | null> {
+    const provider = this.providerOf(intent);
+    if (!provider?.capabilities.notificationEvidence) return null;
+    if (attempt.operation !== 'authorize' && attempt.operation !== 'complete_action') return null;
+    if (attempt.operation === 'complete_action' && !(intent.providerRef ?? intent.actionRef)) return null;
+    const stored = await this.d.store.providerEvidenceFor(provider.name, intent.id);
+    if (stored.length === 0) return null;
+    if (attempt.operation === 'authorize') {
+      const others = (await this.d.store.listAttempts(intent.id)).filter((a) => a.id !== attempt.id && (a.operation === 'authorize' || a.operation === 'complete_action'));
+      if (others.length > 0) return null;
+    }
+    return stored.flatMap((n) => (n.evidence === null ? [] : [{ kind: n.kind, evidence: n.evidence, receivedAt: n.receivedAt }]));
+  }
+
+  /** What the adapter reads from that evidence (null: none, or it cannot tell; the call stays unresolved). */
+  private async answerFromNotifications(provider: PaymentProvider, intent: PaymentIntentRecord, attempt: AttemptRecord): Promise<ProviderOutcome | null> {
+    const evidence = await this.evidenceFor(intent, attempt);
+    if (!evidence) return null;
+    try {
+      const found = await provider.lookup({
+        signal: AbortSignal.timeout(this.d.providerTimeoutMs ?? DEFAULT_PROVIDER_TIMEOUT_MS),
+        idempotencyKey: attempt.providerKey,
+        operation: attempt.operation,
+        reference: intent.id,
+        // A first authorization has no psp of its own yet (one on the intent is an earlier call's).
+        providerRef: attempt.operation === 'authorize' ? undefined : (intent.providerRef ?? intent.actionRef ?? undefined),
+        amount: attempt.amount,
+        currency: intent.currency,
+        capture: intent.captureMethod === 'automatic',
+        madeAt: attempt.created,
+        evidence,
+      });
+      if (!found) return null;
+      if (found.operation !== attempt.operation) throw new Error(`provider reports ${found.operation} for a ${attempt.operation} key`);
+      const answer = parseOutcome(found);
+      this.d.logger.warn({ paymentIntent: intent.id, attempt: attempt.id, operation: attempt.operation, notifications: evidence.length }, 'settling a lost answer by the provider\'s verified notifications');
+      return answer;
+    } catch (error) {
+      this.d.logger.warn({ paymentIntent: intent.id, attempt: attempt.id, err: error }, 'the provider\'s notifications do not settle the call; it stays unresolved');
+      return null;
+    }
   }
 
   /** Makes the attempt's provider call, built from the intent and the attempt alone (so a retry can make it). */

@@ -53,6 +53,13 @@ export interface ProviderCapabilities {
   currencies?: readonly Currency[] | undefined;
   /** Verifies and reads its own notifications (`parseNotification`): one inbound route per provider. */
   notifications: boolean;
+  /**
+   * Its verified notification *is* its record of what became of an authorization, and it has no
+   * API to ask instead (Adyen's AUTHORISATION). Without `lookup`, recovery still calls `lookup`
+   * for an unresolved authorization when stored notifications about the payment exist, passing
+   * them as `LookupRequest.evidence`; the adapter answers from them or throws (still unknown).
+   */
+  notificationEvidence?: boolean | undefined;
 }
 
 
@@ -95,6 +102,21 @@ export interface LookupRequest extends ProviderCallOptions {
   capture: boolean;
   /** When Kassa made the call (ms since the epoch): a provider keeps idempotency keys for a limited time. */
   madeAt: number;
+  /**
+   * For a provider with `capabilities.notificationEvidence`: what its verified notifications about
+   * this payment said (each one's `evidence`, as the adapter wrote it when it verified it), oldest
+   * first. Given only for an authorization whose answer was lost and only when it can be about
+   * this call alone (the intent made no other authorization); the adapter alone reads it.
+   */
+  evidence?: readonly NotificationEvidence[] | undefined;
+}
+
+/** A stored verified notification handed back to its adapter (`LookupRequest.evidence`). */
+export interface NotificationEvidence {
+  kind: string;
+  /** The adapter's own record of what the verified notification said (ProviderNotification.evidence). */
+  evidence: string;
+  receivedAt: number;
 }
 
 /**
@@ -238,11 +260,21 @@ export interface CompleteActionRequest extends PaymentCallRequest {
 }
 
 /**
- * What a provider's notification says, once verified on its raw body. It is a trigger, not the
- * truth: Kassa stores it, acknowledges it, then asks the provider (`completeAction` for a
- * payment waiting on the shopper, `lookup` for an unknown outcome) and lets the status table
- * decide — so a replayed, forged-but-valid-looking or out-of-order notification never moves an
- * intent backwards.
+ * What a provider's notification says, once verified on its raw body. For most providers it is a
+ * trigger, not the truth: Kassa stores it, acknowledges it, then asks the provider
+ * (`completeAction` for a payment waiting on the shopper, `lookup` for an unknown outcome) and
+ * lets the status table decide — so a replayed, forged-but-valid-looking or out-of-order
+ * notification never moves an intent backwards.
+ *
+ * A provider that cannot be asked (Adyen) says more, each part read by its adapter alone:
+ *   - `evidence`: for a notification that is the provider's record of truth about an
+ *     authorization, the adapter's own record of it, stored with the notification so that one
+ *     received before a crash (or while the call was still in flight) still settles the call
+ *     later. The domain hands it back to `lookup` only for an authorization that is unresolved
+ *     (`unknown`, or pending with its maker gone), and settles the answer as any lookup's, through
+ *     the status table.
+ *   - `failed`: a capture or refund the provider accepted (which Kassa booked on that acceptance)
+ *     failed afterwards. Kassa does not unbook it: it records a discrepancy for reconciliation.
  */
 export interface ProviderNotification {
   /** The provider's id for the notification (dedupe); absent if it has none. */
@@ -252,6 +284,16 @@ export interface ProviderNotification {
   providerRef?: string | undefined;
   /** The provider's own event name and status, for the operator (e.g. `TRADE_SUCCESS`, `AUTHORISATION:false`). */
   kind: string;
+  /** Opaque to the domain: see above and `LookupRequest.evidence`. At most 4 KB. */
+  evidence?: string | undefined;
+  failed?: ModificationFailure | undefined;
+}
+
+/** A capture or refund of `amount` the provider accepted and then did not carry out (Adyen's CAPTURE_FAILED, REFUND_FAILED). */
+export interface ModificationFailure extends Refusal {
+  operation: 'capture' | 'refund';
+  amount: number;
+  currency: Currency;
 }
 
 /** A notification whose signature or shape did not check out: answered 400, never applied. */

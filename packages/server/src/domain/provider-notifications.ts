@@ -5,6 +5,10 @@
  * (`PaymentIntents.applyNotification`), and core's status table decides, so a replay, a late
  * one or one out of order never moves an intent backwards. A process that dies between the
  * acknowledgement and the applying applies it at its next start (`applyPending`).
+ *
+ * For a provider that cannot be asked (Adyen), the adapter's evidence is stored with the row:
+ * recovery hands it back to the adapter's `lookup` whenever an authorization about that payment
+ * is unresolved — now, at the next start, or later — not only while this notification is applied.
  */
 import type { DomainLogger as Logger } from './payment-intents.js';
 import type { Store } from '../store/port.js';
@@ -13,6 +17,9 @@ import type { ProviderNotificationRecord } from './model.js';
 import type { PaymentIntents } from './payment-intents.js';
 import { NotificationRejected } from './ports.js';
 import type { Clock, PaymentProvider } from './ports.js';
+
+/** ports.ts: ProviderNotification.evidence is at most 4 KB. */
+const MAX_EVIDENCE = 4096;
 
 export interface Received {
   /** The adapter's acknowledgement, as the provider expects it. */
@@ -57,6 +64,8 @@ export class ProviderNotifications {
           receivedAt: now,
           appliedAt: null,
           outcome: null,
+          evidence: this.evidenceOf(provider.name, n.evidence),
+          failed: n.failed ?? null,
         };
         if (await this.d.store.recordProviderNotification(record)) stored.push(record);
       }
@@ -73,6 +82,8 @@ export class ProviderNotifications {
         const outcome = await this.d.payments.applyNotification(record.provider, {
           reference: record.paymentIntent ?? undefined,
           providerRef: record.providerRef ?? undefined,
+          notification: record.id,
+          failed: record.failed ?? undefined,
         });
         await this.d.store.markProviderNotificationApplied(record.id, this.d.clock.now(), outcome);
         this.d.logger.info({ notification: record.id, provider: record.provider, kind: record.kind, outcome }, 'provider notification applied');
@@ -80,6 +91,16 @@ export class ProviderNotifications {
         this.d.logger.error({ notification: record.id, provider: record.provider, err: error }, 'provider notification not applied; it is applied again at the next start');
       }
     }
+  }
+
+  /** The adapter's evidence as it may be stored: bounded, since it is read back on every recovery of the payment. */
+  private evidenceOf(provider: string, evidence: string | undefined): string | null {
+    if (evidence === undefined) return null;
+    if (evidence.length > MAX_EVIDENCE) {
+      this.d.logger.error({ provider, length: evidence.length }, 'provider notification evidence too long; stored without it');
+      return null;
+    }
+    return evidence;
   }
 
   /** What a process that died after acknowledging left unapplied. */

@@ -133,9 +133,13 @@ export interface Store {
   markProviderNotificationApplied(id: string, at: number, outcome: string): Promise<void>;
   /** Notifications stored and not applied yet (the process died in between), oldest first. */
   listUnappliedProviderNotifications(limit: number): Promise<ProviderNotificationRecord[]>;
+  /** The stored notifications of `provider` about an intent that carry its adapter's evidence (ports.ts), oldest first. */
+  providerEvidenceFor(provider: string, intentId: string): Promise<ProviderNotificationRecord[]>;
   /** Applies the change atomically; resolves to the intent as written. */
   applyIntentChange(change: IntentChange): Promise<PaymentIntentRecord>;
   getAttempt(id: string): Promise<AttemptRecord | null>;
+  /** Every provider call made for an intent, oldest first. */
+  listAttempts(intentId: string): Promise<AttemptRecord[]>;
   /** Intents with a provider call whose outcome was never recorded (crash, timeout). */
   listInterruptedIntents(): Promise<PaymentIntentRecord[]>;
   /** Intents a provider answered `pending` (`processing`, no call in flight) last changed before `updatedBefore`, oldest first. */

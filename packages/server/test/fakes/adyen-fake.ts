@@ -29,7 +29,14 @@
  *     card (`setBalance`, `account`); short of funds it refuses `12` Not enough balance.
  *   - Modifications are decided asynchronously as Adyen does: the answer is `received`, and the
  *     decision is a signed notification item (CAPTURE / CANCELLATION / REFUND with success
- *     true/false) in `notifications`.
+ *     true/false) in `notifications`. A capture or refund the card scheme rejects later
+ *     (`rejectCapture`, `rejectRefund`) is a CAPTURE_FAILED / REFUND_FAILED item under the
+ *     modification's pspReference (docs.adyen.com/online-payments/capture/failure-reasons).
+ *   - Every authorization decided (by /payments, or /payments/details after a challenge) is an
+ *     AUTHORISATION item with Adyen's documented fields (Webhooks v1, AuthorisationNotificationRequestItem):
+ *     pspReference, merchantReference, merchantAccountCode, amount, success, eventDate, reason
+ *     (`authCode:last4:expiry` when authorised, the refusal reason's name when refused),
+ *     paymentMethod, operations — signed as Adyen signs it.
  *
  * Card numbers are masked to their last four in what it records.
  */
@@ -112,7 +119,8 @@ interface Payment {
   card: string;
   amount: number;
   currency: string;
-  status: 'authorised' | 'captured' | 'cancelled' | 'pending_3ds' | 'refused';
+  status: 'authorised' | 'captured' | 'cancelled' | 'pending_3ds' | 'refused' | 'capture_failed' | 'received';
+  expiry: string;
   manual: boolean;
   captured: number;
   refunded: number;
@@ -154,6 +162,8 @@ export class AdyenFake {
   readonly #payments = new Map<string, Payment>();
   readonly #balances = new Map<string, number>();
   readonly #refusals = new Map<string, string>();
+  /** Cards whose next authorization Adyen answers `Received`, deciding later (`decide`). */
+  readonly #holdBack = new Set<string>();
   readonly #redirectResults = new Map<string, { psp: string; passed: boolean; used: boolean }>();
   readonly #faults: { kind: FaultKind; path: RegExp }[] = [];
   #url = '';
@@ -180,6 +190,21 @@ export class AdyenFake {
   }
 
   /** Test control: this card is refused as the holderName trigger would refuse it. */
+  /** The next authorization of this card is answered `Received` (Adyen decides later: `decide`); no money moves until then. */
+  holdBack(number: string): void {
+    this.#holdBack.add(number);
+  }
+
+  /** Adyen decides a payment it answered `Received`: the issuer's usual decision, and its AUTHORISATION notification (returned). */
+  decide(psp: string): AdyenNotificationItem {
+    const payment = this.#payments.get(psp);
+    if (!payment || payment.status !== 'received') throw new Error(`no received payment ${psp}`);
+    this.#authorise(payment);
+    const item = this.notifications.at(-1);
+    if (!item || item.pspReference !== psp) throw new Error('the decision made no notification');
+    return item;
+  }
+
   refuseCard(number: string, trigger: keyof typeof HOLDER_NAME_TRIGGERS): void {
     this.#refusals.set(number, trigger);
   }
@@ -195,6 +220,44 @@ export class AdyenFake {
     let held = 0;
     for (const p of this.#payments.values()) if (p.card === number && p.status === 'authorised') held += p.amount;
     return { balance, held };
+  }
+
+  /** The payments Adyen made under a merchant reference (Kassa's intent id), as Adyen's own records show them. */
+  paymentsFor(reference: string): Array<{ psp: string; status: Payment['status']; amount: number; captured: number; refunded: number }> {
+    return [...this.#payments.values()]
+      .filter((p) => p.reference === reference)
+      .map((p) => ({ psp: p.psp, status: p.status, amount: p.amount, captured: p.captured, refunded: p.refunded }));
+  }
+
+  /**
+   * Test control: an item signed with the account's HMAC key as Adyen signs it (e.g. an
+   * AUTHORISATION for another amount than asked, as Adyen would notify one).
+   */
+  signed(item: AdyenNotificationItem): AdyenNotificationItem {
+    const { hmacSignature: _old, ...rest } = item.additionalData ?? {};
+    void _old;
+    const bare = { ...item, additionalData: rest };
+    return { ...bare, additionalData: { ...rest, hmacSignature: signAdyenItem(bare, new Sensitive(this.#options.hmacKey)) } };
+  }
+
+  /** The card scheme rejects a capture Adyen accepted: the money goes back, and a CAPTURE_FAILED item follows. */
+  rejectCapture(psp: string, reason = 'Capture rejected by card scheme because of a technical issue.'): AdyenNotificationItem {
+    const payment = this.#payments.get(psp);
+    const capture = this.notifications.find((n) => n.originalReference === psp && n.eventCode === 'CAPTURE' && n.success === 'true');
+    if (!payment || payment.status !== 'captured' || !capture) throw new Error(`no capture of ${psp} to reject`);
+    this.#balances.set(payment.card, (this.#balances.get(payment.card) ?? 0) + payment.captured);
+    Object.assign(payment, { status: 'capture_failed', captured: 0 });
+    return this.#notify({ ...capture, additionalData: undefined, eventCode: 'CAPTURE_FAILED', success: 'true', reason, eventDate: new Date().toISOString() });
+  }
+
+  /** The card scheme rejects a refund Adyen accepted: the money stays taken, and a REFUND_FAILED item follows. */
+  rejectRefund(psp: string, reason = 'Refund rejected by card scheme because of a technical issue.'): AdyenNotificationItem {
+    const payment = this.#payments.get(psp);
+    const refund = [...this.notifications].reverse().find((n) => n.originalReference === psp && n.eventCode === 'REFUND' && n.success === 'true');
+    if (!payment || !refund) throw new Error(`no refund of ${psp} to reject`);
+    payment.refunded -= refund.amount.value;
+    this.#balances.set(payment.card, (this.#balances.get(payment.card) ?? 0) - refund.amount.value);
+    return this.#notify({ ...refund, additionalData: undefined, eventCode: 'REFUND_FAILED', success: 'true', reason, eventDate: new Date().toISOString() });
   }
 
   /** The notifications Adyen would have sent about a payment, by its pspReference. */
@@ -373,8 +436,11 @@ export class AdyenFake {
 
     // ---- the issuer's decision ----
     const psp = pspReference();
+    const expiry = `${month}/${year}`;
     const refused = (resultCode: string, code: string, reason: string): Reply => {
-      this.#payments.set(psp, { psp, reference: body['reference'] as string, card: number, amount: amount.value, currency: amount.currency, status: 'refused', manual, captured: 0, refunded: 0, offSession });
+      const payment: Payment = { psp, reference: body['reference'] as string, card: number, amount: amount.value, currency: amount.currency, status: 'refused', manual, captured: 0, refunded: 0, offSession, expiry };
+      this.#payments.set(psp, payment);
+      this.#authorisation(payment, false, reason);
       return new Reply(200, { pspReference: psp, resultCode, refusalReason: reason, refusalReasonCode: code, merchantReference: body['reference'] });
     };
     const trigger = (typeof card['holderName'] === 'string' ? card['holderName'] : undefined) ?? this.#refusals.get(number);
@@ -397,7 +463,12 @@ export class AdyenFake {
       captured: 0,
       refunded: 0,
       offSession,
+      expiry,
     };
+    if (this.#holdBack.delete(number)) {
+      this.#payments.set(psp, { ...payment, status: 'received' });
+      return new Reply(200, { pspReference: psp, resultCode: 'Received', merchantReference: payment.reference });
+    }
     if (number === ADYEN_TEST_CARDS.threeDSecure) {
       // The issuer wants a challenge; with no shopper there (ContAuth) it cannot have one.
       if (offSession) return refused('Refused', '38', 'Authentication required');
@@ -417,6 +488,7 @@ export class AdyenFake {
     const account = this.account(payment.card) ?? { balance: 0, held: 0 };
     if (account.balance - account.held < payment.amount) {
       this.#payments.set(payment.psp, { ...payment, status: 'refused' });
+      this.#authorisation(payment, false, 'Not enough balance');
       return new Reply(200, { pspReference: payment.psp, resultCode: 'Refused', refusalReason: 'Not enough balance', refusalReasonCode: '12', merchantReference: payment.reference });
     }
     if (payment.manual) {
@@ -425,6 +497,7 @@ export class AdyenFake {
       this.#balances.set(payment.card, account.balance - payment.amount);
       this.#payments.set(payment.psp, { ...payment, status: 'captured', captured: payment.amount });
     }
+    this.#authorisation(payment, true, `012345:${payment.card.slice(-4)}:${payment.expiry}`);
     return new Reply(200, {
       pspReference: payment.psp,
       resultCode: 'Authorised',
@@ -447,6 +520,7 @@ export class AdyenFake {
     result.used = true;
     if (!result.passed) {
       this.#payments.set(payment.psp, { ...payment, status: 'refused' });
+      this.#authorisation(payment, false, '3D Not Authenticated');
       return new Reply(200, { pspReference: payment.psp, resultCode: 'Refused', refusalReason: '3D Not Authenticated', refusalReasonCode: '11', merchantReference: payment.reference });
     }
     return this.#authorise(payment);
@@ -519,9 +593,27 @@ export class AdyenFake {
     });
   }
 
-  #notify(item: AdyenNotificationItem): void {
+  /** The AUTHORISATION item Adyen sends once it has decided a payment. */
+  #authorisation(payment: Payment, success: boolean, reason: string): void {
+    this.#notify({
+      pspReference: payment.psp,
+      merchantAccountCode: this.#options.merchantAccount,
+      merchantReference: payment.reference,
+      amount: { value: payment.amount, currency: payment.currency },
+      eventCode: 'AUTHORISATION',
+      success: String(success),
+      reason,
+      eventDate: new Date().toISOString(),
+      paymentMethod: payment.card.startsWith('5') ? 'mc' : payment.card.startsWith('3') ? 'amex' : 'visa',
+      operations: success ? (payment.manual ? ['CANCEL', 'CAPTURE', 'REFUND'] : ['REFUND']) : [],
+    });
+  }
+
+  #notify(item: AdyenNotificationItem): AdyenNotificationItem {
     const signature = signAdyenItem(item, new Sensitive(this.#options.hmacKey));
-    this.notifications.push({ ...item, additionalData: { ...item.additionalData, hmacSignature: signature } });
+    const signed = { ...item, additionalData: { ...item.additionalData, hmacSignature: signature } };
+    this.notifications.push(signed);
+    return signed;
   }
 }
 

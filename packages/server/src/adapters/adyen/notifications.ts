@@ -1,8 +1,10 @@
 /**
- * Adyen's standard webhooks (notifications), as far as the adapter owns them: checking the HMAC
- * signature of each item on the raw body, and the acknowledgement Adyen expects. Applying them
- * (AUTHORISATION, CAPTURE, CAPTURE_FAILED, REFUND, REFUND_FAILED, CANCELLATION ...) to intents is
- * the inbound-webhook work, not built yet.
+ * Adyen's standard webhooks (notifications), as far as this file owns them: checking the HMAC
+ * signature of each item on the raw body, and the acknowledgement Adyen expects. What a verified
+ * item means for Kassa is read in provider.ts (`parseNotification`): an AUTHORISATION is kept as
+ * evidence that settles an authorization whose answer was lost (Adyen cannot be asked about one),
+ * a CAPTURE_FAILED / REFUND_FAILED (or CAPTURE / REFUND with success false) is a failure of a
+ * modification Kassa booked on `received`; the rest only trigger the domain to ask.
  *
  * The signed string is Adyen's documented one for payment notifications
  * (docs.adyen.com/development-resources/webhooks/verify-hmac-signatures): the values of

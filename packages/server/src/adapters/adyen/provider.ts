@@ -12,11 +12,21 @@
  * Adyen answers captures, cancels and refunds with `status: "received"`: it has accepted the
  * request, and the result arrives later by notification (CAPTURE / CAPTURE_FAILED, CANCELLATION,
  * REFUND / REFUND_FAILED, each with `success`). The port wants an answer now, so `received` maps
- * to the port's success; a later failure must be applied by the inbound-webhook work (not built
- * yet), which reverses what this answer let the domain book.
+ * to the port's success. A later CAPTURE_FAILED or REFUND_FAILED (or CAPTURE / REFUND with
+ * success false) is read by `parseNotification` as the port's `failed`: the domain records a
+ * discrepancy for reconciliation; it does not unbook what this answer let it book.
+ *
+ * Adyen has no API to ask what became of an authorization, so one whose answer was lost (a
+ * timeout, a process killed after sending) is settled by Adyen's documented record of truth for
+ * it: the HMAC-signed AUTHORISATION notification (success, pspReference, merchantReference =
+ * Kassa's intent id, amount). `parseNotification` keeps what a verified item says as the port's
+ * `evidence`; the domain stores it and hands it back to `lookup` for an unresolved authorization
+ * (`capabilities.notificationEvidence`), and `lookup` answers from it as `/payments` would have.
  */
 import { createHash } from 'node:crypto';
+import { DeclineCode } from '@kassa/core';
 import type { Currency } from '@kassa/core';
+import { isCurrency } from '@kassa/core/currencies';
 import type {
   AuthorizeOutcome,
   AuthorizeRequest,
@@ -30,10 +40,11 @@ import type {
   ProviderOutcome,
   RefundOutcome,
   Sensitive,
+  ModificationFailure,
   ProviderNotification,
 } from '../../domain/ports.js';
 import { NotificationRejected, ProviderFailure, cardOf } from '../../domain/ports.js';
-import { authorizeOutcomeFor } from './mapping.js';
+import { authorizeOutcomeFor, refusalFromReason } from './mapping.js';
 import { ADYEN_NOTIFICATION_ACK, AdyenNotificationError, verifyAdyenNotification } from './notifications.js';
 import type { AdyenNotificationItem } from './notifications.js';
 import type { PaymentAnswer } from './mapping.js';
@@ -54,7 +65,7 @@ export interface AdyenConfig {
   merchantAccount: string;
   /** Adyen's Checkout base including the version; the test endpoint by default. */
   checkoutBase?: string;
-  /** Kept for the inbound-webhook work (verifyAdyenNotification); the adapter's calls do not need it. */
+  /** Verifies Adyen's notifications (verifyAdyenNotification); without it they are refused. The calls do not need it. */
   hmacKey?: Sensitive;
   /**
    * Where Adyen sends the shopper's browser after a 3-D Secure redirect (required by /payments),
@@ -97,6 +108,8 @@ export class AdyenProvider implements PaymentProvider {
     paymentMethods: ['card'],
     // Verified with the HMAC key (refused without one); Kassa applies them by asking, as for every provider.
     notifications: true,
+    // ... and an AUTHORISATION notification, verified and stored, answers lookup() for an authorization.
+    notificationEvidence: true,
   };
 
   readonly #config: AdyenConfig;
@@ -195,17 +208,38 @@ export class AdyenProvider implements PaymentProvider {
    * now under that key — what the port asks of a caller after `null` anyway. Past the key's
    * retention a replay could act twice, so it is refused.
    *
-   * Authorizations: never answerable (see `capabilities.lookup`), so always thrown as ambiguous —
-   * never `null`, which would claim Adyen never saw it.
+   * Authorizations: Adyen cannot be asked (see `capabilities.lookup`). What settles one is its
+   * verified AUTHORISATION notification, handed back as `request.evidence`: the item for Kassa's
+   * reference (and, once known, the payment's pspReference), read as `/payments` would have
+   * answered for the call as made. No such item, two payments under one reference, or another
+   * currency: thrown as ambiguous — never `null`, which would claim Adyen never saw it.
    */
   async lookup(request: LookupRequest): Promise<ProviderOutcome | null> {
     switch (request.operation) {
       case 'authorize':
-      case 'complete_action':
-        throw new ProviderFailure(
-          'ambiguous',
-          'Adyen cannot be asked about an authorization by reference, and it cannot be replayed without the card; its AUTHORISATION notification settles it',
-        );
+      case 'complete_action': {
+        const told = authorisationsFor(request);
+        const item = told[0];
+        if (!item) {
+          throw new ProviderFailure(
+            'ambiguous',
+            'Adyen cannot be asked about an authorization by reference, and it cannot be replayed without the card; its AUTHORISATION notification settles it',
+          );
+        }
+        if (told.some((t) => t.pspReference !== item.pspReference || t.success !== item.success)) {
+          throw new ProviderFailure('ambiguous', 'Adyen notified more than one authorization under this reference; which was this call cannot be told');
+        }
+        if (item.success === 'false') return { operation: request.operation, outcome: { status: 'declined', ...refusalFromReason(item.reason) } };
+        if (item.amount.currency !== request.currency.toUpperCase()) {
+          throw new ProviderFailure('ambiguous', `Adyen notified an authorization in ${item.amount.currency}, not in the currency of the call`);
+        }
+        // As /payments answers `Authorised`: a hold, or a charge when the call set captureDelayHours 0.
+        // The amount is Adyen's: the domain holds a different one as a discrepancy, never books it.
+        return {
+          operation: request.operation,
+          outcome: { status: request.capture ? 'captured' : 'authorized', reference: item.pspReference, amount: item.amount.value },
+        };
+      }
       case 'capture':
       case 'cancel':
       case 'refund': {
@@ -239,7 +273,10 @@ export class AdyenProvider implements PaymentProvider {
   /**
    * Adyen's webhook (a batch of items, each HMAC-signed), answered `[accepted]`. Each item names
    * Kassa's reference (`merchantReference`) and the payment (`originalReference` for a
-   * modification, else `pspReference`); one event per payment, code and verdict.
+   * modification, else `pspReference`); one event per payment, code and verdict. Only this
+   * account's items say more (an item of another merchant account under the same HMAC key is
+   * about no payment of this adapter's): an AUTHORISATION keeps its signed fields as `evidence`
+   * (read back by `lookup`), and a failed capture or refund is the port's `failed`.
    */
   async parseNotification(raw: Buffer): Promise<{ notifications: ProviderNotification[]; ack: string }> {
     let items: AdyenNotificationItem[];
@@ -249,12 +286,18 @@ export class AdyenProvider implements PaymentProvider {
       throw new NotificationRejected(error instanceof Error ? error.message : 'not an Adyen notification');
     }
     return {
-      notifications: items.map((item) => ({
-        id: `${item.pspReference}:${item.eventCode}:${item.success}`,
-        kind: `${item.eventCode}:${item.success}`,
-        reference: item.merchantReference,
-        providerRef: item.originalReference ?? item.pspReference,
-      })),
+      notifications: items.map((item) => {
+        const ours = item.merchantAccountCode === this.#config.merchantAccount;
+        const failed = ours ? modificationFailureOf(item) : undefined;
+        return {
+          id: `${item.pspReference}:${item.eventCode}:${item.success}`,
+          kind: `${item.eventCode}:${item.success}`,
+          reference: item.merchantReference,
+          providerRef: item.originalReference ?? item.pspReference,
+          ...(ours && item.eventCode === 'AUTHORISATION' ? { evidence: JSON.stringify(evidenceOf(item)) } : {}),
+          ...(failed ? { failed } : {}),
+        };
+      }),
       ack: ADYEN_NOTIFICATION_ACK,
     };
   }
@@ -371,6 +414,84 @@ function httpFailure(status: number, text: string): ProviderFailure {
   }
   // 400/422 validation, 401/403 security, 404, 429 ...: Adyen refused before processing.
   return new ProviderFailure('definite', message, rawCode);
+}
+
+/**
+ * What the adapter keeps of a verified AUTHORISATION item: its signed fields (and `reason`, the
+ * refusal's name), versioned so a row stored by an older adapter is still read right.
+ */
+interface Authorisation {
+  v: 1;
+  pspReference: string;
+  merchantReference: string;
+  amount: { value: number; currency: string };
+  success: 'true' | 'false';
+  reason?: string | undefined;
+}
+
+function evidenceOf(item: AdyenNotificationItem): Authorisation {
+  return {
+    v: 1,
+    pspReference: item.pspReference,
+    merchantReference: item.merchantReference,
+    amount: { value: item.amount.value, currency: item.amount.currency },
+    success: item.success === 'true' ? 'true' : 'false',
+    ...(typeof item.reason === 'string' && item.reason !== '' ? { reason: item.reason.slice(0, 200) } : {}),
+  };
+}
+
+/** The AUTHORISATION items of the evidence about this call: Kassa's reference, and the payment's psp once one is known. */
+function authorisationsFor(request: LookupRequest): Authorisation[] {
+  const out: Authorisation[] = [];
+  for (const e of request.evidence ?? []) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(e.evidence);
+    } catch {
+      continue;
+    }
+    if (!isAuthorisation(parsed)) continue;
+    if (parsed.merchantReference !== request.reference) continue;
+    if (request.providerRef !== undefined && parsed.pspReference !== request.providerRef) continue;
+    out.push(parsed);
+  }
+  return out;
+}
+
+function isAuthorisation(value: unknown): value is Authorisation {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  const amount = v['amount'] as Record<string, unknown> | undefined;
+  return (
+    v['v'] === 1 &&
+    typeof v['pspReference'] === 'string' &&
+    typeof v['merchantReference'] === 'string' &&
+    typeof amount === 'object' &&
+    amount !== null &&
+    Number.isSafeInteger(amount['value']) &&
+    typeof amount['currency'] === 'string' &&
+    (v['success'] === 'true' || v['success'] === 'false') &&
+    (v['reason'] === undefined || typeof v['reason'] === 'string')
+  );
+}
+
+/**
+ * A capture or refund Adyen accepted (`received`, booked by Kassa) and did not carry out:
+ * CAPTURE_FAILED / REFUND_FAILED (the card scheme rejected it; Adyen's docs list the reasons), or
+ * CAPTURE / REFUND with success false (Adyen refused it after accepting the request). Its
+ * `reason` is Adyen's text, not a refusal code: kept as the message.
+ */
+function modificationFailureOf(item: AdyenNotificationItem): ModificationFailure | undefined {
+  const operation =
+    item.eventCode === 'CAPTURE_FAILED' || (item.eventCode === 'CAPTURE' && item.success === 'false')
+      ? 'capture'
+      : item.eventCode === 'REFUND_FAILED' || (item.eventCode === 'REFUND' && item.success === 'false')
+        ? 'refund'
+        : undefined;
+  const currency = item.amount.currency.toLowerCase();
+  if (!operation || !isCurrency(currency)) return undefined;
+  const message = typeof item.reason === 'string' && item.reason !== '' ? item.reason.slice(0, 300) : undefined;
+  return { operation, amount: item.amount.value, currency, declineCode: DeclineCode.ProcessingError, message, rawCode: item.eventCode };
 }
 
 /** Adyen's error code for an Idempotency-Key in use for another (or still running) request. */

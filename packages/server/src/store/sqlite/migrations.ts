@@ -692,6 +692,18 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    // Adyen cannot be asked about an authorization: its signed notification is the record of
+    // truth. What the adapter read from it is kept with the row, so a notification received
+    // before a crash (or while the call was still in flight) settles the call later.
+    version: 13,
+    name: 'provider notifications: the adapter\'s evidence, and modifications that failed afterwards',
+    sql: `
+      ALTER TABLE provider_notifications ADD COLUMN evidence TEXT;
+      ALTER TABLE provider_notifications ADD COLUMN failed TEXT;
+      CREATE INDEX provider_notifications_evidence ON provider_notifications (provider, payment_intent) WHERE evidence IS NOT NULL;
+    `,
+  },
+  {
     // Payments a provider answered `pending`: asked about again now and then, oldest first,
     // without reading every intent to find the few that wait.
     version: 14,

@@ -37,6 +37,7 @@ import type { IdempotencyBegin, IdempotencyKeyRef, IntentChange, Store } from '.
 import type { ApiKeyRecord } from '../../domain/model.js';
 import { MIGRATIONS } from './migrations.js';
 import { Checkpointer, GroupCommit, openSqlite } from './open.js';
+import type { ModificationFailure } from '../../domain/ports.js';
 
 /**
  * The delivery worker's writes (fan-out, claims, attempt records) need no fsync of their own:
@@ -430,6 +431,27 @@ export function assertBalanced(txn: LedgerTransaction): void {
   }
 }
 
+type NotificationRow = Record<string, string | number | null>;
+
+function rowToNotification(r: NotificationRow): ProviderNotificationRecord {
+  const text = (v: string | number | null | undefined): string | null => (v === null || v === undefined ? null : String(v));
+  return {
+    id: String(r['id']),
+    provider: String(r['provider']),
+    providerEventId: text(r['provider_event_id']),
+    kind: String(r['kind']),
+    paymentIntent: text(r['payment_intent']),
+    providerRef: text(r['provider_ref']),
+    raw: String(r['raw']),
+    receivedAt: Number(r['received_at']),
+    appliedAt: r['applied_at'] === null || r['applied_at'] === undefined ? null : Number(r['applied_at']),
+    outcome: text(r['outcome']),
+    evidence: text(r['evidence']),
+    // Written by this store from a typed value: read back as that value.
+    failed: r['failed'] === null || r['failed'] === undefined ? null : (JSON.parse(String(r['failed'])) as ModificationFailure),
+  };
+}
+
 function rowToDiscrepancy(r: Row): DiscrepancyRecord {
   return {
     id: r.id as string,
@@ -771,6 +793,8 @@ export class SqliteStore implements Store {
           provider_ref: n.providerRef,
           raw: n.raw,
           received_at: n.receivedAt,
+          evidence: n.evidence,
+          failed: n.failed ? JSON.stringify(n.failed) : null,
         }).changes === 1,
     );
   }
@@ -780,19 +804,15 @@ export class SqliteStore implements Store {
   }
 
   async listUnappliedProviderNotifications(limit: number): Promise<ProviderNotificationRecord[]> {
-    const rows = this.#s.unappliedProviderNotifications.all(limit) as Array<Record<string, string | number | null>>;
-    return rows.map((r) => ({
-      id: String(r.id),
-      provider: String(r.provider),
-      providerEventId: r.provider_event_id === null ? null : String(r.provider_event_id),
-      kind: String(r.kind),
-      paymentIntent: r.payment_intent === null ? null : String(r.payment_intent),
-      providerRef: r.provider_ref === null ? null : String(r.provider_ref),
-      raw: String(r.raw),
-      receivedAt: Number(r.received_at),
-      appliedAt: null,
-      outcome: null,
-    }));
+    return (this.#s.unappliedProviderNotifications.all(limit) as NotificationRow[]).map(rowToNotification);
+  }
+
+  async providerEvidenceFor(provider: string, intentId: string): Promise<ProviderNotificationRecord[]> {
+    return (this.#s.providerEvidence.all(provider, intentId) as NotificationRow[]).map(rowToNotification);
+  }
+
+  async listAttempts(intentId: string): Promise<AttemptRecord[]> {
+    return (this.#s.listAttempts.all(intentId) as Row[]).map(rowToAttempt);
   }
 
   async findIntentByActionRef(actionRef: string): Promise<PaymentIntentRecord | null> {
@@ -1426,11 +1446,13 @@ function prepare(db: Database) {
     getIntent: st('SELECT * FROM payment_intents WHERE id = ? AND merchant_id = ?'),
     getIntentAny: st('SELECT * FROM payment_intents WHERE id = ?'),
     // A replay (same provider event id) is stored once: the UNIQUE constraint decides, not a read first.
-    insertProviderNotification: st(`INSERT INTO provider_notifications (id, provider, provider_event_id, kind, payment_intent, provider_ref, raw, received_at)
-      VALUES (@id, @provider, @provider_event_id, @kind, @payment_intent, @provider_ref, @raw, @received_at)
+    insertProviderNotification: st(`INSERT INTO provider_notifications (id, provider, provider_event_id, kind, payment_intent, provider_ref, raw, received_at, evidence, failed)
+      VALUES (@id, @provider, @provider_event_id, @kind, @payment_intent, @provider_ref, @raw, @received_at, @evidence, @failed)
       ON CONFLICT (provider, provider_event_id) DO NOTHING`),
     markProviderNotificationApplied: st('UPDATE provider_notifications SET applied_at = ?, outcome = ? WHERE id = ?'),
     unappliedProviderNotifications: st('SELECT * FROM provider_notifications WHERE applied_at IS NULL ORDER BY received_at, id LIMIT ?'),
+    providerEvidence: st('SELECT * FROM provider_notifications WHERE provider = ? AND payment_intent = ? AND evidence IS NOT NULL ORDER BY received_at, id LIMIT 50'),
+    listAttempts: st('SELECT * FROM payment_attempts WHERE payment_intent_id = ? ORDER BY created, id'),
     getIntentByAction: st('SELECT * FROM payment_intents WHERE action_ref = ?'),
     listInterrupted: st('SELECT * FROM payment_intents WHERE pending_operation IS NOT NULL ORDER BY updated'),
     listAwaiting: st(`SELECT * FROM payment_intents WHERE status = 'processing' AND pending_operation IS NULL AND action_ref IS NOT NULL AND updated < ?
