@@ -80,6 +80,12 @@ providerConformance('stripe', async () => {
     insufficientFunds: card('4000000000009995'),
     currency: 'usd' as Currency,
     account: (c) => fake.account(c.number.reveal(), 'usd'),
+    // The event the fake signed when the PaymentIntent succeeded (no endpoint: signed and kept).
+    notification: async ({ providerRef }) => {
+      const sent = fake.notifications.findLast((n) => n.event.type === 'payment_intent.succeeded' && n.event.data.object.id === providerRef);
+      assert.ok(sent, `the fake signed payment_intent.succeeded for ${providerRef}`);
+      return { raw: Buffer.from(sent.body), headers: { 'content-type': 'application/json; charset=utf-8', 'stripe-signature': sent.signature } };
+    },
     close: () => fake.close(),
   };
 });
