@@ -14,7 +14,7 @@
  * Providers: `providers` in the file (or KASSA_PROVIDERS as the same JSON) names each mode's
  * provider and its endpoints — `{ "test": { "type": "stripe" } }`; the sandbox issuer is test
  * mode's default, live mode has none until one is set. Their keys are secrets too, so only the
- * environment gives them: KASSA_TEST_STRIPE_SECRET_KEY / KASSA_LIVE_STRIPE_SECRET_KEY,
+ * environment gives them: KASSA_TEST_STRIPE_SECRET_KEY / KASSA_LIVE_STRIPE_SECRET_KEY (+ _STRIPE_WEBHOOK_SECRET),
  * KASSA_TEST_ADYEN_API_KEY (+ _HMAC_KEY), KASSA_TEST_PAYPAL_CLIENT_SECRET, KASSA_TEST_ALIPAY_PRIVATE_KEY
  * and the LIVE ones. They never print (`--print-config`
  * shows "[redacted]").
@@ -221,8 +221,11 @@ function withKeys(spec: ProviderFileSpec, mode: 'test' | 'live', env: Env): Prov
   switch (spec.type) {
     case 'sandbox':
       return spec;
-    case 'stripe':
-      return { ...spec, secretKey: secret('STRIPE_SECRET_KEY', true) as Sensitive };
+    case 'stripe': {
+      // Optional: without it Stripe's events are refused at /providers/stripe/webhooks (payments still work).
+      const webhookSecret = secret('STRIPE_WEBHOOK_SECRET', false);
+      return { ...spec, secretKey: secret('STRIPE_SECRET_KEY', true) as Sensitive, ...(webhookSecret ? { webhookSecret } : {}) };
+    }
     case 'adyen': {
       const hmacKey = secret('ADYEN_HMAC_KEY', false);
       return { ...spec, apiKey: secret('ADYEN_API_KEY', true) as Sensitive, ...(hmacKey ? { hmacKey } : {}) };

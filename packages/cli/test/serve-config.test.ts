@@ -98,7 +98,7 @@ describe('serve settings', () => {
 
   it('providers: the file (or KASSA_PROVIDERS) names each mode\'s provider, the environment alone gives its keys, and they never print', () => {
     const file = write('providers.json', { publicUrl: 'https://pay.example', providers: { test: { type: 'stripe', apiBase: 'http://127.0.0.1:9999' }, live: { type: 'adyen', merchantAccount: 'ShopECOM' } } });
-    const env = { KASSA_TEST_STRIPE_SECRET_KEY: 'sk_test_from_env', KASSA_LIVE_ADYEN_API_KEY: 'AQE_live_key', KASSA_LIVE_ADYEN_HMAC_KEY: '00ff' };
+    const env = { KASSA_TEST_STRIPE_SECRET_KEY: 'sk_test_from_env', KASSA_TEST_STRIPE_WEBHOOK_SECRET: 'whsec_test_from_env', KASSA_LIVE_ADYEN_API_KEY: 'AQE_live_key', KASSA_LIVE_ADYEN_HMAC_KEY: '00ff' };
     const s = resolve({ config: file }, env);
     const [test] = s.providers.test ?? [];
     const [live] = s.providers.live ?? [];
@@ -106,6 +106,7 @@ describe('serve settings', () => {
     assert.equal(live?.type, 'adyen');
     if (test?.type !== 'stripe' || live?.type !== 'adyen') return;
     assert.equal(test.secretKey.reveal(), 'sk_test_from_env');
+    assert.equal(test.webhookSecret?.reveal(), 'whsec_test_from_env');
     assert.equal(test.apiBase, 'http://127.0.0.1:9999');
     assert.equal(live.apiKey.reveal(), 'AQE_live_key');
     assert.equal(live.hmacKey?.reveal(), '00ff');
@@ -119,6 +120,10 @@ describe('serve settings', () => {
     assert.equal(fromEnv.sources.providers, 'env');
 
     assert.throws(() => resolve({ config: file }, {}), (e: unknown) => e instanceof UsageError && /set KASSA_TEST_STRIPE_SECRET_KEY/.test(e.message));
+    // The webhook secret is optional (events are then refused), and one mode's never serves the other.
+    const { KASSA_TEST_STRIPE_WEBHOOK_SECRET: _, ...withoutWebhookSecret } = env;
+    const [bare] = resolve({ config: file }, { ...withoutWebhookSecret, KASSA_LIVE_STRIPE_WEBHOOK_SECRET: 'whsec_live_only' }).providers.test ?? [];
+    assert.equal(bare?.type === 'stripe' && bare.webhookSecret, undefined, "test mode does not take live mode's webhook secret");
     const unknownType = write('bad-type.json', { providers: { test: { type: 'worldpay' } } });
     assert.throws(() => resolve({ config: unknownType }), UsageError);
     const keyInFile = write('key-in-file.json', { providers: { test: { type: 'stripe', secretKey: 'sk_test_in_a_file' } } });

@@ -10,8 +10,8 @@ export const PROVIDER_TYPES = ['sandbox', 'stripe', 'adyen', 'paypal', 'alipay']
 /** `name`: what intents record and routing rules use (default: the type); unique per server. */
 export type ProviderSpec = { name?: string | undefined } & (
   | { type: 'sandbox' }
-  /** `apiBase`: Stripe's API (default https://api.stripe.com; a local fake in tests). */
-  | { type: 'stripe'; secretKey: Sensitive; apiBase?: string | undefined }
+  /** `apiBase`: Stripe's API (default https://api.stripe.com; a local fake in tests). `webhookSecret` (`whsec_…`) verifies its events. */
+  | { type: 'stripe'; secretKey: Sensitive; apiBase?: string | undefined; webhookSecret?: Sensitive | undefined }
   /** `checkoutBase`: Adyen's Checkout API with its version (default the test endpoint, v71). */
   | { type: 'adyen'; apiKey: Sensitive; merchantAccount: string; checkoutBase?: string | undefined; hmacKey?: Sensitive | undefined }
   /** `apiBase`: PayPal's REST API (default: the sandbox in test mode, production in live mode). `webhookId` verifies its notifications. */
@@ -41,9 +41,12 @@ export async function providerFromSpec(spec: ProviderSpec, context: ProviderCont
       return context.sandbox;
     case 'stripe': {
       checkKeyMode(spec.secretKey, context.mode, 'sk_test_', 'sk_live_', 'the Stripe secret key');
+      // Both modes' endpoint secrets look alike (whsec_), so only the kind of key can be checked:
+      // an API key pasted in its place would otherwise turn every event into a 400 for days.
+      if (spec.webhookSecret && !spec.webhookSecret.reveal().startsWith('whsec_')) throw new Error(`the Stripe webhook secret for ${context.mode} mode must start with whsec_`);
       const returnUrl = returnBase(context, 'stripe');
       const { StripeProvider } = await import('./adapters/stripe/provider.js');
-      return new StripeProvider({ name: spec.name, secretKey: spec.secretKey, apiBase: spec.apiBase, returnUrl });
+      return new StripeProvider({ name: spec.name, secretKey: spec.secretKey, apiBase: spec.apiBase, returnUrl, webhookSecret: spec.webhookSecret });
     }
     case 'adyen': {
       const base = returnBase(context, 'adyen');

@@ -105,6 +105,14 @@ providerConformance('adyen', async () => {
     },
     // The fake refuses a key reused with another body (see its header): the CVC-less retry is unknown, not a new payment.
     cvcLessRetry: 'ambiguous',
+    // The fake notifies modifications: a small refund of the payment, and the batch Adyen would post about it.
+    notification: async ({ request: paid, providerRef }) => {
+      await r.provider.refund({ idempotencyKey: randomUUID(), reference: providerRef, amount: 100, currency: paid.currency });
+      const item = r.fake.notificationsFor(providerRef).at(-1);
+      assert.ok(item, `the fake notified about ${providerRef}`);
+      const raw = JSON.stringify({ live: 'false', notificationItems: [{ NotificationRequestItem: item }] });
+      return { raw: Buffer.from(raw), headers: { 'content-type': 'application/json' } };
+    },
     close: r.close,
   };
 });

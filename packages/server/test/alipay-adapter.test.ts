@@ -116,6 +116,12 @@ providerConformance('alipay', async () => {
         return undefined;
       },
     },
+    // What the fake posted to notify_url when the shopper paid (to nowhere here: kept all the same).
+    notification: async ({ providerRef }) => {
+      const sent = (await fake.delivered()).findLast((n) => n.params.out_trade_no === providerRef);
+      assert.ok(sent, `the fake notified about ${providerRef}`);
+      return { raw: Buffer.from(sent.body), headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' } };
+    },
     close: () => fake.close(),
   };
 });

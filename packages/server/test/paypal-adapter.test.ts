@@ -124,6 +124,11 @@ providerConformance('paypal', async () => {
         return fake.approve(action.reference);
       },
     },
+    // The order's completion as PayPal delivers it: the event and its transmission headers, signed for the fake's webhook.
+    notification: async ({ providerRef }) => {
+      const signed = fake.signedEvent(fake.orderEvent(parseRef(providerRef).orderId, 'CHECKOUT.ORDER.COMPLETED'));
+      return { raw: Buffer.from(signed.body), headers: signed.headers };
+    },
     close: () => fake.close(),
   };
 });

@@ -8,7 +8,10 @@
  *   - `lookup` (if declared) says what was done under a key, and null for a key never seen;
  *   - manual, partial capture, cancel and refunds behave as declared, refunds never exceed
  *     what was captured, and a refusal is an answer (`failed` with a decline code), not a throw;
- *   - a decline names a code of core's one taxonomy.
+ *   - a decline names a code of core's one taxonomy;
+ *   - a provider that declares notifications reads a genuine one (from its fake) as being about the
+ *     payment, refuses it with one byte changed, and names it by the same id each time (the dedupe
+ *     key); one that does not declare them has no `parseNotification`.
  *
  * A provider that decides modifications after answering them (Adyen answers a capture, cancel or
  * refund `received` and says by notification whether it happened) gives `laterVerdict`: then a
@@ -21,7 +24,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { DeclineCode } from '@kassa/core';
 import type { Currency } from '@kassa/core';
-import { ProviderFailure, Sensitive } from '../src/domain/ports.js';
+import { NotificationRejected, ProviderFailure, Sensitive } from '../src/domain/ports.js';
 import type { AuthorizeOutcome, AuthorizeRequest, PaymentProvider, ProviderCard, ProviderPaymentMethod } from '../src/domain/ports.js';
 
 /** An answer that waits for the shopper (a wallet's approval page or QR code, a bank's challenge). */
@@ -60,7 +63,32 @@ export interface ConformanceSubject {
    * charge, never a claim that nothing happened.
    */
   cvcLessRetry?: 'replays' | 'ambiguous';
+  /**
+   * Required when the provider declares notifications: a genuine notification about a payment the
+   * suite just made (the request as made and the provider's id for it, as the answer named it) —
+   * the raw body and headers exactly as the provider's fake sent them (or would send them).
+   */
+  notification?: (payment: { request: AuthorizeRequest; providerRef: string }) => Promise<{ raw: Buffer; headers: Record<string, string> }>;
   close(): Promise<void>;
+}
+
+/**
+ * `raw` with one byte of `inside` (its first occurrence) changed to another of its kind (a digit
+ * for a digit, a letter for a letter), so the body still parses: only the signature can tell.
+ */
+export function oneByteChanged(raw: Buffer, inside: string): Buffer {
+  const at = raw.indexOf(inside);
+  assert.ok(at >= 0, `the notification carries ${inside}`);
+  const copy = Buffer.from(raw);
+  for (let i = at + inside.length - 1; i >= at; i--) {
+    const c = copy[i]!;
+    const digit = c >= 0x30 && c <= 0x39;
+    const letter = (c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a;
+    if (!digit && !letter) continue;
+    copy[i] = digit ? 0x30 + ((c - 0x30 + 1) % 10) : (c & 0x20) + 0x41 + (((c | 0x20) - 0x61 + 1) % 26);
+    return copy;
+  }
+  return assert.fail(`no letter or digit in ${inside}`);
 }
 
 const TAXONOMY = new Set<string>(Object.values(DeclineCode));
@@ -321,6 +349,42 @@ export function providerConformance(name: string, make: () => Promise<Conformanc
         }
         assert.deepEqual(await s.provider.authorize(r), declined);
         if (s.account) assert.equal(s.account(insufficientFunds)?.held ?? 0, 0);
+      }));
+
+    it("notifications, if declared: a genuine one is about the payment, one byte changed is refused, and it is named by the same id each time", () =>
+      within(async (s) => {
+        const parse = s.provider.parseNotification?.bind(s.provider);
+        if (!s.provider.capabilities.notifications) {
+          assert.equal(parse, undefined, 'no parseNotification without the capability: an inbound route refuses, never guesses');
+          return;
+        }
+        assert.ok(parse, 'notifications declared: parseNotification');
+        assert.ok(s.notification, "notifications declared: the subject gives a genuine one from the provider's fake");
+        const r = request(s);
+        const paid = await pay(s, r);
+        const providerRef = reference(paid);
+        const { raw, headers } = await s.notification({ request: r, providerRef });
+
+        const first = await parse(raw, headers);
+        assert.ok(first.notifications.length > 0, 'a notification about a payment is not dropped');
+        for (const n of first.notifications) {
+          assert.ok(n.reference !== undefined || n.providerRef !== undefined, `${n.kind}: names a payment`);
+          if (n.reference !== undefined) assert.equal(n.reference, r.reference, `${n.kind}: Kassa's reference`);
+          else assert.equal(n.providerRef, providerRef, `${n.kind}: the provider's id of the payment`);
+        }
+        assert.ok(
+          first.notifications.some((n) => n.reference === r.reference || n.providerRef === providerRef),
+          'about this payment',
+        );
+        assert.equal(typeof first.ack, 'string');
+
+        // The payment's id is what a forger would change (to aim it at another payment): the signature must cover it.
+        const inside = raw.includes(providerRef) ? providerRef : r.reference;
+        await assert.rejects(parse(oneByteChanged(raw, inside), headers), NotificationRejected, `one byte of ${inside} changed`);
+
+        const again = await parse(raw, headers);
+        assert.deepEqual(again, first, 'the same body read twice: the same notifications');
+        for (const n of again.notifications) assert.ok(typeof n.id === 'string' && n.id !== '', `${n.kind}: an id to store a replay once by`);
       }));
 
     it('a payment method it does not declare fails loudly, definitely (nothing was sent)', () =>

@@ -13,7 +13,7 @@ import { DeclineCode } from '@kassa/core';
 import type { Currency } from '@kassa/core';
 import { StripeProvider, KEY_RETENTION_MS, verifyStripeWebhook, StripeWebhookError } from '../src/adapters/stripe/provider.js';
 import { intentOutcome } from '../src/adapters/stripe/mapping.js';
-import { ProviderFailure, Sensitive } from '../src/domain/ports.js';
+import { NotificationRejected, ProviderFailure, Sensitive } from '../src/domain/ports.js';
 import type { AuthorizeRequest, LookupRequest, ProviderCard } from '../src/domain/ports.js';
 import { FUTURE_YEAR } from './helpers.js';
 import { providerConformance, withoutCvcOf as withoutCvc } from './provider-conformance.js';
@@ -28,11 +28,13 @@ const card = (number: string, cvc: string | undefined = '123'): ProviderCard => 
 });
 const RETURN_URL = 'https://pay.example.test/stripe/return';
 
-function adapterFor(fake: StripeFake, o: { secretKey?: string; now?: () => number; apiBase?: string } = {}): StripeProvider {
+/** `webhookSecret: null`: configured without one (Stripe's events cannot be verified). */
+function adapterFor(fake: StripeFake, o: { secretKey?: string; now?: () => number; apiBase?: string; webhookSecret?: string | null } = {}): StripeProvider {
   return new StripeProvider({
     secretKey: new Sensitive(o.secretKey ?? fake.secretKey),
     apiBase: o.apiBase ?? fake.url,
     returnUrl: RETURN_URL,
+    ...(o.webhookSecret === null ? {} : { webhookSecret: new Sensitive(o.webhookSecret ?? fake.webhookSecret) }),
     ...(o.now ? { now: o.now } : {}),
   });
 }
@@ -78,6 +80,12 @@ providerConformance('stripe', async () => {
     insufficientFunds: card('4000000000009995'),
     currency: 'usd' as Currency,
     account: (c) => fake.account(c.number.reveal(), 'usd'),
+    // The event the fake signed when the PaymentIntent succeeded (no endpoint: signed and kept).
+    notification: async ({ providerRef }) => {
+      const sent = fake.notifications.findLast((n) => n.event.type === 'payment_intent.succeeded' && n.event.data.object.id === providerRef);
+      assert.ok(sent, `the fake signed payment_intent.succeeded for ${providerRef}`);
+      return { raw: Buffer.from(sent.body), headers: { 'content-type': 'application/json; charset=utf-8', 'stripe-signature': sent.signature } };
+    },
     close: () => fake.close(),
   };
 });
@@ -416,5 +424,100 @@ describe('stripe webhook verification', () => {
     rejects(() => verifyStripeWebhook(payload, header({ at: Math.floor(Date.now() / 1000) - 600 }), secret, 300));
     rejects(() => verifyStripeWebhook(payload, header({ at: Math.floor(Date.now() / 1000) + 600 }), secret, 300));
     assert.throws(() => verifyStripeWebhook(payload, header(), secret, 0), RangeError, 'a tolerance of 0 would switch the check off');
+  });
+});
+
+describe('stripe events (parseNotification)', () => {
+  let fake: StripeFake;
+  let stripe: StripeProvider;
+  before(async () => {
+    fake = await StripeFake.start();
+    stripe = adapterFor(fake);
+  });
+  after(() => fake.close());
+
+  const parse = (p: StripeProvider, sent: { body: string; signature: string }, body = sent.body) => {
+    assert.ok(p.parseNotification, 'declared');
+    return p.parseNotification(Buffer.from(body), { 'content-type': 'application/json', 'stripe-signature': sent.signature });
+  };
+  /** The events the fake signed about one PaymentIntent, by type, in order. */
+  const eventsOf = (pi: string) => fake.notifications.filter((n) => n.event.data.object.id === pi || n.event.data.object.payment_intent === pi);
+  const idOf = (o: { status: string; reference?: string }): string => o.reference ?? assert.fail(JSON.stringify(o));
+
+  it('declares notifications exactly when a webhook secret is configured; without one there is no parseNotification', () => {
+    assert.equal(stripe.capabilities.notifications, true);
+    assert.equal(typeof stripe.parseNotification, 'function');
+    const without = adapterFor(fake, { webhookSecret: null });
+    assert.equal(without.capabilities.notifications, false);
+    assert.equal(without.parseNotification, undefined);
+  });
+
+  it("maps each PaymentIntent event to the intent and Kassa's reference, a refund's to the intent; the event id is the dedupe key; the ack is an empty 2xx body", async () => {
+    const held = authorization({ capture: false });
+    const pi = idOf((await stripe.authorize(held)) as { status: string; reference: string });
+    await stripe.capture({ idempotencyKey: randomUUID(), reference: pi, amount: 1000 });
+    await stripe.refund({ idempotencyKey: randomUUID(), reference: pi, amount: 400 });
+    const read: (readonly [string, Awaited<ReturnType<typeof parse>>])[] = [];
+    for (const sent of eventsOf(pi)) read.push([sent.event.type, await parse(stripe, sent)]);
+    const byType = (type: string) => read.find(([t]) => t === type)?.[1] ?? assert.fail(`no ${type} in ${read.map(([t]) => t).join(', ')}`);
+    assert.deepEqual(read.map(([t]) => t), ['payment_intent.created', 'payment_intent.amount_capturable_updated', 'payment_intent.succeeded', 'charge.refunded', 'refund.created']);
+    assert.deepEqual(byType('payment_intent.created'), { notifications: [], ack: '' }, 'about nothing Kassa acts on: acknowledged, no notification');
+    for (const type of ['payment_intent.amount_capturable_updated', 'payment_intent.succeeded', 'charge.refunded']) {
+      const sent = eventsOf(pi).find((n) => n.event.type === type);
+      assert.deepEqual(byType(type), { notifications: [{ id: sent?.event.id, kind: type, providerRef: pi, reference: held.reference }], ack: '' }, type);
+    }
+    const refund = eventsOf(pi).find((n) => n.event.type === 'refund.created');
+    assert.deepEqual(byType('refund.created').notifications, [{ id: refund?.event.id, kind: 'refund.created', providerRef: pi }], "a refund's metadata is its own: the intent only");
+  });
+
+  it('maps the 3-D Secure, decline and cancel events', async () => {
+    const challenged = authorization({ card: card('4000002500003155') });
+    const pi = idOf((await stripe.authorize(challenged)) as { status: string; reference: string });
+    fake.challenge(pi, false);
+    const declined = authorization({ card: card('4000000000000002') });
+    await stripe.authorize(declined);
+    const declinedPi = fake.intents().find((i) => i.metadata.kassa_reference === declined.reference)?.id ?? assert.fail('no intent');
+    const held = authorization({ capture: false });
+    const heldPi = idOf((await stripe.authorize(held)) as { status: string; reference: string });
+    await stripe.cancel({ idempotencyKey: randomUUID(), reference: heldPi });
+    const kinds = async (id: string) => (await Promise.all(eventsOf(id).map((n) => parse(stripe, n)))).flatMap((r) => r.notifications.map((n) => [n.kind, n.providerRef, n.reference]));
+    assert.deepEqual(await kinds(pi), [['payment_intent.requires_action', pi, challenged.reference], ['payment_intent.payment_failed', pi, challenged.reference]]);
+    assert.deepEqual(await kinds(declinedPi), [['payment_intent.payment_failed', declinedPi, declined.reference]]);
+    assert.deepEqual(await kinds(heldPi), [['payment_intent.amount_capturable_updated', heldPi, held.reference], ['payment_intent.canceled', heldPi, held.reference]]);
+  });
+
+  it('refuses an event not signed with the secret, changed by a byte, stamped too long ago or ahead, without the header, or of the other mode', async () => {
+    const r = authorization();
+    const pi = idOf((await stripe.authorize(r)) as { status: string; reference: string });
+    const sent = eventsOf(pi).find((n) => n.event.type === 'payment_intent.succeeded') ?? assert.fail('no event');
+    const refused = (p: Promise<unknown>, what: string) => assert.rejects(p, NotificationRejected, what);
+    await refused(parse(stripe, { body: sent.body, signature: fake.sign(sent.body, { secret: 'whsec_someone_else' }) }), 'another secret');
+    await refused(parse(stripe, sent, sent.body.replace(pi, `${pi.slice(0, -1)}${pi.endsWith('x') ? 'y' : 'x'}`)), 'one byte of the intent id');
+    const t = Math.floor(Date.now() / 1000);
+    await refused(parse(stripe, { body: sent.body, signature: fake.sign(sent.body, { timestamp: t - 301 - 5 }) }), 'older than the tolerance');
+    await refused(parse(stripe, { body: sent.body, signature: fake.sign(sent.body, { timestamp: t + 301 + 5 }) }), 'ahead of the tolerance');
+    assert.equal((await parse(stripe, { body: sent.body, signature: fake.sign(sent.body, { timestamp: t - 60 }) })).notifications.length, 1, 'within it: read');
+    // The adapter's clock, not the machine's: ten minutes later the same delivery is too old.
+    await refused(parse(adapterFor(fake, { now: () => Date.now() + 600_000 }), sent), "too old by the adapter's clock");
+    await refused(stripe.parseNotification!(Buffer.from(sent.body), {}), 'no Stripe-Signature');
+    const live = JSON.stringify({ ...sent.event, livemode: true });
+    await refused(parse(stripe, { body: live, signature: fake.sign(live) }), 'a live-mode event to a test-mode account');
+  });
+
+  it('reads what Stripe may send beyond the payments it made: other types acknowledged, unreadable ones refused', async () => {
+    const signedEvent = (event: Record<string, unknown>) => {
+      const body = JSON.stringify({ id: `evt_${randomUUID().slice(0, 8)}`, object: 'event', livemode: false, created: 1, ...event });
+      return { body, signature: fake.sign(body) };
+    };
+    assert.deepEqual(await parse(stripe, signedEvent({ type: 'customer.created', data: { object: { id: 'cus_1', object: 'customer' } } })), { notifications: [], ack: '' });
+    assert.deepEqual(
+      await parse(stripe, signedEvent({ type: 'charge.refunded', data: { object: { id: 'ch_1', object: 'charge', payment_intent: null } } })),
+      { notifications: [], ack: '' },
+      'a charge of no PaymentIntent (the legacy Charges API) is not one of Kassa’s',
+    );
+    await assert.rejects(parse(stripe, signedEvent({ type: 'payment_intent.succeeded', data: { object: { id: 'ch_1', object: 'charge' } } })), NotificationRejected, 'a handled type whose object is not its PaymentIntent');
+    await assert.rejects(parse(stripe, signedEvent({ object: 'list', type: 'payment_intent.succeeded', data: {} })), NotificationRejected, 'not an event');
+    const notJson = 'not json';
+    await assert.rejects(parse(stripe, { body: notJson, signature: fake.sign(notJson) }), NotificationRejected, 'signed, but not JSON');
   });
 });

@@ -22,9 +22,18 @@
  * hang before or after acting, drop the connection before or after acting. Every request is
  * recorded (method, path, headers, raw body, parsed parameters) for assertions.
  *
+ * Events: every change of a PaymentIntent (created, requires_action, requires_capture as
+ * `amount_capturable_updated`, succeeded, payment_failed, canceled) and every refund
+ * (`charge.refunded`, `refund.created`) becomes a Stripe event, signed for the webhook endpoint
+ * with the `stripe` SDK's own `webhooks.generateTestHeaderString` — independently of Kassa's
+ * verifier — and kept in `notifications`. Once an endpoint is set (`webhookUrl` or `endpoint()`),
+ * each is POSTed there, one after the other, after the API answer that caused it (Stripe sends
+ * events asynchronously), and Kassa's answer is recorded.
+ *
  * Learned from Stripe's API reference, stripe-node's types and error classes and Stripe's OpenAPI
  * fixtures; the code is ours.
  */
+import Stripe from 'stripe';
 import { luhnValid } from '@kassa/core';
 import { LocalServer } from './local-server.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -319,11 +328,33 @@ interface Saved {
 
 export interface StripeFakeOptions {
   secretKey?: string;
+  /** The webhook endpoint's signing secret; default a new `whsec_…`. */
+  webhookSecret?: string;
+  /** Where events are POSTed (Kassa's /providers/stripe/webhooks); without one they are signed and kept, not sent. */
+  webhookUrl?: string;
+}
+
+/** An event the fake signed, and (once sent) what the endpoint answered. */
+export interface SentEvent {
+  event: { id: string; type: string; data: { object: Record<string, unknown> } } & Record<string, unknown>;
+  /** The raw body, exactly as signed and sent. */
+  body: string;
+  /** The `Stripe-Signature` header of the last delivery. */
+  signature: string;
+  url?: string;
+  status?: number;
+  answer?: string;
+  error?: string;
 }
 
 export class StripeFake {
   readonly secretKey: string;
+  readonly webhookSecret: string;
   readonly requests: RecordedRequest[] = [];
+  /** Every event, in the order made. */
+  readonly notifications: SentEvent[] = [];
+  #webhookUrl: string | undefined;
+  #deliveries: Promise<void> = Promise.resolve();
   readonly #http: LocalServer;
   readonly #intents = new Map<string, IntentState>();
   readonly #refunds: Refund[] = [];
@@ -333,6 +364,8 @@ export class StripeFake {
 
   private constructor(options: StripeFakeOptions) {
     this.secretKey = options.secretKey ?? `sk_test_${randomBytes(18).toString('hex')}`;
+    this.webhookSecret = options.webhookSecret ?? `whsec_${randomBytes(24).toString('base64')}`;
+    this.#webhookUrl = options.webhookUrl;
     this.#http = new LocalServer((req, res) => void this.#handle(req, res));
   }
 
@@ -347,7 +380,70 @@ export class StripeFake {
   }
 
   async close(): Promise<void> {
+    await this.#deliveries;
     await this.#http.close();
+  }
+
+  /** From now on, events are POSTed to `url` (a server's URL is known only once it listens). */
+  endpoint(url: string): void {
+    this.#webhookUrl = url;
+  }
+
+  /** Every delivery made so far has been answered (or failed). */
+  async delivered(): Promise<SentEvent[]> {
+    await this.#deliveries;
+    return this.notifications;
+  }
+
+  /** A body signed as Stripe signs a delivery (`t=<timestamp>,v1=<HMAC-SHA256>`), by the SDK. */
+  sign(body: string, o: { timestamp?: number; secret?: string } = {}): string {
+    return Stripe.webhooks.generateTestHeaderString({ payload: body, secret: o.secret ?? this.webhookSecret, timestamp: o.timestamp ?? now() });
+  }
+
+  /** Sends an event again, newly signed, as Stripe retries one it was not sure reached the endpoint. */
+  async redeliver(sent: SentEvent): Promise<SentEvent> {
+    sent.signature = this.sign(sent.body);
+    await (this.#deliveries = this.#deliveries.then(() => this.#deliver(sent)));
+    return sent;
+  }
+
+  #emit(type: string, object: object): void {
+    const event = {
+      id: id('evt'),
+      object: 'event',
+      api_version: Stripe.API_VERSION,
+      created: now(),
+      // A copy: the object as it was when the event happened, not as it is when it is read.
+      data: { object: JSON.parse(JSON.stringify(object)) as Record<string, unknown> },
+      livemode: false,
+      pending_webhooks: 1,
+      request: { id: null, idempotency_key: null },
+      type,
+    };
+    const body = JSON.stringify(event, null, 2);
+    const sent: SentEvent = { event, body, signature: this.sign(body) };
+    this.notifications.push(sent);
+    // After the API answer that caused it (a microtask would come before the answer is written).
+    if (this.#webhookUrl) this.#deliveries = this.#deliveries.then(() => new Promise((r) => setImmediate(r))).then(() => this.#deliver(sent));
+  }
+
+  async #deliver(sent: SentEvent): Promise<void> {
+    const url = this.#webhookUrl;
+    if (!url) return;
+    sent.url = url;
+    try {
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json; charset=utf-8', 'stripe-signature': sent.signature, 'user-agent': 'Stripe/1.0 (+https://stripe.com/docs/webhooks)' },
+        body: sent.body,
+        signal: AbortSignal.timeout(3000),
+      });
+      sent.status = res.status;
+      sent.answer = await res.text();
+      sent.error = undefined;
+    } catch (e) {
+      sent.error = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    }
   }
 
   /** The next `times` requests to `route` (or any) meet this fault. */
@@ -371,6 +467,7 @@ export class StripeFake {
         message: 'The provided PaymentMethod has failed authentication. You can provide payment_method_data or a new PaymentMethod to attempt to fulfill this PaymentIntent again.',
         doc_url: 'https://stripe.com/docs/error-codes/payment-intent-authentication-failure',
       };
+      this.#emit('payment_intent.payment_failed', st.intent);
     }
   }
 
@@ -609,6 +706,7 @@ export class StripeFake {
     };
     const st: IntentState = { intent, refunded: 0 };
     this.#intents.set(intentId, st);
+    this.#emit('payment_intent.created', intent);
     if (p.confirm === true) return this.#confirm(st, p).intent;
     if (p.off_session !== undefined) throw invalid('You can only pass off_session when confirm is true.', { param: 'off_session' });
     return intent;
@@ -635,6 +733,7 @@ export class StripeFake {
       pi.last_payment_error = error;
       pi.latest_charge = chargeId;
       pi.payment_method = null;
+      this.#emit('payment_intent.payment_failed', pi);
       throw new ApiError(402, { ...error, payment_intent: { ...pi } });
     };
     // What the card network says about the number and dates, before the issuer is asked.
@@ -663,6 +762,7 @@ export class StripeFake {
         pi.next_action = typeof p.return_url === 'string'
           ? { type: 'redirect_to_url', redirect_to_url: { url: `${this.url}/3ds/${pi.id}`, return_url: p.return_url } }
           : { type: 'use_stripe_sdk', use_stripe_sdk: { type: 'three_d_secure_redirect', stripe_js: `${this.url}/3ds/${pi.id}` } };
+        this.#emit('payment_intent.requires_action', pi);
         return st;
       case 'approve':
         pi.payment_method = pmId;
@@ -692,10 +792,12 @@ export class StripeFake {
       pi.status = 'requires_capture';
       pi.amount_capturable = pi.amount;
       account.held += pi.amount;
+      this.#emit('payment_intent.amount_capturable_updated', pi);
     } else {
       pi.status = 'succeeded';
       pi.amount_received = pi.amount;
       account.balance -= pi.amount;
+      this.#emit('payment_intent.succeeded', pi);
     }
   }
 
@@ -713,6 +815,7 @@ export class StripeFake {
     pi.status = 'succeeded';
     pi.amount_received = amount;
     pi.amount_capturable = 0;
+    this.#emit('payment_intent.succeeded', pi);
     return pi;
   }
 
@@ -728,6 +831,7 @@ export class StripeFake {
     pi.next_action = null;
     pi.canceled_at = now();
     pi.cancellation_reason = (p.cancellation_reason as string | undefined) ?? null;
+    this.#emit('payment_intent.canceled', pi);
     return pi;
   }
 
@@ -762,7 +866,30 @@ export class StripeFake {
       status: 'succeeded',
     };
     this.#refunds.push(refund);
+    this.#emit('charge.refunded', this.#charge(st));
+    this.#emit('refund.created', refund);
     return refund;
+  }
+
+  /** The intent's latest charge, as a `charge.*` event carries it (with the intent's metadata, copied at confirm). */
+  #charge(st: IntentState): Record<string, unknown> {
+    const pi = st.intent;
+    return {
+      id: pi.latest_charge,
+      object: 'charge',
+      amount: pi.amount,
+      amount_captured: pi.amount_received,
+      amount_refunded: st.refunded,
+      captured: pi.amount_received > 0,
+      created: pi.created,
+      currency: pi.currency,
+      livemode: false,
+      metadata: { ...pi.metadata },
+      paid: true,
+      payment_intent: pi.id,
+      refunded: st.refunded >= pi.amount_received,
+      status: 'succeeded',
+    };
   }
 }
 

@@ -4,8 +4,8 @@
  * instead of letting an unknown state fall through to a guess.
  */
 import type { DeclineCode } from '@kassa/core';
-import type { AuthorizeOutcome, RefundOutcome, Refusal } from '../../domain/ports.js';
-import { ProviderFailure } from '../../domain/ports.js';
+import type { AuthorizeOutcome, ProviderNotification, RefundOutcome, Refusal } from '../../domain/ports.js';
+import { NotificationRejected, ProviderFailure } from '../../domain/ports.js';
 
 /** The PaymentIntent statuses of the API version the SDK pins (stripe-node 23). */
 export type StripeIntentStatus =
@@ -197,4 +197,56 @@ export function refundOutcome(refund: { amount: number; status: string | null; f
       throw new ProviderFailure('ambiguous', `unknown Refund status ${String(unknown)}`);
     }
   }
+}
+
+// ---- events (webhooks) ----
+
+/**
+ * The events Kassa applies, by the object each carries in `data.object`. Everything else Stripe
+ * may send (`payment_intent.created`, `charge.succeeded`, customers, payouts...) says nothing
+ * Kassa acts on: it is acknowledged and dropped, since an answer other than 2xx makes Stripe
+ * retry it for days.
+ */
+const EVENT_OBJECTS = {
+  'payment_intent.succeeded': 'payment_intent',
+  'payment_intent.amount_capturable_updated': 'payment_intent',
+  'payment_intent.payment_failed': 'payment_intent',
+  'payment_intent.canceled': 'payment_intent',
+  'payment_intent.requires_action': 'payment_intent',
+  'payment_intent.processing': 'payment_intent',
+  'charge.refunded': 'charge',
+  'charge.refund.updated': 'refund',
+  'refund.created': 'refund',
+  'refund.updated': 'refund',
+  'refund.failed': 'refund',
+} as const satisfies Record<string, 'payment_intent' | 'charge' | 'refund'>;
+export type StripeEventType = keyof typeof EVENT_OBJECTS;
+export const STRIPE_EVENT_TYPES = Object.keys(EVENT_OBJECTS) as StripeEventType[];
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const text = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+
+/**
+ * What a verified Stripe event is about, or null for one Kassa does not handle. The PaymentIntent
+ * is named by its id (the PaymentIntent itself, or a charge's or refund's `payment_intent`), and by
+ * Kassa's reference where the object carries `metadata[kassa_reference]`: the PaymentIntent (set
+ * at create), the charge (Stripe copies the intent's metadata to it at confirm) — not a refund,
+ * whose metadata is its own (`kassa_key`). A handled event whose object cannot be read is refused:
+ * Stripe then shows the endpoint as failing, instead of Kassa silently dropping a real event.
+ */
+export function notificationOfEvent(event: unknown): ProviderNotification | null {
+  if (!isRecord(event) || event.object !== 'event' || !text(event.id) || !text(event.type) || !isRecord(event.data)) {
+    throw new NotificationRejected('the body is not a Stripe event');
+  }
+  const type = event.type as string;
+  if (!Object.hasOwn(EVENT_OBJECTS, type)) return null;
+  const expected = EVENT_OBJECTS[type as StripeEventType];
+  const object = event.data.object;
+  if (!isRecord(object) || object.object !== expected) throw new NotificationRejected(`a ${type} event without its ${expected}`);
+  const providerRef = expected === 'payment_intent' ? text(object.id) : text(object.payment_intent);
+  // A charge or refund of no PaymentIntent (the legacy Charges API) is not a payment Kassa made.
+  if (!providerRef && expected !== 'payment_intent') return null;
+  if (!providerRef) throw new NotificationRejected(`a ${type} event whose PaymentIntent has no id`);
+  const reference = expected === 'refund' || !isRecord(object.metadata) ? undefined : text(object.metadata.kassa_reference);
+  return { id: event.id as string, kind: type, providerRef, ...(reference ? { reference } : {}) };
 }

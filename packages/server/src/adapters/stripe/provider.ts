@@ -14,6 +14,11 @@
  *
  * Card numbers and CVCs go to Stripe in the confirm body and nowhere else: not into metadata,
  * idempotency keys, error messages or logs.
+ *
+ * Stripe's events (webhooks) reach Kassa's inbound route when a webhook signing secret is
+ * configured: `parseNotification` verifies `Stripe-Signature` on the raw body and says which
+ * PaymentIntent an event is about; applying it asks Stripe (completeAction, lookup), as for every
+ * provider, so an event is a trigger and never the truth.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import Stripe from 'stripe';
@@ -26,12 +31,13 @@ import type {
   PaymentProvider,
   ProviderCallOptions,
   ProviderCapabilities,
+  ProviderNotification,
   ProviderOutcome,
   RefundOutcome,
   Sensitive,
 } from '../../domain/ports.js';
-import { ProviderFailure, cardOf } from '../../domain/ports.js';
-import { intentOutcome, refundOutcome, refusalFrom } from './mapping.js';
+import { NotificationRejected, ProviderFailure, cardOf } from '../../domain/ports.js';
+import { intentOutcome, notificationOfEvent, refundOutcome, refusalFrom } from './mapping.js';
 import type { IntentView } from './mapping.js';
 
 export interface StripeProviderConfig {
@@ -47,9 +53,20 @@ export interface StripeProviderConfig {
   returnUrl: string;
   /** The longest one Stripe call may take when the caller's signal does not end it first. Default 30 s. */
   timeoutMs?: number | undefined;
-  /** For tests of the 24-hour key retention; default Date.now. */
+  /**
+   * The signing secret (`whsec_…`) of the webhook endpoint at Stripe that posts to Kassa's
+   * `/providers/stripe/webhooks`. Without it Stripe's events are refused, never taken unverified,
+   * and `capabilities.notifications` is false.
+   */
+  webhookSecret?: Sensitive | undefined;
+  /** How far a `Stripe-Signature` timestamp may be from now, either way. Default 300 s (the SDK's). */
+  webhookToleranceSeconds?: number | undefined;
+  /** The clock of the 24-hour key retention and of webhook timestamps (tests move it); default Date.now. */
   now?: () => number;
 }
+
+/** Stripe's own default tolerance for a webhook's signature timestamp. */
+export const WEBHOOK_TOLERANCE_SECONDS = 300;
 
 /**
  * How long Stripe keeps an idempotency key ("at least 24 hours"), less a margin for clock skew
@@ -88,16 +105,9 @@ export class StripeProvider implements PaymentProvider {
   /** `stripe`, unless configured under another name (two of one type in a mode, or test and live apart). */
   readonly name: string;
   readonly type = 'stripe';
-  readonly capabilities: ProviderCapabilities = {
-    manualCapture: true, // capture_method=manual
-    partialCapture: true, // amount_to_capture; the rest of the hold is released
-    threeDSecure: true, // next_action.redirect_to_url
-    cancel: true,
-    refund: true, // several partial refunds up to the captured amount
-    lookup: true, // replayed create + the intent's state; refunds by their metadata
-    paymentMethods: ['card'],
-    notifications: false, // verifyStripeWebhook() checks Stripe-Signature; applying Stripe's events is to come
-  };
+  readonly capabilities: ProviderCapabilities;
+  /** Present exactly when a webhook secret is configured (what `capabilities.notifications` declares). */
+  readonly parseNotification: PaymentProvider['parseNotification'];
 
   readonly #stripe: Stripe;
   readonly #returnUrl: string;
@@ -111,6 +121,25 @@ export class StripeProvider implements PaymentProvider {
     this.#timeoutMs = config.timeoutMs ?? 30_000;
     this.#returnUrl = config.returnUrl;
     this.#now = config.now ?? Date.now;
+    const webhookSecret = config.webhookSecret;
+    this.capabilities = {
+      manualCapture: true, // capture_method=manual
+      partialCapture: true, // amount_to_capture; the rest of the hold is released
+      threeDSecure: true, // next_action.redirect_to_url
+      cancel: true,
+      refund: true, // several partial refunds up to the captured amount
+      lookup: true, // replayed create + the intent's state; refunds by their metadata
+      paymentMethods: ['card'],
+      // Stripe-Signature checked on the raw body with the endpoint's secret: without the secret
+      // there is nothing to check an event against, so none is taken.
+      notifications: webhookSecret !== undefined,
+    };
+    const tolerance = config.webhookToleranceSeconds ?? WEBHOOK_TOLERANCE_SECONDS;
+    // Events of the other mode cannot come from this account's endpoint: a secret configured in the wrong mode.
+    const live = /^(sk|rk)_live_/.test(config.secretKey.reveal());
+    this.parseNotification = webhookSecret
+      ? async (raw, headers) => parseStripeEvent(raw, headers, webhookSecret, tolerance, this.#now(), live)
+      : undefined;
     this.#stripe = new Stripe(config.secretKey.reveal(), {
       host: base.hostname,
       port: base.port || (protocol === 'http' ? 80 : 443),
@@ -375,6 +404,35 @@ function connectionCode(detail: unknown): string | undefined {
 function safeMessage(error: { message?: string; param?: string | undefined }): string {
   if (error.param?.includes('[card]')) return `invalid ${error.param.replace(/\[card\].*/, '[card]')}`;
   return (error.message ?? '').replace(/\d[\d -]{10,}\d/g, '[redacted]');
+}
+
+/**
+ * A Stripe webhook delivery, verified, as the port's notifications: one for an event about a
+ * PaymentIntent (its id as `providerRef`, the event id as the dedupe key), none for an event Kassa
+ * does not handle — acknowledged all the same (the route answers 200 with an empty body, which is
+ * all Stripe asks: any 2xx).
+ */
+function parseStripeEvent(
+  raw: Buffer,
+  headers: Readonly<Record<string, string | undefined>>,
+  secret: Sensitive,
+  toleranceSeconds: number,
+  now: number,
+  live: boolean,
+): { notifications: ProviderNotification[]; ack: string } {
+  const signature = headers['stripe-signature'];
+  if (!signature) throw new NotificationRejected('the Stripe-Signature header is missing');
+  let event: Stripe.Event;
+  try {
+    event = verifyStripeWebhook(raw, signature, secret, toleranceSeconds, now);
+  } catch (error) {
+    throw new NotificationRejected(error instanceof StripeWebhookError ? error.message : 'the Stripe signature did not verify');
+  }
+  const notification = notificationOfEvent(event);
+  if (notification && (event as { livemode?: unknown }).livemode !== live) {
+    throw new NotificationRejected(`a ${live ? 'test' : 'live'} mode event for a ${live ? 'live' : 'test'} mode account: is the webhook secret of the right mode?`);
+  }
+  return { notifications: notification ? [notification] : [], ack: '' };
 }
 
 /** A Stripe webhook event whose signature did not verify. */
