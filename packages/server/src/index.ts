@@ -44,6 +44,8 @@ import type { RoutingRule } from './routing.js';
 const listOf = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
 import { saturation } from './saturation.js';
 import { providerFromSpec } from './provider-config.js';
+import { ProviderAccounts } from './provider-accounts.js';
+import { deriveKey } from './vault/cipher.js';
 import type { ProviderSpec } from './provider-config.js';
 import { deliveryView } from './webhooks/views.js';
 
@@ -192,9 +194,11 @@ export async function startKassa(options: KassaOptions): Promise<KassaServer> {
   });
   let instance: InstanceRegistry | undefined;
   let webhookWorker: WebhookWorker | undefined;
+  let providerAccounts: ProviderAccounts | undefined;
   const closeAll = async () => {
     // First: its attempts in flight give their deliveries back while the store is open.
     await webhookWorker?.stop();
+    providerAccounts?.stop();
     vault.close();
     await instance?.stop();
     await sandbox.close();
@@ -221,13 +225,30 @@ export async function startKassa(options: KassaOptions): Promise<KassaServer> {
             : [];
       return options.wrapProvider ? list.map((p) => options.wrapProvider!(p)) : list;
     };
+    const merchants = new Merchants(store, clock);
+    // Merchants' own provider accounts: built like the server's, their keys sealed under a key
+    // of their own derived from the vault's (the card key itself encrypts cards only).
+    const accounts = new ProviderAccounts({
+      store,
+      merchants,
+      clock,
+      logger,
+      key: deriveKey(secrets.vaultKey, 'provider account secrets'),
+      build: async (spec, mode) => {
+        const provider = await providerFromSpec(spec, { mode, sandbox, publicUrl: config.publicUrl });
+        return options.wrapProvider ? options.wrapProvider(provider) : provider;
+      },
+    });
+    providerAccounts = accounts;
+    await accounts.refresh();
+    accounts.start();
     const providers = new ConfiguredProviders(
       { test: await configured('test'), live: await configured('live') },
       // Intents paid at the sandbox before test mode moved to a real provider are still captured and refunded there.
       [sandbox],
       options.routing ?? {},
+      accounts,
     );
-    const merchants = new Merchants(store, clock);
     const payments = new PaymentIntents({
       store,
       providers,
@@ -331,6 +352,7 @@ export async function startKassa(options: KassaOptions): Promise<KassaServer> {
       publicUrl: () => publicUrl,
       mounts: [{ path: '/sandbox', router: challengeRouter, api: sandboxOperations({ query: challengeQuerySchema, choice: challengeChoiceSchema }) }],
       webhooks: { endpoints: webhookEndpoints, events, secrets: webhookSecrets },
+      providerAccounts: accounts,
       providers: {
         directory: providers,
         notifications: providerNotifications,
