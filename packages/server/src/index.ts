@@ -234,14 +234,14 @@ export async function startKassa(options: KassaOptions): Promise<KassaServer> {
       clock,
       logger,
       key: deriveKey(secrets.vaultKey, 'provider account secrets'),
+      // Built while the server listens: without a configured public URL, the one it listens on
+      // (what its own 3-D Secure pages use too) is where shoppers come back.
       build: async (spec, mode) => {
-        const provider = await providerFromSpec(spec, { mode, sandbox, publicUrl: config.publicUrl });
+        const provider = await providerFromSpec(spec, { mode, sandbox, publicUrl: publicUrl || undefined });
         return options.wrapProvider ? options.wrapProvider(provider) : provider;
       },
     });
     providerAccounts = accounts;
-    await accounts.refresh();
-    accounts.start();
     const providers = new ConfiguredProviders(
       { test: await configured('test'), live: await configured('live') },
       // Intents paid at the sandbox before test mode moved to a real provider are still captured and refunded there.
@@ -379,6 +379,9 @@ export async function startKassa(options: KassaOptions): Promise<KassaServer> {
     const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
     const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
     publicUrl = config.publicUrl ?? url;
+    // Once the public URL is known: the accounts' adapters send shoppers back there.
+    await accounts.refresh();
+    accounts.start();
 
     if (options.recoverOnStart !== false) {
       const recovered = await payments.recoverInterrupted();
