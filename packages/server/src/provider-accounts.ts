@@ -46,9 +46,13 @@ export function openSecrets(key: Buffer, id: string, accountId: string, sealed: 
   return JSON.parse(open(key, sealed, aadOf(id, accountId))) as Record<string, string>;
 }
 
-/** Enough of a secret to recognize it, never enough to use it (PEM armour and spaces left out). */
+/**
+ * Enough of a secret to recognize it, never enough to use it (PEM armour and spaces left out):
+ * nothing at all of a short one, where 4 characters would be a good part of it.
+ */
 function hint(value: string): string {
-  return value.replace(/-----[^-]+-----|\s/g, '').slice(-4);
+  const bare = value.replace(/-----[^-]+-----|\s/g, '');
+  return bare.length >= 16 ? bare.slice(-4) : '';
 }
 
 interface Loaded {

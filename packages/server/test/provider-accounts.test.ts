@@ -13,6 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { LogCapture, assertError, boot, request, tableCounts } from './helpers.js';
 import type { Harness, Reply } from './helpers.js';
 import { StripeFake } from './fakes/stripe-fake.js';
+import { PayPalFake } from './fakes/paypal-fake.js';
 import { openSecrets, sealSecrets } from '../src/provider-accounts.js';
 
 const VISA = '4242424242424242';
@@ -192,6 +193,42 @@ describe("merchants' own provider accounts", () => {
         await second.close();
       }
     }));
+
+  it("a merchant's PayPal account takes its payments, and its notifications are verified with that account's own webhook id", async () => {
+    const fake = await PayPalFake.start();
+    const h = await boot({ publicUrl: PUBLIC_URL, actionPollIntervalMs: 0 });
+    try {
+      const b = await register(h);
+      const made = await operator(h, 'POST', `/merchants/${b.account}/provider_accounts`, {
+        type: 'paypal', mode: 'test', clientId: fake.clientId, clientSecret: fake.clientSecret, apiBase: fake.url, webhookId: fake.webhookId,
+      });
+      assert.equal(made.status, 200, JSON.stringify(made.body));
+      assert.deepEqual(made.body.secrets, { clientSecret: { configured: true, last4: fake.clientSecret.slice(-4) } });
+      const intent = await h.createIntent({ amount: 4200, currency: 'usd' }, { key: b.secretKey });
+      const confirmed = await h.client('POST', `/payment_intents/${intent.id}/confirm`, intent.client_secret, { payment_method_data: { type: 'paypal' } });
+      assert.equal(confirmed.body.status, 'requires_action', JSON.stringify(confirmed.body));
+      const redirect = new URL(confirmed.body.next_action.redirect_to_url.url);
+      const order = redirect.searchParams.get('token') ?? '';
+      fake.approve(order);
+      // The default merchant has no PayPal at all: the route knows the type through the account alone.
+      assert.equal(await fake.notify(`${h.url}/providers/paypal/webhooks`, fake.orderEvent(order)), 200);
+      let status = '';
+      for (let i = 0; i < 50 && status !== 'succeeded'; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        status = (await h.v1('GET', `/payment_intents/${intent.id}`, undefined, { key: b.secretKey })).body.status;
+      }
+      assert.equal(status, 'succeeded');
+      const stored = h.db().prepare('SELECT provider, outcome FROM provider_notifications').all();
+      assert.deepEqual(stored, [{ provider: made.body.id, outcome: 'completed:succeeded' }], "verified by the merchant's account, and applied");
+      // Another merchant's payment still does not know PayPal.
+      const other = await h.createIntent({ amount: 100, currency: 'usd' });
+      const refused = await h.client('POST', `/payment_intents/${other.id}/confirm`, other.client_secret, { payment_method_data: { type: 'paypal' } });
+      assertError(refused, 400, 'payment_method_unactivated');
+    } finally {
+      await h.close();
+      await fake.close();
+    }
+  });
 
   it('keep their keys out of the database files, the logs and the error answers', async () => {
     const logs = new LogCapture();

@@ -149,7 +149,8 @@ export function providerAccountView(a: ProviderAccountRecord): ProviderAccountOb
   const secrets: ProviderAccountObject['secrets'] = {};
   for (const field of SECRET_FIELD_NAMES[a.type]) {
     const last4 = a.secretHints[field];
-    secrets[field] = { configured: last4 !== undefined, last4: last4 ?? null };
+    // An empty hint: set, but too short to show any of it.
+    secrets[field] = { configured: last4 !== undefined, last4: last4 || null };
   }
   return {
     id: a.id,
