@@ -14,7 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Stripe from 'stripe';
 import { Webhook } from 'standardwebhooks';
-import { Receiver, Running, assertBuilt, cleanEnv, headerRecord, kassa, parseJson } from './helpers.js';
+import { spawnSync } from 'node:child_process';
+import { BIN, Receiver, Running, assertBuilt, cleanEnv, headerRecord, kassa, parseJson } from './helpers.js';
 
 describe('kassa (built, plain node)', () => {
   let dir = '';
@@ -142,6 +143,22 @@ describe('kassa (built, plain node)', () => {
     assert.ok(row, listed.stdout);
     assert.match(row, /stripe\s+test\s+main\s+yes\s+secretKey …cli9/);
     assert.ok(!listed.stdout.includes(stripeKey));
+
+    // --secrets-stdin: the keys as a JSON object on standard input (what a secrets manager pipes in).
+    const adyenKey = `AQE${'d'.repeat(30)}std1`;
+    const piped = spawnSync(process.execPath, [BIN, 'provider-accounts', 'create', merchant, '--type', 'adyen', '--set', 'merchantAccount=OwnShop', '--secrets-stdin', '--json'], {
+      env,
+      input: JSON.stringify({ apiKey: adyenKey }),
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    assert.equal(piped.status, 0, piped.stderr);
+    const adyen = parseJson(piped.stdout);
+    assert.deepEqual(adyen.secrets, { apiKey: { configured: true, last4: 'std1' }, hmacKey: { configured: false, last4: null } });
+    assert.deepEqual(adyen.config, { merchantAccount: 'OwnShop' });
+    const notJson = spawnSync(process.execPath, [BIN, 'provider-accounts', 'create', merchant, '--type', 'adyen', '--secrets-stdin'], { env, input: adyenKey, encoding: 'utf8', timeout: 30_000 });
+    assert.equal(notJson.status, 2, notJson.stderr);
+    assert.ok(!notJson.stderr.includes(adyenKey), 'a refused key is not echoed');
 
     const off = await kassa(['provider-accounts', 'deactivate', merchant, account.id], { env });
     assert.equal(off.code, 0, off.stderr);
