@@ -21,7 +21,7 @@ export interface RequestOptions {
 
 export interface ApiClient {
   readonly baseUrl: string;
-  request(method: 'GET' | 'POST', path: string, options?: RequestOptions): Promise<unknown>;
+  request(method: 'GET' | 'POST' | 'DELETE', path: string, options?: RequestOptions): Promise<unknown>;
 }
 
 const errorEnvelope = z.object({

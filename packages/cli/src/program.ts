@@ -12,6 +12,7 @@ import type { Context } from './commands/common.js';
 import { keysCommand } from './commands/keys.js';
 import { listenCommand } from './commands/listen.js';
 import { merchantsCommand } from './commands/merchants.js';
+import { providerAccountsCommand } from './commands/provider-accounts.js';
 import { paymentsCommand } from './commands/payments.js';
 import { serveCommand } from './commands/serve.js';
 import { reconcileCommand } from './commands/reconcile.js';
@@ -47,6 +48,7 @@ export function createProgram(ctx: Context): Command {
   for (const command of [
     serveCommand(ctx),
     merchantsCommand(ctx),
+    providerAccountsCommand(ctx),
     keysCommand(ctx),
     paymentsCommand(ctx),
     listenCommand(ctx),

@@ -33,7 +33,7 @@ import {
   parseTrustProxy,
 } from '@kassa/server/config';
 import { Sensitive } from '@kassa/server/secrets';
-import { routingSchema } from '@kassa/server/secrets';
+import { providerFileSpecSchema, routingSchema } from '@kassa/server/secrets';
 import type { ProviderSpec, RoutingRule } from '@kassa/server/secrets';
 import { UsageError } from './errors.js';
 import { envValue } from './credentials.js';
@@ -52,28 +52,11 @@ const origin = z.string().refine((value) => {
 }, 'must be an origin: scheme://host[:port], with no path');
 const httpUrl = z.url({ protocol: /^https?$/ });
 
-/** A mode's provider as the file names it: type and endpoints, never a key. */
-const providerName = z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, 'a provider name is 1–32 of a-z, 0-9, _ and -, starting with a letter');
-const providerFileSpec = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('sandbox'), name: providerName.optional() }).strict(),
-  z.object({ type: z.literal('stripe'), name: providerName.optional(), apiBase: httpUrl.optional() }).strict(),
-  z.object({ type: z.literal('adyen'), name: providerName.optional(), merchantAccount: z.string().min(1).max(100), checkoutBase: httpUrl.optional() }).strict(),
-  z
-    .object({ type: z.literal('paypal'), name: providerName.optional(), clientId: z.string().min(1).max(200), apiBase: httpUrl.optional(), webhookId: z.string().min(1).max(100).optional() })
-    .strict(),
-  z
-    .object({
-      type: z.literal('alipay'),
-      name: providerName.optional(),
-      appId: z.string().regex(/^\d{8,32}$/, "Alipay's APPID: digits"),
-      /** Alipay's public key (not a secret): PEM, or the bare base64 Alipay's key tool prints. */
-      alipayPublicKey: z.string().min(100).max(4000),
-      gateway: httpUrl.optional(),
-      /** How long a QR code (and the cashier) may be paid, in ms: whole minutes, 1 min to 15 days. */
-      qrExpiryMs: z.number().int().min(60_000).max(15 * 24 * 3_600_000).multipleOf(60_000).optional(),
-    })
-    .strict(),
-]);
+/**
+ * A mode's provider as the file names it: type and endpoints, never a key. The server's schema
+ * (provider-config.ts), which the operator API's provider accounts parse too: one shape for both.
+ */
+const providerFileSpec = providerFileSpecSchema;
 type ProviderFileSpec = z.infer<typeof providerFileSpec>;
 /** A mode's providers: one, or several in the order tried (routing rules may reorder them). */
 const modeProviders = z.union([providerFileSpec, z.array(providerFileSpec).min(1).max(10)]);

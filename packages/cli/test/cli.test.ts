@@ -14,7 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Stripe from 'stripe';
 import { Webhook } from 'standardwebhooks';
-import { Receiver, Running, assertBuilt, cleanEnv, headerRecord, kassa, parseJson } from './helpers.js';
+import { spawnSync } from 'node:child_process';
+import { BIN, Receiver, Running, assertBuilt, cleanEnv, headerRecord, kassa, parseJson } from './helpers.js';
 
 describe('kassa (built, plain node)', () => {
   let dir = '';
@@ -57,7 +58,8 @@ describe('kassa (built, plain node)', () => {
 
   it('--help on every command names it and its key options', async () => {
     const cases: Array<[string[], string[]]> = [
-      [[], ['serve', 'merchants', 'keys', 'payments', 'listen', 'trigger', 'reconcile', 'Exit codes']],
+      [[], ['serve', 'merchants', 'provider-accounts', 'keys', 'payments', 'listen', 'trigger', 'reconcile', 'Exit codes']],
+      [['provider-accounts', 'create'], ['<account>', '--type', '--mode', '--set', '--secrets-stdin', '--operator-key']],
       [['reconcile'], ['--no-ask', '--fail-on-open', '--operator-key', '--url', '--json']],
       [['serve'], ['--config', '--port', '--host', '--public-url', '--data-dir', '--allowed-origins', '--log-level', '--json', 'KASSA_PORT', 'kassa.config.json', 'KASSA_VAULT_KEY']],
       [['merchants'], ['create', 'list', 'activate']],
@@ -110,6 +112,59 @@ describe('kassa (built, plain node)', () => {
     const again = await kassa(['merchants', 'activate', reg.merchant.id], { env });
     assert.equal(again.code, 3);
     assert.match(again.stderr, /account_already_live/);
+  });
+
+  it('provider-accounts: create (keys from the environment or stdin, never argv), list (last 4 only), deactivate', async () => {
+    const reg = parseJson((await kassa(['merchants', 'create', '--name', 'Own Stripe', '--origin', 'https://own.example', '--json'], { env })).stdout);
+    const merchant = reg.merchant.id as string;
+    const stripeKey = `sk_test_${'c'.repeat(20)}cli9`;
+    // A key on the command line is refused before anything is sent.
+    const onArgv = await kassa(['provider-accounts', 'create', merchant, '--type', 'stripe', '--set', `secretKey=${stripeKey}`], { env });
+    assert.equal(onArgv.code, 2, onArgv.stderr);
+    assert.match(onArgv.stderr, /KASSA_PROVIDER_SECRET_KEY/);
+
+    const made = await kassa(['provider-accounts', 'create', merchant, '--type', 'stripe', '--name', 'main', '--set', 'apiBase=http://127.0.0.1:9', '--json'], {
+      env: { ...env, KASSA_PROVIDER_SECRET_KEY: stripeKey },
+    });
+    assert.equal(made.code, 0, made.stderr);
+    const account = parseJson(made.stdout);
+    assert.match(account.id, /^pa_/);
+    assert.deepEqual(account.secrets, { secretKey: { configured: true, last4: 'cli9' } });
+    assert.ok(!made.stdout.includes(stripeKey), 'the key is not echoed');
+
+    // Without the key: the server's 400 names the field.
+    const missing = await kassa(['provider-accounts', 'create', merchant, '--type', 'stripe'], { env });
+    assert.equal(missing.code, 3, missing.stderr);
+    assert.match(missing.stderr, /secretKey/);
+
+    const listed = await kassa(['provider-accounts', 'list', merchant], { env });
+    assert.equal(listed.code, 0, listed.stderr);
+    const row = listed.stdout.split('\n').find((l) => l.startsWith(account.id));
+    assert.ok(row, listed.stdout);
+    assert.match(row, /stripe\s+test\s+main\s+yes\s+secretKey …cli9/);
+    assert.ok(!listed.stdout.includes(stripeKey));
+
+    // --secrets-stdin: the keys as a JSON object on standard input (what a secrets manager pipes in).
+    const adyenKey = `AQE${'d'.repeat(30)}std1`;
+    const piped = spawnSync(process.execPath, [BIN, 'provider-accounts', 'create', merchant, '--type', 'adyen', '--set', 'merchantAccount=OwnShop', '--secrets-stdin', '--json'], {
+      env,
+      input: JSON.stringify({ apiKey: adyenKey }),
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    assert.equal(piped.status, 0, piped.stderr);
+    const adyen = parseJson(piped.stdout);
+    assert.deepEqual(adyen.secrets, { apiKey: { configured: true, last4: 'std1' }, hmacKey: { configured: false, last4: null } });
+    assert.deepEqual(adyen.config, { merchantAccount: 'OwnShop' });
+    const notJson = spawnSync(process.execPath, [BIN, 'provider-accounts', 'create', merchant, '--type', 'adyen', '--secrets-stdin'], { env, input: adyenKey, encoding: 'utf8', timeout: 30_000 });
+    assert.equal(notJson.status, 2, notJson.stderr);
+    assert.ok(!notJson.stderr.includes(adyenKey), 'a refused key is not echoed');
+
+    const off = await kassa(['provider-accounts', 'deactivate', merchant, account.id], { env });
+    assert.equal(off.code, 0, off.stderr);
+    assert.match(off.stdout, new RegExp(`Deactivated ${account.id}`));
+    const after = parseJson((await kassa(['provider-accounts', 'list', merchant, '--json'], { env })).stdout);
+    assert.equal(after.data[0].active, false);
   });
 
   it('keys: create, list (prefixes only), roll with an overlap of 0, revoke; each key works or stops on /v1 as it should', async () => {

@@ -44,6 +44,8 @@ import type { RoutingRule } from './routing.js';
 const listOf = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
 import { saturation } from './saturation.js';
 import { providerFromSpec } from './provider-config.js';
+import { ProviderAccounts } from './provider-accounts.js';
+import { deriveKey } from './vault/cipher.js';
 import type { ProviderSpec } from './provider-config.js';
 import { deliveryView } from './webhooks/views.js';
 
@@ -194,9 +196,11 @@ export async function startKassa(options: KassaOptions): Promise<KassaServer> {
   });
   let instance: InstanceRegistry | undefined;
   let webhookWorker: WebhookWorker | undefined;
+  let providerAccounts: ProviderAccounts | undefined;
   const closeAll = async () => {
     // First: its attempts in flight give their deliveries back while the store is open.
     await webhookWorker?.stop();
+    providerAccounts?.stop();
     vault.close();
     await instance?.stop();
     await sandbox.close();
@@ -223,13 +227,30 @@ export async function startKassa(options: KassaOptions): Promise<KassaServer> {
             : [];
       return options.wrapProvider ? list.map((p) => options.wrapProvider!(p)) : list;
     };
+    const merchants = new Merchants(store, clock);
+    // Merchants' own provider accounts: built like the server's, their keys sealed under a key
+    // of their own derived from the vault's (the card key itself encrypts cards only).
+    const accounts = new ProviderAccounts({
+      store,
+      merchants,
+      clock,
+      logger,
+      key: deriveKey(secrets.vaultKey, 'provider account secrets'),
+      // Built while the server listens: without a configured public URL, the one it listens on
+      // (what its own 3-D Secure pages use too) is where shoppers come back.
+      build: async (spec, mode) => {
+        const provider = await providerFromSpec(spec, { mode, sandbox, publicUrl: publicUrl || undefined });
+        return options.wrapProvider ? options.wrapProvider(provider) : provider;
+      },
+    });
+    providerAccounts = accounts;
     const providers = new ConfiguredProviders(
       { test: await configured('test'), live: await configured('live') },
       // Intents paid at the sandbox before test mode moved to a real provider are still captured and refunded there.
       [sandbox],
       options.routing ?? {},
+      accounts,
     );
-    const merchants = new Merchants(store, clock);
     const payments = new PaymentIntents({
       store,
       providers,
@@ -334,6 +355,7 @@ export async function startKassa(options: KassaOptions): Promise<KassaServer> {
       publicUrl: () => publicUrl,
       mounts: [{ path: '/sandbox', router: challengeRouter, api: sandboxOperations({ query: challengeQuerySchema, choice: challengeChoiceSchema }) }],
       webhooks: { endpoints: webhookEndpoints, events, secrets: webhookSecrets },
+      providerAccounts: accounts,
       providers: {
         directory: providers,
         notifications: providerNotifications,
@@ -360,6 +382,9 @@ export async function startKassa(options: KassaOptions): Promise<KassaServer> {
     const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
     const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
     publicUrl = config.publicUrl ?? url;
+    // Once the public URL is known: the accounts' adapters send shoppers back there.
+    await accounts.refresh();
+    accounts.start();
 
     if (options.recoverOnStart !== false) {
       const recovered = await payments.recoverInterrupted();

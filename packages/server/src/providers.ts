@@ -10,22 +10,38 @@ import type { RoutingRule } from './routing.js';
 
 type Mode = 'test' | 'live';
 
+/**
+ * Merchants' own provider accounts (provider-accounts.ts), as the directory needs them: a
+ * merchant's active ones of a mode, any one by its id, and `refresh` before trusting either.
+ */
+export interface MerchantAccountProviders {
+  refresh(): Promise<void>;
+  active(merchantId: string, livemode: boolean): PaymentProvider[];
+  byName(name: string): PaymentProvider | undefined;
+  all(): PaymentProvider[];
+}
+
 export class ConfiguredProviders implements ProviderDirectory {
   readonly #modes: Record<Mode, readonly PaymentProvider[]>;
   readonly #rules: Record<Mode, readonly RoutingRule[]>;
   readonly #byName = new Map<string, PaymentProvider>();
+  readonly #accounts: MerchantAccountProviders | undefined;
 
   /**
    * `test`, `live`: each mode's providers (one, several, or none: live has none until one is
    * configured — the sandbox issuer never takes live payments), in the order tried when no rule
    * decides. `others`: providers no new payment goes to any more but earlier intents were made
    * at (the sandbox, after test mode moved to a real one). `rules`: each mode's routing rules.
+   * `accounts`: merchants' own providers; a merchant with an active one in a mode pays there
+   * instead (its accounts in creation order; the server's rules name server providers only).
    */
   constructor(
     modes: { test: PaymentProvider | readonly PaymentProvider[] | null; live: PaymentProvider | readonly PaymentProvider[] | null },
     others: PaymentProvider[] = [],
     rules: { test?: readonly RoutingRule[]; live?: readonly RoutingRule[] } = {},
+    accounts?: MerchantAccountProviders,
   ) {
+    this.#accounts = accounts;
     const list = (p: PaymentProvider | readonly PaymentProvider[] | null): readonly PaymentProvider[] => (p === null ? [] : Array.isArray(p) ? p : [p as PaymentProvider]);
     this.#modes = { test: list(modes.test), live: list(modes.live) };
     if (this.#modes.live.some((p) => p.name === 'sandbox' || p.type === 'sandbox')) throw new Error('the sandbox issuer cannot take live payments');
@@ -52,13 +68,21 @@ export class ConfiguredProviders implements ProviderDirectory {
     return this.route(choice).providers[0] ?? null;
   }
 
+  /** Sees the accounts any instance sharing the store made or deactivated until now. */
+  async prepare(): Promise<void> {
+    await this.#accounts?.refresh();
+  }
+
   route(choice: ProviderChoice): { providers: PaymentProvider[]; rule: string | null } {
     const mode: Mode = choice.livemode ? 'live' : 'test';
+    const own = this.#accounts?.active(choice.merchantId, choice.livemode) ?? [];
+    if (own.length > 0) return route(own, [], choice);
     return route(this.#modes[mode], this.#rules[mode], choice);
   }
 
   byName(name: string): PaymentProvider | undefined {
-    return this.#byName.get(name);
+    // Server names and account ids (`pa_…`) cannot meet: server names have no capitals.
+    return this.#byName.get(name) ?? this.#accounts?.byName(name);
   }
 
   hasAny(livemode: boolean): boolean {
@@ -66,6 +90,6 @@ export class ConfiguredProviders implements ProviderDirectory {
   }
 
   all(): PaymentProvider[] {
-    return [...this.#byName.values()];
+    return [...this.#byName.values(), ...(this.#accounts?.all() ?? [])];
   }
 }

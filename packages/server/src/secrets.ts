@@ -7,3 +7,5 @@ export { Sensitive } from './domain/ports.js';
 export type { ProviderSpec } from './provider-config.js';
 export { routingSchema } from './routing.js';
 export type { RoutingRule } from './routing.js';
+export { ACCOUNT_PROVIDER_TYPES, SECRET_FIELD_NAMES, providerFileSpecSchema } from './provider-config.js';
+export type { ProviderFileSpec } from './provider-config.js';

@@ -89,6 +89,10 @@ const OPERATOR: Record<string, (account: string) => Call> = {
   'POST /operator/keys/:id/revoke': () => ({ path: '/operator/keys/key_abcdefghijklmnop/revoke', body: {} }),
   'GET /operator/reconciliation': () => ({ path: '/operator/reconciliation' }),
   'POST /operator/reconciliation': () => ({ path: '/operator/reconciliation', body: {} }),
+  'GET /operator/merchants/:id/provider_accounts': (a) => ({ path: `/operator/merchants/${a}/provider_accounts` }),
+  'POST /operator/merchants/:id/provider_accounts': (a) => ({ path: `/operator/merchants/${a}/provider_accounts`, body: { type: 'stripe', mode: 'test', secretKey: 'sk_test_intruder0000' } }),
+  'GET /operator/merchants/:id/provider_accounts/:provider_account': (a) => ({ path: `/operator/merchants/${a}/provider_accounts/pa_abcdefghijklmnop` }),
+  'DELETE /operator/merchants/:id/provider_accounts/:provider_account': (a) => ({ path: `/operator/merchants/${a}/provider_accounts/pa_abcdefghijklmnop` }),
 };
 
 const key = (route: { method: string; express: string }) => `${route.method} ${route.express}`;

@@ -358,6 +358,16 @@ describe('API description (/openapi.json, /docs)', () => {
     await expectError('GET', '/operator/merchants/acct_00000000/keys', {}, 404, 'resource_missing');
     await expectError('POST', `/operator/merchants/${account}/keys`, { body: { type: 'secret', permissions: { balance: 'read' } } }, 400, 'parameter_invalid');
     await expectError('POST', '/operator/keys/key_00000000/roll', { body: {} }, 404, 'resource_missing');
+    // A merchant's own provider account (Stripe, test mode): made, listed, read, deactivated.
+    const providerAccounts = `/operator/merchants/${account}/provider_accounts`;
+    const pa = await ok('POST', providerAccounts, { body: { type: 'stripe', mode: 'test', name: 'main', secretKey: 'sk_test_openapi00000000', apiBase: 'http://127.0.0.1:9' } });
+    await ok('GET', providerAccounts);
+    await ok('GET', `${providerAccounts}/${pa.id}`);
+    await ok('DELETE', `${providerAccounts}/${pa.id}`);
+    await expectError('POST', providerAccounts, { body: { type: 'stripe', mode: 'test', secretKey: 'sk_live_openapi00000000' } }, 400, 'parameter_invalid');
+    await expectError('GET', '/operator/merchants/acct_00000000/provider_accounts', {}, 404, 'resource_missing');
+    await expectError('GET', `${providerAccounts}/pa_00000000`, {}, 404, 'resource_missing');
+    await expectError('DELETE', `${providerAccounts}/pa_00000000`, {}, 404, 'resource_missing');
 
     // The widget's locale files and the card page's content-addressed scripts.
     const locales = `/kassa@${manifest.version}/locales`;

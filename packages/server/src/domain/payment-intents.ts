@@ -281,6 +281,7 @@ export class PaymentIntents {
   async create(merchantId: string, input: CreatePaymentIntent, j?: Journal): Promise<PaymentIntentRecord> {
     // The provider a payment of it would go to now (none yet in live mode: confirm says so).
     // A card payment's provider (the method is chosen at confirm): what the intent's options are checked against.
+    await this.d.providers.prepare?.(merchantId);
     const provider = this.d.providers.choose({
       merchantId,
       livemode: this.d.isLive(merchantId),
@@ -515,6 +516,7 @@ export class PaymentIntents {
     const source = paymentMethod ? await this.resolveCard(intent, paymentMethod) : null;
     const methodType: PaymentMethodType = wallet ?? 'card';
     // Where a new payment goes: the routing's order (live mode never gets the sandbox issuer).
+    await this.d.providers.prepare?.(intent.merchantId);
     const routed = this.route(intent, methodType, source?.card);
     const futureUsage = input.setupFutureUsage ?? intent.setupFutureUsage;
     const saveCard = source !== null && source.kind !== 'saved' && futureUsage !== null && intent.customer !== null;
@@ -754,7 +756,10 @@ export class PaymentIntents {
   /** The intent a provider's return names (Kassa's reference on the return URL); unscoped, as the shopper's browser brings it. */
   async intentForReturn(reference: string): Promise<PaymentIntentRecord | null> {
     // Kassa's intent id, or the action's reference (what an adapter was given to build its return URL from).
-    return (await this.d.store.getIntentAnyMerchant(reference)) ?? (await this.d.store.findIntentByActionRef(reference));
+    const found = (await this.d.store.getIntentAnyMerchant(reference)) ?? (await this.d.store.findIntentByActionRef(reference));
+    // The return route finds the intent's provider by name next: a merchant's account made by another instance included.
+    if (found) await this.d.providers.prepare?.(found.merchantId);
+    return found;
   }
 
   /** Who may frame the challenge page: the intent's merchant's allowed origins. */
@@ -787,7 +792,7 @@ export class PaymentIntents {
         'amount_too_large',
       );
     }
-    const provider = this.requireProvider(intent);
+    const provider = await this.providerFor(intent);
     if (amount < intent.amountCapturable && !provider.capabilities.partialCapture) {
       throw invalidParam('amount_to_capture', `The ${provider.name} provider does not support partial capture.`);
     }
@@ -820,7 +825,7 @@ export class PaymentIntents {
       this.d.logger.info({ paymentIntent: next.id, released: 0 }, 'payment_intent.canceled');
       return written;
     }
-    const provider = this.requireProvider(intent);
+    const provider = await this.providerFor(intent);
     if (!provider.capabilities.cancel) {
       throw new KassaError(FailureKind.InvalidRequest, 'parameter_invalid', `The ${provider.name} provider cannot void an authorization.`);
     }
@@ -907,7 +912,7 @@ export class PaymentIntents {
       );
     }
     this.assertIdle(intent, 'refund');
-    const provider = this.requireProvider(intent);
+    const provider = await this.providerFor(intent);
     if (!provider.capabilities.refund) throw invalidParam(param, `The ${provider.name} provider cannot refund.`);
     const left = charge.amount - charge.amountRefunded;
     if (left === 0) {
@@ -1152,7 +1157,7 @@ export class PaymentIntents {
     how: { card?: ProviderCardInput; details?: Record<string, string>; recovering?: 'retry' | 'background' },
   ): Promise<Settled> {
     let answer: ProviderOutcome | null = null;
-    const provider = this.requireProvider(intent);
+    const provider = await this.providerFor(intent);
     if (how.recovering) {
       if (provider.capabilities.lookup) {
         // A lookup that failed, even definitely, says nothing about the call it asks about: unknown.
@@ -1243,7 +1248,7 @@ export class PaymentIntents {
 
   /** Makes the attempt's provider call, built from the intent and the attempt alone (so a retry can make it). */
   private async execute(intent: PaymentIntentRecord, attempt: AttemptRecord, card?: ProviderCardInput, details?: Record<string, string>): Promise<ProviderOutcome> {
-    const provider = this.requireProvider(intent);
+    const provider = await this.providerFor(intent);
     const idempotencyKey = attempt.providerKey;
     switch (attempt.operation) {
       case 'authorize': {
@@ -1967,6 +1972,12 @@ export class PaymentIntents {
       paymentMethod: intent.paymentMethodType ?? 'card',
       reference: intent.id,
     });
+  }
+
+  /** `requireProvider`, once the directory has seen the merchant's provider accounts as they are now (another instance may have made one). */
+  private async providerFor(intent: PaymentIntentRecord): Promise<PaymentProvider> {
+    await this.d.providers.prepare?.(intent.merchantId);
+    return this.requireProvider(intent);
   }
 
   private requireProvider(intent: PaymentIntentRecord): PaymentProvider {

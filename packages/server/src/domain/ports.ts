@@ -369,6 +369,12 @@ export interface ProviderDirectory {
   all(): PaymentProvider[];
   /** Whether a mode has any provider at all (none: live mode before one is configured). */
   hasAny(livemode: boolean): boolean;
+  /**
+   * Awaited before `route`, `choose` or `byName` are trusted for a merchant: the directory may
+   * hold merchants' own provider accounts, which another instance sharing the store may have
+   * added or deactivated since (optional: a directory of fixed providers has nothing to load).
+   */
+  prepare?(merchantId: string): Promise<void>;
 }
 
 // ---- Card vault ----

@@ -36,6 +36,7 @@ import { actionsRouter } from './routes/actions.js';
 import { htmlFormParsers } from './body.js';
 import { challengeHeaders } from './security.js';
 import type { ProviderDirectory } from '../domain/ports.js';
+import type { ProviderAccounts } from '../provider-accounts.js';
 import type { ProviderNotifications } from '../domain/provider-notifications.js';
 import { Balances } from '../domain/balance.js';
 import type { WebhookEndpoints } from '../webhooks/endpoints.js';
@@ -44,6 +45,8 @@ import type { WebhookSecrets } from '../webhooks/secrets.js';
 
 export interface AppDeps {
   store: Store;
+  /** Merchants' own provider accounts (the operator API creates and deactivates them). */
+  providerAccounts: ProviderAccounts;
   payments: PaymentIntents;
   merchants: Merchants;
   customers: Customers;
@@ -92,7 +95,7 @@ export function createApp(deps: AppDeps): Express {
     limits.authGuard,
     limits.countingFailures(operatorAuth(deps.merchants)),
     ...bodyParsers({ form: false }),
-    operatorRouter({ merchants: deps.merchants, payments: deps.payments }),
+    operatorRouter({ merchants: deps.merchants, payments: deps.payments, providerAccounts: deps.providerAccounts }),
   );
 
   app.use(

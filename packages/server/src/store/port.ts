@@ -38,6 +38,27 @@ import type {
 import type { Page, PageQuery } from './pages.js';
 
 export type { IdempotencyKeyRef } from '../domain/model.js';
+
+/**
+ * A merchant's own provider account in one mode. `config`: the type's public fields; `sealed`:
+ * its secret fields as one AES-256-GCM ciphertext (the store never sees them in clear).
+ */
+export interface ProviderAccountRecord {
+  /** `pa_…`: also the provider name its intents record. */
+  id: string;
+  /** The merchant account (`acct_…`). */
+  accountId: string;
+  /** The account's scope of this mode (what intents carry as their merchant). */
+  merchantId: string;
+  livemode: boolean;
+  name: string | null;
+  type: 'stripe' | 'adyen' | 'paypal' | 'alipay';
+  config: Record<string, unknown>;
+  secretHints: Record<string, string>;
+  sealed: { ciphertext: Buffer; iv: Buffer; tag: Buffer };
+  created: number;
+  deactivatedAt: number | null;
+}
 export type { Page, PageQuery } from './pages.js';
 
 /**
@@ -118,6 +139,16 @@ export interface Store {
   rollApiKey(oldId: string, expiresAt: number, replacement: ApiKeyRecord): Promise<void>;
   revokeApiKey(id: string, at: number): Promise<void>;
   touchApiKey(id: string, at: number): Promise<void>;
+
+  // merchants' provider accounts
+  insertProviderAccount(account: ProviderAccountRecord): Promise<void>;
+  getProviderAccount(id: string): Promise<ProviderAccountRecord | null>;
+  /** An account's (`acct_…`), or every merchant's (null), in creation order. */
+  listProviderAccounts(accountId: string | null): Promise<ProviderAccountRecord[]>;
+  /** Sets `deactivated_at` once; false when there is no such active account. */
+  deactivateProviderAccount(id: string, at: number): Promise<boolean>;
+  /** Changes whenever an account is added or deactivated (by any instance sharing the store): a cheap staleness check. */
+  providerAccountsVersion(): Promise<string>;
 
   // payment intents
   insertIntent(intent: PaymentIntentRecord, events: OutboxEvent[], journal?: JournalWrite): Promise<void>;

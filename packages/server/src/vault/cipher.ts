@@ -1,9 +1,10 @@
 /**
- * AES-256-GCM for card numbers. Each card gets a fresh 96-bit IV; the additional
- * authenticated data binds a ciphertext to its vault row and merchant, so a ciphertext
- * copied into another row (or another merchant's) fails to decrypt instead of leaking.
+ * AES-256-GCM for card numbers (and, under keys derived for them, other secrets at rest). Each
+ * card gets a fresh 96-bit IV; the additional authenticated data binds a ciphertext to its vault
+ * row and merchant, so a ciphertext copied into another row (or another merchant's) fails to
+ * decrypt instead of leaking.
  */
-import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 
 export interface Sealed {
   ciphertext: Buffer;
@@ -29,4 +30,13 @@ export function open(key: Buffer, sealed: Sealed, aad: string): string {
 /** A keyed fingerprint: equal cards match, but the number cannot be brute-forced from it without the key. */
 export function fingerprint(key: Buffer, digits: string): string {
   return createHmac('sha256', key).update(digits).digest('base64url');
+}
+
+/**
+ * A key of its own for one purpose, derived from the vault's master key (HKDF-SHA256, the purpose
+ * as its label): a ciphertext of one kind never opens under another's key, and the card key
+ * itself encrypts cards only.
+ */
+export function deriveKey(master: Buffer, purpose: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', master, Buffer.alloc(0), `kassa vault ${purpose}`, 32));
 }

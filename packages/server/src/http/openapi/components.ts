@@ -57,6 +57,8 @@ import {
   apiKeyObjectSchema,
   apiKeyWithSecretSchema,
   createKeySchema,
+  createProviderAccountSchema,
+  providerAccountObjectSchema,
   reconciliationReportSchema,
   registerMerchantSchema,
   rollKeySchema,
@@ -130,6 +132,7 @@ export const COMPONENTS = {
   ApiKey: apiKeyObjectSchema,
   ApiKeyWithSecret: apiKeyWithSecretSchema,
   ReconciliationReport: reconciliationReportSchema,
+  ProviderAccount: providerAccountObjectSchema,
   // Lists
   PaymentIntentList: listOf(expandedPaymentIntentSchema, '/v1/payment_intents'),
   PaymentIntentSearchResult: searchResult,
@@ -144,6 +147,7 @@ export const COMPONENTS = {
   // The operator's lists come in one page (`has_more: false`).
   AccountList: listOf(accountObjectSchema, '/operator/merchants', 'Oldest first'),
   ApiKeyList: listOf(apiKeyObjectSchema, '/operator/merchants/{id}/keys', 'Newest first, both modes'),
+  ProviderAccountList: listOf(providerAccountObjectSchema, '/operator/merchants/{id}/provider_accounts', 'Oldest first (the failover order), both modes, deactivated ones too'),
   // Errors
   Error: merchantError,
   ClientError: clientError,
@@ -168,6 +172,7 @@ export const COMPONENTS = {
   UpdateMerchantParams: updateMerchantSchema,
   CreateApiKeyParams: createKeySchema,
   RollApiKeyParams: rollKeySchema,
+  CreateProviderAccountParams: createProviderAccountSchema,
   Metadata: metadataSchema,
   AddressParams: addressSchema,
   ShippingParams: shippingSchema,

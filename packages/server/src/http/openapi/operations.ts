@@ -46,7 +46,7 @@ export const TAGS = {
   Sandbox: "The sandbox issuer's 3-D Secure challenge (test mode). The URL comes from `next_action`.",
   Providers:
     "Around a payment that waits for the shopper at a provider (Alipay, PayPal): Kassa's page for the action (`next_action.*.hosted_instructions_url`, what the widget frames), the provider's return, and its notifications.",
-  Operator: 'The operator API: registering merchants, activating live mode, managing their keys. The operator key only (no merchant key works here); JSON bodies; not idempotent by key. Keys are shown in the one answer that makes them.',
+  Operator: 'The operator API: registering merchants, activating live mode, managing their keys and their own provider accounts. The operator key only (no merchant key works here); JSON bodies; not idempotent by key. Keys are shown in the one answer that makes them.',
   Reference: 'This description of the API.',
 } as const;
 export type TagName = keyof typeof TAGS;
@@ -128,6 +128,7 @@ const IDS = {
   balanceTransaction: 'The balance transaction, `txn_…`',
   account: 'The merchant account, `acct_…`',
   key: 'The API key, `key_…` (its id, not the key)',
+  providerAccount: 'The provider account, `pa_…`',
 } as const;
 
 const ok = (json: ComponentName, description: string): ResponseSpec => ({ status: 200, description, json });
@@ -447,6 +448,33 @@ const operatorOps: OperationSpec[] = [
     params: { id: IDS.account }, body: { component: 'CreateApiKeyParams', media: JSON_BODY },
     responses: [ok('ApiKeyWithSecret', 'The ApiKey with its `secret`, shown this once')],
     errors: { 400: ['account_not_live'] },
+  },
+  {
+    method: 'get', path: '/operator/merchants/{id}/provider_accounts', operationId: 'ListProviderAccounts', tag: 'Operator', auth: 'operator_key',
+    summary: "List a merchant's provider accounts", description: 'Both modes, oldest first (the failover order), deactivated ones too, in one page; never a secret.',
+    params: { id: IDS.account }, query: noQuerySchema,
+    responses: [ok('ProviderAccountList', 'Every provider account of the merchant')],
+  },
+  {
+    method: 'post', path: '/operator/merchants/{id}/provider_accounts', operationId: 'CreateProviderAccount', tag: 'Operator', auth: 'operator_key',
+    summary: 'Give a merchant a provider account',
+    description:
+      "A provider of the merchant's own in one mode: `type`, `mode`, the type's fields as `kassa serve`'s provider specs name them, keys included. Checked as the server checks its own at start (a Stripe key of the other mode is a 400 naming `secretKey`) and built once, then stored with its secrets sealed. While a merchant has an active account in a mode, its new payments go to its accounts of that mode, in the order they were made (failover included); else to the server's providers. Live mode needs the account activated.",
+    params: { id: IDS.account }, body: { component: 'CreateProviderAccountParams', media: JSON_BODY },
+    responses: [ok('ProviderAccount', 'The ProviderAccount, without its secrets')],
+    errors: { 400: ['account_not_live'] },
+  },
+  {
+    method: 'get', path: '/operator/merchants/{id}/provider_accounts/{provider_account}', operationId: 'RetrieveProviderAccount', tag: 'Operator', auth: 'operator_key',
+    summary: 'Retrieve a provider account', params: { id: IDS.account, provider_account: IDS.providerAccount }, query: noQuerySchema,
+    responses: [ok('ProviderAccount', 'The ProviderAccount, without its secrets')],
+  },
+  {
+    method: 'delete', path: '/operator/merchants/{id}/provider_accounts/{provider_account}', operationId: 'DeactivateProviderAccount', tag: 'Operator', auth: 'operator_key',
+    summary: 'Deactivate a provider account',
+    description: 'No new payment goes there. It is kept: payments made there are still captured, refunded, recovered and notified through it.',
+    params: { id: IDS.account, provider_account: IDS.providerAccount }, query: noQuerySchema,
+    responses: [ok('ProviderAccount', 'The ProviderAccount, with `deactivated_at`')],
   },
   {
     method: 'post', path: '/operator/keys/{id}/roll', operationId: 'RollApiKey', tag: 'Operator', auth: 'operator_key',

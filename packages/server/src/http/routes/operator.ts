@@ -17,6 +17,9 @@ import type { PaymentIntents, Reconciliation } from '../../domain/payment-intent
 import { methodNotAllowed } from '../errors.js';
 import { parseBody, parseQuery } from '../validation.js';
 import { emptyBodySchema } from './customers.js';
+import { ACCOUNT_PROVIDER_TYPES, SECRET_FIELD_NAMES, providerAccountInputSchema } from '../../provider-config.js';
+import type { ProviderAccounts } from '../../provider-accounts.js';
+import type { ProviderAccountRecord } from '../../store/port.js';
 import { noQuerySchema } from './merchant.js';
 
 /** An origin exactly as browsers send it: scheme://host[:port], nothing after. */
@@ -72,6 +75,14 @@ export const rollKeySchema = z
   })
   .strict();
 
+/**
+ * A merchant's provider account: `type`, `mode`, an optional `name` (a label) and the type's
+ * fields exactly as `kassa serve`'s provider specs name them (provider-config.ts, one source for
+ * both), keys included: `secretKey` (Stripe), `apiKey` and `hmacKey` (Adyen), `clientSecret`
+ * (PayPal), `privateKey` (Alipay). The sandbox is nobody's account: test mode always has it.
+ */
+export const createProviderAccountSchema = providerAccountInputSchema;
+
 const unixSeconds = z.number().int().nonnegative().describe('Unix time in seconds');
 
 /**
@@ -113,6 +124,49 @@ export type ApiKeyObject = z.infer<typeof apiKeyObjectSchema>;
 export const apiKeyWithSecretSchema = apiKeyObjectSchema
   .extend({ secret: z.string().regex(API_KEY_PATTERN).describe('The key itself, shown in this answer only') })
   .strict();
+
+export const providerAccountObjectSchema = z
+  .object({
+    id: z.string().describe('`pa_…`: also the provider name its payments record (`routing`)'),
+    object: z.literal('provider_account'),
+    merchant: z.string().describe('The merchant account, `acct_…`'),
+    type: z.enum(ACCOUNT_PROVIDER_TYPES),
+    mode: z.enum(['test', 'live']),
+    livemode: z.boolean(),
+    name: z.string().nullable(),
+    active: z.boolean().describe("False once deactivated: no new payment goes there; the ones paid there are still captured, refunded and notified through it"),
+    config: z.record(z.string(), z.union([z.string(), z.number()])).describe('The public fields as given (endpoints, ids, public keys)'),
+    secrets: z
+      .record(z.string(), z.object({ configured: z.boolean(), last4: z.string().nullable() }).strict())
+      .describe('Each secret field: whether it is set, and its last 4 characters. Never the secret: it is stored sealed and shown nowhere'),
+    created: unixSeconds,
+    deactivated_at: unixSeconds.nullable(),
+  })
+  .strict();
+export type ProviderAccountObject = z.infer<typeof providerAccountObjectSchema>;
+
+export function providerAccountView(a: ProviderAccountRecord): ProviderAccountObject {
+  const secrets: ProviderAccountObject['secrets'] = {};
+  for (const field of SECRET_FIELD_NAMES[a.type]) {
+    const last4 = a.secretHints[field];
+    // An empty hint: set, but too short to show any of it.
+    secrets[field] = { configured: last4 !== undefined, last4: last4 || null };
+  }
+  return {
+    id: a.id,
+    object: 'provider_account',
+    merchant: a.accountId,
+    type: a.type,
+    mode: a.livemode ? 'live' : 'test',
+    livemode: a.livemode,
+    name: a.name,
+    active: a.deactivatedAt === null,
+    config: a.config as ProviderAccountObject['config'],
+    secrets,
+    created: seconds(a.created),
+    deactivated_at: a.deactivatedAt === null ? null : seconds(a.deactivatedAt),
+  };
+}
 
 /** The operator's reconciliation report. */
 export const reconciliationReportSchema = z
@@ -208,8 +262,8 @@ const withKeys = (merchant: MerchantRecord, keys: { publishable: IssuedKey; secr
 /** The one answer in which a new key is shown. */
 const shown = (issued: IssuedKey): z.infer<typeof apiKeyWithSecretSchema> => ({ ...keyView(issued.record), secret: issued.key });
 
-export function operatorRouter(deps: { merchants: Merchants; payments: PaymentIntents }): Router {
-  const { merchants, payments } = deps;
+export function operatorRouter(deps: { merchants: Merchants; payments: PaymentIntents; providerAccounts: ProviderAccounts }): Router {
+  const { merchants, payments, providerAccounts } = deps;
   const router = Router();
   const accountId = (raw: unknown): string => {
     const id = String(raw);
@@ -272,6 +326,41 @@ export function operatorRouter(deps: { merchants: Merchants; payments: PaymentIn
       res.json(shown(await merchants.createKey(id, { kind: input.type, livemode: input.livemode, name: input.name, permissions: input.permissions })));
     })
     .all(methodNotAllowed('GET, POST'));
+
+  // A merchant's own providers, per mode: its new payments go there instead of the server's.
+  router
+    .route('/merchants/:id/provider_accounts')
+    .get(async (req, res) => {
+      parseQuery(noQuerySchema, req);
+      const id = accountId(req.params.id);
+      const data = (await providerAccounts.list(id)).map(providerAccountView);
+      res.json({ object: 'list', url: `/operator/merchants/${id}/provider_accounts`, has_more: false, data });
+    })
+    .post(async (req, res) => {
+      const id = accountId(req.params.id);
+      // The merchant first: an unknown one is a 404 whatever the body says.
+      merchants.account(id);
+      const input = parseBody(createProviderAccountSchema, req, res);
+      res.json(providerAccountView(await providerAccounts.create(id, input)));
+    })
+    .all(methodNotAllowed('GET, POST'));
+
+  const providerAccountId = (raw: unknown): string => {
+    const id = String(raw);
+    if (!/^pa_[A-Za-z0-9]{8,64}$/.test(id)) throw notFound('provider account', id, 'id');
+    return id;
+  };
+  router
+    .route('/merchants/:id/provider_accounts/:provider_account')
+    .get(async (req, res) => {
+      parseQuery(noQuerySchema, req);
+      res.json(providerAccountView(await providerAccounts.get(accountId(req.params.id), providerAccountId(req.params.provider_account))));
+    })
+    .delete(async (req, res) => {
+      parseQuery(noQuerySchema, req);
+      res.json(providerAccountView(await providerAccounts.deactivate(accountId(req.params.id), providerAccountId(req.params.provider_account))));
+    })
+    .all(methodNotAllowed('GET, DELETE'));
 
   router
     .route('/keys/:id/roll')

@@ -692,6 +692,37 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    // Each merchant's own provider accounts, per mode. The keys are sealed (AES-256-GCM, a key
+    // derived from the vault's for this purpose alone, bound to the row and merchant); only what
+    // may be shown is in the clear. A deactivated account keeps its row: intents paid there are
+    // still captured, refunded, recovered and notified through it.
+    version: 12,
+    name: 'provider accounts: each merchant\'s providers, per mode, keys sealed',
+    sql: `
+      CREATE TABLE provider_accounts (
+        id TEXT PRIMARY KEY,
+        -- The merchant account (acct_…, its test scope's id) and the scope of the mode.
+        account_id TEXT NOT NULL REFERENCES merchants(id),
+        merchant_id TEXT NOT NULL REFERENCES merchants(id),
+        livemode INTEGER NOT NULL CHECK (livemode IN (0, 1)),
+        name TEXT,
+        type TEXT NOT NULL CHECK (type IN ('stripe', 'adyen', 'paypal', 'alipay')),
+        config TEXT NOT NULL,
+        -- The last characters of each secret field, to recognize a key; never the key.
+        secret_hints TEXT NOT NULL,
+        secrets_ciphertext BLOB NOT NULL,
+        secrets_iv BLOB NOT NULL,
+        secrets_tag BLOB NOT NULL,
+        created INTEGER NOT NULL,
+        seq INTEGER NOT NULL,
+        deactivated_at INTEGER
+      ) STRICT;
+      -- Creation order is failover order: seq, monotonic across instances sharing the file.
+      CREATE UNIQUE INDEX provider_accounts_order ON provider_accounts (seq);
+      CREATE INDEX provider_accounts_by_account ON provider_accounts (account_id, seq);
+    `,
+  },
+  {
     // Adyen cannot be asked about an authorization: its signed notification is the record of
     // truth. What the adapter read from it is kept with the row, so a notification received
     // before a crash (or while the call was still in flight) settles the call later.

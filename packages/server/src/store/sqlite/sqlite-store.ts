@@ -33,7 +33,7 @@ import type {
   BalanceTransactionType,
 } from '../../domain/model.js';
 import { StoreConflict } from '../port.js';
-import type { IdempotencyBegin, IdempotencyKeyRef, IntentChange, Store } from '../port.js';
+import type { IdempotencyBegin, IdempotencyKeyRef, IntentChange, ProviderAccountRecord, Store } from '../port.js';
 import type { ApiKeyRecord } from '../../domain/model.js';
 import { MIGRATIONS } from './migrations.js';
 import { Checkpointer, GroupCommit, openSqlite } from './open.js';
@@ -1086,6 +1086,62 @@ export class SqliteStore implements Store {
     if (this.db.open) this.db.close();
   }
 
+  // merchants' provider accounts
+
+  #accountStatements: ReturnType<typeof prepareProviderAccounts> | undefined;
+
+  get #pa(): ReturnType<typeof prepareProviderAccounts> {
+    this.#accountStatements ??= prepareProviderAccounts(this.db);
+    return this.#accountStatements;
+  }
+
+  async insertProviderAccount(a: ProviderAccountRecord): Promise<void> {
+    const pa = this.#pa;
+    await this.#writes.run(() => {
+      // Inside the write transaction: two instances never take the same place in the order.
+      const { next } = pa.nextSeq.get() as { next: number };
+      pa.insert.run({
+        id: a.id,
+        account_id: a.accountId,
+        merchant_id: a.merchantId,
+        livemode: a.livemode ? 1 : 0,
+        name: a.name,
+        type: a.type,
+        config: JSON.stringify(a.config),
+        secret_hints: JSON.stringify(a.secretHints),
+        secrets_ciphertext: a.sealed.ciphertext,
+        secrets_iv: a.sealed.iv,
+        secrets_tag: a.sealed.tag,
+        created: a.created,
+        seq: next,
+        deactivated_at: a.deactivatedAt,
+      });
+    });
+  }
+
+  async getProviderAccount(id: string): Promise<ProviderAccountRecord | null> {
+    const row = this.#pa.get.get(id) as Row | undefined;
+    return row ? rowToProviderAccount(row) : null;
+  }
+
+  async listProviderAccounts(accountId: string | null): Promise<ProviderAccountRecord[]> {
+    const rows = (accountId === null ? this.#pa.all.all() : this.#pa.ofAccount.all(accountId)) as Row[];
+    return rows.map(rowToProviderAccount);
+  }
+
+  async deactivateProviderAccount(id: string, at: number): Promise<boolean> {
+    const pa = this.#pa;
+    const r = await this.#writes.run(() => pa.deactivate.run(at, id));
+    return r.changes === 1;
+  }
+
+  async providerAccountsVersion(): Promise<string> {
+    // Rows are never deleted and a deactivation is never undone: both counts only grow, so the
+    // pair changes with every write, whichever instance made it.
+    const { n, off } = this.#pa.version.get() as { n: number; off: number };
+    return `${n}:${off}`;
+  }
+
   // webhooks
 
   #webhookStatements: ReturnType<typeof prepareWebhooks> | undefined;
@@ -1614,6 +1670,39 @@ function rowToEvent(r: Row): StoredEvent {
     created: r.created as number,
     payload: r.payload as string,
     pendingWebhooks: r.pending_webhooks as number,
+  };
+}
+
+function prepareProviderAccounts(db: Database) {
+  const st = (sql: string): Statement => db.prepare(sql);
+  return {
+    nextSeq: st('SELECT COALESCE(MAX(seq), 0) + 1 AS next FROM provider_accounts'),
+    insert: st(`INSERT INTO provider_accounts (
+        id, account_id, merchant_id, livemode, name, type, config, secret_hints, secrets_ciphertext, secrets_iv, secrets_tag, created, seq, deactivated_at
+      ) VALUES (
+        @id, @account_id, @merchant_id, @livemode, @name, @type, @config, @secret_hints, @secrets_ciphertext, @secrets_iv, @secrets_tag, @created, @seq, @deactivated_at
+      )`),
+    get: st('SELECT * FROM provider_accounts WHERE id = ?'),
+    all: st('SELECT * FROM provider_accounts ORDER BY seq'),
+    ofAccount: st('SELECT * FROM provider_accounts WHERE account_id = ? ORDER BY seq'),
+    deactivate: st('UPDATE provider_accounts SET deactivated_at = ? WHERE id = ? AND deactivated_at IS NULL'),
+    version: st('SELECT COUNT(*) AS n, COUNT(deactivated_at) AS off FROM provider_accounts'),
+  };
+}
+
+function rowToProviderAccount(row: Row): ProviderAccountRecord {
+  return {
+    id: row.id as string,
+    accountId: row.account_id as string,
+    merchantId: row.merchant_id as string,
+    livemode: row.livemode === 1,
+    name: (row.name as string | null) ?? null,
+    type: row.type as ProviderAccountRecord['type'],
+    config: JSON.parse(row.config as string) as Record<string, unknown>,
+    secretHints: JSON.parse(row.secret_hints as string) as Record<string, string>,
+    sealed: { ciphertext: row.secrets_ciphertext as Buffer, iv: row.secrets_iv as Buffer, tag: row.secrets_tag as Buffer },
+    created: row.created as number,
+    deactivatedAt: (row.deactivated_at as number | null) ?? null,
   };
 }
 
