@@ -66,7 +66,7 @@ describe("merchants' own provider accounts", () => {
       assert.equal(made.body.name, 'Stripe EU');
       assert.equal(made.body.active, true);
       assert.deepEqual(made.body.config, { apiBase: fake.url });
-      assert.deepEqual(made.body.secrets, { secretKey: { configured: true, last4: fake.secretKey.slice(-4) } });
+      assert.deepEqual(made.body.secrets, { secretKey: { configured: true, last4: fake.secretKey.slice(-4) }, webhookSecret: { configured: false, last4: null } });
 
       const list = await operator(h, 'GET', `/merchants/${account}/provider_accounts`);
       assert.equal(list.status, 200);
@@ -98,7 +98,8 @@ describe("merchants' own provider accounts", () => {
         ['the sandbox is nobody\'s account', await operator(h, 'POST', path, { type: 'sandbox', mode: 'test' }), 400, 'parameter_invalid', 'type'],
         ['missing key', await operator(h, 'POST', path, { type: 'stripe', mode: 'test' }), 400, 'parameter_missing', 'secretKey'],
         ['missing mode', await operator(h, 'POST', path, { type: 'stripe', secretKey: fake.secretKey }), 400, 'parameter_missing', 'mode'],
-        ['unknown field', await operator(h, 'POST', path, { ...stripeAccount(fake), webhookSecret: 'whsec_x' }), 400, 'parameter_unknown', 'webhookSecret'],
+        ['unknown field', await operator(h, 'POST', path, { ...stripeAccount(fake), hmacKey: 'x' }), 400, 'parameter_unknown', 'hmacKey'],
+        ['not a webhook secret', await operator(h, 'POST', path, { ...stripeAccount(fake), webhookSecret: 'sk_test_pasted_by_mistake' }), 400, 'parameter_invalid', 'webhookSecret'],
         ['a live key in test mode', await operator(h, 'POST', path, stripeAccount(fake, { secretKey: 'sk_live_0123456789abcdef' })), 400, 'parameter_invalid', 'secretKey'],
         ['a test key in live mode, not activated', await operator(h, 'POST', path, stripeAccount(fake, { mode: 'live' })), 400, 'account_not_live', 'mode'],
         ['unknown merchant', await operator(h, 'POST', '/merchants/acct_00000000/provider_accounts', stripeAccount(fake)), 404, 'resource_missing', undefined],
@@ -111,8 +112,8 @@ describe("merchants' own provider accounts", () => {
         assertError(reply, status, code, param, label);
         assert.ok(!JSON.stringify(reply.body).includes('sk_live_0123456789abcdef') && !JSON.stringify(reply.body).includes(fake.secretKey), `${label}: no key in the error`);
       }
-      assert.match(cases[5]![1].body.error.message, /must start with sk_test_/);
-      assert.match(cases[6]![1].body.error.message, /not activated for live mode/);
+      assert.match(cases[6]![1].body.error.message, /must start with sk_test_/);
+      assert.match(cases[7]![1].body.error.message, /not activated for live mode/);
       assert.deepEqual(tableCounts(h), before, 'nothing stored');
 
       // Once activated, a live key in live mode is taken (and a test key there is not).
