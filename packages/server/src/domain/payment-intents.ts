@@ -173,6 +173,15 @@ function withTryResult(intent: PaymentIntentRecord, result: RoutingRecord['tried
  * Kassa's own page for an action the widget cannot show itself (a QR code, a provider's page that
  * must open in a window of its own): the widget frames it, it follows the payment to its end.
  */
+function sameOrigin(url: string, base: string): boolean {
+  try {
+    // Before the server knows its URL nothing else could be framed: as before, the widget's frame.
+    return base === '' || new URL(url).origin === new URL(base).origin;
+  } catch {
+    return false;
+  }
+}
+
 /** A payment its provider answered `pending`: `processing` with no call in flight, waiting for the answer. */
 function awaitingProvider(intent: PaymentIntentRecord): boolean {
   return intent.status === S.Processing && intent.pendingOperation === null && intent.actionRef !== null;
@@ -185,9 +194,13 @@ function nextActionFor(action: ProviderAction, returnUrl: string | null, actionR
   switch (action.type) {
     case 'three_d_secure':
       // Confirmed server-side with a return_url: a redirect, as Stripe answers; else the widget's framed challenge.
-      return returnUrl && action.redirectUrl
-        ? { type: 'redirect_to_url', redirect_to_url: { url: action.redirectUrl, return_url: returnUrl } }
-        : { type: 'three_d_secure', three_d_secure: { url: action.url } };
+      if (returnUrl && action.redirectUrl) return { type: 'redirect_to_url', redirect_to_url: { url: action.redirectUrl, return_url: returnUrl } };
+      // A challenge on the provider's own origin (Stripe's, Adyen's) cannot report to the widget from
+      // its frame: Kassa's page opens it in a window of its own and follows the payment, as for a wallet.
+      if (!sameOrigin(action.url, publicUrl)) {
+        return { type: 'redirect_to_url', redirect_to_url: { url: action.url, return_url: null, hosted_instructions_url: hostedActionPath(actionRef) } };
+      }
+      return { type: 'three_d_secure', three_d_secure: { url: action.url } };
     case 'redirect': {
       // A POST is made by Kassa's page (a form it submits); the provider's fields stay with the intent.
       const post = action.method === 'POST' ? { url: action.url, fields: action.fields } : undefined;

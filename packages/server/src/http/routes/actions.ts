@@ -111,7 +111,7 @@ export const ACTION_STRINGS: Readonly<Record<Locale, ActionStrings>> = {
     expired: 'The code expired. Nothing was charged.',
     closeWindow: 'You can close this window and return to the shop.',
     approveTitle: 'Approve in your app',
-    approveBody: 'Open your bank’s or {provider} app and approve the payment of {amount}.',
+    approveBody: 'Open your bank’s or wallet’s app and approve the payment of {amount}.',
     approveExpired: 'The approval timed out. Nothing was charged.',
     approveExpiresIn: 'Time left to approve',
   },
@@ -128,7 +128,7 @@ export const ACTION_STRINGS: Readonly<Record<Locale, ActionStrings>> = {
     expired: '二维码已过期，未扣款。',
     closeWindow: '您可以关闭此窗口，返回商店。',
     approveTitle: '请在应用中确认',
-    approveBody: '请打开您的银行或{provider}应用，确认支付 {amount}。',
+    approveBody: '请打开您的银行或钱包应用，确认支付 {amount}。',
     approveExpired: '确认已超时，未扣款。',
     approveExpiresIn: '确认剩余时间',
   },
@@ -145,7 +145,7 @@ export const ACTION_STRINGS: Readonly<Record<Locale, ActionStrings>> = {
     expired: 'QR 碼已過期，未扣款。',
     closeWindow: '您可以關閉此視窗，返回商店。',
     approveTitle: '請在應用程式中確認',
-    approveBody: '請開啟您的銀行或{provider}應用程式，確認付款 {amount}。',
+    approveBody: '請開啟您的銀行或錢包應用程式，確認付款 {amount}。',
     approveExpired: '確認已逾時，未扣款。',
     approveExpiresIn: '確認剩餘時間',
   },
@@ -162,7 +162,7 @@ export const ACTION_STRINGS: Readonly<Record<Locale, ActionStrings>> = {
     expired: 'コードの有効期限が切れました。請求はされていません。',
     closeWindow: 'このウィンドウを閉じて、ショップに戻れます。',
     approveTitle: 'アプリで承認してください',
-    approveBody: '銀行または{provider}のアプリを開き、{amount} のお支払いを承認してください。',
+    approveBody: '銀行またはウォレットのアプリを開き、{amount} のお支払いを承認してください。',
     approveExpired: '承認の有効期限が切れました。請求はされていません。',
     approveExpiresIn: '承認の残り時間',
   },
@@ -179,7 +179,7 @@ export const ACTION_STRINGS: Readonly<Record<Locale, ActionStrings>> = {
     expired: 'El código ha caducado. No se ha cobrado nada.',
     closeWindow: 'Puedes cerrar esta ventana y volver a la tienda.',
     approveTitle: 'Aprueba en tu app',
-    approveBody: 'Abre la app de tu banco o de {provider} y aprueba el pago de {amount}.',
+    approveBody: 'Abre la app de tu banco o de tu monedero y aprueba el pago de {amount}.',
     approveExpired: 'La aprobación ha caducado. No se ha cobrado nada.',
     approveExpiresIn: 'Tiempo para aprobar',
   },
@@ -196,7 +196,7 @@ export const ACTION_STRINGS: Readonly<Record<Locale, ActionStrings>> = {
     expired: 'Der Code ist abgelaufen. Es wurde nichts abgebucht.',
     closeWindow: 'Du kannst dieses Fenster schließen und zum Shop zurückkehren.',
     approveTitle: 'In deiner App bestätigen',
-    approveBody: 'Öffne die App deiner Bank oder von {provider} und bestätige die Zahlung von {amount}.',
+    approveBody: 'Öffne die App deiner Bank oder deiner Wallet und bestätige die Zahlung von {amount}.',
     approveExpired: 'Die Bestätigung ist abgelaufen. Es wurde nichts abgebucht.',
     approveExpiresIn: 'Verbleibende Zeit zum Bestätigen',
   },
@@ -213,7 +213,7 @@ export const ACTION_STRINGS: Readonly<Record<Locale, ActionStrings>> = {
     expired: 'Le code a expiré. Rien n’a été débité.',
     closeWindow: 'Vous pouvez fermer cette fenêtre et revenir à la boutique.',
     approveTitle: 'Approuvez dans votre application',
-    approveBody: 'Ouvrez l’application de votre banque ou de {provider} et approuvez le paiement de {amount}.',
+    approveBody: 'Ouvrez l’application de votre banque ou de votre portefeuille et approuvez le paiement de {amount}.',
     approveExpired: 'L’approbation a expiré. Rien n’a été débité.',
     approveExpiresIn: 'Temps restant pour approuver',
   },
@@ -222,15 +222,20 @@ export const ACTION_STRINGS: Readonly<Record<Locale, ActionStrings>> = {
 const PROVIDER_NAMES: Readonly<Record<string, Partial<Record<Locale, string>> & { en: string }>> = {
   alipay: { en: 'Alipay', 'zh-CN': '支付宝', 'zh-TW': '支付寶' },
   paypal: { en: 'PayPal' },
+  // A card's page at its provider is the bank's 3-D Secure challenge.
+  card: { en: 'your bank', 'zh-CN': '您的银行', 'zh-TW': '您的銀行', ja: 'ご利用の銀行', es: 'tu banco', de: 'deiner Bank', fr: 'votre banque' },
 };
 
 const escapeHtml = (s: string): string =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
 
+/** A provider (or a card's bank) as the page names it in a language. */
+const providerName = (locale: Locale, provider: string): string => PROVIDER_NAMES[provider]?.[locale] ?? PROVIDER_NAMES[provider]?.en ?? provider;
+
 /** A sentence in the page's language; without one (opened by hand), English with the Chinese after it. */
 function say(locale: Locale | null, key: keyof ActionStrings, fill: { amount?: string; provider?: string } = {}): string {
   const one = (l: Locale) => {
-    const provider = fill.provider ? (PROVIDER_NAMES[fill.provider]?.[l] ?? PROVIDER_NAMES[fill.provider]?.en ?? fill.provider) : '';
+    const provider = fill.provider ? providerName(l, fill.provider) : '';
     return escapeHtml(ACTION_STRINGS[l][key])
       .replace('{amount}', `<strong>${escapeHtml(fill.amount ?? '')}</strong>`)
       .replace('{provider}', escapeHtml(provider));
@@ -350,7 +355,7 @@ function redirectFormPage(locale: Locale | null, intent: PaymentIntentRecord, fo
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(ACTION_STRINGS[locale ?? 'en'].openTitle.replace('{provider}', provider))}</title>
+<title>${escapeHtml(ACTION_STRINGS[locale ?? 'en'].openTitle.replace('{provider}', providerName(locale ?? 'en', provider)))}</title>
 <link rel="stylesheet" href="/actions/assets/action.css">
 <script src="/actions/assets/action.js" defer></script>
 </head>
@@ -408,7 +413,7 @@ function actionPage(ctx: PageContext, intent: PaymentIntentRecord, action: NextA
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(ACTION_STRINGS[locale ?? 'en'][TITLE_OF[action.type]].replace('{provider}', provider))}</title>
+<title>${escapeHtml(ACTION_STRINGS[locale ?? 'en'][TITLE_OF[action.type]].replace('{provider}', providerName(locale ?? 'en', provider)))}</title>
 <link rel="stylesheet" href="/actions/assets/action.css">
 <script src="/actions/assets/action.js" defer></script>
 </head>
