@@ -17,7 +17,7 @@ import { authorizeOutcomeFor, declineCodeFor, REFUSAL_REASON_CODES, REFUSAL_REAS
 import { ProviderFailure, Sensitive } from '../src/domain/ports.js';
 import type { AuthorizeRequest, LookupRequest, ProviderCard, ProviderNotification } from '../src/domain/ports.js';
 import { ADYEN_TEST_CARDS, AdyenFake } from './fakes/adyen-fake.js';
-import { providerConformance } from './provider-conformance.js';
+import { lookupOf, providerConformance } from './provider-conformance.js';
 
 const API_KEY = 'AQE_test_api_key_for_the_fake';
 const MERCHANT = 'KassaECOM';
@@ -543,17 +543,8 @@ describe('adyen adapter: a verified AUTHORISATION settles what Adyen cannot be a
     Buffer.from(JSON.stringify({ live: 'false', notificationItems: items.map((i) => ({ NotificationRequestItem: i })) }));
   const parsed = async (provider: AdyenProvider, ...items: AdyenNotificationItem[]): Promise<ProviderNotification[]> =>
     (await provider.parseNotification(batch(...items))).notifications;
-  const asked = (r: AuthorizeRequest, evidence: ProviderNotification[], o: Partial<LookupRequest> = {}): LookupRequest => ({
-    idempotencyKey: r.idempotencyKey,
-    operation: 'authorize',
-    reference: r.reference,
-    amount: r.amount,
-    currency: r.currency,
-    capture: r.capture,
-    madeAt: Date.now(),
-    evidence: evidence.flatMap((n) => (n.evidence ? [{ kind: n.kind, evidence: n.evidence, receivedAt: Date.now() }] : [])),
-    ...o,
-  });
+  const asked = (r: AuthorizeRequest, evidence: ProviderNotification[], o: Partial<LookupRequest> = {}): LookupRequest =>
+    lookupOf(r, { evidence: evidence.flatMap((n) => (n.evidence ? [{ kind: n.kind, evidence: n.evidence, receivedAt: Date.now() }] : [])), ...o });
   const authorisationOf = (fake: AdyenFake, reference: string): AdyenNotificationItem => {
     const item = fake.notifications.find((n) => n.eventCode === 'AUTHORISATION' && n.merchantReference === reference);
     assert.ok(item, 'the fake notified the authorization');

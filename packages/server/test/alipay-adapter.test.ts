@@ -18,8 +18,8 @@ import type { AlipayProviderConfig } from '../src/adapters/alipay/provider.js';
 import { fromAlipayAmount, toAlipayAmount } from '../src/adapters/alipay/amounts.js';
 import { decodeReference, outRequestNoFor, outTradeNoFor, referenceOf } from '../src/adapters/alipay/references.js';
 import { NotificationRejected, ProviderFailure, Sensitive } from '../src/domain/ports.js';
-import type { AuthorizeOutcome, AuthorizeRequest, LookupRequest } from '../src/domain/ports.js';
-import { providerConformance } from './provider-conformance.js';
+import type { AuthorizeOutcome, AuthorizeRequest } from '../src/domain/ports.js';
+import { lookupOf, providerConformance } from './provider-conformance.js';
 import type { ActionOutcome } from './provider-conformance.js';
 import { AlipayFake, beijing, generateRsaKeyPair, rsa2Sign, rsa2Verify, signContent } from './fakes/alipay-fake.js';
 
@@ -59,16 +59,6 @@ const payment = (o: Partial<AuthorizeRequest> & { flow?: 'qr_code' | 'redirect' 
   };
 };
 
-const lookupOf = (r: AuthorizeRequest, o: Partial<LookupRequest> = {}): LookupRequest => ({
-  idempotencyKey: r.idempotencyKey,
-  operation: 'authorize',
-  reference: r.reference,
-  amount: r.amount,
-  currency: r.currency,
-  capture: r.capture,
-  madeAt: Date.now(),
-  ...o,
-});
 
 function waiting(o: AuthorizeOutcome): ActionOutcome {
   assert.equal(o.status, 'requires_action', JSON.stringify(o));

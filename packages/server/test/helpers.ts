@@ -266,3 +266,4 @@ export class LogCapture extends Writable {
     return this.chunks.join('');
   }
 }
+

@@ -183,6 +183,8 @@ describe('migration 9 on a ledger written before it', () => {
       // Back to version 8: no headers, no checks on entries (and none of what later migrations add).
       written.exec(`
         DROP TABLE provider_notifications;
+        DROP TABLE provider_accounts;
+        DROP INDEX payment_intents_awaiting;
         ALTER TABLE payment_intents DROP COLUMN payment_method_type;
         ALTER TABLE payment_intents DROP COLUMN routing;
         DROP VIEW balance_transactions;

@@ -18,7 +18,7 @@ import { fromPayPalMoney, orderOutcome, parseRef, toPayPalValue, captureOutcome 
 import { NotificationRejected, ProviderFailure, Sensitive } from '../src/domain/ports.js';
 import type { ActionOutcome } from './provider-conformance.js';
 import type { AuthorizeOutcome, AuthorizeRequest, CompleteActionRequest, LookupRequest } from '../src/domain/ports.js';
-import { providerConformance } from './provider-conformance.js';
+import { lookupOf, providerConformance } from './provider-conformance.js';
 import { PayPalFake } from './fakes/paypal-fake.js';
 
 const RETURN = 'https://pay.example.test/paypal/return';
@@ -57,16 +57,6 @@ const completion = (r: AuthorizeRequest, reference: string, o: Partial<CompleteA
   ...o,
 });
 
-const lookupOf = (r: AuthorizeRequest, o: Partial<LookupRequest> = {}): LookupRequest => ({
-  idempotencyKey: r.idempotencyKey,
-  operation: 'authorize',
-  reference: r.reference,
-  amount: r.amount,
-  currency: r.currency,
-  capture: r.capture,
-  madeAt: Date.now(),
-  ...o,
-});
 
 async function failure(p: Promise<unknown>): Promise<ProviderFailure> {
   try {

@@ -25,7 +25,7 @@ import { randomUUID } from 'node:crypto';
 import { DeclineCode } from '@kassa/core';
 import type { Currency } from '@kassa/core';
 import { NotificationRejected, ProviderFailure, Sensitive } from '../src/domain/ports.js';
-import type { AuthorizeOutcome, AuthorizeRequest, PaymentProvider, ProviderCard, ProviderPaymentMethod } from '../src/domain/ports.js';
+import type { AuthorizeOutcome, AuthorizeRequest, LookupRequest, PaymentProvider, ProviderCard, ProviderPaymentMethod } from '../src/domain/ports.js';
 
 /** An answer that waits for the shopper (a wallet's approval page or QR code, a bank's challenge). */
 export type ActionOutcome = Extract<AuthorizeOutcome, { status: 'requires_action' }>;
@@ -403,3 +403,15 @@ export function providerConformance(name: string, make: () => Promise<Conformanc
       }));
   });
 }
+
+/** How recovery would ask a provider about an authorization (`r`, as it was made): the adapter tests' lookup. */
+export const lookupOf = (r: AuthorizeRequest, o: Partial<LookupRequest> = {}): LookupRequest => ({
+  idempotencyKey: r.idempotencyKey,
+  operation: 'authorize',
+  reference: r.reference,
+  amount: r.amount,
+  currency: r.currency,
+  capture: r.capture,
+  madeAt: Date.now(),
+  ...o,
+});

@@ -16,7 +16,7 @@ import { intentOutcome } from '../src/adapters/stripe/mapping.js';
 import { NotificationRejected, ProviderFailure, Sensitive } from '../src/domain/ports.js';
 import type { AuthorizeRequest, LookupRequest, ProviderCard } from '../src/domain/ports.js';
 import { FUTURE_YEAR } from './helpers.js';
-import { providerConformance, withoutCvcOf as withoutCvc } from './provider-conformance.js';
+import { lookupOf, providerConformance, withoutCvcOf as withoutCvc } from './provider-conformance.js';
 import { StripeFake } from './fakes/stripe-fake.js';
 
 const VISA = '4242424242424242';
@@ -51,16 +51,6 @@ const authorization = ({ card: given, ...o }: Partial<AuthorizeRequest> & { card
   ...o,
 });
 
-const lookupOf = (r: AuthorizeRequest, o: Partial<LookupRequest> = {}): LookupRequest => ({
-  idempotencyKey: r.idempotencyKey,
-  operation: 'authorize',
-  reference: r.reference,
-  amount: r.amount,
-  currency: r.currency,
-  capture: r.capture,
-  madeAt: Date.now(),
-  ...o,
-});
 
 async function failure(p: Promise<unknown>): Promise<ProviderFailure> {
   try {

@@ -121,17 +121,7 @@ export class SandboxProvider implements PaymentProvider {
         case 'three_d_secure': {
           // Nobody to authenticate: the bank declines what it would have challenged.
           if (request.offSession) return declined('authentication_required');
-          const id = newId('tds');
-          this.#s.insertChallenge.run({
-            id,
-            fingerprint,
-            currency: request.currency,
-            amount: request.amount,
-            capture: request.capture ? 1 : 0,
-            balance_major: behavior.balanceMajor,
-            reference: request.reference,
-            created: this.#options.clock.now(),
-          });
+          const { id } = this.#openChallenge('tds', fingerprint, request, behavior.balanceMajor);
           return {
             status: 'requires_action',
             reference: id,
@@ -144,18 +134,7 @@ export class SandboxProvider implements PaymentProvider {
           // pending until the shopper approves in their app.
           const pending = behavior.kind === 'pending';
           if (!pending && request.offSession) return declined('authentication_required');
-          const id = newId(pending ? 'pnd' : APPROVAL_PREFIX);
-          const created = this.#options.clock.now();
-          this.#s.insertChallenge.run({
-            id,
-            fingerprint,
-            currency: request.currency,
-            amount: request.amount,
-            capture: request.capture ? 1 : 0,
-            balance_major: behavior.balanceMajor,
-            reference: request.reference,
-            created,
-          });
+          const { id, created } = this.#openChallenge(pending ? 'pnd' : APPROVAL_PREFIX, fingerprint, request, behavior.balanceMajor);
           if (pending) {
             this.#s.setChallengeStatus.run('passed', id, 'pending');
             return { status: 'pending', reference: id };
@@ -291,6 +270,23 @@ export class SandboxProvider implements PaymentProvider {
 
   #fingerprint(digits: string): string {
     return createHmac('sha256', this.#options.fingerprintKey).update(digits).digest('base64url');
+  }
+
+  /** A payment waiting at the issuer (a challenge, an approval, an answer to come), with what it will hold or charge. */
+  #openChallenge(prefix: string, fingerprint: string, request: AuthorizeRequest, balanceMajor: number): { id: string; created: number } {
+    const id = newId(prefix);
+    const created = this.#options.clock.now();
+    this.#s.insertChallenge.run({
+      id,
+      fingerprint,
+      currency: request.currency,
+      amount: request.amount,
+      capture: request.capture ? 1 : 0,
+      balance_major: balanceMajor,
+      reference: request.reference,
+      created,
+    });
+    return { id, created };
   }
 
   #held(fingerprint: string, currency: string): number {

@@ -344,21 +344,25 @@ function shownFor(intent: PaymentIntentRecord): Shown {
   }
 }
 
+/** The pages' common head: language, title, Kassa's stylesheet and (where the page acts) its script. */
+function pageHead(locale: Locale | null, title: string, script: boolean): string {
+  return `<!doctype html>
+<html lang="${locale ?? 'en'}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)}</title>
+<link rel="stylesheet" href="/actions/assets/action.css">${script ? '\n<script src="/actions/assets/action.js" defer></script>' : ''}
+</head>`;
+}
+
 /** A provider's page reached by POST, as a form Kassa's script submits at once (a button without script). */
 function redirectFormPage(locale: Locale | null, intent: PaymentIntentRecord, form: { url: string; fields: Record<string, string> }): string {
   const provider = intent.paymentMethodType ?? intent.provider ?? '';
   const inputs = Object.entries(form.fields)
     .map(([name, value]) => `<input type="hidden" name="${escapeHtml(name)}" value="${escapeHtml(value)}">`)
     .join('\n');
-  return `<!doctype html>
-<html lang="${locale ?? 'en'}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(ACTION_STRINGS[locale ?? 'en'].openTitle.replace('{provider}', providerName(locale ?? 'en', provider)))}</title>
-<link rel="stylesheet" href="/actions/assets/action.css">
-<script src="/actions/assets/action.js" defer></script>
-</head>
+  return `${pageHead(locale, ACTION_STRINGS[locale ?? 'en'].openTitle.replace('{provider}', providerName(locale ?? 'en', provider)), true)}
 <body>
 <main>
 <form method="post" action="${escapeHtml(form.url)}" data-autosubmit>
@@ -408,15 +412,7 @@ function actionPage(ctx: PageContext, intent: PaymentIntentRecord, action: NextA
     throw notFound('action', ref);
   }
   const state = (id: Shown | 'expired', body: string) => `<section data-state="${id}"${id === 'waiting' ? '' : ' hidden'}>${body}</section>`;
-  return `<!doctype html>
-<html lang="${locale ?? 'en'}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(ACTION_STRINGS[locale ?? 'en'][TITLE_OF[action.type]].replace('{provider}', providerName(locale ?? 'en', provider)))}</title>
-<link rel="stylesheet" href="/actions/assets/action.css">
-<script src="/actions/assets/action.js" defer></script>
-</head>
+  return `${pageHead(locale, ACTION_STRINGS[locale ?? 'en'][TITLE_OF[action.type]].replace('{provider}', providerName(locale ?? 'en', provider)), true)}
 <body>
 <main data-channel="${escapeHtml(ctx.channel)}" data-origin="${escapeHtml(ctx.origin)}" data-payment-intent="${escapeHtml(intent.id)}" data-status="${base}/status" data-expires-at="${expiresAt}" data-poll-ms="${pollMs}">
 ${state('waiting', waiting)}
@@ -433,14 +429,7 @@ ${state('expired', `<h1 tabindex="-1" role="status">${say(locale, action.type ==
 function closePage(locale: Locale | null, intent: PaymentIntentRecord): string {
   const shown = shownFor(intent);
   const heading = shown === 'paid' ? 'paid' : shown === 'waiting' ? 'waiting' : 'notPaid';
-  return `<!doctype html>
-<html lang="${locale ?? 'en'}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(ACTION_STRINGS[locale ?? 'en'][heading])}</title>
-<link rel="stylesheet" href="/actions/assets/action.css">
-</head>
+  return `${pageHead(locale, ACTION_STRINGS[locale ?? 'en'][heading], false)}
 <body>
 <main>
 <h1 role="status">${say(locale, heading)}</h1>
