@@ -236,7 +236,7 @@ export function typeChecks(): void {
   <KassaCheckout
     onPaymentSucceeded={(e) => e.detail.paymentIntent.id.toUpperCase()}
     onPaymentFailed={(e) => e.detail.error.code.toUpperCase()}
-    onActionRequired={(e) => (e.detail.action.type === 'three_d_secure' ? e.detail.action.three_d_secure.url : e.detail.action.type === 'redirect_to_url' ? e.detail.action.redirect_to_url.url : e.detail.action.display_qr_code.data).toUpperCase()}
+    onActionRequired={(e) => (e.detail.action.type === 'three_d_secure' ? e.detail.action.three_d_secure.url : e.detail.action.type === 'redirect_to_url' ? e.detail.action.redirect_to_url.url : e.detail.action.type === 'display_qr_code' ? e.detail.action.display_qr_code.data : e.detail.action.await_notification.hosted_instructions_url).toUpperCase()}
   />;
   // @ts-expect-error: the detail has no such field
   <KassaCheckout onPaymentSucceeded={(e) => e.detail.nope} />;

@@ -213,7 +213,7 @@ export function typeChecks(): void {
     kassaUrl: 'https://pay.example.com',
     onPaymentSucceeded: (d) => d.paymentIntent.id.toUpperCase(),
     onPaymentFailed: (d) => d.error.code.toUpperCase(),
-    onActionRequired: (d) => (d.action.type === 'three_d_secure' ? d.action.three_d_secure.url : d.action.type === 'redirect_to_url' ? d.action.redirect_to_url.url : d.action.display_qr_code.data).toUpperCase(),
+    onActionRequired: (d) => (d.action.type === 'three_d_secure' ? d.action.three_d_secure.url : d.action.type === 'redirect_to_url' ? d.action.redirect_to_url.url : d.action.type === 'display_qr_code' ? d.action.display_qr_code.data : d.action.await_notification.hosted_instructions_url).toUpperCase(),
   });
   // @ts-expect-error: the detail has no such field
   h(KassaCheckout, { kassaUrl: 'https://pay.example.com', clientSecret: 'x', onPaymentSucceeded: (d) => d.nope });
