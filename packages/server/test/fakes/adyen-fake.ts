@@ -53,6 +53,8 @@ export const ADYEN_TEST_CARDS = {
   visa: '4111111145551142',
   mastercard: '5555341244441115',
   threeDSecure: '4212345678910006',
+  /** 3-D Secure 1: the shopper's browser POSTs a form (PaReq, MD, TermUrl) to the issuer's ACS. */
+  threeDSecure1: '4917610000000000',
   amex: '370000000000002',
 } as const;
 
@@ -165,6 +167,8 @@ export class AdyenFake {
   /** Cards whose next authorization Adyen answers `Received`, deciding later (`decide`). */
   readonly #holdBack = new Set<string>();
   readonly #redirectResults = new Map<string, { psp: string; passed: boolean; used: boolean }>();
+  /** 3-D Secure 1 challenges: the form the ACS expects, and whether the shopper's browser posted it. */
+  readonly #acs = new Map<string, { md: string; paReq: string; termUrl: string; posted: boolean }>();
   readonly #faults: { kind: FaultKind; path: RegExp }[] = [];
   #url = '';
 
@@ -272,6 +276,9 @@ export class AdyenFake {
   completeChallenge(psp: string, passed: boolean): string {
     const payment = this.#payments.get(psp);
     if (!payment || payment.status !== 'pending_3ds') throw new Error(`no challenge pending for ${psp}`);
+    // 3-D Secure 1: only a shopper whose browser posted the ACS its form can finish; the token is the PaRes.
+    const acs = this.#acs.get(psp);
+    if (acs && !acs.posted) throw new Error(`the shopper's browser never posted the challenge form for ${psp}`);
     const token = randomBytes(24).toString('base64url');
     this.#redirectResults.set(token, { psp, passed, used: false });
     return token;
@@ -298,6 +305,22 @@ export class AdyenFake {
 
     if (req.method === 'GET' && path.startsWith('/fake/3ds/')) {
       res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>3-D Secure (fake)</title>');
+      return;
+    }
+    if (path.startsWith('/fake/acs/')) {
+      // The issuer's ACS, as strict as one: a form POST with exactly the fields it issued.
+      const acs = this.#acs.get(path.slice('/fake/acs/'.length));
+      const form = new URLSearchParams(raw);
+      const ok =
+        req.method === 'POST' &&
+        (req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded') &&
+        acs !== undefined &&
+        [...form.keys()].sort().join() === 'MD,PaReq,TermUrl' &&
+        form.get('MD') === acs.md &&
+        form.get('PaReq') === acs.paReq &&
+        form.get('TermUrl') === acs.termUrl;
+      if (ok) acs.posted = true;
+      res.writeHead(ok ? 200 : 400, { 'content-type': 'text/html' }).end(ok ? '<!doctype html><title>3-D Secure 1 (fake ACS)</title>' : 'bad challenge form');
       return;
     }
 
@@ -469,6 +492,18 @@ export class AdyenFake {
       this.#payments.set(psp, { ...payment, status: 'received' });
       return new Reply(200, { pspReference: psp, resultCode: 'Received', merchantReference: payment.reference });
     }
+    if (number === ADYEN_TEST_CARDS.threeDSecure1) {
+      if (offSession) return refused('Refused', '38', 'Authentication required');
+      this.#payments.set(psp, { ...payment, status: 'pending_3ds' });
+      const form = { md: randomBytes(12).toString('base64url'), paReq: randomBytes(48).toString('base64'), termUrl: body['returnUrl'] as string, posted: false };
+      this.#acs.set(psp, form);
+      return new Reply(200, {
+        pspReference: psp,
+        resultCode: 'RedirectShopper',
+        merchantReference: payment.reference,
+        action: { paymentMethodType: 'scheme', type: 'redirect', method: 'POST', url: `${this.#url}/fake/acs/${psp}`, data: { MD: form.md, PaReq: form.paReq, TermUrl: form.termUrl } },
+      });
+    }
     if (number === ADYEN_TEST_CARDS.threeDSecure) {
       // The issuer wants a challenge; with no shopper there (ContAuth) it cannot have one.
       if (offSession) return refused('Refused', '38', 'Authentication required');
@@ -512,8 +547,13 @@ export class AdyenFake {
     if (unknown.length) return structure(`Structure of PaymentDetailsRequest contains the following unknown fields: [${unknown.join(', ')}]`);
     const details = body['details'];
     if (typeof details !== 'object' || details === null) return invalid('000', "Required field 'details' is not provided.");
-    const token = (details as Record<string, unknown>)['redirectResult'];
+    const d = details as Record<string, unknown>;
+    // 3-D Secure 1 answers with the MD and the ACS's PaRes (and nothing else); 2 with redirectResult.
+    const threeDS1 = d['PaRes'] !== undefined;
+    if (threeDS1 && Object.keys(d).sort().join() !== 'MD,PaRes') return invalid('14_018', 'Invalid payload provided');
+    const token = threeDS1 ? d['PaRes'] : d['redirectResult'];
     const result = typeof token === 'string' ? this.#redirectResults.get(token) : undefined;
+    if (threeDS1 && (!result || this.#acs.get(result.psp)?.md !== d['MD'])) return invalid('14_018', 'Invalid payload provided');
     if (!result || result.used) return invalid('14_018', 'Invalid payload provided');
     const payment = this.#payments.get(result.psp);
     if (!payment || payment.status !== 'pending_3ds') return invalid('14_018', 'Invalid payload provided');

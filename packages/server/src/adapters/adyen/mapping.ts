@@ -7,7 +7,7 @@
  * and Adyen's refusal reasons page (docs.adyen.com/development-resources/refusal-reasons).
  */
 import { DeclineCode } from '@kassa/core';
-import type { AuthorizeOutcome, Refusal } from '../../domain/ports.js';
+import type { AuthorizeOutcome, ProviderAction, Refusal } from '../../domain/ports.js';
 import { ProviderFailure } from '../../domain/ports.js';
 
 /** Every `resultCode` of `PaymentResponse` / `PaymentDetailsResponse` in Checkout v71. */
@@ -178,9 +178,9 @@ export function authorizeOutcomeFor(answer: PaymentAnswer, request: { capture: b
     case 'Cancelled':
       return { status: 'declined', ...refusalFrom(answer.refusalReasonCode ?? '15', answer.refusalReason ?? 'Cancelled') };
     case 'RedirectShopper': {
-      const url = redirectUrlOf(answer.action);
-      if (!url) throw new ProviderFailure('ambiguous', 'Adyen asked for a redirect without a GET url', code);
-      return { status: 'requires_action', reference: needPsp(), action: { type: 'three_d_secure', url, redirectUrl: url } };
+      const action = redirectOf(answer.action);
+      if (!action) throw new ProviderFailure('ambiguous', 'Adyen asked for a redirect Kassa cannot make (no url, or a POST without its form data)', code);
+      return { status: 'requires_action', reference: needPsp(), action };
     }
     case 'IdentifyShopper':
     case 'ChallengeShopper':
@@ -209,11 +209,19 @@ export function authorizeOutcomeFor(answer: PaymentAnswer, request: { capture: b
   }
 }
 
-function redirectUrlOf(action: unknown): string | undefined {
+/**
+ * The shopper's way to the issuer: a GET url (a 3-D Secure 2 redirect), or a form the browser
+ * POSTs to the issuer's ACS (3-D Secure 1: `data` holds PaReq, MD and TermUrl), which Kassa's
+ * page submits. Anything else is not a redirect the adapter can pass on.
+ */
+function redirectOf(action: unknown): ProviderAction | undefined {
   if (typeof action !== 'object' || action === null) return undefined;
   const a = action as Record<string, unknown>;
-  // A POST redirect (form data to an ACS) cannot be framed by a URL alone.
   if (a['type'] !== 'redirect' || typeof a['url'] !== 'string') return undefined;
-  if (a['method'] !== undefined && a['method'] !== 'GET') return undefined;
-  return a['url'];
+  const url = a['url'];
+  if (a['method'] === undefined || a['method'] === 'GET') return { type: 'three_d_secure', url, redirectUrl: url };
+  if (a['method'] !== 'POST') return undefined;
+  const data = a['data'];
+  if (typeof data !== 'object' || data === null || Object.values(data).some((v) => typeof v !== 'string')) return undefined;
+  return { type: 'redirect', url, method: 'POST', fields: data as Record<string, string> };
 }

@@ -36,6 +36,7 @@ import type {
   LookupRequest,
   PaymentCallRequest,
   PaymentProvider,
+  ProviderAction,
   ProviderCapabilities,
   ProviderOutcome,
   RefundOutcome,
@@ -116,10 +117,11 @@ export class AdyenProvider implements PaymentProvider {
   readonly #base: string;
   readonly #timeoutMs: number;
   /**
-   * The challenge URL of each payment waiting on 3-D Secure, only to answer "still waiting" with
-   * it again while the shopper has not come back. Everything a call needs comes with the call.
+   * The challenge (its URL, or the form to post) of each payment waiting on 3-D Secure, only to
+   * answer "still waiting" with it again while the shopper has not come back. Everything a call
+   * needs comes with the call.
    */
-  readonly #pending = new Map<string, string>();
+  readonly #pending = new Map<string, ProviderAction>();
 
   constructor(config: AdyenConfig) {
     this.name = config.name ?? 'adyen';
@@ -176,9 +178,9 @@ export class AdyenProvider implements PaymentProvider {
   async completeAction(request: CompleteActionRequest): Promise<AuthorizeOutcome> {
     const details = request.details ?? (await this.#config.returnPayload?.(request.reference));
     if (!details) {
-      const url = this.#pending.get(request.reference);
-      if (!url) throw new ProviderFailure('definite', 'the shopper has not come back from 3-D Secure: there is nothing to submit yet');
-      return { status: 'requires_action', reference: request.reference, action: { type: 'three_d_secure', url, redirectUrl: url } };
+      const action = this.#pending.get(request.reference);
+      if (!action) throw new ProviderFailure('definite', 'the shopper has not come back from 3-D Secure: there is nothing to submit yet');
+      return { status: 'requires_action', reference: request.reference, action };
     }
     const answer = (await this.#post('complete_action', request.idempotencyKey, '/payments/details', { details }, request.signal)) as PaymentAnswer;
     const outcome = authorizeOutcomeFor(answer, request);
@@ -305,7 +307,7 @@ export class AdyenProvider implements PaymentProvider {
   // ---- internals ----
 
   #remember(outcome: AuthorizeOutcome): void {
-    if (outcome.status === 'requires_action' && outcome.action.type === 'three_d_secure') bounded(this.#pending, outcome.reference, outcome.action.url);
+    if (outcome.status === 'requires_action') bounded(this.#pending, outcome.reference, outcome.action);
   }
 
   async #modify(
