@@ -38,6 +38,8 @@ export const ErrorCode = {
   PaymentMethodUnexpectedState: 'payment_method_unexpected_state',
   /** No provider configured for the mode takes this payment method (in this currency): Stripe's code for a method not activated. */
   PaymentMethodUnactivated: 'payment_method_unactivated',
+  /** The intent was created for other payment method types (`payment_method_types`) than the one confirmed with: Stripe's code. */
+  IncompatiblePaymentMethod: 'payment_intent_incompatible_payment_method',
   // Idempotency
   IdempotencyKeyInUse: 'idempotency_key_in_use',
   IdempotencyKeyReused: 'idempotency_key_reused',

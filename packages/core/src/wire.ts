@@ -338,6 +338,10 @@ export const paymentIntentObjectSchema = z
     next_action: nextActionSchema.nullable(),
     latest_charge: z.string().nullable().describe('The charge of the latest authorization (`ch_…`), or null before one'),
     payment_method_type: z.enum(['card', ...WALLET_TYPES]).nullable().describe('What the latest confirmation paid with (null before one)'),
+    payment_method_types: z
+      .array(z.enum(['card', ...WALLET_TYPES]))
+      .nullable()
+      .describe('The methods it was created for (`payment_method_types`; a confirm with another is refused); null: any method the providers of its mode take'),
     kassa_routing: z
       .object({
         rule: z.string().nullable().describe('The routing rule that chose (null: the mode\'s default order)'),

@@ -119,6 +119,8 @@ export interface PaymentIntentRecord {
   paymentMethod: string | null;
   /** What the latest confirmation pays with (null: not confirmed yet, or a card before this was recorded). */
   paymentMethodType: PaymentMethodType | null;
+  /** The methods the merchant created it for (`payment_method_types`); null: any method Kassa's providers take. */
+  paymentMethodTypes: PaymentMethodType[] | null;
   /** How the provider was chosen for the latest confirmation, and what each one tried said. */
   routing: RoutingRecord | null;
   /** The vaulted card behind paymentMethod, to save it once the payment succeeds (after 3DS too). */

@@ -291,7 +291,8 @@ export class PaymentIntents {
 
   // ---- create ----
 
-  async create(merchantId: string, input: CreatePaymentIntent, j?: Journal): Promise<PaymentIntentRecord> {
+  /** `payment_method_types`: the methods it may be paid with (absent: any the mode's providers take). */
+  async create(merchantId: string, input: CreatePaymentIntent & { payment_method_types?: readonly PaymentMethodType[] | undefined }, j?: Journal): Promise<PaymentIntentRecord> {
     // The provider a payment of it would go to now (none yet in live mode: confirm says so).
     // A card payment's provider (the method is chosen at confirm): what the intent's options are checked against.
     await this.d.providers.prepare?.(merchantId);
@@ -308,6 +309,20 @@ export class PaymentIntents {
     }
     if (input.setup_future_usage && !input.customer) {
       throw missingParam('customer', 'setup_future_usage requires a customer to save the card for.');
+    }
+    const livemode = this.d.isLive(merchantId);
+    // A method no provider of the mode takes is refused now, as Stripe refuses one not activated
+    // (in live mode before any provider is configured, confirm says so, as for a card).
+    for (const type of input.payment_method_types ?? []) {
+      const takes = this.d.providers.route({ merchantId, livemode, currency: input.currency, amount: input.amount, paymentMethod: type, reference: '' }).providers;
+      if (takes.length === 0 && this.d.providers.hasAny(livemode)) {
+        throw new KassaError(
+          FailureKind.InvalidRequest,
+          'payment_method_unactivated',
+          `No payment provider configured for ${livemode ? 'live' : 'test'} mode takes ${type} payments in ${input.currency.toUpperCase()}.`,
+          { param: 'payment_method_types' },
+        );
+      }
     }
     if (input.confirm && !input.payment_method) throw missingParam('payment_method', 'confirm=true requires a payment_method.');
     for (const param of ['off_session', 'return_url'] as const) {
@@ -342,6 +357,7 @@ export class PaymentIntents {
       metadata: input.metadata ?? {},
       paymentMethod: null,
       paymentMethodType: null,
+      paymentMethodTypes: input.payment_method_types ? [...new Set(input.payment_method_types)] : null,
       routing: null,
       vaultCardId: null,
       saveCard: false,
@@ -526,8 +542,16 @@ export class PaymentIntents {
         { paymentIntent: intent },
       );
     }
-    const source = paymentMethod ? await this.resolveCard(intent, paymentMethod) : null;
     const methodType: PaymentMethodType = wallet ?? 'card';
+    if (intent.paymentMethodTypes && !intent.paymentMethodTypes.includes(methodType)) {
+      throw new KassaError(
+        FailureKind.InvalidRequest,
+        'payment_intent_incompatible_payment_method',
+        `This PaymentIntent takes ${intent.paymentMethodTypes.join(', ')} (its payment_method_types), not ${methodType}.`,
+        { param: wallet ? 'payment_method_data[type]' : 'payment_method', paymentIntent: intent },
+      );
+    }
+    const source = paymentMethod ? await this.resolveCard(intent, paymentMethod) : null;
     // Where a new payment goes: the routing's order (live mode never gets the sandbox issuer).
     await this.d.providers.prepare?.(intent.merchantId);
     const routed = this.route(intent, methodType, source?.card);

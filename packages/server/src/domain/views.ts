@@ -45,6 +45,7 @@ export function eventObject(intent: PaymentIntentRecord): PaymentIntentEventObje
     next_action: shownNextAction(intent.nextAction),
     latest_charge: intent.latestCharge,
     payment_method_type: intent.paymentMethodType,
+    payment_method_types: intent.paymentMethodTypes,
     kassa_routing: intent.routing,
     cancellation_reason: intent.cancellationReason,
     canceled_at: intent.canceledAt === null ? null : seconds(intent.canceledAt),

@@ -16,6 +16,7 @@ import {
   createRefundSchema,
   customerSchema,
   updatePaymentIntentSchema,
+  WALLET_TYPES,
 } from '@kassa/core/wire';
 import type { PaymentIntents } from '../../domain/payment-intents.js';
 import type { Customers } from '../../domain/customers.js';
@@ -38,20 +39,20 @@ const expandSchema = z.array(z.enum(EXPANDABLE)).max(EXPANDABLE.length).optional
 export const merchantConfirmSchema = confirmPaymentIntentSchema.partial({ payment_method: true }).extend({ expand: expandSchema }).strict();
 
 /**
- * Stripe's own snippets create intents with `automatic_payment_methods[enabled]=true` or a list
- * of method types (`payment_method_types[]=card`; `allowed_payment_method_types` since the SDK's
- * 2026 API version). Kassa takes cards only, so these are accepted when they ask for what Kassa
- * does anyway, and change nothing; another method type is refused by name.
+ * Stripe's own snippets create intents with `automatic_payment_methods[enabled]=true` (any method
+ * the mode's providers take: Kassa's default) or a list of method types (`payment_method_types[]=card`;
+ * `allowed_payment_method_types` since the SDK's 2026 API version), which the intent keeps and
+ * its confirms are held to. A type Kassa does not know is refused by name.
  */
-const cardsOnly = z.array(z.literal('card')).min(1).max(8).optional();
+const methodTypes = z.array(z.enum(['card', ...WALLET_TYPES])).min(1).max(8).optional();
 export const merchantCreateSchema = createPaymentIntentSchema
   .extend({
     automatic_payment_methods: z
       .object({ enabled: z.boolean(), allow_redirects: z.enum(['always', 'never']).optional() })
       .strict()
       .optional(),
-    payment_method_types: cardsOnly,
-    allowed_payment_method_types: cardsOnly,
+    payment_method_types: methodTypes,
+    allowed_payment_method_types: methodTypes,
     expand: expandSchema,
   })
   .strict();
@@ -151,12 +152,17 @@ export function merchantRouter(deps: {
     .post(async (req, res) => {
       const merchantId = merchantOf(res);
       const body = parseBody(merchantCreateSchema, req, res);
-      const { automatic_payment_methods: _automatic, payment_method_types: _types, allowed_payment_method_types: _allowed, expand, ...input } = body;
+      const { automatic_payment_methods: _automatic, payment_method_types: types, allowed_payment_method_types: allowed, expand, ...input } = body;
+      // The two names of one list (Stripe renamed it): both may come, if they say the same.
+      if (types && allowed && [...new Set(types)].sort().join() !== [...new Set(allowed)].sort().join()) {
+        throw invalidParam('allowed_payment_method_types', 'payment_method_types and allowed_payment_method_types name the same list; they differ.');
+      }
+      const paymentMethodTypes = types ?? allowed;
       // With confirm=true a retry after a crash or a 502 resumes the intent the key made
       // (its journal names it): it never creates and charges a second one.
       await idempotency.respond(req, res, { merchantId, scope: 'v1' }, body, async (journal) => ({
         status: 200,
-        body: await presentExpanded(await payments.create(merchantId, input, journal), expand),
+        body: await presentExpanded(await payments.create(merchantId, { ...input, ...(paymentMethodTypes ? { payment_method_types: paymentMethodTypes } : {}) }, journal), expand),
       }));
     })
     .all(methodNotAllowed('GET, POST'));

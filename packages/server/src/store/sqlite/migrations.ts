@@ -743,4 +743,12 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX payment_intents_awaiting ON payment_intents (updated) WHERE status = 'processing' AND pending_operation IS NULL;
     `,
   },
+  {
+    // The methods a merchant created an intent for (`payment_method_types`), enforced at confirm.
+    version: 15,
+    name: 'payment intents: the payment method types they take',
+    sql: `
+      ALTER TABLE payment_intents ADD COLUMN payment_method_types TEXT;
+    `,
+  },
 ];

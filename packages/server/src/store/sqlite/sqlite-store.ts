@@ -80,6 +80,7 @@ interface IntentRow {
   off_session: number;
   return_url: string | null;
   payment_method_type: string | null;
+  payment_method_types: string | null;
   routing: string | null;
   metadata: string;
   payment_method: string | null;
@@ -120,6 +121,7 @@ function intentToRow(i: PaymentIntentRecord): IntentRow {
     off_session: i.offSession ? 1 : 0,
     return_url: i.returnUrl,
     payment_method_type: i.paymentMethodType,
+    payment_method_types: i.paymentMethodTypes ? JSON.stringify(i.paymentMethodTypes) : null,
     routing: i.routing ? JSON.stringify(i.routing) : null,
     metadata: JSON.stringify(i.metadata),
     payment_method: i.paymentMethod,
@@ -161,6 +163,7 @@ function rowToIntent(r: IntentRow): PaymentIntentRecord {
     offSession: r.off_session === 1,
     returnUrl: r.return_url,
     paymentMethodType: r.payment_method_type as PaymentIntentRecord['paymentMethodType'],
+    paymentMethodTypes: r.payment_method_types ? (JSON.parse(r.payment_method_types) as PaymentIntentRecord['paymentMethodTypes']) : null,
     routing: r.routing ? (JSON.parse(r.routing) as PaymentIntentRecord['routing']) : null,
     metadata: JSON.parse(r.metadata) as Record<string, string>,
     paymentMethod: r.payment_method,
@@ -1477,13 +1480,13 @@ function prepare(db: Database) {
     touchApiKey: st('UPDATE api_keys SET last_used_at = ? WHERE id = ?'),
     insertIntent: st(`INSERT INTO payment_intents (
         id, merchant_id, livemode, amount, currency, status, capture_method, customer, setup_future_usage, description,
-        statement_descriptor, statement_descriptor_suffix, receipt_email, shipping, off_session, return_url, payment_method_type, routing,
+        statement_descriptor, statement_descriptor_suffix, receipt_email, shipping, off_session, return_url, payment_method_type, payment_method_types, routing,
         metadata, payment_method, vault_card_id, save_card, amount_capturable, amount_received,
         last_payment_error, next_action, action_ref, provider, provider_ref, latest_charge, cancellation_reason, canceled_at,
         pending_operation, created, updated, version
       ) VALUES (
         @id, @merchant_id, @livemode, @amount, @currency, @status, @capture_method, @customer, @setup_future_usage, @description,
-        @statement_descriptor, @statement_descriptor_suffix, @receipt_email, @shipping, @off_session, @return_url, @payment_method_type, @routing,
+        @statement_descriptor, @statement_descriptor_suffix, @receipt_email, @shipping, @off_session, @return_url, @payment_method_type, @payment_method_types, @routing,
         @metadata, @payment_method, @vault_card_id, @save_card, @amount_capturable, @amount_received,
         @last_payment_error, @next_action, @action_ref, @provider, @provider_ref, @latest_charge, @cancellation_reason, @canceled_at,
         @pending_operation, @created, @updated, @version
@@ -1492,7 +1495,7 @@ function prepare(db: Database) {
         status = @status, customer = @customer, setup_future_usage = @setup_future_usage, description = @description,
         amount = @amount, currency = @currency, capture_method = @capture_method,
         statement_descriptor = @statement_descriptor, statement_descriptor_suffix = @statement_descriptor_suffix,
-        receipt_email = @receipt_email, shipping = @shipping, off_session = @off_session, return_url = @return_url, payment_method_type = @payment_method_type, routing = @routing,
+        receipt_email = @receipt_email, shipping = @shipping, off_session = @off_session, return_url = @return_url, payment_method_type = @payment_method_type, payment_method_types = @payment_method_types, routing = @routing,
         metadata = @metadata, payment_method = @payment_method, vault_card_id = @vault_card_id, save_card = @save_card,
         amount_capturable = @amount_capturable, amount_received = @amount_received,
         last_payment_error = @last_payment_error, next_action = @next_action, action_ref = @action_ref,
