@@ -118,19 +118,20 @@ describe('kassa (built, plain node)', () => {
     const reg = parseJson((await kassa(['merchants', 'create', '--name', 'Own Stripe', '--origin', 'https://own.example', '--json'], { env })).stdout);
     const merchant = reg.merchant.id as string;
     const stripeKey = `sk_test_${'c'.repeat(20)}cli9`;
+    const webhookSecret = `whsec_${'w'.repeat(20)}hook`;
     // A key on the command line is refused before anything is sent.
     const onArgv = await kassa(['provider-accounts', 'create', merchant, '--type', 'stripe', '--set', `secretKey=${stripeKey}`], { env });
     assert.equal(onArgv.code, 2, onArgv.stderr);
     assert.match(onArgv.stderr, /KASSA_PROVIDER_SECRET_KEY/);
 
     const made = await kassa(['provider-accounts', 'create', merchant, '--type', 'stripe', '--name', 'main', '--set', 'apiBase=http://127.0.0.1:9', '--json'], {
-      env: { ...env, KASSA_PROVIDER_SECRET_KEY: stripeKey },
+      env: { ...env, KASSA_PROVIDER_SECRET_KEY: stripeKey, KASSA_PROVIDER_WEBHOOK_SECRET: webhookSecret },
     });
     assert.equal(made.code, 0, made.stderr);
     const account = parseJson(made.stdout);
     assert.match(account.id, /^pa_/);
-    assert.deepEqual(account.secrets, { secretKey: { configured: true, last4: 'cli9' } });
-    assert.ok(!made.stdout.includes(stripeKey), 'the key is not echoed');
+    assert.deepEqual(account.secrets, { secretKey: { configured: true, last4: 'cli9' }, webhookSecret: { configured: true, last4: 'hook' } });
+    assert.ok(!made.stdout.includes(stripeKey) && !made.stdout.includes(webhookSecret), 'the keys are not echoed');
 
     // Without the key: the server's 400 names the field.
     const missing = await kassa(['provider-accounts', 'create', merchant, '--type', 'stripe'], { env });
