@@ -185,6 +185,7 @@ describe('migration 9 on a ledger written before it', () => {
         DROP TABLE provider_notifications;
         DROP TABLE provider_accounts;
         DROP INDEX payment_intents_awaiting;
+        DROP INDEX payment_intents_provider_ref;
         ALTER TABLE payment_intents DROP COLUMN payment_method_types;
         ALTER TABLE payment_intents DROP COLUMN payment_method_type;
         ALTER TABLE payment_intents DROP COLUMN routing;

@@ -118,6 +118,22 @@ describe("Stripe's events on /providers/stripe/webhooks", () => {
       assert.equal(outboxTypes(db, intent.id).filter((t) => t === 'payment_intent.succeeded').length, 1);
     }));
 
+  it("a refund event, which names the payment by Stripe's id alone, finds its intent (and changes nothing)", () =>
+    withStripe(async (fake, h) => {
+      const { intent, pi } = await paid(h, fake, VISA, 1500);
+      const refund = await h.v1('POST', '/refunds', { payment_intent: intent.id, amount: 500 });
+      assert.equal(refund.status, 200, JSON.stringify(refund.body));
+      await fake.delivered();
+      await until(() => (h.db().prepare('SELECT COUNT(*) AS n FROM provider_notifications WHERE applied_at IS NULL').get() as { n: number }).n === 0, 'applied');
+      const refunds = stored(h).filter((r) => r.kind.startsWith('refund.') || r.kind === 'charge.refunded');
+      assert.ok(refunds.length > 0, JSON.stringify(stored(h)));
+      for (const r of refunds) {
+        assert.equal(r.provider_ref, pi);
+        assert.equal(r.outcome, 'unchanged:succeeded', `${r.kind}: found by Stripe's id, not no_payment`);
+      }
+      assert.equal((await h.v1('GET', `/payment_intents/${intent.id}`)).body.status, 'succeeded');
+    }));
+
   it('a forged signature, one changed byte, a timestamp too old or ahead: 400 notification_invalid, nothing stored; an event Kassa ignores: 2xx, nothing stored', () =>
     withStripe(async (fake, h, url) => {
       const { intent, pi } = await paid(h, fake, VISA, 1200);

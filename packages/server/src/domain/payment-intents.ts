@@ -722,7 +722,12 @@ export class PaymentIntents {
     about: { reference?: string | undefined; providerRef?: string | undefined; notification?: string | undefined; failed?: ModificationFailure | undefined },
   ): Promise<string> {
     const byId = about.reference ? await this.d.store.getIntentAnyMerchant(about.reference) : null;
-    const intent = byId ?? (about.providerRef ? await this.d.store.findIntentByActionRef(about.providerRef) : null) ?? (about.reference ? await this.d.store.findIntentByActionRef(about.reference) : null);
+    const intent =
+      byId ??
+      (about.providerRef ? await this.d.store.findIntentByActionRef(about.providerRef) : null) ??
+      // The provider's own id for the payment (a refund event names nothing else).
+      (about.providerRef ? await this.d.store.findIntentByProviderRef(provider, about.providerRef) : null) ??
+      (about.reference ? await this.d.store.findIntentByActionRef(about.reference) : null);
     if (!intent) return 'no_payment';
     if (intent.provider !== provider) return 'other_provider';
     if (about.failed) return this.modificationFailed(intent, about.failed, about.notification);

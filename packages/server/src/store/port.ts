@@ -159,6 +159,8 @@ export interface Store {
   /** Unscoped lookup: only for routing (CORS preflight, the 3-D Secure page), never for auth. */
   getIntentAnyMerchant(id: string): Promise<PaymentIntentRecord | null>;
   findIntentByActionRef(actionRef: string): Promise<PaymentIntentRecord | null>;
+  /** Unscoped: the intent whose payment a provider knows by this id (its inbound notifications); null if none, or not one only. */
+  findIntentByProviderRef(provider: string, providerRef: string): Promise<PaymentIntentRecord | null>;
   /** Stores a verified provider notification, once per provider event id; false if it was stored before (a replay). */
   recordProviderNotification(notification: ProviderNotificationRecord): Promise<boolean>;
   markProviderNotificationApplied(id: string, at: number, outcome: string): Promise<void>;

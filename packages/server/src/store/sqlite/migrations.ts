@@ -751,4 +751,12 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE payment_intents ADD COLUMN payment_method_types TEXT;
     `,
   },
+  {
+    // A provider's event may name the payment by the provider's id alone (Stripe's refund events).
+    version: 16,
+    name: "payment intents: found by the provider's id for them",
+    sql: `
+      CREATE INDEX payment_intents_provider_ref ON payment_intents (provider, provider_ref) WHERE provider_ref IS NOT NULL;
+    `,
+  },
 ];

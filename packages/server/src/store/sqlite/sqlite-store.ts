@@ -818,6 +818,11 @@ export class SqliteStore implements Store {
     return (this.#s.listAttempts.all(intentId) as Row[]).map(rowToAttempt);
   }
 
+  async findIntentByProviderRef(provider: string, providerRef: string): Promise<PaymentIntentRecord | null> {
+    const rows = this.#s.getIntentsByProviderRef.all(provider, providerRef) as IntentRow[];
+    return rows.length === 1 ? rowToIntent(rows[0]!) : null;
+  }
+
   async findIntentByActionRef(actionRef: string): Promise<PaymentIntentRecord | null> {
     const row = this.#s.getIntentByAction.get(actionRef) as IntentRow | undefined;
     return row ? rowToIntent(row) : null;
@@ -1512,6 +1517,7 @@ function prepare(db: Database) {
     unappliedProviderNotifications: st('SELECT * FROM provider_notifications WHERE applied_at IS NULL ORDER BY received_at, id LIMIT ?'),
     providerEvidence: st('SELECT * FROM provider_notifications WHERE provider = ? AND payment_intent = ? AND evidence IS NOT NULL ORDER BY received_at, id LIMIT 50'),
     listAttempts: st('SELECT * FROM payment_attempts WHERE payment_intent_id = ? ORDER BY created, id'),
+    getIntentsByProviderRef: st('SELECT * FROM payment_intents WHERE provider = ? AND provider_ref = ? LIMIT 2'),
     getIntentByAction: st('SELECT * FROM payment_intents WHERE action_ref = ?'),
     listInterrupted: st('SELECT * FROM payment_intents WHERE pending_operation IS NOT NULL ORDER BY updated'),
     listAwaiting: st(`SELECT * FROM payment_intents WHERE status = 'processing' AND pending_operation IS NULL AND action_ref IS NOT NULL AND updated < ?
