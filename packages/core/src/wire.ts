@@ -139,17 +139,48 @@ export const updatePaymentIntentSchema = z
 export type UpdatePaymentIntent = z.infer<typeof updatePaymentIntentSchema>;
 
 /**
- * A payment method made for this payment, as Stripe's `payment_method_data`: only the wallets
- * (the shopper approves at Alipay or PayPal). Card details never come this way: they are typed
- * into the secure frame, which returns a token for `payment_method`.
+ * A payment method made for this payment, as Stripe's `payment_method_data`:
+ *   - a wallet the shopper approves at its provider (`alipay`, `paypal`);
+ *   - a card the provider already holds (`card` with `card[token]`: a Stripe `pm_…`/`tok_…` made
+ *     by Stripe.js on the merchant's page), which only that provider can charge;
+ *   - a card from the shopper's device wallet (`apple_pay`, `google_pay` with the wallet's
+ *     payment token, encrypted for the provider that decrypts it).
+ * Card numbers never come this way: they are typed into the secure frame, which returns a token
+ * for `payment_method`.
  */
 export const WALLET_TYPES = ['alipay', 'paypal'] as const;
+/** The ways a card reaches a provider as a token instead of from Kassa's vault: still a `card` payment (as Stripe counts Apple Pay). */
+export const CARD_TOKEN_TYPES = ['provider_token', 'apple_pay', 'google_pay'] as const;
+export const PAYMENT_METHOD_DATA_TYPES = ['alipay', 'paypal', 'card', 'apple_pay', 'google_pay'] as const;
+/** The longest device wallet token taken: Apple Pay's `paymentData`, base64, is about 3-5 KB. */
+export const WALLET_TOKEN_MAX = 12_000;
+const walletTokenSchema = z
+  .object({ token: z.string().min(1).max(WALLET_TOKEN_MAX).describe("The wallet's payment token as the device gave it (Apple Pay: `paymentData`, base64 or JSON; Google Pay: `tokenizationData.token`)") })
+  .strict();
 export const paymentMethodDataSchema = z
-  .object({
-    type: z.enum(WALLET_TYPES, { message: 'must be alipay or paypal (a card is tokenized in the secure frame and sent as payment_method)' }),
-  })
-  .strict()
-  .describe('Pay with a wallet: Alipay (a QR code in the widget, the Alipay cashier with `return_url`) or PayPal (approval at PayPal)');
+  .discriminatedUnion(
+    'type',
+    [
+      z.object({ type: z.literal('alipay') }).strict(),
+      z.object({ type: z.literal('paypal') }).strict(),
+      z
+        .object({
+          type: z.literal('card'),
+          card: z
+            .object({
+              token: z.string().min(1).max(255).describe("The provider's own token or payment method for the card (Stripe: `pm_…` or `tok_…`); card numbers are never taken here"),
+              provider: z.string().min(1).max(64).optional().describe('The configured provider the token belongs to (default: the one provider of the mode that takes provider tokens)'),
+            })
+            .strict(),
+        })
+        .strict(),
+      z.object({ type: z.literal('apple_pay'), apple_pay: walletTokenSchema }).strict(),
+      z.object({ type: z.literal('google_pay'), google_pay: walletTokenSchema }).strict(),
+    ],
+    { error: () => `must be one of ${PAYMENT_METHOD_DATA_TYPES.join(', ')} (a card number is tokenized in the secure frame and sent as payment_method)` },
+  )
+  .describe("Pay with a wallet (Alipay: a QR code in the widget, the Alipay cashier with `return_url`; PayPal: approval at PayPal), a provider's card token, or a device wallet's token (Apple Pay, Google Pay)");
+export type PaymentMethodData = z.infer<typeof paymentMethodDataSchema>;
 
 export const confirmPaymentIntentSchema = z
   .object({

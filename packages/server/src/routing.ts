@@ -13,7 +13,8 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { CardBrand } from '@kassa/core';
 import type { PaymentProvider, ProviderChoice } from './domain/ports.js';
-import { WALLET_TYPES, currencySchema } from '@kassa/core/wire';
+import { methodCapabilities } from './domain/ports.js';
+import { CARD_TOKEN_TYPES, WALLET_TYPES, currencySchema } from '@kassa/core/wire';
 
 const weighted = z.object({ provider: z.string().min(1).max(64), weight: z.number().int().min(1).max(10_000) }).strict();
 
@@ -24,7 +25,8 @@ export const routingRuleSchema = z
     when: z
       .object({
         currency: z.array(currencySchema).min(1).optional(),
-        paymentMethod: z.array(z.enum(['card', ...WALLET_TYPES])).min(1).optional(),
+        /** `card`: every card payment (from the vault, a provider's token, a device wallet); `apple_pay`, `google_pay`, `provider_token`: only those. */
+        paymentMethod: z.array(z.enum(['card', ...WALLET_TYPES, ...CARD_TOKEN_TYPES])).min(1).optional(),
         /** Inclusive bounds, in the currency's minor units. */
         minAmount: z.number().int().min(0).optional(),
         maxAmount: z.number().int().min(0).optional(),
@@ -47,7 +49,7 @@ function holds(rule: RoutingRule, choice: ProviderChoice): boolean {
   const w = rule.when;
   if (!w) return true;
   if (w.currency && !w.currency.includes(choice.currency)) return false;
-  if (w.paymentMethod && !w.paymentMethod.includes(choice.paymentMethod)) return false;
+  if (w.paymentMethod && !w.paymentMethod.includes(choice.paymentMethod) && !(w.paymentMethod.includes('card') && isCardToken(choice.paymentMethod))) return false;
   if (w.minAmount !== undefined && choice.amount < w.minAmount) return false;
   if (w.maxAmount !== undefined && choice.amount > w.maxAmount) return false;
   if (w.cardBrand && (!choice.cardBrand || !w.cardBrand.includes(choice.cardBrand))) return false;
@@ -74,10 +76,11 @@ function order(rule: RoutingRule, reference: string): string[] {
   return [picked.provider, ...rest.map((s) => s.provider)];
 }
 
-/** Whether a provider takes this payment at all: its method and currency. */
+const isCardToken = (method: string): boolean => (CARD_TOKEN_TYPES as readonly string[]).includes(method);
+
+/** Whether a provider takes this payment at all: its method, in its currency. */
 export function accepts(provider: PaymentProvider, choice: Pick<ProviderChoice, 'paymentMethod' | 'currency'>): boolean {
-  const { paymentMethods, currencies } = provider.capabilities;
-  return paymentMethods.includes(choice.paymentMethod) && (!currencies || currencies.includes(choice.currency));
+  return methodCapabilities(provider.capabilities, choice.paymentMethod, choice.currency) !== null;
 }
 
 /**

@@ -113,6 +113,11 @@ providerConformance('adyen', async () => {
       const raw = JSON.stringify({ live: 'false', notificationItems: [{ NotificationRequestItem: item }] });
       return { raw: Buffer.from(raw), headers: { 'content-type': 'application/json' } };
     },
+    // Tokens the shopper's device would give for this account, for a card the fake approves.
+    tokens: {
+      apple_pay: async () => r.fake.walletToken('apple_pay', ADYEN_TEST_CARDS.visa),
+      google_pay: async () => r.fake.walletToken('google_pay', ADYEN_TEST_CARDS.visa),
+    },
     close: r.close,
   };
 });

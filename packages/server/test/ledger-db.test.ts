@@ -186,6 +186,8 @@ describe('migration 9 on a ledger written before it', () => {
         DROP TABLE provider_accounts;
         DROP INDEX payment_intents_awaiting;
         DROP INDEX payment_intents_provider_ref;
+        ALTER TABLE payment_intents DROP COLUMN method_token;
+        ALTER TABLE payment_intents DROP COLUMN card_token;
         ALTER TABLE payment_intents DROP COLUMN payment_method_types;
         ALTER TABLE payment_intents DROP COLUMN payment_method_type;
         ALTER TABLE payment_intents DROP COLUMN routing;

@@ -25,7 +25,8 @@ import { randomUUID } from 'node:crypto';
 import { DeclineCode } from '@kassa/core';
 import type { Currency } from '@kassa/core';
 import { NotificationRejected, ProviderFailure, Sensitive } from '../src/domain/ports.js';
-import type { AuthorizeOutcome, AuthorizeRequest, LookupRequest, PaymentProvider, ProviderCard, ProviderPaymentMethod } from '../src/domain/ports.js';
+import type { AuthorizeOutcome, AuthorizeRequest, CardTokenType, LookupRequest, PaymentProvider, ProviderCard, ProviderPaymentMethod } from '../src/domain/ports.js';
+import { methodCapabilities } from '../src/domain/ports.js';
 
 /** An answer that waits for the shopper (a wallet's approval page or QR code, a bank's challenge). */
 export type ActionOutcome = Extract<AuthorizeOutcome, { status: 'requires_action' }>;
@@ -69,8 +70,16 @@ export interface ConformanceSubject {
    * the raw body and headers exactly as the provider's fake sent them (or would send them).
    */
   notification?: (payment: { request: AuthorizeRequest; providerRef: string }) => Promise<{ raw: Buffer; headers: Record<string, string> }>;
+  /**
+   * Required for each card token type the provider declares (`provider_token`, `apple_pay`,
+   * `google_pay`): a fresh token for a card it approves, as the provider's own client (Stripe.js,
+   * the shopper's device) would make one.
+   */
+  tokens?: { [T in CardTokenType]?: () => Promise<string> };
   close(): Promise<void>;
 }
+
+const CARD_TOKEN_TYPES: readonly CardTokenType[] = ['provider_token', 'apple_pay', 'google_pay'];
 
 /**
  * `raw` with one byte of `inside` (its first occurrence) changed to another of its kind (a digit
@@ -387,10 +396,20 @@ export function providerConformance(name: string, make: () => Promise<Conformanc
         for (const n of again.notifications) assert.ok(typeof n.id === 'string' && n.id !== '', `${n.kind}: an id to store a replay once by`);
       }));
 
+    cardTokenCases(make, request);
+
     it('a payment method it does not declare fails loudly, definitely (nothing was sent)', () =>
       within(async (s) => {
         const card: ProviderCard = { number: new Sensitive('4242424242424242'), cvc: new Sensitive('123'), expMonth: 12, expYear: 2040 };
-        const others: ProviderPaymentMethod[] = [{ type: 'card', card }, { type: 'paypal' }, { type: 'alipay', flow: 'qr_code' }];
+        const token = new Sensitive('tok_not_declared');
+        const others: ProviderPaymentMethod[] = [
+          { type: 'card', card },
+          { type: 'paypal' },
+          { type: 'alipay', flow: 'qr_code' },
+          { type: 'provider_token', token },
+          { type: 'apple_pay', token },
+          { type: 'google_pay', token },
+        ];
         const undeclared = others.filter((m) => !s.provider.capabilities.paymentMethods.includes(m.type));
         assert.ok(undeclared.length > 0 && s.provider.capabilities.paymentMethods.length > 0);
         for (const method of undeclared) {
@@ -402,6 +421,47 @@ export function providerConformance(name: string, make: () => Promise<Conformanc
         }
       }));
   });
+}
+
+/** The card-token cases, for a provider that declares token types (its subject gives a token maker for each). */
+function cardTokenCases(make: () => Promise<ConformanceSubject>, request: (s: ConformanceSubject, o?: Partial<AuthorizeRequest>) => AuthorizeRequest): void {
+  it('declares its flows for methods it takes only, and a token maker for each card token type it takes', async () => {
+    const s = await make();
+    try {
+      const caps = s.provider.capabilities;
+      for (const method of Object.keys(caps.methods ?? {})) assert.ok((caps.paymentMethods as readonly string[]).includes(method), `flows declared for ${method}, a method it does not take`);
+      for (const type of CARD_TOKEN_TYPES) {
+        if (caps.paymentMethods.includes(type)) assert.ok(s.tokens?.[type], `${type} is declared: the subject makes tokens for it`);
+        assert.equal(methodCapabilities(caps, type) === null, !caps.paymentMethods.includes(type), type);
+      }
+    } finally {
+      await s.close();
+    }
+  });
+  for (const type of CARD_TOKEN_TYPES) {
+    it(`${type} (where declared): a fresh token pays once; its key replays the answer; the token spent is refused definitely`, async () => {
+      const s = await make();
+      try {
+        const mint = s.tokens?.[type];
+        if (!s.provider.capabilities.paymentMethods.includes(type) || !mint) return;
+        const method = { type, token: new Sensitive(await mint()) } as ProviderPaymentMethod;
+        const r = request(s, { method, capture: true });
+        const first = await s.provider.authorize(r);
+        assert.equal(first.status, 'captured', JSON.stringify(first));
+        assert.deepEqual(await s.provider.authorize(r), first, 'the same key: the same answer, acting once');
+        await assert.rejects(
+          s.provider.authorize({ ...r, idempotencyKey: randomUUID() }),
+          (e: unknown) => e instanceof ProviderFailure && e.certainty === 'definite',
+          'a token is good for one payment: a second under a new key is refused, nothing charged',
+        );
+        const flows = methodCapabilities(s.provider.capabilities, type, s.currency);
+        assert.ok(flows, `${type} in ${s.currency}`);
+        assert.equal(flows.savedMethods, false, 'a token is not a card Kassa can charge again later');
+      } finally {
+        await s.close();
+      }
+    });
+  }
 }
 
 /** How recovery would ask a provider about an authorization (`r`, as it was made): the adapter tests' lookup. */

@@ -62,8 +62,26 @@ async function failure(p: Promise<unknown>): Promise<ProviderFailure> {
   assert.fail('expected the call to fail');
 }
 
+/**
+ * What Stripe.js makes on the shopper's page, through the official SDK against the fake: a
+ * PaymentMethod, a Token, and Google Pay's token when Stripe is its gateway (a Token as JSON).
+ */
+export function stripeJsOf(fake: StripeFake, number = VISA) {
+  const url = new URL(fake.url);
+  const client = new Stripe(fake.secretKey, { host: url.hostname, port: url.port, protocol: 'http', maxNetworkRetries: 0, telemetry: false });
+  // The SDK types the same fields as numbers for a PaymentMethod and as strings for a Token.
+  const details = { number, exp_month: 12, exp_year: FUTURE_YEAR, cvc: '123' };
+  const tokenDetails = { ...details, exp_month: String(details.exp_month), exp_year: String(details.exp_year) };
+  return {
+    paymentMethod: async () => (await client.paymentMethods.create({ type: 'card', card: details })).id,
+    token: async () => (await client.tokens.create({ card: tokenDetails })).id,
+    googlePay: async () => JSON.stringify(await client.tokens.create({ card: tokenDetails })),
+  };
+}
+
 providerConformance('stripe', async () => {
   const fake = await StripeFake.start();
+  const js = stripeJsOf(fake);
   return {
     provider: adapterFor(fake),
     approved: card(VISA),
@@ -76,6 +94,7 @@ providerConformance('stripe', async () => {
       assert.ok(sent, `the fake signed payment_intent.succeeded for ${providerRef}`);
       return { raw: Buffer.from(sent.body), headers: { 'content-type': 'application/json; charset=utf-8', 'stripe-signature': sent.signature } };
     },
+    tokens: { provider_token: js.paymentMethod, google_pay: js.googlePay },
     close: () => fake.close(),
   };
 });

@@ -4,7 +4,7 @@
  */
 import type { CardBrand, Currency, DeclineCode, ErrorCode, ErrorType, PaymentStatus } from '@kassa/core';
 import type { BalanceTransactionType, CancellationReason, RefundReason, RefundStatus } from '@kassa/core/wire';
-import type { ModificationFailure, PaymentMethodType } from './ports.js';
+import type { CardTokenType, ModificationFailure, PaymentMethodType } from './ports.js';
 
 /**
  * The routing decision of a confirmation: the providers eligible, in order, the rule that
@@ -125,6 +125,10 @@ export interface PaymentIntentRecord {
   routing: RoutingRecord | null;
   /** The vaulted card behind paymentMethod, to save it once the payment succeeds (after 3DS too). */
   vaultCardId: string | null;
+  /** A card payment whose card came as a token (a provider's, a device wallet's) instead of from the vault; null otherwise. */
+  cardToken: CardTokenType | null;
+  /** That token, sealed by the vault for this intent (`CardVault.sealMethodToken`); dropped once the authorization is answered. */
+  methodToken: string | null;
   saveCard: boolean;
   amountCapturable: number;
   amountReceived: number;

@@ -20,7 +20,7 @@ import { CANCELABLE, CONFIRMABLE, canTransition, detectBrand, PaymentStatus } fr
 import type { DeclineCode } from '@kassa/core';
 import { hasPrefix } from '@kassa/core';
 import { AUTOMATIC_CANCELLATION } from '@kassa/core/wire';
-import type { CancellationReason, CreatePaymentIntent, CreateRefund, UpdatePaymentIntent } from '@kassa/core/wire';
+import type { CancellationReason, CreatePaymentIntent, CreateRefund, PaymentMethodData, UpdatePaymentIntent } from '@kassa/core/wire';
 import type { Store, IntentChange } from '../store/port.js';
 import { StoreConflict } from '../store/port.js';
 import type {
@@ -41,16 +41,18 @@ import type {
   TokenRecord,
 } from './model.js';
 import { EventType, SETTLED_ATTEMPT } from './model.js';
-import { NO_FAULTS, ProviderFailure } from './ports.js';
+import { NO_FAULTS, ProviderFailure, methodCapabilities } from './ports.js';
 import type {
   AuthorizeOutcome,
   CancelOutcome,
   CaptureOutcome,
+  CardTokenType,
   CardVault,
   Clock,
   FaultPoints,
   FaultStep,
   Liveness,
+  MethodCapabilities,
   ModificationFailure,
   NotificationEvidence,
   OpenedCard,
@@ -59,11 +61,11 @@ import type {
   ProviderAction,
   ProviderPaymentMethod,
   ProviderDirectory,
+  ProviderMethodType,
   ProviderOutcome,
   RefundOutcome,
   Refusal,
   Sensitive,
-  WalletType,
 } from './ports.js';
 import { FailureKind, KassaError, invalidParam, missingParam, notFound, unexpectedState } from './errors.js';
 import { cardError } from './declines.js';
@@ -158,6 +160,38 @@ interface AttemptSpec {
 }
 
 const S = PaymentStatus;
+
+/** Alipay's flow for a payment: the cashier by redirect when the merchant sends the whole page (a return_url), else a QR code in the widget. */
+const alipayFlowFor = (returnUrl: string | null): 'redirect' | 'qr_code' => (returnUrl ? 'redirect' : 'qr_code');
+
+/** A card that comes as a token (`payment_method_data[type]` card, apple_pay, google_pay), or null for a wallet. */
+function cardTokenOf(data: PaymentMethodData): { type: CardTokenType; token: string; provider?: string | undefined } | null {
+  switch (data.type) {
+    case 'alipay':
+    case 'paypal':
+      return null;
+    case 'card':
+      return { type: 'provider_token', token: data.card.token, provider: data.card.provider };
+    case 'apple_pay':
+      return { type: 'apple_pay', token: data.apple_pay.token };
+    case 'google_pay':
+      return { type: 'google_pay', token: data.google_pay.token };
+    default: {
+      const unreachable: never = data;
+      throw new Error(`unknown payment_method_data ${JSON.stringify(unreachable)}`);
+    }
+  }
+}
+
+/** What an intent's provider was asked to take (a card's token type, told apart from the vault's card). */
+const providerMethodOf = (intent: PaymentIntentRecord): ProviderMethodType => intent.cardToken ?? intent.paymentMethodType ?? 'card';
+
+/**
+ * The flows of the method an intent was paid with at its provider. A provider reconfigured since
+ * to no longer take that method (or currency) still answers for a payment it holds, by its own flags.
+ */
+const flowsOf = (intent: PaymentIntentRecord, provider: PaymentProvider): MethodCapabilities =>
+  methodCapabilities(provider.capabilities, providerMethodOf(intent), intent.currency) ?? provider.capabilities;
 export const DEFAULT_MAX_DECLINES = 5;
 /** A provider call unanswered after this is treated as a timeout: outcome unknown, settled by recovery. */
 export const DEFAULT_PROVIDER_TIMEOUT_MS = 30_000;
@@ -304,7 +338,7 @@ export class PaymentIntents {
       paymentMethod: 'card',
       reference: '',
     });
-    if (input.capture_method === 'manual' && provider && !provider.capabilities.manualCapture) {
+    if (input.capture_method === 'manual' && provider && !methodCapabilities(provider.capabilities, 'card', input.currency)?.manualCapture) {
       throw invalidParam('capture_method', `The ${provider.name} provider does not support manual capture.`);
     }
     if (input.setup_future_usage && !input.customer) {
@@ -360,6 +394,8 @@ export class PaymentIntents {
       paymentMethodTypes: input.payment_method_types ? [...new Set(input.payment_method_types)] : null,
       routing: null,
       vaultCardId: null,
+      cardToken: null,
+      methodToken: null,
       saveCard: false,
       amountCapturable: 0,
       amountReceived: 0,
@@ -455,7 +491,7 @@ export class PaymentIntents {
       }
     }
     const provider = this.providerOf(intent);
-    if (input.capture_method === 'manual' && provider && !provider.capabilities.manualCapture) {
+    if (input.capture_method === 'manual' && provider && !flowsOf(intent, provider).manualCapture) {
       throw invalidParam('capture_method', `The ${provider.name} provider does not support manual capture.`);
     }
     if (input.customer !== undefined && input.customer !== intent.customer) {
@@ -503,8 +539,12 @@ export class PaymentIntents {
     intentId: string,
     input: {
       paymentMethod?: string | undefined;
-      /** A wallet, made for this payment (Stripe's `payment_method_data`): the shopper approves at the provider. */
-      paymentMethodData?: { type: WalletType } | undefined;
+      /**
+       * A payment method made for this payment (Stripe's `payment_method_data`): a wallet the
+       * shopper approves at the provider, a card the provider holds (its token), or a device
+       * wallet's token.
+       */
+      paymentMethodData?: PaymentMethodData | undefined;
       setupFutureUsage?: FutureUsage | undefined;
       /** Merchant API: the shopper is not there (a saved card charged by the merchant). */
       offSession?: boolean | 'one_off' | 'recurring' | undefined;
@@ -520,14 +560,16 @@ export class PaymentIntents {
     this.assertIdle(intent, 'confirm');
     if (!CONFIRMABLE.includes(intent.status)) throw unexpectedState(intent, 'confirm');
     const offSession = input.offSession !== undefined && input.offSession !== false;
-    const wallet = input.paymentMethodData?.type;
+    const data = input.paymentMethodData;
+    if (data && input.paymentMethod) throw invalidParam('payment_method_data', 'Pass payment_method or payment_method_data, not both.');
+    const wallet = data?.type === 'alipay' || data?.type === 'paypal' ? data.type : undefined;
+    const tokenized = data ? cardTokenOf(data) : null;
     if (wallet) {
-      if (input.paymentMethod) throw invalidParam('payment_method_data', 'Pass payment_method or payment_method_data, not both.');
       if (input.setupFutureUsage) throw invalidParam('setup_future_usage', `A ${wallet} payment is approved by the shopper each time; only cards are saved.`);
       if (offSession) throw invalidParam('off_session', `A ${wallet} payment needs the shopper to approve it; it cannot be made off-session.`);
     }
-    const paymentMethod = wallet ? null : (input.paymentMethod ?? intent.paymentMethod);
-    if (!wallet && !paymentMethod) throw missingParam('payment_method');
+    const paymentMethod = data ? null : (input.paymentMethod ?? intent.paymentMethod);
+    if (!data && !paymentMethod) throw missingParam('payment_method');
     if (input.setupFutureUsage && !intent.customer) {
       throw invalidParam('setup_future_usage', 'setup_future_usage needs a PaymentIntent created with a customer.');
     }
@@ -548,14 +590,21 @@ export class PaymentIntents {
         FailureKind.InvalidRequest,
         'payment_intent_incompatible_payment_method',
         `This PaymentIntent takes ${intent.paymentMethodTypes.join(', ')} (its payment_method_types), not ${methodType}.`,
-        { param: wallet ? 'payment_method_data[type]' : 'payment_method', paymentIntent: intent },
+        { param: data ? 'payment_method_data[type]' : 'payment_method', paymentIntent: intent },
       );
     }
     const source = paymentMethod ? await this.resolveCard(intent, paymentMethod) : null;
     // Where a new payment goes: the routing's order (live mode never gets the sandbox issuer).
     await this.d.providers.prepare?.(intent.merchantId);
-    const routed = this.route(intent, methodType, source?.card);
     const futureUsage = input.setupFutureUsage ?? intent.setupFutureUsage;
+    // A card to keep for the customer, or a charge without the shopper: the provider must charge saved cards.
+    const saving = futureUsage !== null && intent.customer !== null && wallet === undefined;
+    const routed = this.route(intent, tokenized?.type ?? methodType, source?.card, {
+      savedMethods: offSession || saving,
+      offSession,
+      returnUrl: input.returnUrl ?? null,
+      tokenProvider: tokenized?.provider,
+    });
     const saveCard = source !== null && source.kind !== 'saved' && futureUsage !== null && intent.customer !== null;
     // Taken once for every provider tried: the CVC is handed out once.
     let card: ProviderCardInput | undefined;
@@ -580,6 +629,8 @@ export class PaymentIntents {
             paymentMethod: source?.id ?? null,
             paymentMethodType: methodType,
             vaultCardId: source?.card.vaultCardId ?? null,
+            cardToken: tokenized?.type ?? null,
+            methodToken: tokenized ? this.d.vault.sealMethodToken(intent.merchantId, intent.id, tokenized.token) : null,
             saveCard,
             setupFutureUsage: futureUsage,
             lastPaymentError: null,
@@ -610,9 +661,17 @@ export class PaymentIntents {
 
   /**
    * The providers a confirmation may go to, in order, or a clear refusal: none configured for
-   * the mode at all, or none that takes this method in this currency.
+   * the mode at all, none that takes this method in this currency, or none that declares a flow
+   * the payment needs (a hold, a saved card, the Alipay flow Kassa would choose). A card that
+   * comes as a token goes to one provider only, never failed over: a provider's token is good at
+   * the account that made it alone, a device wallet's is encrypted for the provider that decrypts it.
    */
-  private route(intent: PaymentIntentRecord, methodType: PaymentMethodType, card: OpenedCard | undefined): { providers: PaymentProvider[]; rule: string | null } {
+  private route(
+    intent: PaymentIntentRecord,
+    methodType: ProviderMethodType,
+    card: OpenedCard | undefined,
+    needs: { savedMethods: boolean; offSession: boolean; returnUrl: string | null; tokenProvider?: string | undefined },
+  ): { providers: PaymentProvider[]; rule: string | null } {
     const choice = {
       merchantId: intent.merchantId,
       livemode: intent.livemode,
@@ -624,20 +683,66 @@ export class PaymentIntents {
       reference: intent.id,
     };
     const routed = this.d.providers.route(choice);
-    // A hold needs a provider that can hold (Alipay's trade pay captures at once): checked before any call.
-    const able = intent.captureMethod === 'manual' ? routed.providers.filter((p) => p.capabilities.manualCapture) : routed.providers;
-    if (able.length > 0) return { providers: able, rule: routed.rule };
-    if (routed.providers.length > 0) {
-      throw invalidParam('capture_method', `No payment provider for ${methodType} payments supports manual capture (capture_method=manual); use automatic capture.`);
+    const param = methodType === 'card' ? 'payment_method' : 'payment_method_data[type]';
+    const flows = (p: PaymentProvider) => methodCapabilities(p.capabilities, methodType, intent.currency);
+    // Each flow the payment needs, checked before any call: a provider that does not declare it is never tried.
+    const required: Array<{ lacks: (f: MethodCapabilities) => boolean; param: string; refusal: string }> = [
+      {
+        lacks: (f) => intent.captureMethod === 'manual' && !f.manualCapture,
+        param: 'capture_method',
+        refusal: `No payment provider for ${methodType} payments supports manual capture (capture_method=manual); use automatic capture.`,
+      },
+      {
+        lacks: (f) => needs.savedMethods && !f.savedMethods,
+        param: needs.offSession ? 'off_session' : 'setup_future_usage',
+        refusal: `No payment provider for ${methodType} payments can charge a card again later (setup_future_usage, off_session); a ${methodType} card is paid by the shopper each time.`,
+      },
+    ];
+    const alipayFlow = methodType === 'alipay' ? alipayFlowFor(needs.returnUrl) : null;
+    if (alipayFlow) {
+      required.push({
+        lacks: (f) => !f.nextActions.includes(alipayFlow),
+        param: 'return_url',
+        refusal: alipayFlow === 'redirect' ? 'No Alipay provider takes the cashier by redirect; confirm without return_url for a QR code.' : 'No Alipay provider shows a QR code; confirm with a return_url for the cashier page.',
+      });
+    }
+    let able = routed.providers;
+    for (const need of required) {
+      const next = able.filter((p) => { const f = flows(p); return f !== null && !need.lacks(f); });
+      if (next.length === 0 && able.length > 0) throw invalidParam(need.param, need.refusal);
+      able = next;
+    }
+    if (able.length > 0) {
+      if (methodType === 'provider_token') return { providers: [this.tokenProvider(intent, able, needs.tokenProvider)], rule: routed.rule };
+      if (methodType === 'apple_pay' || methodType === 'google_pay') return { providers: able.slice(0, 1), rule: routed.rule };
+      return { providers: able, rule: routed.rule };
     }
     // Which refusal: nothing at all configured for the mode, or nothing for this method.
     if (!this.d.providers.hasAny(intent.livemode)) this.requireProvider({ ...intent, provider: null });
     const mode = intent.livemode ? 'live' : 'test';
+    const what = methodType === 'provider_token' ? 'card tokens of their own (payment_method_data[card][token])' : `${methodType} payments`;
     throw new KassaError(
       FailureKind.InvalidRequest,
       'payment_method_unactivated',
-      `No payment provider configured for ${mode} mode takes ${methodType} payments in ${intent.currency.toUpperCase()}.`,
-      { param: methodType === 'card' ? 'payment_method' : 'payment_method_data[type]', paymentIntent: intent },
+      `No payment provider configured for ${mode} mode takes ${what} in ${intent.currency.toUpperCase()}.`,
+      { param, paymentIntent: intent },
+    );
+  }
+
+  /** The provider a card token belongs to: the one named, or the mode's only provider that takes tokens. */
+  private tokenProvider(intent: PaymentIntentRecord, able: PaymentProvider[], named: string | undefined): PaymentProvider {
+    const param = 'payment_method_data[card][provider]';
+    if (named !== undefined) {
+      const provider = able.find((p) => p.name === named);
+      if (provider) return provider;
+      throw invalidParam(param, `No payment provider named '${named}' takes card tokens for this payment; the ones that do: ${able.map((p) => p.name).join(', ')}.`);
+    }
+    if (able.length === 1) return able[0]!;
+    throw new KassaError(
+      FailureKind.InvalidRequest,
+      'parameter_missing',
+      `Several payment providers take card tokens (${able.map((p) => p.name).join(', ')}): name the one that made this token in ${param}.`,
+      { param, paymentIntent: intent },
     );
   }
 
@@ -835,7 +940,7 @@ export class PaymentIntents {
       );
     }
     const provider = await this.providerFor(intent);
-    if (amount < intent.amountCapturable && !provider.capabilities.partialCapture) {
+    if (amount < intent.amountCapturable && !flowsOf(intent, provider).partialCapture) {
       throw invalidParam('amount_to_capture', `The ${provider.name} provider does not support partial capture.`);
     }
     const settled = await this.startAttempt(
@@ -868,7 +973,7 @@ export class PaymentIntents {
       return written;
     }
     const provider = await this.providerFor(intent);
-    if (!provider.capabilities.cancel) {
+    if (!flowsOf(intent, provider).cancel) {
       throw new KassaError(FailureKind.InvalidRequest, 'parameter_invalid', `The ${provider.name} provider cannot void an authorization.`);
     }
     // No status of its own for "voiding": the pending operation blocks anything else meanwhile.
@@ -955,7 +1060,7 @@ export class PaymentIntents {
     }
     this.assertIdle(intent, 'refund');
     const provider = await this.providerFor(intent);
-    if (!provider.capabilities.refund) throw invalidParam(param, `The ${provider.name} provider cannot refund.`);
+    if (!flowsOf(intent, provider).refund) throw invalidParam(param, `The ${provider.name} provider cannot refund.`);
     const left = charge.amount - charge.amountRefunded;
     if (left === 0) {
       throw new KassaError(FailureKind.InvalidRequest, 'charge_already_refunded', `Charge ${charge.id} has already been refunded in full.`, { param });
@@ -1467,8 +1572,9 @@ export class PaymentIntents {
   private async settleAuthorization(answered: PaymentIntentRecord, attempt: AttemptRecord, outcome: AuthorizeOutcome): Promise<Settled> {
     const now = this.d.clock.now();
     const definite = this.#definite.has(outcome);
-    // The routing record's last try (written `unknown` as the call started) now has its answer.
-    const intent = attempt.operation === 'authorize' ? withTryResult(answered, definite ? 'definite_failure' : 'answered') : answered;
+    // The routing record's last try (written `unknown` as the call started) now has its answer;
+    // a card token is dropped once answered (it is good for this authorization only).
+    const intent = attempt.operation === 'authorize' ? { ...withTryResult(answered, definite ? 'definite_failure' : 'answered'), methodToken: null } : answered;
     switch (outcome.status) {
       case 'captured':
       case 'authorized': {
@@ -1865,17 +1971,40 @@ export class PaymentIntents {
   private async methodFor(intent: PaymentIntentRecord, card: ProviderCardInput | undefined): Promise<ProviderPaymentMethod> {
     switch (intent.paymentMethodType) {
       case 'alipay':
-        return { type: 'alipay', flow: intent.returnUrl ? 'redirect' : 'qr_code' };
+        return { type: 'alipay', flow: alipayFlowFor(intent.returnUrl) };
       case 'paypal':
         return { type: 'paypal' };
       case 'card':
       case null: {
+        if (intent.cardToken) return this.tokenMethod(intent, intent.cardToken);
         const c = card ?? { ...(await this.openCard(intent)), cvc: undefined };
         return { type: 'card', card: { number: c.number, cvc: c.cvc, expMonth: c.expMonth, expYear: c.expYear } };
       }
       default: {
         const unreachable: never = intent.paymentMethodType;
         throw new Error(`unknown payment method type ${String(unreachable)}`);
+      }
+    }
+  }
+
+  /** A card that came as a token: the token, opened from the intent for this call. */
+  private tokenMethod(intent: PaymentIntentRecord, type: CardTokenType): ProviderPaymentMethod {
+    if (!intent.methodToken) {
+      // Dropped once an authorization was answered: a new confirmation brings a new token.
+      throw new KassaError(FailureKind.InvalidState, 'payment_intent_unexpected_state', `PaymentIntent ${intent.id} has no card token to authorize with.`, {
+        paymentIntent: intent,
+      });
+    }
+    const token = this.d.vault.openMethodToken(intent.merchantId, intent.id, intent.methodToken);
+    switch (type) {
+      case 'provider_token':
+        return { type: 'provider_token', token };
+      case 'apple_pay':
+      case 'google_pay':
+        return { type, token };
+      default: {
+        const unreachable: never = type;
+        throw new Error(`unknown card token type ${String(unreachable)}`);
       }
     }
   }

@@ -4,7 +4,7 @@
  */
 import { inspect } from 'node:util';
 import type { CardBrand, Currency, DeclineCode } from '@kassa/core';
-import type { WALLET_TYPES } from '@kassa/core/wire';
+import type { CARD_TOKEN_TYPES, WALLET_TYPES } from '@kassa/core/wire';
 import type { AttemptOperation, PaymentMethodRecord } from './model.js';
 
 /**
@@ -33,14 +33,33 @@ export class Sensitive {
 
 // ---- Payment provider ----
 
-/** What a provider can do. A flow it does not declare fails loudly at the edge, never silently. */
-export interface ProviderCapabilities {
+/**
+ * The flows of one payment method at a provider. Each is checked before a call that needs it —
+ * a flow an adapter does not declare is refused with a clear error, never tried:
+ *   - `manualCapture`: a hold, captured later (capture_method=manual; checked at routing);
+ *   - `partialCapture`: capturing less than the hold (the rest released);
+ *   - `cancel`: releasing a hold;
+ *   - `refund`: giving captured money back, in full or in part, several times;
+ *   - `savedMethods`: charging the method again later without the shopper (a card saved for a
+ *     customer: setup_future_usage, off_session);
+ *   - `nextActions`: what it may ask the shopper to do (`three_d_secure`, `redirect`, `qr_code`,
+ *     `await_notification`); a flow Kassa chooses (Alipay's QR code on a desktop or cashier by
+ *     redirect) goes only to a provider that declares it;
+ *   - `currencies`: the currencies it charges the method in; absent: every currency Kassa charges.
+ * Kassa makes one capture of a hold: there is no multiple-capture flow to declare.
+ */
+export interface MethodCapabilities {
   manualCapture: boolean;
   partialCapture: boolean;
-  threeDSecure: boolean;
   cancel: boolean;
-  /** Can give captured money back, in full or in part, several times. */
   refund: boolean;
+  savedMethods: boolean;
+  nextActions: readonly ProviderAction['type'][];
+  currencies?: readonly Currency[] | undefined;
+}
+
+/** What a provider can do: its flows (for every method it takes, unless `methods` says otherwise) and what it can do as a whole. */
+export interface ProviderCapabilities extends MethodCapabilities {
   /**
    * Can say what happened to a call (crash recovery): by Kassa's idempotency key, or by Kassa's
    * reference and the provider's own id. Without it, recovery never guesses: the intent waits
@@ -48,9 +67,9 @@ export interface ProviderCapabilities {
    */
   lookup: boolean;
   /** How shoppers may pay through it (`card`: a card from Kassa's vault, forwarded). Checked before a payment goes to it. */
-  paymentMethods: readonly PaymentMethodType[];
-  /** The currencies it charges; absent: every currency Kassa charges. */
-  currencies?: readonly Currency[] | undefined;
+  paymentMethods: readonly ProviderMethodType[];
+  /** A method whose flows differ from the provider's (Adyen: no hold for a wallet token in some currency): its own, over the provider's. */
+  methods?: { readonly [M in ProviderMethodType]?: Partial<MethodCapabilities> | undefined } | undefined;
   /** Verifies and reads its own notifications (`parseNotification`): one inbound route per provider. */
   notifications: boolean;
   /**
@@ -62,6 +81,14 @@ export interface ProviderCapabilities {
   notificationEvidence?: boolean | undefined;
 }
 
+/** The flows of `method` at a provider, in `currency` if given; null when it does not take the method (or the currency) at all. */
+export function methodCapabilities(capabilities: ProviderCapabilities, method: ProviderMethodType, currency?: Currency): MethodCapabilities | null {
+  if (!capabilities.paymentMethods.includes(method)) return null;
+  const { manualCapture, partialCapture, cancel, refund, savedMethods, nextActions, currencies } = capabilities;
+  const flows: MethodCapabilities = { manualCapture, partialCapture, cancel, refund, savedMethods, nextActions, currencies, ...capabilities.methods?.[method] };
+  if (currency !== undefined && flows.currencies && !flows.currencies.includes(currency)) return null;
+  return flows;
+}
 
 /**
  * A provider call that failed without an answer, as the adapter classifies it — the one
@@ -122,20 +149,32 @@ export interface NotificationEvidence {
 /**
  * How the shopper pays, as the provider is asked to charge it:
  *   - `card`: a card from Kassa's vault, forwarded (the PAN leaves Kassa only here);
+ *   - `provider_token`: a card the provider already holds, by its own token or payment method id
+ *     (a Stripe `pm_…`/`tok_…` made by Stripe.js): only the provider that made it can charge it;
+ *   - `apple_pay`, `google_pay`: the device wallet's payment token, as the shopper's device gave
+ *     it (encrypted for the provider that decrypts it);
  *   - `alipay`: `qr_code` for a code the shopper scans with the Alipay app (a desktop checkout:
  *     `alipay.trade.precreate`), `redirect` for Alipay's cashier page (a phone, or a merchant
  *     redirecting the whole page: `alipay.trade.wap.pay`);
  *   - `paypal`: the shopper approves at PayPal (a redirect), then the order is captured or authorized.
+ * Tokens are `Sensitive`: never logged, sealed at rest, handed to the adapter only for the call.
  */
 export type ProviderPaymentMethod =
   | { type: 'card'; card: ProviderCard }
+  | { type: 'provider_token'; token: Sensitive }
+  | { type: 'apple_pay' | 'google_pay'; token: Sensitive }
   | { type: 'alipay'; flow: 'qr_code' | 'redirect' }
   | { type: 'paypal' };
 /** The wallets are core's list (what the API takes in `payment_method_data[type]`). */
 export type WalletType = (typeof WALLET_TYPES)[number];
+/** What a payment is, as merchants see it (`payment_method_type`, `payment_method_types`). */
 export type PaymentMethodType = 'card' | WalletType;
-// Every method the API takes has its shape in the union, and the reverse (a compile-time check).
-const _everyMethodShaped: [PaymentMethodType, ProviderPaymentMethod['type']] extends [ProviderPaymentMethod['type'], PaymentMethodType] ? true : never = true;
+/** How a card payment's card arrives as a token rather than from the vault (still `card` to merchants). */
+export type CardTokenType = (typeof CARD_TOKEN_TYPES)[number];
+/** What a provider is asked to take: the methods, with a card's tokens told apart (each provider takes its own). */
+export type ProviderMethodType = PaymentMethodType | CardTokenType;
+// Every method a provider may be asked to take has its shape in the union, and the reverse (a compile-time check).
+const _everyMethodShaped: [ProviderMethodType, ProviderPaymentMethod['type']] extends [ProviderPaymentMethod['type'], ProviderMethodType] ? true : never = true;
 void _everyMethodShaped;
 
 export interface ProviderCard {
@@ -342,7 +381,7 @@ export interface ProviderChoice {
   livemode: boolean;
   currency: Currency;
   amount: number;
-  paymentMethod: PaymentMethodType;
+  paymentMethod: ProviderMethodType;
   /** For a card: its brand and first six digits (routing by brand or BIN range). */
   cardBrand?: CardBrand | undefined;
   bin?: string | undefined;
@@ -408,6 +447,13 @@ export interface CardVault {
   open(vaultCardId: string, merchantId: string): Promise<OpenedCard>;
   /** Hands out the CVC held for a token and forgets it: a CVC is used at most once. */
   takeCvc(tokenId: string): Sensitive | undefined;
+  /**
+   * Seals a card's token (a provider's, a device wallet's) for one intent — what the intent keeps,
+   * so a call made again after a crash sends the same token under the same key — and opens it.
+   * Bound to the intent and merchant: a sealed token copied elsewhere does not open.
+   */
+  sealMethodToken(merchantId: string, intentId: string, token: string): string;
+  openMethodToken(merchantId: string, intentId: string, sealed: string): Sensitive;
 }
 
 export interface Clock {

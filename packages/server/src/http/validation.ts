@@ -50,7 +50,10 @@ function specific(issue: Issue): Issue {
 }
 
 export function zodError(error: z.ZodError, input: unknown): KassaError {
-  const first = error.issues[0];
+  // Card details where a token belongs (`payment_method_data[card][number]`) are the problem to
+  // name, even when a missing token is reported first.
+  const rawCard = error.issues.find((i) => i.code === 'unrecognized_keys' && RAW_CARD_PARAM.test(formatParam([...i.path, i.keys[0] ?? ''])));
+  const first = rawCard ?? error.issues[0];
   const issue = first ? specific(first) : undefined;
   if (!issue) return new KassaError(FailureKind.InvalidRequest, 'parameter_invalid', 'Invalid request.');
   if (issue.code === 'unrecognized_keys') {

@@ -12,7 +12,7 @@ import type { Clock } from '../domain/ports.js';
 import { newId } from '../domain/ids.js';
 import type { PaymentMethodRecord, VaultCardRecord } from '../domain/model.js';
 import { FailureKind, KassaError } from '../domain/errors.js';
-import { fingerprint, open, seal } from './cipher.js';
+import { deriveKey, fingerprint, open, seal } from './cipher.js';
 
 export const TOKEN_TTL_MS = 10 * 60 * 1000;
 
@@ -27,6 +27,8 @@ export const vaultUnavailable = () =>
 export class Vault implements CardVault {
   readonly #key: Buffer;
   readonly #fingerprintKey: Buffer;
+  /** Card tokens (a provider's, a device wallet's) are sealed under a key of their own. */
+  readonly #tokenKey: Buffer;
   readonly #cvcs = new Map<string, { cvc: Sensitive; expiresAt: number }>();
   readonly #sweeper: NodeJS.Timeout;
 
@@ -39,6 +41,7 @@ export class Vault implements CardVault {
     this.#key = key;
     // A separate key for fingerprints, so the encryption key is used for one purpose only.
     this.#fingerprintKey = Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), 'kassa vault fingerprint', 32));
+    this.#tokenKey = deriveKey(key, 'payment method tokens');
     this.#sweeper = setInterval(() => this.sweep(), 30_000);
     this.#sweeper.unref();
   }
@@ -125,6 +128,23 @@ export class Vault implements CardVault {
     this.#cvcs.delete(tokenId);
     if (!held || held.expiresAt <= this.clock.now()) return undefined;
     return held.cvc;
+  }
+
+  sealMethodToken(merchantId: string, intentId: string, token: string): string {
+    const sealed = seal(this.#tokenKey, token, `${intentId}|${merchantId}`);
+    return ['v1', sealed.iv, sealed.tag, sealed.ciphertext].map((p) => (typeof p === 'string' ? p : p.toString('base64url'))).join('.');
+  }
+
+  openMethodToken(merchantId: string, intentId: string, sealed: string): Sensitive {
+    const [version, iv, tag, ciphertext] = sealed.split('.');
+    try {
+      if (version !== 'v1' || !iv || !tag || ciphertext === undefined) throw new Error('not a sealed token');
+      const b = (p: string) => Buffer.from(p, 'base64url');
+      return new Sensitive(open(this.#tokenKey, { iv: b(iv), tag: b(tag), ciphertext: b(ciphertext) }, `${intentId}|${merchantId}`));
+    } catch {
+      this.logger?.error({ paymentIntent: intentId }, 'sealed payment method token did not open (wrong KASSA_VAULT_KEY, or a tampered row)');
+      throw vaultUnavailable();
+    }
   }
 
   /** How many CVCs are held right now (tests check that use and expiry empty it). */

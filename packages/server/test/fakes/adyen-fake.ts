@@ -91,6 +91,12 @@ const PAYMENT_REQUEST_FIELDS = new Set(
 );
 /** The raw-card subset of CardDetails the fake understands (a fake need not take encrypted fields). */
 const CARD_FIELDS = new Set(['type', 'number', 'expiryMonth', 'expiryYear', 'cvc', 'holderName', 'brand']);
+/** ApplePayDetails and GooglePayDetails (Checkout v71): the token, and what else the spec lets an API-only integration send. */
+const WALLET_FIELDS = {
+  applepay: { token: 'applePayToken', fields: new Set(['type', 'applePayToken', 'fundingSource', 'checkoutAttemptId']) },
+  googlepay: { token: 'googlePayToken', fields: new Set(['type', 'googlePayToken', 'fundingSource', 'googlePayCardNetwork', 'threeDS2SdkVersion', 'checkoutAttemptId']) },
+} as const;
+type WalletKind = keyof typeof WALLET_FIELDS;
 const DETAILS_REQUEST_FIELDS = new Set(['authenticationData', 'details', 'paymentData', 'threeDSAuthenticationOnly']);
 const CAPTURE_FIELDS = new Set(['amount', 'applicationInfo', 'enhancedSchemeData', 'lineItems', 'merchantAccount', 'platformChargebackLogic', 'reference', 'splits', 'subMerchants']);
 const CANCEL_FIELDS = new Set(['applicationInfo', 'enhancedSchemeData', 'merchantAccount', 'reference']);
@@ -166,6 +172,8 @@ export class AdyenFake {
   readonly #refusals = new Map<string, string>();
   /** Cards whose next authorization Adyen answers `Received`, deciding later (`decide`). */
   readonly #holdBack = new Set<string>();
+  /** Device wallet tokens this fake issued (as Apple and Google would, encrypted for this account): what each decrypts to, and whether it was used. */
+  readonly #walletTokens = new Map<string, { kind: WalletKind; card: string; used: boolean }>();
   readonly #redirectResults = new Map<string, { psp: string; passed: boolean; used: boolean }>();
   /** 3-D Secure 1 challenges: the form the ACS expects, and whether the shopper's browser posted it. */
   readonly #acs = new Map<string, { md: string; paReq: string; termUrl: string; posted: boolean }>();
@@ -207,6 +215,22 @@ export class AdyenFake {
     const item = this.notifications.at(-1);
     if (!item || item.pspReference !== psp) throw new Error('the decision made no notification');
     return item;
+  }
+
+  /**
+   * A device wallet's payment token for a card, as the shopper's device would give it for this
+   * account (Apple Pay's `paymentData` as base64; Google Pay's ECv2 `token` string). Only this
+   * fake can "decrypt" it (it remembers the card); each decrypts once, as a wallet cryptogram is
+   * good for one payment.
+   */
+  walletToken(kind: 'apple_pay' | 'google_pay', card: string): string {
+    const blob = () => randomBytes(48).toString('base64');
+    const token =
+      kind === 'apple_pay'
+        ? Buffer.from(JSON.stringify({ version: 'EC_v1', data: blob(), signature: blob(), header: { ephemeralPublicKey: blob(), publicKeyHash: blob(), transactionId: randomBytes(32).toString('hex') } })).toString('base64')
+        : JSON.stringify({ signature: blob(), intermediateSigningKey: { signedKey: blob(), signatures: [blob()] }, protocolVersion: 'ECv2', signedMessage: blob() });
+    this.#walletTokens.set(token, { kind: kind === 'apple_pay' ? 'applepay' : 'googlepay', card, used: false });
+    return token;
   }
 
   refuseCard(number: string, trigger: keyof typeof HOLDER_NAME_TRIGGERS): void {
@@ -426,10 +450,15 @@ export class AdyenFake {
     if (typeof body['returnUrl'] !== 'string' || body['returnUrl'] === '') return invalid('14_030', 'Return URL is missing.');
     const pm = body['paymentMethod'];
     if (typeof pm !== 'object' || pm === null) return invalid('000', "Required field 'paymentMethod' is not provided.");
-    const card = pm as Record<string, unknown>;
-    const unknownCard = Object.keys(card).filter((k) => !CARD_FIELDS.has(k));
-    if (unknownCard.length) return structure(`Structure of CardDetails contains the following unknown fields: [${unknownCard.join(', ')}]`);
-    if (card['type'] !== 'scheme') return invalid('000', "paymentMethod.type must be 'scheme' for card details");
+    const wallet = (pm as Record<string, unknown>)['type'];
+    const decrypted = wallet === 'applepay' || wallet === 'googlepay' ? this.#decrypt(wallet, pm as Record<string, unknown>) : null;
+    if (decrypted instanceof Reply) return decrypted;
+    const card = decrypted ?? (pm as Record<string, unknown>);
+    if (!decrypted) {
+      const unknownCard = Object.keys(card).filter((k) => !CARD_FIELDS.has(k));
+      if (unknownCard.length) return structure(`Structure of CardDetails contains the following unknown fields: [${unknownCard.join(', ')}]`);
+      if (card['type'] !== 'scheme') return invalid('000', "paymentMethod.type must be 'scheme' for card details");
+    }
     const number = card['number'];
     if (typeof number !== 'string' || !/^\d{12,19}$/.test(number) || !luhnValid(number)) return invalid('101', 'Invalid card number');
     const month = card['expiryMonth'];
@@ -492,6 +521,8 @@ export class AdyenFake {
       this.#payments.set(psp, { ...payment, status: 'received' });
       return new Reply(200, { pspReference: psp, resultCode: 'Received', merchantReference: payment.reference });
     }
+    // An Apple Pay token carries its own cryptogram: the issuer never challenges it.
+    if (wallet === 'applepay') return this.#authorise(payment);
     if (number === ADYEN_TEST_CARDS.threeDSecure1) {
       if (offSession) return refused('Refused', '38', 'Authentication required');
       this.#payments.set(psp, { ...payment, status: 'pending_3ds' });
@@ -516,6 +547,27 @@ export class AdyenFake {
       });
     }
     return this.#authorise(payment);
+  }
+
+  /**
+   * A wallet token "decrypted" to the card it was issued for (what Adyen does with the account's
+   * wallet keys), as card fields; a token it did not issue, or one used before, is refused as
+   * Adyen refuses a token it cannot decrypt. Codes as best known (the adapter reads only the 422).
+   */
+  #decrypt(kind: WalletKind, pm: Record<string, unknown>): Reply | Record<string, unknown> {
+    const spec = WALLET_FIELDS[kind];
+    const unknown = Object.keys(pm).filter((k) => !spec.fields.has(k));
+    const name = kind === 'applepay' ? 'ApplePayDetails' : 'GooglePayDetails';
+    if (unknown.length) return structure(`Structure of ${name} contains the following unknown fields: [${unknown.join(', ')}]`);
+    const token = pm[spec.token];
+    if (typeof token !== 'string' || token === '') return invalid('000', `Required field '${spec.token}' is not provided.`);
+    if (kind === 'applepay' && !/^[A-Za-z0-9+/]+=*$/.test(token)) return invalid('5_001', 'Unable to decrypt token: applePayToken must be base64');
+    const issued = this.#walletTokens.get(token);
+    if (!issued || issued.kind !== kind) return invalid('5_001', 'Unable to decrypt token');
+    if (issued.used) return invalid('5_002', 'Token already used');
+    issued.used = true;
+    const exp = new Date();
+    return { type: 'scheme', number: issued.card, expiryMonth: '12', expiryYear: String(exp.getUTCFullYear() + 3) };
   }
 
   /** Holds (or takes) the amount if the card covers it. */

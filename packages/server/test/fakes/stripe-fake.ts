@@ -64,13 +64,19 @@ const PAYMENT_METHOD_DATA: Spec = {
   kind: 'object',
   fields: {
     type: oneOf(['card'], true),
+    // Raw card details (an account Stripe lets send them), or a Token made by Stripe.js (`card[token]`): one or the other.
     card: {
       kind: 'object',
-      fields: { number: str({ required: true }), exp_month: int({ required: true }), exp_year: int({ required: true }), cvc: str() },
+      fields: { number: str(), exp_month: int(), exp_year: int(), cvc: str(), token: str() },
     },
     billing_details: { kind: 'object', fields: { name: str(), email: str() } },
     metadata,
   },
+};
+const CARD_DETAILS: Spec = {
+  kind: 'object',
+  required: true,
+  fields: { number: str({ required: true }), exp_month: int({ required: true }), exp_year: int({ required: true }), cvc: str() },
 };
 
 const ROUTES = {
@@ -93,6 +99,9 @@ const ROUTES = {
   cancel: { cancellation_reason: oneOf(['duplicate', 'fraudulent', 'requested_by_customer', 'abandoned']), expand },
   retrieve: { client_secret: str(), expand },
   create_refund: { payment_intent: str(), charge: str(), amount: int(), metadata, reason: oneOf(['duplicate', 'fraudulent', 'requested_by_customer']), expand },
+  // What Stripe.js does on the shopper's page (with the publishable key): a PaymentMethod or a Token for a card.
+  create_payment_method: { type: oneOf(['card'], true), card: CARD_DETAILS, billing_details: { kind: 'object', fields: { name: str(), email: str() } }, metadata, expand },
+  create_token: { card: CARD_DETAILS, expand },
   list_refunds: { payment_intent: str(), charge: str(), limit: int({ min: 1, max: 100 }), starting_after: str(), ending_before: str(), expand },
 } satisfies Record<string, Record<string, Spec>>;
 
@@ -207,6 +216,13 @@ function check(value: Param, spec: Spec, param: string): unknown {
 }
 
 // ---- cards ----
+
+interface CardDetails {
+  number: string;
+  exp_month: number;
+  exp_year: number;
+  cvc?: string;
+}
 
 type CardBehavior =
   | { kind: 'approve' }
@@ -357,6 +373,9 @@ export class StripeFake {
   #deliveries: Promise<void> = Promise.resolve();
   readonly #http: LocalServer;
   readonly #intents = new Map<string, IntentState>();
+  /** PaymentMethods and Tokens made by `POST /v1/payment_methods` and `/v1/tokens` (Stripe.js on the shopper's page). */
+  readonly #paymentMethods = new Map<string, { card: CardDetails; used: boolean }>();
+  readonly #tokens = new Map<string, { card: CardDetails; used: boolean }>();
   readonly #refunds: Refund[] = [];
   readonly #keys = new Map<string, Saved>();
   readonly #accounts = new Map<string, { balance: number; held: number }>();
@@ -653,6 +672,9 @@ export class StripeFake {
         return this.#get(match.id).intent;
       case 'create_refund':
         return this.#createRefund(p);
+      case 'create_payment_method':
+      case 'create_token':
+        return this.#tokenize(route, p);
       case 'list_refunds': {
         let data = this.#refunds.filter((r) => p.payment_intent === undefined || r.payment_intent === p.payment_intent).reverse();
         const limit = (p.limit as number | undefined) ?? 10;
@@ -717,13 +739,16 @@ export class StripeFake {
     if (pi.status !== 'requires_payment_method' && pi.status !== 'requires_confirmation') {
       throw invalid(`You cannot confirm this PaymentIntent because it has a status of ${pi.status}.`, { code: 'payment_intent_unexpected_state', payment_intent: { ...pi } }, true);
     }
-    const data = p.payment_method_data as { type: string; card?: { number: string; exp_month: number; exp_year: number; cvc?: string } } | undefined;
-    if (!data) {
+    const data = p.payment_method_data as { type: string; card?: Partial<CardDetails> & { token?: string } } | undefined;
+    if (data && p.payment_method !== undefined) {
+      throw invalid('You cannot pass both payment_method and payment_method_data.', { code: 'parameters_exclusive', param: 'payment_method_data' });
+    }
+    if (!data && p.payment_method === undefined) {
       throw invalid("You cannot confirm this PaymentIntent because it's missing a payment method. You can either update the PaymentIntent with a payment method and then confirm it again, or confirm it again directly with a payment method.", { code: 'payment_intent_unexpected_state' }, true);
     }
-    if (!data.card) throw invalid('Missing required param: payment_method_data[card].', { code: 'parameter_missing', param: 'payment_method_data[card]' });
-    const card = data.card;
-    const pmId = id('pm');
+    if (data && !data.card) throw invalid('Missing required param: payment_method_data[card].', { code: 'parameter_missing', param: 'payment_method_data[card]' });
+    const card = this.#cardFor(p.payment_method as string | undefined, data?.card);
+    const pmId = typeof p.payment_method === 'string' ? p.payment_method : id('pm');
     const brand = BRANDS.find(([re]) => re.test(card.number))?.[1] ?? 'unknown';
     const paymentMethod = { id: pmId, object: 'payment_method', type: 'card', card: { brand, last4: card.number.slice(-4), exp_month: card.exp_month, exp_year: card.exp_year } };
     const decline = (code: string, message: string, decline_code?: string): never => {
@@ -773,6 +798,55 @@ export class StripeFake {
         throw new Error(String(unknown));
       }
     }
+  }
+
+  /**
+   * The card a confirm pays with: a PaymentMethod Stripe.js made (`payment_method`), a Token
+   * (`payment_method_data[card][token]`), or raw details. Stripe's rules: a PaymentMethod of no
+   * customer is used by one PaymentIntent; a Token once. Refused before the confirm acts.
+   */
+  #cardFor(paymentMethod: string | undefined, card: (Partial<CardDetails> & { token?: string }) | undefined): CardDetails {
+    if (paymentMethod !== undefined) {
+      const pm = this.#paymentMethods.get(paymentMethod);
+      if (!pm) throw invalid(`No such PaymentMethod: '${paymentMethod}'`, { code: 'resource_missing', param: 'payment_method' });
+      if (pm.used) {
+        throw invalid(
+          'The provided PaymentMethod was previously used with a PaymentIntent without Customer attachment, shared with a connected account without Customer attachment, or was detached from a Customer. It may not be used again. To use a PaymentMethod multiple times, you must attach it to a Customer first.',
+          { code: 'payment_method_unexpected_state', param: 'payment_method' },
+        );
+      }
+      pm.used = true;
+      return pm.card;
+    }
+    const { token, ...details } = card ?? {};
+    if (token !== undefined) {
+      if (Object.keys(details).length > 0) throw invalid('You cannot pass card details together with card[token].', { code: 'parameters_exclusive', param: 'payment_method_data[card][token]' });
+      const tok = this.#tokens.get(token);
+      if (!tok) throw invalid(`No such token: '${token}'`, { code: 'resource_missing', param: 'payment_method_data[card][token]' });
+      if (tok.used) throw invalid(`You cannot use a Stripe token more than once: ${token}.`, { code: 'token_already_used', param: 'payment_method_data[card][token]' });
+      tok.used = true;
+      return tok.card;
+    }
+    for (const field of ['number', 'exp_month', 'exp_year'] as const) {
+      if (details[field] === undefined) throw invalid(`Missing required param: payment_method_data[card][${field}].`, { code: 'parameter_missing', param: `payment_method_data[card][${field}]` });
+    }
+    return details as CardDetails;
+  }
+
+  /** `POST /v1/payment_methods` and `/v1/tokens` for a card: what Stripe.js makes on the shopper's page. */
+  #tokenize(route: 'create_payment_method' | 'create_token', p: Record<string, unknown>): Record<string, unknown> {
+    const card = p.card as CardDetails;
+    if (!/^\d{12,19}$/.test(card.number) || !luhnValid(card.number)) throw new ApiError(402, { type: 'card_error', code: 'incorrect_number', param: 'card[number]', message: 'Your card number is incorrect.' }, false);
+    const brand = BRANDS.find(([re]) => re.test(card.number))?.[1] ?? 'unknown';
+    const view = { brand, last4: card.number.slice(-4), exp_month: card.exp_month, exp_year: card.exp_year, funding: 'credit', country: 'US' };
+    if (route === 'create_payment_method') {
+      const pmId = id('pm');
+      this.#paymentMethods.set(pmId, { card, used: false });
+      return { id: pmId, object: 'payment_method', type: 'card', card: view, customer: null, livemode: false, created: now(), metadata: (p.metadata as Record<string, string> | undefined) ?? {} };
+    }
+    const tokId = id('tok');
+    this.#tokens.set(tokId, { card, used: false });
+    return { id: tokId, object: 'token', type: 'card', card: { id: id('card'), object: 'card', ...view }, livemode: false, created: now(), used: false };
   }
 
   #account(st: IntentState): { balance: number; held: number } {
@@ -897,6 +971,8 @@ function routeOf(method: string, path: string): { route: Route; id?: string | un
   if (method === 'POST' && path === '/v1/payment_intents') return { route: 'create_intent' };
   if (method === 'POST' && path === '/v1/refunds') return { route: 'create_refund' };
   if (method === 'GET' && path === '/v1/refunds') return { route: 'list_refunds' };
+  if (method === 'POST' && path === '/v1/payment_methods') return { route: 'create_payment_method' };
+  if (method === 'POST' && path === '/v1/tokens') return { route: 'create_token' };
   const m = /^\/v1\/payment_intents\/([A-Za-z0-9_]+)(?:\/(confirm|capture|cancel))?$/.exec(path);
   if (!m) return undefined;
   if (method === 'GET' && !m[2]) return { route: 'retrieve', id: m[1] };

@@ -37,11 +37,15 @@ export class TemplateProvider implements PaymentProvider {
   readonly capabilities: ProviderCapabilities = {
     manualCapture: false,
     partialCapture: false,
-    threeDSecure: false,
     cancel: false,
     refund: false,
+    // Charges a card saved for a customer again without the shopper (setup_future_usage, off_session).
+    savedMethods: false,
+    // What authorize/completeAction may answer as `requires_action` (three_d_secure, redirect, qr_code, await_notification).
+    nextActions: ['three_d_secure'],
     lookup: false,
-    // One entry per method the adapter maps (see ProviderPaymentMethod); `currencies` if it charges only some.
+    // One entry per method the adapter maps (see ProviderPaymentMethod); `currencies` if it charges only some;
+    // `methods: { apple_pay: { savedMethods: false } }` where one method's flows differ from the rest.
     paymentMethods: ['card'],
     // true once parseNotification() verifies the provider's signature on the raw body.
     notifications: false,

@@ -89,6 +89,34 @@ type Operation = 'authorize' | 'complete_action' | 'capture' | 'cancel' | 'refun
 /** Bound on what the adapter remembers per payment, so a long-running process does not grow without end. */
 const REMEMBERED = 100_000;
 
+/**
+ * The `paymentMethod` of a /payments request (checked before any call: a method it does not take
+ * is a definite failure, nothing sent): a card from Kassa's vault as `scheme` with its number, a
+ * device wallet's token as Adyen's API-only integrations send it (`applepay` with the base64
+ * `applePayToken`, `googlepay` with the `googlePayToken` Google Pay gave for gateway `adyen`).
+ */
+function paymentMethodOf(request: AuthorizeRequest): Record<string, string> {
+  const method = request.method;
+  switch (method.type) {
+    case 'apple_pay':
+      return { type: 'applepay', applePayToken: method.token.reveal() };
+    case 'google_pay':
+      return { type: 'googlepay', googlePayToken: method.token.reveal() };
+    default: {
+      const card = cardOf(request);
+      const paymentMethod: Record<string, string> = {
+        type: 'scheme',
+        number: card.number.reveal(),
+        expiryMonth: String(card.expMonth).padStart(2, '0'),
+        expiryYear: String(card.expYear),
+      };
+      const cvc = card.cvc?.reveal();
+      if (cvc !== undefined) paymentMethod['cvc'] = cvc;
+      return paymentMethod;
+    }
+  }
+}
+
 export class AdyenProvider implements PaymentProvider {
   /** `adyen`, unless configured under another name (two of one type in a mode, or test and live apart). */
   readonly name: string;
@@ -98,15 +126,23 @@ export class AdyenProvider implements PaymentProvider {
     // account-level "capture delay" setting is overridden by it and by captureDelayHours).
     manualCapture: true,
     partialCapture: true,
-    threeDSecure: true,
     cancel: true,
     refund: true,
+    savedMethods: true, // a vaulted card sent again with shopperInteraction ContAuth
+    // 3-D Secure 2 by redirect (GET), 3-D Secure 1 as a form the browser POSTs (MD/PaReq).
+    nextActions: ['three_d_secure', 'redirect'],
     // Adyen Checkout cannot be asked about a payment by reference, and an authorization cannot be
     // replayed under its key without the card number, which a LookupRequest does not carry. So
     // the capability recovery relies on (what became of an authorization) is not there; lookup()
     // still answers modifications by replay, see below.
     lookup: false,
-    paymentMethods: ['card'],
+    // A device wallet's token (applePayToken, googlePayToken) is decrypted by Adyen: it carries
+    // its own cryptogram, so no challenge, and it is good for this payment only (nothing to save).
+    paymentMethods: ['card', 'apple_pay', 'google_pay'],
+    methods: {
+      apple_pay: { savedMethods: false, nextActions: [] },
+      google_pay: { savedMethods: false, nextActions: ['three_d_secure'] },
+    },
     // Verified with the HMAC key (refused without one); Kassa applies them by asking, as for every provider.
     notifications: true,
     // ... and an AUTHORISATION notification, verified and stored, answers lookup() for an authorization.
@@ -132,15 +168,7 @@ export class AdyenProvider implements PaymentProvider {
 
   async authorize(request: AuthorizeRequest): Promise<AuthorizeOutcome> {
     const currency = request.currency.toUpperCase();
-    const card = cardOf(request);
-    const paymentMethod: Record<string, string> = {
-      type: 'scheme',
-      number: card.number.reveal(),
-      expiryMonth: String(card.expMonth).padStart(2, '0'),
-      expiryYear: String(card.expYear),
-    };
-    const cvc = card.cvc?.reveal();
-    if (cvc !== undefined) paymentMethod['cvc'] = cvc;
+    const paymentMethod = paymentMethodOf(request);
     const body: Record<string, unknown> = {
       merchantAccount: this.#config.merchantAccount,
       amount: { value: request.amount, currency },

@@ -150,7 +150,8 @@ export class PayPalProvider implements PaymentProvider {
   readonly capabilities: ProviderCapabilities = {
     manualCapture: true, // intent AUTHORIZE, then capture the authorization
     partialCapture: true, // capture less than authorized, final_capture: true releases the rest
-    threeDSecure: false, // the PayPal wallet has no card challenge; the approval redirect is the action
+    savedMethods: false, // vaulting at PayPal is another product, not used
+    nextActions: ['redirect'], // the approval page; the wallet has no card challenge
     cancel: true, // void the authorization
     refund: true, // several partial refunds of the capture, never more than captured
     lookup: true, // the order's payments; a lost create by replaying its request id

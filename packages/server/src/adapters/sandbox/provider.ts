@@ -83,9 +83,10 @@ export class SandboxProvider implements PaymentProvider {
   readonly capabilities: ProviderCapabilities = {
     manualCapture: true,
     partialCapture: true,
-    threeDSecure: true,
     cancel: true,
     refund: true,
+    savedMethods: true,
+    nextActions: ['three_d_secure', 'await_notification'],
     lookup: true,
     paymentMethods: ['card'],
     notifications: false,

@@ -65,6 +65,64 @@ export interface StripeProviderConfig {
   now?: () => number;
 }
 
+/**
+ * How the confirm names the card, checked before any call (a definite failure: nothing was sent),
+ * revealed only when the confirm is built:
+ *   - a card from Kassa's vault: its number and dates (and the CVC, on the first run only);
+ *   - a card Stripe holds: a PaymentMethod (`pm_…`) as `payment_method`, a Token (`tok_…`, a
+ *     card element's or Google Pay's with Stripe as its gateway) as `payment_method_data[card][token]`.
+ */
+function confirmMethodOf(request: AuthorizeRequest): () => Record<string, unknown> {
+  const method = request.method;
+  switch (method.type) {
+    case 'card': {
+      const forwarded = cardOf(request);
+      return () => ({
+        payment_method_data: {
+          type: 'card',
+          card: {
+            number: forwarded.number.reveal(),
+            exp_month: forwarded.expMonth,
+            exp_year: forwarded.expYear,
+            ...(forwarded.cvc ? { cvc: forwarded.cvc.reveal() } : {}),
+          },
+        },
+      });
+    }
+    case 'provider_token': {
+      const token = method.token.reveal();
+      if (/^pm_[A-Za-z0-9_]+$/.test(token)) return () => ({ payment_method: token });
+      if (/^tok_[A-Za-z0-9_]+$/.test(token)) return () => ({ payment_method_data: { type: 'card', card: { token } } });
+      throw new ProviderFailure('definite', "a Stripe card token is a PaymentMethod ('pm_…') or a Token ('tok_…')", 'invalid_provider_token');
+    }
+    case 'google_pay': {
+      const token = googlePayStripeToken(method.token.reveal());
+      return () => ({ payment_method_data: { type: 'card', card: { token } } });
+    }
+    default:
+      throw new ProviderFailure('definite', `Kassa's Stripe adapter does not take ${method.type} payments`, 'unsupported_payment_method');
+  }
+}
+
+/**
+ * Google Pay's `tokenizationData.token` when Stripe is the gateway (`gateway: stripe`): a Stripe
+ * Token as JSON, whose `id` is the `tok_…` to confirm with. Any other gateway's token (an
+ * encrypted ECv2 payload for another processor) is not Stripe's to decrypt.
+ */
+function googlePayStripeToken(raw: string): string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    parsed = null;
+  }
+  const id = typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>)['id'] : undefined;
+  if (typeof id !== 'string' || !/^tok_[A-Za-z0-9_]+$/.test(id)) {
+    throw new ProviderFailure('definite', 'not a Google Pay token made with Stripe as the gateway (a Stripe Token as JSON)', 'invalid_google_pay_token');
+  }
+  return id;
+}
+
 /** Stripe's own default tolerance for a webhook's signature timestamp. */
 export const WEBHOOK_TOLERANCE_SECONDS = 300;
 
@@ -125,11 +183,15 @@ export class StripeProvider implements PaymentProvider {
     this.capabilities = {
       manualCapture: true, // capture_method=manual
       partialCapture: true, // amount_to_capture; the rest of the hold is released
-      threeDSecure: true, // next_action.redirect_to_url
       cancel: true,
       refund: true, // several partial refunds up to the captured amount
+      savedMethods: true, // the vaulted card sent again, off_session
+      nextActions: ['three_d_secure'], // next_action.redirect_to_url
       lookup: true, // replayed create + the intent's state; refunds by their metadata
-      paymentMethods: ['card'],
+      // A card Stripe holds (a Stripe.js `pm_…`/`tok_…`) and Google Pay with Stripe as its gateway
+      // (the token is a Stripe token). Neither can be saved in Kassa's vault for later.
+      paymentMethods: ['card', 'provider_token', 'google_pay'],
+      methods: { provider_token: { savedMethods: false }, google_pay: { savedMethods: false } },
       // Stripe-Signature checked on the raw body with the endpoint's secret: without the secret
       // there is nothing to check an event against, so none is taken.
       notifications: webhookSecret !== undefined,
@@ -156,19 +218,13 @@ export class StripeProvider implements PaymentProvider {
 
   async authorize(request: AuthorizeRequest): Promise<AuthorizeOutcome> {
     // Before any call: a method Kassa's Stripe adapter does not take is refused with nothing sent.
-    const forwarded = cardOf(request);
+    const method = confirmMethodOf(request);
     return this.#call(request, async () => {
       const intent = await this.#create(request);
-      const card: Record<string, string | number> = {
-        number: forwarded.number.reveal(),
-        exp_month: forwarded.expMonth,
-        exp_year: forwarded.expYear,
-      };
-      if (forwarded.cvc) card.cvc = forwarded.cvc.reveal();
       // Raw card data in `payment_method_data[card]` is an API Stripe opens per account (Kassa
       // holds the card itself); the SDK's types only describe tokens, hence the cast.
       const params = {
-        payment_method_data: { type: 'card', card },
+        ...method(),
         ...(request.offSession ? { off_session: true } : { return_url: this.#returnUrlFor(request.reference) }),
       } as unknown as Stripe.PaymentIntentConfirmParams;
       let confirmed: IntentView;

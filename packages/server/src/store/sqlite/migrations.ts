@@ -759,4 +759,15 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX payment_intents_provider_ref ON payment_intents (provider, provider_ref) WHERE provider_ref IS NOT NULL;
     `,
   },
+  {
+    // A card may come as a token the provider made (Stripe.js) or a device wallet's (Apple Pay,
+    // Google Pay): which, and the token itself sealed by the vault, so a call made again after a
+    // crash sends the same token under the same key.
+    version: 17,
+    name: 'payment intents: cards that come as tokens',
+    sql: `
+      ALTER TABLE payment_intents ADD COLUMN card_token TEXT CHECK (card_token IN ('provider_token', 'apple_pay', 'google_pay'));
+      ALTER TABLE payment_intents ADD COLUMN method_token TEXT;
+    `,
+  },
 ];

@@ -85,6 +85,8 @@ interface IntentRow {
   metadata: string;
   payment_method: string | null;
   vault_card_id: string | null;
+  card_token: string | null;
+  method_token: string | null;
   save_card: number;
   amount_capturable: number;
   amount_received: number;
@@ -126,6 +128,8 @@ function intentToRow(i: PaymentIntentRecord): IntentRow {
     metadata: JSON.stringify(i.metadata),
     payment_method: i.paymentMethod,
     vault_card_id: i.vaultCardId,
+    card_token: i.cardToken,
+    method_token: i.methodToken,
     save_card: i.saveCard ? 1 : 0,
     amount_capturable: i.amountCapturable,
     amount_received: i.amountReceived,
@@ -168,6 +172,8 @@ function rowToIntent(r: IntentRow): PaymentIntentRecord {
     metadata: JSON.parse(r.metadata) as Record<string, string>,
     paymentMethod: r.payment_method,
     vaultCardId: r.vault_card_id,
+    cardToken: r.card_token as PaymentIntentRecord['cardToken'],
+    methodToken: r.method_token,
     saveCard: r.save_card === 1,
     amountCapturable: r.amount_capturable,
     amountReceived: r.amount_received,
@@ -1486,13 +1492,13 @@ function prepare(db: Database) {
     insertIntent: st(`INSERT INTO payment_intents (
         id, merchant_id, livemode, amount, currency, status, capture_method, customer, setup_future_usage, description,
         statement_descriptor, statement_descriptor_suffix, receipt_email, shipping, off_session, return_url, payment_method_type, payment_method_types, routing,
-        metadata, payment_method, vault_card_id, save_card, amount_capturable, amount_received,
+        metadata, payment_method, vault_card_id, card_token, method_token, save_card, amount_capturable, amount_received,
         last_payment_error, next_action, action_ref, provider, provider_ref, latest_charge, cancellation_reason, canceled_at,
         pending_operation, created, updated, version
       ) VALUES (
         @id, @merchant_id, @livemode, @amount, @currency, @status, @capture_method, @customer, @setup_future_usage, @description,
         @statement_descriptor, @statement_descriptor_suffix, @receipt_email, @shipping, @off_session, @return_url, @payment_method_type, @payment_method_types, @routing,
-        @metadata, @payment_method, @vault_card_id, @save_card, @amount_capturable, @amount_received,
+        @metadata, @payment_method, @vault_card_id, @card_token, @method_token, @save_card, @amount_capturable, @amount_received,
         @last_payment_error, @next_action, @action_ref, @provider, @provider_ref, @latest_charge, @cancellation_reason, @canceled_at,
         @pending_operation, @created, @updated, @version
       )`),
@@ -1501,7 +1507,7 @@ function prepare(db: Database) {
         amount = @amount, currency = @currency, capture_method = @capture_method,
         statement_descriptor = @statement_descriptor, statement_descriptor_suffix = @statement_descriptor_suffix,
         receipt_email = @receipt_email, shipping = @shipping, off_session = @off_session, return_url = @return_url, payment_method_type = @payment_method_type, payment_method_types = @payment_method_types, routing = @routing,
-        metadata = @metadata, payment_method = @payment_method, vault_card_id = @vault_card_id, save_card = @save_card,
+        metadata = @metadata, payment_method = @payment_method, vault_card_id = @vault_card_id, card_token = @card_token, method_token = @method_token, save_card = @save_card,
         amount_capturable = @amount_capturable, amount_received = @amount_received,
         last_payment_error = @last_payment_error, next_action = @next_action, action_ref = @action_ref,
         provider = @provider, provider_ref = @provider_ref, latest_charge = @latest_charge, cancellation_reason = @cancellation_reason,
