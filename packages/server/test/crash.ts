@@ -4,6 +4,7 @@
  * port (so client secrets, whose issuer is the URL, stay valid), and read the way an auditor
  * would: Kassa's database and the sandbox issuer's own database, opened read-only.
  */
+import assert from 'node:assert/strict';
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
@@ -93,6 +94,22 @@ export class ChildKassa {
     const message: ToChild = point === null ? { type: 'disarm' } : { type: 'arm', point, skip };
     this.child.send(message);
     await acked;
+  }
+
+  /**
+   * Arms `point` (null: already armed, e.g. before a shopper's action that leads to it), makes the
+   * request that reaches it, and waits (15 s at most) for the server to die there by SIGKILL.
+   * Says whether the request was answered first or cut off; the caller starts the server again.
+   */
+  async dieWhile(point: FaultPoint | null, send: () => Promise<unknown>, o: { skip?: number; label?: string } = {}): Promise<'answered' | 'cut off'> {
+    if (point !== null) await this.arm(point, o.skip ?? 0);
+    const answered = await send().then(
+      () => 'answered' as const,
+      () => 'cut off' as const,
+    );
+    const exit = await Promise.race([this.exited, new Promise<null>((resolve) => setTimeout(() => resolve(null), 15_000))]);
+    assert.equal(exit?.signal, 'SIGKILL', `${o.label ?? String(point)}: the server died at the point (the request was ${answered})`);
+    return answered;
   }
 
   /** kill -9, and wait until the process is gone (reaped, so its pid no longer exists). */

@@ -72,13 +72,7 @@ describe('failover across a crash', () => {
         const token = await tokenize(intent.client_secret);
         const send = () => client('POST', `/payment_intents/${intent.id}/confirm`, intent.client_secret, { payment_method: token }, key);
 
-        await server.arm(point, skip);
-        const answered = await send().then(
-          () => 'answered',
-          () => 'cut off',
-        );
-        const exit = await Promise.race([server.exited, new Promise<null>((resolve) => setTimeout(() => resolve(null), 15_000))]);
-        assert.equal(exit?.signal, 'SIGKILL', `${label}: the server died at the point (the request was ${answered})`);
+        await server.dieWhile(point, send, { skip, label });
         server = await start();
 
         const retried = await send();

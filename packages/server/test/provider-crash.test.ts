@@ -186,13 +186,7 @@ for (const make of SUBJECTS) {
           }
 
           // Killed at the point, while serving the call.
-          if (s.card) await server.arm(point);
-          const answered = await send().then(
-            () => 'answered',
-            () => 'cut off',
-          );
-          const exit = await Promise.race([server.exited, new Promise<null>((resolve) => setTimeout(() => resolve(null), 15_000))]);
-          assert.equal(exit?.signal, 'SIGKILL', `${label}: the server died at the point (the request was ${answered})`);
+          await server.dieWhile(s.card ? point : null, send, { label });
           server = await start();
 
           // The client (or the shopper's browser) tries again, the same call under the same key.

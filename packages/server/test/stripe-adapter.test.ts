@@ -17,7 +17,7 @@ import { NotificationRejected, ProviderFailure, Sensitive } from '../src/domain/
 import type { AuthorizeRequest, LookupRequest, ProviderCard } from '../src/domain/ports.js';
 import { FUTURE_YEAR } from './helpers.js';
 import { lookupOf, providerConformance, withoutCvcOf as withoutCvc } from './provider-conformance.js';
-import { StripeFake } from './fakes/stripe-fake.js';
+import { StripeFake, stripeJsOf } from './fakes/stripe-fake.js';
 
 const VISA = '4242424242424242';
 const card = (number: string, cvc: string | undefined = '123'): ProviderCard => ({
@@ -60,23 +60,6 @@ async function failure(p: Promise<unknown>): Promise<ProviderFailure> {
     return e;
   }
   assert.fail('expected the call to fail');
-}
-
-/**
- * What Stripe.js makes on the shopper's page, through the official SDK against the fake: a
- * PaymentMethod, a Token, and Google Pay's token when Stripe is its gateway (a Token as JSON).
- */
-export function stripeJsOf(fake: StripeFake, number = VISA) {
-  const url = new URL(fake.url);
-  const client = new Stripe(fake.secretKey, { host: url.hostname, port: url.port, protocol: 'http', maxNetworkRetries: 0, telemetry: false });
-  // The SDK types the same fields as numbers for a PaymentMethod and as strings for a Token.
-  const details = { number, exp_month: 12, exp_year: FUTURE_YEAR, cvc: '123' };
-  const tokenDetails = { ...details, exp_month: String(details.exp_month), exp_year: String(details.exp_year) };
-  return {
-    paymentMethod: async () => (await client.paymentMethods.create({ type: 'card', card: details })).id,
-    token: async () => (await client.tokens.create({ card: tokenDetails })).id,
-    googlePay: async () => JSON.stringify(await client.tokens.create({ card: tokenDetails })),
-  };
 }
 
 providerConformance('stripe', async () => {

@@ -991,3 +991,21 @@ function canonical(p: Param): string {
   if (Array.isArray(p)) return `[${p.map(canonical).join(',')}]`;
   return `{${Object.keys(p).sort().map((k) => `${JSON.stringify(k)}:${canonical(p[k]!)}`).join(',')}}`;
 }
+
+/**
+ * What Stripe.js makes on the shopper's page, through the official SDK against the fake: a
+ * PaymentMethod, a Token, and Google Pay's token when Stripe is its gateway (a Token as JSON).
+ */
+export function stripeJsOf(fake: StripeFake, number = '4242424242424242') {
+  const url = new URL(fake.url);
+  const client = new Stripe(fake.secretKey, { host: url.hostname, port: url.port, protocol: 'http', maxNetworkRetries: 0, telemetry: false });
+  // The SDK types the same fields as numbers for a PaymentMethod and as strings for a Token.
+  const futureYear = new Date().getUTCFullYear() + 5;
+  const details = { number, exp_month: 12, exp_year: futureYear, cvc: '123' };
+  const tokenDetails = { ...details, exp_month: String(details.exp_month), exp_year: String(details.exp_year) };
+  return {
+    paymentMethod: async () => (await client.paymentMethods.create({ type: 'card', card: details })).id,
+    token: async () => (await client.tokens.create({ card: tokenDetails })).id,
+    googlePay: async () => JSON.stringify(await client.tokens.create({ card: tokenDetails })),
+  };
+}
