@@ -80,6 +80,8 @@ export const configFileSchema = z
         live: modeProviders.optional(),
         /** Each mode's routing rules (the server's routing.ts): the first that holds decides. */
         routing: z.object({ test: routingSchema.optional(), live: routingSchema.optional() }).strict().optional(),
+        /** A CSV of `prefix,country` (the server's bin-table.ts), for rules by the card's issuing country (`cardCountry`). */
+        binTable: z.string().min(1).optional(),
       })
       .strict()
       .optional(),
@@ -118,6 +120,8 @@ export interface ServeSettings {
   providers: { test?: ProviderSpec[]; live?: ProviderSpec[] };
   /** Each mode's routing rules (none: the providers in the order given). */
   routing: { test?: RoutingRule[]; live?: RoutingRule[] };
+  /** The BIN table's path (absolute; relative in the file is to the file), read at start; undefined: none. */
+  binTable: string | undefined;
   /** The config file read, if any. */
   configFile: string | null;
   /** Where each setting came from (for `--print-config`). */
@@ -283,7 +287,8 @@ export function resolveServeSettings(input: { flags: ServeFlags; env: Env; cwd: 
   };
   const dataDir = pick('dataDir');
   const widgetDir = pick('widgetDir');
-  const named = pick('providers')?.value ?? {};
+  const picked = pick('providers');
+  const named = picked?.value ?? {};
   const providers: ServeSettings['providers'] = {
     ...(named.test ? { test: modeSpecs(named.test, 'test', env) } : {}),
     ...(named.live ? { live: modeSpecs(named.live, 'live', env) } : {}),
@@ -299,6 +304,7 @@ export function resolveServeSettings(input: { flags: ServeFlags; env: Env; cwd: 
     trustProxy: pick('trustProxy')?.value,
     providers,
     routing: named.routing ?? {},
+    binTable: named.binTable !== undefined && picked ? resolve(picked.base, named.binTable) : undefined,
     configFile,
     // In the keys' own order, whichever was looked up first.
     sources: Object.fromEntries(CONFIG_KEYS.map((k) => [k, sources[k]])) as Record<keyof ConfigFile, Source>,

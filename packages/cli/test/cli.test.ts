@@ -7,7 +7,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -423,6 +423,34 @@ describe('kassa (built, plain node)', () => {
     assert.equal(settings.dataDir, join(dir, 'var'), "the file's relative path is relative to the file");
     assert.deepEqual(settings.sources, { port: 'flag', host: 'env', publicUrl: 'default', dataDir: 'file', allowedOrigins: 'default', logLevel: 'env', widgetDir: 'default', trustProxy: 'default', providers: 'default' });
     rmSync(file);
+  });
+
+  it('serve with a BIN table: its path relative to the file; a broken table or a country rule without one stops the start (exit 2), naming why', async () => {
+    const sub = join(dir, 'bins-config');
+    mkdirSync(sub, { recursive: true });
+    const file = join(sub, 'kassa.config.json');
+    const rule = { name: 'cn-cards', when: { cardCountry: ['CN'] }, use: ['sandbox'] };
+    writeFileSync(join(sub, 'bins.csv'), 'bin,country\n62,CN\n42x,US\n');
+    writeFileSync(file, JSON.stringify({ dataDir: 'var', providers: { test: { type: 'sandbox' }, routing: { test: [rule] }, binTable: 'bins.csv' } }));
+    const shown = await kassa(['serve', '--print-config'], { cwd: sub, env: cleanEnv() });
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.equal(parseJson(shown.stdout).binTable, join(sub, 'bins.csv'), "relative to the file");
+    const broken = await kassa(['serve', '--port', '0', '--json'], { cwd: sub, env: cleanEnv() });
+    assert.equal(broken.code, 2, broken.stderr);
+    assert.match(broken.stderr, /bins\.csv, line 3: the prefix must be 1 to 8 digits/);
+    writeFileSync(file, JSON.stringify({ dataDir: 'var', providers: { test: { type: 'sandbox' }, routing: { test: [rule] } } }));
+    const noTable = await kassa(['serve', '--port', '0', '--json'], { cwd: sub, env: cleanEnv() });
+    assert.notEqual(noTable.code, 0);
+    assert.match(noTable.stderr, /cn-cards \(test mode\) routes by cardCountry, but no BIN table is configured/);
+    writeFileSync(join(sub, 'bins.csv'), 'bin,country\n62,CN\n');
+    writeFileSync(file, JSON.stringify({ dataDir: 'var', providers: { test: { type: 'sandbox' }, routing: { test: [rule] }, binTable: 'bins.csv' } }));
+    const good = new Running(['serve', '--port', '0', '--json'], { cwd: sub, env: cleanEnv() });
+    try {
+      const start = await good.waitFor((s) => s.json().find((l) => typeof l.listening === 'string'), 'the start line');
+      assert.ok(start, good.stderr);
+    } finally {
+      assert.equal((await good.stop('SIGTERM')).code, 0, good.stderr);
+    }
   });
 
   it('serve, a second start: no keys shown (they exist); SIGTERM stops it cleanly with exit 0', async () => {

@@ -380,6 +380,10 @@ export const paymentIntentObjectSchema = z
         tried: z
           .array(z.object({ provider: z.string(), result: z.enum(['answered', 'definite_failure', 'unknown']) }).strict())
           .describe('Each provider asked and how it answered: a definite failure (nothing happened) moves on to the next'),
+        next: z
+          .string()
+          .optional()
+          .describe('Only while a failover a crash interrupted waits: the provider the retry with the same Idempotency-Key carries the payment on to'),
       })
       .strict()
       .nullable()
@@ -624,7 +628,8 @@ export const balanceObjectSchema = z
   .strict();
 export type BalanceObject = z.infer<typeof balanceObjectSchema>;
 
-export const BALANCE_TRANSACTION_TYPES = ['charge', 'refund'] as const;
+/** `refund_failure`: a refund the provider accepted and then did not carry out gives its money back. */
+export const BALANCE_TRANSACTION_TYPES = ['charge', 'refund', 'refund_failure'] as const;
 export type BalanceTransactionType = (typeof BALANCE_TRANSACTION_TYPES)[number];
 
 /** `GET /v1/balance_transactions/:id`: Stripe's shape; Kassa takes no fee. */
@@ -643,7 +648,7 @@ export const balanceTransactionObjectSchema = z
     status: z.enum(['pending', 'available']),
     available_on: unixSeconds,
     created: unixSeconds,
-    source: z.string().describe('The charge (`ch_…`) or refund (`re_…`)'),
+    source: z.string().describe('The charge (`ch_…`) or refund (`re_…`; a refund_failure names the refund that failed)'),
   })
   .strict();
 export type BalanceTransactionObject = z.infer<typeof balanceTransactionObjectSchema>;

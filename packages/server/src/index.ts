@@ -40,6 +40,7 @@ import { WebhookWorker } from './webhooks/worker.js';
 import { ProviderNotifications } from './domain/provider-notifications.js';
 import { ConfiguredProviders } from './providers.js';
 import type { RoutingRule } from './routing.js';
+import type { BinTable } from './bin-table.js';
 
 const listOf = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
 import { saturation } from './saturation.js';
@@ -88,6 +89,8 @@ export interface KassaOptions {
   providerSpecs?: { test?: ProviderSpec | ProviderSpec[]; live?: ProviderSpec | ProviderSpec[] };
   /** Each mode's routing rules (`src/routing.ts`): which provider a payment goes to, and its failover order. */
   routing?: { test?: RoutingRule[]; live?: RoutingRule[] };
+  /** The operator's BIN table (`src/bin-table.ts`), for rules by the card's issuing country (`cardCountry`). */
+  binTable?: BinTable;
   /** How long one provider call may take; past it the outcome is unknown and recovery settles it (default 30 s). */
   providerTimeoutMs?: number;
   /** How often Kassa's action page (QR code, provider window) may ask the provider where a payment stands (default 2 s). */
@@ -250,6 +253,7 @@ export async function startKassa(options: KassaOptions): Promise<KassaServer> {
       [sandbox],
       options.routing ?? {},
       accounts,
+      options.binTable,
     );
     const payments = new PaymentIntents({
       store,
@@ -466,4 +470,5 @@ function redirectStatus(status: string): 'succeeded' | 'failed' | 'processing' {
 
 export type { ProviderSpec } from './provider-config.js';
 export { PROVIDER_TYPES } from './provider-config.js';
+export { BinTable, BinTableError } from './bin-table.js';
 

@@ -7,6 +7,7 @@
 import type { PaymentProvider, ProviderChoice, ProviderDirectory } from './domain/ports.js';
 import { checkRules, route } from './routing.js';
 import type { RoutingRule } from './routing.js';
+import type { BinTable } from './bin-table.js';
 
 type Mode = 'test' | 'live';
 
@@ -26,6 +27,7 @@ export class ConfiguredProviders implements ProviderDirectory {
   readonly #rules: Record<Mode, readonly RoutingRule[]>;
   readonly #byName = new Map<string, PaymentProvider>();
   readonly #accounts: MerchantAccountProviders | undefined;
+  readonly #bins: BinTable | undefined;
 
   /**
    * `test`, `live`: each mode's providers (one, several, or none: live has none until one is
@@ -34,14 +36,17 @@ export class ConfiguredProviders implements ProviderDirectory {
    * at (the sandbox, after test mode moved to a real one). `rules`: each mode's routing rules.
    * `accounts`: merchants' own providers; a merchant with an active one in a mode pays there
    * instead (its accounts in creation order; the server's rules name server providers only).
+   * `bins`: the operator's BIN table, which tells a card's issuing country to the rules.
    */
   constructor(
     modes: { test: PaymentProvider | readonly PaymentProvider[] | null; live: PaymentProvider | readonly PaymentProvider[] | null },
     others: PaymentProvider[] = [],
     rules: { test?: readonly RoutingRule[]; live?: readonly RoutingRule[] } = {},
     accounts?: MerchantAccountProviders,
+    bins?: BinTable,
   ) {
     this.#accounts = accounts;
+    this.#bins = bins;
     const list = (p: PaymentProvider | readonly PaymentProvider[] | null): readonly PaymentProvider[] => (p === null ? [] : Array.isArray(p) ? p : [p as PaymentProvider]);
     this.#modes = { test: list(modes.test), live: list(modes.live) };
     if (this.#modes.live.some((p) => p.name === 'sandbox' || p.type === 'sandbox')) throw new Error('the sandbox issuer cannot take live payments');
@@ -51,8 +56,8 @@ export class ConfiguredProviders implements ProviderDirectory {
       if (twice) throw new Error(`${mode} mode has two providers named ${twice}: give each its own name`);
     }
     this.#rules = { test: rules.test ?? [], live: rules.live ?? [] };
-    checkRules(this.#rules.test, this.#modes.test, 'test');
-    checkRules(this.#rules.live, this.#modes.live, 'live');
+    checkRules(this.#rules.test, this.#modes.test, 'test', bins !== undefined);
+    checkRules(this.#rules.live, this.#modes.live, 'live', bins !== undefined);
     for (const provider of [...this.#modes.test, ...this.#modes.live, ...others]) {
       const known = this.#byName.get(provider.name);
       // First wins: a mode's provider over an "other" of the same name (e.g. the wrapped sandbox of the tests).
@@ -77,7 +82,8 @@ export class ConfiguredProviders implements ProviderDirectory {
     const mode: Mode = choice.livemode ? 'live' : 'test';
     const own = this.#accounts?.active(choice.merchantId, choice.livemode) ?? [];
     if (own.length > 0) return route(own, [], choice);
-    return route(this.#modes[mode], this.#rules[mode], choice);
+    const cardCountry = choice.bin !== undefined ? this.#bins?.countryOf(choice.bin) : undefined;
+    return route(this.#modes[mode], this.#rules[mode], { ...choice, cardCountry });
   }
 
   byName(name: string): PaymentProvider | undefined {

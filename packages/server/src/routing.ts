@@ -33,6 +33,8 @@ export const routingRuleSchema = z
         cardBrand: z.array(z.enum(Object.values(CardBrand) as [CardBrand, ...CardBrand[]])).min(1).optional(),
         /** Leading digits of the card number (a BIN range: an issuer, a country's cards). */
         binPrefix: z.array(z.string().regex(/^\d{1,8}$/)).min(1).optional(),
+        /** The card's issuing country (ISO 3166-1 alpha-2), by the operator's BIN table (`bin-table.ts`); a card the table does not know has none. */
+        cardCountry: z.array(z.string().regex(/^[A-Z]{2}$/, 'a two-letter ISO 3166-1 country code in capitals')).min(1).optional(),
         /** The merchant's preference: the rule holds only for these merchant scopes (`acct_…`). */
         merchant: z.array(z.string().min(1).max(64)).min(1).optional(),
       })
@@ -54,6 +56,7 @@ function holds(rule: RoutingRule, choice: ProviderChoice): boolean {
   if (w.maxAmount !== undefined && choice.amount > w.maxAmount) return false;
   if (w.cardBrand && (!choice.cardBrand || !w.cardBrand.includes(choice.cardBrand))) return false;
   if (w.binPrefix && (!choice.bin || !w.binPrefix.some((p) => choice.bin!.startsWith(p)))) return false;
+  if (w.cardCountry && (!choice.cardCountry || !w.cardCountry.includes(choice.cardCountry))) return false;
   if (w.merchant && !w.merchant.includes(choice.merchantId)) return false;
   return true;
 }
@@ -99,8 +102,11 @@ export function route(providers: readonly PaymentProvider[], rules: readonly Rou
   return { providers: eligible, rule: null };
 }
 
-/** Rules that name providers the mode does not have are a configuration mistake, caught at start. */
-export function checkRules(rules: readonly RoutingRule[], providers: readonly PaymentProvider[], mode: string): void {
+/**
+ * Rules that name providers the mode does not have, or a card country with no BIN table to tell
+ * it, are a configuration mistake, caught at start.
+ */
+export function checkRules(rules: readonly RoutingRule[], providers: readonly PaymentProvider[], mode: string, hasBinTable = false): void {
   const names = new Set(providers.map((p) => p.name));
   const seen = new Set<string>();
   for (const rule of rules) {
@@ -110,6 +116,9 @@ export function checkRules(rules: readonly RoutingRule[], providers: readonly Pa
       if (!names.has(name)) throw new Error(`routing rule ${rule.name} (${mode} mode) names the provider ${name}, which ${mode} mode does not have (it has: ${[...names].join(', ') || 'none'})`);
     }
     const w = rule.when;
+    if (w?.cardCountry && !hasBinTable) {
+      throw new Error(`routing rule ${rule.name} (${mode} mode) routes by cardCountry, but no BIN table is configured to tell a card's country (providers.binTable)`);
+    }
     if (w?.minAmount !== undefined && w.maxAmount !== undefined && w.minAmount > w.maxAmount) {
       throw new Error(`routing rule ${rule.name} (${mode} mode): minAmount is above maxAmount`);
     }

@@ -3,8 +3,9 @@
  * "what became of the authorization I sent under this reference", so an authorization whose
  * answer was lost (the process killed after the call, a connection dropped after Adyen acted)
  * is settled by Adyen's documented record of truth for it: the HMAC-signed AUTHORISATION
- * notification. And a capture or refund Adyen accepted (`received`, which Kassa books) that
- * fails afterwards (CAPTURE_FAILED, REFUND_FAILED) is a discrepancy for the operator.
+ * notification. And a capture Adyen accepted (`received`, which Kassa books) that fails
+ * afterwards (CAPTURE_FAILED) is a discrepancy for the operator; a refund that does
+ * (REFUND_FAILED) is undone, its money back in the merchant's balance.
  *
  * The fake (test/fakes/adyen-fake.ts) decides and signs as Adyen does; its own record of
  * payments (and the card's balance) is the witness of what moved, not Kassa's tables. The
@@ -340,7 +341,7 @@ describe('Adyen notifications about a lost answer, in process (Adyen acted, then
     }
   });
 
-  it('CAPTURE_FAILED after a capture booked on "received": a discrepancy in the report, one event, once on a replay; REFUND_FAILED likewise', async () => {
+  it('CAPTURE_FAILED after a capture booked on "received": a discrepancy in the report, one event, once on a replay; REFUND_FAILED undoes the refund, once', async () => {
     const { h, fake, close } = await rig();
     try {
       const intent = await h.createIntent({ amount: 3000, currency: 'eur', capture_method: 'manual' });
@@ -368,20 +369,25 @@ describe('Adyen notifications about a lost answer, in process (Adyen acted, then
       const seen = (await h.v1('GET', `/payment_intents/${intent.id}`)).body;
       assert.equal(seen.status, 'succeeded', 'never moved backwards (the status table has no way back from succeeded)');
 
+      // A capture is not unbooked: the ledger has no reversal of one; the operator settles it.
+      assert.deepEqual(ledgerView(h.db(), intent.id), booked);
+
+      // A failed refund is undone: the refund failed, its money back with the merchant.
       const refundFailed = fake.rejectRefund(psp);
       await postNotification(h.url, refundFailed);
-      const both = await eventually(() => report(h), (r) => r.body.discrepancies?.length === 2, 'the failed refund is reported');
-      const refundRow = both.body.discrepancies.find((d: { operation: string }) => d.operation === 'refund');
-      assert.deepEqual([refundRow?.expected, refundRow?.actual], [1000, 0]);
+      const undone = await eventually(() => h.v1('GET', `/refunds/${refund.body.id}`), (r) => r.body.status === 'failed', 'the refund is failed');
+      assert.equal(undone.body.failure_reason, refundFailed.reason);
       await postNotification(h.url, refundFailed);
       await new Promise((resolve) => setTimeout(resolve, 200));
-      assert.equal((await report(h)).body.discrepancies.length, 2, 'recorded once');
-      // Not unbooked: the ledger has no reversal of a capture or refund; the operator settles it.
-      assert.deepEqual(ledgerView(h.db(), intent.id), booked);
+      assert.equal((await report(h)).body.discrepancies.length, 1, 'no discrepancy for the refund: the truth, applied');
+      assert.deepEqual(ledgerView(h.db(), intent.id), { ...booked, acquirer_receivable: (booked.acquirer_receivable ?? 0) + 1000, merchant_payable: (booked.merchant_payable ?? 0) - 1000 });
+      const charge = (await h.v1('GET', `/charges/${seen.latest_charge}`)).body;
+      assert.equal(charge.amount_refunded, 0);
+      assert.equal(outboxTypes(h.db(), intent.id).filter((t) => t === 'refund.failed').length, 1, 'the merchant is told once');
       const rows = h.db().prepare("SELECT kind, outcome FROM provider_notifications WHERE kind LIKE '%FAILED%' ORDER BY kind").all();
       assert.deepEqual(rows, [
         { kind: 'CAPTURE_FAILED:true', outcome: 'discrepancy:capture_failed' },
-        { kind: 'REFUND_FAILED:true', outcome: 'discrepancy:refund_failed' },
+        { kind: 'REFUND_FAILED:true', outcome: 'refund_failed:balance_restored' },
       ]);
     } finally {
       await close();

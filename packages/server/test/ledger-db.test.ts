@@ -2,7 +2,8 @@
  * The ledger's rules held by the database itself, not only by the code that writes it: entries
  * only under their transaction's header, no more than it declares, the last one checked to sum to
  * zero per currency and to agree with the balance transaction; nothing updated or deleted. And
- * migration 9 gives a ledger written before it exactly the headers the code writes now.
+ * migration 9 gives a ledger written before it exactly the headers the code writes now; migration
+ * 18 rebuilds the table for a wider balance type without losing a row or a check.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { CARDS, boot } from './helpers.js';
+import { MIGRATIONS } from '../src/store/sqlite/migrations.js';
 
 /** Pays a few ways (automatic, manual with a partial capture, refunds, a cancel) and returns the data directory. */
 async function paidDataDir(): Promise<{ dir: string; intents: string[] }> {
@@ -216,6 +218,67 @@ describe('migration 9 on a ledger written before it', () => {
         assert.equal(pay.confirm.status, 200);
         assert.equal((await h.v1('GET', '/balance')).body.pending.find((p: { currency: string }) => p.currency === 'usd').amount, 3700);
       } finally {
+        await h.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('migration 18 on a ledger whose balance types are charge and refund alone', () => {
+  it('keeps every row, its seq and the checks, and takes refund_failure from then on', async () => {
+    const { dir, intents } = await paidDataDir();
+    try {
+      const path = join(dir, 'kassa.sqlite');
+      const written = new Database(path);
+      const rows = (d: Database.Database) => d.prepare('SELECT * FROM ledger_transactions ORDER BY seq').all();
+      const expected = rows(written);
+      // Back to version 17: the same rebuild with migration 9's CHECK (the table as it was then).
+      const v18 = MIGRATIONS.find((m) => m.version === 18);
+      assert.ok(v18);
+      const narrow = "balance_type IN ('charge', 'refund')";
+      written.exec(v18.sql.replace("balance_type IN ('charge', 'refund', 'refund_failure')", narrow));
+      written.pragma('user_version = 17');
+      assert.match((written.prepare("SELECT sql FROM sqlite_master WHERE name = 'ledger_transactions'").get() as { sql: string }).sql, /IN \('charge', 'refund'\)\)/);
+      const failureHeader = (d: Database.Database, id: string) =>
+        d
+          .prepare(
+            `INSERT INTO ledger_transactions (id, merchant_id, payment_intent_id, kind, entry_count, created,
+               balance_transaction, balance_type, balance_source, balance_currency, balance_amount, available_on)
+             SELECT ?, merchant_id, id, 'refund_failure', 2, 1000, ?, 'refund_failure', 're_x', 'usd', 500, 1000 FROM payment_intents WHERE id = ?`,
+          )
+          .run(id, `txn_${id}`, intents[0]);
+      assert.throws(() => failureHeader(written, 'ltx_before'), /CHECK constraint failed/, 'version 17 refuses the type');
+      written.close();
+
+      const h = await boot({}, dir);
+      // The harness's own handle reads only; the checks are tried through a writer of our own.
+      const migrated = new Database(path);
+      try {
+        assert.equal(migrated.pragma('user_version', { simple: true }), MIGRATIONS.at(-1)?.version);
+        assert.deepEqual(rows(migrated), expected, 'every row as it was, seq included');
+        // The checks are made again: append-only, entries under a header, balanced.
+        assert.throws(() => migrated.exec('UPDATE ledger_transactions SET available_on = 0'), /append-only/);
+        assert.throws(
+          () =>
+            migrated
+              .prepare(`INSERT INTO ledger_entries (txn_id, merchant_id, payment_intent_id, kind, account, currency, amount, created) SELECT 'ltx_none', merchant_id, id, 'charge', 'merchant_payable', 'usd', 1, 1000 FROM payment_intents WHERE id = ?`)
+              .run(intents[0]),
+          /without its transaction/,
+        );
+        migrated.exec('BEGIN');
+        try {
+          failureHeader(migrated, 'ltx_after');
+        } finally {
+          migrated.exec('ROLLBACK');
+        }
+        // And the server writes on it as before.
+        const pay = await h.pay(CARDS.visa, { amount: 700, currency: 'usd' });
+        assert.equal(pay.confirm.status, 200);
+        assert.equal((await h.v1('GET', '/balance_transactions?type=charge')).body.data[0]?.amount, 700);
+      } finally {
+        migrated.close();
         await h.close();
       }
     } finally {

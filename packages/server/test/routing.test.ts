@@ -17,8 +17,11 @@ import { ProviderFailure } from '../src/domain/ports.js';
 import type { PaymentProvider, ProviderChoice } from '../src/domain/ports.js';
 import { ConfiguredProviders } from '../src/providers.js';
 import { route, routingSchema } from '../src/routing.js';
+import { BinTable } from '../src/bin-table.js';
 import type { RoutingRule } from '../src/routing.js';
 import { CARDS, boot, outboxTypes, overriding } from './helpers.js';
+import Database from 'better-sqlite3';
+import { issuerView } from './crash.js';
 
 /** A provider for the pure routing tests: only its name and capabilities are read. */
 const named = (name: string, methods: Array<'card' | 'alipay' | 'paypal'> = ['card'], currencies?: string[]): PaymentProvider =>
@@ -93,6 +96,100 @@ describe('routing rules', () => {
     assert.throws(() => new ConfiguredProviders({ test: null, live: [a, named('sandbox')] }), /cannot take live payments/);
     assert.equal(routingSchema.safeParse([{ name: 'x', when: { currency: ['usd'], color: 'red' }, use: ['a'] }]).success, false, 'an unknown condition is refused, not ignored');
     assert.equal(routingSchema.safeParse([{ name: 'x', use: [{ provider: 'a', weight: 0 }] }]).success, false);
+  });
+});
+
+describe("routing by the card's issuing country (the operator's BIN table)", () => {
+  const a = named('a');
+  const cn = named('cn-acquirer');
+  const table = BinTable.parse(
+    [
+      '# from the acquirer, 2026-11',
+      'bin,country',
+      '4,US',
+      '62,CN',
+      '400012,GB',
+      '40001234,CN',
+      '',
+    ].join('\n'),
+    'bins.csv',
+  );
+
+  it('the longest prefix decides; a card the table does not know has no country', () => {
+    assert.equal(table.size, 4);
+    assert.equal(table.countryOf('42424242'), 'US');
+    assert.equal(table.countryOf('62000000'), 'CN');
+    assert.equal(table.countryOf('40001299'), 'GB', 'six digits carve GB out of 4');
+    assert.equal(table.countryOf('40001234'), 'CN', 'eight digits carve CN out of GB');
+    assert.equal(table.countryOf('37828224'), undefined);
+  });
+
+  it('a rule by cardCountry holds for the cards of those countries, through the directory that knows the table', () => {
+    const rules = routingSchema.parse([{ name: 'cn-cards', when: { cardCountry: ['CN'] }, use: ['cn-acquirer', 'a'] }]);
+    const providers = new ConfiguredProviders({ test: [a, cn], live: null }, [], { test: rules }, undefined, table);
+    const chosen = (bin: string | undefined) => providers.route(choice({ bin }));
+    assert.deepEqual([chosen('62000000').rule, names(chosen('62000000'))], ['cn-cards', ['cn-acquirer', 'a']]);
+    assert.equal(chosen('40001234').rule, 'cn-cards');
+    assert.deepEqual([chosen('40001299').rule, names(chosen('40001299'))], [null, ['a', 'cn-acquirer']], 'GB: the default order');
+    assert.equal(chosen('37828224').rule, null, 'unknown country: the rule does not hold');
+    assert.equal(chosen(undefined).rule, null, 'no card (a wallet): no country');
+    // What the caller says of the country is not trusted: the table decides.
+    assert.equal(providers.route(choice({ bin: '42424242', cardCountry: 'CN' })).rule, null);
+  });
+
+  it('through the server: a Chinese card is paid at the acquirer the rule names, any other at the first provider; the intent says by which rule', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'kassa-routing-country-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const home = issuer(dir, 'home');
+    const china = issuer(dir, 'china');
+    t.after(home.close);
+    t.after(china.close);
+    const h = await boot(
+      {
+        providers: { test: [home.provider, china.provider] },
+        routing: { test: [{ name: 'cn-cards', when: { cardCountry: ['CN'] }, use: ['china', 'home'] }] },
+        binTable: BinTable.parse('62,CN\n4,US'),
+      },
+      dir,
+    );
+    try {
+      const unionpay = await h.pay(CARDS.unionpay, { amount: 8800, currency: 'cny' });
+      const visa = await h.pay(CARDS.visa, { amount: 8800, currency: 'cny' });
+      for (const [paid, provider, rule] of [[unionpay, 'china', 'cn-cards'], [visa, 'home', null]] as const) {
+        assert.equal(paid.confirm.body.status, 'succeeded', JSON.stringify(paid.confirm.body));
+        const seen = (await h.v1('GET', `/payment_intents/${paid.intent.id}`)).body;
+        assert.deepEqual([seen.kassa_routing.rule, seen.kassa_routing.tried.map((x: { provider: string }) => x.provider)], [rule, [provider]]);
+      }
+      // Each issuer's own record: the card went there and nowhere else.
+      for (const [name, paidThere, notThere] of [['china', unionpay, visa], ['home', visa, unionpay]] as const) {
+        const db = new Database(join(dir, `${name}.sqlite`), { readonly: true });
+        try {
+          assert.equal(issuerView(db, paidThere.intent.id).length, 1, `${name} charged its card`);
+          assert.deepEqual(issuerView(db, notThere.intent.id), [], `${name} never saw the other`);
+        } finally {
+          db.close();
+        }
+      }
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('a rule by country without a table, and a table with a mistake, stop the start with the line named', () => {
+    const rules = routingSchema.parse([{ name: 'cn-cards', when: { cardCountry: ['CN'] }, use: ['a'] }]);
+    assert.throws(() => new ConfiguredProviders({ test: [a], live: null }, [], { test: rules }), /cn-cards \(test mode\) routes by cardCountry, but no BIN table is configured/);
+    assert.equal(routingSchema.safeParse([{ name: 'x', when: { cardCountry: ['cn'] }, use: ['a'] }]).success, false, 'capitals, as ISO writes them');
+    assert.equal(routingSchema.safeParse([{ name: 'x', when: { cardCountry: ['CHN'] }, use: ['a'] }]).success, false, 'alpha-2, not alpha-3');
+    const bad: Array<[string, RegExp]> = [
+      ['4,US\n42,usa', /bins\.csv, line 2: the country must be a two-letter/],
+      ['4,US\n4x,GB', /line 2: the prefix must be 1 to 8 digits/],
+      ['123456789,US', /line 1: the prefix must be 1 to 8 digits/],
+      ['4,US,extra', /line 1: expected "prefix,country", found 3 field/],
+      ['4,US\n4,GB', /line 2: the prefix 4 is already US/],
+      ['# nothing\n\n', /bins\.csv: no rows/],
+    ];
+    for (const [text, error] of bad) assert.throws(() => BinTable.parse(text, 'bins.csv'), error, JSON.stringify(text));
+    assert.equal(BinTable.parse('4,US\n4,US', 'bins.csv').size, 1, 'the same row twice is one row');
   });
 });
 

@@ -134,6 +134,48 @@ describe("Stripe's events on /providers/stripe/webhooks", () => {
       assert.equal((await h.v1('GET', `/payment_intents/${intent.id}`)).body.status, 'succeeded');
     }));
 
+  it("a refund Stripe accepted and then failed (refund.failed): the refund is failed, its money back in the balance as a refund_failure, the merchant told once; the other refund of the same amount untouched; replays change nothing", () =>
+    withStripe(async (fake, h) => {
+      const { intent, pi } = await paid(h, fake, VISA, 3000);
+      const balanceOf = async () => ((await h.v1('GET', '/balance')).body.pending as Array<{ currency: string; amount: number }>).find((b) => b.currency === 'usd')?.amount ?? 0;
+      const before = await balanceOf();
+      // Two refunds of one amount: the failure names its own by the key Kassa made it under.
+      const first = await h.v1('POST', '/refunds', { payment_intent: intent.id, amount: 700 });
+      const second = await h.v1('POST', '/refunds', { payment_intent: intent.id, amount: 700 });
+      assert.deepEqual([first.body.status, second.body.status], ['succeeded', 'succeeded'], JSON.stringify([first.body, second.body]));
+      await fake.delivered();
+      assert.equal(await balanceOf(), before - 1400);
+      const atStripe = fake.refunds().filter((r) => r.payment_intent === pi);
+      assert.equal(atStripe.length, 2);
+      // Stripe made them in Kassa's order; fail the second one.
+      fake.failRefund(atStripe[1]!.id);
+      await fake.delivered();
+      await until(() => (h.db().prepare('SELECT COUNT(*) AS n FROM provider_notifications WHERE applied_at IS NULL').get() as { n: number }).n === 0, 'applied');
+
+      const failedOne = (await h.v1('GET', `/refunds/${second.body.id}`)).body;
+      assert.deepEqual([failedOne.status, failedOne.failure_reason], ['failed', 'expired_or_canceled_card']);
+      assert.equal((await h.v1('GET', `/refunds/${first.body.id}`)).body.status, 'succeeded', 'the other refund of the same amount stays');
+      const charge = (await h.v1('GET', `/charges/${(await h.v1('GET', `/payment_intents/${intent.id}`)).body.latest_charge}`)).body;
+      assert.deepEqual([charge.amount_refunded, charge.refunded], [700, false]);
+      assert.equal(await balanceOf(), before - 700, 'the failed refund is back in the balance');
+      const txns = (await h.v1('GET', `/balance_transactions?source=${second.body.id}`)).body.data as Array<{ type: string; amount: number; reporting_category: string }>;
+      assert.deepEqual(txns.map((t) => [t.type, t.amount]).sort(), [['refund', -700], ['refund_failure', 700]]);
+      const onlyFailures = (await h.v1('GET', '/balance_transactions?type=refund_failure')).body.data as Array<{ source: string }>;
+      assert.deepEqual(onlyFailures.map((t) => t.source), [second.body.id]);
+      assert.deepEqual(unbalancedTransactions(h.db()), []);
+      assert.equal(accountBalance(h.db(), intent.id, 'merchant_payable'), -(3000 - 700));
+      // Three events from Stripe about the one failure: the merchant hears of it once.
+      const told = outboxTypes(h.db(), intent.id);
+      assert.equal(told.filter((t) => t === 'refund.failed').length, 1, told.join(', '));
+      const outcomes = stored(h).filter((r) => r.kind === 'refund.failed' || r.kind === 'charge.refund.updated' || (r.kind === 'refund.updated' && r.outcome !== 'unchanged:succeeded'));
+      assert.deepEqual(outcomes.map((r) => r.outcome).sort(), ['refund_failed:balance_restored', 'unchanged:refund_failed', 'unchanged:refund_failed']);
+      const report = await request(`${h.url}/operator/reconciliation`, 'GET', undefined, h.kassa.operatorKey ?? '');
+      assert.deepEqual([report.status, report.body.discrepancies], [200, []], 'not a discrepancy: the truth, applied');
+      // The refund failed: what is left to refund is 2300 again.
+      const again = await h.v1('POST', '/refunds', { payment_intent: intent.id, amount: 2300 });
+      assert.equal(again.body.status, 'succeeded', JSON.stringify(again.body));
+    }));
+
   it('a forged signature, one changed byte, a timestamp too old or ahead: 400 notification_invalid, nothing stored; an event Kassa ignores: 2xx, nothing stored', () =>
     withStripe(async (fake, h, url) => {
       const { intent, pi } = await paid(h, fake, VISA, 1200);
@@ -162,6 +204,15 @@ describe("Stripe's events on /providers/stripe/webhooks", () => {
       assert.equal(ignored.status, 200, 'acknowledged, or Stripe retries it for days');
       assert.deepEqual(stored(h), before, 'and not stored');
       assert.equal((await h.v1('GET', `/payment_intents/${intent.id}`)).body.status, 'succeeded', 'nothing moved');
+
+      // Signed, but a failed Refund without the amount it gives back cannot be applied: refused
+      // (Stripe shows the endpoint failing) rather than dropped or guessed.
+      const broken = JSON.stringify({
+        id: 'evt_refund_broken', object: 'event', api_version: '2026-01-01', created: now, livemode: false, type: 'refund.failed',
+        data: { object: { id: 're_1', object: 'refund', payment_intent: pi, status: 'failed', currency: 'usd', failure_reason: 'lost_or_stolen_card', metadata: {} } },
+      });
+      await refused(broken, fake.sign(broken), 'a failed Refund without its amount');
+      assert.deepEqual(stored(h), before, 'nothing stored');
     }));
 
   it('without a webhook secret configured, the route refuses Stripe events (400) instead of taking them unverified', () =>

@@ -10,7 +10,8 @@
  */
 import { Command, Option } from 'commander';
 import { LOG_LEVELS } from '@kassa/server/config';
-import { CliError, ExitCode } from '../errors.js';
+import { readFileSync } from 'node:fs';
+import { CliError, ExitCode, UsageError } from '../errors.js';
 import { fields, printJson, printJsonLine } from '../output.js';
 import { CONFIG_FILE, ENV_VARS, resolveServeSettings } from '../serve-config.js';
 import type { ServeFlags } from '../serve-config.js';
@@ -56,10 +57,24 @@ export function serveCommand(ctx: Context): Command {
     .action(async (flags: Flags) => {
       const settings = resolveServeSettings({ flags, env: ctx.env, cwd: ctx.cwd });
       // null rather than absent: every setting is listed, with where it came from.
-      if (flags.printConfig) return printJson(ctx.io, { ...settings, publicUrl: settings.publicUrl ?? null, widgetDir: settings.widgetDir ?? null, trustProxy: settings.trustProxy ?? null });
+      if (flags.printConfig) return printJson(ctx.io, { ...settings, publicUrl: settings.publicUrl ?? null, widgetDir: settings.widgetDir ?? null, trustProxy: settings.trustProxy ?? null, binTable: settings.binTable ?? null });
 
       // Loaded here, not at the top: the other commands never need the server's dependencies.
-      const { startKassa } = await import('@kassa/server');
+      const { startKassa, BinTable } = await import('@kassa/server');
+      let binTable: ReturnType<typeof BinTable.parse> | undefined;
+      if (settings.binTable !== undefined) {
+        let text: string;
+        try {
+          text = readFileSync(settings.binTable, 'utf8');
+        } catch (error) {
+          throw new UsageError(`cannot read the BIN table ${settings.binTable}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+        }
+        try {
+          binTable = BinTable.parse(text, settings.binTable);
+        } catch (error) {
+          throw new UsageError(error instanceof Error ? error.message : String(error));
+        }
+      }
       let kassa: Awaited<ReturnType<typeof startKassa>>;
       try {
         kassa = await startKassa({
@@ -73,6 +88,7 @@ export function serveCommand(ctx: Context): Command {
           ...(settings.trustProxy !== undefined ? { trustProxy: settings.trustProxy } : {}),
           providerSpecs: settings.providers,
           routing: settings.routing,
+          ...(binTable ? { binTable } : {}),
           ...(flags.json ? { logDestination: process.stderr } : {}),
         });
       } catch (error) {

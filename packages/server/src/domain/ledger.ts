@@ -12,20 +12,22 @@ import { balanceTransactionId, captureAvailableOn, refundAvailableOn } from './b
 
 const A = LedgerAccount;
 
-function txn(
-  intent: PaymentIntentRecord,
-  kind: LedgerTransaction['kind'],
-  now: number,
-  entries: LedgerEntry[],
-  balance: { type: BalanceTransactionType; source: string; availableOn: number } | null = null,
-): LedgerTransaction {
+/** A balance transaction's making: its id is its source's (one per charge or refund) unless given. */
+interface BalanceSpec {
+  type: BalanceTransactionType;
+  source: string;
+  availableOn: number;
+  id?: string;
+}
+
+function txn(intent: PaymentIntentRecord, kind: LedgerTransaction['kind'], now: number, entries: LedgerEntry[], balance: BalanceSpec | null = null): LedgerTransaction {
   return { id: newId('ltx'), merchantId: intent.merchantId, intentId: intent.id, kind, created: now, entries, balance: balance && effect(intent, entries, balance) };
 }
 
 /** The merchant's side of the entries: what the merchant is owed more (or less) after them. */
-function effect(intent: PaymentIntentRecord, entries: LedgerEntry[], b: { type: BalanceTransactionType; source: string; availableOn: number }): BalanceEffect {
+function effect(intent: PaymentIntentRecord, entries: LedgerEntry[], b: BalanceSpec): BalanceEffect {
   const amount = -entries.filter((e) => e.account === A.MerchantPayable).reduce((sum, e) => sum + e.amount, 0);
-  return { id: balanceTransactionId(b.source), type: b.type, source: b.source, currency: intent.currency, amount, availableOn: b.availableOn };
+  return { id: b.id ?? balanceTransactionId(b.source), type: b.type, source: b.source, currency: intent.currency, amount, availableOn: b.availableOn };
 }
 
 /**
@@ -94,6 +96,26 @@ export function refund(intent: PaymentIntentRecord, refundId: string, amount: nu
       { account: A.MerchantPayable, currency: c, amount },
     ],
     { type: 'refund', source: refundId, availableOn: refundAvailableOn(now, refundedFundsAvailableOn) },
+  );
+}
+
+/**
+ * A booked refund the provider did not carry out after all: the money stays with the merchant,
+ * so the refund's entries are undone. Its balance transaction (`refund_failure`, Stripe's type)
+ * is a second one for the refund, with an id of its own; it counts where the refund counted
+ * (`refundAvailableOn`: at once, or when the funds the refund took from become available).
+ */
+export function refundFailure(intent: PaymentIntentRecord, refundId: string, amount: number, now: number, refundAvailableOn: number): LedgerTransaction {
+  const c = intent.currency;
+  return txn(
+    intent,
+    'refund_failure',
+    now,
+    [
+      { account: A.AcquirerReceivable, currency: c, amount },
+      { account: A.MerchantPayable, currency: c, amount: -amount },
+    ],
+    { type: 'refund_failure', source: refundId, availableOn: Math.max(now, refundAvailableOn), id: newId('txn') },
   );
 }
 

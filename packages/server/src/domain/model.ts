@@ -15,6 +15,11 @@ export interface RoutingRecord {
   rule: string | null;
   candidates: string[];
   tried: Array<{ provider: string; result: 'answered' | 'definite_failure' | 'unknown' }>;
+  /**
+   * The provider a definite failure handed the payment to, until its attempt begins: set only
+   * between the two, so a confirmation that died there is carried on to it by the same-key retry.
+   */
+  next?: string;
 }
 
 export type CaptureMethod = 'automatic' | 'manual';
@@ -401,7 +406,7 @@ export interface LedgerEntry {
   amount: number;
 }
 
-export type LedgerKind = 'authorization' | 'capture' | 'release' | 'charge' | 'refund';
+export type LedgerKind = 'authorization' | 'capture' | 'release' | 'charge' | 'refund' | 'refund_failure';
 
 export interface LedgerTransaction {
   id: string;
@@ -450,8 +455,9 @@ export const EventType = {
    */
   OutcomeUnknown: 'payment_intent.outcome_unknown',
   /**
-   * Kassa's own: the provider reported afterwards that a capture or refund it had accepted (and
-   * Kassa had booked) failed. Nothing is unbooked; the discrepancy waits for reconciliation.
+   * Kassa's own: the provider settled another amount than asked, or reported afterwards that a
+   * capture it had accepted (and Kassa had booked) failed. Nothing is unbooked; the discrepancy
+   * waits for reconciliation. (A refund that fails afterwards is undone instead: `refund.failed`.)
    */
   Discrepancy: 'payment_intent.discrepancy',
 } as const;

@@ -151,8 +151,8 @@ interface AttemptSpec {
   consumeToken?: IntentChange['consumeToken'];
   /** The card for an authorization, taken once the attempt is committed (the CVC is used once). */
   card?: () => ProviderCardInput;
-  /** Another provider follows if this one fails definitely (routing). */
-  failover?: boolean;
+  /** The provider that follows if this one fails definitely (routing). */
+  failover?: string;
   /** What the shopper's return brought (the provider's query), for completing the action; in memory, like the CVC. */
   details?: Record<string, string>;
   /** What else the attempt's commit writes, knowing the attempt (a refund row and its event). */
@@ -316,8 +316,8 @@ export class PaymentIntents {
   readonly #faults: FaultPoints;
   /** Refusals that stand for a definite provider failure (nothing happened), not a provider's answer. */
   readonly #definite = new WeakSet<object>();
-  /** Attempts another provider takes over after a definite failure: their refusal is not the payment's. */
-  readonly #failingOver = new Set<string>();
+  /** Attempts another provider (named) takes over after a definite failure: their refusal is not the payment's. */
+  readonly #failingOver = new Map<string, string>();
 
   constructor(private readonly d: PaymentDeps) {
     this.#faults = d.faults ?? NO_FAULTS;
@@ -553,6 +553,14 @@ export class PaymentIntents {
     },
     j?: Journal,
   ): Promise<PaymentIntentRecord> {
+    if (j?.attemptId) {
+      const settled = await this.resumeAttempt(merchantId, j.attemptId);
+      const rest = await this.failoverLeftOff(settled);
+      if (!rest) return this.answer(settled);
+      const { routing } = settled.intent;
+      this.d.logger.warn({ paymentIntent: settled.intent.id, to: rest[0]?.name }, 'carrying on a failover a crash interrupted');
+      return this.answer(await this.tryInTurn(settled.intent, rest, { rule: routing?.rule ?? null, candidates: routing?.candidates ?? [], tried: routing?.tried ?? [], patch: {} }, j));
+    }
     const resumed = await this.resumeJournal(merchantId, j);
     if (resumed) return resumed;
 
@@ -611,11 +619,58 @@ export class PaymentIntents {
     const cardFrom = (from: CardSource) => (): ProviderCardInput =>
       (card ??= { ...from.card, cvc: from.kind === 'token' ? this.d.vault.takeCvc(from.token.id) : undefined });
 
-    const candidates = routed.providers.map((p) => p.name);
-    const tried: RoutingRecord['tried'] = [];
-    let current = intent;
-    for (const [i, provider] of routed.providers.entries()) {
-      const last = i === routed.providers.length - 1;
+    return this.answer(
+      await this.tryInTurn(
+        intent,
+        routed.providers,
+        {
+          rule: routed.rule,
+          candidates: routed.providers.map((p) => p.name),
+          tried: [],
+          patch: {
+            paymentMethod: source?.id ?? null,
+            paymentMethodType: methodType,
+            vaultCardId: source?.card.vaultCardId ?? null,
+            cardToken: tokenized?.type ?? null,
+            methodToken: tokenized ? this.d.vault.sealMethodToken(intent.merchantId, intent.id, tokenized.token) : null,
+            saveCard,
+            setupFutureUsage: futureUsage,
+            offSession,
+            returnUrl: input.returnUrl ?? null,
+          },
+          ...(source?.kind === 'token' ? { consumeToken: { id: source.token.id, merchantId, now: this.d.clock.now() } } : {}),
+          ...(source ? { card: cardFrom(source) } : {}),
+        },
+        j,
+      ),
+    );
+  }
+
+  /**
+   * Tries a confirmation's providers in routing's order: the first answer (or unknown) ends it; a
+   * definite failure (nothing happened there) hands the payment to the next, under a key of its
+   * own. `run.tried` are the providers already tried (a confirmation carried on after a crash).
+   */
+  private async tryInTurn(
+    start: PaymentIntentRecord,
+    providers: PaymentProvider[],
+    run: {
+      rule: string | null;
+      candidates: string[];
+      tried: RoutingRecord['tried'];
+      /** What the confirmation writes on the intent with the first attempt. */
+      patch: Partial<PaymentIntentRecord>;
+      /** The card frame's token, used up by the first attempt. */
+      consumeToken?: IntentChange['consumeToken'];
+      card?: () => ProviderCardInput;
+    },
+    j?: Journal,
+  ): Promise<Settled> {
+    const tried = [...run.tried];
+    let current = start;
+    for (const [k, provider] of providers.entries()) {
+      const i = tried.length;
+      const next = providers[k + 1];
       const settled = await this.startAttempt(
         current,
         {
@@ -626,37 +681,47 @@ export class PaymentIntents {
           resumeStatus: S.RequiresPaymentMethod,
           to: S.Processing,
           patch: {
-            paymentMethod: source?.id ?? null,
-            paymentMethodType: methodType,
-            vaultCardId: source?.card.vaultCardId ?? null,
-            cardToken: tokenized?.type ?? null,
-            methodToken: tokenized ? this.d.vault.sealMethodToken(intent.merchantId, intent.id, tokenized.token) : null,
-            saveCard,
-            setupFutureUsage: futureUsage,
+            ...(k === 0 ? run.patch : {}),
             lastPaymentError: null,
             nextAction: null,
             actionRef: null,
             provider: provider.name,
             providerRef: null,
-            offSession,
-            returnUrl: input.returnUrl ?? null,
             // As the call starts; settling says what it answered (an unknown outcome stays `unknown`).
-            routing: { rule: routed.rule, candidates, tried: [...tried, { provider: provider.name, result: 'unknown' }] },
+            routing: { rule: run.rule, candidates: run.candidates, tried: [...tried, { provider: provider.name, result: 'unknown' }] },
           },
-          ...(i === 0 && source?.kind === 'token' ? { consumeToken: { id: source.token.id, merchantId, now: this.d.clock.now() } } : {}),
-          ...(source ? { card: cardFrom(source) } : {}),
-          failover: !last,
+          ...(k === 0 && run.consumeToken ? { consumeToken: run.consumeToken } : {}),
+          ...(run.card ? { card: run.card } : {}),
+          ...(next ? { failover: next.name } : {}),
         },
         j,
       );
       const definite = settled.definite === true;
       tried.push({ provider: provider.name, result: definite ? 'definite_failure' : 'answered' });
-      if (!definite || last) return this.answer(settled);
+      if (!definite || !next) return settled;
       // Nothing happened at this provider: the next one takes the payment.
-      this.d.logger.warn({ paymentIntent: intent.id, from: provider.name, to: routed.providers[i + 1]?.name }, 'provider failed definitely; failing over');
+      this.d.logger.warn({ paymentIntent: start.id, from: provider.name, to: next.name }, 'provider failed definitely; failing over');
       current = settled.intent;
     }
     throw new Error('unreachable: a route has at least one provider');
+  }
+
+  /**
+   * A confirmation that died after a provider's definite failure, before the next one's attempt
+   * began (the routing record still names that one as `next`), and nothing since: the providers
+   * still to try, for the same-key retry to carry it on. Null when there is nothing to carry on.
+   */
+  private async failoverLeftOff({ intent, attempt }: Settled): Promise<PaymentProvider[] | null> {
+    const routing = intent.routing;
+    if (!routing?.next || attempt.operation !== 'authorize' || attempt.status !== 'failed') return null;
+    if (intent.status !== S.RequiresPaymentMethod || intent.pendingOperation !== null) return null;
+    const attempts = await this.d.store.listAttempts(intent.id);
+    if (attempts.at(-1)?.id !== attempt.id) return null;
+    const rest = routing.candidates.slice(routing.tried.length);
+    if (rest[0] !== routing.next) return null;
+    // A provider removed from the configuration since is skipped; the order stays the routing's.
+    const providers = rest.flatMap((name) => this.d.providers.byName(name) ?? []);
+    return providers.length > 0 ? providers : null;
   }
 
   /**
@@ -679,7 +744,8 @@ export class PaymentIntents {
       amount: intent.amount,
       paymentMethod: methodType,
       cardBrand: card?.brand,
-      bin: card ? card.number.reveal().slice(0, 6) : undefined,
+      // Eight digits: today's BINs (a six-digit prefix still matches them); never stored or logged.
+      bin: card ? card.number.reveal().slice(0, 8) : undefined,
       reference: intent.id,
     };
     const routed = this.d.providers.route(choice);
@@ -855,17 +921,19 @@ export class PaymentIntents {
 
   /**
    * A capture or refund the provider accepted, which Kassa booked on that acceptance, failed
-   * afterwards. Nothing is unbooked — the ledger has no entry that undoes a capture, and a refund
-   * reversed would need one — so it is recorded as a discrepancy (expected: the booked amount,
-   * actual: 0) for reconciliation, with an event and a log line. The discrepancy's id is the
-   * notification's, so applying it again after a crash records nothing more; the call it is about
-   * is the oldest booked one of that amount not flagged yet.
+   * afterwards. A refund is undone (`refundFailedLater`). A capture is not unbooked — the ledger
+   * has no entry that undoes one, and what the shopper's bank holds then is for the operator to
+   * find out — so it is recorded as a discrepancy (expected: the booked amount, actual: 0) for
+   * reconciliation, with an event and a log line. The discrepancy's id is the notification's, so
+   * applying it again after a crash records nothing more; the call it is about is the oldest
+   * booked one of that amount not flagged yet.
    */
   private async modificationFailed(intent: PaymentIntentRecord, failed: ModificationFailure, notification: string | undefined): Promise<string> {
     const id = notification ? `dsc_${notification.replace(/^pnt_/, '')}` : newId('dsc');
     // Not while a call on the intent is open: this write would win the intent's version from that
     // call's outcome. Left unapplied, it is applied at the next start.
     if (intent.pendingOperation) throw new Error(`intent ${intent.id} has a provider call open; the failed ${failed.operation} is recorded later`);
+    if (failed.operation === 'refund') return this.refundFailedLater(intent, failed);
     const flagged = await this.d.store.discrepanciesFor(intent.id);
     if (flagged.some((d) => d.id === id)) return `unchanged:${failed.operation}_failure_recorded`;
     const booked = (await this.d.store.listAttempts(intent.id)).filter(
@@ -899,6 +967,57 @@ export class PaymentIntents {
     return `discrepancy:${failed.operation}_failed`;
   }
 
+
+  /**
+   * A refund the provider accepted (booked as given back) failed afterwards: the money stays with
+   * the merchant, as Stripe books it. The refund becomes `failed` (its failure_reason the
+   * provider's), its charge's amount_refunded goes back down, a `refund_failure` ledger
+   * transaction undoes its entries, and the merchant hears `refund.updated` and `refund.failed` —
+   * in one commit. Which refund: the one made under the key the provider names (Stripe's
+   * metadata), else the oldest succeeded one of that amount. Applying it again finds that refund
+   * failed already and changes nothing.
+   */
+  private async refundFailedLater(intent: PaymentIntentRecord, failed: ModificationFailure): Promise<string> {
+    const booked = (await this.d.store.listAttempts(intent.id)).filter(
+      (a) =>
+        a.operation === 'refund' &&
+        a.status === 'succeeded' &&
+        a.amount === failed.amount &&
+        failed.currency === intent.currency &&
+        (failed.key === undefined || a.providerKey === failed.key),
+    );
+    let applied = false;
+    for (const attempt of booked) {
+      const refund = await this.d.store.refundForAttempt(attempt.id);
+      if (!refund) continue;
+      if (refund.status !== 'succeeded') {
+        applied ||= refund.status === 'failed';
+        continue;
+      }
+      const charge = await this.d.store.getCharge(intent.merchantId, refund.chargeId);
+      if (!charge) throw new Error(`refund ${refund.id} names charge ${refund.chargeId}, which does not exist`);
+      const now = this.d.clock.now();
+      const undone: RefundRecord = { ...refund, status: 'failed', failureReason: failed.message ?? failed.rawCode ?? failed.declineCode, updated: now };
+      const restored: ChargeRecord = { ...charge, amountRefunded: charge.amountRefunded - refund.amount, updated: now };
+      // It counts where the refund counted: from the pending balance while the refunded funds are.
+      const counted = (await this.d.store.ledgerFor(intent.id)).find((t) => t.balance?.source === refund.id && t.balance.type === 'refund')?.balance;
+      const next = this.touch(intent, {});
+      await this.commit('outcome', intent, next, {
+        refund: undone,
+        charge: restored,
+        ledger: ledger.refundFailure(next, refund.id, refund.amount, now, counted?.availableOn ?? now),
+        events: [this.event(next, EventType.RefundUpdated, now, refundView(undone)), this.event(next, EventType.RefundFailed, now, refundView(undone))],
+      });
+      this.d.logger.warn(
+        { paymentIntent: intent.id, refund: refund.id, amount: refund.amount, rawCode: failed.rawCode, reason: failed.message },
+        'provider reports a refund it had accepted failed; its money is back in the balance',
+      );
+      return 'refund_failed:balance_restored';
+    }
+    if (applied) return 'unchanged:refund_failed';
+    this.d.logger.warn({ paymentIntent: intent.id, amount: failed.amount, key: failed.key !== undefined }, 'provider reports a failed refund Kassa did not book');
+    return 'no_booked_refund';
+  }
 
   /** The intent a provider's return names (Kassa's reference on the return URL); unscoped, as the shopper's browser brings it. */
   async intentForReturn(reference: string): Promise<PaymentIntentRecord | null> {
@@ -1285,7 +1404,7 @@ export class PaymentIntents {
         ...(spec.with ? spec.with(attempt) : {}),
       });
       recorded(j, write);
-      if (spec.failover) this.#failingOver.add(attempt.id);
+      if (spec.failover) this.#failingOver.set(attempt.id, spec.failover);
       return await this.drive(started, attempt, { ...(spec.card ? { card: spec.card() } : {}), ...(spec.details ? { details: spec.details } : {}) });
     } finally {
       if (attemptId) this.#failingOver.delete(attemptId);
@@ -1639,7 +1758,7 @@ export class PaymentIntents {
       case 'declined': {
         const error = cardError(outcome.declineCode);
         // Another provider takes the payment over: this provider's failure is not the payment's (no charge, no event).
-        const failingOver = definite && this.#failingOver.has(attempt.id);
+        const failingOver = definite ? this.#failingOver.get(attempt.id) : undefined;
         // As at Stripe, an issuer's refusal is a failed charge; a failed authentication never reached the issuer.
         const charge =
           outcome.declineCode === 'authentication_failure' || failingOver
@@ -1656,7 +1775,9 @@ export class PaymentIntents {
           nextAction: null,
           pendingOperation: null,
           amountCapturable: 0,
-          saveCard: false,
+          // Carried on elsewhere, the confirmation keeps what it asked for (a card to save);
+          // the routing names where it goes, which the next attempt's start clears.
+          ...(failingOver ? { routing: intent.routing && { ...intent.routing, next: failingOver } } : { saveCard: false }),
           ...(charge ? { latestCharge: charge.id } : {}),
         });
         const settled = this.done(attempt, 'failed', outcome);

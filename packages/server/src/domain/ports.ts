@@ -328,11 +328,16 @@ export interface ProviderNotification {
   failed?: ModificationFailure | undefined;
 }
 
-/** A capture or refund of `amount` the provider accepted and then did not carry out (Adyen's CAPTURE_FAILED, REFUND_FAILED). */
+/**
+ * A capture or refund of `amount` the provider accepted and then did not carry out (Adyen's
+ * CAPTURE_FAILED, REFUND_FAILED; a Stripe Refund gone `failed`).
+ */
 export interface ModificationFailure extends Refusal {
   operation: 'capture' | 'refund';
   amount: number;
   currency: Currency;
+  /** The idempotency key the call was made under, where the notification carries it (Stripe's refund metadata): names the call exactly. */
+  key?: string | undefined;
 }
 
 /** A notification whose signature or shape did not check out: answered 400, never applied. */
@@ -382,9 +387,11 @@ export interface ProviderChoice {
   currency: Currency;
   amount: number;
   paymentMethod: ProviderMethodType;
-  /** For a card: its brand and first six digits (routing by brand or BIN range). */
+  /** For a card: its brand and first eight digits (routing by brand, BIN range or the BIN's country). */
   cardBrand?: CardBrand | undefined;
   bin?: string | undefined;
+  /** The issuing country, where the directory's BIN table knows it (set by the directory, not the caller). */
+  cardCountry?: string | undefined;
   /** Kassa's reference (the intent id): weighted routing is decided by it, so a retry goes where the first try went. */
   reference: string;
 }

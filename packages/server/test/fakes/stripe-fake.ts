@@ -303,7 +303,9 @@ interface Refund {
   metadata: Record<string, string>;
   payment_intent: string;
   reason: string | null;
-  status: 'succeeded';
+  status: 'succeeded' | 'failed';
+  /** Set when the refund fails afterwards (Stripe's values: `expired_or_canceled_card`, `lost_or_stolen_card`, …). */
+  failure_reason?: string;
 }
 
 const id = (prefix: string): string => `${prefix}_${randomBytes(12).toString('base64url').replace(/[-_]/g, 'x')}`;
@@ -488,6 +490,30 @@ export class StripeFake {
       };
       this.#emit('payment_intent.payment_failed', st.intent);
     }
+  }
+
+  /**
+   * The card's bank refused a refund Stripe had accepted (the card was closed, say): as Stripe
+   * does, the Refund becomes `failed` with its `failure_reason`, the money goes back to the
+   * account's balance (not to the card), and `refund.updated`, `charge.refund.updated` and
+   * `refund.failed` are sent, each with the Refund.
+   */
+  failRefund(refundId: string, reason = 'expired_or_canceled_card'): void {
+    const refund = this.#refunds.find((r) => r.id === refundId);
+    const st = refund && this.#intents.get(refund.payment_intent);
+    if (!refund || !st || refund.status !== 'succeeded') throw new Error(`no succeeded refund ${refundId}`);
+    refund.status = 'failed';
+    refund.failure_reason = reason;
+    st.refunded -= refund.amount;
+    this.#account(st).balance -= refund.amount;
+    this.#emit('refund.updated', refund);
+    this.#emit('charge.refund.updated', refund);
+    this.#emit('refund.failed', refund);
+  }
+
+  /** The refunds made, oldest first. */
+  refunds(): Refund[] {
+    return this.#refunds.map((r) => ({ ...r }));
   }
 
   intent(intentId: string): Intent | undefined {

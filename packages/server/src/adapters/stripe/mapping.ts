@@ -4,7 +4,8 @@
  * instead of letting an unknown state fall through to a guess.
  */
 import type { DeclineCode } from '@kassa/core';
-import type { AuthorizeOutcome, ProviderNotification, RefundOutcome, Refusal } from '../../domain/ports.js';
+import { isCurrency } from '@kassa/core/currencies';
+import type { AuthorizeOutcome, ModificationFailure, ProviderNotification, RefundOutcome, Refusal } from '../../domain/ports.js';
 import { NotificationRejected, ProviderFailure } from '../../domain/ports.js';
 
 /** The PaymentIntent statuses of the API version the SDK pins (stripe-node 23). */
@@ -248,5 +249,29 @@ export function notificationOfEvent(event: unknown): ProviderNotification | null
   if (!providerRef && expected !== 'payment_intent') return null;
   if (!providerRef) throw new NotificationRejected(`a ${type} event whose PaymentIntent has no id`);
   const reference = expected === 'refund' || !isRecord(object.metadata) ? undefined : text(object.metadata.kassa_reference);
-  return { id: event.id as string, kind: type, providerRef, ...(reference ? { reference } : {}) };
+  const failed = expected === 'refund' ? refundFailureOf(object) : undefined;
+  return { id: event.id as string, kind: type, providerRef, ...(reference ? { reference } : {}), ...(failed ? { failed } : {}) };
+}
+
+/**
+ * A Refund that went `failed` (or `canceled`) after Stripe accepted it: Stripe gives the money
+ * back to the balance (a `refund_failure` balance transaction) and says so on `refund.failed`,
+ * `refund.updated` and `charge.refund.updated`, each carrying the Refund. The key Kassa made it
+ * under (`metadata[kassa_key]`) names the call; `failure_reason` is Stripe's word for why.
+ */
+function refundFailureOf(refund: Record<string, unknown>): ModificationFailure | undefined {
+  if (refund.status !== 'failed' && refund.status !== 'canceled') return undefined;
+  const currency = text(refund.currency);
+  if (!Number.isSafeInteger(refund.amount) || !currency || !isCurrency(currency)) throw new NotificationRejected(`a ${String(refund.status)} Refund without its amount`);
+  const reason = text(refund.failure_reason) ?? (refund.status as string);
+  const key = isRecord(refund.metadata) ? text(refund.metadata.kassa_key) : undefined;
+  return {
+    operation: 'refund',
+    amount: refund.amount as number,
+    currency,
+    declineCode: 'processing_error',
+    message: reason,
+    rawCode: reason,
+    ...(key ? { key } : {}),
+  };
 }

@@ -20,7 +20,7 @@ import { keyLivemode } from './webhooks.js';
 const noQuerySchema = z.object({}).strict();
 /** `GET /v1/balance_transactions`' query (exported for the OpenAPI document). */
 export const balanceTransactionListSchema = listQuerySchema({
-  type: z.enum(BALANCE_TRANSACTION_TYPES, { error: () => `Kassa records ${BALANCE_TRANSACTION_TYPES.join(' and ')} balance transactions` }).optional(),
+  type: z.enum(BALANCE_TRANSACTION_TYPES, { error: () => `Kassa records these balance transaction types: ${BALANCE_TRANSACTION_TYPES.join(', ')}` }).optional(),
   currency: currencySchema.optional(),
   source: z.string().min(1).max(255).optional().describe('The charge (`ch_…`) or refund (`re_…`) it records'),
 });

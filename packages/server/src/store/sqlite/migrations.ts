@@ -770,4 +770,90 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE payment_intents ADD COLUMN method_token TEXT;
     `,
   },
+  {
+    // A refund the provider accepted and then did not carry out (Stripe's failed refund, Adyen's
+    // REFUND_FAILED) gives its money back to the merchant: a ledger transaction of its own with a
+    // balance transaction of type refund_failure, as Stripe books it. SQLite cannot change a
+    // CHECK in place, so the table is rebuilt as migration 9 made it with the wider CHECK, rows,
+    // seq and ids kept, and its triggers, indexes and view made again (unchanged).
+    version: 18,
+    name: 'money: refund failures in the ledger and the balance',
+    sql: /* sql */ `
+      DROP VIEW balance_transactions;
+      DROP TRIGGER ledger_entries_under_header;
+      DROP TRIGGER ledger_entries_within_count;
+      DROP TRIGGER ledger_entries_complete;
+      DROP TRIGGER ledger_transactions_no_update;
+      DROP TRIGGER ledger_transactions_no_delete;
+
+      CREATE TABLE ledger_transactions_v18 (
+        seq INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        merchant_id TEXT NOT NULL REFERENCES merchants(id),
+        livemode INTEGER NOT NULL DEFAULT 0 CHECK (livemode IN (0, 1)),
+        payment_intent_id TEXT NOT NULL REFERENCES payment_intents(id),
+        kind TEXT NOT NULL,
+        entry_count INTEGER NOT NULL CHECK (entry_count >= 2),
+        created INTEGER NOT NULL,
+        balance_transaction TEXT UNIQUE,
+        balance_type TEXT CHECK (balance_type IN ('charge', 'refund', 'refund_failure')),
+        balance_source TEXT,
+        balance_currency TEXT,
+        balance_amount INTEGER CHECK (balance_amount <> 0),
+        available_on INTEGER,
+        CHECK ((balance_transaction IS NULL) + (balance_type IS NULL) + (balance_source IS NULL) +
+          (balance_currency IS NULL) + (balance_amount IS NULL) + (available_on IS NULL) IN (0, 6))
+      ) STRICT;
+      INSERT INTO ledger_transactions_v18 (seq, id, merchant_id, livemode, payment_intent_id, kind, entry_count, created,
+          balance_transaction, balance_type, balance_source, balance_currency, balance_amount, available_on)
+        SELECT seq, id, merchant_id, livemode, payment_intent_id, kind, entry_count, created,
+          balance_transaction, balance_type, balance_source, balance_currency, balance_amount, available_on
+        FROM ledger_transactions ORDER BY seq;
+      DROP TABLE ledger_transactions;
+      ALTER TABLE ledger_transactions_v18 RENAME TO ledger_transactions;
+
+      CREATE INDEX ledger_transactions_intent ON ledger_transactions (payment_intent_id);
+      CREATE INDEX ledger_transactions_balances ON ledger_transactions (merchant_id, livemode, balance_currency)
+        WHERE balance_transaction IS NOT NULL;
+      CREATE INDEX ledger_transactions_balance_list ON ledger_transactions (merchant_id, livemode, seq)
+        WHERE balance_transaction IS NOT NULL;
+
+      CREATE TRIGGER ledger_transactions_no_update BEFORE UPDATE ON ledger_transactions
+        BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END;
+      CREATE TRIGGER ledger_transactions_no_delete BEFORE DELETE ON ledger_transactions
+        BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END;
+
+      CREATE TRIGGER ledger_entries_under_header BEFORE INSERT ON ledger_entries
+        WHEN NOT EXISTS (
+          SELECT 1 FROM ledger_transactions t WHERE t.id = NEW.txn_id AND t.merchant_id = NEW.merchant_id
+            AND t.payment_intent_id = NEW.payment_intent_id AND t.kind = NEW.kind AND t.created = NEW.created
+        )
+        BEGIN SELECT RAISE(ABORT, 'ledger entry without its transaction'); END;
+      CREATE TRIGGER ledger_entries_within_count BEFORE INSERT ON ledger_entries
+        WHEN (SELECT COUNT(*) FROM ledger_entries WHERE txn_id = NEW.txn_id) >=
+          (SELECT entry_count FROM ledger_transactions WHERE id = NEW.txn_id)
+        BEGIN SELECT RAISE(ABORT, 'ledger transaction already complete'); END;
+      CREATE TRIGGER ledger_entries_complete AFTER INSERT ON ledger_entries
+        WHEN (SELECT COUNT(*) FROM ledger_entries WHERE txn_id = NEW.txn_id) =
+          (SELECT entry_count FROM ledger_transactions WHERE id = NEW.txn_id)
+        BEGIN
+          SELECT RAISE(ABORT, 'ledger transaction does not sum to zero per currency')
+            WHERE EXISTS (SELECT 1 FROM ledger_entries WHERE txn_id = NEW.txn_id GROUP BY currency HAVING SUM(amount) <> 0);
+          SELECT RAISE(ABORT, 'balance transaction does not match its ledger entries')
+            FROM ledger_transactions t WHERE t.id = NEW.txn_id AND NOT (
+              CASE WHEN t.balance_transaction IS NULL
+                THEN NOT EXISTS (SELECT 1 FROM ledger_entries WHERE txn_id = t.id AND account = 'merchant_payable')
+                -- IS, not =: with no payable entry the sum is NULL, and that is a mismatch too.
+                ELSE t.balance_amount IS -(SELECT SUM(amount) FROM ledger_entries WHERE txn_id = t.id AND account = 'merchant_payable')
+                  AND NOT EXISTS (SELECT 1 FROM ledger_entries WHERE txn_id = t.id AND account = 'merchant_payable' AND currency <> t.balance_currency)
+              END
+            );
+        END;
+
+      CREATE VIEW balance_transactions AS
+        SELECT seq, balance_transaction AS id, id AS ledger_transaction, merchant_id, livemode, payment_intent_id,
+          balance_type AS type, balance_source AS source, balance_currency AS currency, balance_amount AS amount, available_on, created
+        FROM ledger_transactions WHERE balance_transaction IS NOT NULL;
+    `,
+  },
 ];
