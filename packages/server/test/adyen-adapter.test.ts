@@ -633,6 +633,23 @@ describe('adyen adapter: a verified AUTHORISATION settles what Adyen cannot be a
       assert.deepEqual(fake.paymentsFor(capture.merchantReference).map((p) => [p.status, p.captured, p.refunded]), [['capture_failed', 0, 0]]);
     }));
 
+  it('a CANCELLATION with success false is a failure of the void Kassa booked; one with success true is not', () =>
+    within(async ({ fake, provider }) => {
+      const held = await provider.authorize(request({ capture: false, amount: 2500 }));
+      if (held.status !== 'authorized') return assert.fail('expected a hold');
+      fake.refuseNextCancel('Transaction Not Permitted');
+      assert.deepEqual(await provider.cancel({ idempotencyKey: randomUUID(), reference: held.reference, amount: 2500, currency: 'eur' }), { status: 'canceled' });
+      const other = await provider.authorize(request({ capture: false, amount: 1200 }));
+      if (other.status !== 'authorized') return assert.fail('expected a hold');
+      await provider.cancel({ idempotencyKey: randomUUID(), reference: other.reference, amount: 1200, currency: 'eur' });
+      const refused = fake.notificationsFor(held.reference).find((n) => n.eventCode === 'CANCELLATION');
+      const done = fake.notificationsFor(other.reference).find((n) => n.eventCode === 'CANCELLATION');
+      assert.ok(refused && done);
+      const [r, d] = await parsed(provider, refused, done);
+      assert.deepEqual(r?.failed, { operation: 'cancel', amount: 2500, currency: 'eur', declineCode: 'processing_error', message: 'Transaction Not Permitted', rawCode: 'CANCELLATION' });
+      assert.equal(d?.failed, undefined);
+    }));
+
   it('every refusal reason name reads back as its code', () => {
     for (const code of REFUSAL_REASON_CODES) assert.equal(refusalFromReason(REFUSAL_REASON_NAMES[code]).rawCode, code, code);
     assert.deepEqual(refusalFromReason('Something new'), { declineCode: 'generic_decline', message: 'Something new', rawCode: undefined });

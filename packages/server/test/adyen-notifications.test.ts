@@ -393,4 +393,31 @@ describe('Adyen notifications about a lost answer, in process (Adyen acted, then
       await close();
     }
   });
+
+  it('a void Adyen accepted and then refused (CANCELLATION, success false): a discrepancy for the operator, once; the intent stays canceled', async () => {
+    const { h, fake, close } = await rig();
+    try {
+      const intent = await h.createIntent({ amount: 1800, currency: 'eur', capture_method: 'manual' });
+      const token = await h.tokenize(intent.client_secret, { number: CARD, cvc: '737', exp_month: 3, exp_year: FUTURE_YEAR });
+      assert.equal((await h.client('POST', `/payment_intents/${intent.id}/confirm`, intent.client_secret, { payment_method: token.body.id })).body.status, 'requires_capture');
+      fake.refuseNextCancel('Transaction Not Permitted');
+      const canceled = await h.v1('POST', `/payment_intents/${intent.id}/cancel`, {});
+      assert.equal(canceled.body.status, 'canceled', 'booked on "received", as Adyen answers');
+      const psp = authorisationOf(fake, intent.id).pspReference;
+      const refusal = fake.notificationsFor(psp).find((n) => n.eventCode === 'CANCELLATION');
+      assert.equal(refusal?.success, 'false');
+      assert.equal(fake.paymentsFor(intent.id)[0]?.status, 'authorised', 'at Adyen the hold stands');
+      assert.deepEqual(await postNotification(h.url, refusal!), { status: 200, text: '[accepted]' });
+      const listed = await eventually(() => report(h), (r) => r.body.discrepancies?.some((d: { payment_intent: string }) => d.payment_intent === intent.id), 'the failed void is reported');
+      const row = listed.body.discrepancies.find((d: { payment_intent: string }) => d.payment_intent === intent.id);
+      assert.deepEqual([row.operation, row.expected, row.actual, row.currency], ['cancel', 1800, 0, 'eur']);
+      await postNotification(h.url, refusal!);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      assert.equal((await report(h)).body.discrepancies.filter((d: { payment_intent: string }) => d.payment_intent === intent.id).length, 1, 'recorded once');
+      assert.equal(outboxTypes(h.db(), intent.id).filter((t) => t === 'payment_intent.discrepancy').length, 1, 'the merchant is told once');
+      assert.equal((await h.v1('GET', `/payment_intents/${intent.id}`)).body.status, 'canceled', 'never moved backwards');
+    } finally {
+      await close();
+    }
+  });
 });

@@ -456,7 +456,7 @@ export const EventType = {
   OutcomeUnknown: 'payment_intent.outcome_unknown',
   /**
    * Kassa's own: the provider settled another amount than asked, or reported afterwards that a
-   * capture it had accepted (and Kassa had booked) failed. Nothing is unbooked; the discrepancy
+   * capture or void it had accepted (and Kassa had booked) failed. Nothing is unbooked; the discrepancy
    * waits for reconciliation. (A refund that fails afterwards is undone instead: `refund.failed`.)
    */
   Discrepancy: 'payment_intent.discrepancy',

@@ -920,10 +920,11 @@ export class PaymentIntents {
   }
 
   /**
-   * A capture or refund the provider accepted, which Kassa booked on that acceptance, failed
-   * afterwards. A refund is undone (`refundFailedLater`). A capture is not unbooked — the ledger
-   * has no entry that undoes one, and what the shopper's bank holds then is for the operator to
-   * find out — so it is recorded as a discrepancy (expected: the booked amount, actual: 0) for
+   * A capture, refund or void the provider accepted, which Kassa booked on that acceptance,
+   * failed afterwards. A refund is undone (`refundFailedLater`). A capture or a void is not
+   * unbooked — the ledger has no entry that undoes one, and what the shopper's bank holds then
+   * (a hold that still stands, or was captured after all) is for the operator to find out — so it
+   * is recorded as a discrepancy (expected: the booked amount, actual: 0) for
    * reconciliation, with an event and a log line. The discrepancy's id is the notification's, so
    * applying it again after a crash records nothing more; the call it is about is the oldest
    * booked one of that amount not flagged yet.
@@ -937,7 +938,8 @@ export class PaymentIntents {
     const flagged = await this.d.store.discrepanciesFor(intent.id);
     if (flagged.some((d) => d.id === id)) return `unchanged:${failed.operation}_failure_recorded`;
     const booked = (await this.d.store.listAttempts(intent.id)).filter(
-      (a) => a.operation === failed.operation && a.status === 'succeeded' && a.amount === failed.amount && failed.currency === intent.currency,
+      // A void is the intent's one (no amount to tell them apart: the provider names the payment's).
+      (a) => a.operation === failed.operation && a.status === 'succeeded' && (failed.operation === 'cancel' || a.amount === failed.amount) && failed.currency === intent.currency,
     );
     const attempt = booked.find((a) => !flagged.some((d) => d.attemptId === a.id));
     if (!attempt) {

@@ -329,11 +329,12 @@ export interface ProviderNotification {
 }
 
 /**
- * A capture or refund of `amount` the provider accepted and then did not carry out (Adyen's
- * CAPTURE_FAILED, REFUND_FAILED; a Stripe Refund gone `failed`).
+ * A capture, refund or void the provider accepted and then did not carry out (Adyen's
+ * CAPTURE_FAILED, REFUND_FAILED, a CANCELLATION with success false; a Stripe Refund gone
+ * `failed`). `amount` is what the provider names (for a void, the payment's).
  */
 export interface ModificationFailure extends Refusal {
-  operation: 'capture' | 'refund';
+  operation: 'capture' | 'refund' | 'cancel';
   amount: number;
   currency: Currency;
   /** The idempotency key the call was made under, where the notification carries it (Stripe's refund metadata): names the call exactly. */

@@ -169,6 +169,8 @@ export class AdyenFake {
   readonly #keys = new Map<string, Kept>();
   readonly #payments = new Map<string, Payment>();
   readonly #balances = new Map<string, number>();
+  /** Reasons the next cancels are refused with after Adyen accepted them (`refuseNextCancel`). */
+  readonly #cancelRefusals: string[] = [];
   readonly #refusals = new Map<string, string>();
   /** Cards whose next authorization Adyen answers `Received`, deciding later (`decide`). */
   readonly #holdBack = new Set<string>();
@@ -286,6 +288,15 @@ export class AdyenFake {
     payment.refunded -= refund.amount.value;
     this.#balances.set(payment.card, (this.#balances.get(payment.card) ?? 0) - refund.amount.value);
     return this.#notify({ ...refund, additionalData: undefined, eventCode: 'REFUND_FAILED', success: 'true', reason, eventDate: new Date().toISOString() });
+  }
+
+  /**
+   * The next cancel is accepted (`received`) and then not carried out: its CANCELLATION item says
+   * `success: "false"` with the reason, and the hold stands (Adyen's docs: a cancel fails when
+   * the payment was already captured or its authorisation expired).
+   */
+  refuseNextCancel(reason = 'Transaction Not Permitted'): void {
+    this.#cancelRefusals.push(reason);
   }
 
   /** The notifications Adyen would have sent about a payment, by its pspReference. */
@@ -651,7 +662,9 @@ export class AdyenFake {
         success = true;
       }
     } else if (kind === 'cancels') {
-      if (payment.status === 'authorised' || payment.status === 'pending_3ds') {
+      const refused = this.#cancelRefusals.shift();
+      if (refused !== undefined) reason = refused;
+      else if (payment.status === 'authorised' || payment.status === 'pending_3ds') {
         payment.status = 'cancelled';
         success = true;
       } else reason = `Payment is ${payment.status}`;

@@ -506,9 +506,10 @@ function isAuthorisation(value: unknown): value is Authorisation {
 }
 
 /**
- * A capture or refund Adyen accepted (`received`, booked by Kassa) and did not carry out:
+ * A capture, refund or cancel Adyen accepted (`received`, booked by Kassa) and did not carry out:
  * CAPTURE_FAILED / REFUND_FAILED (the card scheme rejected it; Adyen's docs list the reasons), or
- * CAPTURE / REFUND with success false (Adyen refused it after accepting the request). Its
+ * CAPTURE / REFUND with success false (Adyen refused it after accepting the request); a cancel
+ * Adyen accepted and then refused (CANCELLATION with success false: the hold stands). Its
  * `reason` is Adyen's text, not a refusal code: kept as the message.
  */
 function modificationFailureOf(item: AdyenNotificationItem): ModificationFailure | undefined {
@@ -517,7 +518,9 @@ function modificationFailureOf(item: AdyenNotificationItem): ModificationFailure
       ? 'capture'
       : item.eventCode === 'REFUND_FAILED' || (item.eventCode === 'REFUND' && item.success === 'false')
         ? 'refund'
-        : undefined;
+        : item.eventCode === 'CANCELLATION' && item.success === 'false'
+          ? 'cancel'
+          : undefined;
   const currency = item.amount.currency.toLowerCase();
   if (!operation || !isCurrency(currency)) return undefined;
   const message = typeof item.reason === 'string' && item.reason !== '' ? item.reason.slice(0, 300) : undefined;
