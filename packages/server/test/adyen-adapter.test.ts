@@ -588,12 +588,13 @@ describe('adyen adapter: a verified AUTHORISATION settles what Adyen cannot be a
     within(async ({ fake, provider }) => {
       fake.refuseCard(ADYEN_TEST_CARDS.mastercard, 'NOT_ENOUGH_BALANCE');
       const r = request({ card: card(ADYEN_TEST_CARDS.mastercard) });
-      await provider.authorize(r);
+      const answered = await provider.authorize(r);
       const refused = authorisationOf(fake, r.reference);
       assert.deepEqual([refused.success, refused.reason], ['false', 'Not enough balance']);
+      assert.equal(answered.status === 'declined' && answered.reference, refused.pspReference, "the refusal keeps Adyen's psp, the one its notification names");
       assert.deepEqual(await provider.lookup(asked(r, await parsed(provider, refused))), {
         operation: 'authorize',
-        outcome: { status: 'declined', declineCode: 'insufficient_funds', message: 'Not enough balance', rawCode: '12' },
+        outcome: { status: 'declined', declineCode: 'insufficient_funds', message: 'Not enough balance', rawCode: '12', reference: refused.pspReference },
       });
 
       const ok = request();

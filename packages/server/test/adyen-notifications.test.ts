@@ -289,6 +289,37 @@ describe('Adyen notifications about a lost answer, in process (Adyen acted, then
     }
   });
 
+  it("a second authorization of an intent, after a refusal, whose answer was lost: its AUTHORISATION settles it; the first one's refusal (its psp known) is told apart", async () => {
+    const { h, fake, close } = await rig();
+    try {
+      const REFUSED = ADYEN_TEST_CARDS.mastercard;
+      fake.refuseCard(REFUSED, 'NOT_ENOUGH_BALANCE');
+      const intent = await h.createIntent({ amount: 2300, currency: 'eur' });
+      const first = await h.tokenize(intent.client_secret, { number: REFUSED, cvc: '737', exp_month: 3, exp_year: FUTURE_YEAR });
+      const refused = await h.client('POST', `/payment_intents/${intent.id}/confirm`, intent.client_secret, { payment_method: first.body.id });
+      assert.equal(refused.status, 402, JSON.stringify(refused.body));
+      const second = await h.tokenize(intent.client_secret, { number: CARD, cvc: '737', exp_month: 3, exp_year: FUTURE_YEAR });
+      fake.fault('drop_after', /\/payments$/);
+      const lostAnswer = await h.client('POST', `/payment_intents/${intent.id}/confirm`, intent.client_secret, { payment_method: second.body.id });
+      assert.equal(lostAnswer.status, 502, JSON.stringify(lostAnswer.body));
+      assert.equal((await h.v1('GET', `/payment_intents/${intent.id}`)).body.status, 'unknown');
+      const items = fake.notifications.filter((n) => n.eventCode === 'AUTHORISATION' && n.merchantReference === intent.id);
+      assert.deepEqual(items.map((i) => i.success), ['false', 'true'], 'Adyen decided both, under the one reference');
+      // The refusal first: it is the first call's (its psp was answered), so it settles nothing.
+      assert.deepEqual(await postNotification(h.url, items[0]!), { status: 200, text: '[accepted]' });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      assert.equal((await h.v1('GET', `/payment_intents/${intent.id}`)).body.status, 'unknown', "the first call's refusal is not this call's answer");
+      assert.deepEqual(await postNotification(h.url, items[1]!), { status: 200, text: '[accepted]' });
+      const paid = await eventually(async () => (await h.v1('GET', `/payment_intents/${intent.id}`)).body, (i) => i.status === 'succeeded', 'settled by its own AUTHORISATION');
+      assert.equal(paid.amount_received, 2300);
+      assert.equal(START_BALANCE - (fake.account(CARD)?.balance ?? START_BALANCE), 2300, 'taken once');
+      assert.deepEqual(ledgerView(h.db(), intent.id), { acquirer_receivable: 2300, merchant_payable: -2300 });
+      assert.deepEqual((await report(h)).body.open_calls, []);
+    } finally {
+      await close();
+    }
+  });
+
   it('another amount than asked: a discrepancy (report, log), the intent held unknown, never a 500 and never booked at either amount', async () => {
     const { h, fake, close } = await rig();
     try {

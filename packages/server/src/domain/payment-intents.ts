@@ -1467,8 +1467,10 @@ export class PaymentIntents {
    * For an authorization whose answer was lost, at a provider that cannot be asked but whose
    * verified notifications are its record of truth (ports.ts, `notificationEvidence`): the stored
    * ones about the payment, if they can be about this call alone. A notification names the
-   * payment by the intent's id, as every authorization of the intent did, so a first
-   * authorization (no psp known yet) takes evidence only if the intent made no other one; a
+   * payment by the intent's id, as every authorization of the intent did, so an authorization
+   * (no psp of its own known yet) takes the evidence about payments none of the intent's other
+   * calls made — which needs each of those to have answered with its psp (a refusal too); one
+   * that did not (unknown, a refusal without one) leaves nothing to tell them apart by. A
    * completion names the payment the provider gave (its psp), which the adapter matches.
    */
   private async evidenceFor(intent: PaymentIntentRecord, attempt: AttemptRecord): Promise<NotificationEvidence[] | null> {
@@ -1476,12 +1478,18 @@ export class PaymentIntents {
     if (!provider?.capabilities.notificationEvidence) return null;
     if (attempt.operation !== 'authorize' && attempt.operation !== 'complete_action') return null;
     if (attempt.operation === 'complete_action' && !(intent.providerRef ?? intent.actionRef)) return null;
-    const stored = await this.d.store.providerEvidenceFor(provider.name, intent.id);
-    if (stored.length === 0) return null;
+    let stored = await this.d.store.providerEvidenceFor(provider.name, intent.id);
     if (attempt.operation === 'authorize') {
       const others = (await this.d.store.listAttempts(intent.id)).filter((a) => a.id !== attempt.id && (a.operation === 'authorize' || a.operation === 'complete_action'));
-      if (others.length > 0) return null;
+      const theirs = new Set<string>();
+      for (const other of others) {
+        const psp = answeredReference(other);
+        if (psp === null) return null;
+        theirs.add(psp);
+      }
+      stored = stored.filter((n) => n.providerRef === null || !theirs.has(n.providerRef));
     }
+    if (stored.length === 0) return null;
     return stored.flatMap((n) => (n.evidence === null ? [] : [{ kind: n.kind, evidence: n.evidence, receivedAt: n.receivedAt }]));
   }
 
@@ -1495,7 +1503,7 @@ export class PaymentIntents {
         idempotencyKey: attempt.providerKey,
         operation: attempt.operation,
         reference: intent.id,
-        // A first authorization has no psp of its own yet (one on the intent is an earlier call's).
+        // An authorization has no psp of its own yet (one on the intent is an earlier call's).
         providerRef: attempt.operation === 'authorize' ? undefined : (intent.providerRef ?? intent.actionRef ?? undefined),
         amount: attempt.amount,
         currency: intent.currency,
@@ -2336,6 +2344,17 @@ function parseOutcome(found: ProviderOutcome): ProviderOutcome {
 }
 
 /** The decline code of a failed attempt, from the provider answer stored with it. */
+/** The provider's id for the payment an authorization or completion answered with (a refusal's too, where given); null: none known. */
+function answeredReference(attempt: AttemptRecord): string | null {
+  if (!SETTLED_ATTEMPT.includes(attempt.status) || !attempt.outcome) return null;
+  try {
+    const outcome = parseAuthorizeOutcome(JSON.parse(attempt.outcome));
+    return 'reference' in outcome && typeof outcome.reference === 'string' ? outcome.reference : null;
+  } catch {
+    return null;
+  }
+}
+
 function declineCodeOf(attempt: AttemptRecord): DeclineCode {
   const stored: unknown = attempt.outcome ? JSON.parse(attempt.outcome) : null;
   const outcome =

@@ -228,7 +228,11 @@ export type AuthorizeOutcome =
    * never guessed for. `reference`: the provider's id to ask about.
    */
   | { status: 'pending'; reference: string }
-  | ({ status: 'declined' } & Refusal);
+  /**
+   * `reference`: the provider's id for the refused payment, where it gives one (Adyen's
+   * pspReference), so a later notification about it is known to be about this call.
+   */
+  | ({ status: 'declined'; reference?: string | undefined } & Refusal);
 
 /**
  * Why a provider said no: one code of core's taxonomy (what merchants and shoppers see) and

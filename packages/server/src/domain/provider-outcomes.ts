@@ -43,7 +43,7 @@ const authorizeOutcome = z.discriminatedUnion('status', [
     })
     .strict(),
   z.object({ status: z.literal('pending'), reference }).strict(),
-  declined,
+  declined.extend({ reference: reference.optional() }),
 ]);
 
 const captureOutcome = z.discriminatedUnion('status', [

@@ -169,14 +169,16 @@ export function authorizeOutcomeFor(answer: PaymentAnswer, request: { capture: b
   switch (code) {
     case 'Authorised':
       return { status: request.capture ? 'captured' : 'authorized', reference: needPsp(), amount: request.amount };
+    // A refusal keeps its pspReference: a later attempt's lost answer is then told apart from it
+    // among the intent's AUTHORISATION notifications.
     case 'Refused':
-      return { status: 'declined', ...refusalFrom(answer.refusalReasonCode, answer.refusalReason) };
+      return { status: 'declined', ...refusalFrom(answer.refusalReasonCode, answer.refusalReason), ...(psp ? { reference: psp } : {}) };
     case 'Error':
       // Adyen processed the request and could not authorise (e.g. the acquirer failed): an answer,
       // nothing is held.
-      return { status: 'declined', ...refusalFrom(answer.refusalReasonCode, answer.refusalReason, DeclineCode.ProcessingError) };
+      return { status: 'declined', ...refusalFrom(answer.refusalReasonCode, answer.refusalReason, DeclineCode.ProcessingError), ...(psp ? { reference: psp } : {}) };
     case 'Cancelled':
-      return { status: 'declined', ...refusalFrom(answer.refusalReasonCode ?? '15', answer.refusalReason ?? 'Cancelled') };
+      return { status: 'declined', ...refusalFrom(answer.refusalReasonCode ?? '15', answer.refusalReason ?? 'Cancelled'), ...(psp ? { reference: psp } : {}) };
     case 'RedirectShopper': {
       const action = redirectOf(answer.action);
       if (!action) throw new ProviderFailure('ambiguous', 'Adyen asked for a redirect Kassa cannot make (no url, or a POST without its form data)', code);

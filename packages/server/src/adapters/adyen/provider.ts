@@ -259,7 +259,7 @@ export class AdyenProvider implements PaymentProvider {
         if (told.some((t) => t.pspReference !== item.pspReference || t.success !== item.success)) {
           throw new ProviderFailure('ambiguous', 'Adyen notified more than one authorization under this reference; which was this call cannot be told');
         }
-        if (item.success === 'false') return { operation: request.operation, outcome: { status: 'declined', ...refusalFromReason(item.reason) } };
+        if (item.success === 'false') return { operation: request.operation, outcome: { status: 'declined', ...refusalFromReason(item.reason), reference: item.pspReference } };
         if (item.amount.currency !== request.currency.toUpperCase()) {
           throw new ProviderFailure('ambiguous', `Adyen notified an authorization in ${item.amount.currency}, not in the currency of the call`);
         }
