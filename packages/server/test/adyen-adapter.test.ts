@@ -97,6 +97,7 @@ providerConformance('adyen', async () => {
     provider: r.provider,
     approved,
     insufficientFunds,
+    challenged: card(ADYEN_TEST_CARDS.threeDSecure),
     currency: 'eur' as Currency,
     account: (c) => r.fake.account(c.number.reveal()),
     laterVerdict: async (psp) => {

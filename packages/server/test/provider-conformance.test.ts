@@ -28,6 +28,7 @@ providerConformance('sandbox', async () => {
     provider,
     approved,
     insufficientFunds: card(CARDS.insufficientFunds),
+    challenged: card(CARDS.threeDS),
     currency: 'cny',
     account: (c) => provider.account(c.number.reveal(), 'cny'),
     async close() {

@@ -37,6 +37,8 @@ export interface ConformanceSubject {
   approved?: ProviderCard;
   /** A card the provider declines for insufficient funds; a card provider's subject. */
   insufficientFunds?: ProviderCard;
+  /** A card the provider challenges (3-D Secure), where it declares a next action for cards; its answer must be one it declares. */
+  challenged?: ProviderCard;
   /**
    * A wallet provider's subject: the method its payments use (then `approve` and `refuse` are
    * required, and the card fields are not used). A wallet payment is authorize (→ requires_action)
@@ -135,12 +137,19 @@ export function providerConformance(name: string, make: () => Promise<Conformanc
       if (!s.wallet) return first;
       assert.equal(first.status, 'requires_action', `a ${s.wallet.method.type} payment waits for the shopper`);
       if (first.status !== 'requires_action') return first;
+      declared(s, r, first);
       assert.deepEqual(await s.provider.authorize(r), first, 'an authorization repeated with its key: the same action');
       const details = await s.wallet[shopper](first);
       const completeKey = `${r.idempotencyKey}:complete`;
       const done = await s.provider.completeAction({ idempotencyKey: completeKey, reference: first.reference, amount: r.amount, currency: r.currency, capture: r.capture, details });
       return { ...done, completeKey };
     }
+    /** An action the adapter answers is one it declares for the method and currency (the domain checks before a call, not after). */
+    const declared = (s: ConformanceSubject, r: AuthorizeRequest, o: ActionOutcome): void => {
+      const flows = methodCapabilities(s.provider.capabilities, r.method.type, r.currency);
+      assert.ok(flows, `${r.method.type} in ${r.currency} is declared`);
+      assert.ok(flows.nextActions.includes(o.action.type), `answered a ${o.action.type} it does not declare for ${r.method.type} (declares: ${flows.nextActions.join(', ') || 'none'})`);
+    };
     const without = <T extends { completeKey?: string }>(o: T): Omit<T, 'completeKey'> => {
       const { completeKey: _, ...rest } = o;
       return rest;
@@ -170,6 +179,23 @@ export function providerConformance(name: string, make: () => Promise<Conformanc
         await s.close();
       }
     }
+
+    it('a challenged card waits for the shopper with a next action the adapter declares for cards; one that declares none never answers one', () =>
+      within(async (s) => {
+        if (s.wallet) return; // a wallet's action is checked on every payment (pay)
+        const flows = methodCapabilities(s.provider.capabilities, 'card', s.currency);
+        if (!flows || flows.nextActions.length === 0) {
+          assert.equal(s.challenged, undefined, 'a subject with a challenged card declares a next action for cards');
+          const o = await s.provider.authorize(request(s));
+          assert.notEqual(o.status, 'requires_action');
+          return;
+        }
+        assert.ok(s.challenged, 'a card provider that declares next actions gives its challenged card');
+        const r = request(s, { method: { type: 'card', card: s.challenged } });
+        const o = await s.provider.authorize(r);
+        assert.equal(o.status, 'requires_action', JSON.stringify(o));
+        if (o.status === 'requires_action') declared(s, r, o);
+      }));
 
     it('an authorization repeated with its key is answered as the first, and charges once', () =>
       within(async (s) => {

@@ -69,6 +69,8 @@ providerConformance('stripe', async () => {
     provider: adapterFor(fake),
     approved: card(VISA),
     insufficientFunds: card('4000000000009995'),
+    // Stripe's test card that always asks for 3-D Secure.
+    challenged: card('4000002500003155'),
     currency: 'usd' as Currency,
     account: (c) => fake.account(c.number.reveal(), 'usd'),
     // The event the fake signed when the PaymentIntent succeeded (no endpoint: signed and kept).

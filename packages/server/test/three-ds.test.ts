@@ -354,3 +354,30 @@ describe('3-D Secure completion that fails after the shopper chose', () => {
     assert.match(res.text, /kassa-challenge-result/);
   });
 });
+
+describe('an adapter that answers a next action it does not declare', () => {
+  it('the shopper still gets the challenge (the payment waits at the provider for it), and the operator an error naming the adapter and the action', async () => {
+    const lines: string[] = [];
+    const h = await boot({
+      logLevel: 'info',
+      logDestination: { write: (l: string) => void lines.push(l) },
+      // Its capabilities claim no challenge for cards; it answers one anyway.
+      wrapProvider: (inner: PaymentProvider): PaymentProvider =>
+        overriding(inner, { capabilities: { ...inner.capabilities, nextActions: ['await_notification'] } }),
+    });
+    try {
+      const { intent, confirm } = await h.pay(CARDS.threeDS);
+      assert.equal(confirm.body.status, 'requires_action', JSON.stringify(confirm.body));
+      const entries = lines.flatMap((l) => l.split('\n')).filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+      const said = entries.find((e) => typeof e.msg === 'string' && e.msg.includes('does not declare'));
+      assert.ok(said, 'logged');
+      assert.deepEqual([said.level, said.paymentIntent, said.action, said.method, said.declared], ['error', intent.id, 'three_d_secure', 'card', ['await_notification']]);
+      // A payment whose answer the adapter declares says nothing of the kind.
+      lines.length = 0;
+      await h.pay(CARDS.visa);
+      assert.ok(!lines.join('').includes('does not declare'));
+    } finally {
+      await h.close();
+    }
+  });
+});

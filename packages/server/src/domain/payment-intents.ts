@@ -1740,6 +1740,7 @@ export class PaymentIntents {
         return { intent: written, attempt: settled };
       }
       case 'requires_action': {
+        this.warnUndeclared(intent, outcome.action.type);
         const next = this.advance(intent, S.RequiresAction, {
           // Confirmed server-side with a return_url: a redirect, as Stripe answers; else the widget's framed challenge.
           nextAction: nextActionFor(outcome.action, intent.returnUrl, outcome.reference, this.d.publicUrl?.() ?? ''),
@@ -1806,6 +1807,22 @@ export class PaymentIntents {
         throw new Error(`unhandled authorize outcome ${JSON.stringify(unreachable)}`);
       }
     }
+  }
+
+  /**
+   * Flows are checked against the adapter's declarations before a call; an answer outside them
+   * is the adapter's mistake, said loudly to the operator. The shopper still gets the action (the
+   * payment waits at the provider for it; refusing it here would strand that payment).
+   */
+  private warnUndeclared(intent: PaymentIntentRecord, action: ProviderAction['type']): void {
+    const provider = this.providerOf(intent);
+    const method: ProviderMethodType = intent.cardToken ?? intent.paymentMethodType ?? 'card';
+    const flows = provider ? methodCapabilities(provider.capabilities, method, intent.currency) : null;
+    if (flows && flows.nextActions.includes(action)) return;
+    this.d.logger.error(
+      { paymentIntent: intent.id, provider: intent.provider, method, action, declared: flows?.nextActions ?? null },
+      'the provider adapter answered a next action it does not declare for this method; fix its capabilities',
+    );
   }
 
   private async settleCapture(intent: PaymentIntentRecord, attempt: AttemptRecord, outcome: CaptureOutcome): Promise<Settled> {
