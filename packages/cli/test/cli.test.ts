@@ -114,7 +114,7 @@ describe('kassa (built, plain node)', () => {
     assert.match(again.stderr, /account_already_live/);
   });
 
-  it('provider-accounts: create (keys from the environment or stdin, never argv), list (last 4 only), deactivate', async () => {
+  it('provider-accounts: create (keys from the environment or stdin, never argv), list (last 4 only), deactivate, update (keys rolled, reactivated)', async () => {
     const reg = parseJson((await kassa(['merchants', 'create', '--name', 'Own Stripe', '--origin', 'https://own.example', '--json'], { env })).stdout);
     const merchant = reg.merchant.id as string;
     const stripeKey = `sk_test_${'c'.repeat(20)}cli9`;
@@ -166,6 +166,21 @@ describe('kassa (built, plain node)', () => {
     assert.match(off.stdout, new RegExp(`Deactivated ${account.id}`));
     const after = parseJson((await kassa(['provider-accounts', 'list', merchant, '--json'], { env })).stdout);
     assert.equal(after.data[0].active, false);
+
+    // update: the key rolled from the environment, and the account reactivated; nothing to change is a usage mistake.
+    const rolledKey = `sk_test_${'e'.repeat(20)}rol2`;
+    const nothing = await kassa(['provider-accounts', 'update', merchant, account.id], { env });
+    assert.equal(nothing.code, 2, nothing.stderr);
+    assert.match(nothing.stderr, /nothing to change/);
+    const rolled = await kassa(['provider-accounts', 'update', merchant, account.id, '--activate', '--name', 'rolled'], { env: { ...env, KASSA_PROVIDER_SECRET_KEY: rolledKey } });
+    assert.equal(rolled.code, 0, rolled.stderr);
+    assert.match(rolled.stdout, new RegExp(`Updated ${account.id} \\(new secretKey\\); it is active`));
+    assert.ok(!rolled.stdout.includes(rolledKey));
+    const now = parseJson((await kassa(['provider-accounts', 'list', merchant, '--json'], { env })).stdout).data[0];
+    assert.deepEqual([now.active, now.name, now.secrets.secretKey.last4, now.secrets.webhookSecret.last4], [true, 'rolled', 'rol2', 'hook'], 'the webhook secret kept');
+    const wrongMode = await kassa(['provider-accounts', 'update', merchant, account.id], { env: { ...env, KASSA_PROVIDER_SECRET_KEY: `sk_live_${'f'.repeat(20)}` } });
+    assert.equal(wrongMode.code, 3, wrongMode.stderr);
+    assert.match(wrongMode.stderr, /secretKey/);
   });
 
   it('keys: create, list (prefixes only), roll with an overlap of 0, revoke; each key works or stops on /v1 as it should', async () => {

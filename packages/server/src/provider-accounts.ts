@@ -18,7 +18,7 @@ import type { ProviderAccountRecord, Store } from './store/port.js';
 import { open, seal } from './vault/cipher.js';
 import type { Sealed } from './vault/cipher.js';
 import { PROVIDER_PUBLIC_FIELDS, ProviderConfigError, SECRET_FIELD_NAMES, providerSpecSchema } from './provider-config.js';
-import type { ProviderAccountInput, ProviderSpec } from './provider-config.js';
+import type { ProviderAccountInput, ProviderAccountUpdate, ProviderSpec } from './provider-config.js';
 import type { Logger } from './logger.js';
 
 type Mode = 'test' | 'live';
@@ -95,19 +95,7 @@ export class ProviderAccounts {
     const { mode, name, ...fields } = input;
     const spec = { ...fields, name: id } as ProviderSpec;
     await this.#build(spec, mode, true);
-
-    const config: Record<string, unknown> = {};
-    const secrets: Record<string, string> = {};
-    const secretHints: Record<string, string> = {};
-    const given = fields as Record<string, unknown>;
-    for (const field of Object.keys(PROVIDER_PUBLIC_FIELDS[input.type])) if (given[field] !== undefined) config[field] = given[field];
-    for (const field of SECRET_FIELD_NAMES[input.type]) {
-      const value = given[field];
-      if (value === undefined) continue;
-      const revealed = (value as { reveal(): string }).reveal();
-      secrets[field] = revealed;
-      secretHints[field] = hint(revealed);
-    }
+    const { config, secrets, secretHints } = split(input.type, fields as Record<string, unknown>);
     const record: ProviderAccountRecord = {
       id,
       accountId: account.accountId,
@@ -120,6 +108,7 @@ export class ProviderAccounts {
       sealed: sealSecrets(this.#d.key, id, account.accountId, secrets),
       created: this.#d.clock.now(),
       deactivatedAt: null,
+      revision: 0,
     };
     await this.#d.store.insertProviderAccount(record);
     // This instance routes to it at once; the others when they see the version move.
@@ -147,6 +136,41 @@ export class ProviderAccounts {
       await this.refresh();
     }
     return this.get(accountId, id);
+  }
+
+  /**
+   * Changes an account: its label, any of its type's fields (a key rolled, an endpoint or id
+   * corrected; fields not given keep their value), and `active` (true reactivates a deactivated
+   * one). Its id, type, mode and place in the failover order stay: the intents paid there are
+   * captured, refunded and recovered through the changed account. The whole spec is built once
+   * before anything is stored (a key of the wrong mode: a 400 naming the field). Every instance
+   * builds the adapter again once it sees the revision move.
+   */
+  async update(accountId: string, id: string, input: ProviderAccountUpdate): Promise<ProviderAccountRecord> {
+    const { name, active, ...fields } = input;
+    const given = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
+    // Written from the revision read: another change in between is read again and this one made
+    // on top of it (a field each sets is the later one's), never lost.
+    for (let round = 0; round < 5; round++) {
+      const found = await this.get(accountId, id);
+      const merged = { ...(this.#specOf(found) as Record<string, unknown>), ...given };
+      await this.#build(merged as ProviderSpec, found.livemode ? 'live' : 'test', true);
+      const { name: _name, type: _type, ...specFields } = merged;
+      void _name;
+      void _type;
+      const { config, secrets, secretHints } = split(found.type, specFields);
+      const written = await this.#d.store.updateProviderAccount(id, found.revision, {
+        name: name === undefined ? found.name : name,
+        config,
+        secretHints,
+        sealed: sealSecrets(this.#d.key, id, found.accountId, secrets),
+        deactivatedAt: active === undefined ? found.deactivatedAt : active ? null : (found.deactivatedAt ?? this.#d.clock.now()),
+      });
+      if (!written) continue;
+      await this.refresh();
+      return this.get(accountId, id);
+    }
+    throw new KassaError(FailureKind.Unavailable, 'api_error', `Provider account ${id} is being changed by other requests: try again.`);
   }
 
   // ---- the directory's side ----
@@ -207,7 +231,8 @@ export class ProviderAccounts {
     const next = new Map<string, Loaded>();
     for (const record of records) {
       const known = this.#loaded.get(record.id);
-      if (known) {
+      // Built already, and unchanged since: the same adapter (a changed one is built again).
+      if (known && known.record.revision === record.revision) {
         next.set(record.id, { record, provider: known.provider });
         continue;
       }
@@ -241,3 +266,19 @@ export class ProviderAccounts {
 }
 
 const capitalized = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+
+/** A spec's fields as stored: the public ones as they are, the secret ones to seal, and their hints. */
+function split(type: ProviderAccountRecord['type'], given: Record<string, unknown>): { config: Record<string, unknown>; secrets: Record<string, string>; secretHints: Record<string, string> } {
+  const config: Record<string, unknown> = {};
+  const secrets: Record<string, string> = {};
+  const secretHints: Record<string, string> = {};
+  for (const field of Object.keys(PROVIDER_PUBLIC_FIELDS[type])) if (given[field] !== undefined) config[field] = given[field];
+  for (const field of SECRET_FIELD_NAMES[type]) {
+    const value = given[field];
+    if (value === undefined) continue;
+    const revealed = (value as { reveal(): string }).reveal();
+    secrets[field] = revealed;
+    secretHints[field] = hint(revealed);
+  }
+  return { config, secrets, secretHints };
+}

@@ -101,6 +101,20 @@ export const providerAccountInputSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('alipay'), ...account, ...F.alipay, ...S.alipay }).strict(),
 ]);
 export type ProviderAccountInput = z.output<typeof providerAccountInputSchema>;
+
+/**
+ * A change to a merchant's provider account, by its type (fixed, as its mode): any of the type's
+ * fields (those not given keep their value), its label (null clears it), and `active` (true
+ * reactivates it, false deactivates it).
+ */
+const change = { name: z.string().min(1).max(100).nullable().optional(), active: z.boolean().optional() };
+export const providerAccountUpdateSchemas = {
+  stripe: z.object({ ...change, ...F.stripe, ...S.stripe }).partial().strict(),
+  adyen: z.object({ ...change, ...F.adyen, ...S.adyen }).partial().strict(),
+  paypal: z.object({ ...change, ...F.paypal, ...S.paypal }).partial().strict(),
+  alipay: z.object({ ...change, ...F.alipay, ...S.alipay }).partial().strict(),
+} as const;
+export type ProviderAccountUpdate = z.output<(typeof providerAccountUpdateSchemas)[keyof typeof providerAccountUpdateSchemas]>;
 export const ACCOUNT_PROVIDER_TYPES = ['stripe', 'adyen', 'paypal', 'alipay'] as const;
 export type AccountProviderType = (typeof ACCOUNT_PROVIDER_TYPES)[number];
 

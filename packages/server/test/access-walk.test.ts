@@ -93,6 +93,7 @@ const OPERATOR: Record<string, (account: string) => Call> = {
   'POST /operator/merchants/:id/provider_accounts': (a) => ({ path: `/operator/merchants/${a}/provider_accounts`, body: { type: 'stripe', mode: 'test', secretKey: 'sk_test_intruder0000' } }),
   'GET /operator/merchants/:id/provider_accounts/:provider_account': (a) => ({ path: `/operator/merchants/${a}/provider_accounts/pa_abcdefghijklmnop` }),
   'DELETE /operator/merchants/:id/provider_accounts/:provider_account': (a) => ({ path: `/operator/merchants/${a}/provider_accounts/pa_abcdefghijklmnop` }),
+  'POST /operator/merchants/:id/provider_accounts/:provider_account': (a) => ({ path: `/operator/merchants/${a}/provider_accounts/pa_abcdefghijklmnop`, body: { secretKey: 'sk_test_intruder0000' } }),
 };
 
 const key = (route: { method: string; express: string }) => `${route.method} ${route.express}`;

@@ -364,6 +364,9 @@ describe('API description (/openapi.json, /docs)', () => {
     await ok('GET', providerAccounts);
     await ok('GET', `${providerAccounts}/${pa.id}`);
     await ok('DELETE', `${providerAccounts}/${pa.id}`);
+    await ok('POST', `${providerAccounts}/${pa.id}`, { body: { active: true, secretKey: 'sk_test_openapi11111111' } });
+    await expectError('POST', `${providerAccounts}/${pa.id}`, { body: { mode: 'live' } }, 400, 'parameter_invalid');
+    await expectError('POST', `${providerAccounts}/pa_00000000`, { body: { name: 'x' } }, 404, 'resource_missing');
     await expectError('POST', providerAccounts, { body: { type: 'stripe', mode: 'test', secretKey: 'sk_live_openapi00000000' } }, 400, 'parameter_invalid');
     await expectError('GET', '/operator/merchants/acct_00000000/provider_accounts', {}, 404, 'resource_missing');
     await expectError('GET', `${providerAccounts}/pa_00000000`, {}, 404, 'resource_missing');

@@ -3,7 +3,8 @@
  * bad input refused with a clear 4xx and nothing stored; a merchant with a Stripe account pays
  * through Stripe while another merchant on the same server pays on the sandbox; a deactivated
  * account takes no new payment but still captures and refunds what was paid there; a second
- * instance on the same database uses an account the first made; the keys are nowhere in clear.
+ * instance on the same database uses an account the first made; keys rolled and an account
+ * reactivated through an update, which every instance follows; the keys are nowhere in clear.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -168,6 +169,77 @@ describe("merchants' own provider accounts", () => {
       const refund = await h.v1('POST', '/refunds', { payment_intent: held.id }, { key: b.secretKey });
       assert.equal(refund.status, 200, JSON.stringify(refund.body));
       assert.equal(fake.acted('create_refund'), 1, 'refunded at Stripe');
+    }));
+
+  it('keys rolled at Stripe: the account takes the new key, and a hold made before is captured and refunded with it; a second instance follows', () =>
+    withStripe(async (fake, a) => {
+      const b = await register(a);
+      const second = await boot({ publicUrl: PUBLIC_URL }, a.dataDir);
+      try {
+        const made = await operator(a, 'POST', `/merchants/${b.account}/provider_accounts`, stripeAccount(fake, { name: 'Stripe EU' }));
+        const held = await pay(a, b.secretKey, { capture_method: 'manual' });
+        assert.equal(held.confirm.body.status, 'requires_capture', JSON.stringify(held.confirm.body));
+        const oldKey = fake.secretKey;
+        const newKey = fake.rollKey();
+        // Until the account has the new key, Stripe refuses the old one: a clear error, nothing captured.
+        const refused = await a.v1('POST', `/payment_intents/${held.id}/capture`, {}, { key: b.secretKey });
+        assert.ok(refused.status >= 400 && refused.status !== 500, JSON.stringify(refused.body));
+        assert.equal(fake.acted('capture'), 0);
+
+        const path = `/merchants/${b.account}/provider_accounts/${made.body.id}`;
+        const rolled = await operator(a, 'POST', path, { secretKey: newKey });
+        assert.equal(rolled.status, 200, JSON.stringify(rolled.body));
+        assert.deepEqual([rolled.body.id, rolled.body.name, rolled.body.active, rolled.body.config], [made.body.id, 'Stripe EU', true, { apiBase: fake.url }], 'the rest as it was');
+        assert.equal(rolled.body.secrets.secretKey.last4, newKey.slice(-4));
+        assert.ok(!JSON.stringify(rolled.body).includes(newKey) && !JSON.stringify(rolled.body).includes(oldKey));
+
+        const captured = await a.v1('POST', `/payment_intents/${held.id}/capture`, {}, { key: b.secretKey });
+        assert.deepEqual([captured.status, captured.body.status], [200, 'succeeded'], JSON.stringify(captured.body));
+        // The other instance builds the account again when it sees the change (before it resolves the intent's provider).
+        const refund = await second.v1('POST', '/refunds', { payment_intent: held.id, amount: 1000 }, { key: b.secretKey });
+        assert.equal(refund.status, 200, JSON.stringify(refund.body));
+        const paid = await pay(second, b.secretKey);
+        assert.equal(paid.confirm.body.status, 'succeeded', JSON.stringify(paid.confirm.body));
+        assert.equal(providerOf(second, paid.id), made.body.id, 'same account, same place in the order');
+        // The stored secret is the new key, sealed: the row has neither key in clear.
+        const row = a.db().prepare('SELECT * FROM provider_accounts WHERE id = ?').get(made.body.id) as Record<string, unknown>;
+        assert.equal(row.revision, 1);
+        assert.ok(!JSON.stringify(row).includes(newKey) && !(row.secrets_ciphertext as Buffer).includes(Buffer.from(newKey)));
+      } finally {
+        await second.close();
+      }
+    }));
+
+  it('reactivated: new payments go there again; a change is checked as a create is, and a bad one stores nothing', () =>
+    withStripe(async (fake, h) => {
+      const b = await register(h);
+      const made = await operator(h, 'POST', `/merchants/${b.account}/provider_accounts`, stripeAccount(fake, { name: 'Stripe EU' }));
+      const path = `/merchants/${b.account}/provider_accounts/${made.body.id}`;
+      assert.equal((await operator(h, 'DELETE', path)).body.active, false);
+      assert.equal(providerOf(h, (await pay(h, b.secretKey)).id), 'sandbox');
+      const back = await operator(h, 'POST', path, { active: true, name: null });
+      assert.deepEqual([back.status, back.body.active, back.body.deactivated_at, back.body.name], [200, true, null, null], JSON.stringify(back.body));
+      assert.equal(providerOf(h, (await pay(h, b.secretKey)).id), made.body.id, 'new payments go there again');
+
+      const before = JSON.stringify(h.db().prepare('SELECT * FROM provider_accounts').all());
+      const cases: Array<[string, Reply, number, string, string | undefined]> = [
+        ['a live key in test mode', await operator(h, 'POST', path, { secretKey: 'sk_live_0123456789abcdef' }), 400, 'parameter_invalid', 'secretKey'],
+        ['not a webhook secret', await operator(h, 'POST', path, { webhookSecret: 'sk_test_pasted' }), 400, 'parameter_invalid', 'webhookSecret'],
+        ['another type', await operator(h, 'POST', path, { type: 'adyen' }), 400, 'parameter_invalid', 'type'],
+        ['another mode', await operator(h, 'POST', path, { mode: 'live' }), 400, 'parameter_invalid', 'mode'],
+        ["a field of another type", await operator(h, 'POST', path, { merchantAccount: 'ShopECOM' }), 400, 'parameter_unknown', 'merchantAccount'],
+        ['active not a boolean', await operator(h, 'POST', path, { active: 'yes' }), 400, 'parameter_invalid', 'active'],
+        ['a bad URL', await operator(h, 'POST', path, { apiBase: 'ftp://x' }), 400, 'parameter_invalid', 'apiBase'],
+        ['an empty key', await operator(h, 'POST', path, { secretKey: '' }), 400, 'parameter_invalid', 'secretKey'],
+        ['unknown account id', await operator(h, 'POST', `/merchants/${b.account}/provider_accounts/pa_00000000`, { name: 'x' }), 404, 'resource_missing', undefined],
+        ['a merchant key', await operator(h, 'POST', path, { name: 'x' }, b.secretKey), 401, 'api_key_invalid', undefined],
+      ];
+      for (const [label, reply, status, code, param] of cases) {
+        assertError(reply, status, code, param, label);
+        assert.ok(!JSON.stringify(reply.body).includes('sk_live_0123456789abcdef'), `${label}: no key in the error`);
+      }
+      assert.match(cases[2]![1].body.error.message, /type is fixed/);
+      assert.equal(JSON.stringify(h.db().prepare('SELECT * FROM provider_accounts').all()), before, 'nothing stored');
     }));
 
   it('a second instance on the same database uses an account the first one made after it started', () =>

@@ -1,5 +1,5 @@
 /**
- * `kassa provider-accounts create|list|deactivate`: a merchant's own provider accounts, through
+ * `kassa provider-accounts create|list|update|deactivate`: a merchant's own provider accounts, through
  * the operator API's routes (docs/API.md, "Operator API"). The public fields are flags
  * (`--set field=value`, the names `kassa serve`'s provider specs use); the keys never are —
  * argv is visible to every user of the machine (`ps`) — so they come from the environment
@@ -58,8 +58,8 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** The type's secrets: stdin's JSON object when asked for, else each from its variable. */
-async function secretsOf(ctx: Context, flags: CreateFlags): Promise<Record<string, string>> {
+/** The type's secrets: stdin's JSON object when asked for, else each from its variable (for an update: those set). */
+async function secretsOf(ctx: Context, flags: { type: CreateFlags['type']; secretsStdin?: boolean | undefined }): Promise<Record<string, string>> {
   const names = SECRET_FIELD_NAMES[flags.type];
   if (flags.secretsStdin) {
     let parsed: unknown;
@@ -81,7 +81,7 @@ async function secretsOf(ctx: Context, flags: CreateFlags): Promise<Record<strin
 }
 
 export function providerAccountsCommand(ctx: Context): Command {
-  const accounts = new Command('provider-accounts').description("a merchant's own payment providers per mode: create, list, deactivate (operator API)");
+  const accounts = new Command('provider-accounts').description("a merchant's own payment providers per mode: create, list, update, deactivate (operator API)");
 
   operatorCommand(
     accounts
@@ -125,6 +125,32 @@ export function providerAccountsCommand(ctx: Context): Command {
       );
     },
   );
+
+  operatorCommand(
+    accounts
+      .command('update')
+      .description('roll an account\'s keys (from the environment or stdin), change its fields or label, or reactivate it; its id, type and mode stay')
+      .argument('<account>', 'the merchant account id, acct_…')
+      .argument('<provider-account>', 'the provider account id, pa_…')
+      .option('--name <label>', 'a new label')
+      .option('--set <field=value>', 'a public field to change; repeatable', setField)
+      .option('--secrets-stdin', 'read the keys to change as a JSON object from standard input instead of KASSA_PROVIDER_* variables')
+      .option('--activate', 'take new payments again (a deactivated account)'),
+  ).action(async (id: string, pa: string, flags: OperatorFlags & { name?: string; set?: Record<string, string | number>; secretsStdin?: boolean; activate?: boolean }) => {
+    const client = operatorClient(ctx, flags);
+    const path = `/operator/merchants/${encodeURIComponent(id)}/provider_accounts/${encodeURIComponent(pa)}`;
+    // The keys a variable names are the account's type's: read it first.
+    const current = expect(providerAccount, await client.request('GET', path), 'the provider account');
+    const type = z.enum(ACCOUNT_PROVIDER_TYPES).parse(current.type);
+    const secrets = await secretsOf(ctx, { type, secretsStdin: flags.secretsStdin });
+    const body = { ...(flags.name !== undefined ? { name: flags.name } : {}), ...(flags.set ?? {}), ...secrets, ...(flags.activate ? { active: true } : {}) };
+    if (Object.keys(body).length === 0) throw new UsageError('nothing to change: give --name, --set, --activate, or keys in KASSA_PROVIDER_* variables (or --secrets-stdin)');
+    const answer = await client.request('POST', path, { body });
+    if (flags.json) return printJson(ctx.io, answer);
+    const changed = expect(providerAccount, answer, 'the provider account');
+    const keys = Object.keys(secrets);
+    ctx.io.out(`Updated ${changed.id}${keys.length > 0 ? ` (new ${keys.join(', ')})` : ''}; it is ${changed.active ? 'active' : 'deactivated'}.\n`);
+  });
 
   operatorCommand(
     accounts

@@ -58,7 +58,12 @@ export interface ProviderAccountRecord {
   sealed: { ciphertext: Buffer; iv: Buffer; tag: Buffer };
   created: number;
   deactivatedAt: number | null;
+  /** Counts each change since it was made (0: as created): an instance builds its adapter again when it moved. */
+  revision: number;
 }
+
+/** What a change to a provider account writes (everything but its identity, type, mode and place in the order). */
+export type ProviderAccountChange = Pick<ProviderAccountRecord, 'name' | 'config' | 'secretHints' | 'sealed' | 'deactivatedAt'>;
 export type { Page, PageQuery } from './pages.js';
 
 /**
@@ -147,7 +152,9 @@ export interface Store {
   listProviderAccounts(accountId: string | null): Promise<ProviderAccountRecord[]>;
   /** Sets `deactivated_at` once; false when there is no such active account. */
   deactivateProviderAccount(id: string, at: number): Promise<boolean>;
-  /** Changes whenever an account is added or deactivated (by any instance sharing the store): a cheap staleness check. */
+  /** Writes a change made from revision `expected`, counting the revision up; false when another change came first. */
+  updateProviderAccount(id: string, expected: number, change: ProviderAccountChange): Promise<boolean>;
+  /** Changes whenever an account is added, changed or deactivated (by any instance sharing the store): a cheap staleness check. */
   providerAccountsVersion(): Promise<string>;
 
   // payment intents

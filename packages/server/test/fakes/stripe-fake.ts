@@ -366,7 +366,9 @@ export interface SentEvent {
 }
 
 export class StripeFake {
-  readonly secretKey: string;
+  #secretKey: string;
+  /** The account the keys belong to: Stripe scopes idempotency keys by account, not by API key. */
+  readonly #accountId = `acct_${randomBytes(8).toString('hex')}`;
   readonly webhookSecret: string;
   readonly requests: RecordedRequest[] = [];
   /** Every event, in the order made. */
@@ -384,7 +386,7 @@ export class StripeFake {
   readonly #faults: { route: Route | '*'; kind: FaultKind; times: number }[] = [];
 
   private constructor(options: StripeFakeOptions) {
-    this.secretKey = options.secretKey ?? `sk_test_${randomBytes(18).toString('hex')}`;
+    this.#secretKey = options.secretKey ?? `sk_test_${randomBytes(18).toString('hex')}`;
     this.webhookSecret = options.webhookSecret ?? `whsec_${randomBytes(24).toString('base64')}`;
     this.#webhookUrl = options.webhookUrl;
     this.#http = new LocalServer((req, res) => void this.#handle(req, res));
@@ -470,6 +472,17 @@ export class StripeFake {
   /** The next `times` requests to `route` (or any) meet this fault. */
   fault(route: Route | '*', kind: FaultKind, times = 1): void {
     this.#faults.push({ route, kind, times });
+  }
+
+  /** The account's secret key (it changes when rolled). */
+  get secretKey(): string {
+    return this.#secretKey;
+  }
+
+  /** Rolls the secret key as Stripe's dashboard does, with no overlap: the old one is refused (401) from now on. */
+  rollKey(): string {
+    this.#secretKey = `sk_test_${randomBytes(18).toString('hex')}`;
+    return this.#secretKey;
   }
 
   /** The shopper finished the 3-D Secure challenge of an intent (what Stripe's hosted page records). */
@@ -582,7 +595,7 @@ export class StripeFake {
 
       if (method === 'POST' && key !== undefined) {
         if (key.length > 255) throw invalid('Idempotency keys can be at most 255 characters long.', { param: 'Idempotency-Key' });
-        const scope = `${this.secretKey}|${key}`;
+        const scope = `${this.#accountId}|${key}`;
         const fingerprint = `${method} ${url.pathname} ${canonical(params)}`;
         const saved = this.#keys.get(scope);
         if (saved) {
@@ -673,7 +686,7 @@ export class StripeFake {
       throw new ApiError(401, { type: 'invalid_request_error', message: 'You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth (e.g. \'Authorization: Bearer YOUR_SECRET_KEY\').' }, false);
     }
     const m = /^Bearer (\S+)$/.exec(auth);
-    if (!m || m[1] !== this.secretKey) {
+    if (!m || m[1] !== this.#secretKey) {
       const shown = m?.[1] ? `${m[1].slice(0, 8)}****${m[1].slice(-4)}` : '';
       throw new ApiError(401, { type: 'invalid_request_error', message: `Invalid API Key provided: ${shown}` }, false);
     }

@@ -470,6 +470,14 @@ const operatorOps: OperationSpec[] = [
     responses: [ok('ProviderAccount', 'The ProviderAccount, without its secrets')],
   },
   {
+    method: 'post', path: '/operator/merchants/{id}/provider_accounts/{provider_account}', operationId: 'UpdateProviderAccount', tag: 'Operator', auth: 'operator_key',
+    summary: 'Change a provider account (roll its keys, reactivate it)',
+    description:
+      "Any of the account type's fields (a key rolled, an endpoint or id corrected; those not given keep their value), `name` (null clears it) and `active` (true reactivates a deactivated account, false deactivates it). Its id, type, mode and place in the failover order stay, so the payments made there are captured, refunded and recovered with the new keys. The whole configuration is built once before it is stored, as at create (a Stripe key of the other mode is a 400 naming `secretKey`); `type` or `mode` in the body is a 400. Every instance sharing the database uses the change within seconds.",
+    params: { id: IDS.account, provider_account: IDS.providerAccount }, body: { component: 'UpdateProviderAccountParams', media: JSON_BODY },
+    responses: [ok('ProviderAccount', 'The ProviderAccount as changed, without its secrets')],
+  },
+  {
     method: 'delete', path: '/operator/merchants/{id}/provider_accounts/{provider_account}', operationId: 'DeactivateProviderAccount', tag: 'Operator', auth: 'operator_key',
     summary: 'Deactivate a provider account',
     description: 'No new payment goes there. It is kept: payments made there are still captured, refunded, recovered and notified through it.',

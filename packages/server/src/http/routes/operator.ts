@@ -11,13 +11,13 @@ import { API_KEY_PATTERN, DEFAULT_ROLL_OVERLAP_S, MAX_ROLL_OVERLAP_S } from '../
 import type { IssuedKey, Merchants } from '../../domain/merchants.js';
 import { KEY_RESOURCES } from '../../domain/model.js';
 import type { ApiKeyRecord, MerchantRecord } from '../../domain/model.js';
-import { notFound } from '../../domain/errors.js';
+import { invalidParam, notFound } from '../../domain/errors.js';
 import { seconds } from '../../domain/views.js';
 import type { PaymentIntents, Reconciliation } from '../../domain/payment-intents.js';
 import { methodNotAllowed } from '../errors.js';
 import { parseBody, parseQuery } from '../validation.js';
 import { emptyBodySchema } from './customers.js';
-import { ACCOUNT_PROVIDER_TYPES, SECRET_FIELD_NAMES, providerAccountInputSchema } from '../../provider-config.js';
+import { ACCOUNT_PROVIDER_TYPES, SECRET_FIELD_NAMES, providerAccountInputSchema, providerAccountUpdateSchemas } from '../../provider-config.js';
 import type { ProviderAccounts } from '../../provider-accounts.js';
 import type { ProviderAccountRecord } from '../../store/port.js';
 import { noQuerySchema } from './merchant.js';
@@ -82,6 +82,13 @@ export const rollKeySchema = z
  * (PayPal), `privateKey` (Alipay). The sandbox is nobody's account: test mode always has it.
  */
 export const createProviderAccountSchema = providerAccountInputSchema;
+/** For the OpenAPI document: one of these, by the account's type (the route parses with that type's own). */
+export const updateProviderAccountSchema = z.union([
+  providerAccountUpdateSchemas.stripe,
+  providerAccountUpdateSchemas.adyen,
+  providerAccountUpdateSchemas.paypal,
+  providerAccountUpdateSchemas.alipay,
+]);
 
 const unixSeconds = z.number().int().nonnegative().describe('Unix time in seconds');
 
@@ -356,11 +363,24 @@ export function operatorRouter(deps: { merchants: Merchants; payments: PaymentIn
       parseQuery(noQuerySchema, req);
       res.json(providerAccountView(await providerAccounts.get(accountId(req.params.id), providerAccountId(req.params.provider_account))));
     })
+    .post(async (req, res) => {
+      const id = accountId(req.params.id);
+      const found = await providerAccounts.get(id, providerAccountId(req.params.provider_account));
+      // Said plainly rather than as an unknown key: these name another account, not a change.
+      const body: unknown = req.body;
+      for (const fixed of ['type', 'mode'] as const) {
+        if (typeof body === 'object' && body !== null && Object.hasOwn(body, fixed)) {
+          throw invalidParam(fixed, `A provider account's ${fixed} is fixed (its payments were made there): create another account for another ${fixed}.`);
+        }
+      }
+      const input = parseBody(providerAccountUpdateSchemas[found.type], req, res);
+      res.json(providerAccountView(await providerAccounts.update(id, found.id, input)));
+    })
     .delete(async (req, res) => {
       parseQuery(noQuerySchema, req);
       res.json(providerAccountView(await providerAccounts.deactivate(accountId(req.params.id), providerAccountId(req.params.provider_account))));
     })
-    .all(methodNotAllowed('GET, DELETE'));
+    .all(methodNotAllowed('GET, POST, DELETE'));
 
   router
     .route('/keys/:id/roll')

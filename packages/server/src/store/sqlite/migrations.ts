@@ -856,4 +856,14 @@ export const MIGRATIONS: readonly Migration[] = [
         FROM ledger_transactions WHERE balance_transaction IS NOT NULL;
     `,
   },
+  {
+    // A merchant's provider account can be changed (its keys rolled, a field corrected, its name)
+    // and reactivated: each change counts up its revision, which tells every instance sharing the
+    // file to build its adapter again (the version check sums them).
+    version: 19,
+    name: 'provider accounts: revisions (keys rolled, reactivation)',
+    sql: `
+      ALTER TABLE provider_accounts ADD COLUMN revision INTEGER NOT NULL DEFAULT 0 CHECK (revision >= 0);
+    `,
+  },
 ];

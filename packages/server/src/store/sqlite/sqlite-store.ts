@@ -33,7 +33,7 @@ import type {
   BalanceTransactionType,
 } from '../../domain/model.js';
 import { StoreConflict } from '../port.js';
-import type { IdempotencyBegin, IdempotencyKeyRef, IntentChange, ProviderAccountRecord, Store } from '../port.js';
+import type { IdempotencyBegin, IdempotencyKeyRef, IntentChange, ProviderAccountChange, ProviderAccountRecord, Store } from '../port.js';
 import type { ApiKeyRecord } from '../../domain/model.js';
 import { MIGRATIONS } from './migrations.js';
 import { Checkpointer, GroupCommit, openSqlite } from './open.js';
@@ -1149,11 +1149,29 @@ export class SqliteStore implements Store {
     return r.changes === 1;
   }
 
+  async updateProviderAccount(id: string, expected: number, c: ProviderAccountChange): Promise<boolean> {
+    const pa = this.#pa;
+    const r = await this.#writes.run(() =>
+      pa.update.run({
+        id,
+        expected,
+        name: c.name,
+        config: JSON.stringify(c.config),
+        secret_hints: JSON.stringify(c.secretHints),
+        secrets_ciphertext: c.sealed.ciphertext,
+        secrets_iv: c.sealed.iv,
+        secrets_tag: c.sealed.tag,
+        deactivated_at: c.deactivatedAt,
+      }),
+    );
+    return r.changes === 1;
+  }
+
   async providerAccountsVersion(): Promise<string> {
-    // Rows are never deleted and a deactivation is never undone: both counts only grow, so the
-    // pair changes with every write, whichever instance made it.
-    const { n, off } = this.#pa.version.get() as { n: number; off: number };
-    return `${n}:${off}`;
+    // Rows are never deleted and every change (a deactivation too) counts its row's revision up:
+    // the count and the sum only grow, so the pair moves with every write, whichever instance made it.
+    const { n, revisions } = this.#pa.version.get() as { n: number; revisions: number };
+    return `${n}:${revisions}`;
   }
 
   // webhooks
@@ -1700,8 +1718,11 @@ function prepareProviderAccounts(db: Database) {
     get: st('SELECT * FROM provider_accounts WHERE id = ?'),
     all: st('SELECT * FROM provider_accounts ORDER BY seq'),
     ofAccount: st('SELECT * FROM provider_accounts WHERE account_id = ? ORDER BY seq'),
-    deactivate: st('UPDATE provider_accounts SET deactivated_at = ? WHERE id = ? AND deactivated_at IS NULL'),
-    version: st('SELECT COUNT(*) AS n, COUNT(deactivated_at) AS off FROM provider_accounts'),
+    deactivate: st('UPDATE provider_accounts SET deactivated_at = ?, revision = revision + 1 WHERE id = ? AND deactivated_at IS NULL'),
+    update: st(`UPDATE provider_accounts SET name = @name, config = @config, secret_hints = @secret_hints, secrets_ciphertext = @secrets_ciphertext,
+        secrets_iv = @secrets_iv, secrets_tag = @secrets_tag, deactivated_at = @deactivated_at, revision = revision + 1
+      WHERE id = @id AND revision = @expected`),
+    version: st('SELECT COUNT(*) AS n, COALESCE(SUM(revision), 0) AS revisions FROM provider_accounts'),
   };
 }
 
@@ -1718,6 +1739,7 @@ function rowToProviderAccount(row: Row): ProviderAccountRecord {
     sealed: { ciphertext: row.secrets_ciphertext as Buffer, iv: row.secrets_iv as Buffer, tag: row.secrets_tag as Buffer },
     created: row.created as number,
     deactivatedAt: (row.deactivated_at as number | null) ?? null,
+    revision: row.revision as number,
   };
 }
 
