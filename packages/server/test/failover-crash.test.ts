@@ -108,4 +108,56 @@ describe('failover across a crash', () => {
       await server.kill();
     }
   });
+
+  it('a failover resumed after a crash that fails definitely again goes on to the next provider, once', async () => {
+    // Stripe and Adyen both unreachable, the sandbox last. The server dies with Adyen's attempt
+    // committed (its call not made); the same-key retry makes it, Adyen refuses the connection
+    // (definite), and the payment goes on to the sandbox instead of being answered as declined.
+    const stripe = await StripeFake.start();
+    const secretKey = stripe.secretKey;
+    const stripeGone = stripe.url;
+    await stripe.close();
+    const adyenGone = `http://127.0.0.1:${await freePort()}/v71`;
+    const dir = mkdtempSync(join(tmpdir(), 'kassa-failover-crash-3-'));
+    dirs.push(dir);
+    const port = await freePort();
+    const start = () =>
+      ChildKassa.start(dir, port, {
+        providerSpecs: {
+          test: [{ type: 'stripe', secretKey, apiBase: stripeGone }, { type: 'adyen', apiKey: 'AQE_test_key', merchantAccount: 'KassaECOM', checkoutBase: adyenGone }, { type: 'sandbox' }],
+        },
+        publicUrl: `http://127.0.0.1:${port}`,
+      });
+    let server = await start();
+    try {
+      const sk = secretKeyOf(dir);
+      const created = await request(`${server.url}/v1/payment_intents`, 'POST', { amount: 5100, currency: 'eur' }, sk);
+      const intent = created.body as { id: string; client_secret: string };
+      const client = (path: string, body: unknown, idem?: string) => request(`${server.url}/client${path}`, 'POST', body, intent.client_secret, idem ? { idem } : {});
+      const token = await client('/tokens', { card: { number: '4242424242424242', exp_month: 3, exp_year: FUTURE_YEAR, cvc: '123' } });
+      const key = randomUUID();
+      const send = () => client(`/payment_intents/${intent.id}/confirm`, { payment_method: token.body.id }, key);
+      await server.dieWhile('after:attempt', send, { skip: 1, label: "Adyen's attempt committed" });
+      server = await start();
+
+      const retried = await send();
+      assert.deepEqual([retried.status, retried.body.status], [200, 'succeeded'], JSON.stringify(retried.body).slice(0, 400));
+      const seen = await request(`${server.url}/v1/payment_intents/${intent.id}`, 'GET', undefined, sk);
+      const tried = (seen.body.kassa_routing.tried as Array<{ provider: string; result: string }>).map((t) => `${t.provider}:${t.result}`);
+      assert.deepEqual(tried, ['stripe:definite_failure', 'adyen:definite_failure', 'sandbox:answered']);
+      const sandbox = openReadOnly(dir, 'sandbox.sqlite');
+      const kassa = openReadOnly(dir, 'kassa.sqlite');
+      try {
+        assert.equal(issuerView(sandbox, intent.id).length, 1, 'charged once, at the sandbox');
+        const told = (kassa.prepare('SELECT type FROM outbox WHERE payment_intent_id = ? ORDER BY seq').all(intent.id) as Array<{ type: string }>).map((e) => e.type);
+        assert.ok(!told.includes('payment_intent.payment_failed'), `no failure told (${told.join(', ')})`);
+        assert.equal(told.filter((t) => t === 'payment_intent.succeeded').length, 1);
+      } finally {
+        sandbox.close();
+        kassa.close();
+      }
+    } finally {
+      await server.kill();
+    }
+  });
 });
