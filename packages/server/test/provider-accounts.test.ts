@@ -303,6 +303,35 @@ describe("merchants' own provider accounts", () => {
     }
   });
 
+  it("a notification for an account another instance made a moment ago is verified at once (no waiting for the periodic reload)", async () => {
+    const fake = await PayPalFake.start();
+    const a = await boot({ publicUrl: PUBLIC_URL, actionPollIntervalMs: 0 });
+    const b0 = await register(a);
+    // Started before the account exists; its periodic reload (every 2 s) has not run when the notification comes.
+    const second = await boot({ publicUrl: PUBLIC_URL }, a.dataDir);
+    try {
+      const made = await operator(a, 'POST', `/merchants/${b0.account}/provider_accounts`, {
+        type: 'paypal', mode: 'test', clientId: fake.clientId, clientSecret: fake.clientSecret, apiBase: fake.url, webhookId: fake.webhookId,
+      });
+      assert.equal(made.status, 200, JSON.stringify(made.body));
+      const intent = await a.createIntent({ amount: 1900, currency: 'usd' }, { key: b0.secretKey });
+      const confirmed = await a.client('POST', `/payment_intents/${intent.id}/confirm`, intent.client_secret, { payment_method_data: { type: 'paypal' } });
+      const order = new URL(confirmed.body.next_action.redirect_to_url.url).searchParams.get('token') ?? '';
+      fake.approve(order);
+      assert.equal(await fake.notify(`${second.url}/providers/paypal/webhooks`, fake.orderEvent(order)), 200, 'verified by the account instance A made');
+      let status = '';
+      for (let i = 0; i < 50 && status !== 'succeeded'; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        status = (await a.v1('GET', `/payment_intents/${intent.id}`, undefined, { key: b0.secretKey })).body.status;
+      }
+      assert.equal(status, 'succeeded');
+    } finally {
+      await second.close();
+      await a.close();
+      await fake.close();
+    }
+  });
+
   it('keep their keys out of the database files, the logs and the error answers', async () => {
     const logs = new LogCapture();
     const fake = await StripeFake.start({ secretKey: `sk_test_${randomBytes(16).toString('hex')}` });

@@ -421,11 +421,12 @@ export interface ProviderDirectory {
   /** Whether a mode has any provider at all (none: live mode before one is configured). */
   hasAny(livemode: boolean): boolean;
   /**
-   * Awaited before `route`, `choose` or `byName` are trusted for a merchant: the directory may
-   * hold merchants' own provider accounts, which another instance sharing the store may have
-   * added or deactivated since (optional: a directory of fixed providers has nothing to load).
+   * Awaited before `route`, `choose`, `byName` or `all` are trusted: the directory may hold
+   * merchants' own provider accounts, which another instance sharing the store may have added,
+   * changed or deactivated since (optional: a directory of fixed providers has nothing to load).
+   * No merchant: every merchant's (a provider's notification names none).
    */
-  prepare?(merchantId: string): Promise<void>;
+  prepare?(merchantId?: string): Promise<void>;
 }
 
 // ---- Card vault ----

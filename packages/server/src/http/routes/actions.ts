@@ -590,12 +590,16 @@ export function actionsRouter(deps: ActionsDeps): Router {
     })
     .all(methodNotAllowed('GET'));
 
-  const providersOf = (type: string) => deps.providers.all().filter((p) => (p.type ?? p.name) === type);
+  /** A type's providers, merchants' accounts included — one another instance made a moment ago too. */
+  const providersOf = async (type: string) => {
+    await deps.providers.prepare?.();
+    return deps.providers.all().filter((p) => (p.type ?? p.name) === type);
+  };
 
   /** The shopper is back from the provider: complete the action, then back to the shop (or close the window). */
   const returned = async (req: Request, res: Response) => {
     const type = typeParam.safeParse(req.params.type);
-    if (!type.success || providersOf(type.data).length === 0) throw notFound('provider', String(req.params.type));
+    if (!type.success || (await providersOf(type.data)).length === 0) throw notFound('provider', String(req.params.type));
     const raw = { ...(req.query as Record<string, unknown>), ...(req.method === 'POST' ? ((req.body ?? {}) as Record<string, unknown>) : {}) };
     const reference = raw.kassa_reference;
     if (typeof reference !== 'string' || reference.length === 0) throw invalidParam('kassa_reference', 'kassa_reference (the payment intent) is missing: this is not a return from a provider Kassa sent the shopper to.');
@@ -643,7 +647,7 @@ export function actionsRouter(deps: ActionsDeps): Router {
     .route('/providers/:type/webhooks')
     .post(express.raw({ type: () => true, limit: '256kb' }), async (req, res) => {
       const type = typeParam.safeParse(req.params.type);
-      const providers = type.success ? providersOf(type.data) : [];
+      const providers = type.success ? await providersOf(type.data) : [];
       if (providers.length === 0) throw notFound('provider', String(req.params.type));
       const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       const headers: Record<string, string | undefined> = {};
