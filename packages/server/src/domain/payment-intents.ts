@@ -554,8 +554,7 @@ export class PaymentIntents {
     j?: Journal,
   ): Promise<PaymentIntentRecord> {
     if (j?.attemptId) {
-      // A resumed authorization that now fails definitely hands the payment on, as it would have.
-      const settled = await this.resumeAttempt(merchantId, j.attemptId, nextInRoute);
+      const settled = await this.resumeAttempt(merchantId, j.attemptId);
       const rest = await this.failoverLeftOff(settled);
       if (!rest) return this.answer(settled);
       const { routing } = settled.intent;
@@ -1350,12 +1349,7 @@ export class PaymentIntents {
    * back; in the hands of a live request, that request is left to it (409); otherwise it is
    * claimed (a version-checked write, so of two resumers one wins) and driven to its end.
    */
-  private async resumeAttempt(
-    merchantId: string,
-    attemptId: string,
-    /** The provider that takes over if the resumed call fails definitely (a confirmation's failover). */
-    onward?: (intent: PaymentIntentRecord, attempt: AttemptRecord) => string | undefined,
-  ): Promise<Settled> {
+  private async resumeAttempt(merchantId: string, attemptId: string): Promise<Settled> {
     for (let round = 0; round < 5; round++) {
       const attempt = await this.d.store.getAttempt(attemptId);
       if (!attempt || attempt.merchantId !== merchantId) throw new Error(`journal names attempt ${attemptId}, which does not exist`);
@@ -1365,14 +1359,7 @@ export class PaymentIntents {
       const owner = this.d.liveness.begin();
       try {
         const claimed = await this.claim(intent, attempt, owner);
-        if (!claimed) continue;
-        const next = onward?.(claimed.intent, claimed.attempt);
-        if (next) this.#failingOver.set(attempt.id, next);
-        try {
-          return await this.drive(claimed.intent, claimed.attempt, { recovering: 'retry' });
-        } finally {
-          this.#failingOver.delete(attempt.id);
-        }
+        if (claimed) return await this.drive(claimed.intent, claimed.attempt, { recovering: 'retry' });
       } finally {
         this.d.liveness.end(owner);
       }
@@ -2374,18 +2361,6 @@ function parseOutcome(found: ProviderOutcome): ProviderOutcome {
 }
 
 /** The decline code of a failed attempt, from the provider answer stored with it. */
-/**
- * The provider after the one an authorization is at, in its confirmation's routing (the call is
- * the routing's last try, still unanswered); none for a card token (never failed over).
- */
-function nextInRoute(intent: PaymentIntentRecord, attempt: AttemptRecord): string | undefined {
-  const routing = intent.routing;
-  const last = routing?.tried.at(-1);
-  if (attempt.operation !== 'authorize' || intent.cardToken !== null || !routing || !last) return undefined;
-  if (last.provider !== intent.provider || last.result !== 'unknown') return undefined;
-  return routing.candidates[routing.tried.length];
-}
-
 /** The provider's id for the payment an authorization or completion answered with (a refusal's too, where given); null: none known. */
 function answeredReference(attempt: AttemptRecord): string | null {
   if (!SETTLED_ATTEMPT.includes(attempt.status) || !attempt.outcome) return null;
