@@ -233,6 +233,8 @@ describe("merchants' own provider accounts", () => {
         ['an empty key', await operator(h, 'POST', path, { secretKey: '' }), 400, 'parameter_invalid', 'secretKey'],
         ['unknown account id', await operator(h, 'POST', `/merchants/${b.account}/provider_accounts/pa_00000000`, { name: 'x' }), 404, 'resource_missing', undefined],
         ['a merchant key', await operator(h, 'POST', path, { name: 'x' }, b.secretKey), 401, 'api_key_invalid', undefined],
+        ["another merchant's account", await operator(h, 'POST', `/merchants/${(await register(h, 'Shop D')).account}/provider_accounts/${made.body.id}`, { name: 'x' }), 404, 'resource_missing', undefined],
+        ['not JSON', await request(`${h.url}/operator${path}`, 'POST', undefined, h.kassa.operatorKey, { headers: { 'content-type': 'application/json' }, raw: '{"name":' }), 400, 'invalid_json', undefined],
       ];
       for (const [label, reply, status, code, param] of cases) {
         assertError(reply, status, code, param, label);
