@@ -17,7 +17,7 @@ import { authorizeOutcomeFor, declineCodeFor, REFUSAL_REASON_CODES, REFUSAL_REAS
 import { ProviderFailure, Sensitive } from '../src/domain/ports.js';
 import type { AuthorizeRequest, LookupRequest, ProviderCard, ProviderNotification } from '../src/domain/ports.js';
 import { ADYEN_TEST_CARDS, AdyenFake } from './fakes/adyen-fake.js';
-import { lookupOf, providerConformance } from './provider-conformance.js';
+import { lookupOf, providerConformance, withoutReference } from './provider-conformance.js';
 
 const API_KEY = 'AQE_test_api_key_for_the_fake';
 const MERCHANT = 'KassaECOM';
@@ -248,7 +248,7 @@ describe('adyen adapter: what it sends', () => {
       const held = await provider.authorize(request({ idempotencyKey: key, capture: false }));
       assert.equal(held.status, 'authorized');
       if (held.status !== 'authorized') return;
-      assert.deepEqual(await provider.capture({ idempotencyKey: key, reference: held.reference, amount: 1200, currency: 'eur' }), { status: 'captured', amount: 1200 });
+      assert.deepEqual(withoutReference(await provider.capture({ idempotencyKey: key, reference: held.reference, amount: 1200, currency: 'eur' })), { status: 'captured', amount: 1200 });
       const [a, c] = fake.requests.slice(-2).map((q) => q.headers['idempotency-key']);
       assert.notEqual(a, c);
     }));
@@ -393,7 +393,7 @@ describe('adyen adapter: 3-D Secure', () => {
       assert.equal(details?.path, '/v71/payments/details');
       assert.equal(details?.headers['idempotency-key'], adyenIdempotencyKey('complete_action', key));
       assert.deepEqual(details?.body, { details: { redirectResult: returned.get(action.reference) } });
-      assert.deepEqual(await provider.capture({ idempotencyKey: randomUUID(), reference: done.reference, amount: 2500, currency: 'eur' }), { status: 'captured', amount: 2500 });
+      assert.deepEqual(withoutReference(await provider.capture({ idempotencyKey: randomUUID(), reference: done.reference, amount: 2500, currency: 'eur' })), { status: 'captured', amount: 2500 });
     }));
 
   it('a failed challenge is authentication_failure (11); off-session the issuer refuses 38', () =>
@@ -415,18 +415,22 @@ describe('adyen adapter: modifications and lookup', () => {
       assert.equal(held.status, 'authorized');
       if (held.status !== 'authorized') return;
       const key = randomUUID();
-      assert.deepEqual(await provider.capture({ idempotencyKey: key, reference: held.reference, amount: 2000, currency: 'eur' }), { status: 'captured', amount: 2000 });
+      const captured = await provider.capture({ idempotencyKey: key, reference: held.reference, amount: 2000, currency: 'eur' });
+      assert.deepEqual(withoutReference(captured), { status: 'captured', amount: 2000 });
       const sent = fake.requests.at(-1);
       assert.equal(sent?.path, `/v71/payments/${held.reference}/captures`);
       assert.equal(sent?.status, 201);
       assert.equal(sent?.headers['idempotency-key'], adyenIdempotencyKey('capture', key));
       assert.deepEqual((sent?.body as Record<string, unknown>)['amount'], { value: 2000, currency: 'EUR' });
       assert.deepEqual(fake.notificationsFor(held.reference).map((n) => [n.eventCode, n.success]), [['AUTHORISATION', 'true'], ['CAPTURE', 'true']]);
+      // The answer carries the modification's own pspReference: what a later CAPTURE_FAILED names.
+      assert.equal(captured.status === 'captured' && captured.reference, fake.notificationsFor(held.reference).at(-1)?.pspReference);
+      assert.notEqual(captured.status === 'captured' && captured.reference, held.reference, "not the payment's");
       // Adyen accepts a capture it will refuse: the adapter cannot know yet. Its CAPTURE
       // success=false notification is the port's `failed` (parseNotification, below).
       assert.equal((await provider.capture({ idempotencyKey: randomUUID(), reference: held.reference, amount: 2000, currency: 'eur' })).status, 'captured');
       assert.deepEqual(fake.notificationsFor(held.reference).at(-1)?.success, 'false');
-      assert.deepEqual(await provider.refund({ idempotencyKey: randomUUID(), reference: held.reference, amount: 500, currency: 'eur' }), { status: 'succeeded', amount: 500 });
+      assert.deepEqual(withoutReference(await provider.refund({ idempotencyKey: randomUUID(), reference: held.reference, amount: 500, currency: 'eur' })), { status: 'succeeded', amount: 500 });
       assert.equal(fake.requests.at(-1)?.path, `/v71/payments/${held.reference}/refunds`);
       const other = await provider.authorize(request({ capture: false }));
       assert.equal(other.status, 'authorized');
@@ -441,7 +445,7 @@ describe('adyen adapter: modifications and lookup', () => {
       assert.equal(held.status, 'authorized');
       if (held.status !== 'authorized') return;
       const fresh = new AdyenProvider({ apiKey: new Sensitive(API_KEY), merchantAccount: MERCHANT, checkoutBase: fake.checkoutBase, returnUrl: () => 'https://x.test/' });
-      assert.deepEqual(await fresh.capture({ idempotencyKey: randomUUID(), reference: held.reference, amount: 1200, currency: 'eur' }), { status: 'captured', amount: 1200 });
+      assert.deepEqual(withoutReference(await fresh.capture({ idempotencyKey: randomUUID(), reference: held.reference, amount: 1200, currency: 'eur' })), { status: 'captured', amount: 1200 });
       const sent = fake.requests.at(-1);
       assert.equal(sent?.path, `/v71/payments/${held.reference}/captures`);
       assert.deepEqual((sent?.body as { amount?: unknown } | undefined)?.amount, { value: 1200, currency: 'EUR' });
@@ -619,16 +623,17 @@ describe('adyen adapter: a verified AUTHORISATION settles what Adyen cannot be a
     within(async ({ fake, provider }) => {
       const held = await provider.authorize(request({ capture: false, amount: 3000 }));
       if (held.status !== 'authorized') return assert.fail('expected a hold');
-      await provider.capture({ idempotencyKey: randomUUID(), reference: held.reference, amount: 3000, currency: 'eur' });
-      await provider.refund({ idempotencyKey: randomUUID(), reference: held.reference, amount: 700, currency: 'eur' });
+      const captured = await provider.capture({ idempotencyKey: randomUUID(), reference: held.reference, amount: 3000, currency: 'eur' });
+      const refunded = await provider.refund({ idempotencyKey: randomUUID(), reference: held.reference, amount: 700, currency: 'eur' });
       const refundFailed = fake.rejectRefund(held.reference);
       const captureFailed = fake.rejectCapture(held.reference);
       const capture = fake.notificationsFor(held.reference).find((n) => n.eventCode === 'CAPTURE');
       assert.ok(capture);
       const [ok, r, c, refusedCapture] = await parsed(provider, capture, refundFailed, captureFailed, fake.signed({ ...capture, success: 'false', reason: 'Insufficient balance on payment' }));
       assert.equal(ok?.failed, undefined);
-      assert.deepEqual(r?.failed, { operation: 'refund', amount: 700, currency: 'eur', declineCode: 'processing_error', message: 'Refund rejected by card scheme because of a technical issue.', rawCode: 'REFUND_FAILED' });
-      assert.deepEqual(c?.failed, { operation: 'capture', amount: 3000, currency: 'eur', declineCode: 'processing_error', message: 'Capture rejected by card scheme because of a technical issue.', rawCode: 'CAPTURE_FAILED' });
+      // Each names the modification by its own pspReference, which the capture's and the refund's answers gave.
+      assert.deepEqual(r?.failed, { operation: 'refund', amount: 700, currency: 'eur', declineCode: 'processing_error', message: 'Refund rejected by card scheme because of a technical issue.', rawCode: 'REFUND_FAILED', providerRef: refunded.status === 'succeeded' ? refunded.reference : 'none' });
+      assert.deepEqual(c?.failed, { operation: 'capture', amount: 3000, currency: 'eur', declineCode: 'processing_error', message: 'Capture rejected by card scheme because of a technical issue.', rawCode: 'CAPTURE_FAILED', providerRef: captured.status === 'captured' ? captured.reference : 'none' });
       assert.deepEqual([refusedCapture?.failed?.operation, refusedCapture?.failed?.rawCode], ['capture', 'CAPTURE']);
       assert.deepEqual([c?.providerRef, c?.kind, c?.evidence], [held.reference, 'CAPTURE_FAILED:true', undefined]);
       // Adyen's own record: the capture did not happen; the refund neither.

@@ -17,6 +17,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
+import Database from 'better-sqlite3';
 import { ChildKassa, freePort, ledgerView, openReadOnly, secretKeyOf } from './crash.js';
 import { FUTURE_YEAR, boot, outboxTypes, request } from './helpers.js';
 import type { Harness } from './helpers.js';
@@ -422,6 +423,58 @@ describe('Adyen notifications about a lost answer, in process (Adyen acted, then
       ]);
     } finally {
       await close();
+    }
+  });
+
+  it('REFUND_FAILED names its refund by the modification pspReference: of two refunds of one amount the other stays; applied again after a crash between the undo and its bookkeeping, nothing more; one about a refund Kassa never made undoes nothing', async () => {
+    const hmacKey = randomBytes(32).toString('hex');
+    const fake = await AdyenFake.start({ apiKey: API_KEY, merchantAccount: MERCHANT, hmacKey });
+    fake.setBalance(CARD, START_BALANCE);
+    const dir = mkdtempSync(join(tmpdir(), 'kassa-adyen-refund-failed-'));
+    const options = {
+      publicUrl: 'https://pay.shop.test',
+      providerSpecs: { test: { type: 'adyen' as const, apiKey: new Sensitive(API_KEY), merchantAccount: MERCHANT, checkoutBase: fake.checkoutBase, hmacKey: new Sensitive(hmacKey) } },
+    };
+    let h = await boot(options, dir);
+    try {
+      const intent = await h.createIntent({ amount: 3000, currency: 'eur' });
+      const token = await h.tokenize(intent.client_secret, { number: CARD, cvc: '737', exp_month: 3, exp_year: FUTURE_YEAR });
+      assert.equal((await h.client('POST', `/payment_intents/${intent.id}/confirm`, intent.client_secret, { payment_method: token.body.id })).body.status, 'succeeded');
+      const first = await h.v1('POST', '/refunds', { payment_intent: intent.id, amount: 1000 });
+      const second = await h.v1('POST', '/refunds', { payment_intent: intent.id, amount: 1000 });
+      assert.deepEqual([first.body.status, second.body.status], ['succeeded', 'succeeded'], JSON.stringify([first.body, second.body]));
+      const psp = authorisationOf(fake, intent.id).pspReference;
+      // The card scheme rejects the second (the latest); matching by amount would undo the first.
+      const refundFailed = fake.rejectRefund(psp);
+      await postNotification(h.url, refundFailed);
+      await eventually(() => h.v1('GET', `/refunds/${second.body.id}`), (r) => r.body.status === 'failed', 'the second refund is failed');
+      assert.equal((await h.v1('GET', `/refunds/${first.body.id}`)).body.status, 'succeeded', 'the other refund of the same amount stays');
+      const undone = ledgerView(h.db(), intent.id);
+
+      // A refund made in Adyen's Customer Area (a pspReference Kassa never got) fails: not Kassa's to undo.
+      const strange = fake.signed({ ...refundFailed, pspReference: 'ZZZZ9999ZZZZ9999' });
+      await postNotification(h.url, strange);
+      const outcomeOf = (id: string) => (h.db().prepare("SELECT outcome FROM provider_notifications WHERE provider_event_id = ?").get(id) as { outcome: string | null } | undefined)?.outcome;
+      await eventually(async () => outcomeOf(`${strange.pspReference}:REFUND_FAILED:true`), (o) => o !== null && o !== undefined, 'applied');
+      assert.equal(outcomeOf(`${strange.pspReference}:REFUND_FAILED:true`), 'no_booked_refund');
+      assert.equal((await h.v1('GET', `/refunds/${first.body.id}`)).body.status, 'succeeded');
+
+      // The process died after the undo's commit, before the notification was marked applied: the next start applies it again.
+      await h.close();
+      const writable = new Database(join(dir, 'kassa.sqlite'), { fileMustExist: true });
+      writable.prepare("UPDATE provider_notifications SET applied_at = NULL, outcome = NULL WHERE kind = 'REFUND_FAILED:true'").run();
+      writable.close();
+      h = await boot(options, dir);
+      await eventually(async () => outcomeOf(`${refundFailed.pspReference}:REFUND_FAILED:true`), (o) => o !== null && o !== undefined, 'applied at the start');
+      assert.equal(outcomeOf(`${refundFailed.pspReference}:REFUND_FAILED:true`), 'unchanged:refund_failed');
+      assert.equal((await h.v1('GET', `/refunds/${first.body.id}`)).body.status, 'succeeded', 'the refund that happened is never undone');
+      assert.deepEqual(ledgerView(h.db(), intent.id), undone, 'the ledger moved once');
+      assert.equal(outboxTypes(h.db(), intent.id).filter((t) => t === 'refund.failed').length, 1, 'the merchant is told once');
+      assert.equal((await h.v1('GET', `/charges/${(await h.v1('GET', `/payment_intents/${intent.id}`)).body.latest_charge}`)).body.amount_refunded, 1000);
+    } finally {
+      await h.close();
+      await fake.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

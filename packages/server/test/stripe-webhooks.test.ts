@@ -171,6 +171,21 @@ describe("Stripe's events on /providers/stripe/webhooks", () => {
       assert.deepEqual(outcomes.map((r) => r.outcome).sort(), ['refund_failed:balance_restored', 'unchanged:refund_failed', 'unchanged:refund_failed']);
       const report = await request(`${h.url}/operator/reconciliation`, 'GET', undefined, h.kassa.operatorKey ?? '');
       assert.deepEqual([report.status, report.body.discrepancies], [200, []], 'not a discrepancy: the truth, applied');
+      // A refund made in Stripe's dashboard (no key of Kassa's, an id Kassa never got) of the same
+      // amount fails: not Kassa's refund, so nothing of Kassa's is undone.
+      const dashboard = await fetch(`${fake.url}/v1/refunds`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${fake.secretKey}`, 'content-type': 'application/x-www-form-urlencoded' },
+        body: `payment_intent=${pi}&amount=700`,
+      });
+      const made = (await dashboard.json()) as { id: string; metadata: Record<string, string> };
+      assert.deepEqual([dashboard.status, made.metadata], [200, {}]);
+      fake.failRefund(made.id);
+      await fake.delivered();
+      await until(() => (h.db().prepare('SELECT COUNT(*) AS n FROM provider_notifications WHERE applied_at IS NULL').get() as { n: number }).n === 0, 'applied');
+      assert.equal((await h.v1('GET', `/refunds/${first.body.id}`)).body.status, 'succeeded', "a dashboard refund's failure undoes no refund of Kassa's");
+      assert.equal(outboxTypes(h.db(), intent.id).filter((t) => t === 'refund.failed').length, 1);
+      assert.equal(await balanceOf(), before - 700);
       // The refund failed: what is left to refund is 2300 again.
       const again = await h.v1('POST', '/refunds', { payment_intent: intent.id, amount: 2300 });
       assert.equal(again.body.status, 'succeeded', JSON.stringify(again.body));

@@ -939,7 +939,13 @@ export class PaymentIntents {
     if (flagged.some((d) => d.id === id)) return `unchanged:${failed.operation}_failure_recorded`;
     const booked = (await this.d.store.listAttempts(intent.id)).filter(
       // A void is the intent's one (no amount to tell them apart: the provider names the payment's).
-      (a) => a.operation === failed.operation && a.status === 'succeeded' && (failed.operation === 'cancel' || a.amount === failed.amount) && failed.currency === intent.currency,
+      (a) =>
+        a.operation === failed.operation &&
+        a.status === 'succeeded' &&
+        (failed.operation === 'cancel' || a.amount === failed.amount) &&
+        failed.currency === intent.currency &&
+        // Named exactly where the provider names the call; a report only, so the amount does otherwise.
+        (failed.operation === 'cancel' || (failed.key === undefined && failed.providerRef === undefined) || namesCall(failed, a)),
     );
     const attempt = booked.find((a) => !flagged.some((d) => d.attemptId === a.id));
     if (!attempt) {
@@ -975,18 +981,16 @@ export class PaymentIntents {
    * the merchant, as Stripe books it. The refund becomes `failed` (its failure_reason the
    * provider's), its charge's amount_refunded goes back down, a `refund_failure` ledger
    * transaction undoes its entries, and the merchant hears `refund.updated` and `refund.failed` —
-   * in one commit. Which refund: the one made under the key the provider names (Stripe's
-   * metadata), else the oldest succeeded one of that amount. Applying it again finds that refund
-   * failed already and changes nothing.
+   * in one commit. Which refund: only the one the provider names exactly — by the key it was
+   * made under (Stripe's metadata) or by the provider's id for it (Adyen's modification
+   * pspReference, Stripe's Refund id, kept from the refund's answer). Never by amount: two
+   * refunds of one amount, or a refund made in the provider's dashboard failing, would undo one
+   * that happened. Applying it again (a replay after a crash, Stripe's three events for one
+   * failure) finds that refund failed already and changes nothing.
    */
   private async refundFailedLater(intent: PaymentIntentRecord, failed: ModificationFailure): Promise<string> {
     const booked = (await this.d.store.listAttempts(intent.id)).filter(
-      (a) =>
-        a.operation === 'refund' &&
-        a.status === 'succeeded' &&
-        a.amount === failed.amount &&
-        failed.currency === intent.currency &&
-        (failed.key === undefined || a.providerKey === failed.key),
+      (a) => a.operation === 'refund' && a.status === 'succeeded' && a.amount === failed.amount && failed.currency === intent.currency && namesCall(failed, a),
     );
     let applied = false;
     for (const attempt of booked) {
@@ -2360,7 +2364,6 @@ function parseOutcome(found: ProviderOutcome): ProviderOutcome {
   }
 }
 
-/** The decline code of a failed attempt, from the provider answer stored with it. */
 /** The provider's id for the payment an authorization or completion answered with (a refusal's too, where given); null: none known. */
 function answeredReference(attempt: AttemptRecord): string | null {
   if (!SETTLED_ATTEMPT.includes(attempt.status) || !attempt.outcome) return null;
@@ -2372,6 +2375,24 @@ function answeredReference(attempt: AttemptRecord): string | null {
   }
 }
 
+/**
+ * Whether a provider's failure notification names this capture or refund: by the key it was made
+ * under, or by the provider's id for it, which its answer gave (stored with the attempt). A
+ * notification that names neither names no call of Kassa's.
+ */
+function namesCall(failed: ModificationFailure, attempt: AttemptRecord): boolean {
+  if (failed.key !== undefined && attempt.providerKey === failed.key) return true;
+  if (failed.providerRef === undefined || !attempt.outcome) return false;
+  try {
+    const stored: unknown = JSON.parse(attempt.outcome);
+    const outcome = attempt.operation === 'capture' ? parseCaptureOutcome(stored) : parseRefundOutcome(stored);
+    return 'reference' in outcome && outcome.reference === failed.providerRef;
+  } catch {
+    return false;
+  }
+}
+
+/** The decline code of a failed attempt, from the provider answer stored with it. */
 function declineCodeOf(attempt: AttemptRecord): DeclineCode {
   const stored: unknown = attempt.outcome ? JSON.parse(attempt.outcome) : null;
   const outcome =

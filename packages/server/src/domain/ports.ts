@@ -269,11 +269,16 @@ export type ProviderAction =
    */
   | { type: 'await_notification'; expiresAt: number };
 
-export type CaptureOutcome = { status: 'captured'; amount: number } | ({ status: 'failed' } & Refusal);
+/**
+ * `reference` on a capture or refund: the provider's own id for that call (Adyen's modification
+ * pspReference, Stripe's Refund id), stored with the attempt, so a later notification that the
+ * call failed (`ModificationFailure.providerRef`) names exactly which one.
+ */
+export type CaptureOutcome = { status: 'captured'; amount: number; reference?: string | undefined } | ({ status: 'failed' } & Refusal);
 
 export type CancelOutcome = { status: 'canceled' } | ({ status: 'failed' } & Refusal);
 
-export type RefundOutcome = { status: 'succeeded'; amount: number } | ({ status: 'failed' } & Refusal);
+export type RefundOutcome = { status: 'succeeded'; amount: number; reference?: string | undefined } | ({ status: 'failed' } & Refusal);
 
 export type ProviderOutcome =
   | { operation: 'authorize' | 'complete_action'; outcome: AuthorizeOutcome }
@@ -343,6 +348,13 @@ export interface ModificationFailure extends Refusal {
   currency: Currency;
   /** The idempotency key the call was made under, where the notification carries it (Stripe's refund metadata): names the call exactly. */
   key?: string | undefined;
+  /**
+   * The provider's id for the call that failed (Adyen's modification pspReference, Stripe's
+   * Refund id), as its capture or refund outcome gave it: names the call exactly. A refund
+   * failure that names no call Kassa made (neither this nor `key`: a refund made in the
+   * provider's dashboard) undoes nothing — matching by amount could undo one that happened.
+   */
+  providerRef?: string | undefined;
 }
 
 /** A notification whose signature or shape did not check out: answered 400, never applied. */

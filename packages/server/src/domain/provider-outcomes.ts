@@ -47,12 +47,12 @@ const authorizeOutcome = z.discriminatedUnion('status', [
 ]);
 
 const captureOutcome = z.discriminatedUnion('status', [
-  z.object({ status: z.literal('captured'), amount: amountSchema }).strict(),
+  z.object({ status: z.literal('captured'), amount: amountSchema, reference: reference.optional() }).strict(),
   declined.extend({ status: z.literal('failed') }),
 ]);
 
 const refundOutcome = z.discriminatedUnion('status', [
-  z.object({ status: z.literal('succeeded'), amount: amountSchema }).strict(),
+  z.object({ status: z.literal('succeeded'), amount: amountSchema, reference: reference.optional() }).strict(),
   declined.extend({ status: z.literal('failed') }),
 ]);
 

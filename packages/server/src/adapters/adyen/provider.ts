@@ -218,8 +218,8 @@ export class AdyenProvider implements PaymentProvider {
   }
 
   async capture(request: PaymentCallRequest): Promise<CaptureOutcome> {
-    await this.#modify('capture', request.idempotencyKey, request.reference, request.currency, request.amount, request.signal);
-    return { status: 'captured', amount: request.amount };
+    const psp = await this.#modify('capture', request.idempotencyKey, request.reference, request.currency, request.amount, request.signal);
+    return { status: 'captured', amount: request.amount, reference: psp };
   }
 
   async cancel(request: PaymentCallRequest): Promise<CancelOutcome> {
@@ -228,8 +228,8 @@ export class AdyenProvider implements PaymentProvider {
   }
 
   async refund(request: PaymentCallRequest): Promise<RefundOutcome> {
-    await this.#modify('refund', request.idempotencyKey, request.reference, request.currency, request.amount, request.signal);
-    return { status: 'succeeded', amount: request.amount };
+    const psp = await this.#modify('refund', request.idempotencyKey, request.reference, request.currency, request.amount, request.signal);
+    return { status: 'succeeded', amount: request.amount, reference: psp };
   }
 
   /**
@@ -282,10 +282,10 @@ export class AdyenProvider implements PaymentProvider {
           await this.#modify('cancel', request.idempotencyKey, psp, undefined, undefined, request.signal);
           return { operation: 'cancel', outcome: { status: 'canceled' } };
         }
-        await this.#modify(request.operation, request.idempotencyKey, psp, request.currency, request.amount, request.signal);
+        const made = await this.#modify(request.operation, request.idempotencyKey, psp, request.currency, request.amount, request.signal);
         return request.operation === 'capture'
-          ? { operation: 'capture', outcome: { status: 'captured', amount: request.amount } }
-          : { operation: 'refund', outcome: { status: 'succeeded', amount: request.amount } };
+          ? { operation: 'capture', outcome: { status: 'captured', amount: request.amount, reference: made } }
+          : { operation: 'refund', outcome: { status: 'succeeded', amount: request.amount, reference: made } };
       }
       default: {
         const unreachable: never = request.operation;
@@ -345,7 +345,7 @@ export class AdyenProvider implements PaymentProvider {
     currency: Currency | undefined,
     amount: number | undefined,
     signal: AbortSignal | undefined,
-  ): Promise<void> {
+  ): Promise<string> {
     const path = `/payments/${encodeURIComponent(psp)}/${operation === 'capture' ? 'captures' : operation === 'cancel' ? 'cancels' : 'refunds'}`;
     const body: Record<string, unknown> = {
       merchantAccount: this.#config.merchantAccount,
@@ -353,8 +353,11 @@ export class AdyenProvider implements PaymentProvider {
       reference: `kassa-${adyenIdempotencyKey(operation, idempotencyKey).slice(0, 32)}`,
     };
     if (amount !== undefined && currency !== undefined) body['amount'] = { value: amount, currency: currency.toUpperCase() };
-    const answer = (await this.#post(operation, idempotencyKey, path, body, signal)) as { status?: unknown };
+    const answer = (await this.#post(operation, idempotencyKey, path, body, signal)) as { status?: unknown; pspReference?: unknown };
     if (answer.status !== 'received') throw new ProviderFailure('ambiguous', `Adyen answered a ${operation} without status "received"`);
+    // The modification's own pspReference: its CAPTURE_FAILED / REFUND_FAILED names it.
+    if (typeof answer.pspReference !== 'string' || answer.pspReference === '') throw new ProviderFailure('ambiguous', `Adyen answered a ${operation} without its pspReference`);
+    return answer.pspReference;
   }
 
   async #post(operation: Operation, kassaKey: string, path: string, body: unknown, signal: AbortSignal | undefined): Promise<unknown> {
@@ -524,7 +527,10 @@ function modificationFailureOf(item: AdyenNotificationItem): ModificationFailure
   const currency = item.amount.currency.toLowerCase();
   if (!operation || !isCurrency(currency)) return undefined;
   const message = typeof item.reason === 'string' && item.reason !== '' ? item.reason.slice(0, 300) : undefined;
-  return { operation, amount: item.amount.value, currency, declineCode: DeclineCode.ProcessingError, message, rawCode: item.eventCode };
+  // A capture's or refund's item is under the modification's own pspReference (the payment's is
+  // originalReference), which the call's answer gave; a void is the payment's one, named by it.
+  const providerRef = operation === 'cancel' ? {} : { providerRef: item.pspReference };
+  return { operation, amount: item.amount.value, currency, declineCode: DeclineCode.ProcessingError, message, rawCode: item.eventCode, ...providerRef };
 }
 
 /** Adyen's error code for an Idempotency-Key in use for another (or still running) request. */

@@ -179,7 +179,7 @@ export type StripeRefundStatus = 'pending' | 'requires_action' | 'succeeded' | '
 const REFUND_STATUSES = new Set<string>(['pending', 'requires_action', 'succeeded', 'failed', 'canceled'] satisfies StripeRefundStatus[]);
 
 /** A Stripe Refund as the answer to a refund. */
-export function refundOutcome(refund: { amount: number; status: string | null; failure_reason?: string | null | undefined }): RefundOutcome {
+export function refundOutcome(refund: { id: string; amount: number; status: string | null; failure_reason?: string | null | undefined }): RefundOutcome {
   if (!refund.status || !REFUND_STATUSES.has(refund.status)) throw new ProviderFailure('ambiguous', `unknown Refund status ${String(refund.status)}`);
   const status = refund.status as StripeRefundStatus;
   switch (status) {
@@ -189,7 +189,8 @@ export function refundOutcome(refund: { amount: number; status: string | null; f
     // this call's answer — so accepted counts as given back, as Stripe's own dashboard shows it.
     case 'pending':
     case 'requires_action':
-      return { status: 'succeeded', amount: refund.amount };
+      // Its id names it on a later refund.failed (with or without Kassa's key in its metadata).
+      return { status: 'succeeded', amount: refund.amount, reference: refund.id };
     case 'failed':
     case 'canceled':
       return { status: 'failed', declineCode: 'processing_error', message: `The refund ${status}.`, rawCode: refund.failure_reason ?? status };
@@ -265,6 +266,7 @@ function refundFailureOf(refund: Record<string, unknown>): ModificationFailure |
   if (!Number.isSafeInteger(refund.amount) || !currency || !isCurrency(currency)) throw new NotificationRejected(`a ${String(refund.status)} Refund without its amount`);
   const reason = text(refund.failure_reason) ?? (refund.status as string);
   const key = isRecord(refund.metadata) ? text(refund.metadata.kassa_key) : undefined;
+  const id = text(refund.id);
   return {
     operation: 'refund',
     amount: refund.amount as number,
@@ -273,5 +275,6 @@ function refundFailureOf(refund: Record<string, unknown>): ModificationFailure |
     message: reason,
     rawCode: reason,
     ...(key ? { key } : {}),
+    ...(id ? { providerRef: id } : {}),
   };
 }
