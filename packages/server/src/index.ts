@@ -148,6 +148,8 @@ export interface KassaServer {
   recover(): Promise<number>;
   /** Asks the providers about every payment they answered `pending` now (what the minute timer does for the ones waiting longer); resolves to how many. */
   askAwaiting(): Promise<number>;
+  /** Applies the provider notifications stored and not applied yet, now (what the minute timer does for those received over a minute ago); resolves to how many. */
+  applyNotifications(): Promise<number>;
   /** Delivers every webhook due now (fan-out included) and resolves to the number of attempts made. */
   deliverWebhooks(): Promise<number>;
   /**
@@ -402,6 +404,8 @@ export async function startKassa(options: KassaOptions): Promise<KassaServer> {
     const recoveryTimer = setInterval(() => {
       payments.recoverInterrupted({ unknownOlderThanMs: RECOVERY_AFTER_MS }).catch((err: unknown) => logger.error({ err }, 'recovery failed'));
       payments.askAwaiting({ olderThanMs: RECOVERY_AFTER_MS }).catch((err: unknown) => logger.error({ err }, 'asking about pending payments failed'));
+      // A notification that could not be applied when it came (a call on its intent was open) is not left to the next start.
+      providerNotifications.applyPending(100, RECOVERY_AFTER_MS).catch((err: unknown) => logger.error({ err }, 'applying provider notifications failed'));
     }, RECOVERY_AFTER_MS);
     recoveryTimer.unref();
     const housekeep = async (): Promise<Housekeeping> => {
@@ -438,6 +442,7 @@ export async function startKassa(options: KassaOptions): Promise<KassaServer> {
       sandboxAccount: (cardNumber, currency) => sandbox.account(cardNumber, currency),
       recover: () => payments.recoverInterrupted({ unknownOlderThanMs: 0 }),
       askAwaiting: () => payments.askAwaiting({ olderThanMs: 0 }),
+      applyNotifications: () => providerNotifications.applyPending(100, 0),
       deliverWebhooks: () => worker.drain(),
       housekeep,
       webhookDeliveries: async (merchantId, endpointId, limit = 50) => (await store.webhookDeliveries(merchantId, endpointId, limit)).map(deliveryView),

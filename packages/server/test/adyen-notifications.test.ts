@@ -478,6 +478,37 @@ describe('Adyen notifications about a lost answer, in process (Adyen acted, then
     }
   });
 
+  it('a REFUND_FAILED that comes while a call on its intent is open waits, and is applied once the call is settled (the minute timer), not at the next start', async () => {
+    const { h, fake, close } = await rig();
+    try {
+      const intent = await h.createIntent({ amount: 3000, currency: 'eur' });
+      const token = await h.tokenize(intent.client_secret, { number: CARD, cvc: '737', exp_month: 3, exp_year: FUTURE_YEAR });
+      assert.equal((await h.client('POST', `/payment_intents/${intent.id}/confirm`, intent.client_secret, { payment_method: token.body.id })).body.status, 'succeeded');
+      const first = await h.v1('POST', '/refunds', { payment_intent: intent.id, amount: 1000 });
+      assert.equal(first.body.status, 'succeeded', JSON.stringify(first.body));
+      const psp = authorisationOf(fake, intent.id).pspReference;
+      const refundFailed = fake.rejectRefund(psp);
+      // A second refund whose answer is lost: the intent has a call open until recovery settles it.
+      fake.fault('drop_after', /\/refunds$/);
+      const key = randomUUID();
+      const second = await h.v1('POST', '/refunds', { payment_intent: intent.id, amount: 500 }, { idem: key });
+      assert.ok(second.status >= 500, JSON.stringify(second.body));
+      await postNotification(h.url, refundFailed);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const unapplied = () => h.db().prepare("SELECT COUNT(*) AS n FROM provider_notifications WHERE kind = 'REFUND_FAILED:true' AND applied_at IS NULL").get() as { n: number };
+      assert.equal(unapplied().n, 1, 'not applied while the call is open');
+      assert.equal((await h.v1('GET', `/refunds/${first.body.id}`)).body.status, 'succeeded');
+      // The merchant's same-key retry settles the open call (Adyen cannot be asked; the replay acts once).
+      assert.equal((await h.v1('POST', '/refunds', { payment_intent: intent.id, amount: 500 }, { idem: key })).body.status, 'succeeded');
+      assert.equal(await h.kassa.applyNotifications(), 1);
+      assert.equal(unapplied().n, 0);
+      assert.equal((await h.v1('GET', `/refunds/${first.body.id}`)).body.status, 'failed', 'applied without a restart');
+      assert.equal(outboxTypes(h.db(), intent.id).filter((t) => t === 'refund.failed').length, 1);
+    } finally {
+      await close();
+    }
+  });
+
   it('a void Adyen accepted and then refused (CANCELLATION, success false): a discrepancy for the operator, once; the intent stays canceled', async () => {
     const { h, fake, close } = await rig();
     try {

@@ -720,6 +720,8 @@ export class PaymentIntents {
     const rest = routing.candidates.slice(routing.tried.length);
     if (rest[0] !== routing.next) return null;
     // A provider removed from the configuration since is skipped; the order stays the routing's.
+    // The directory first sees the merchant's accounts as they are now (another instance may have made one).
+    await this.d.providers.prepare?.(intent.merchantId);
     const providers = rest.flatMap((name) => this.d.providers.byName(name) ?? []);
     return providers.length > 0 ? providers : null;
   }
@@ -932,7 +934,7 @@ export class PaymentIntents {
   private async modificationFailed(intent: PaymentIntentRecord, failed: ModificationFailure, notification: string | undefined): Promise<string> {
     const id = notification ? `dsc_${notification.replace(/^pnt_/, '')}` : newId('dsc');
     // Not while a call on the intent is open: this write would win the intent's version from that
-    // call's outcome. Left unapplied, it is applied at the next start.
+    // call's outcome. Left unapplied, it is applied by the recovery timer once the call is done.
     if (intent.pendingOperation) throw new Error(`intent ${intent.id} has a provider call open; the failed ${failed.operation} is recorded later`);
     if (failed.operation === 'refund') return this.refundFailedLater(intent, failed);
     const flagged = await this.d.store.discrepanciesFor(intent.id);

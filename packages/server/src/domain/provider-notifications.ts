@@ -75,7 +75,7 @@ export class ProviderNotifications {
     throw rejection instanceof NotificationRejected ? rejection : new NotificationRejected('the notification could not be verified');
   }
 
-  /** Applies stored notifications (after acknowledging them); a failure leaves one for the next start. */
+  /** Applies stored notifications (after acknowledging them); a failure leaves one for `applyPending` (every minute, and at the next start). */
   async apply(records: ProviderNotificationRecord[]): Promise<void> {
     for (const record of records) {
       try {
@@ -88,7 +88,7 @@ export class ProviderNotifications {
         await this.d.store.markProviderNotificationApplied(record.id, this.d.clock.now(), outcome);
         this.d.logger.info({ notification: record.id, provider: record.provider, kind: record.kind, outcome }, 'provider notification applied');
       } catch (error) {
-        this.d.logger.error({ notification: record.id, provider: record.provider, err: error }, 'provider notification not applied; it is applied again at the next start');
+        this.d.logger.error({ notification: record.id, provider: record.provider, err: error }, 'provider notification not applied; it is applied again later');
       }
     }
   }
@@ -103,9 +103,14 @@ export class ProviderNotifications {
     return evidence;
   }
 
-  /** What a process that died after acknowledging left unapplied. */
-  async applyPending(limit = 500): Promise<number> {
-    const pending = await this.d.store.listUnappliedProviderNotifications(limit);
+  /**
+   * What a process that died after acknowledging left unapplied, and what could not be applied
+   * when it came (a call on its intent was open, say). `olderThanMs`: only those received that
+   * long ago, so the timer leaves alone the ones the route is applying right now.
+   */
+  async applyPending(limit = 500, olderThanMs?: number): Promise<number> {
+    const before = olderThanMs === undefined ? undefined : this.d.clock.now() - olderThanMs;
+    const pending = await this.d.store.listUnappliedProviderNotifications(limit, before);
     await this.apply(pending);
     return pending.length;
   }

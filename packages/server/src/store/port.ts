@@ -172,7 +172,8 @@ export interface Store {
   recordProviderNotification(notification: ProviderNotificationRecord): Promise<boolean>;
   markProviderNotificationApplied(id: string, at: number, outcome: string): Promise<void>;
   /** Notifications stored and not applied yet (the process died in between), oldest first. */
-  listUnappliedProviderNotifications(limit: number): Promise<ProviderNotificationRecord[]>;
+  /** Stored and not applied yet, oldest first; `receivedBefore` (ms): only those received by then. */
+  listUnappliedProviderNotifications(limit: number, receivedBefore?: number): Promise<ProviderNotificationRecord[]>;
   /** The stored notifications of `provider` about an intent that carry its adapter's evidence (ports.ts), oldest first. */
   providerEvidenceFor(provider: string, intentId: string): Promise<ProviderNotificationRecord[]>;
   /** Applies the change atomically; resolves to the intent as written. */

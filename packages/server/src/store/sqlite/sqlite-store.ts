@@ -812,8 +812,8 @@ export class SqliteStore implements Store {
     await this.#writes.run(() => this.#s.markProviderNotificationApplied.run(at, outcome, id));
   }
 
-  async listUnappliedProviderNotifications(limit: number): Promise<ProviderNotificationRecord[]> {
-    return (this.#s.unappliedProviderNotifications.all(limit) as NotificationRow[]).map(rowToNotification);
+  async listUnappliedProviderNotifications(limit: number, receivedBefore = Number.MAX_SAFE_INTEGER): Promise<ProviderNotificationRecord[]> {
+    return (this.#s.unappliedProviderNotifications.all(receivedBefore, limit) as NotificationRow[]).map(rowToNotification);
   }
 
   async providerEvidenceFor(provider: string, intentId: string): Promise<ProviderNotificationRecord[]> {
@@ -1538,7 +1538,7 @@ function prepare(db: Database) {
       VALUES (@id, @provider, @provider_event_id, @kind, @payment_intent, @provider_ref, @raw, @received_at, @evidence, @failed)
       ON CONFLICT (provider, provider_event_id) DO NOTHING`),
     markProviderNotificationApplied: st('UPDATE provider_notifications SET applied_at = ?, outcome = ? WHERE id = ?'),
-    unappliedProviderNotifications: st('SELECT * FROM provider_notifications WHERE applied_at IS NULL ORDER BY received_at, id LIMIT ?'),
+    unappliedProviderNotifications: st('SELECT * FROM provider_notifications WHERE applied_at IS NULL AND received_at <= ? ORDER BY received_at, id LIMIT ?'),
     providerEvidence: st('SELECT * FROM provider_notifications WHERE provider = ? AND payment_intent = ? AND evidence IS NOT NULL ORDER BY received_at, id LIMIT 50'),
     listAttempts: st('SELECT * FROM payment_attempts WHERE payment_intent_id = ? ORDER BY created, id'),
     getIntentsByProviderRef: st('SELECT * FROM payment_intents WHERE provider = ? AND provider_ref = ? LIMIT 2'),
