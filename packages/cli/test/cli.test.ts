@@ -172,13 +172,21 @@ describe('kassa (built, plain node)', () => {
     const nothing = await kassa(['provider-accounts', 'update', merchant, account.id], { env });
     assert.equal(nothing.code, 2, nothing.stderr);
     assert.match(nothing.stderr, /nothing to change/);
-    const rolled = await kassa(['provider-accounts', 'update', merchant, account.id, '--activate', '--name', 'rolled'], { env: { ...env, KASSA_PROVIDER_SECRET_KEY: rolledKey } });
+    // A key left exported in the shell is not sent without --keys-from-env (it could be another account's).
+    const leftOver = await kassa(['provider-accounts', 'update', merchant, account.id, '--name', 'renamed'], { env: { ...env, KASSA_PROVIDER_SECRET_KEY: `sk_test_${'9'.repeat(20)}othr` } });
+    assert.equal(leftOver.code, 0, leftOver.stderr);
+    assert.match(leftOver.stderr, /KASSA_PROVIDER_SECRET_KEY set but not sent \(give --keys-from-env/);
+    assert.equal(parseJson((await kassa(['provider-accounts', 'list', merchant, '--json'], { env })).stdout).data[0].secrets.secretKey.last4 === 'othr', false, 'the key stayed');
+    const noKeys = await kassa(['provider-accounts', 'update', merchant, account.id, '--keys-from-env'], { env });
+    assert.equal(noKeys.code, 2, noKeys.stderr);
+    assert.match(noKeys.stderr, /none of KASSA_PROVIDER_SECRET_KEY/);
+    const rolled = await kassa(['provider-accounts', 'update', merchant, account.id, '--keys-from-env', '--activate', '--name', 'rolled'], { env: { ...env, KASSA_PROVIDER_SECRET_KEY: rolledKey } });
     assert.equal(rolled.code, 0, rolled.stderr);
     assert.match(rolled.stdout, new RegExp(`Updated ${account.id} \\(new secretKey\\); it is active`));
     assert.ok(!rolled.stdout.includes(rolledKey));
     const now = parseJson((await kassa(['provider-accounts', 'list', merchant, '--json'], { env })).stdout).data[0];
     assert.deepEqual([now.active, now.name, now.secrets.secretKey.last4, now.secrets.webhookSecret.last4], [true, 'rolled', 'rol2', 'hook'], 'the webhook secret kept');
-    const wrongMode = await kassa(['provider-accounts', 'update', merchant, account.id], { env: { ...env, KASSA_PROVIDER_SECRET_KEY: `sk_live_${'f'.repeat(20)}` } });
+    const wrongMode = await kassa(['provider-accounts', 'update', merchant, account.id, '--keys-from-env'], { env: { ...env, KASSA_PROVIDER_SECRET_KEY: `sk_live_${'f'.repeat(20)}` } });
     assert.equal(wrongMode.code, 3, wrongMode.stderr);
     assert.match(wrongMode.stderr, /secretKey/);
   });

@@ -134,17 +134,27 @@ export function providerAccountsCommand(ctx: Context): Command {
       .argument('<provider-account>', 'the provider account id, pa_…')
       .option('--name <label>', 'a new label')
       .option('--set <field=value>', 'a public field to change; repeatable', setField)
-      .option('--secrets-stdin', 'read the keys to change as a JSON object from standard input instead of KASSA_PROVIDER_* variables')
+      .option('--keys-from-env', 'roll the keys set in KASSA_PROVIDER_* variables (without it they are not read: one left exported from another account would roll this one)')
+      .option('--secrets-stdin', 'read the keys to change as a JSON object from standard input instead')
       .option('--activate', 'take new payments again (a deactivated account)'),
-  ).action(async (id: string, pa: string, flags: OperatorFlags & { name?: string; set?: Record<string, string | number>; secretsStdin?: boolean; activate?: boolean }) => {
+  ).action(async (id: string, pa: string, flags: OperatorFlags & { name?: string; set?: Record<string, string | number>; keysFromEnv?: boolean; secretsStdin?: boolean; activate?: boolean }) => {
+    if (flags.keysFromEnv && flags.secretsStdin) throw new UsageError('give the keys one way: --keys-from-env or --secrets-stdin');
     const client = operatorClient(ctx, flags);
     const path = `/operator/merchants/${encodeURIComponent(id)}/provider_accounts/${encodeURIComponent(pa)}`;
     // The keys a variable names are the account's type's: read it first.
     const current = expect(providerAccount, await client.request('GET', path), 'the provider account');
     const type = z.enum(ACCOUNT_PROVIDER_TYPES).parse(current.type);
-    const secrets = await secretsOf(ctx, { type, secretsStdin: flags.secretsStdin });
+    // A key is rolled only when asked for, never because a variable happens to be set in the shell.
+    const secrets = flags.keysFromEnv || flags.secretsStdin ? await secretsOf(ctx, { type, secretsStdin: flags.secretsStdin }) : {};
+    if (flags.keysFromEnv && Object.keys(secrets).length === 0) {
+      throw new UsageError(`--keys-from-env: none of ${SECRET_FIELD_NAMES[type].map(secretVariable).join(', ')} is set`);
+    }
+    if (!flags.keysFromEnv && !flags.secretsStdin) {
+      const ignored = SECRET_FIELD_NAMES[type].map(secretVariable).filter((v) => envValue(ctx.env, v) !== undefined);
+      if (ignored.length > 0) ctx.io.err(`kassa: ${ignored.join(', ')} set but not sent (give --keys-from-env to roll ${ignored.length > 1 ? 'them' : 'it'})\n`);
+    }
     const body = { ...(flags.name !== undefined ? { name: flags.name } : {}), ...(flags.set ?? {}), ...secrets, ...(flags.activate ? { active: true } : {}) };
-    if (Object.keys(body).length === 0) throw new UsageError('nothing to change: give --name, --set, --activate, or keys in KASSA_PROVIDER_* variables (or --secrets-stdin)');
+    if (Object.keys(body).length === 0) throw new UsageError('nothing to change: give --name, --set, --activate, or keys (--keys-from-env or --secrets-stdin)');
     const answer = await client.request('POST', path, { body });
     if (flags.json) return printJson(ctx.io, answer);
     const changed = expect(providerAccount, answer, 'the provider account');
