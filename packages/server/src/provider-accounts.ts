@@ -239,9 +239,15 @@ export class ProviderAccounts {
       try {
         next.set(record.id, { record, provider: await this.#build(this.#specOf(record), record.livemode ? 'live' : 'test', false) });
       } catch (err) {
-        // One unusable account (a tampered row, another vault key) must not stop the others:
-        // its intents are refused as "not configured", and the operator sees why here.
-        this.#d.logger.error({ providerAccount: record.id, merchant: record.accountId, reason: err instanceof Error ? err.name : 'unknown' }, 'provider account cannot be loaded');
+        // One unusable account (a tampered row, another vault key) must not stop the others. One
+        // this instance had built before the change keeps that adapter (its holds are still
+        // captured and refunded; its revision stays the old one, so the next change builds it
+        // again); one never built is refused as "not configured". The operator sees why here.
+        if (known) next.set(record.id, { record: { ...record, revision: known.record.revision }, provider: known.provider });
+        this.#d.logger.error(
+          { providerAccount: record.id, merchant: record.accountId, reason: err instanceof Error ? err.name : 'unknown', kept: known !== undefined },
+          known ? 'changed provider account cannot be loaded; the adapter built before the change is kept' : 'provider account cannot be loaded',
+        );
       }
     }
     this.#loaded = next;

@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import Database from 'better-sqlite3';
 import { LogCapture, assertError, boot, request, tableCounts } from './helpers.js';
 import type { Harness, Reply } from './helpers.js';
 import { StripeFake } from './fakes/stripe-fake.js';
@@ -205,6 +206,27 @@ describe("merchants' own provider accounts", () => {
         const row = a.db().prepare('SELECT * FROM provider_accounts WHERE id = ?').get(made.body.id) as Record<string, unknown>;
         assert.equal(row.revision, 1);
         assert.ok(!JSON.stringify(row).includes(newKey) && !(row.secrets_ciphertext as Buffer).includes(Buffer.from(newKey)));
+      } finally {
+        await second.close();
+      }
+    }));
+
+  it('a change another instance cannot build (a tampered row) keeps the adapter it had: its hold is still captured there', () =>
+    withStripe(async (fake, a) => {
+      const b = await register(a);
+      const second = await boot({ publicUrl: PUBLIC_URL }, a.dataDir);
+      try {
+        const made = await operator(a, 'POST', `/merchants/${b.account}/provider_accounts`, stripeAccount(fake));
+        const held = await pay(second, b.secretKey, { capture_method: 'manual' });
+        assert.equal(held.confirm.body.status, 'requires_capture', JSON.stringify(held.confirm.body));
+        assert.equal(providerOf(second, held.id), made.body.id);
+        // A change whose sealed keys do not open (a restored backup, a tampered row).
+        const db = new Database(join(a.dataDir, 'kassa.sqlite'), { fileMustExist: true });
+        db.prepare('UPDATE provider_accounts SET secrets_ciphertext = randomblob(length(secrets_ciphertext)), revision = revision + 1 WHERE id = ?').run(made.body.id);
+        db.close();
+        const captured = await second.v1('POST', `/payment_intents/${held.id}/capture`, {}, { key: b.secretKey });
+        assert.deepEqual([captured.status, captured.body.status], [200, 'succeeded'], JSON.stringify(captured.body));
+        assert.equal(fake.acted('capture'), 1, 'captured at Stripe, with the adapter built before the change');
       } finally {
         await second.close();
       }
