@@ -939,16 +939,14 @@ export class PaymentIntents {
     if (failed.operation === 'refund') return this.refundFailedLater(intent, failed);
     const flagged = await this.d.store.discrepanciesFor(intent.id);
     if (flagged.some((d) => d.id === id)) return `unchanged:${failed.operation}_failure_recorded`;
-    const booked = (await this.d.store.listAttempts(intent.id)).filter(
+    const ofAmount = (await this.d.store.listAttempts(intent.id)).filter(
       // A void is the intent's one (no amount to tell them apart: the provider names the payment's).
-      (a) =>
-        a.operation === failed.operation &&
-        a.status === 'succeeded' &&
-        (failed.operation === 'cancel' || a.amount === failed.amount) &&
-        failed.currency === intent.currency &&
-        // Named exactly where the provider names the call; a report only, so the amount does otherwise.
-        (failed.operation === 'cancel' || (failed.key === undefined && failed.providerRef === undefined) || namesCall(failed, a)),
+      (a) => a.operation === failed.operation && a.status === 'succeeded' && (failed.operation === 'cancel' || a.amount === failed.amount) && failed.currency === intent.currency,
     );
+    // The call the provider names, where it names one Kassa has its id for; a report only, so
+    // otherwise (a capture booked before its id was kept) the amount tells.
+    const named = failed.operation === 'cancel' ? [] : ofAmount.filter((a) => namesCall(failed, a));
+    const booked = named.length > 0 ? named : ofAmount;
     const attempt = booked.find((a) => !flagged.some((d) => d.attemptId === a.id));
     if (!attempt) {
       this.d.logger.warn({ paymentIntent: intent.id, operation: failed.operation, amount: failed.amount }, 'provider reports a failed modification Kassa did not book');
