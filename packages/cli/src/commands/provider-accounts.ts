@@ -146,11 +146,10 @@ export function providerAccountsCommand(ctx: Context): Command {
     const type = z.enum(ACCOUNT_PROVIDER_TYPES).parse(current.type);
     // A key is rolled only when asked for, never because a variable happens to be set in the shell.
     const secrets = flags.keysFromEnv || flags.secretsStdin ? await secretsOf(ctx, { type, secretsStdin: flags.secretsStdin }) : {};
-    if (flags.keysFromEnv && Object.keys(secrets).length === 0) {
-      throw new UsageError(`--keys-from-env: none of ${SECRET_FIELD_NAMES[type].map(secretVariable).join(', ')} is set`);
-    }
+    const variables = SECRET_FIELD_NAMES[type].map(secretVariable);
+    if (flags.keysFromEnv && Object.keys(secrets).length === 0) throw new UsageError(`--keys-from-env: none of ${variables.join(', ')} is set`);
     if (!flags.keysFromEnv && !flags.secretsStdin) {
-      const ignored = SECRET_FIELD_NAMES[type].map(secretVariable).filter((v) => envValue(ctx.env, v) !== undefined);
+      const ignored = variables.filter((v) => envValue(ctx.env, v) !== undefined);
       if (ignored.length > 0) ctx.io.err(`kassa: ${ignored.join(', ')} set but not sent (give --keys-from-env to roll ${ignored.length > 1 ? 'them' : 'it'})\n`);
     }
     const body = { ...(flags.name !== undefined ? { name: flags.name } : {}), ...(flags.set ?? {}), ...secrets, ...(flags.activate ? { active: true } : {}) };

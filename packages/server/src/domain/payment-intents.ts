@@ -2384,24 +2384,27 @@ function namesCall(failed: ModificationFailure, attempt: AttemptRecord): boolean
   if (failed.key !== undefined && attempt.providerKey === failed.key) return true;
   if (failed.providerRef === undefined || !attempt.outcome) return false;
   try {
-    const stored: unknown = JSON.parse(attempt.outcome);
-    const outcome = attempt.operation === 'capture' ? parseCaptureOutcome(stored) : parseRefundOutcome(stored);
+    const outcome = storedOutcome(attempt);
     return 'reference' in outcome && outcome.reference === failed.providerRef;
   } catch {
     return false;
   }
 }
 
+/** The provider answer stored with an attempt, parsed as its operation's (throws on none or a malformed one). */
+function storedOutcome(attempt: AttemptRecord): AuthorizeOutcome | CaptureOutcome | CancelOutcome | RefundOutcome {
+  const stored: unknown = attempt.outcome ? JSON.parse(attempt.outcome) : null;
+  return attempt.operation === 'capture'
+    ? parseCaptureOutcome(stored)
+    : attempt.operation === 'cancel'
+      ? parseCancelOutcome(stored)
+      : attempt.operation === 'refund'
+        ? parseRefundOutcome(stored)
+        : parseAuthorizeOutcome(stored);
+}
+
 /** The decline code of a failed attempt, from the provider answer stored with it. */
 function declineCodeOf(attempt: AttemptRecord): DeclineCode {
-  const stored: unknown = attempt.outcome ? JSON.parse(attempt.outcome) : null;
-  const outcome =
-    attempt.operation === 'capture'
-      ? parseCaptureOutcome(stored)
-      : attempt.operation === 'cancel'
-        ? parseCancelOutcome(stored)
-        : attempt.operation === 'refund'
-          ? parseRefundOutcome(stored)
-          : parseAuthorizeOutcome(stored);
+  const outcome = storedOutcome(attempt);
   return 'declineCode' in outcome ? outcome.declineCode : 'processing_error';
 }
