@@ -12,11 +12,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { FaultPoint } from '../src/index.js';
 import { ChildKassa, freePort, issuerView, openReadOnly, secretKeyOf } from './crash.js';
 import { FUTURE_YEAR, request } from './helpers.js';
 import { StripeFake } from './fakes/stripe-fake.js';
+import { ADYEN_TEST_CARDS, AdyenFake } from './fakes/adyen-fake.js';
 
 interface Point {
   point: FaultPoint;
@@ -106,6 +107,146 @@ describe('failover across a crash', () => {
       }
     } finally {
       await server.kill();
+    }
+  });
+
+  // The server dies during the second provider's call, before it reached Stripe. After the
+  // restart Stripe says it never saw the key, and the call made again is refused definitely (429):
+  // nothing happened there either, so the payment goes on to the third provider, as the
+  // confirmation would have — whether recovery at start or the client's retry settles that call.
+  for (const recoverOnStart of [true, false]) {
+    it(`a failover the crash interrupted during a later provider's call carries on past it (recovery at start: ${recoverOnStart})`, async () => {
+      const down = await StripeFake.start();
+      const unreachable = down.url;
+      await down.close();
+      const stripe = await StripeFake.start();
+      const dir = mkdtempSync(join(tmpdir(), 'kassa-failover-crash-'));
+      dirs.push(dir);
+      const port = await freePort();
+      const specs = {
+        test: [
+          { type: 'stripe', name: 'stripe-eu', secretKey: stripe.secretKey, apiBase: unreachable },
+          { type: 'stripe', secretKey: stripe.secretKey, apiBase: stripe.url },
+          { type: 'sandbox' },
+        ],
+      };
+      const start = (o: { recoverOnStart?: boolean } = {}) => ChildKassa.start(dir, port, { providerSpecs: specs, publicUrl: `http://127.0.0.1:${port}`, ...o });
+      let server = await start();
+      try {
+        const sk = secretKeyOf(dir);
+        const v1 = (method: string, path: string, body?: unknown) => request(`${server.url}/v1${path}`, method, body, sk);
+        const created = await v1('POST', '/payment_intents', { amount: 5100, currency: 'usd' });
+        const intent = created.body as { id: string; client_secret: string };
+        const token = await request(`${server.url}/client/tokens`, 'POST', { card: { number: '4242424242424242', exp_month: 3, exp_year: FUTURE_YEAR, cvc: '123' } }, intent.client_secret);
+        assert.equal(token.status, 200, JSON.stringify(token.body));
+        const key = randomUUID();
+        const send = () => request(`${server.url}/client/payment_intents/${intent.id}/confirm`, 'POST', { payment_method: token.body.id }, intent.client_secret, { idem: key });
+
+        // The first provider's call fails before it is made (refused connection); the second's is cut off.
+        await server.dieWhile('before:provider.authorize', send, { skip: 1 });
+        // Stripe is there again, and refuses the next confirm before acting on it.
+        stripe.fault('confirm', '429-before', 1);
+        server = await start({ recoverOnStart });
+
+        const retried = await send();
+        assert.equal(retried.status, 200, JSON.stringify(retried.body).slice(0, 400));
+        assert.equal(retried.body.status, 'succeeded');
+        const seen = await v1('GET', `/payment_intents/${intent.id}`);
+        assert.deepEqual([seen.body.status, seen.body.amount_received], ['succeeded', 5100]);
+        const tried = (seen.body.kassa_routing.tried as Array<{ provider: string; result: string }>).map((t) => `${t.provider}:${t.result}`);
+        assert.deepEqual(tried, ['stripe-eu:definite_failure', 'stripe:definite_failure', 'sandbox:answered']);
+        assert.equal(seen.body.kassa_routing.next, undefined);
+        // Stripe was asked (its create replayed under the key, found unconfirmed) and charged nothing.
+        assert.equal(stripe.requests.filter((r) => r.route === 'confirm').length, 1, 'the one confirm, refused');
+        assert.equal(stripe.acted('confirm'), 0);
+        assert.ok(stripe.intents().every((pi) => pi.status === 'requires_payment_method'), JSON.stringify(stripe.intents().map((pi) => pi.status)));
+
+        const sandbox = openReadOnly(dir, 'sandbox.sqlite');
+        const kassa = openReadOnly(dir, 'kassa.sqlite');
+        try {
+          const holds = issuerView(sandbox, intent.id);
+          assert.deepEqual(holds.map((h) => [h.status, h.captured]), [['captured', 5100]], 'charged once, at the sandbox');
+          const events = kassa.prepare('SELECT type FROM outbox WHERE payment_intent_id = ? ORDER BY seq').all(intent.id) as Array<{ type: string }>;
+          const told = events.map((e) => e.type).filter((t) => t.startsWith('payment_intent.') && t !== 'payment_intent.created');
+          assert.deepEqual(told, ['payment_intent.succeeded'], told.join(', '));
+          const failed = kassa.prepare("SELECT COUNT(*) AS n FROM charges WHERE payment_intent_id = ? AND status = 'failed'").get(intent.id) as { n: number };
+          assert.equal(failed.n, 0, 'no failed charge: the providers\' failures were not the payment\'s');
+        } finally {
+          sandbox.close();
+          kassa.close();
+        }
+      } finally {
+        await server.kill();
+        await stripe.close();
+      }
+    });
+  }
+
+  // Adyen cannot be asked what a lost call did. Its authorization went through and the answer was
+  // lost; at the retry Adyen refuses connections (a definite failure of the call made again). That
+  // says nothing of the first call, which holds the money: the intent stays unknown — not declined
+  // (a shopper would pay again), not failed over to the sandbox — until Adyen's notification says.
+  it('a repeated call that fails definitely at a provider that cannot be asked leaves the payment unknown, never declined or failed over', async () => {
+    const hmacKey = randomBytes(32).toString('hex');
+    const adyen = await AdyenFake.start({ apiKey: 'AQE_failover_key', merchantAccount: 'KassaECOM', hmacKey });
+    const card = ADYEN_TEST_CARDS.visa;
+    adyen.setBalance(card, 1_000_000);
+    const taken = () => 1_000_000 - (adyen.account(card)?.balance ?? 1_000_000);
+    const refusing = `http://127.0.0.1:${await freePort()}`;
+    const dir = mkdtempSync(join(tmpdir(), 'kassa-failover-crash-'));
+    dirs.push(dir);
+    const port = await freePort();
+    const specs = (checkoutBase: string) => ({
+      test: [{ type: 'adyen', apiKey: 'AQE_failover_key', merchantAccount: 'KassaECOM', checkoutBase, hmacKey }, { type: 'sandbox' }],
+    });
+    const start = (checkoutBase: string) => ChildKassa.start(dir, port, { providerSpecs: specs(checkoutBase), publicUrl: `http://127.0.0.1:${port}` });
+    let server = await start(adyen.checkoutBase);
+    try {
+      const sk = secretKeyOf(dir);
+      const v1 = (method: string, path: string, body?: unknown) => request(`${server.url}/v1${path}`, method, body, sk);
+      const created = await v1('POST', '/payment_intents', { amount: 2300, currency: 'eur' });
+      const intent = created.body as { id: string; client_secret: string };
+      const token = await request(`${server.url}/client/tokens`, 'POST', { card: { number: card, exp_month: 3, exp_year: FUTURE_YEAR, cvc: '737' } }, intent.client_secret);
+      assert.equal(token.status, 200, JSON.stringify(token.body));
+      const key = randomUUID();
+      const send = () => request(`${server.url}/client/payment_intents/${intent.id}/confirm`, 'POST', { payment_method: token.body.id }, intent.client_secret, { idem: key });
+
+      await server.dieWhile('after:provider.authorize', send);
+      assert.equal(taken(), 2300, 'Adyen authorized it before the answer was lost');
+      server = await start(refusing);
+
+      const retried = await send();
+      assert.equal(retried.status, 502, JSON.stringify(retried.body).slice(0, 400));
+      const seen = await v1('GET', `/payment_intents/${intent.id}`);
+      assert.equal(seen.body.status, 'unknown', JSON.stringify(seen.body).slice(0, 400));
+      assert.deepEqual((seen.body.kassa_routing.tried as Array<{ provider: string; result: string }>).map((t) => `${t.provider}:${t.result}`), ['adyen:unknown']);
+      const sandbox = openReadOnly(dir, 'sandbox.sqlite');
+      const kassa = openReadOnly(dir, 'kassa.sqlite');
+      try {
+        assert.deepEqual(issuerView(sandbox, intent.id), [], 'nothing at the sandbox');
+        const events = kassa.prepare('SELECT type FROM outbox WHERE payment_intent_id = ? ORDER BY seq').all(intent.id) as Array<{ type: string }>;
+        assert.ok(!events.some((e) => e.type === 'payment_intent.payment_failed'), events.map((e) => e.type).join(', '));
+      } finally {
+        sandbox.close();
+        kassa.close();
+      }
+
+      // Adyen's AUTHORISATION notification settles it: charged once, where it was.
+      const items = adyen.notifications.filter((n) => n.eventCode === 'AUTHORISATION' && n.merchantReference === intent.id);
+      assert.equal(items.length, 1);
+      const res = await fetch(`${server.url}/providers/adyen/webhooks`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ live: 'false', notificationItems: items.map((i) => ({ NotificationRequestItem: i })) }),
+      });
+      assert.deepEqual([res.status, await res.text()], [200, '[accepted]']);
+      let status = '';
+      for (let i = 0; i < 100 && (status = (await v1('GET', `/payment_intents/${intent.id}`)).body.status) === 'unknown'; i++) await new Promise((r) => setTimeout(r, 50));
+      assert.equal(status, 'succeeded');
+      assert.equal(taken(), 2300, 'taken once');
+    } finally {
+      await server.kill();
+      await adyen.close();
     }
   });
 });

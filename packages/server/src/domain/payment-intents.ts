@@ -1430,6 +1430,9 @@ export class PaymentIntents {
   ): Promise<Settled> {
     let answer: ProviderOutcome | null = null;
     const provider = await this.providerFor(intent);
+    // Recovering, the call is made again only after the provider said it never saw the key; a
+    // provider that cannot be asked has proven nothing, so the call may have acted before.
+    let neverSeen = false;
     if (how.recovering) {
       if (provider.capabilities.lookup) {
         // A lookup that failed, even definitely, says nothing about the call it asks about: unknown.
@@ -1450,6 +1453,7 @@ export class PaymentIntents {
           }
           return found ? parseOutcome(found) : null;
         });
+        neverSeen = answer === null;
         this.d.logger.warn(
           { paymentIntent: intent.id, attempt: attempt.id, operation: attempt.operation, found: answer !== null, by: how.recovering },
           'resuming an interrupted provider call',
@@ -1463,8 +1467,38 @@ export class PaymentIntents {
       // (Adyen's AUTHORISATION after `Received`): what they said, before asking it in vain.
       answer = await this.answerFromNotifications(provider, intent, attempt);
     }
-    answer ??= await this.execute(intent, attempt, how.card, how.details);
-    return this.settle(intent, attempt, answer);
+    if (answer) return this.settle(intent, attempt, answer);
+    // An authorization a crash interrupted during a failover's call, that the provider never saw,
+    // fails over as the confirmation would have if this call fails definitely now: quietly, with
+    // the routing naming the next provider for the client's same-key retry (`failoverLeftOff`).
+    const failover = neverSeen ? this.failoverAfter(intent, attempt) : undefined;
+    if (failover) this.#failingOver.set(attempt.id, failover);
+    try {
+      const made = await this.execute(intent, attempt, how.card, how.details);
+      // A definite failure of a repeated call says nothing of the first one under the key, which
+      // may have charged: unknown, as an ambiguous failure, until the provider answers the key.
+      if (how.recovering && !neverSeen && this.#definite.has(made.outcome) && made.outcome.status !== 'pending') {
+        const unknown = await this.leaveUnknown(intent, attempt);
+        if (how.recovering === 'retry') throw providerSilent(unknown.intent);
+        return unknown;
+      }
+      return await this.settle(intent, attempt, made);
+    } finally {
+      if (failover) this.#failingOver.delete(attempt.id);
+    }
+  }
+
+  /**
+   * The provider a failover hands an interrupted authorization to after this one, as its
+   * confirmation recorded it (the routing's next candidate), or undefined: not part of a route
+   * with one left, or not the intent's latest call at the provider the route last tried.
+   */
+  private failoverAfter(intent: PaymentIntentRecord, attempt: AttemptRecord): string | undefined {
+    const routing = intent.routing;
+    if (attempt.operation !== 'authorize' || !routing || intent.pendingOperation !== attempt.id) return undefined;
+    const last = routing.tried.at(-1);
+    if (!last || last.provider !== intent.provider || last.result !== 'unknown') return undefined;
+    return routing.candidates[routing.tried.length];
   }
 
   /**
