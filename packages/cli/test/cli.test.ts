@@ -124,12 +124,13 @@ describe('kassa (built, plain node)', () => {
     assert.equal(onArgv.code, 2, onArgv.stderr);
     assert.match(onArgv.stderr, /KASSA_PROVIDER_SECRET_KEY/);
 
-    const made = await kassa(['provider-accounts', 'create', merchant, '--type', 'stripe', '--name', 'main', '--set', 'apiBase=http://127.0.0.1:9', '--json'], {
+    const made = await kassa(['provider-accounts', 'create', merchant, '--type', 'stripe', '--name', 'main', '--set', 'apiBase=http://127.0.0.1:9', '--set', 'multicapture=true', '--json'], {
       env: { ...env, KASSA_PROVIDER_SECRET_KEY: stripeKey, KASSA_PROVIDER_WEBHOOK_SECRET: webhookSecret },
     });
     assert.equal(made.code, 0, made.stderr);
     const account = parseJson(made.stdout);
     assert.match(account.id, /^pa_/);
+    assert.deepEqual(account.config, { apiBase: 'http://127.0.0.1:9', multicapture: true }, 'true on the command line is a boolean');
     assert.deepEqual(account.secrets, { secretKey: { configured: true, last4: 'cli9' }, webhookSecret: { configured: true, last4: 'hook' } });
     assert.ok(!made.stdout.includes(stripeKey) && !made.stdout.includes(webhookSecret), 'the keys are not echoed');
 

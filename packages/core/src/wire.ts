@@ -197,7 +197,15 @@ export const confirmPaymentIntentSchema = z
 export type ConfirmPaymentIntent = z.infer<typeof confirmPaymentIntentSchema>;
 
 export const capturePaymentIntentSchema = z
-  .object({ amount_to_capture: amountSchema.optional().describe('At most `amount_capturable` (default: all of it); the rest of the hold is released') })
+  .object({
+    amount_to_capture: amountSchema.optional().describe('At most `amount_capturable` (default: all of it); with `final_capture` (the default) the rest of the hold is released'),
+    final_capture: z
+      .boolean()
+      .optional()
+      .describe(
+        'Default true. False leaves the rest of the hold for later captures (multiple capture; the intent stays `requires_capture`), where the provider declares it; a capture of all that is left is the last one either way',
+      ),
+  })
   .strict();
 export type CapturePaymentIntent = z.infer<typeof capturePaymentIntentSchema>;
 

@@ -25,8 +25,12 @@ const secret = z
 
 export const PROVIDER_PUBLIC_FIELDS = {
   sandbox: {},
-  /** `apiBase`: Stripe's API (default https://api.stripe.com; a local fake in tests). */
-  stripe: { apiBase: httpUrl.optional() },
+  /**
+   * `apiBase`: Stripe's API (default https://api.stripe.com; a local fake in tests). `multicapture`:
+   * Stripe enabled multicapture (an IC+ pricing feature) on the account, so a hold may be captured
+   * several times (`final_capture=false`); default false.
+   */
+  stripe: { apiBase: httpUrl.optional(), multicapture: z.boolean().optional() },
   /** `checkoutBase`: Adyen's Checkout API with its version (default the test endpoint, v71). */
   adyen: { merchantAccount: z.string().min(1).max(100), checkoutBase: httpUrl.optional() },
   /** `apiBase`: PayPal's REST API (default: the sandbox in test mode, production in live mode). `webhookId` verifies its notifications. */
@@ -160,7 +164,7 @@ export async function providerFromSpec(spec: ProviderSpec, context: ProviderCont
       }
       const returnUrl = returnBase(context, 'stripe');
       const { StripeProvider } = await import('./adapters/stripe/provider.js');
-      return new StripeProvider({ name: spec.name, secretKey: spec.secretKey, apiBase: spec.apiBase, returnUrl, webhookSecret: spec.webhookSecret });
+      return new StripeProvider({ name: spec.name, secretKey: spec.secretKey, apiBase: spec.apiBase, returnUrl, webhookSecret: spec.webhookSecret, multicapture: spec.multicapture });
     }
     case 'adyen': {
       const base = returnBase(context, 'adyen');

@@ -51,6 +51,24 @@ describe('authorization expiry', () => {
     assert.equal(late.body.error.code, 'payment_intent_unexpected_state');
   });
 
+  it('a hold captured in part (final_capture=false) keeps what was taken when the rest expires: the intent ends succeeded', async () => {
+    const card = CARDS.mastercardLimited;
+    const { intent } = await h.pay(card, { amount: 6000, capture_method: 'manual' });
+    const start = h.kassa.sandboxAccount(card, 'cny')!;
+    const part = await h.v1('POST', `/payment_intents/${intent.id}/capture`, { amount_to_capture: 2000, final_capture: false });
+    assert.equal(part.body.status, 'requires_capture', JSON.stringify(part.body));
+    now += 7 * DAY + 60_000;
+    assert.equal((await h.kassa.housekeep()).authorizations, 1);
+    const view = (await h.v1('GET', `/payment_intents/${intent.id}`)).body;
+    assert.deepEqual([view.status, view.cancellation_reason, view.amount_capturable, view.amount_received], ['succeeded', null, 0, 2000]);
+    assert.deepEqual(h.kassa.sandboxAccount(card, 'cny'), { balance: start.balance - 2000, held: start.held - 6000 });
+    const db = h.db();
+    assert.equal(accountBalance(db, intent.id, 'acquirer_holds'), 0);
+    assert.equal(accountBalance(db, intent.id, 'acquirer_receivable'), 2000);
+    assert.deepEqual(unbalancedTransactions(db), []);
+    assert.equal(outboxTypes(db, intent.id).at(-1), 'payment_intent.succeeded');
+  });
+
   it('a capture after 7 days, before any sweep, releases the hold then and is refused; nothing is charged', async () => {
     const card = CARDS.mastercardLimited;
     const { intent } = await h.pay(card, { amount: 5000, capture_method: 'manual' });

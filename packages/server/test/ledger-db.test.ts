@@ -184,6 +184,7 @@ describe('migration 9 on a ledger written before it', () => {
       assert.equal(expected.length, 8, 'a charge, an authorization and its capture, an authorization and its release, three refunds');
       // Back to version 8: no headers, no checks on entries (and none of what later migrations add).
       written.exec(`
+        ALTER TABLE payment_attempts DROP COLUMN final_capture;
         DROP TABLE provider_notifications;
         DROP TABLE provider_accounts;
         DROP INDEX payment_intents_awaiting;
@@ -241,6 +242,7 @@ describe('migration 18 on a ledger whose balance types are charge and refund alo
       written.exec(v18.sql.replace("balance_type IN ('charge', 'refund', 'refund_failure')", narrow));
       // And what later migrations add (each is dropped here as it comes).
       written.exec('ALTER TABLE provider_accounts DROP COLUMN revision');
+      written.exec('ALTER TABLE payment_attempts DROP COLUMN final_capture');
       written.pragma('user_version = 17');
       assert.match((written.prepare("SELECT sql FROM sqlite_master WHERE name = 'ledger_transactions'").get() as { sql: string }).sql, /IN \('charge', 'refund'\)\)/);
       const failureHeader = (d: Database.Database, id: string) =>

@@ -6,8 +6,8 @@
  *
  *   - a call repeated with its idempotency key is answered as the first time, and acts once;
  *   - `lookup` (if declared) says what was done under a key, and null for a key never seen;
- *   - manual, partial capture, cancel and refunds behave as declared, refunds never exceed
- *     what was captured, and a refusal is an answer (`failed` with a decline code), not a throw;
+ *   - manual, partial and multiple capture, cancel and refunds behave as declared, refunds never
+ *     exceed what was captured, and a refusal is an answer (`failed` with a decline code), not a throw;
  *   - a decline names a code of core's one taxonomy;
  *   - a provider that declares notifications reads a genuine one (from its fake) as being about the
  *     payment, refuses it with one byte changed, and names it by the same id each time (the dedupe
@@ -284,7 +284,7 @@ export function providerConformance(name: string, make: () => Promise<Conformanc
         const asked = { idempotencyKey: r.idempotencyKey, operation: 'authorize', reference: r.reference, amount: r.amount, capture: false, ...made } as const;
         assert.deepEqual(await s.provider.lookup(asked), { operation: 'authorize', outcome: held }, 'by key and reference alone: the answer was lost');
         const key = randomUUID();
-        const captured = await s.provider.capture({ idempotencyKey: key, reference: reference(held), amount: 1200, currency: s.currency });
+        const captured = await s.provider.capture({ final: true, capturedBefore: 0, idempotencyKey: key, reference: reference(held), amount: 1200, currency: s.currency });
         assert.deepEqual(
           await s.provider.lookup({ idempotencyKey: key, operation: 'capture', reference: r.reference, providerRef: reference(held), amount: 1200, capture: true, ...made }),
           { operation: 'capture', outcome: captured },
@@ -298,7 +298,7 @@ export function providerConformance(name: string, make: () => Promise<Conformanc
           // Undeclared: refused loudly (the use case never asks; an adapter asked anyway must not charge).
           await assert.rejects(s.provider.authorize(request(s, { capture: false })), ProviderFailure, 'a hold without manual capture');
           await assert.rejects(
-            s.provider.capture({ idempotencyKey: randomUUID(), reference: 'none', amount: 100, currency: s.currency }),
+            s.provider.capture({ final: true, capturedBefore: 0, idempotencyKey: randomUUID(), reference: 'none', amount: 100, currency: s.currency }),
             ProviderFailure,
             'a capture without manual capture',
           );
@@ -308,13 +308,46 @@ export function providerConformance(name: string, make: () => Promise<Conformanc
         assert.deepEqual([held.status, held.status === 'authorized' && held.amount], ['authorized', 3000]);
         if (s.account && s.approved) assert.ok((s.account(s.approved)?.held ?? 0) >= 3000, 'a hold is placed');
         const amount = s.provider.capabilities.partialCapture ? 1800 : 3000;
-        const capture = { idempotencyKey: randomUUID(), reference: reference(held), amount, currency: s.currency };
+        const capture = { final: true, capturedBefore: 0, idempotencyKey: randomUUID(), reference: reference(held), amount, currency: s.currency };
         const first = await s.provider.capture(capture);
         assert.deepEqual(withoutReference(first), { status: 'captured', amount });
         await succeeded(s, reference(held), 'the capture');
         assert.deepEqual(await s.provider.capture(capture), first, 'repeated with its key: the same answer');
         const again = await s.provider.capture({ ...capture, idempotencyKey: randomUUID() });
         await refused(s, again, reference(held), 'a second capture under another key');
+      });
+    });
+
+    it('multiple capture, where declared: parts of one hold, each once and found by lookup, the last releasing the rest', async () => {
+      await within(async (s) => {
+        const flows = s.wallet ? methodCapabilities(s.provider.capabilities, s.wallet.method.type) : s.provider.capabilities;
+        // Undeclared, the use case refuses final_capture=false before any call (capture-cancel tests): nothing to ask the adapter.
+        if (!flows?.manualCapture || !flows.multipleCapture) return;
+        assert.ok(flows.partialCapture, 'a provider that captures a hold several times captures part of it');
+        const start = s.account && s.approved ? s.account(s.approved) : null;
+        const held = await pay(s, request(s, { capture: false, amount: 3000 }));
+        const ref = reference(held);
+        const made = { reference: ref, currency: s.currency, madeAt: Date.now() };
+        const first = { final: false, capturedBefore: 0, idempotencyKey: randomUUID(), reference: ref, amount: 1000, currency: s.currency };
+        const taken = await s.provider.capture(first);
+        assert.deepEqual(withoutReference(taken), { status: 'captured', amount: 1000 });
+        assert.deepEqual(await s.provider.capture(first), taken, 'repeated with its key: the same answer');
+        const second = { final: true, capturedBefore: 1000, idempotencyKey: randomUUID(), reference: ref, amount: 1500, currency: s.currency };
+        if (s.provider.capabilities.lookup) {
+          const ask = (c: typeof first, o: { capturedBefore: number }) =>
+            s.provider.lookup({ idempotencyKey: c.idempotencyKey, operation: 'capture', providerRef: ref, amount: c.amount, capture: false, final: c.final, ...made, ...o });
+          assert.deepEqual(await ask(first, { capturedBefore: 0 }), { operation: 'capture', outcome: taken }, 'the first capture, found');
+          assert.equal(await ask(second, { capturedBefore: 1000 }), null, 'the second, not made yet');
+        }
+        const last = await s.provider.capture(second);
+        assert.deepEqual(withoutReference(last), { status: 'captured', amount: 1500 });
+        await succeeded(s, ref, 'the last capture');
+        const late = await s.provider.capture({ ...second, idempotencyKey: randomUUID(), capturedBefore: 2500, amount: 100 });
+        await refused(s, late, ref, 'a capture after the last');
+        if (start && s.approved) {
+          // Taken: the two captures; held: nothing more (the last released the 500 left).
+          assert.deepEqual(s.account?.(s.approved), { balance: start.balance - 2500, held: start.held });
+        }
       });
     });
 
@@ -349,7 +382,7 @@ export function providerConformance(name: string, make: () => Promise<Conformanc
         await succeeded(s, reference(held), 'the cancel');
         assert.deepEqual(await s.provider.cancel(cancel), { status: 'canceled' });
         if (s.account) assert.equal(s.account(approved)?.held, before, 'the hold is gone');
-        const late = await s.provider.capture({ idempotencyKey: randomUUID(), reference: reference(held), amount: 2500, currency: s.currency });
+        const late = await s.provider.capture({ final: true, capturedBefore: 0, idempotencyKey: randomUUID(), reference: reference(held), amount: 2500, currency: s.currency });
         await refused(s, late, reference(held), 'a capture of a released hold');
       });
     });

@@ -29,8 +29,9 @@ const card = (number: string, cvc: string | undefined = '123'): ProviderCard => 
 const RETURN_URL = 'https://pay.example.test/stripe/return';
 
 /** `webhookSecret: null`: configured without one (Stripe's events cannot be verified). */
-function adapterFor(fake: StripeFake, o: { secretKey?: string; now?: () => number; apiBase?: string; webhookSecret?: string | null } = {}): StripeProvider {
+function adapterFor(fake: StripeFake, o: { secretKey?: string; now?: () => number; apiBase?: string; webhookSecret?: string | null; multicapture?: boolean } = {}): StripeProvider {
   return new StripeProvider({
+    ...(o.multicapture ? { multicapture: true } : {}),
     secretKey: new Sensitive(o.secretKey ?? fake.secretKey),
     apiBase: o.apiBase ?? fake.url,
     returnUrl: RETURN_URL,
@@ -66,7 +67,8 @@ providerConformance('stripe', async () => {
   const fake = await StripeFake.start();
   const js = stripeJsOf(fake);
   return {
-    provider: adapterFor(fake),
+    // An account Stripe enabled multicapture on: the suite's multiple-capture case runs here too.
+    provider: adapterFor(fake, { multicapture: true }),
     approved: card(VISA),
     insufficientFunds: card('4000000000009995'),
     // Stripe's test card that always asks for 3-D Secure.
@@ -300,7 +302,7 @@ describe('stripe adapter', () => {
     const captureKey = randomUUID();
     assert.equal(await ask('capture', captureKey, 2000), null, 'not captured yet');
     fake.fault('capture', 'drop-after');
-    assert.equal((await failure(stripe.capture({ idempotencyKey: captureKey, reference: ref, amount: 2000 }))).certainty, 'ambiguous');
+    assert.equal((await failure(stripe.capture({ final: true, capturedBefore: 0, idempotencyKey: captureKey, reference: ref, amount: 2000, currency: 'usd' }))).certainty, 'ambiguous');
     assert.deepEqual(await ask('capture', captureKey, 2000), { operation: 'capture', outcome: { status: 'captured', amount: 2000 } });
     const refundKey = randomUUID();
     assert.equal(await ask('refund', refundKey, 500), null);
@@ -452,7 +454,7 @@ describe('stripe events (parseNotification)', () => {
   it("maps each PaymentIntent event to the intent and Kassa's reference, a refund's to the intent; the event id is the dedupe key; the ack is an empty 2xx body", async () => {
     const held = authorization({ capture: false });
     const pi = idOf((await stripe.authorize(held)) as { status: string; reference: string });
-    await stripe.capture({ idempotencyKey: randomUUID(), reference: pi, amount: 1000 });
+    await stripe.capture({ final: true, capturedBefore: 0, idempotencyKey: randomUUID(), reference: pi, amount: 1000, currency: 'usd' });
     await stripe.refund({ idempotencyKey: randomUUID(), reference: pi, amount: 400 });
     const read: (readonly [string, Awaited<ReturnType<typeof parse>>])[] = [];
     for (const sent of eventsOf(pi)) read.push([sent.event.type, await parse(stripe, sent)]);

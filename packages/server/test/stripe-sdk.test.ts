@@ -122,6 +122,21 @@ describe('the official stripe SDK against Kassa', () => {
     assert.equal(captured.currency, 'usd');
   });
 
+  it('captures one hold in parts with final_capture: false (multicapture), the last capture ending it', async () => {
+    const intent = await stripe.paymentIntents.create({ amount: 6000, currency: 'usd', capture_method: 'manual' });
+    await stripe.paymentIntents.confirm(intent.id, { payment_method: await tokenFor(intent) });
+    const part = await stripe.paymentIntents.capture(intent.id, { amount_to_capture: 2500, final_capture: false });
+    assert.deepEqual([part.status, part.amount_received, part.amount_capturable], ['requires_capture', 2500, 3500]);
+    const last = await stripe.paymentIntents.capture(intent.id, { amount_to_capture: 3000 });
+    assert.deepEqual([last.status, last.amount_received, last.amount_capturable], ['succeeded', 5500, 0]);
+    const error = await stripe.paymentIntents.capture(intent.id, { amount_to_capture: 100, final_capture: false }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    assert.ok(error instanceof Stripe.errors.StripeInvalidRequestError, String(error));
+    assert.equal(error.code, 'payment_intent_unexpected_state');
+  });
+
   it('confirms at creation with confirm: true (a boolean in form encoding) and a token', async () => {
     const holder = await stripe.paymentIntents.create({ amount: 100, currency: 'cny' });
     const paid = await stripe.paymentIntents.create({ amount: 1999, currency: 'jpy', payment_method: await tokenFor(holder), confirm: true });

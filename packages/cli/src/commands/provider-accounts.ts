@@ -36,12 +36,12 @@ interface CreateFlags extends OperatorFlags {
   type: (typeof ACCOUNT_PROVIDER_TYPES)[number];
   mode: 'test' | 'live';
   name?: string;
-  set?: Record<string, string | number>;
+  set?: Record<string, string | number | boolean>;
   secretsStdin?: boolean;
 }
 
-/** `--set field=value`, repeatable; a number stays a number (Alipay's qrExpiryMs). */
-function setField(value: string, previous: Record<string, string | number> | undefined): Record<string, string | number> {
+/** `--set field=value`, repeatable; a number stays a number (Alipay's qrExpiryMs), true/false a boolean (Stripe's multicapture). */
+function setField(value: string, previous: Record<string, string | number | boolean> | undefined): Record<string, string | number | boolean> {
   const at = value.indexOf('=');
   if (at <= 0) throw new InvalidArgumentError('expected field=value');
   const field = value.slice(0, at);
@@ -49,7 +49,8 @@ function setField(value: string, previous: Record<string, string | number> | und
   if (Object.values(SECRET_FIELD_NAMES).some((names) => names.includes(field))) {
     throw new InvalidArgumentError(`${field} is a secret: give it in ${secretVariable(field)} or with --secrets-stdin, never on the command line`);
   }
-  return { ...(previous ?? {}), [field]: /^\d+$/.test(raw) ? Number(raw) : raw };
+  const typed = /^\d+$/.test(raw) ? Number(raw) : raw === 'true' ? true : raw === 'false' ? false : raw;
+  return { ...(previous ?? {}), [field]: typed };
 }
 
 async function readStdin(): Promise<string> {
@@ -137,7 +138,7 @@ export function providerAccountsCommand(ctx: Context): Command {
       .option('--keys-from-env', 'roll the keys set in KASSA_PROVIDER_* variables (without it they are not read: one left exported from another account would roll this one)')
       .option('--secrets-stdin', 'read the keys to change as a JSON object from standard input instead')
       .option('--activate', 'take new payments again (a deactivated account)'),
-  ).action(async (id: string, pa: string, flags: OperatorFlags & { name?: string; set?: Record<string, string | number>; keysFromEnv?: boolean; secretsStdin?: boolean; activate?: boolean }) => {
+  ).action(async (id: string, pa: string, flags: OperatorFlags & { name?: string; set?: Record<string, string | number | boolean>; keysFromEnv?: boolean; secretsStdin?: boolean; activate?: boolean }) => {
     if (flags.keysFromEnv && flags.secretsStdin) throw new UsageError('give the keys one way: --keys-from-env or --secrets-stdin');
     const client = operatorClient(ctx, flags);
     const path = `/operator/merchants/${encodeURIComponent(id)}/provider_accounts/${encodeURIComponent(pa)}`;

@@ -63,8 +63,12 @@ export function charge(intent: PaymentIntentRecord, amount: number, now: number)
   );
 }
 
-/** Captures part or all of a hold; whatever is not captured is released in the same transaction. */
-export function capture(intent: PaymentIntentRecord, held: number, captured: number, now: number): LedgerTransaction {
+/**
+ * Captures part or all of `held` (what of the hold this capture closes); whatever of it is not
+ * captured is released in the same transaction. A capture after an earlier one of the same hold
+ * (multiple capture) gets a balance transaction id of its own; the first is named by the charge.
+ */
+export function capture(intent: PaymentIntentRecord, held: number, captured: number, now: number, later = false): LedgerTransaction {
   if (!(captured > 0 && captured <= held)) throw new Error(`capture of ${captured} exceeds the ${held} authorized`);
   const c = intent.currency;
   return txn(
@@ -77,7 +81,7 @@ export function capture(intent: PaymentIntentRecord, held: number, captured: num
       { account: A.AcquirerReceivable, currency: c, amount: captured },
       { account: A.MerchantPayable, currency: c, amount: -captured },
     ],
-    { type: 'charge', source: chargeOf(intent), availableOn: captureAvailableOn(now) },
+    { type: 'charge', source: chargeOf(intent), availableOn: captureAvailableOn(now), ...(later ? { id: newId('txn') } : {}) },
   );
 }
 

@@ -204,6 +204,11 @@ export interface AttemptRecord {
   amount: number;
   /** The intent status to return to if the provider never saw the call. */
   resumeStatus: PaymentStatus;
+  /**
+   * A capture that leaves the rest of the hold for later captures (`final_capture=false`): false.
+   * Absent for every other call, and for a capture that releases what it does not take.
+   */
+  finalCapture?: false | undefined;
   outcome: string | null;
   /** The work token (instance + request) making the call while `pending`; null once settled or unknown. */
   owner: string | null;

@@ -153,6 +153,8 @@ interface AttemptSpec {
   card?: () => ProviderCardInput;
   /** The provider that follows if this one fails definitely (routing). */
   failover?: string;
+  /** A capture that leaves the rest of the hold for later captures. */
+  finalCapture?: false;
   /** What the shopper's return brought (the provider's query), for completing the action; in memory, like the CVC. */
   details?: Record<string, string>;
   /** What else the attempt's commit writes, knowing the attempt (a refund row and its event). */
@@ -266,6 +268,14 @@ function nextActionFor(action: ProviderAction, returnUrl: string | null, actionR
 }
 
 const DEFINITE_FAILURE_MESSAGE = 'The payment provider could not process the request; no money moved.';
+
+/**
+ * A capture as the provider gets it, first time or again: whether it is the last one, and what
+ * earlier captures took (the intent counts only settled captures, so a retry sees the same).
+ */
+function captureCall(intent: PaymentIntentRecord, attempt: AttemptRecord): { final: boolean; capturedBefore: number } {
+  return { final: attempt.finalCapture !== false, capturedBefore: intent.amountReceived };
+}
 
 /** The refusal a definite provider failure stands for, as the answer of each operation. */
 function definitely(operation: AttemptOperation): (refusal: Refusal) => ProviderOutcome {
@@ -1044,7 +1054,12 @@ export class PaymentIntents {
 
   // ---- capture ----
 
-  async capture(merchantId: string, intentId: string, input: { amountToCapture?: number | undefined }, j?: Journal): Promise<PaymentIntentRecord> {
+  async capture(
+    merchantId: string,
+    intentId: string,
+    input: { amountToCapture?: number | undefined; finalCapture?: boolean | undefined },
+    j?: Journal,
+  ): Promise<PaymentIntentRecord> {
     const resumed = await this.resumeJournal(merchantId, j);
     if (resumed) return resumed;
 
@@ -1065,12 +1080,29 @@ export class PaymentIntents {
       );
     }
     const provider = await this.providerFor(intent);
-    if (amount < intent.amountCapturable && !flowsOf(intent, provider).partialCapture) {
+    const flows = flowsOf(intent, provider);
+    // A capture of all that is left is the last one, whatever it says.
+    const final = input.finalCapture !== false || amount === intent.amountCapturable;
+    if (!final && !flows.multipleCapture) {
+      throw invalidParam(
+        'final_capture',
+        `The ${provider.name} provider does not support capturing one authorization several times (final_capture=false); capture once, and the rest of the hold is released.`,
+      );
+    }
+    if (final && amount < intent.amountCapturable && !flows.partialCapture) {
       throw invalidParam('amount_to_capture', `The ${provider.name} provider does not support partial capture.`);
     }
     const settled = await this.startAttempt(
       intent,
-      { operation: 'capture', key: j?.ref.key, amount, resumeStatus: S.RequiresCapture, to: S.Processing, patch: {} },
+      {
+        operation: 'capture',
+        key: j?.ref.key,
+        amount,
+        resumeStatus: S.RequiresCapture,
+        to: S.Processing,
+        patch: {},
+        ...(final ? {} : { finalCapture: false as const }),
+      },
       j,
     );
     return this.answer(settled);
@@ -1447,6 +1479,9 @@ export class PaymentIntents {
             currency: intent.currency,
             capture: intent.captureMethod === 'automatic',
             madeAt: attempt.created,
+            // What earlier captures took: how a provider with one running total tells a capture or a void happened.
+            capturedBefore: intent.amountReceived,
+            ...(attempt.operation === 'capture' ? { final: attempt.finalCapture !== false } : {}),
           });
           if (found && found.operation !== attempt.operation) {
             throw new Error(`provider reports ${found.operation} for a ${attempt.operation} key`);
@@ -1608,7 +1643,9 @@ export class PaymentIntents {
         const reference = this.providerRef(intent);
         return this.callProvider(intent, attempt, 'provider.capture', definitely('capture'), async (signal) => ({
           operation: 'capture',
-          outcome: parseCaptureOutcome(await provider.capture({ idempotencyKey, reference, amount: attempt.amount, currency: intent.currency, signal })),
+          outcome: parseCaptureOutcome(
+            await provider.capture({ idempotencyKey, reference, amount: attempt.amount, currency: intent.currency, signal, ...captureCall(intent, attempt) }),
+          ),
         }));
       }
       case 'cancel': {
@@ -1869,18 +1906,28 @@ export class PaymentIntents {
       case 'captured': {
         if (outcome.amount !== attempt.amount) return this.discrepancy(intent, attempt, outcome, outcome.amount);
         const held = intent.amountCapturable;
-        const next = this.advance(intent, S.Succeeded, { amountReceived: outcome.amount, amountCapturable: 0, pendingOperation: null });
+        const final = attempt.finalCapture !== false;
+        // The last capture releases what it does not take; another leaves it held for the next.
+        const released = final ? held - outcome.amount : 0;
+        const received = intent.amountReceived + outcome.amount;
+        const next = final
+          ? this.advance(intent, S.Succeeded, { amountReceived: received, amountCapturable: 0, pendingOperation: null })
+          : this.advance(intent, S.RequiresCapture, { amountReceived: received, amountCapturable: held - outcome.amount, pendingOperation: null });
         const settled = this.done(attempt, 'succeeded', outcome);
         const before = await this.latestCharge(intent);
         // The part of the hold not captured goes back to the card: Stripe counts it as refunded.
-        const charge = before && { ...before, amountCaptured: outcome.amount, captured: true, amountRefunded: before.amountRefunded + (held - outcome.amount), updated: now };
+        const charge = before && { ...before, amountCaptured: before.amountCaptured + outcome.amount, captured: true, amountRefunded: before.amountRefunded + released, updated: now };
         const written = await this.commit('outcome', intent, next, {
           attempt: settled,
           ...(charge ? { charge } : {}),
-          ledger: ledger.capture(next, held, outcome.amount, now),
-          events: [...(charge ? [this.event(next, EventType.ChargeCaptured, now, chargeView(charge, next))] : []), this.event(next, EventType.Succeeded, now)],
+          // Each capture is a balance transaction of its own: the first is named by the charge, as a single capture's.
+          ledger: ledger.capture(next, outcome.amount + released, outcome.amount, now, intent.amountReceived > 0),
+          events: [
+            ...(charge ? [this.event(next, EventType.ChargeCaptured, now, chargeView(charge, next))] : []),
+            this.event(next, final ? EventType.Succeeded : EventType.AmountCapturableUpdated, now),
+          ],
         });
-        this.d.logger.info({ paymentIntent: next.id, captured: outcome.amount, held }, 'payment_intent.captured');
+        this.d.logger.info({ paymentIntent: next.id, captured: outcome.amount, held, final }, 'payment_intent.captured');
         return { intent: written, attempt: settled };
       }
       case 'failed': {
@@ -1903,8 +1950,9 @@ export class PaymentIntents {
       return { intent: await this.commit('outcome', intent, this.touch(intent, { pendingOperation: null }), { attempt: settled }), attempt: settled };
     }
     const held = attempt.resumeStatus === S.RequiresCapture ? intent.amountCapturable : 0;
-    const next = this.advance(intent, S.Canceled, { canceledAt: now, amountCapturable: 0, nextAction: null, pendingOperation: null });
     const settled = this.done(attempt, 'succeeded', outcome);
+    if (attempt.resumeStatus === S.RequiresCapture && intent.amountReceived > 0) return this.releaseRest(intent, settled, held, now);
+    const next = this.advance(intent, S.Canceled, { canceledAt: now, amountCapturable: 0, nextAction: null, pendingOperation: null });
     const before = held > 0 ? await this.latestCharge(intent) : null;
     // A voided hold is, in Stripe's terms, a charge refunded in full (nothing was captured).
     const charge = before && { ...before, amountRefunded: before.amount, updated: now };
@@ -1915,6 +1963,25 @@ export class PaymentIntents {
       events: [...(charge ? [this.event(next, EventType.ChargeRefunded, now, chargeView(charge, next))] : []), this.event(next, EventType.Canceled, now)],
     });
     this.d.logger.info({ paymentIntent: next.id, released: held }, 'payment_intent.canceled');
+    return { intent: written, attempt: settled };
+  }
+
+  /**
+   * A void of a hold that earlier captures took part of (multiple capture): what they took stands,
+   * so the payment ends `succeeded` at that amount, and the rest goes back to the card — counted,
+   * as a partial capture's rest, as refunded on the charge.
+   */
+  private async releaseRest(intent: PaymentIntentRecord, settled: AttemptRecord, held: number, now: number): Promise<Settled> {
+    const next = this.advance(intent, S.Succeeded, { amountCapturable: 0, cancellationReason: null, nextAction: null, pendingOperation: null });
+    const before = await this.latestCharge(intent);
+    const charge = before && { ...before, amountRefunded: before.amountRefunded + held, updated: now };
+    const written = await this.commit('outcome', intent, next, {
+      attempt: settled,
+      ...(charge ? { charge } : {}),
+      ...(held > 0 ? { ledger: ledger.release(next, held, now) } : {}),
+      events: [this.event(next, EventType.Succeeded, now)],
+    });
+    this.d.logger.info({ paymentIntent: next.id, received: next.amountReceived, released: held }, 'payment_intent.succeeded: the rest of a partly captured hold released');
     return { intent: written, attempt: settled };
   }
 
@@ -2245,6 +2312,7 @@ export class PaymentIntents {
       status: 'pending',
       amount: spec.amount,
       resumeStatus: spec.resumeStatus,
+      ...(spec.finalCapture === false ? { finalCapture: false as const } : {}),
       outcome: null,
       owner,
       created: now,

@@ -38,6 +38,8 @@ export class Sensitive {
  * a flow an adapter does not declare is refused with a clear error, never tried:
  *   - `manualCapture`: a hold, captured later (capture_method=manual; checked at routing);
  *   - `partialCapture`: capturing less than the hold (the rest released);
+ *   - `multipleCapture`: capturing part of the hold and leaving the rest for later captures
+ *     (Stripe's `final_capture=false`), the last one releasing what is left;
  *   - `cancel`: releasing a hold;
  *   - `refund`: giving captured money back, in full or in part, several times;
  *   - `savedMethods`: charging the method again later without the shopper (a card saved for a
@@ -46,11 +48,11 @@ export class Sensitive {
  *     `await_notification`); a flow Kassa chooses (Alipay's QR code on a desktop or cashier by
  *     redirect) goes only to a provider that declares it;
  *   - `currencies`: the currencies it charges the method in; absent: every currency Kassa charges.
- * Kassa makes one capture of a hold: there is no multiple-capture flow to declare.
  */
 export interface MethodCapabilities {
   manualCapture: boolean;
   partialCapture: boolean;
+  multipleCapture: boolean;
   cancel: boolean;
   refund: boolean;
   savedMethods: boolean;
@@ -84,8 +86,8 @@ export interface ProviderCapabilities extends MethodCapabilities {
 /** The flows of `method` at a provider, in `currency` if given; null when it does not take the method (or the currency) at all. */
 export function methodCapabilities(capabilities: ProviderCapabilities, method: ProviderMethodType, currency?: Currency): MethodCapabilities | null {
   if (!capabilities.paymentMethods.includes(method)) return null;
-  const { manualCapture, partialCapture, cancel, refund, savedMethods, nextActions, currencies } = capabilities;
-  const flows: MethodCapabilities = { manualCapture, partialCapture, cancel, refund, savedMethods, nextActions, currencies, ...capabilities.methods?.[method] };
+  const { manualCapture, partialCapture, multipleCapture, cancel, refund, savedMethods, nextActions, currencies } = capabilities;
+  const flows: MethodCapabilities = { manualCapture, partialCapture, multipleCapture, cancel, refund, savedMethods, nextActions, currencies, ...capabilities.methods?.[method] };
   if (currency !== undefined && flows.currencies && !flows.currencies.includes(currency)) return null;
   return flows;
 }
@@ -129,6 +131,9 @@ export interface LookupRequest extends ProviderCallOptions {
   capture: boolean;
   /** When Kassa made the call (ms since the epoch): a provider keeps idempotency keys for a limited time. */
   madeAt: number;
+  /** For a capture: as in its CaptureRequest (whether it released the rest, what earlier captures took). */
+  final?: boolean | undefined;
+  capturedBefore?: number | undefined;
   /**
    * For a provider with `capabilities.notificationEvidence`: what its verified notifications about
    * this payment said (each one's `evidence`, as the adapter wrote it when it verified it), oldest
@@ -299,6 +304,20 @@ export interface PaymentCallRequest extends ProviderCallOptions {
   currency: Currency;
 }
 
+/** A capture of `amount` from the payment's hold. */
+export interface CaptureRequest extends PaymentCallRequest {
+  /**
+   * True: the last capture, releasing what it does not take. False (only to a provider that
+   * declares `multipleCapture`): the rest of the hold stays for later captures.
+   */
+  final: boolean;
+  /**
+   * What earlier captures of this hold took (0 for the first), so a provider that keeps one
+   * running total per payment can tell whether this capture happened (its lookup).
+   */
+  capturedBefore: number;
+}
+
 /** After the shopper's action (3-D Secure): the payment as it was asked for, and what the shopper's return brought. */
 export interface CompleteActionRequest extends PaymentCallRequest {
   /** Capture at once, as the authorization asked. */
@@ -378,7 +397,7 @@ export interface PaymentProvider {
    * its own — the call must only read or finish the provider's payment, never start another.
    */
   completeAction(request: CompleteActionRequest): Promise<AuthorizeOutcome>;
-  capture(request: PaymentCallRequest): Promise<CaptureOutcome>;
+  capture(request: CaptureRequest): Promise<CaptureOutcome>;
   cancel(request: PaymentCallRequest): Promise<CancelOutcome>;
   /** Gives `amount` of a captured authorization back to the card. */
   refund(request: PaymentCallRequest): Promise<RefundOutcome>;

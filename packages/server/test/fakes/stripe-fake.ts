@@ -73,6 +73,11 @@ const PAYMENT_METHOD_DATA: Spec = {
     metadata,
   },
 };
+/** Multicapture is asked per card payment (docs.stripe.com/payments/multicapture). */
+const PAYMENT_METHOD_OPTIONS: Spec = {
+  kind: 'object',
+  fields: { card: { kind: 'object', fields: { request_multicapture: oneOf(['if_available', 'never']) } } },
+};
 const CARD_DETAILS: Spec = {
   kind: 'object',
   required: true,
@@ -94,8 +99,8 @@ const ROUTES = {
     return_url: str(),
     expand,
   },
-  confirm: { payment_method: str(), payment_method_data: PAYMENT_METHOD_DATA, off_session: bool, return_url: str(), expand },
-  capture: { amount_to_capture: int(), metadata, expand },
+  confirm: { payment_method: str(), payment_method_data: PAYMENT_METHOD_DATA, payment_method_options: PAYMENT_METHOD_OPTIONS, off_session: bool, return_url: str(), expand },
+  capture: { amount_to_capture: int(), final_capture: bool, metadata, expand },
   cancel: { cancellation_reason: oneOf(['duplicate', 'fraudulent', 'requested_by_customer', 'abandoned']), expand },
   retrieve: { client_secret: str(), expand },
   create_refund: { payment_intent: str(), charge: str(), amount: int(), metadata, reason: oneOf(['duplicate', 'fraudulent', 'requested_by_customer']), expand },
@@ -291,6 +296,8 @@ interface IntentState {
   card?: string;
   challenge?: 'pending' | 'passed' | 'failed';
   refunded: number;
+  /** The confirm asked for multicapture (`request_multicapture: if_available`) on a manual-capture intent; every test card has it available. */
+  multicapture?: boolean;
 }
 
 interface Refund {
@@ -810,6 +817,8 @@ export class StripeFake {
     const behavior = TEST_CARDS[card.number];
     if (!behavior) decline('card_declined', 'Your card was declined. Your request was in test mode, but used a non test card. For a list of valid test cards, visit: https://stripe.com/docs/testing.', 'test_mode_live_card');
     st.card = card.number;
+    const options = p.payment_method_options as { card?: { request_multicapture?: string } } | undefined;
+    st.multicapture = options?.card?.request_multicapture === 'if_available' && pi.capture_method === 'manual';
     const off = p.off_session === true;
     const kind = behavior!.kind;
     switch (kind) {
@@ -922,12 +931,22 @@ export class StripeFake {
     const amount = (p.amount_to_capture as number | undefined) ?? pi.amount_capturable;
     if (amount > pi.amount_capturable) throw invalid(`The amount_to_capture (${amount}) must be less than or equal to the amount_capturable (${pi.amount_capturable}).`, { code: 'amount_too_large', param: 'amount_to_capture' }, true);
     if (amount < 1) throw invalid('This value must be greater than or equal to 1.', { code: 'amount_too_small', param: 'amount_to_capture' }, true);
+    const final = p.final_capture !== false;
+    if (!final && !st.multicapture) {
+      throw invalid('final_capture=false can only be used when multicapture is available for this PaymentIntent (payment_method_options[card][request_multicapture]).', { param: 'final_capture' });
+    }
     const account = this.#account(st);
-    account.held -= pi.amount_capturable;
     account.balance -= amount;
+    pi.amount_received += amount;
+    // A capture that is not the last keeps the rest of the hold for the next (Stripe allows 50).
+    const rest = pi.amount_capturable - amount;
+    account.held -= final ? pi.amount_capturable : amount;
+    pi.amount_capturable = final ? 0 : rest;
+    if (pi.amount_capturable > 0) {
+      this.#emit('payment_intent.amount_capturable_updated', pi);
+      return pi;
+    }
     pi.status = 'succeeded';
-    pi.amount_received = amount;
-    pi.amount_capturable = 0;
     this.#emit('payment_intent.succeeded', pi);
     return pi;
   }
@@ -939,6 +958,14 @@ export class StripeFake {
       throw invalid(`You cannot cancel this PaymentIntent because it has a status of ${pi.status}. Only a PaymentIntent with one of the following statuses may be canceled: ${cancelable.join(', ')}.`, { code: 'payment_intent_unexpected_state', payment_intent: { ...pi } }, true);
     }
     if (pi.status === 'requires_capture') this.#account(st).held -= pi.amount_capturable;
+    if (pi.status === 'requires_capture' && pi.amount_received > 0) {
+      // A hold captured in part (multicapture): what was captured stays; the rest is released and
+      // the intent is done at what it received (our reading of Stripe's multicapture guide).
+      pi.amount_capturable = 0;
+      pi.status = 'succeeded';
+      this.#emit('payment_intent.succeeded', pi);
+      return pi;
+    }
     pi.status = 'canceled';
     pi.amount_capturable = 0;
     pi.next_action = null;

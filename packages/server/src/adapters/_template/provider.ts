@@ -37,6 +37,7 @@ export class TemplateProvider implements PaymentProvider {
   readonly capabilities: ProviderCapabilities = {
     manualCapture: false,
     partialCapture: false,
+    multipleCapture: false,
     cancel: false,
     refund: false,
     // Charges a card saved for a customer again without the shopper (setup_future_usage, off_session).

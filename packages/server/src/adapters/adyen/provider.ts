@@ -126,6 +126,8 @@ export class AdyenProvider implements PaymentProvider {
     // account-level "capture delay" setting is overridden by it and by captureDelayHours).
     manualCapture: true,
     partialCapture: true,
+    // Adyen takes several partial captures only once its support enables them on the merchant account.
+    multipleCapture: false,
     cancel: true,
     refund: true,
     savedMethods: true, // a vaulted card sent again with shopperInteraction ContAuth

@@ -107,6 +107,7 @@ export class AlipayProvider implements PaymentProvider {
   readonly capabilities: ProviderCapabilities = {
     manualCapture: false, // trade pay captures at once; Alipay's pre-authorization is another product, not used
     partialCapture: false,
+    multipleCapture: false,
     savedMethods: false, // every trade is approved by the shopper
     nextActions: ['qr_code', 'redirect'], // precreate's code on a desktop; the wap cashier by redirect
     // Stops a payment the shopper has not paid: a QR code is revoked (alipay.trade.cancel), a

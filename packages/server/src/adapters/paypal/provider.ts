@@ -150,6 +150,7 @@ export class PayPalProvider implements PaymentProvider {
   readonly capabilities: ProviderCapabilities = {
     manualCapture: true, // intent AUTHORIZE, then capture the authorization
     partialCapture: true, // capture less than authorized, final_capture: true releases the rest
+    multipleCapture: false,
     savedMethods: false, // vaulting at PayPal is another product, not used
     nextActions: ['redirect'], // the approval page; the wallet has no card challenge
     cancel: true, // void the authorization

@@ -11,6 +11,7 @@ import type { Currency, DeclineCode } from '@kassa/core';
 import type {
   CompleteActionRequest,
   LookupRequest,
+  CaptureRequest,
   PaymentCallRequest,
   AuthorizeOutcome,
   AuthorizeRequest,
@@ -83,6 +84,7 @@ export class SandboxProvider implements PaymentProvider {
   readonly capabilities: ProviderCapabilities = {
     manualCapture: true,
     partialCapture: true,
+    multipleCapture: true,
     cancel: true,
     refund: true,
     savedMethods: true,
@@ -180,15 +182,17 @@ export class SandboxProvider implements PaymentProvider {
     });
   }
 
-  async capture(request: PaymentCallRequest): Promise<CaptureOutcome> {
+  async capture(request: CaptureRequest): Promise<CaptureOutcome> {
     return this.#once(request.idempotencyKey, 'capture', (): CaptureOutcome => {
       const hold = this.#s.getHold.get(request.reference) as HoldRow | undefined;
-      if (!hold || hold.status !== 'held' || request.amount > hold.amount || request.amount <= 0) {
+      if (!hold || hold.status !== 'held' || request.amount > hold.amount - hold.captured || request.amount <= 0) {
         return { status: 'failed', declineCode: 'processing_error', message: 'No open authorization for this amount.' };
       }
-      // Debit what is captured; the rest of the hold is released by closing it.
+      // Debit what is captured. The last capture closes the hold, releasing the rest; another
+      // keeps it open with what is left still reserved.
       this.#s.debit.run(request.amount, hold.fingerprint, hold.currency);
-      this.#s.closeHold.run('captured', request.amount, hold.id);
+      const captured = hold.captured + request.amount;
+      this.#s.closeHold.run(request.final || captured === hold.amount ? 'captured' : 'held', captured, hold.id);
       return { status: 'captured', amount: request.amount };
     });
   }
@@ -198,7 +202,8 @@ export class SandboxProvider implements PaymentProvider {
       const hold = this.#s.getHold.get(request.reference) as HoldRow | undefined;
       if (hold) {
         if (hold.status === 'captured') return { status: 'failed', declineCode: 'processing_error', message: 'Already captured.' };
-        if (hold.status === 'held') this.#s.closeHold.run('released', 0, hold.id);
+        // A hold partly captured already keeps what it took: closed as captured, the rest released.
+        if (hold.status === 'held') this.#s.closeHold.run(hold.captured > 0 ? 'captured' : 'released', hold.captured, hold.id);
         return { status: 'canceled' };
       }
       const challenge = this.#s.getChallenge.get(request.reference) as ChallengeRow | undefined;
@@ -346,7 +351,7 @@ function prepare(db: Database) {
     credit: st('UPDATE accounts SET balance = balance + ? WHERE fingerprint = ? AND currency = ?'),
     sumRefunded: st('SELECT COALESCE(SUM(amount), 0) AS refunded FROM refunds WHERE hold_id = ?'),
     insertRefund: st('INSERT INTO refunds (id, hold_id, amount, created) VALUES (?, ?, ?, ?)'),
-    sumHeld: st("SELECT COALESCE(SUM(amount), 0) AS held FROM holds WHERE fingerprint = ? AND currency = ? AND status = 'held'"),
+    sumHeld: st("SELECT COALESCE(SUM(amount - captured), 0) AS held FROM holds WHERE fingerprint = ? AND currency = ? AND status = 'held'"),
     insertHold: st(`INSERT INTO holds (id, fingerprint, currency, amount, status, captured, reference, created)
       VALUES (@id, @fingerprint, @currency, @amount, @status, @captured, @reference, @created)`),
     getHold: st('SELECT * FROM holds WHERE id = ?'),

@@ -27,6 +27,7 @@ import type {
   AuthorizeRequest,
   CancelOutcome,
   CaptureOutcome,
+  CaptureRequest,
   LookupRequest,
   PaymentProvider,
   ProviderCallOptions,
@@ -63,6 +64,12 @@ export interface StripeProviderConfig {
   webhookToleranceSeconds?: number | undefined;
   /** The clock of the 24-hour key retention and of webhook timestamps (tests move it); default Date.now. */
   now?: () => number;
+  /**
+   * Stripe has enabled multicapture on the account (an IC+ pricing feature): a hold is confirmed
+   * with `request_multicapture: if_available` and may be captured several times
+   * (`final_capture: false`). Default false: one capture, the rest released.
+   */
+  multicapture?: boolean | undefined;
 }
 
 /**
@@ -171,6 +178,7 @@ export class StripeProvider implements PaymentProvider {
   readonly #returnUrl: string;
   readonly #timeoutMs: number;
   readonly #now: () => number;
+  readonly #multicapture: boolean;
 
   constructor(config: StripeProviderConfig) {
     this.name = config.name ?? 'stripe';
@@ -179,10 +187,14 @@ export class StripeProvider implements PaymentProvider {
     this.#timeoutMs = config.timeoutMs ?? 30_000;
     this.#returnUrl = config.returnUrl;
     this.#now = config.now ?? Date.now;
+    this.#multicapture = config.multicapture === true;
     const webhookSecret = config.webhookSecret;
     this.capabilities = {
       manualCapture: true, // capture_method=manual
       partialCapture: true, // amount_to_capture; the rest of the hold is released
+      // final_capture=false, where Stripe enabled multicapture for the account; a card the network
+      // does not take it for (Stripe's multicapture status `unavailable`) is refused at the capture.
+      multipleCapture: config.multicapture === true,
       cancel: true,
       refund: true, // several partial refunds up to the captured amount
       savedMethods: true, // the vaulted card sent again, off_session
@@ -226,6 +238,8 @@ export class StripeProvider implements PaymentProvider {
       const params = {
         ...method(),
         ...(request.offSession ? { off_session: true } : { return_url: this.#returnUrlFor(request.reference) }),
+        // Asked on the confirm (not the replayable create): a hold that may be captured several times.
+        ...(this.#multicapture && !request.capture ? { payment_method_options: { card: { request_multicapture: 'if_available' } } } : {}),
       } as unknown as Stripe.PaymentIntentConfirmParams;
       let confirmed: IntentView;
       try {
@@ -248,16 +262,23 @@ export class StripeProvider implements PaymentProvider {
     return this.#call(request, async () => this.#settled(await this.#retrieve(request.reference)));
   }
 
-  async capture(request: { idempotencyKey: string; reference: string; amount: number } & ProviderCallOptions): Promise<CaptureOutcome> {
+  async capture(request: CaptureRequest): Promise<CaptureOutcome> {
     return this.#call(request, async () => {
       let pi: IntentView;
       try {
-        pi = await this.#stripe.paymentIntents.capture(request.reference, { amount_to_capture: request.amount }, this.#options(request.idempotencyKey, 'capture'));
+        pi = await this.#stripe.paymentIntents.capture(
+          request.reference,
+          { amount_to_capture: request.amount, ...(request.final ? {} : { final_capture: false }) },
+          this.#options(request.idempotencyKey, 'capture'),
+        );
       } catch (error) {
         return { status: 'failed', ...refusedOrThrow(error) };
       }
-      if (pi.status !== 'succeeded') throw new ProviderFailure('ambiguous', `Stripe answered a capture with status ${pi.status}`, pi.status);
-      return { status: 'captured', amount: pi.amount_received };
+      // The last capture ends the intent; another leaves it waiting for the next (unless it took all).
+      const expected = request.final ? pi.status === 'succeeded' : pi.status === 'requires_capture' || pi.status === 'succeeded';
+      if (!expected) throw new ProviderFailure('ambiguous', `Stripe answered a capture with status ${pi.status}`, pi.status);
+      // amount_received counts every capture of the intent: this one's is what it added.
+      return { status: 'captured', amount: pi.amount_received - request.capturedBefore };
     });
   }
 
@@ -269,7 +290,7 @@ export class StripeProvider implements PaymentProvider {
       } catch (error) {
         return { status: 'failed', ...refusedOrThrow(error) };
       }
-      if (pi.status !== 'canceled') throw new ProviderFailure('ambiguous', `Stripe answered a cancel with status ${pi.status}`, pi.status);
+      if (!voided(pi)) throw new ProviderFailure('ambiguous', `Stripe answered a cancel with status ${pi.status}`, pi.status);
       return { status: 'canceled' };
     });
   }
@@ -322,13 +343,21 @@ export class StripeProvider implements PaymentProvider {
         case 'capture': {
           const pi = await this.#retrieve(this.#ref(request));
           if (pi.status === 'processing') throw new ProviderFailure('ambiguous', 'Stripe is still processing the payment', 'processing');
-          // Captured is a state of the intent (Stripe captures it once); anything else means this
-          // capture did not happen, and making it again under the same key is safe.
-          return pi.status === 'succeeded' ? { operation, outcome: { status: 'captured', amount: pi.amount_received } } : null;
+          // Stripe keeps one running total of an intent's captures, and Kassa makes them one at a
+          // time: this capture happened exactly when the total grew by it since the earlier ones.
+          const before = request.capturedBefore ?? 0;
+          const added = pi.amount_received - before;
+          if (added === 0 && pi.status === 'requires_capture') return null; // not made: again under the same key
+          if (added > 0 && (pi.status === 'succeeded' || (request.final === false && pi.status === 'requires_capture'))) {
+            return { operation, outcome: { status: 'captured', amount: added } };
+          }
+          // Canceled, or captured elsewhere (the Dashboard): this capture did not happen; made again it is refused.
+          if (added === 0) return null;
+          throw new ProviderFailure('ambiguous', `Stripe's intent received ${pi.amount_received} (${pi.status}), not what Kassa's captures add up to`, pi.status);
         }
         case 'cancel': {
           const pi = await this.#retrieve(this.#ref(request));
-          return pi.status === 'canceled' ? { operation, outcome: { status: 'canceled' } } : null;
+          return voided(pi, request.capturedBefore) ? { operation, outcome: { status: 'canceled' } } : null;
         }
         case 'refund': {
           const refunds = await this.#stripe.refunds.list({ payment_intent: this.#ref(request), limit: 100 }, { timeout: this.#timeoutMs });
@@ -398,6 +427,17 @@ export class StripeProvider implements PaymentProvider {
       throw classify(error, signal);
     }
   }
+}
+
+/**
+ * Whether a cancel took effect: the intent is `canceled` — or, for a hold captured in part before
+ * (multicapture), `succeeded` with nothing left to capture (Stripe keeps the captured part; the
+ * rest is released), at the amount Kassa's captures took when the caller says it.
+ */
+function voided(pi: IntentView, capturedBefore?: number): boolean {
+  if (pi.status === 'canceled') return true;
+  const partly = pi.status === 'succeeded' && pi.amount_capturable === 0 && pi.amount_received > 0 && pi.amount_received < pi.amount;
+  return partly && (capturedBefore === undefined || pi.amount_received === capturedBefore);
 }
 
 /**

@@ -237,7 +237,7 @@ export function merchantRouter(deps: {
       const input = parseBody(merchantCaptureSchema, req, res);
       await idempotency.respond(req, res, { merchantId, scope: 'v1' }, input, async (journal) => ({
         status: 200,
-        body: await presentExpanded(await payments.capture(merchantId, id, { amountToCapture: input.amount_to_capture }, journal), input.expand),
+        body: await presentExpanded(await payments.capture(merchantId, id, { amountToCapture: input.amount_to_capture, finalCapture: input.final_capture }, journal), input.expand),
       }));
     })
     .all(methodNotAllowed('POST'));

@@ -866,4 +866,13 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE provider_accounts ADD COLUMN revision INTEGER NOT NULL DEFAULT 0 CHECK (revision >= 0);
     `,
   },
+  {
+    // Multiple capture: a capture that leaves the rest of the hold for later ones (0), made again
+    // as it was by a retry or recovery. NULL: every other call, and a capture that releases the rest.
+    version: 20,
+    name: 'payment attempts: captures that leave the rest of the hold',
+    sql: `
+      ALTER TABLE payment_attempts ADD COLUMN final_capture INTEGER CHECK (final_capture IS NULL OR (final_capture = 0 AND operation = 'capture'));
+    `,
+  },
 ];

@@ -202,6 +202,7 @@ function rowToAttempt(r: Row): AttemptRecord {
     status: r.status as AttemptStatus,
     amount: r.amount as number,
     resumeStatus: r.resume_status as PaymentStatus,
+    ...(r.final_capture === 0 ? { finalCapture: false as const } : {}),
     outcome: (r.outcome as string | null) ?? null,
     owner: (r.owner as string | null) ?? null,
     created: r.created as number,
@@ -567,6 +568,7 @@ export class SqliteStore implements Store {
             status: a.status,
             amount: a.amount,
             resume_status: a.resumeStatus,
+            final_capture: a.finalCapture === false ? 0 : null,
             outcome: a.outcome,
             owner: a.owner,
             created: a.created,
@@ -1550,9 +1552,9 @@ function prepare(db: Database) {
     listExpiredAuthorizations: st(`SELECT i.* FROM payment_intents i JOIN charges c ON c.id = i.latest_charge
       WHERE i.status = 'requires_capture' AND i.pending_operation IS NULL AND c.created < ? ORDER BY c.created LIMIT ?`),
     upsertAttempt: st(`INSERT INTO payment_attempts (
-        id, payment_intent_id, merchant_id, operation, provider_key, status, amount, resume_status, outcome, owner, created, updated
+        id, payment_intent_id, merchant_id, operation, provider_key, status, amount, resume_status, final_capture, outcome, owner, created, updated
       ) VALUES (
-        @id, @payment_intent_id, @merchant_id, @operation, @provider_key, @status, @amount, @resume_status, @outcome, @owner, @created, @updated
+        @id, @payment_intent_id, @merchant_id, @operation, @provider_key, @status, @amount, @resume_status, @final_capture, @outcome, @owner, @created, @updated
       ) ON CONFLICT (id) DO UPDATE SET status = excluded.status, outcome = excluded.outcome, owner = excluded.owner, updated = excluded.updated`),
     insertDiscrepancy: st(`INSERT INTO discrepancies (id, merchant_id, payment_intent_id, attempt_id, operation, currency, expected, actual, created)
       VALUES (@id, @merchant_id, @payment_intent_id, @attempt_id, @operation, @currency, @expected, @actual, @created)`),
