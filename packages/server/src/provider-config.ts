@@ -31,8 +31,11 @@ export const PROVIDER_PUBLIC_FIELDS = {
    * several times (`final_capture=false`); default false.
    */
   stripe: { apiBase: httpUrl.optional(), multicapture: z.boolean().optional() },
-  /** `checkoutBase`: Adyen's Checkout API with its version (default the test endpoint, v71). */
-  adyen: { merchantAccount: z.string().min(1).max(100), checkoutBase: httpUrl.optional() },
+  /**
+   * `checkoutBase`: Adyen's Checkout API with its version (default the test endpoint, v71).
+   * `multiplePartialCaptures`: Adyen's support enabled them on the merchant account (default false).
+   */
+  adyen: { merchantAccount: z.string().min(1).max(100), checkoutBase: httpUrl.optional(), multiplePartialCaptures: z.boolean().optional() },
   /** `apiBase`: PayPal's REST API (default: the sandbox in test mode, production in live mode). `webhookId` verifies its notifications. */
   paypal: { clientId: z.string().min(1).max(200), apiBase: httpUrl.optional(), webhookId: z.string().min(1).max(100).optional() },
   /** `gateway`: Alipay's OpenAPI gateway (default: its sandbox in test mode, production in live mode); `alipayPublicKey` verifies its answers and notifications. */
@@ -175,6 +178,7 @@ export async function providerFromSpec(spec: ProviderSpec, context: ProviderCont
         merchantAccount: spec.merchantAccount,
         ...(spec.checkoutBase ? { checkoutBase: spec.checkoutBase } : {}),
         ...(spec.hmacKey ? { hmacKey: spec.hmacKey } : {}),
+        ...(spec.multiplePartialCaptures ? { multiplePartialCaptures: true } : {}),
         returnUrl: (reference) => `${base}?kassa_reference=${encodeURIComponent(reference)}`,
       });
     }

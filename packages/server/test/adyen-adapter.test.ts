@@ -38,9 +38,10 @@ interface Rig {
   close(): Promise<void>;
 }
 
-async function rig(options: { timeoutMs?: number } = {}): Promise<Rig> {
+async function rig(options: { timeoutMs?: number; multiplePartialCaptures?: boolean } = {}): Promise<Rig> {
   const hmacKey = randomBytes(32).toString('hex');
-  const fake = await AdyenFake.start({ apiKey: API_KEY, merchantAccount: MERCHANT, hmacKey });
+  const multi = options.multiplePartialCaptures === true;
+  const fake = await AdyenFake.start({ apiKey: API_KEY, merchantAccount: MERCHANT, hmacKey, ...(multi ? { multiplePartialCaptures: true } : {}) });
   const returned = new Map<string, string>();
   const provider = new AdyenProvider({
     apiKey: new Sensitive(API_KEY),
@@ -53,6 +54,7 @@ async function rig(options: { timeoutMs?: number } = {}): Promise<Rig> {
       return redirectResult ? { redirectResult } : undefined;
     },
     ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+    ...(multi ? { multiplePartialCaptures: true } : {}),
   });
   return { fake, provider, hmacKey, returned, close: () => fake.close() };
 }
@@ -79,7 +81,7 @@ async function failure(promise: Promise<unknown>): Promise<ProviderFailure> {
   assert.fail('expected the call to fail');
 }
 
-async function within(fn: (r: Rig) => Promise<void>, options?: { timeoutMs?: number }): Promise<void> {
+async function within(fn: (r: Rig) => Promise<void>, options?: { timeoutMs?: number; multiplePartialCaptures?: boolean }): Promise<void> {
   const r = await rig(options);
   try {
     await fn(r);
@@ -89,7 +91,10 @@ async function within(fn: (r: Rig) => Promise<void>, options?: { timeoutMs?: num
 }
 
 providerConformance('adyen', async () => {
-  const r = await rig();
+  // An account with multiple partial captures (Adyen's setting): the suite's multiple-capture case
+  // runs, and a partial capture's rest is released by the adapter (the default account is
+  // Adyen's own, tested below).
+  const r = await rig({ multiplePartialCaptures: true });
   const approved = card(ADYEN_TEST_CARDS.visa);
   const insufficientFunds = card(ADYEN_TEST_CARDS.mastercard);
   r.fake.setBalance(ADYEN_TEST_CARDS.mastercard, 500);
@@ -248,7 +253,7 @@ describe('adyen adapter: what it sends', () => {
       const held = await provider.authorize(request({ idempotencyKey: key, capture: false }));
       assert.equal(held.status, 'authorized');
       if (held.status !== 'authorized') return;
-      assert.deepEqual(withoutReference(await provider.capture({ idempotencyKey: key, reference: held.reference, amount: 1200, currency: 'eur' })), { status: 'captured', amount: 1200 });
+      assert.deepEqual(withoutReference(await provider.capture({ final: true, capturedBefore: 0, remaining: 0, idempotencyKey: key, reference: held.reference, amount: 1200, currency: 'eur' })), { status: 'captured', amount: 1200 });
       const [a, c] = fake.requests.slice(-2).map((q) => q.headers['idempotency-key']);
       assert.notEqual(a, c);
     }));
@@ -393,7 +398,7 @@ describe('adyen adapter: 3-D Secure', () => {
       assert.equal(details?.path, '/v71/payments/details');
       assert.equal(details?.headers['idempotency-key'], adyenIdempotencyKey('complete_action', key));
       assert.deepEqual(details?.body, { details: { redirectResult: returned.get(action.reference) } });
-      assert.deepEqual(withoutReference(await provider.capture({ idempotencyKey: randomUUID(), reference: done.reference, amount: 2500, currency: 'eur' })), { status: 'captured', amount: 2500 });
+      assert.deepEqual(withoutReference(await provider.capture({ final: true, capturedBefore: 0, remaining: 0, idempotencyKey: randomUUID(), reference: done.reference, amount: 2500, currency: 'eur' })), { status: 'captured', amount: 2500 });
     }));
 
   it('a failed challenge is authentication_failure (11); off-session the issuer refuses 38', () =>
@@ -409,13 +414,45 @@ describe('adyen adapter: 3-D Secure', () => {
 });
 
 describe('adyen adapter: modifications and lookup', () => {
+  it('without multiple partial captures (Adyen default) none is declared; with them, the last capture releases the rest by a cancel — and a release that fails leaves the capture unknown, both replayed', async () => {
+    await within(async ({ provider }) => assert.equal(provider.capabilities.multipleCapture, false));
+    await within(
+      async ({ fake, provider }) => {
+        assert.equal(provider.capabilities.multipleCapture, true);
+        const held = await provider.authorize(request({ capture: false, amount: 3000 }));
+        assert.equal(held.status, 'authorized');
+        if (held.status !== 'authorized') return;
+        const start = fake.account(ADYEN_TEST_CARDS.visa)?.balance ?? 0;
+        const part = { final: false, capturedBefore: 0, remaining: 2000, idempotencyKey: randomUUID(), reference: held.reference, amount: 1000, currency: 'eur' } as const;
+        assert.equal((await provider.capture(part)).status, 'captured');
+        assert.equal(fake.requests.filter((q) => q.path.endsWith('/cancels')).length, 0, 'a capture that is not the last releases nothing');
+        assert.deepEqual(fake.account(ADYEN_TEST_CARDS.visa), { balance: start - 1000, held: 2000 });
+
+        const last = { final: true, capturedBefore: 1000, remaining: 500, idempotencyKey: randomUUID(), reference: held.reference, amount: 1500, currency: 'eur' } as const;
+        fake.fault('drop_before', /\/cancels$/);
+        assert.equal((await failure(provider.capture(last))).certainty, 'ambiguous', 'the capture was made, its release not');
+        assert.deepEqual(fake.account(ADYEN_TEST_CARDS.visa), { balance: start - 2500, held: 500 });
+        // Made again under its key (what recovery or the retry does): the capture replayed, the release made.
+        assert.deepEqual(withoutReference(await provider.capture(last)), { status: 'captured', amount: 1500 });
+        assert.deepEqual(fake.account(ADYEN_TEST_CARDS.visa), { balance: start - 2500, held: 0 });
+        assert.deepEqual(fake.notificationsFor(held.reference).map((n) => [n.eventCode, n.success]), [
+          ['AUTHORISATION', 'true'],
+          ['CAPTURE', 'true'],
+          ['CAPTURE', 'true'],
+          ['CANCELLATION', 'true'],
+        ]);
+      },
+      { multiplePartialCaptures: true },
+    );
+  });
+
   it('capture, cancel and refund are answered "received" and mapped to success; the decision comes by notification', () =>
     within(async ({ fake, provider }) => {
       const held = await provider.authorize(request({ capture: false, amount: 3000 }));
       assert.equal(held.status, 'authorized');
       if (held.status !== 'authorized') return;
       const key = randomUUID();
-      const captured = await provider.capture({ idempotencyKey: key, reference: held.reference, amount: 2000, currency: 'eur' });
+      const captured = await provider.capture({ final: true, capturedBefore: 0, remaining: 0, idempotencyKey: key, reference: held.reference, amount: 2000, currency: 'eur' });
       assert.deepEqual(withoutReference(captured), { status: 'captured', amount: 2000 });
       const sent = fake.requests.at(-1);
       assert.equal(sent?.path, `/v71/payments/${held.reference}/captures`);
@@ -428,7 +465,7 @@ describe('adyen adapter: modifications and lookup', () => {
       assert.notEqual(captured.status === 'captured' && captured.reference, held.reference, "not the payment's");
       // Adyen accepts a capture it will refuse: the adapter cannot know yet. Its CAPTURE
       // success=false notification is the port's `failed` (parseNotification, below).
-      assert.equal((await provider.capture({ idempotencyKey: randomUUID(), reference: held.reference, amount: 2000, currency: 'eur' })).status, 'captured');
+      assert.equal((await provider.capture({ final: true, capturedBefore: 0, remaining: 0, idempotencyKey: randomUUID(), reference: held.reference, amount: 2000, currency: 'eur' })).status, 'captured');
       assert.deepEqual(fake.notificationsFor(held.reference).at(-1)?.success, 'false');
       assert.deepEqual(withoutReference(await provider.refund({ idempotencyKey: randomUUID(), reference: held.reference, amount: 500, currency: 'eur' })), { status: 'succeeded', amount: 500 });
       assert.equal(fake.requests.at(-1)?.path, `/v71/payments/${held.reference}/refunds`);
@@ -445,7 +482,7 @@ describe('adyen adapter: modifications and lookup', () => {
       assert.equal(held.status, 'authorized');
       if (held.status !== 'authorized') return;
       const fresh = new AdyenProvider({ apiKey: new Sensitive(API_KEY), merchantAccount: MERCHANT, checkoutBase: fake.checkoutBase, returnUrl: () => 'https://x.test/' });
-      assert.deepEqual(withoutReference(await fresh.capture({ idempotencyKey: randomUUID(), reference: held.reference, amount: 1200, currency: 'eur' })), { status: 'captured', amount: 1200 });
+      assert.deepEqual(withoutReference(await fresh.capture({ final: true, capturedBefore: 0, remaining: 0, idempotencyKey: randomUUID(), reference: held.reference, amount: 1200, currency: 'eur' })), { status: 'captured', amount: 1200 });
       const sent = fake.requests.at(-1);
       assert.equal(sent?.path, `/v71/payments/${held.reference}/captures`);
       assert.deepEqual((sent?.body as { amount?: unknown } | undefined)?.amount, { value: 1200, currency: 'EUR' });
@@ -462,7 +499,7 @@ describe('adyen adapter: modifications and lookup', () => {
       const auth = await failure(provider.lookup({ idempotencyKey: r.idempotencyKey, operation: 'authorize', amount: 1200, ...made }));
       assert.equal(auth.certainty, 'ambiguous');
       const key = randomUUID();
-      const captured = await provider.capture({ idempotencyKey: key, reference: held.reference, amount: 1200, currency: 'eur' });
+      const captured = await provider.capture({ final: true, capturedBefore: 0, remaining: 0, idempotencyKey: key, reference: held.reference, amount: 1200, currency: 'eur' });
       const balance = fake.account(ADYEN_TEST_CARDS.visa)?.balance;
       assert.deepEqual(await provider.lookup({ idempotencyKey: key, operation: 'capture', providerRef: held.reference, amount: 1200, ...made }), { operation: 'capture', outcome: captured });
       assert.deepEqual(fake.notificationsFor(held.reference).map((n) => n.eventCode), ['AUTHORISATION', 'CAPTURE'], 'the replay did not capture again');
@@ -623,7 +660,7 @@ describe('adyen adapter: a verified AUTHORISATION settles what Adyen cannot be a
     within(async ({ fake, provider }) => {
       const held = await provider.authorize(request({ capture: false, amount: 3000 }));
       if (held.status !== 'authorized') return assert.fail('expected a hold');
-      const captured = await provider.capture({ idempotencyKey: randomUUID(), reference: held.reference, amount: 3000, currency: 'eur' });
+      const captured = await provider.capture({ final: true, capturedBefore: 0, remaining: 0, idempotencyKey: randomUUID(), reference: held.reference, amount: 3000, currency: 'eur' });
       const refunded = await provider.refund({ idempotencyKey: randomUUID(), reference: held.reference, amount: 700, currency: 'eur' });
       const refundFailed = fake.rejectRefund(held.reference);
       const captureFailed = fake.rejectCapture(held.reference);

@@ -11,6 +11,7 @@ import { Sensitive } from '../src/domain/ports.js';
 import { CARDS, accountBalance, boot, outboxTypes, unbalancedTransactions } from './helpers.js';
 import type { Harness } from './helpers.js';
 import { StripeFake } from './fakes/stripe-fake.js';
+import { ADYEN_TEST_CARDS, AdyenFake } from './fakes/adyen-fake.js';
 
 async function withSandbox(fn: (h: Harness) => Promise<void>): Promise<void> {
   const h = await boot();
@@ -36,9 +37,9 @@ async function withStripe(multicapture: boolean, fn: (fake: StripeFake, h: Harne
 }
 
 /** A manual-capture card payment through the client API, held. */
-async function hold(h: Harness, number: string, amount: number, currency: string): Promise<{ id: string }> {
+async function hold(h: Harness, number: string, amount: number, currency: string, cvc?: string): Promise<{ id: string }> {
   const intent = await h.createIntent({ amount, currency, capture_method: 'manual' });
-  const token = await h.tokenize(intent.client_secret, { number });
+  const token = await h.tokenize(intent.client_secret, { number, ...(cvc ? { cvc } : {}) });
   assert.equal(token.status, 200, JSON.stringify(token.body));
   const held = await h.client('POST', `/payment_intents/${intent.id}/confirm`, intent.client_secret, { payment_method: token.body.id });
   assert.equal(held.body.status, 'requires_capture', JSON.stringify(held.body));
@@ -163,6 +164,27 @@ describe('multiple capture', () => {
       assert.deepEqual([released.status, released.body.status, released.body.amount_received], [200, 'succeeded', 1200], JSON.stringify(released.body));
       assert.deepEqual(fake.account('4242424242424242', 'usd'), { balance: 1_000_000 - 3700, held: 0 });
     }));
+
+  it('at Adyen with multiple partial captures enabled: each part a capture of the payment, the last one releasing the rest by a cancel', async () => {
+    const fake = await AdyenFake.start({ apiKey: 'AQE_multi', merchantAccount: 'KassaECOM', hmacKey: 'ab'.repeat(32), multiplePartialCaptures: true });
+    const card = ADYEN_TEST_CARDS.visa;
+    fake.setBalance(card, 100_000);
+    const spec = { type: 'adyen', apiKey: new Sensitive('AQE_multi'), merchantAccount: 'KassaECOM', checkoutBase: fake.checkoutBase, multiplePartialCaptures: true } as const;
+    const h = await boot({ publicUrl: 'https://pay.shop.test', providerSpecs: { test: spec } });
+    try {
+      const intent = await hold(h, card, 5000, 'eur', '737');
+      const part = await h.v1('POST', `/payment_intents/${intent.id}/capture`, { amount_to_capture: 2000, final_capture: false });
+      assert.deepEqual([part.status, part.body.status, part.body.amount_capturable], [200, 'requires_capture', 3000], JSON.stringify(part.body));
+      assert.deepEqual(fake.account(card), { balance: 98_000, held: 3000 });
+      const last = await h.v1('POST', `/payment_intents/${intent.id}/capture`, { amount_to_capture: 1000 });
+      assert.deepEqual([last.status, last.body.status, last.body.amount_received], [200, 'succeeded', 3000], JSON.stringify(last.body));
+      assert.deepEqual(fake.account(card), { balance: 97_000, held: 0 }, 'the last €20 released');
+      assert.deepEqual(fake.requests.filter((q) => /\/(captures|cancels)$/.test(q.path)).map((q) => q.path.split('/').at(-1)), ['captures', 'captures', 'cancels']);
+    } finally {
+      await h.close();
+      await fake.close();
+    }
+  });
 
   it('a provider that does not declare multiple capture is never asked: 400 naming final_capture, the hold untouched', () =>
     withStripe(false, async (fake, h) => {

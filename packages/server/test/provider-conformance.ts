@@ -284,7 +284,7 @@ export function providerConformance(name: string, make: () => Promise<Conformanc
         const asked = { idempotencyKey: r.idempotencyKey, operation: 'authorize', reference: r.reference, amount: r.amount, capture: false, ...made } as const;
         assert.deepEqual(await s.provider.lookup(asked), { operation: 'authorize', outcome: held }, 'by key and reference alone: the answer was lost');
         const key = randomUUID();
-        const captured = await s.provider.capture({ final: true, capturedBefore: 0, idempotencyKey: key, reference: reference(held), amount: 1200, currency: s.currency });
+        const captured = await s.provider.capture({ final: true, capturedBefore: 0, remaining: r.amount - 1200, idempotencyKey: key, reference: reference(held), amount: 1200, currency: s.currency });
         assert.deepEqual(
           await s.provider.lookup({ idempotencyKey: key, operation: 'capture', reference: r.reference, providerRef: reference(held), amount: 1200, capture: true, ...made }),
           { operation: 'capture', outcome: captured },
@@ -298,7 +298,7 @@ export function providerConformance(name: string, make: () => Promise<Conformanc
           // Undeclared: refused loudly (the use case never asks; an adapter asked anyway must not charge).
           await assert.rejects(s.provider.authorize(request(s, { capture: false })), ProviderFailure, 'a hold without manual capture');
           await assert.rejects(
-            s.provider.capture({ final: true, capturedBefore: 0, idempotencyKey: randomUUID(), reference: 'none', amount: 100, currency: s.currency }),
+            s.provider.capture({ final: true, capturedBefore: 0, remaining: 0, idempotencyKey: randomUUID(), reference: 'none', amount: 100, currency: s.currency }),
             ProviderFailure,
             'a capture without manual capture',
           );
@@ -308,7 +308,7 @@ export function providerConformance(name: string, make: () => Promise<Conformanc
         assert.deepEqual([held.status, held.status === 'authorized' && held.amount], ['authorized', 3000]);
         if (s.account && s.approved) assert.ok((s.account(s.approved)?.held ?? 0) >= 3000, 'a hold is placed');
         const amount = s.provider.capabilities.partialCapture ? 1800 : 3000;
-        const capture = { final: true, capturedBefore: 0, idempotencyKey: randomUUID(), reference: reference(held), amount, currency: s.currency };
+        const capture = { final: true, capturedBefore: 0, remaining: 3000 - amount, idempotencyKey: randomUUID(), reference: reference(held), amount, currency: s.currency };
         const first = await s.provider.capture(capture);
         assert.deepEqual(withoutReference(first), { status: 'captured', amount });
         await succeeded(s, reference(held), 'the capture');
@@ -328,21 +328,21 @@ export function providerConformance(name: string, make: () => Promise<Conformanc
         const held = await pay(s, request(s, { capture: false, amount: 3000 }));
         const ref = reference(held);
         const made = { reference: ref, currency: s.currency, madeAt: Date.now() };
-        const first = { final: false, capturedBefore: 0, idempotencyKey: randomUUID(), reference: ref, amount: 1000, currency: s.currency };
+        const first = { final: false, capturedBefore: 0, remaining: 2000, idempotencyKey: randomUUID(), reference: ref, amount: 1000, currency: s.currency };
         const taken = await s.provider.capture(first);
         assert.deepEqual(withoutReference(taken), { status: 'captured', amount: 1000 });
         assert.deepEqual(await s.provider.capture(first), taken, 'repeated with its key: the same answer');
-        const second = { final: true, capturedBefore: 1000, idempotencyKey: randomUUID(), reference: ref, amount: 1500, currency: s.currency };
+        const second = { final: true, capturedBefore: 1000, remaining: 500, idempotencyKey: randomUUID(), reference: ref, amount: 1500, currency: s.currency };
         if (s.provider.capabilities.lookup) {
           const ask = (c: typeof first, o: { capturedBefore: number }) =>
-            s.provider.lookup({ idempotencyKey: c.idempotencyKey, operation: 'capture', providerRef: ref, amount: c.amount, capture: false, final: c.final, ...made, ...o });
+            s.provider.lookup({ idempotencyKey: c.idempotencyKey, operation: 'capture', providerRef: ref, amount: c.amount, capture: false, final: c.final, remaining: c.remaining, ...made, ...o });
           assert.deepEqual(await ask(first, { capturedBefore: 0 }), { operation: 'capture', outcome: taken }, 'the first capture, found');
           assert.equal(await ask(second, { capturedBefore: 1000 }), null, 'the second, not made yet');
         }
         const last = await s.provider.capture(second);
         assert.deepEqual(withoutReference(last), { status: 'captured', amount: 1500 });
         await succeeded(s, ref, 'the last capture');
-        const late = await s.provider.capture({ ...second, idempotencyKey: randomUUID(), capturedBefore: 2500, amount: 100 });
+        const late = await s.provider.capture({ ...second, idempotencyKey: randomUUID(), capturedBefore: 2500, remaining: 0, amount: 100 });
         await refused(s, late, ref, 'a capture after the last');
         if (start && s.approved) {
           // Taken: the two captures; held: nothing more (the last released the 500 left).
@@ -382,7 +382,7 @@ export function providerConformance(name: string, make: () => Promise<Conformanc
         await succeeded(s, reference(held), 'the cancel');
         assert.deepEqual(await s.provider.cancel(cancel), { status: 'canceled' });
         if (s.account) assert.equal(s.account(approved)?.held, before, 'the hold is gone');
-        const late = await s.provider.capture({ final: true, capturedBefore: 0, idempotencyKey: randomUUID(), reference: reference(held), amount: 2500, currency: s.currency });
+        const late = await s.provider.capture({ final: true, capturedBefore: 0, remaining: 0, idempotencyKey: randomUUID(), reference: reference(held), amount: 2500, currency: s.currency });
         await refused(s, late, reference(held), 'a capture of a released hold');
       });
     });

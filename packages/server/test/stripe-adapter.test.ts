@@ -302,7 +302,7 @@ describe('stripe adapter', () => {
     const captureKey = randomUUID();
     assert.equal(await ask('capture', captureKey, 2000), null, 'not captured yet');
     fake.fault('capture', 'drop-after');
-    assert.equal((await failure(stripe.capture({ final: true, capturedBefore: 0, idempotencyKey: captureKey, reference: ref, amount: 2000, currency: 'usd' }))).certainty, 'ambiguous');
+    assert.equal((await failure(stripe.capture({ final: true, capturedBefore: 0, remaining: 0, idempotencyKey: captureKey, reference: ref, amount: 2000, currency: 'usd' }))).certainty, 'ambiguous');
     assert.deepEqual(await ask('capture', captureKey, 2000), { operation: 'capture', outcome: { status: 'captured', amount: 2000 } });
     const refundKey = randomUUID();
     assert.equal(await ask('refund', refundKey, 500), null);
@@ -454,7 +454,7 @@ describe('stripe events (parseNotification)', () => {
   it("maps each PaymentIntent event to the intent and Kassa's reference, a refund's to the intent; the event id is the dedupe key; the ack is an empty 2xx body", async () => {
     const held = authorization({ capture: false });
     const pi = idOf((await stripe.authorize(held)) as { status: string; reference: string });
-    await stripe.capture({ final: true, capturedBefore: 0, idempotencyKey: randomUUID(), reference: pi, amount: 1000, currency: 'usd' });
+    await stripe.capture({ final: true, capturedBefore: 0, remaining: 0, idempotencyKey: randomUUID(), reference: pi, amount: 1000, currency: 'usd' });
     await stripe.refund({ idempotencyKey: randomUUID(), reference: pi, amount: 400 });
     const read: (readonly [string, Awaited<ReturnType<typeof parse>>])[] = [];
     for (const sent of eventsOf(pi)) read.push([sent.event.type, await parse(stripe, sent)]);

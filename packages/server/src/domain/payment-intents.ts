@@ -273,8 +273,8 @@ const DEFINITE_FAILURE_MESSAGE = 'The payment provider could not process the req
  * A capture as the provider gets it, first time or again: whether it is the last one, and what
  * earlier captures took (the intent counts only settled captures, so a retry sees the same).
  */
-function captureCall(intent: PaymentIntentRecord, attempt: AttemptRecord): { final: boolean; capturedBefore: number } {
-  return { final: attempt.finalCapture !== false, capturedBefore: intent.amountReceived };
+function captureCall(intent: PaymentIntentRecord, attempt: AttemptRecord): { final: boolean; capturedBefore: number; remaining: number } {
+  return { final: attempt.finalCapture !== false, capturedBefore: intent.amountReceived, remaining: intent.amountCapturable - attempt.amount };
 }
 
 /** The refusal a definite provider failure stands for, as the answer of each operation. */
@@ -1481,7 +1481,7 @@ export class PaymentIntents {
             madeAt: attempt.created,
             // What earlier captures took: how a provider with one running total tells a capture or a void happened.
             capturedBefore: intent.amountReceived,
-            ...(attempt.operation === 'capture' ? { final: attempt.finalCapture !== false } : {}),
+            ...(attempt.operation === 'capture' ? captureCall(intent, attempt) : {}),
           });
           if (found && found.operation !== attempt.operation) {
             throw new Error(`provider reports ${found.operation} for a ${attempt.operation} key`);

@@ -131,9 +131,10 @@ export interface LookupRequest extends ProviderCallOptions {
   capture: boolean;
   /** When Kassa made the call (ms since the epoch): a provider keeps idempotency keys for a limited time. */
   madeAt: number;
-  /** For a capture: as in its CaptureRequest (whether it released the rest, what earlier captures took). */
+  /** For a capture: as in its CaptureRequest (whether it released the rest, what earlier captures took, what it left). */
   final?: boolean | undefined;
   capturedBefore?: number | undefined;
+  remaining?: number | undefined;
   /**
    * For a provider with `capabilities.notificationEvidence`: what its verified notifications about
    * this payment said (each one's `evidence`, as the adapter wrote it when it verified it), oldest
@@ -316,6 +317,8 @@ export interface CaptureRequest extends PaymentCallRequest {
    * running total per payment can tell whether this capture happened (its lookup).
    */
   capturedBefore: number;
+  /** What of the hold is left after this capture: what a final one releases, kept by one that is not. */
+  remaining: number;
 }
 
 /** After the shopper's action (3-D Secure): the payment as it was asked for, and what the shopper's return brought. */

@@ -159,6 +159,12 @@ export interface AdyenFakeOptions {
   merchantAccount: string;
   /** Hex HMAC key the notifications are signed with. */
   hmacKey: string;
+  /**
+   * The account setting Adyen's support turns on: a partial capture leaves the rest authorised
+   * for further captures (and a cancel then releases it); without it a partial capture releases
+   * the rest (Adyen's default).
+   */
+  multiplePartialCaptures?: boolean;
 }
 
 export class AdyenFake {
@@ -248,7 +254,7 @@ export class AdyenFake {
     const balance = this.#balances.get(number);
     if (balance === undefined) return null;
     let held = 0;
-    for (const p of this.#payments.values()) if (p.card === number && p.status === 'authorised') held += p.amount;
+    for (const p of this.#payments.values()) if (p.card === number && p.status === 'authorised') held += p.amount - p.captured;
     return { balance, held };
   }
 
@@ -653,19 +659,22 @@ export class AdyenFake {
     let reason = '';
     if (kind === 'captures' && amount) {
       if (payment.status !== 'authorised') reason = `Payment is ${payment.status}`;
-      else if (amount.value > payment.amount) reason = 'Insufficient balance on payment';
+      else if (amount.value > payment.amount - payment.captured) reason = 'Insufficient balance on payment';
       else {
         const balance = this.#balances.get(payment.card) ?? 0;
         this.#balances.set(payment.card, balance - amount.value);
-        // A partial capture releases the rest of the hold (Adyen's default, without multiple partial captures).
-        Object.assign(payment, { status: 'captured', captured: amount.value });
+        payment.captured += amount.value;
+        // A partial capture releases the rest of the hold (Adyen's default); with multiple partial
+        // captures the rest stays authorised until captured, cancelled or expired.
+        if (!this.#options.multiplePartialCaptures || payment.captured === payment.amount) payment.status = 'captured';
         success = true;
       }
     } else if (kind === 'cancels') {
       const refused = this.#cancelRefusals.shift();
       if (refused !== undefined) reason = refused;
       else if (payment.status === 'authorised' || payment.status === 'pending_3ds') {
-        payment.status = 'cancelled';
+        // After partial captures a cancel releases what is left; the captured part stands.
+        payment.status = payment.captured > 0 ? 'captured' : 'cancelled';
         success = true;
       } else reason = `Payment is ${payment.status}`;
     } else if (amount) {

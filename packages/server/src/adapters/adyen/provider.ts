@@ -32,6 +32,7 @@ import type {
   AuthorizeRequest,
   CancelOutcome,
   CaptureOutcome,
+  CaptureRequest,
   CompleteActionRequest,
   LookupRequest,
   PaymentCallRequest,
@@ -82,6 +83,13 @@ export interface AdyenConfig {
   returnPayload?: (pspReference: string) => Promise<Record<string, string> | undefined> | Record<string, string> | undefined;
   /** Kassa's own ceiling for one call, on top of the caller's signal. */
   timeoutMs?: number;
+  /**
+   * Adyen's support enabled multiple partial captures on the merchant account: a capture then
+   * leaves the rest authorised (Adyen's behaviour with the setting), so a hold may be captured
+   * several times, and the last capture releases what is left with a cancel. Default false: a
+   * partial capture releases the rest (Adyen's default).
+   */
+  multiplePartialCaptures?: boolean | undefined;
 }
 
 type Operation = 'authorize' | 'complete_action' | 'capture' | 'cancel' | 'refund';
@@ -121,12 +129,14 @@ export class AdyenProvider implements PaymentProvider {
   /** `adyen`, unless configured under another name (two of one type in a mode, or test and live apart). */
   readonly name: string;
   readonly type = 'adyen';
-  readonly capabilities: ProviderCapabilities = {
+  readonly capabilities: ProviderCapabilities;
+  readonly #baseCapabilities: ProviderCapabilities = {
     // additionalData.manualCapture per payment (Adyen's documented per-request switch; the
     // account-level "capture delay" setting is overridden by it and by captureDelayHours).
     manualCapture: true,
     partialCapture: true,
-    // Adyen takes several partial captures only once its support enables them on the merchant account.
+    // Adyen takes several partial captures only once its support enables them on the merchant
+    // account (`multiplePartialCaptures`, set in the constructor).
     multipleCapture: false,
     cancel: true,
     refund: true,
@@ -166,6 +176,7 @@ export class AdyenProvider implements PaymentProvider {
     this.#config = config;
     this.#base = (config.checkoutBase ?? ADYEN_TEST_CHECKOUT).replace(/\/+$/, '');
     this.#timeoutMs = config.timeoutMs ?? 30_000;
+    this.capabilities = { ...this.#baseCapabilities, multipleCapture: config.multiplePartialCaptures === true };
   }
 
   async authorize(request: AuthorizeRequest): Promise<AuthorizeOutcome> {
@@ -219,9 +230,25 @@ export class AdyenProvider implements PaymentProvider {
     return outcome;
   }
 
-  async capture(request: PaymentCallRequest): Promise<CaptureOutcome> {
+  async capture(request: CaptureRequest): Promise<CaptureOutcome> {
     const psp = await this.#modify('capture', request.idempotencyKey, request.reference, request.currency, request.amount, request.signal);
+    await this.#releaseRest(request);
     return { status: 'captured', amount: request.amount, reference: psp };
+  }
+
+  /**
+   * With multiple partial captures Adyen keeps what a capture leaves authorised; the last one's
+   * rest is released by a cancel under a key derived from the capture's (so a replay sends the same).
+   * The capture is made by then: a release that fails in any way leaves the call unknown (asked
+   * again, both replayed), never a refusal of a capture that happened.
+   */
+  async #releaseRest(request: { idempotencyKey: string; reference: string; signal?: AbortSignal | undefined; final?: boolean | undefined; remaining?: number | undefined }): Promise<void> {
+    if (!this.capabilities.multipleCapture || request.final === false || !request.remaining) return;
+    try {
+      await this.#modify('cancel', `${request.idempotencyKey}|release`, request.reference, undefined, undefined, request.signal);
+    } catch (error) {
+      throw new ProviderFailure('ambiguous', `the capture was made; releasing the rest of the hold failed (${error instanceof Error ? error.message : 'unknown'})`);
+    }
   }
 
   async cancel(request: PaymentCallRequest): Promise<CancelOutcome> {
@@ -285,6 +312,7 @@ export class AdyenProvider implements PaymentProvider {
           return { operation: 'cancel', outcome: { status: 'canceled' } };
         }
         const made = await this.#modify(request.operation, request.idempotencyKey, psp, request.currency, request.amount, request.signal);
+        if (request.operation === 'capture') await this.#releaseRest({ ...request, reference: psp });
         return request.operation === 'capture'
           ? { operation: 'capture', outcome: { status: 'captured', amount: request.amount, reference: made } }
           : { operation: 'refund', outcome: { status: 'succeeded', amount: request.amount, reference: made } };
