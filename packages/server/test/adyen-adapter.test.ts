@@ -414,7 +414,7 @@ describe('adyen adapter: 3-D Secure', () => {
 });
 
 describe('adyen adapter: modifications and lookup', () => {
-  it('without multiple partial captures (Adyen default) none is declared; with them, the last capture releases the rest by a cancel — and a release that fails leaves the capture unknown, both replayed', async () => {
+  it('without multiple partial captures (Adyen default) none is declared; with them, the last capture releases the rest by a cancel — a release that fails is a warning on the capture, and a replay makes it', async () => {
     await within(async ({ provider }) => assert.equal(provider.capabilities.multipleCapture, false));
     await within(
       async ({ fake, provider }) => {
@@ -430,9 +430,12 @@ describe('adyen adapter: modifications and lookup', () => {
 
         const last = { final: true, capturedBefore: 1000, remaining: 500, idempotencyKey: randomUUID(), reference: held.reference, amount: 1500, currency: 'eur' } as const;
         fake.fault('drop_before', /\/cancels$/);
-        assert.equal((await failure(provider.capture(last))).certainty, 'ambiguous', 'the capture was made, its release not');
+        const made = await provider.capture(last);
+        // The capture happened: that is the answer; the rest stays authorised at Adyen, and the operator is told.
+        assert.equal(made.status, 'captured');
+        assert.match(made.status === 'captured' ? (made.warning ?? '') : '', /releasing the rest of the hold \(500\) failed/);
         assert.deepEqual(fake.account(ADYEN_TEST_CARDS.visa), { balance: start - 2500, held: 500 });
-        // Made again under its key (what recovery or the retry does): the capture replayed, the release made.
+        // Made again under its key (a retry): the capture replayed, the release made this time.
         assert.deepEqual(withoutReference(await provider.capture(last)), { status: 'captured', amount: 1500 });
         assert.deepEqual(fake.account(ADYEN_TEST_CARDS.visa), { balance: start - 2500, held: 0 });
         assert.deepEqual(fake.notificationsFor(held.reference).map((n) => [n.eventCode, n.success]), [

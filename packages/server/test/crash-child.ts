@@ -48,6 +48,7 @@ const kassa = await startKassa({
   ...(leaseMs !== undefined ? { leaseMs } : {}),
   ...(providerSpecs ? { providerSpecs } : {}),
   ...(publicUrl ? { publicUrl } : {}),
+  ...(process.env.KASSA_TEST_PROVIDER_TIMEOUT_MS ? { providerTimeoutMs: Number(process.env.KASSA_TEST_PROVIDER_TIMEOUT_MS) } : {}),
   actionPollIntervalMs: 0,
   ...(authorizeDelayMs > 0
     ? {

@@ -49,7 +49,7 @@ export class ChildKassa {
   static async start(
     dataDir: string,
     port: number,
-    options: { recoverOnStart?: boolean; leaseMs?: number; authorizeDelayMs?: number; providerSpecs?: unknown; publicUrl?: string } = {},
+    options: { recoverOnStart?: boolean; leaseMs?: number; authorizeDelayMs?: number; providerSpecs?: unknown; publicUrl?: string; providerTimeoutMs?: number } = {},
   ): Promise<ChildKassa> {
     const child = fork(CHILD, [], {
       execArgv: ['--import', 'tsx'],
@@ -62,6 +62,7 @@ export class ChildKassa {
         ...(options.authorizeDelayMs !== undefined ? { KASSA_TEST_AUTHORIZE_DELAY_MS: String(options.authorizeDelayMs) } : {}),
         ...(options.providerSpecs !== undefined ? { KASSA_TEST_PROVIDER_SPECS: JSON.stringify(options.providerSpecs) } : {}),
         ...(options.publicUrl !== undefined ? { KASSA_TEST_PUBLIC_URL: options.publicUrl } : {}),
+        ...(options.providerTimeoutMs !== undefined ? { KASSA_TEST_PROVIDER_TIMEOUT_MS: String(options.providerTimeoutMs) } : {}),
       },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });

@@ -60,6 +60,12 @@ describe('multiple capture', () => {
       assert.equal(accountBalance(db, intent.id, 'acquirer_holds'), 11000);
       assert.equal(accountBalance(db, intent.id, 'acquirer_receivable'), 4000);
       assert.deepEqual(outboxTypes(db, intent.id).slice(-2), ['charge.captured', 'payment_intent.amount_capturable_updated']);
+      // Not refundable while still being captured: the charge's money is settled by the last capture.
+      for (const body of [{ payment_intent: intent.id }, { payment_intent: intent.id, amount: 1000 }]) {
+        const early = await h.v1('POST', '/refunds', body);
+        assert.deepEqual([early.status, early.body.error?.code], [400, 'charge_not_refundable'], JSON.stringify(early.body));
+      }
+      assert.deepEqual(h.kassa.sandboxAccount(card, 'cny'), { balance: 16000, held: 11000 }, 'nothing moved');
 
       // Form-encoded, as stripe-node sends it.
       const second = await h.v1('POST', `/payment_intents/${intent.id}/capture`, undefined, {

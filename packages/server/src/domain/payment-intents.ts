@@ -277,6 +277,15 @@ function captureCall(intent: PaymentIntentRecord, attempt: AttemptRecord): { fin
   return { final: attempt.finalCapture !== false, capturedBefore: intent.amountReceived, remaining: intent.amountCapturable - attempt.amount };
 }
 
+/**
+ * The route's providers after `provider`, in its order: by its place among the candidates (not by
+ * how many were tried — a continuation skips one removed from the configuration since).
+ */
+function candidatesAfter(routing: RoutingRecord, provider: string): string[] {
+  const at = routing.candidates.indexOf(provider);
+  return at < 0 ? [] : routing.candidates.slice(at + 1);
+}
+
 /** The refusal a definite provider failure stands for, as the answer of each operation. */
 function definitely(operation: AttemptOperation): (refusal: Refusal) => ProviderOutcome {
   return (refusal) => {
@@ -727,7 +736,8 @@ export class PaymentIntents {
     if (intent.status !== S.RequiresPaymentMethod || intent.pendingOperation !== null) return null;
     const attempts = await this.d.store.listAttempts(intent.id);
     if (attempts.at(-1)?.id !== attempt.id) return null;
-    const rest = routing.candidates.slice(routing.tried.length);
+    const last = routing.tried.at(-1);
+    const rest = last ? candidatesAfter(routing, last.provider) : [];
     if (rest[0] !== routing.next) return null;
     // A provider removed from the configuration since is skipped; the order stays the routing's.
     // The directory first sees the merchant's accounts as they are now (another instance may have made one).
@@ -1139,7 +1149,8 @@ export class PaymentIntents {
       {
         operation: 'cancel',
         key: j?.ref.key,
-        amount: Math.max(intent.amountCapturable, intent.amount),
+        // After captures (final_capture=false) what is voided is the rest of the hold.
+        amount: intent.amountReceived > 0 ? intent.amountCapturable : Math.max(intent.amountCapturable, intent.amount),
         resumeStatus: intent.status,
         to: null,
         patch: { cancellationReason: reason },
@@ -1212,6 +1223,16 @@ export class PaymentIntents {
         intent.status === S.RequiresCapture
           ? 'This PaymentIntent is not captured: cancel it to release the authorization instead of refunding it.'
           : `This ${param === 'charge' ? 'charge' : 'PaymentIntent'} has no captured payment to refund.`,
+        { param, paymentIntent: intent },
+      );
+    }
+    if (intent.status === S.RequiresCapture) {
+      // Captured in part (final_capture=false), the rest still held: the charge's money is not
+      // settled until the last capture or the release, so a refund waits for that.
+      throw new KassaError(
+        FailureKind.InvalidState,
+        'charge_not_refundable',
+        'This PaymentIntent is still being captured (final_capture=false): make its last capture, or cancel it to release the rest, before refunding.',
         { param, paymentIntent: intent },
       );
     }
@@ -1462,8 +1483,8 @@ export class PaymentIntents {
   ): Promise<Settled> {
     let answer: ProviderOutcome | null = null;
     const provider = await this.providerFor(intent);
-    // Recovering, the call is made again only after the provider said it never saw the key; a
-    // provider that cannot be asked has proven nothing, so the call may have acted before.
+    // Recovering, a definite failure of the call made again counts only where the provider proved
+    // it never saw the key (below); a provider that cannot be asked has proven nothing.
     let neverSeen = false;
     if (how.recovering) {
       if (provider.capabilities.lookup) {
@@ -1488,7 +1509,10 @@ export class PaymentIntents {
           }
           return found ? parseOutcome(found) : null;
         });
-        neverSeen = answer === null;
+        // "Never seen" is taken as proof only for a call made two deadlines ago or more: a younger
+        // one's first request (from a process that died, or whose deadline passed) may still be on
+        // its way to the provider, unseen by this lookup and yet about to act.
+        neverSeen = answer === null && this.d.clock.now() - attempt.created >= 2 * (this.d.providerTimeoutMs ?? DEFAULT_PROVIDER_TIMEOUT_MS);
         this.d.logger.warn(
           { paymentIntent: intent.id, attempt: attempt.id, operation: attempt.operation, found: answer !== null, by: how.recovering },
           'resuming an interrupted provider call',
@@ -1533,7 +1557,7 @@ export class PaymentIntents {
     if (attempt.operation !== 'authorize' || !routing || intent.pendingOperation !== attempt.id) return undefined;
     const last = routing.tried.at(-1);
     if (!last || last.provider !== intent.provider || last.result !== 'unknown') return undefined;
-    return routing.candidates[routing.tried.length];
+    return candidatesAfter(routing, last.provider)[0];
   }
 
   /**
@@ -1679,7 +1703,9 @@ export class PaymentIntents {
    * The one exception: the adapter says the failure was definite (`ProviderFailure`: the
    * provider did not act). Then nothing moved, and `definite` turns it into the operation's
    * refusal (`processing_error`, the provider's code kept): settled like a decline, so the
-   * intent is free for another try — a new confirm, or (with routing) another provider.
+   * intent is free for another try — a new confirm, or (with routing) another provider. Made
+   * again by a retry or recovery, it counts so only where the provider proved it never saw the
+   * first call (see `drive`); otherwise the call stays unknown.
    */
   private async callProvider<T>(
     intent: PaymentIntentRecord,
@@ -1928,6 +1954,7 @@ export class PaymentIntents {
           ],
         });
         this.d.logger.info({ paymentIntent: next.id, captured: outcome.amount, held, final }, 'payment_intent.captured');
+        if (outcome.warning) this.d.logger.warn({ paymentIntent: next.id, provider: intent.provider, warning: outcome.warning }, 'the provider captured, with a warning');
         return { intent: written, attempt: settled };
       }
       case 'failed': {
@@ -2007,7 +2034,8 @@ export class PaymentIntents {
     const refunded: ChargeRecord = { ...charge, amountRefunded: charge.amountRefunded + outcome.amount, updated: now };
     const settled = this.done(attempt, 'succeeded', outcome);
     // A refund of funds still pending is taken from the pending balance (domain/balance.ts).
-    const captured = (await this.d.store.ledgerFor(intent.id)).find((t) => t.balance?.source === charge.id)?.balance;
+    // Several captures of one hold: the latest one's (funds are available once the last of them is).
+    const captured = (await this.d.store.ledgerFor(intent.id)).filter((t) => t.balance?.source === charge.id).at(-1)?.balance;
     const written = await this.commit('outcome', intent, next, {
       attempt: settled,
       refund: succeeded,

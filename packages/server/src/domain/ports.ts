@@ -131,7 +131,11 @@ export interface LookupRequest extends ProviderCallOptions {
   capture: boolean;
   /** When Kassa made the call (ms since the epoch): a provider keeps idempotency keys for a limited time. */
   madeAt: number;
-  /** For a capture: as in its CaptureRequest (whether it released the rest, what earlier captures took, what it left). */
+  /**
+   * For a capture: as in its CaptureRequest (whether it released the rest, what earlier captures
+   * took, what it left). `capturedBefore` is given for a cancel too: a void after captures leaves
+   * the payment at what they took.
+   */
   final?: boolean | undefined;
   capturedBefore?: number | undefined;
   remaining?: number | undefined;
@@ -280,7 +284,10 @@ export type ProviderAction =
  * pspReference, Stripe's Refund id), stored with the attempt, so a later notification that the
  * call failed (`ModificationFailure.providerRef`) names exactly which one.
  */
-export type CaptureOutcome = { status: 'captured'; amount: number; reference?: string | undefined } | ({ status: 'failed' } & Refusal);
+export type CaptureOutcome =
+  /** `warning`: the capture happened, and something after it did not (Adyen's release of the rest): logged for the operator. */
+  | { status: 'captured'; amount: number; reference?: string | undefined; warning?: string | undefined }
+  | ({ status: 'failed' } & Refusal);
 
 export type CancelOutcome = { status: 'canceled' } | ({ status: 'failed' } & Refusal);
 

@@ -47,7 +47,7 @@ const authorizeOutcome = z.discriminatedUnion('status', [
 ]);
 
 const captureOutcome = z.discriminatedUnion('status', [
-  z.object({ status: z.literal('captured'), amount: amountSchema, reference: reference.optional() }).strict(),
+  z.object({ status: z.literal('captured'), amount: amountSchema, reference: reference.optional(), warning: z.string().min(1).max(1000).optional() }).strict(),
   declined.extend({ status: z.literal('failed') }),
 ]);
 

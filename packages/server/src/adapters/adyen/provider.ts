@@ -232,22 +232,24 @@ export class AdyenProvider implements PaymentProvider {
 
   async capture(request: CaptureRequest): Promise<CaptureOutcome> {
     const psp = await this.#modify('capture', request.idempotencyKey, request.reference, request.currency, request.amount, request.signal);
-    await this.#releaseRest(request);
-    return { status: 'captured', amount: request.amount, reference: psp };
+    const warning = await this.#releaseRest(request);
+    return { status: 'captured', amount: request.amount, reference: psp, ...(warning ? { warning } : {}) };
   }
 
   /**
    * With multiple partial captures Adyen keeps what a capture leaves authorised; the last one's
-   * rest is released by a cancel under a key derived from the capture's (so a replay sends the same).
-   * The capture is made by then: a release that fails in any way leaves the call unknown (asked
-   * again, both replayed), never a refusal of a capture that happened.
+   * rest is released by a cancel under a key derived from the capture's (so a replay sends the
+   * same). The capture is made by then and is the answer: a release that fails is said as a
+   * warning (the rest stays authorised at Adyen until its authorisation expires; no money moves),
+   * never as a refusal — or an unknown — of a capture that happened.
    */
-  async #releaseRest(request: { idempotencyKey: string; reference: string; signal?: AbortSignal | undefined; final?: boolean | undefined; remaining?: number | undefined }): Promise<void> {
-    if (!this.capabilities.multipleCapture || request.final === false || !request.remaining) return;
+  async #releaseRest(request: { idempotencyKey: string; reference: string; signal?: AbortSignal | undefined; final?: boolean | undefined; remaining?: number | undefined }): Promise<string | undefined> {
+    if (!this.capabilities.multipleCapture || request.final === false || !request.remaining) return undefined;
     try {
       await this.#modify('cancel', `${request.idempotencyKey}|release`, request.reference, undefined, undefined, request.signal);
+      return undefined;
     } catch (error) {
-      throw new ProviderFailure('ambiguous', `the capture was made; releasing the rest of the hold failed (${error instanceof Error ? error.message : 'unknown'})`);
+      return `releasing the rest of the hold (${request.remaining}) failed: ${error instanceof Error ? error.message : 'unknown'}; Adyen keeps it authorised until it expires`;
     }
   }
 
@@ -312,9 +314,9 @@ export class AdyenProvider implements PaymentProvider {
           return { operation: 'cancel', outcome: { status: 'canceled' } };
         }
         const made = await this.#modify(request.operation, request.idempotencyKey, psp, request.currency, request.amount, request.signal);
-        if (request.operation === 'capture') await this.#releaseRest({ ...request, reference: psp });
+        const warning = request.operation === 'capture' ? await this.#releaseRest({ ...request, reference: psp }) : undefined;
         return request.operation === 'capture'
-          ? { operation: 'capture', outcome: { status: 'captured', amount: request.amount, reference: made } }
+          ? { operation: 'capture', outcome: { status: 'captured', amount: request.amount, reference: made, ...(warning ? { warning } : {}) } }
           : { operation: 'refund', outcome: { status: 'succeeded', amount: request.amount, reference: made } };
       }
       default: {

@@ -274,9 +274,9 @@ export class StripeProvider implements PaymentProvider {
       } catch (error) {
         return { status: 'failed', ...refusedOrThrow(error) };
       }
-      // The last capture ends the intent; another leaves it waiting for the next (unless it took all).
-      const expected = request.final ? pi.status === 'succeeded' : pi.status === 'requires_capture' || pi.status === 'succeeded';
-      if (!expected) throw new ProviderFailure('ambiguous', `Stripe answered a capture with status ${pi.status}`, pi.status);
+      // The last capture ends the intent; another leaves it waiting for the next (Kassa sends a
+      // capture of all that is left as the last). Anything else is not what Kassa would book.
+      if (pi.status !== capturedStatus(request.final)) throw new ProviderFailure('ambiguous', `Stripe answered a ${request.final ? 'last' : 'partial'} capture with status ${pi.status}`, pi.status);
       // amount_received counts every capture of the intent: this one's is what it added.
       return { status: 'captured', amount: pi.amount_received - request.capturedBefore };
     });
@@ -348,9 +348,7 @@ export class StripeProvider implements PaymentProvider {
           const before = request.capturedBefore ?? 0;
           const added = pi.amount_received - before;
           if (added === 0 && pi.status === 'requires_capture') return null; // not made: again under the same key
-          if (added > 0 && (pi.status === 'succeeded' || (request.final === false && pi.status === 'requires_capture'))) {
-            return { operation, outcome: { status: 'captured', amount: added } };
-          }
+          if (added > 0 && pi.status === capturedStatus(request.final !== false)) return { operation, outcome: { status: 'captured', amount: added } };
           // Canceled, or captured elsewhere (the Dashboard): this capture did not happen; made again it is refused.
           if (added === 0) return null;
           throw new ProviderFailure('ambiguous', `Stripe's intent received ${pi.amount_received} (${pi.status}), not what Kassa's captures add up to`, pi.status);
@@ -427,6 +425,11 @@ export class StripeProvider implements PaymentProvider {
       throw classify(error, signal);
     }
   }
+}
+
+/** The intent's status after a capture: the last one ends it, another leaves the rest held. */
+function capturedStatus(final: boolean): string {
+  return final ? 'succeeded' : 'requires_capture';
 }
 
 /**

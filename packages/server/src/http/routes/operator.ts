@@ -142,7 +142,7 @@ export const providerAccountObjectSchema = z
     livemode: z.boolean(),
     name: z.string().nullable(),
     active: z.boolean().describe("False once deactivated: no new payment goes there; the ones paid there are still captured, refunded and notified through it"),
-    config: z.record(z.string(), z.union([z.string(), z.number()])).describe('The public fields as given (endpoints, ids, public keys)'),
+    config: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).describe('The public fields as given (endpoints, ids, public keys, switches such as multicapture)'),
     secrets: z
       .record(z.string(), z.object({ configured: z.boolean(), last4: z.string().nullable() }).strict())
       .describe('Each secret field: whether it is set, and its last 4 characters. Never the secret: it is stored sealed and shown nowhere'),
