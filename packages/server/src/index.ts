@@ -150,6 +150,8 @@ export interface KassaServer {
   askAwaiting(): Promise<number>;
   /** Applies the provider notifications stored and not applied yet, now (what the minute timer does for those received over a minute ago); resolves to how many. */
   applyNotifications(): Promise<number>;
+  /** Ends every failover a crash left off and no retry carried on, now, as its decline (what the minute timer does after 10 minutes); resolves to how many. */
+  closeLeftOffFailovers(): Promise<number>;
   /** Delivers every webhook due now (fan-out included) and resolves to the number of attempts made. */
   deliverWebhooks(): Promise<number>;
   /**
@@ -168,6 +170,8 @@ export interface KassaServer {
 export { KEYS_FILE, OPERATOR_KEY_FILE } from './config.js';
 const VAULT_KEY_CHECK = 'vault_key_check';
 const RECOVERY_AFTER_MS = 60_000;
+/** How long a confirmation a crash left mid-failover waits for the client's same-key retry before it ends as its decline. */
+const LEFT_OFF_FAILOVER_MS = 10 * 60_000;
 const HOUSEKEEPING_EVERY_MS = 60 * 60_000;
 /** Stripe keeps an idempotency key's answer for at least 24 hours; so do we, then it goes. */
 export const IDEMPOTENCY_RETENTION_MS = 24 * 60 * 60_000;
@@ -406,6 +410,8 @@ export async function startKassa(options: KassaOptions): Promise<KassaServer> {
       payments.askAwaiting({ olderThanMs: RECOVERY_AFTER_MS }).catch((err: unknown) => logger.error({ err }, 'asking about pending payments failed'));
       // A notification that could not be applied when it came (a call on its intent was open) is not left to the next start.
       providerNotifications.applyPending(100, RECOVERY_AFTER_MS).catch((err: unknown) => logger.error({ err }, 'applying provider notifications failed'));
+      // A confirmation a crash left mid-failover waits for its same-key retry this long, then ends as its decline.
+      payments.closeLeftOffFailovers({ olderThanMs: LEFT_OFF_FAILOVER_MS }).catch((err: unknown) => logger.error({ err }, 'closing left-off failovers failed'));
     }, RECOVERY_AFTER_MS);
     recoveryTimer.unref();
     const housekeep = async (): Promise<Housekeeping> => {
@@ -443,6 +449,7 @@ export async function startKassa(options: KassaOptions): Promise<KassaServer> {
       recover: () => payments.recoverInterrupted({ unknownOlderThanMs: 0 }),
       askAwaiting: () => payments.askAwaiting({ olderThanMs: 0 }),
       applyNotifications: () => providerNotifications.applyPending(100, 0),
+      closeLeftOffFailovers: () => payments.closeLeftOffFailovers({ olderThanMs: 0 }),
       deliverWebhooks: () => worker.drain(),
       housekeep,
       webhookDeliveries: async (merchantId, endpointId, limit = 50) => (await store.webhookDeliveries(merchantId, endpointId, limit)).map(deliveryView),

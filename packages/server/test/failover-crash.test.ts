@@ -15,7 +15,8 @@ import { join } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { FaultPoint } from '../src/index.js';
 import { ChildKassa, freePort, issuerView, openReadOnly, secretKeyOf } from './crash.js';
-import { FUTURE_YEAR, request } from './helpers.js';
+import { FUTURE_YEAR, boot, outboxTypes, request } from './helpers.js';
+import { Sensitive } from '../src/domain/ports.js';
 import { StripeFake } from './fakes/stripe-fake.js';
 import { ADYEN_TEST_CARDS, AdyenFake } from './fakes/adyen-fake.js';
 
@@ -200,6 +201,59 @@ describe('failover across a crash', () => {
       }
     });
   }
+
+  // Killed between Stripe's definite failure and the sandbox's attempt, and no retry comes: the
+  // shopper left. After a while (the minute timer waits 10 minutes) the payment ends as the
+  // decline it was, which the merchant hears; a late retry under the key gets that decline.
+  it('a failover a crash left off that no retry carries on ends as its decline, told to the merchant', async () => {
+    const down = await StripeFake.start();
+    const secretKey = down.secretKey;
+    const unreachable = down.url;
+    await down.close();
+    const dir = mkdtempSync(join(tmpdir(), 'kassa-failover-crash-'));
+    dirs.push(dir);
+    const port = await freePort();
+    const publicUrl = `http://127.0.0.1:${port}`;
+    const child = await ChildKassa.start(dir, port, { providerSpecs: { test: [{ type: 'stripe', secretKey, apiBase: unreachable }, { type: 'sandbox' }] }, publicUrl });
+    const sk = secretKeyOf(dir);
+    const created = await request(`${child.url}/v1/payment_intents`, 'POST', { amount: 3300, currency: 'usd' }, sk);
+    const intent = created.body as { id: string; client_secret: string };
+    const token = await request(`${child.url}/client/tokens`, 'POST', { card: { number: '4242424242424242', exp_month: 3, exp_year: FUTURE_YEAR, cvc: '123' } }, intent.client_secret);
+    const key = randomUUID();
+    await child.dieWhile('after:outcome', () => request(`${child.url}/client/payment_intents/${intent.id}/confirm`, 'POST', { payment_method: token.body.id }, intent.client_secret, { idem: key }));
+
+    // The same files, in this process: what the minute timer would find.
+    const h = await boot({ providerSpecs: { test: [{ type: 'stripe', secretKey: new Sensitive(secretKey), apiBase: unreachable }, { type: 'sandbox' }] }, publicUrl }, dir);
+    try {
+      const left = (await h.v1('GET', `/payment_intents/${intent.id}`)).body;
+      assert.deepEqual([left.status, left.kassa_routing.next], ['requires_payment_method', 'sandbox']);
+      assert.ok(!outboxTypes(h.db(), intent.id).includes('payment_intent.payment_failed'), 'quiet while a retry may carry it on');
+
+      assert.equal(await h.kassa.closeLeftOffFailovers(), 1);
+      const closed = (await h.v1('GET', `/payment_intents/${intent.id}`)).body;
+      assert.deepEqual([closed.status, closed.kassa_routing.next, closed.last_payment_error?.code], ['requires_payment_method', undefined, 'processing_error']);
+      const charge = (await h.v1('GET', `/charges/${closed.latest_charge}`)).body;
+      assert.deepEqual([charge.status, charge.amount_captured, charge.failure_code], ['failed', 0, 'processing_error']);
+      assert.deepEqual(outboxTypes(h.db(), intent.id).slice(-2), ['charge.failed', 'payment_intent.payment_failed']);
+      assert.equal(await h.kassa.closeLeftOffFailovers(), 0, 'closed once');
+
+      // A late retry under the key gets the decline, and charges nothing.
+      const late = await h.client('POST', `/payment_intents/${intent.id}/confirm`, intent.client_secret, { payment_method: token.body.id }, { idem: key });
+      assert.equal(late.status, 402, JSON.stringify(late.body).slice(0, 300));
+      const sandbox = openReadOnly(dir, 'sandbox.sqlite');
+      try {
+        assert.deepEqual(issuerView(sandbox, intent.id), []);
+      } finally {
+        sandbox.close();
+      }
+      // The shopper may pay again: a new confirm starts the route over (Stripe, then the sandbox).
+      const again = await h.tokenize(intent.client_secret, { number: '4242424242424242' });
+      const paid = await h.client('POST', `/payment_intents/${intent.id}/confirm`, intent.client_secret, { payment_method: again.body.id });
+      assert.deepEqual([paid.status, paid.body.status], [200, 'succeeded'], JSON.stringify(paid.body).slice(0, 300));
+    } finally {
+      await h.close();
+    }
+  });
 
   // Adyen cannot be asked what a lost call did. Its authorization went through and the answer was
   // lost; at the retry Adyen refuses connections (a definite failure of the call made again). That

@@ -185,6 +185,7 @@ describe('migration 9 on a ledger written before it', () => {
       // Back to version 8: no headers, no checks on entries (and none of what later migrations add).
       written.exec(`
         ALTER TABLE payment_attempts DROP COLUMN final_capture;
+        DROP INDEX payment_intents_left_off;
         DROP TABLE provider_notifications;
         DROP TABLE provider_accounts;
         DROP INDEX payment_intents_awaiting;
@@ -243,6 +244,7 @@ describe('migration 18 on a ledger whose balance types are charge and refund alo
       // And what later migrations add (each is dropped here as it comes).
       written.exec('ALTER TABLE provider_accounts DROP COLUMN revision');
       written.exec('ALTER TABLE payment_attempts DROP COLUMN final_capture');
+      written.exec('DROP INDEX payment_intents_left_off');
       written.pragma('user_version = 17');
       assert.match((written.prepare("SELECT sql FROM sqlite_master WHERE name = 'ledger_transactions'").get() as { sql: string }).sql, /IN \('charge', 'refund'\)\)/);
       const failureHeader = (d: Database.Database, id: string) =>

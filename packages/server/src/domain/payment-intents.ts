@@ -747,6 +747,45 @@ export class PaymentIntents {
   }
 
   /**
+   * Confirmations a crash left mid-failover (the routing names the next provider) that no
+   * same-key retry carried on for `olderThanMs`: nobody waits for them any more, so each ends as
+   * the decline it was — the failed charge and `payment_intent.payment_failed` the merchant would
+   * have heard, `next` cleared (a later retry under that key gets this decline; a new confirm
+   * starts the route over). A retry that moves the intent first wins (the commit is version-checked).
+   */
+  async closeLeftOffFailovers(options: { olderThanMs: number; limit?: number }): Promise<number> {
+    let closed = 0;
+    for (const intent of await this.d.store.listLeftOffFailovers(this.d.clock.now() - options.olderThanMs, options.limit ?? 100)) {
+      try {
+        const attempt = (await this.d.store.listAttempts(intent.id)).at(-1);
+        if (!intent.routing?.next || !attempt || attempt.operation !== 'authorize' || attempt.status !== 'failed') continue;
+        const { next: _carriedTo, ...routing } = intent.routing;
+        const now = this.d.clock.now();
+        const declineCode = declineCodeOf(attempt);
+        const error = cardError(declineCode);
+        const charge = await this.newCharge(intent, attempt, now, {
+          status: 'failed',
+          amountCaptured: 0,
+          captured: false,
+          paymentMethod: intent.paymentMethod,
+          failure: { code: error.code, message: error.message, declineCode },
+        });
+        const next = this.touch(intent, { routing, saveCard: false, latestCharge: charge.id });
+        await this.commit('outcome', intent, next, {
+          charge,
+          events: [this.event(next, EventType.ChargeFailed, now, chargeView(charge, next)), this.event(next, EventType.PaymentFailed, now)],
+        });
+        this.d.logger.warn({ paymentIntent: intent.id, next: intent.routing.next, declineCode }, 'payment_intent.payment_failed: a failover a crash left off was not carried on by a retry');
+        closed++;
+      } catch (error) {
+        if (error instanceof KassaError && error.kind === FailureKind.InvalidState) continue; // a retry moved it meanwhile
+        this.d.logger.error({ paymentIntent: intent.id, err: error }, 'closing a left-off failover failed; tried again later');
+      }
+    }
+    return closed;
+  }
+
+  /**
    * The providers a confirmation may go to, in order, or a clear refusal: none configured for
    * the mode at all, none that takes this method in this currency, or none that declares a flow
    * the payment needs (a hold, a saved card, the Alipay flow Kassa would choose). A card that

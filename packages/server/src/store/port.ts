@@ -185,6 +185,8 @@ export interface Store {
   listInterruptedIntents(): Promise<PaymentIntentRecord[]>;
   /** Intents a provider answered `pending` (`processing`, no call in flight) last changed before `updatedBefore`, oldest first. */
   listAwaitingIntents(updatedBefore: number, limit: number): Promise<PaymentIntentRecord[]>;
+  /** Intents a crash left mid-failover (`requires_payment_method`, nothing in flight, `routing.next` set), last changed before `updatedBefore`. */
+  listLeftOffFailovers(updatedBefore: number, limit: number): Promise<PaymentIntentRecord[]>;
   /** Intents awaiting capture whose authorization (their latest charge) was made before `authorizedBefore`, oldest first. */
   listExpiredAuthorizations(authorizedBefore: number, limit: number): Promise<PaymentIntentRecord[]>;
   discrepanciesFor(intentId: string): Promise<DiscrepancyRecord[]>;

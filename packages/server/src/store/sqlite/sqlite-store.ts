@@ -853,6 +853,10 @@ export class SqliteStore implements Store {
     return (this.#s.listAwaiting.all(updatedBefore, limit) as IntentRow[]).map(rowToIntent);
   }
 
+  async listLeftOffFailovers(updatedBefore: number, limit: number): Promise<PaymentIntentRecord[]> {
+    return (this.#s.listLeftOff.all(updatedBefore, limit) as IntentRow[]).map(rowToIntent);
+  }
+
   async listExpiredAuthorizations(authorizedBefore: number, limit: number): Promise<PaymentIntentRecord[]> {
     return (this.#s.listExpiredAuthorizations.all(authorizedBefore, limit) as IntentRow[]).map(rowToIntent);
   }
@@ -1547,6 +1551,10 @@ function prepare(db: Database) {
     getIntentByAction: st('SELECT * FROM payment_intents WHERE action_ref = ?'),
     listInterrupted: st('SELECT * FROM payment_intents WHERE pending_operation IS NOT NULL ORDER BY updated'),
     listAwaiting: st(`SELECT * FROM payment_intents WHERE status = 'processing' AND pending_operation IS NULL AND action_ref IS NOT NULL AND updated < ?
+      ORDER BY updated LIMIT ?`),
+    // The partial index payment_intents_left_off's condition, word for word, so it is used.
+    listLeftOff: st(`SELECT * FROM payment_intents
+      WHERE status = 'requires_payment_method' AND pending_operation IS NULL AND json_extract(routing, '$.next') IS NOT NULL AND updated < ?
       ORDER BY updated LIMIT ?`),
     // An intent with an operation in flight is left to it (a capture may be settling right now).
     listExpiredAuthorizations: st(`SELECT i.* FROM payment_intents i JOIN charges c ON c.id = i.latest_charge
