@@ -22,7 +22,7 @@ import { ChildKassa, freePort, ledgerView, openReadOnly, secretKeyOf } from './c
 import { FUTURE_YEAR, boot, outboxTypes, request } from './helpers.js';
 import type { Harness } from './helpers.js';
 import { Sensitive } from '../src/domain/ports.js';
-import { ADYEN_TEST_CARDS, AdyenFake } from './fakes/adyen-fake.js';
+import { ADYEN_TEST_CARDS, AdyenFake, postAdyenNotifications } from './fakes/adyen-fake.js';
 import type { AdyenNotificationItem } from '../src/adapters/adyen/notifications.js';
 
 const API_KEY = 'AQE_notifications';
@@ -30,15 +30,6 @@ const MERCHANT = 'KassaECOM';
 const CARD = ADYEN_TEST_CARDS.visa;
 const START_BALANCE = 1_000_000;
 
-/** Posts items as one Adyen webhook batch; Adyen's own body shape. */
-async function postNotification(kassaUrl: string, ...items: AdyenNotificationItem[]): Promise<{ status: number; text: string }> {
-  const res = await fetch(`${kassaUrl}/providers/adyen/webhooks`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ live: 'false', notificationItems: items.map((i) => ({ NotificationRequestItem: i })) }),
-  });
-  return { status: res.status, text: await res.text() };
-}
 
 /** A notification is applied just after it is acknowledged: wait until `done` holds (or time out). */
 async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, label: string): Promise<T> {
@@ -127,7 +118,7 @@ describe('an Adyen authorization whose answer died with the process (killed afte
       assert.equal(r.taken(), 2300, 'Adyen took it once, before the crash');
 
       const item = authorisationOf(r.fake, intent.id);
-      assert.deepEqual(await postNotification(r.server.url, item), { status: 200, text: '[accepted]' });
+      assert.deepEqual(await postAdyenNotifications(r.server.url, item), { status: 200, text: '[accepted]' });
       const settled = await eventually(() => r.intentOf(intent.id), (i) => i.status === 'succeeded', 'settled by the notification');
       assert.equal(settled.amount_received, 2300);
       assert.equal(settled.latest_charge?.startsWith('ch_'), true);
@@ -139,7 +130,7 @@ describe('an Adyen authorization whose answer died with the process (killed afte
         assert.deepEqual(events(), ['payment_intent.created', 'payment_intent.outcome_unknown', 'charge.succeeded', 'payment_intent.succeeded']);
 
         // The same notification again (Adyen retries until acknowledged), and the client's retry.
-        assert.deepEqual(await postNotification(r.server.url, item), { status: 200, text: '[accepted]' });
+        assert.deepEqual(await postAdyenNotifications(r.server.url, item), { status: 200, text: '[accepted]' });
         const retried = await confirm();
         assert.equal(retried.body.status, 'succeeded', JSON.stringify(retried.body));
         await new Promise((resolve) => setTimeout(resolve, 200));
@@ -169,7 +160,7 @@ describe('an Adyen authorization whose answer died with the process (killed afte
       const second = await r.restart({ recoverOnStart: false });
       await second.arm('before:claim');
       const item = authorisationOf(r.fake, intent.id);
-      const acked = await postNotification(second.url, item).catch(() => ({ status: 0, text: 'cut off' }));
+      const acked = await postAdyenNotifications(second.url, item).catch(() => ({ status: 0, text: 'cut off' }));
       const exit = await Promise.race([second.exited, new Promise<null>((resolve) => setTimeout(() => resolve(null), 15_000))]);
       assert.equal(exit?.signal, 'SIGKILL', `died applying it (the post was answered ${JSON.stringify(acked)})`);
       const row = openReadOnly(r.dir, 'kassa.sqlite');
@@ -250,7 +241,7 @@ describe('Adyen notifications about a lost answer, in process (Adyen acted, then
       assert.equal(fake.account(CARD)?.balance, START_BALANCE, 'nothing taken yet');
       const [payment] = fake.paymentsFor(intent.id);
       const item = fake.decide(payment!.psp);
-      assert.deepEqual(await postNotification(h.url, item), { status: 200, text: '[accepted]' });
+      assert.deepEqual(await postAdyenNotifications(h.url, item), { status: 200, text: '[accepted]' });
       const paid = await eventually(
         async () => (await h.v1('GET', `/payment_intents/${intent.id}`)).body,
         (i) => i.status === 'succeeded',
@@ -258,7 +249,7 @@ describe('Adyen notifications about a lost answer, in process (Adyen acted, then
       );
       assert.equal(paid.amount_received, 2300);
       assert.equal(START_BALANCE - (fake.account(CARD)?.balance ?? START_BALANCE), 2300, 'taken once');
-      assert.deepEqual(await postNotification(h.url, item), { status: 200, text: '[accepted]' }, 'a replay is acknowledged');
+      assert.deepEqual(await postAdyenNotifications(h.url, item), { status: 200, text: '[accepted]' }, 'a replay is acknowledged');
       await h.kassa.askAwaiting();
       assert.deepEqual(outboxTypes(h.db(), intent.id), ['payment_intent.created', 'payment_intent.processing', 'charge.succeeded', 'payment_intent.succeeded']);
     } finally {
@@ -273,7 +264,7 @@ describe('Adyen notifications about a lost answer, in process (Adyen acted, then
       const intent = await lost(h, fake);
       const item = authorisationOf(fake, intent.id);
       assert.deepEqual([item.success, item.reason], ['false', 'Not enough balance']);
-      assert.deepEqual(await postNotification(h.url, item), { status: 200, text: '[accepted]' });
+      assert.deepEqual(await postAdyenNotifications(h.url, item), { status: 200, text: '[accepted]' });
       const back = await eventually(
         async () => (await h.v1('GET', `/payment_intents/${intent.id}`)).body,
         (i) => i.status === 'requires_payment_method',
@@ -307,10 +298,10 @@ describe('Adyen notifications about a lost answer, in process (Adyen acted, then
       const items = fake.notifications.filter((n) => n.eventCode === 'AUTHORISATION' && n.merchantReference === intent.id);
       assert.deepEqual(items.map((i) => i.success), ['false', 'true'], 'Adyen decided both, under the one reference');
       // The refusal first: it is the first call's (its psp was answered), so it settles nothing.
-      assert.deepEqual(await postNotification(h.url, items[0]!), { status: 200, text: '[accepted]' });
+      assert.deepEqual(await postAdyenNotifications(h.url, items[0]!), { status: 200, text: '[accepted]' });
       await new Promise((resolve) => setTimeout(resolve, 200));
       assert.equal((await h.v1('GET', `/payment_intents/${intent.id}`)).body.status, 'unknown', "the first call's refusal is not this call's answer");
-      assert.deepEqual(await postNotification(h.url, items[1]!), { status: 200, text: '[accepted]' });
+      assert.deepEqual(await postAdyenNotifications(h.url, items[1]!), { status: 200, text: '[accepted]' });
       const paid = await eventually(async () => (await h.v1('GET', `/payment_intents/${intent.id}`)).body, (i) => i.status === 'succeeded', 'settled by its own AUTHORISATION');
       assert.equal(paid.amount_received, 2300);
       assert.equal(START_BALANCE - (fake.account(CARD)?.balance ?? START_BALANCE), 2300, 'taken once');
@@ -327,7 +318,7 @@ describe('Adyen notifications about a lost answer, in process (Adyen acted, then
       const intent = await lost(h, fake);
       // What Adyen would sign had it authorised 2400: genuine (the HMAC checks), just not what was asked.
       const other = fake.signed({ ...authorisationOf(fake, intent.id), amount: { value: 2400, currency: 'EUR' } });
-      assert.deepEqual(await postNotification(h.url, other), { status: 200, text: '[accepted]' });
+      assert.deepEqual(await postAdyenNotifications(h.url, other), { status: 200, text: '[accepted]' });
       const listed = await eventually(() => report(h), (r) => r.body.discrepancies?.length === 1, 'the discrepancy is reported');
       assert.deepEqual(
         { ...listed.body.discrepancies[0], id: undefined, created: undefined },
@@ -337,7 +328,7 @@ describe('Adyen notifications about a lost answer, in process (Adyen acted, then
       assert.equal((await h.v1('GET', `/payment_intents/${intent.id}`)).body.status, 'unknown');
       assert.deepEqual(ledgerView(h.db(), intent.id), {}, 'no ledger entry guesses which amount is right');
       // The genuine notification of the asked amount, later: the call is settled (as a discrepancy); nothing moves.
-      await postNotification(h.url, authorisationOf(fake, intent.id));
+      await postAdyenNotifications(h.url, authorisationOf(fake, intent.id));
       await new Promise((resolve) => setTimeout(resolve, 200));
       assert.equal((await h.v1('GET', `/payment_intents/${intent.id}`)).body.status, 'unknown');
       assert.deepEqual(ledgerView(h.db(), intent.id), {});
@@ -356,7 +347,7 @@ describe('Adyen notifications about a lost answer, in process (Adyen acted, then
       assert.equal(paid.body.status, 'succeeded');
       const item = authorisationOf(fake, intent.id);
       const refusal = fake.signed({ ...item, pspReference: 'RRRRRRRRRRRRRRRR', success: 'false', reason: 'Refused' });
-      assert.deepEqual(await postNotification(h.url, item, refusal), { status: 200, text: '[accepted]' });
+      assert.deepEqual(await postAdyenNotifications(h.url, item, refusal), { status: 200, text: '[accepted]' });
       const rows = await eventually(
         async () => h.db().prepare('SELECT kind, outcome FROM provider_notifications WHERE payment_intent = ? ORDER BY kind').all(intent.id) as Array<{ outcome: string | null }>,
         (all) => all.length === 2 && all.every((n) => n.outcome !== null),
@@ -386,15 +377,15 @@ describe('Adyen notifications about a lost answer, in process (Adyen acted, then
       const booked = ledgerView(h.db(), intent.id);
 
       const captureFailed = fake.rejectCapture(psp);
-      assert.deepEqual(await postNotification(h.url, captureFailed), { status: 200, text: '[accepted]' });
+      assert.deepEqual(await postAdyenNotifications(h.url, captureFailed), { status: 200, text: '[accepted]' });
       const listed = await eventually(() => report(h), (r) => r.body.discrepancies?.length === 1, 'the failed capture is reported');
       assert.deepEqual(
         { ...listed.body.discrepancies[0], id: undefined, created: undefined },
         { id: undefined, created: undefined, payment_intent: intent.id, merchant: h.kassa.merchant, operation: 'capture', currency: 'eur', expected: 3000, actual: 0 },
       );
       // A replay (Adyen retries until acknowledged), and the same item in a new batch: nothing more.
-      await postNotification(h.url, captureFailed);
-      await postNotification(h.url, captureFailed, authorisationOf(fake, intent.id));
+      await postAdyenNotifications(h.url, captureFailed);
+      await postAdyenNotifications(h.url, captureFailed, authorisationOf(fake, intent.id));
       await new Promise((resolve) => setTimeout(resolve, 200));
       assert.equal((await report(h)).body.discrepancies.length, 1, 'recorded once');
       assert.equal(outboxTypes(h.db(), intent.id).filter((t) => t === 'payment_intent.discrepancy').length, 1, 'the merchant is told once');
@@ -406,10 +397,10 @@ describe('Adyen notifications about a lost answer, in process (Adyen acted, then
 
       // A failed refund is undone: the refund failed, its money back with the merchant.
       const refundFailed = fake.rejectRefund(psp);
-      await postNotification(h.url, refundFailed);
+      await postAdyenNotifications(h.url, refundFailed);
       const undone = await eventually(() => h.v1('GET', `/refunds/${refund.body.id}`), (r) => r.body.status === 'failed', 'the refund is failed');
       assert.equal(undone.body.failure_reason, refundFailed.reason);
-      await postNotification(h.url, refundFailed);
+      await postAdyenNotifications(h.url, refundFailed);
       await new Promise((resolve) => setTimeout(resolve, 200));
       assert.equal((await report(h)).body.discrepancies.length, 1, 'no discrepancy for the refund: the truth, applied');
       assert.deepEqual(ledgerView(h.db(), intent.id), { ...booked, acquirer_receivable: (booked.acquirer_receivable ?? 0) + 1000, merchant_payable: (booked.merchant_payable ?? 0) - 1000 });
@@ -446,14 +437,14 @@ describe('Adyen notifications about a lost answer, in process (Adyen acted, then
       const psp = authorisationOf(fake, intent.id).pspReference;
       // The card scheme rejects the second (the latest); matching by amount would undo the first.
       const refundFailed = fake.rejectRefund(psp);
-      await postNotification(h.url, refundFailed);
+      await postAdyenNotifications(h.url, refundFailed);
       await eventually(() => h.v1('GET', `/refunds/${second.body.id}`), (r) => r.body.status === 'failed', 'the second refund is failed');
       assert.equal((await h.v1('GET', `/refunds/${first.body.id}`)).body.status, 'succeeded', 'the other refund of the same amount stays');
       const undone = ledgerView(h.db(), intent.id);
 
       // A refund made in Adyen's Customer Area (a pspReference Kassa never got) fails: not Kassa's to undo.
       const strange = fake.signed({ ...refundFailed, pspReference: 'ZZZZ9999ZZZZ9999' });
-      await postNotification(h.url, strange);
+      await postAdyenNotifications(h.url, strange);
       const outcomeOf = (id: string) => (h.db().prepare("SELECT outcome FROM provider_notifications WHERE provider_event_id = ?").get(id) as { outcome: string | null } | undefined)?.outcome;
       await eventually(async () => outcomeOf(`${strange.pspReference}:REFUND_FAILED:true`), (o) => o !== null && o !== undefined, 'applied');
       assert.equal(outcomeOf(`${strange.pspReference}:REFUND_FAILED:true`), 'no_booked_refund');
@@ -493,7 +484,7 @@ describe('Adyen notifications about a lost answer, in process (Adyen acted, then
       const key = randomUUID();
       const second = await h.v1('POST', '/refunds', { payment_intent: intent.id, amount: 500 }, { idem: key });
       assert.ok(second.status >= 500, JSON.stringify(second.body));
-      await postNotification(h.url, refundFailed);
+      await postAdyenNotifications(h.url, refundFailed);
       await new Promise((resolve) => setTimeout(resolve, 300));
       const unapplied = () => h.db().prepare("SELECT COUNT(*) AS n FROM provider_notifications WHERE kind = 'REFUND_FAILED:true' AND applied_at IS NULL").get() as { n: number };
       assert.equal(unapplied().n, 1, 'not applied while the call is open');
@@ -522,11 +513,11 @@ describe('Adyen notifications about a lost answer, in process (Adyen acted, then
       const refusal = fake.notificationsFor(psp).find((n) => n.eventCode === 'CANCELLATION');
       assert.equal(refusal?.success, 'false');
       assert.equal(fake.paymentsFor(intent.id)[0]?.status, 'authorised', 'at Adyen the hold stands');
-      assert.deepEqual(await postNotification(h.url, refusal!), { status: 200, text: '[accepted]' });
+      assert.deepEqual(await postAdyenNotifications(h.url, refusal!), { status: 200, text: '[accepted]' });
       const listed = await eventually(() => report(h), (r) => r.body.discrepancies?.some((d: { payment_intent: string }) => d.payment_intent === intent.id), 'the failed void is reported');
       const row = listed.body.discrepancies.find((d: { payment_intent: string }) => d.payment_intent === intent.id);
       assert.deepEqual([row.operation, row.expected, row.actual, row.currency], ['cancel', 1800, 0, 'eur']);
-      await postNotification(h.url, refusal!);
+      await postAdyenNotifications(h.url, refusal!);
       await new Promise((resolve) => setTimeout(resolve, 200));
       assert.equal((await report(h)).body.discrepancies.filter((d: { payment_intent: string }) => d.payment_intent === intent.id).length, 1, 'recorded once');
       assert.equal(outboxTypes(h.db(), intent.id).filter((t) => t === 'payment_intent.discrepancy').length, 1, 'the merchant is told once');

@@ -18,7 +18,7 @@ import type { FaultPoint } from '../src/index.js';
 import { ChildKassa, freePort, openReadOnly, secretKeyOf } from './crash.js';
 import { FUTURE_YEAR, request } from './helpers.js';
 import { StripeFake } from './fakes/stripe-fake.js';
-import { ADYEN_TEST_CARDS, AdyenFake } from './fakes/adyen-fake.js';
+import { ADYEN_TEST_CARDS, AdyenFake, postAdyenNotifications } from './fakes/adyen-fake.js';
 import { PayPalFake } from './fakes/paypal-fake.js';
 import { AlipayFake } from './fakes/alipay-fake.js';
 
@@ -81,12 +81,7 @@ async function adyen(): Promise<Subject> {
     notify: async (intentId, kassaUrl) => {
       const items = fake.notifications.filter((n) => n.eventCode === 'AUTHORISATION' && n.merchantReference === intentId);
       assert.equal(items.length, 1, 'Adyen decided the payment once');
-      const res = await fetch(`${kassaUrl}/providers/adyen/webhooks`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ live: 'false', notificationItems: items.map((i) => ({ NotificationRequestItem: i })) }),
-      });
-      assert.deepEqual([res.status, await res.text()], [200, '[accepted]']);
+      assert.deepEqual(await postAdyenNotifications(kassaUrl, ...items), { status: 200, text: '[accepted]' });
     },
     close: () => fake.close(),
   };

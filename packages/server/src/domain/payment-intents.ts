@@ -762,14 +762,7 @@ export class PaymentIntents {
         const { next: _carriedTo, ...routing } = intent.routing;
         const now = this.d.clock.now();
         const declineCode = declineCodeOf(attempt);
-        const error = cardError(declineCode);
-        const charge = await this.newCharge(intent, attempt, now, {
-          status: 'failed',
-          amountCaptured: 0,
-          captured: false,
-          paymentMethod: intent.paymentMethod,
-          failure: { code: error.code, message: error.message, declineCode },
-        });
+        const charge = await this.failedCharge(intent, attempt, declineCode, now);
         const next = this.touch(intent, { routing, saveCard: false, latestCharge: charge.id });
         await this.commit('outcome', intent, next, {
           charge,
@@ -1911,16 +1904,7 @@ export class PaymentIntents {
         // Another provider takes the payment over: this provider's failure is not the payment's (no charge, no event).
         const failingOver = definite ? this.#failingOver.get(attempt.id) : undefined;
         // As at Stripe, an issuer's refusal is a failed charge; a failed authentication never reached the issuer.
-        const charge =
-          outcome.declineCode === 'authentication_failure' || failingOver
-            ? null
-            : await this.newCharge(intent, attempt, now, {
-                status: 'failed',
-                amountCaptured: 0,
-                captured: false,
-                paymentMethod: intent.paymentMethod,
-                failure: { code: error.code, message: error.message, declineCode: outcome.declineCode },
-              });
+        const charge = outcome.declineCode === 'authentication_failure' || failingOver ? null : await this.failedCharge(intent, attempt, outcome.declineCode, now);
         const next = this.advance(intent, S.RequiresPaymentMethod, {
           lastPaymentError: error,
           nextAction: null,
@@ -2087,6 +2071,18 @@ export class PaymentIntents {
   }
 
   /** The charge an authorization's answer makes (succeeded: a hold or a capture; failed: a decline). */
+  /** The failed charge an issuer's refusal makes, as Stripe shows one. */
+  private failedCharge(intent: PaymentIntentRecord, attempt: AttemptRecord, declineCode: DeclineCode, now: number): Promise<ChargeRecord> {
+    const error = cardError(declineCode);
+    return this.newCharge(intent, attempt, now, {
+      status: 'failed',
+      amountCaptured: 0,
+      captured: false,
+      paymentMethod: intent.paymentMethod,
+      failure: { code: error.code, message: error.message, declineCode },
+    });
+  }
+
   private async newCharge(
     intent: PaymentIntentRecord,
     attempt: AttemptRecord,

@@ -167,6 +167,16 @@ export interface AdyenFakeOptions {
   multiplePartialCaptures?: boolean;
 }
 
+/** Posts items to Kassa's inbound Adyen route as one webhook batch, in Adyen's own body shape. */
+export async function postAdyenNotifications(kassaUrl: string, ...items: AdyenNotificationItem[]): Promise<{ status: number; text: string }> {
+  const res = await fetch(`${kassaUrl}/providers/adyen/webhooks`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ live: 'false', notificationItems: items.map((i) => ({ NotificationRequestItem: i })) }),
+  });
+  return { status: res.status, text: await res.text() };
+}
+
 export class AdyenFake {
   readonly requests: RecordedRequest[] = [];
   readonly notifications: AdyenNotificationItem[] = [];
